@@ -1,0 +1,32 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run    # build .venv with a Python >= 3.12, install, run scenario=war_favorable_russia
+#   make test   # same set-up, then the test suite
+# Extra arguments for the run go in ARGS, e.g. make run ARGS="run.replicates=5000".
+
+VENV := .venv
+PY := $(VENV)/bin/python
+SCENARIO ?= war_favorable_russia
+ARGS ?=
+
+.PHONY: run test lint bench clean-venv
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test,cluster,discovery]"
+	@touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m sim run scenario=$(SCENARIO) $(ARGS)
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench_model.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,94 @@
+"""The event log: every action of every actor, one row per event, in columns.
+
+Events are appended as whole arrays per month and kind (no Python loop over runs), and turned
+into a table once at the end. Each row carries its CAMEO code and Goldstein weight so that
+simulated event series can be set beside real event data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.ladder import Action, Actor, Pretext
+
+EVENT_COLUMNS = ("run", "month", "actor", "target", "action", "rung", "size", "detail")
+
+
+class EventLog:
+    """Columnar buffer of events for R runs."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._chunks: list[tuple[np.ndarray, ...]] = []
+
+    def add(self, month: int, mask: np.ndarray, actor: Actor, target: Actor, action: Action,
+            rung: np.ndarray, size: float | np.ndarray = 0.0,
+            detail: int | np.ndarray = -1) -> None:
+        """Record `action` for every run where `mask` is True."""
+        if not self.enabled:
+            return
+        runs = np.flatnonzero(mask)
+        if runs.size == 0:
+            return
+        n = runs.size
+        self._chunks.append((
+            runs.astype(np.int32),
+            np.full(n, month, dtype=np.int16),
+            np.full(n, actor, dtype=np.int8),
+            np.full(n, target, dtype=np.int8),
+            np.full(n, action.code, dtype=np.int16),
+            rung[runs].astype(np.int8),
+            _pick(size, runs, np.float32),
+            _pick(detail, runs, np.int16),
+        ))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The raw columns, sorted by run, then month, in the order events happened."""
+        if not self._chunks:
+            empty = (np.int32, np.int16, np.int8, np.int8, np.int16, np.int8, np.float32, np.int16)
+            return {k: np.zeros(0, dtype=t) for k, t in zip(EVENT_COLUMNS, empty, strict=True)}
+        stacked = [np.concatenate(parts) for parts in zip(*self._chunks, strict=True)]
+        order = np.lexsort((stacked[1], stacked[0]))  # stable: keeps within-month order
+        return {k: v[order] for k, v in zip(EVENT_COLUMNS, stacked, strict=True)}
+
+    def __len__(self) -> int:
+        return sum(chunk[0].size for chunk in self._chunks)
+
+
+def _pick(value: float | int | np.ndarray, runs: np.ndarray, dtype: type) -> np.ndarray:
+    if np.ndim(value) == 0:
+        return np.full(runs.size, value, dtype=dtype)
+    return np.asarray(value)[runs].astype(dtype)
+
+
+ACTOR_NAMES = [a.label for a in Actor]
+_MAX_CODE = max(a.code for a in Action) + 1
+_ACTION_INDEX = np.zeros(_MAX_CODE, dtype=np.int16)
+_CAMEO = np.empty(_MAX_CODE, dtype=object)
+_GOLDSTEIN = np.zeros(_MAX_CODE, dtype=np.float32)
+for _i, _a in enumerate(Action):
+    _ACTION_INDEX[_a.code], _CAMEO[_a.code], _GOLDSTEIN[_a.code] = _i, _a.cameo, _a.goldstein
+_PRETEXT_NAMES = np.array([p.name.lower() for p in Pretext] + [None], dtype=object)
+
+
+def events_frame(columns: dict[str, np.ndarray], run_ids: np.ndarray, dates: pd.DatetimeIndex,
+                 ) -> pd.DataFrame:
+    """The event log as a tidy table with names, CAMEO codes and Goldstein weights."""
+    codes = columns["action"]
+    actors = pd.CategoricalDtype(ACTOR_NAMES)
+    pretext = np.where(codes == Action.PIPELINE_HALT.code, columns["detail"], -1)
+    return pd.DataFrame({
+        "run_id": np.asarray(run_ids)[columns["run"]],
+        "month": columns["month"],
+        "date": dates[columns["month"]],
+        "actor": pd.Categorical.from_codes(columns["actor"], dtype=actors),
+        "target": pd.Categorical.from_codes(columns["target"], dtype=actors),
+        "action": pd.Categorical.from_codes(
+            _ACTION_INDEX[codes], categories=[a.name.lower() for a in Action]),
+        "rung": columns["rung"],
+        "cameo": _CAMEO[codes].astype(str) if codes.size else np.zeros(0, dtype=str),
+        "goldstein": _GOLDSTEIN[codes],
+        "size": columns["size"],
+        "pretext": _PRETEXT_NAMES[pretext],
+    })

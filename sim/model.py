@@ -1,0 +1,192 @@
+"""The Mesa model: five actors, one month per step, R runs stepped at once.
+
+A month runs in this order (docs/ODD.md, "Process overview and scheduling"):
+
+1. the war timeline sets Russia's free military capacity and resolve;
+2. trade flows are recomputed from the state at the start of the month;
+3. China, Turkey and the EU pledge, deliver or break pledges (and the EU presses on sanctions);
+4. Russia reads Kazakhstan, chooses a rung, and may halt the CPC;
+5. Kazakhstan answers any demand, diversifies, earns, arms, reforms, drifts, decides on blocs;
+6. the recorder stores the month.
+
+Every state variable is a numpy array with one entry per run, so a sweep is one big batch.
+R = 1 is an ordinary single run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.agents import EU, China, Kazakhstan, Partner, Russia, Turkey
+from sim.events import EventLog, events_frame
+from sim.ladder import PARTNERS, TOP_RUNG, Actor
+from sim.params import ParamSet
+from sim.recording import TRAJECTORY_VARIABLES, Recorder
+from sim.rng import RunStreams
+from sim.trade import TradeNetwork
+from sim.war import WarTimeline
+
+START_DATE = pd.Timestamp("2022-03-01")
+INTERVENTION_KINDS = ("none", "limited", "full")
+
+
+def month_dates(months: int) -> pd.DatetimeIndex:
+    """The first day of each simulated month, from March 2022."""
+    return pd.date_range(START_DATE, periods=months, freq="MS")
+
+
+@dataclass
+class EnsembleResult:
+    """The tables of one batch: summary (one row per run), trajectories and events."""
+
+    summary: pd.DataFrame
+    trajectories: pd.DataFrame | None
+    events: pd.DataFrame | None
+
+
+class EscalationModel(mesa.Model):
+    """Russia-Kazakhstan relations with China, Turkey and the EU, for R runs at once.
+
+    Args:
+        params: a ParamSet, or a flat {"group.name": value} mapping applied to every run.
+        seeds: one seed per run; a run's trajectory depends only on its seed and parameters.
+        months: the horizon (month 0 is March 2022).
+        run_ids: the ids written to the tables (default 0..R-1).
+        trajectories: record monthly trajectories (memory: 4 bytes x variables x months x R).
+        events: record the event log.
+        rng: a single seed, as `mesa.batch_run` passes it; used when `seeds` is None.
+    """
+
+    def __init__(
+        self,
+        params: ParamSet | Mapping[str, Any] | None = None,
+        seeds: Sequence[int] | np.ndarray | None = None,
+        months: int = 120,
+        run_ids: Sequence[int] | np.ndarray | None = None,
+        trajectories: bool = True,
+        events: bool = True,
+        rng: int | None = None,
+    ) -> None:
+        if seeds is None:
+            seeds = [0 if rng is None else int(rng)]
+        seeds = np.asarray(seeds, dtype=np.int64)
+        super().__init__(rng=int(seeds[0]) if seeds.size else 0)
+        if not isinstance(params, ParamSet):
+            params = ParamSet.uniform(params, size=seeds.size)
+        if params.size != seeds.size:
+            raise ValueError(f"{params.size} parameter sets for {seeds.size} seeds")
+        if months < 1:
+            raise ValueError(f"months must be at least 1, got {months}")
+        self.params = params
+        self.seeds = seeds
+        self.months = int(months)
+        self.run_ids = np.arange(seeds.size) if run_ids is None else np.asarray(run_ids)
+        self.month = 0
+        self.streams = RunStreams(seeds)
+        self.events = EventLog(enabled=events)
+        self.war = WarTimeline(params)
+        self.backing = np.zeros(params.size)
+
+        # The agents, in the order they act within a month.
+        self.partners: dict[Actor, Partner] = {a.actor: a for a in (China(self), Turkey(self),
+                                                                     EU(self))}
+        self.russia = Russia(self)
+        self.kazakhstan = Kazakhstan(self)
+        self.trade = TradeNetwork(self)
+        self.russia.start()
+        self.recorder = Recorder(self, self.months, trajectories)
+
+    def step(self) -> None:
+        """Advance every run by one month."""
+        month = self.month
+        self.war.update(month)
+        self.trade.update()
+        for actor in PARTNERS:
+            self.partners[actor].act(month)
+        self.backing = self.third_party_backing()
+        self.russia.act(month)
+        self.kazakhstan.act(month)
+        self.recorder.record(month)
+        self.month += 1
+        self.running = self.month < self.months
+
+    def third_party_backing(self) -> np.ndarray:
+        """B = sum over partners of security_weight * credibility * (pledge open or support)."""
+        total = sum(
+            getattr(self.params, a.name.lower()).security_weight * self.partners[a].backing
+            for a in PARTNERS)
+        return np.clip(total, 0.0, 1.0)
+
+    def run(self) -> EnsembleResult:
+        """Step to the horizon and return the tables."""
+        while self.month < self.months:
+            self.step()
+        return self.results()
+
+    # --- tables ------------------------------------------------------------------------------
+    def results(self) -> EnsembleResult:
+        dates = month_dates(self.months)
+        trajectories = None
+        if self.recorder.trajectories is not None:
+            trajectories = self._trajectory_frame(dates[: self.month])
+        events = None
+        if self.events.enabled:
+            events = events_frame(self.events.columns(), self.run_ids, dates)
+        return EnsembleResult(self.summary(), trajectories, events)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per run: outcomes that answer 'how far and how soon did Russia escalate'."""
+        rec, kz, russia = self.recorder, self.kazakhstan, self.russia
+
+        def month_or_null(values: np.ndarray) -> pd.array:
+            return pd.arrays.IntegerArray(values.astype(np.int32), mask=values < 0)
+
+        table = {
+            "run_id": self.run_ids,
+            "seed": self.seeds,
+            "max_rung": rec.max_rung,
+            **{f"month_rung_{k}": month_or_null(rec.first_month[k]) for k in range(1, TOP_RUNG + 1)},
+            "pipeline_halts": russia.halts,
+            "intervention": pd.Categorical.from_codes(russia.intervention,
+                                                      categories=INTERVENTION_KINDS),
+            "month_csto_exit": month_or_null(rec.csto_exit_month),
+            "month_eaeu_exit": month_or_null(rec.eaeu_exit_month),
+            "final_rung": russia.rung,
+            "final_alignment": kz.alignment,
+            "final_cpc_share": kz.cpc_share,
+            "final_trans_caspian_share": kz.trans_caspian_share,
+            "final_defence": kz.defence,
+            "final_nationalism": kz.nationalism,
+            "final_leverage": russia.leverage,
+            "final_corridor_cargo": self.trade.corridor_cargo,
+            "oil_revenue_lost": kz.revenue_lost,
+        }
+        return pd.DataFrame(table)
+
+    def _trajectory_frame(self, dates: pd.DatetimeIndex) -> pd.DataFrame:
+        months, size = len(dates), self.params.size
+        table: dict[str, Any] = {
+            "run_id": np.repeat(self.run_ids, months),
+            "month": np.tile(np.arange(months, dtype=np.int16), size),
+            "date": np.tile(dates.values, size),
+        }
+        for v in TRAJECTORY_VARIABLES:
+            table[v.name] = self.recorder.trajectories[v.name][:months].T.ravel()
+        table["rung"] = table["rung"].astype(np.int8)
+        return pd.DataFrame(table)
+
+
+def simulate(
+    params: ParamSet | Mapping[str, Any] | None = None,
+    seeds: Sequence[int] | np.ndarray = (0,),
+    months: int = 120,
+    **options: Any,
+) -> EnsembleResult:
+    """Run an ensemble to the horizon and return its tables (see EscalationModel for options)."""
+    return EscalationModel(params, seeds=seeds, months=months, **options).run()
