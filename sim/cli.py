@@ -1,0 +1,47 @@
+"""`python -m sim <command> [arguments]`: one entry point, one module per command.
+
+Each command lives in ``sim/commands/<name>.py`` and exposes ``main(argv) -> int``. Modules are
+imported only when their command runs, so `--help` and `list` stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS: dict[str, str] = {
+    "run": "run a scenario: python -m sim run scenario=<name> [hydra overrides]",
+    "sweep": "run a named experiment: python -m sim sweep experiment=<name> [overrides]",
+    "analyze": "tables of escalation probabilities, time to escalation, thresholds: analyze <dir>",
+    "plot": "draw every figure that suits a results directory, and report.html: plot <dir>",
+    "compare": "set several scenario runs side by side: compare <dir> <dir> ...",
+    "validate": "check the model against the source analysis and theory: validate [quick=true]",
+    "discover": "scenario discovery (PRIM) on a sweep: discover <dir> rung=4 month=120",
+    "list": "list the scenarios and experiments, one line each",
+}
+
+
+def usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = ["usage: python -m sim <command> [arguments]", "", "commands:"]
+    lines += [f"  {name:<{width}}  {text}" for name, text in COMMANDS.items()]
+    lines += ["", "python -m sim <command> --help shows a command's own options."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"error: unknown command {command!r}; choose one of: {', '.join(COMMANDS)}",
+              file=sys.stderr)
+        return 2
+    module = importlib.import_module(f"sim.commands.{command}")
+    return int(module.main(rest) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

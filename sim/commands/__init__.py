@@ -1,0 +1,1 @@
+"""One module per command of `python -m sim`; each exposes `main(argv: list[str]) -> int`."""
