@@ -15,8 +15,11 @@ from scipy import stats
 from sim.ladder import TOP_RUNG
 
 
-def wilson_interval(hits: np.ndarray | int, n: np.ndarray | int, level: float = 0.95,
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def wilson_interval(
+    hits: np.ndarray | int,
+    n: np.ndarray | int,
+    level: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for a binomial proportion (well behaved near 0 and 1)."""
     hits = np.asarray(hits, dtype=float)
     n = np.asarray(n, dtype=float)
@@ -37,9 +40,13 @@ def reached_by(summary: pd.DataFrame, rung: int, month: int) -> np.ndarray:
     return (first.notna() & (first < month)).to_numpy(dtype=bool)
 
 
-def rung_probabilities(summary: pd.DataFrame, months: Sequence[int],
-                       rungs: Sequence[int] = tuple(range(1, TOP_RUNG + 1)),
-                       by: Sequence[str] = (), level: float = 0.95) -> pd.DataFrame:
+def rung_probabilities(
+    summary: pd.DataFrame,
+    months: Sequence[int],
+    rungs: Sequence[int] = tuple(range(1, TOP_RUNG + 1)),
+    by: Sequence[str] = (),
+    level: float = 0.95,
+) -> pd.DataFrame:
     """P(rung k or higher by month T) per group, with Wilson intervals.
 
     Returns columns: *by, rung, month, runs, hits, probability, lower, upper.

@@ -60,6 +60,7 @@ class Action(Enum):
     ROUTE_INVESTMENT = (12, "061", 6.4, "commissions export-route capacity")
     LEAVE_CSTO = (13, "16", -4.0, "leaves the CSTO")
     LEAVE_EAEU = (14, "16", -4.0, "leaves the EAEU")
+    UNREST = (15, "14", -6.5, "mass protest and unrest (domestic)")
     # Partners towards Kazakhstan
     SECURITY_PLEDGE = (20, "0334", 6.0, "pledges support for sovereignty and territorial integrity")
     PLEDGE_DELIVERED = (21, "057", 8.0, "delivers on a pledge (agreement signed)")

@@ -3,7 +3,7 @@
 A month runs in this order (docs/ODD.md, "Process overview and scheduling"):
 
 1. the war timeline sets Russia's free military capacity and resolve;
-2. trade flows are recomputed from the state at the start of the month;
+2. trade flows and corridor cargo are recomputed from the state at the start of the month;
 3. China, Turkey and the EU pledge, deliver or break pledges (and the EU presses on sanctions);
 4. Russia reads Kazakhstan, chooses a rung, and may halt the CPC;
 5. Kazakhstan answers any demand, diversifies, earns, arms, reforms, drifts, decides on blocs;
@@ -26,7 +26,7 @@ import pandas as pd
 from sim.agents import EU, China, Kazakhstan, Partner, Russia, Turkey
 from sim.events import EventLog, events_frame
 from sim.ladder import PARTNERS, TOP_RUNG, Actor
-from sim.params import ParamSet
+from sim.params import WAR_OUTCOMES, ParamSet
 from sim.recording import TRAJECTORY_VARIABLES, Recorder
 from sim.rng import RunStreams
 from sim.trade import TradeNetwork
@@ -90,12 +90,13 @@ class EscalationModel(mesa.Model):
         self.month = 0
         self.streams = RunStreams(seeds)
         self.events = EventLog(enabled=events)
-        self.war = WarTimeline(params)
+        self.war = WarTimeline(params, self.streams)
         self.backing = np.zeros(params.size)
 
         # The agents, in the order they act within a month.
-        self.partners: dict[Actor, Partner] = {a.actor: a for a in (China(self), Turkey(self),
-                                                                     EU(self))}
+        self.partners: dict[Actor, Partner] = {
+            a.actor: a for a in (China(self), Turkey(self), EU(self))
+        }
         self.russia = Russia(self)
         self.kazakhstan = Kazakhstan(self)
         self.trade = TradeNetwork(self)
@@ -107,6 +108,7 @@ class EscalationModel(mesa.Model):
         month = self.month
         self.war.update(month)
         self.trade.update()
+        self.trade.move_corridor()
         for actor in PARTNERS:
             self.partners[actor].act(month)
         self.backing = self.third_party_backing()
@@ -120,7 +122,8 @@ class EscalationModel(mesa.Model):
         """B = sum over partners of security_weight * credibility * (pledge open or support)."""
         total = sum(
             getattr(self.params, a.name.lower()).security_weight * self.partners[a].backing
-            for a in PARTNERS)
+            for a in PARTNERS
+        )
         return np.clip(total, 0.0, 1.0)
 
     def run(self) -> EnsembleResult:
@@ -151,10 +154,19 @@ class EscalationModel(mesa.Model):
             "run_id": self.run_ids,
             "seed": self.seeds,
             "max_rung": rec.max_rung,
-            **{f"month_rung_{k}": month_or_null(rec.first_month[k]) for k in range(1, TOP_RUNG + 1)},
+            **{
+                f"month_rung_{k}": month_or_null(rec.first_month[k]) for k in range(1, TOP_RUNG + 1)
+            },
+            "war_outcome": pd.Categorical.from_codes(
+                self.war.outcome, categories=WAR_OUTCOMES[:-1]
+            ),
+            "war_end_month": month_or_null(
+                np.where(np.isfinite(self.war.end_month), self.war.end_month, -1).astype(int)
+            ),
             "pipeline_halts": russia.halts,
-            "intervention": pd.Categorical.from_codes(russia.intervention,
-                                                      categories=INTERVENTION_KINDS),
+            "intervention": pd.Categorical.from_codes(
+                russia.intervention, categories=INTERVENTION_KINDS
+            ),
             "month_csto_exit": month_or_null(rec.csto_exit_month),
             "month_eaeu_exit": month_or_null(rec.eaeu_exit_month),
             "final_rung": russia.rung,

@@ -103,17 +103,30 @@ def _fmt(x: float | None) -> str:
 SEED = "seed"
 ASSUME = "assumption"
 CALIB = "calibration"
-WAR_OUTCOMES = ("ongoing", "favorable", "unfavorable", "frozen")
+WAR_OUTCOMES = ("ongoing", "favorable", "unfavorable", "frozen", "uncertain")
 P = Param
 
+# One parameter per entry reads best as a table, so the formatter leaves it alone.
+# fmt: off
 PARAMS: tuple[Param, ...] = (
-    # --- The war in Ukraine (exogenous) -------------------------------------------------------
-    P("war.outcome", "ongoing", None, None, "1", SEED,
-      "How the war ends: ongoing (never ends), favorable or unfavorable to Russia, or frozen.",
-      choices=WAR_OUTCOMES),
+    # --- The war in Ukraine (exogenous) ----------------------------------------------------------
+    P("war.outcome", "uncertain", None, None, "1", SEED,
+      "How the war ends: ongoing (not within the horizon), favorable or unfavorable to "
+      "Russia, frozen, or uncertain (each run draws one of the four with the "
+      "probabilities below).", choices=WAR_OUTCOMES),
     P("war.end_month", 36, 0, 600, "month", ASSUME,
-      "Month (0 = March 2022) in which the war ends; ignored while the outcome is ongoing.",
-      integer=True),
+      "Month (0 = March 2022) in which the war ends; ignored while the outcome is "
+      "ongoing.", integer=True),
+    P("war.end_month_spread", 0, 0, 120, "month", ASSUME,
+      "Each run's end month is drawn uniformly within this many months of "
+      "war.end_month.", integer=True),
+    P("war.p_favorable", 0.3, 0.0, 1.0, "probability", ASSUME,
+      "Chance of a favourable end when the outcome is uncertain."),
+    P("war.p_unfavorable", 0.2, 0.0, 1.0, "probability", ASSUME,
+      "Chance of an unfavourable end when the outcome is uncertain."),
+    P("war.p_frozen", 0.3, 0.0, 1.0, "probability", ASSUME,
+      "Chance of a frozen conflict when the outcome is uncertain (the rest: ongoing; "
+      "probabilities summing to more than 1 are rescaled)."),
     P("war.free_capacity_during", 0.2, 0.0, 1.0, "share of forces", ASSUME,
       "Share of Russian ground forces free for other theatres while the war lasts."),
     P("war.free_capacity_favorable", 0.75, 0.0, 1.0, "share of forces", ASSUME,
@@ -123,21 +136,28 @@ PARAMS: tuple[Param, ...] = (
     P("war.free_capacity_frozen", 0.45, 0.0, 1.0, "share of forces", ASSUME,
       "Free share after a frozen conflict (forces still tied along the line)."),
     P("war.reconstitution_months", 24, 1, 240, "month", ASSUME,
-      "Time constant with which free capacity and resolve move to their post-war levels."),
+      "Time constant with which free capacity and resolve move to their post-war "
+      "levels."),
     P("war.resolve_favorable", 0.4, -1.0, 1.0, "1", SEED,
-      "Change in Russia's resolve after a favourable end (emboldened; the seed's main risk)."),
+      "Change in Russia's resolve after a favourable end (emboldened; the seed's main "
+      "risk)."),
     P("war.resolve_unfavorable", -0.3, -1.0, 1.0, "1", ASSUME,
       "Change in Russia's resolve after an unfavourable end."),
     P("war.resolve_frozen", 0.1, -1.0, 1.0, "1", ASSUME,
       "Change in Russia's resolve after a frozen conflict."),
-    # --- Russia --------------------------------------------------------------------------------
-    P("russia.initial_rung", 1, 0, 4, "rung", SEED,
-      "Rung in March 2022: rhetoric and information operations after Astana's neutral stance.",
+    # --- Russia ----------------------------------------------------------------------------------
+    P("russia.initial_rung", 2, 0, 4, "rung", SEED,
+      "Rung in March 2022: economic coercion (the first CPC stoppage came that month).",
       integer=True),
     P("russia.base_resolve", 1.0, 0.2, 3.0, "1", ASSUME,
-      "Multiplier of Russia's stakes in Kazakhstan (losing it would be 'catastrophic', seed)."),
+      "Multiplier of Russia's stakes in Kazakhstan (losing it would be 'catastrophic', "
+      "seed)."),
     P("russia.demand_alignment", 0.75, 0.3, 1.0, "alignment", SEED,
-      "Alignment Moscow treats as an acceptable status quo (the Belarus-like ideal is higher)."),
+      "Alignment Moscow treats as an acceptable status quo in peacetime (Belarus-like "
+      "is higher)."),
+    P("russia.war_demand", 0.1, 0.0, 0.5, "alignment", SEED,
+      "Extra alignment demanded while the war lasts (endorsing it; 2022 halts followed "
+      "refusals)."),
     P("russia.observation_noise", 0.03, 0.0, 0.2, "alignment", ASSUME,
       "Standard deviation of Russia's monthly reading of Kazakh alignment."),
     P("russia.trend_memory", 0.1, 0.01, 1.0, "1/month", ASSUME,
@@ -153,53 +173,77 @@ PARAMS: tuple[Param, ...] = (
     P("russia.eaeu_breach", 2.5, 0.0, 10.0, "motivation", SEED,
       "Motivation added while Kazakhstan is outside the EAEU."),
     P("russia.breach_response", 0.8, 0.0, 1.0, "probability", SEED,
-      "Chance that Moscow jumps to economic coercion in the month Kazakhstan leaves a bloc."),
+      "Chance that Moscow jumps to economic coercion in the month Kazakhstan leaves a "
+      "bloc."),
     P("russia.rung_spacing", 1.0, 0.1, 5.0, "motivation", ASSUME,
-      "Motivation needed per rung: climbing to rung k needs motivation above k times this."),
+      "Motivation needed per rung: climbing to rung k needs motivation above k times "
+      "this."),
     P("russia.decision_noise", 0.5, 0.05, 3.0, "motivation", ASSUME,
       "Scale of the logistic noise in Moscow's choice of rung."),
     P("russia.climb_rate", 0.3, 0.0, 1.0, "1/month", ASSUME,
-      "Highest monthly chance of climbing one rung (bureaucratic and political inertia)."),
+      "Highest monthly chance of climbing one rung (bureaucratic and political "
+      "inertia)."),
     P("russia.step_down_cost", 1.0, 0.0, 5.0, "motivation", ASSUME,
-      "Loss of face: motivation must fall this far below a rung's threshold to step down."),
-    P("russia.comply_relief", 0.5, 0.0, 1.0, "probability", "Axelrod 1995",
-      "Chance that a compellent threat is dropped (one rung down) after Kazakhstan complies."),
-    P("russia.military_requirement", 0.5, 0.05, 1.0, "share of forces", ASSUME,
+      "Loss of face: motivation must fall this far below a rung's threshold to step "
+      "down."),
+    P("russia.comply_relief", 0.2, 0.0, 1.0, "probability", "Axelrod 1995",
+      "Chance that a compellent threat is dropped (one rung down) after Kazakhstan "
+      "complies."),
+    P("russia.military_requirement", 0.8, 0.05, 1.0, "share of forces", ASSUME,
       "Free capacity needed for full motivation at rungs 4 and 5."),
     P("russia.backing_cost", 3.0, 0.0, 20.0, "motivation", "Fearon 1995",
       "Motivation cost of climbing to rung 3 or higher per unit of third-party backing."),
-    P("russia.halt_propensity", 0.5, 0.0, 1.0, "1/month", CALIB,
-      "Monthly chance of a CPC halt at rung 2 or higher, at the 2022 CPC share (4 in 2022)."),
+    P("russia.halt_propensity", 0.6, 0.0, 1.0, "1/month", CALIB,
+      "Monthly chance of a CPC halt at rung 2 or higher, at the 2022 CPC share (4 in "
+      "2022)."),
     P("russia.halt_severity", 0.4, 0.05, 1.0, "share of flow", SEED,
-      "Mean share of a month's CPC flow lost while a halt lasts (2022 halts were partial)."),
-    P("russia.halt_mean_months", 1.2, 1.0, 6.0, "month", SEED,
+      "Mean share of a month's CPC flow lost while a halt lasts (2022 halts were "
+      "partial)."),
+    P("russia.halt_mean_months", 1.0, 1.0, 6.0, "month", SEED,
       "Mean duration of a halt (2022 halts lasted days to weeks)."),
     P("russia.stakes", 1.0, 0.1, 3.0, "value", SEED,
       "Value to Russia of full control over Kazakhstan's alignment."),
-    P("russia.war_cost", 0.35, 0.0, 3.0, "value", "Fearon 1995",
+    P("russia.war_cost", 0.3, 0.0, 3.0, "value", "Fearon 1995",
       "Cost of intervention in units of stakes, before third-party backing."),
-    P("russia.defence_weight", 0.3, 0.0, 3.0, "1", "Fearon 1995",
-      "Weight of Kazakh defence (1 = 2021 level) against Russian free capacity."),
+    P("russia.defence_weight", 0.05, 0.0, 3.0, "1", "Fearon 1995",
+      "Weight of Kazakh defence (1 = 2021 level, $1.7 bn) against Russia's free share "
+      "of forces."),
     P("russia.backing_weight", 1.0, 0.0, 5.0, "1", "Fearon 1995",
       "Weight of credibility-weighted third-party backing in the contest."),
+    P("russia.war_window_weight", 2.0, 0.0, 10.0, "value/leverage", "Powell 2006",
+      "Value, in units of stakes, of acting now rather than after the projected "
+      "leverage loss."),
     P("russia.war_noise", 0.1, 0.01, 1.0, "value", ASSUME,
       "Scale of the logistic noise in the decision to intervene."),
     P("russia.war_rate", 0.1, 0.0, 1.0, "1/month", ASSUME,
       "Highest monthly chance of intervening from rung 4 when war pays."),
     P("russia.full_intervention_odds", 0.6, 0.0, 1.0, "probability", SEED,
       "Chance of prevailing above which an intervention aims to topple the government."),
-    # --- Kazakhstan ----------------------------------------------------------------------------
+    # --- Kazakhstan ------------------------------------------------------------------------------
     P("kazakhstan.initial_alignment", 0.72, 0.0, 1.0, "alignment", SEED,
-      "Alignment with Moscow in March 2022 (close ties, CSTO and EAEU, no formal break)."),
-    P("kazakhstan.drift_pace", 0.003, 0.0, 0.03, "1/month", SEED,
+      "Alignment with Moscow in March 2022 (close ties, CSTO and EAEU, no formal "
+      "break)."),
+    P("kazakhstan.drift_pace", 0.001, 0.0, 0.03, "1/month", SEED,
       "Share of alignment lost per month to the multi-vector policy, absent pressure."),
-    P("kazakhstan.nationalism_drift", 0.01, 0.0, 0.1, "1/month", SEED,
+    P("kazakhstan.nationalism_drift", 0.005, 0.0, 0.1, "1/month", SEED,
       "Extra monthly drift per unit of nationalism above its 2022 level."),
     P("kazakhstan.trade_drift", 0.02, 0.0, 0.2, "1/month", SEED,
       "Extra monthly drift per unit rise of the non-Russian share of Kazakh trade."),
+    P("kazakhstan.alignment_volatility", 0.008, 0.0, 0.05, "alignment/month", ASSUME,
+      "Standard deviation of monthly shocks to alignment from events the model does not "
+      "carry."),
+    P("kazakhstan.unrest_rate", 0.002, 0.0, 0.05, "1/month", SEED,
+      "Monthly chance of mass unrest at 2022 nationalism and full leader support "
+      "(January 2022)."),
+    P("kazakhstan.unrest_sensitivity", 3.0, 0.0, 10.0, "1", SEED,
+      "Log-rise of the unrest chance per unit of nationalism gained and leader support "
+      "lost."),
+    P("kazakhstan.unrest_shock", 0.15, 0.0, 1.0, "1", SEED,
+      "Share of alignment lost when unrest brings a more nationalist course (Moscow's "
+      "fear)."),
     P("kazakhstan.comply_step", 0.04, 0.0, 0.3, "1", "Axelrod 1995",
       "Share of the distance to full alignment regained when Kazakhstan complies."),
-    P("kazakhstan.resist_step", 0.02, 0.0, 0.3, "1", "Axelrod 1995",
+    P("kazakhstan.resist_step", 0.01, 0.0, 0.3, "1", "Axelrod 1995",
       "Share of alignment lost when Kazakhstan resists a demand."),
     P("kazakhstan.damage_scale", 2.0, 0.0, 10.0, "cost", "Axelrod 1995",
       "Cost to Kazakhstan of resisting at rung 5 with full exposure and no backing."),
@@ -209,19 +253,21 @@ PARAMS: tuple[Param, ...] = (
       "Share of the damage of resisting that full third-party backing offsets."),
     P("kazakhstan.comply_noise", 0.3, 0.05, 3.0, "cost", ASSUME,
       "Scale of the logistic noise in the comply-or-resist decision."),
-    P("kazakhstan.halt_memory", 0.92, 0.0, 0.999, "1", "Drezner 1998",
+    P("kazakhstan.halt_memory", 0.9, 0.0, 0.999, "1", "Drezner 1998",
       "Monthly retention of the memory of pipeline halts that drives diversification."),
-    P("kazakhstan.diversification_base", 0.0005, 0.0, 0.01, "share/month", SEED,
+    P("kazakhstan.diversification_base", 0.0003, 0.0, 0.01, "share/month", SEED,
       "Alternative export capacity ordered per month without pressure."),
-    P("kazakhstan.diversification_halt", 0.012, 0.0, 0.1, "share/month", "Drezner 1998",
-      "Capacity ordered per month per unit of halt memory (halts teach diversification)."),
-    P("kazakhstan.diversification_drift", 0.002, 0.0, 0.05, "share/month", SEED,
+    P("kazakhstan.diversification_halt", 0.0015, 0.0, 0.1, "share/month", "Drezner 1998",
+      "Capacity ordered per month per unit of halt memory (halts teach "
+      "diversification)."),
+    P("kazakhstan.diversification_drift", 0.001, 0.0, 0.05, "share/month", SEED,
       "Capacity ordered per month per unit of distance from full alignment."),
     P("kazakhstan.route_lag", 18, 1, 120, "month", ASSUME,
       "Months from ordering export capacity (ports, tankers, pipes) to its use."),
     P("kazakhstan.china_route_fraction", 0.3, 0.0, 1.0, "1", ASSUME,
-      "Share of new alternative capacity built towards China (the rest is Trans-Caspian)."),
-    P("kazakhstan.max_alternative_share", 0.6, 0.0, 1.0, "share of exports", ASSUME,
+      "Share of new alternative capacity built towards China (the rest is Trans- "
+      "Caspian)."),
+    P("kazakhstan.max_alternative_share", 0.4, 0.0, 1.0, "share of exports", ASSUME,
       "Most of Kazakh oil exports that routes avoiding Russia can ever carry."),
     P("kazakhstan.initial_cpc_share", 0.8, 0.5, 0.95, "share of exports", SEED,
       "CPC share of Kazakh oil exports in 2022 (more than 80%)."),
@@ -230,8 +276,8 @@ PARAMS: tuple[Param, ...] = (
     P("kazakhstan.initial_china_share", 0.04, 0.0, 0.2, "share of exports", ASSUME,
       "Share of oil exports going by pipeline to China in 2022."),
     P("kazakhstan.tc_pipeline_month", None, 0, 600, "month", SEED,
-      "Month a trans-Caspian oil pipeline opens (null: never; the seed reports a study).",
-      integer=True, nullable=True),
+      "Month a trans-Caspian oil pipeline opens (null: never; the seed reports a "
+      "study).", integer=True, nullable=True),
     P("kazakhstan.tc_pipeline_capacity", 0.2, 0.0, 0.6, "share of exports", ASSUME,
       "Capacity of that pipeline as a share of oil exports."),
     P("kazakhstan.oil_revenue_base", 4.5, 0.5, 20.0, "bn USD/month", ASSUME,
@@ -243,7 +289,8 @@ PARAMS: tuple[Param, ...] = (
     P("kazakhstan.war_alarm", 0.25, 0.0, 1.0, "threat", SEED,
       "Threat Kazakhstan perceives from Russia's war next door while it lasts."),
     P("kazakhstan.defence_response", 2.0, 0.0, 5.0, "1/threat", CALIB,
-      "Rise of the defence target per unit of perceived threat (about 1.5x by end 2022)."),
+      "Rise of the defence target per unit of perceived threat (about 1.5x by end "
+      "2022)."),
     P("kazakhstan.defence_adjust", 0.12, 0.0, 1.0, "1/month", CALIB,
       "Monthly share of the gap to the defence target closed (budget cycles)."),
     P("kazakhstan.initial_reform", 0.2, 0.0, 1.0, "1", SEED,
@@ -253,111 +300,143 @@ PARAMS: tuple[Param, ...] = (
     P("kazakhstan.initial_nationalism", 0.3, 0.0, 1.0, "1", ASSUME,
       "Public nationalism in 2022."),
     P("kazakhstan.reform_to_nationalism", 0.5, 0.0, 2.0, "1", SEED,
-      "Rise of the long-run nationalism level per unit of reform (participation feeds it)."),
+      "Rise of the long-run nationalism level per unit of reform (participation feeds "
+      "it)."),
     P("kazakhstan.pressure_to_nationalism", 0.3, 0.0, 2.0, "1", ASSUME,
-      "Rise of the long-run nationalism level per unit of Russian pressure (rally effect)."),
+      "Rise of the long-run nationalism level per unit of Russian pressure (rally "
+      "effect)."),
+    P("kazakhstan.pressure_adjust", 0.1, 0.0, 1.0, "1/month", ASSUME,
+      "Monthly share of the gap closed by the slow memory of Russian pressure (rung / "
+      "5)."),
     P("kazakhstan.nationalism_adjust", 0.02, 0.0, 0.5, "1/month", ASSUME,
       "Monthly share of the gap to the long-run nationalism level closed (slow)."),
     P("kazakhstan.initial_sanctions_enforcement", 0.3, 0.0, 1.0, "1", SEED,
       "Share of Western sanctions enforced in 2022 (selective)."),
     P("kazakhstan.sanctions_adjust", 0.05, 0.0, 1.0, "1/month", ASSUME,
       "Monthly share of the gap to the enforcement target closed."),
+    P("kazakhstan.enforcement_alignment", 0.5, 0.0, 2.0, "1/alignment", SEED,
+      "Fall of the enforcement target per unit of alignment gained (close ties, less "
+      "zeal)."),
     P("kazakhstan.subservience_penalty", 0.15, 0.0, 1.0, "1", SEED,
       "Leader support lost per compliance, per unit of nationalism."),
     P("kazakhstan.support_recovery", 0.03, 0.0, 0.5, "1/month", ASSUME,
       "Monthly recovery of leader support towards full."),
     P("kazakhstan.exit_alignment", 0.3, 0.0, 1.0, "alignment", SEED,
       "Alignment below which leaving the CSTO or EAEU becomes thinkable."),
+    P("kazakhstan.exit_width", 0.05, 0.01, 0.5, "alignment", ASSUME,
+      "Width of the logistic ramp of the exit chance around kazakhstan.exit_alignment."),
     P("kazakhstan.exit_hazard", 0.02, 0.0, 0.5, "1/month", ASSUME,
-      "Highest monthly chance of leaving a bloc once alignment is well below that level."),
+      "Highest monthly chance of leaving a bloc once alignment is well below that "
+      "level."),
     P("kazakhstan.csto_exit_month", None, 0, 600, "month", ASSUME,
-      "Month Kazakhstan leaves the CSTO by decision of the scenario (null: never forced).",
-      integer=True, nullable=True),
+      "Month Kazakhstan leaves the CSTO by decision of the scenario (null: never "
+      "forced).", integer=True, nullable=True),
     P("kazakhstan.eaeu_exit_month", None, 0, 600, "month", ASSUME,
-      "Month Kazakhstan leaves the EAEU by decision of the scenario (null: never forced).",
-      integer=True, nullable=True),
-    # --- Partners: China, Turkey, EU ----------------------------------------------------------
+      "Month Kazakhstan leaves the EAEU by decision of the scenario (null: never "
+      "forced).", integer=True, nullable=True),
+    # --- China -----------------------------------------------------------------------------------
     P("china.pledge_rate", 0.01, 0.0, 0.5, "1/month", ASSUME,
       "Monthly chance of a new security pledge with no Russian pressure."),
     P("china.threat_response", 0.1, 0.0, 1.0, "1/month", SEED,
-      "Rise of that chance at rung 5 (linear in the rung)."),
+      "Rise of that chance per unit of rung / 5, before rupture aversion."),
     P("china.rupture_aversion", 0.6, 0.0, 1.0, "1", SEED,
-      "How much China holds back pledges as Russia escalates (avoids open rupture)."),
+      "Share of the threat response China withholds at rung 5 (avoids an open rupture)."),
     P("china.reliability", 0.5, 0.0, 1.0, "probability", ASSUME,
       "Chance that a Chinese pledge is delivered when due."),
-    P("china.initial_credibility", 0.4, 0.0, 1.0, "1", ASSUME, "Credibility of Chinese pledges in 2022."),
+    P("china.initial_credibility", 0.4, 0.0, 1.0, "1", ASSUME,
+      "Credibility of Chinese pledges in 2022."),
     P("china.security_weight", 0.45, 0.0, 1.0, "1", ASSUME,
       "Weight of Chinese backing in Russia's expected cost of force."),
-    P("china.delivery_lag", 6, 1, 60, "month", ASSUME, "Months from a pledge to its due delivery.",
-      integer=True),
+    P("china.delivery_lag", 6, 1, 60, "month", ASSUME,
+      "Months from a pledge to its due delivery.", integer=True),
     P("china.route_investment", 0.02, 0.0, 0.2, "share of exports", SEED,
       "Export capacity (BRI transit) ordered when a Chinese pledge is delivered."),
-    P("china.arms", 0.0, 0.0, 0.5, "2021 budget", ASSUME, "Defence added by a delivered pledge."),
+    P("china.arms", 0.0, 0.0, 0.5, "2021 budget", ASSUME,
+      "Defence added by a delivered pledge."),
     P("china.scripted_pledge_month", 6, 0, 600, "month", SEED,
       "Month of a pledge given outside the model (Sept 2022, Xi in Astana; null: none).",
       integer=True, nullable=True),
+    # --- Turkey ----------------------------------------------------------------------------------
     P("turkey.pledge_rate", 0.02, 0.0, 0.5, "1/month", ASSUME,
       "Monthly chance of a new security pledge with no Russian pressure."),
     P("turkey.threat_response", 0.15, 0.0, 1.0, "1/month", SEED,
-      "Rise of that chance at rung 5 (linear in the rung)."),
+      "Rise of that chance per unit of rung / 5, before rupture aversion."),
     P("turkey.rupture_aversion", 0.2, 0.0, 1.0, "1", ASSUME,
       "How much Turkey holds back pledges as Russia escalates."),
     P("turkey.reliability", 0.7, 0.0, 1.0, "probability", SEED,
       "Chance that a Turkish pledge is delivered (ANKA production agreed in May 2022)."),
-    P("turkey.initial_credibility", 0.5, 0.0, 1.0, "1", ASSUME, "Credibility of Turkish pledges in 2022."),
+    P("turkey.initial_credibility", 0.5, 0.0, 1.0, "1", ASSUME,
+      "Credibility of Turkish pledges in 2022."),
     P("turkey.security_weight", 0.35, 0.0, 1.0, "1", ASSUME,
       "Weight of Turkish backing in Russia's expected cost of force."),
-    P("turkey.delivery_lag", 8, 1, 60, "month", ASSUME, "Months from a pledge to its due delivery.",
-      integer=True),
+    P("turkey.delivery_lag", 8, 1, 60, "month", ASSUME,
+      "Months from a pledge to its due delivery.", integer=True),
     P("turkey.route_investment", 0.005, 0.0, 0.2, "share of exports", SEED,
       "Corridor capacity ordered when a Turkish pledge is delivered."),
     P("turkey.arms", 0.08, 0.0, 0.5, "2021 budget", SEED,
       "Defence added by a delivered pledge (drones, joint production)."),
     P("turkey.scripted_pledge_month", 7, 0, 600, "month", SEED,
-      "Month of a pledge given outside the model (Oct 2022, Erdogan in Astana; null: none).",
-      integer=True, nullable=True),
+      "Month of a pledge given outside the model (Oct 2022, Erdogan in Astana; null: "
+      "none).", integer=True, nullable=True),
+    # --- The EU ----------------------------------------------------------------------------------
     P("eu.pledge_rate", 0.005, 0.0, 0.5, "1/month", ASSUME,
       "Monthly chance of a new support pledge with no Russian pressure."),
     P("eu.threat_response", 0.05, 0.0, 1.0, "1/month", ASSUME,
-      "Rise of that chance at rung 5 (linear in the rung)."),
+      "Rise of that chance per unit of rung / 5, before rupture aversion."),
     P("eu.rupture_aversion", 0.0, 0.0, 1.0, "1", ASSUME,
       "How much the EU holds back pledges as Russia escalates."),
     P("eu.reliability", 0.6, 0.0, 1.0, "probability", ASSUME,
       "Chance that an EU pledge (investment) is delivered when due."),
-    P("eu.initial_credibility", 0.4, 0.0, 1.0, "1", ASSUME, "Credibility of EU pledges in 2022."),
+    P("eu.initial_credibility", 0.4, 0.0, 1.0, "1", ASSUME,
+      "Credibility of EU pledges in 2022."),
     P("eu.security_weight", 0.1, 0.0, 1.0, "1", ASSUME,
       "Weight of EU backing in Russia's expected cost of force (no security guarantee)."),
-    P("eu.delivery_lag", 12, 1, 60, "month", ASSUME, "Months from a pledge to its due delivery.",
-      integer=True),
+    P("eu.delivery_lag", 12, 1, 60, "month", ASSUME,
+      "Months from a pledge to its due delivery.", integer=True),
     P("eu.route_investment", 0.02, 0.0, 0.2, "share of exports", SEED,
-      "Corridor capacity ordered when an EU pledge is delivered (the corridor's end point)."),
-    P("eu.arms", 0.0, 0.0, 0.5, "2021 budget", ASSUME, "Defence added by a delivered pledge."),
+      "Corridor capacity ordered when an EU pledge is delivered (the corridor's end "
+      "point)."),
+    P("eu.arms", 0.0, 0.0, 0.5, "2021 budget", ASSUME,
+      "Defence added by a delivered pledge."),
     P("eu.scripted_pledge_month", None, 0, 600, "month", ASSUME,
       "Month of a pledge given outside the model (null: none).", integer=True, nullable=True),
     P("eu.sanctions_pressure", 0.3, 0.0, 1.0, "1", SEED,
-      "Rise of the Kazakh enforcement target the EU obtains by pressing (secondary sanctions)."),
+      "Rise of the Kazakh enforcement target the EU obtains by pressing (secondary "
+      "sanctions)."),
     P("eu.secondary_threshold", 0.06, 0.0, 1.0, "share of trade", SEED,
-      "Gray re-exports, as a share of Kazakh-Russian trade, above which the EU threatens."),
-    # --- Partners' shared learning -------------------------------------------------------------
+      "Gray re-exports, as a share of Kazakh-Russian trade, above which the EU "
+      "threatens."),
+    # --- Partners' shared learning ---------------------------------------------------------------
     P("partners.credibility_gain", 0.3, 0.0, 1.0, "1", ASSUME,
       "Share of the distance to full credibility gained when a pledge is delivered."),
     P("partners.credibility_loss", 0.4, 0.0, 1.0, "1", ASSUME,
       "Share of credibility lost when a pledge is broken."),
     P("partners.support_decay", 0.03, 0.0, 0.5, "1/month", ASSUME,
       "Monthly decay of delivered support that is not renewed."),
-    # --- Trade --------------------------------------------------------------------------------
-    P("trade.kz_ru", 2.0, 0.0, 100.0, "bn USD/month", ASSUME, "Kazakhstan-Russia trade in 2021."),
-    P("trade.kz_cn", 2.0, 0.0, 100.0, "bn USD/month", ASSUME, "Kazakhstan-China trade in 2021."),
-    P("trade.kz_tr", 0.4, 0.0, 100.0, "bn USD/month", ASSUME, "Kazakhstan-Turkey trade in 2021."),
-    P("trade.kz_eu", 3.0, 0.0, 100.0, "bn USD/month", ASSUME, "Kazakhstan-EU trade in 2021."),
-    P("trade.ru_cn", 12.0, 0.0, 200.0, "bn USD/month", ASSUME, "Russia-China trade in 2021."),
-    P("trade.ru_tr", 2.8, 0.0, 200.0, "bn USD/month", ASSUME, "Russia-Turkey trade in 2021."),
-    P("trade.ru_eu", 22.0, 0.0, 200.0, "bn USD/month", ASSUME, "Russia-EU trade in 2021."),
-    P("trade.cn_tr", 3.0, 0.0, 200.0, "bn USD/month", ASSUME, "China-Turkey trade in 2021."),
-    P("trade.cn_eu", 70.0, 0.0, 500.0, "bn USD/month", ASSUME, "China-EU trade in 2021."),
-    P("trade.tr_eu", 16.0, 0.0, 200.0, "bn USD/month", ASSUME, "Turkey-EU trade in 2021."),
+    # --- Trade -----------------------------------------------------------------------------------
+    P("trade.kz_ru", 2.0, 0.0, 100.0, "bn USD/month", ASSUME,
+      "Kazakhstan-Russia trade in 2021."),
+    P("trade.kz_cn", 2.0, 0.0, 100.0, "bn USD/month", ASSUME,
+      "Kazakhstan-China trade in 2021."),
+    P("trade.kz_tr", 0.4, 0.0, 100.0, "bn USD/month", ASSUME,
+      "Kazakhstan-Turkey trade in 2021."),
+    P("trade.kz_eu", 3.0, 0.0, 100.0, "bn USD/month", ASSUME,
+      "Kazakhstan-EU trade in 2021."),
+    P("trade.ru_cn", 12.0, 0.0, 200.0, "bn USD/month", ASSUME,
+      "Russia-China trade in 2021."),
+    P("trade.ru_tr", 2.8, 0.0, 200.0, "bn USD/month", ASSUME,
+      "Russia-Turkey trade in 2021."),
+    P("trade.ru_eu", 22.0, 0.0, 200.0, "bn USD/month", ASSUME,
+      "Russia-EU trade in 2021."),
+    P("trade.cn_tr", 3.0, 0.0, 200.0, "bn USD/month", ASSUME,
+      "China-Turkey trade in 2021."),
+    P("trade.cn_eu", 70.0, 0.0, 500.0, "bn USD/month", ASSUME,
+      "China-EU trade in 2021."),
+    P("trade.tr_eu", 16.0, 0.0, 200.0, "bn USD/month", ASSUME,
+      "Turkey-EU trade in 2021."),
     P("trade.alignment_elasticity", 1.0, 0.0, 3.0, "1", ASSUME,
-      "Elasticity of Kazakh-Russian trade to alignment (and of partner trade to distance)."),
+      "Elasticity of Kazakh-Russian trade to alignment (and of partner trade to "
+      "distance)."),
     P("trade.eaeu_uplift", 0.3, 0.0, 1.0, "1", ASSUME,
       "Customs-union uplift of Kazakh-Russian trade, lost on leaving the EAEU."),
     P("trade.gray_reexport", 0.1, 0.0, 0.5, "share of trade", CALIB,
@@ -370,16 +449,18 @@ PARAMS: tuple[Param, ...] = (
     P("trade.redirection", 0.3, 0.0, 1.0, "share of trade", ASSUME,
       "Rise of Russia's trade with China and Turkey after sanctions."),
     P("trade.partner_uplift", 0.5, 0.0, 3.0, "1", ASSUME,
-      "Rise of Kazakh trade with a partner per unit of that partner's delivered support."),
+      "Rise of Kazakh trade with a partner per unit of that partner's delivered "
+      "support."),
     P("trade.corridor_2021", 0.53, 0.0, 10.0, "Mt/year", SEED,
       "Trans-Caspian corridor cargo in 2021 (one sixth of 3.2 Mt in 2022)."),
-    P("trade.corridor_diversion", 9.0, 0.0, 30.0, "1", CALIB,
-      "Multiple of 2021 corridor cargo that sanctions divert to the corridor (sets 2022 sixfold)."),
+    P("trade.corridor_diversion", 8.5, 0.0, 30.0, "1", CALIB,
+      "Multiple of 2021 corridor cargo that sanctions divert to the corridor (sets 2022 "
+      "sixfold)."),
     P("trade.corridor_adjust", 0.25, 0.0, 1.0, "1/month", CALIB,
       "Monthly share of the gap to the corridor's target cargo closed."),
     P("trade.corridor_per_capacity", 20.0, 0.0, 200.0, "Mt/year", ASSUME,
       "Extra corridor cargo per unit of alternative export capacity built."),
-    # --- Leverage index ------------------------------------------------------------------------
+    # --- Leverage index --------------------------------------------------------------------------
     P("leverage.route_weight", 0.4, 0.0, 1.0, "1", "Drezner 1998",
       "Weight of the share of oil exports crossing Russia in Russia's leverage."),
     P("leverage.trade_weight", 0.2, 0.0, 1.0, "1", "Drezner 1998",
@@ -389,6 +470,7 @@ PARAMS: tuple[Param, ...] = (
     P("leverage.alignment_weight", 0.2, 0.0, 1.0, "1", SEED,
       "Weight of political alignment in Russia's leverage."),
 )
+# fmt: on
 
 PARAMS_BY_PATH: dict[str, Param] = {p.path: p for p in PARAMS}
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(p.group for p in PARAMS))
@@ -419,8 +501,11 @@ def unknown_path_error(path: str) -> ParamError:
     import difflib
 
     close = difflib.get_close_matches(path, PARAMS_BY_PATH, n=3)
-    hint = f"did you mean {', '.join('model.' + c for c in close)}?" if close else (
-        "see docs/ODD.md for the parameter table")
+    hint = (
+        f"did you mean {', '.join('model.' + c for c in close)}?"
+        if close
+        else ("see docs/ODD.md for the parameter table")
+    )
     return ParamError(path, "<unknown key>", f"a known parameter path; {hint}")
 
 

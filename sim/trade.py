@@ -34,8 +34,18 @@ PAIRS: tuple[tuple[Actor, Actor], ...] = (
     (Actor.CHINA, Actor.EU),
     (Actor.TURKEY, Actor.EU),
 )
-PAIR_KEYS = ("kz_ru", "kz_cn", "kz_tr", "kz_eu", "ru_cn", "ru_tr", "ru_eu", "cn_tr", "cn_eu",
-             "tr_eu")
+PAIR_KEYS = (
+    "kz_ru",
+    "kz_cn",
+    "kz_tr",
+    "kz_eu",
+    "ru_cn",
+    "ru_tr",
+    "ru_eu",
+    "cn_tr",
+    "cn_eu",
+    "tr_eu",
+)
 
 
 class TradeNetwork:
@@ -59,6 +69,7 @@ class TradeNetwork:
         self._initial_tc = model.params.kazakhstan.initial_trans_caspian_share
         self.update(sanctions_in_force=False)  # the 2021 reference, before gray re-exports
         self.initial_russia_share = self.russia_share.copy()
+        self.update()  # March 2022, sanctions in force: what Russia reads first
 
     def update(self, sanctions_in_force: bool = True) -> None:
         """Recompute Kazakhstan's flows from the current state of the agents."""
@@ -81,12 +92,13 @@ class TradeNetwork:
         f["kz_eu"] = with_partner(p.kz_eu, Actor.EU) * (1.0 - p.oil_share_eu * halt)
         kz_total = f["kz_ru"] + f["kz_cn"] + f["kz_tr"] + f["kz_eu"]
         self.russia_share = f["kz_ru"] / np.maximum(kz_total, 1e-12)
-        if sanctions_in_force:
-            self._move_corridor(kz)
 
-    def _move_corridor(self, kz) -> None:
+    def move_corridor(self) -> None:
         """Cargo approaches sanctions-diverted demand plus what new capacity attracts."""
-        p = self.p
+        p, kz = self.p, self.model.kazakhstan
         target = p.corridor_2021 * (1.0 + p.corridor_diversion) + p.corridor_per_capacity * (
-            kz.trans_caspian_capacity - self._initial_tc)
-        self.corridor_cargo = self.corridor_cargo + p.corridor_adjust * (target - self.corridor_cargo)
+            kz.trans_caspian_capacity - self._initial_tc
+        )
+        self.corridor_cargo = self.corridor_cargo + p.corridor_adjust * (
+            target - self.corridor_cargo
+        )

@@ -33,8 +33,15 @@ class EnsembleAgent(mesa.Agent):
         """A fresh (R,) state array initialised from a scalar or per-run parameter."""
         return np.array(np.broadcast_to(value, (self.size,)), dtype=dtype)
 
-    def log(self, action, mask: np.ndarray, target: Actor, size: float | np.ndarray = 0.0,
-            detail: int | np.ndarray = -1) -> None:
+    def log(
+        self,
+        action,
+        mask: np.ndarray,
+        target: Actor,
+        size: float | np.ndarray = 0.0,
+        detail: int | np.ndarray = -1,
+    ) -> None:
         """Log `action` by this actor for the runs in `mask`."""
-        self.model.events.add(self.model.month, mask, self.actor, target, action,
-                              self.model.russia.rung, size, detail)
+        self.model.events.add(
+            self.model.month, mask, self.actor, target, action, self.model.russia.rung, size, detail
+        )

@@ -41,13 +41,18 @@ class Partner(EnsembleAgent):
         """Base rate plus a response to Russian escalation, held back by rupture aversion."""
         p = self.p
         threat = self.model.russia.rung / TOP_RUNG
-        return np.clip(p.pledge_rate + p.threat_response * threat
-                       * (1.0 - p.rupture_aversion * threat), 0.0, 1.0)
+        return np.clip(
+            p.pledge_rate + p.threat_response * threat * (1.0 - p.rupture_aversion * threat),
+            0.0,
+            1.0,
+        )
 
     def pledge(self, month: int) -> None:
         free = ~np.isfinite(self.due_month)
         scripted = month == self.p.scripted_pledge_month
-        new = free & (scripted | self.streams.chance(self._streams[0], month, self.pledge_probability()))
+        new = free & (
+            scripted | self.streams.chance(self._streams[0], month, self.pledge_probability())
+        )
         self.due_month = np.where(new, month + self.p.delivery_lag, self.due_month)
         self.log(Action.SECURITY_PLEDGE, new, Actor.KAZAKHSTAN, self.credibility)
 
@@ -60,8 +65,10 @@ class Partner(EnsembleAgent):
         delivered = due & self.streams.chance(self._streams[1], month, p.reliability)
         broken = due & ~delivered
         self.credibility = np.where(
-            delivered, self.credibility + shared.credibility_gain * (1.0 - self.credibility),
-            np.where(broken, self.credibility * (1.0 - shared.credibility_loss), self.credibility))
+            delivered,
+            self.credibility + shared.credibility_gain * (1.0 - self.credibility),
+            np.where(broken, self.credibility * (1.0 - shared.credibility_loss), self.credibility),
+        )
         self.support = np.where(delivered, 1.0, self.support)
         self.due_month = np.where(due, np.inf, self.due_month)
         kz = self.model.kazakhstan
@@ -72,8 +79,12 @@ class Partner(EnsembleAgent):
         if np.any(p.arms):
             self.log(Action.ARMS_DELIVERY, delivered & (p.arms > 0), Actor.KAZAKHSTAN, p.arms)
         if np.any(p.route_investment):
-            self.log(Action.TRANSIT_INVESTMENT, delivered & (p.route_investment > 0),
-                     Actor.KAZAKHSTAN, p.route_investment)
+            self.log(
+                Action.TRANSIT_INVESTMENT,
+                delivered & (p.route_investment > 0),
+                Actor.KAZAKHSTAN,
+                p.route_investment,
+            )
 
 
 class China(Partner):
@@ -96,18 +107,25 @@ class EU(Partner):
     actor = Actor.EU
     group = "eu"
 
+    THREAT_INTERVAL = 12  # months between two logged threats while the EU keeps pressing
+
     def __init__(self, model) -> None:
         super().__init__(model)
-        self.pressing = np.zeros(self.size, dtype=bool)
+        self.last_threat = np.full(self.size, -np.inf)
 
     def act(self, month: int) -> None:
         super().act(month)
         self.press_on_sanctions(month)
 
     def press_on_sanctions(self, month: int) -> None:
-        """Threaten secondary sanctions while gray re-exports exceed the EU's tolerance."""
+        """Press while gray re-exports exceed the EU's tolerance; threaten at most yearly."""
         pressing = self.model.trade.gray_share > self.p.secondary_threshold
-        self.log(Action.SECONDARY_SANCTIONS_THREAT, pressing & ~self.pressing, Actor.KAZAKHSTAN,
-                 self.model.trade.gray_share)
-        self.pressing = pressing
+        threaten = pressing & (month - self.last_threat >= self.THREAT_INTERVAL)
+        self.last_threat = np.where(threaten, month, self.last_threat)
+        self.log(
+            Action.SECONDARY_SANCTIONS_THREAT,
+            threaten,
+            Actor.KAZAKHSTAN,
+            self.model.trade.gray_share,
+        )
         self.model.kazakhstan.sanctions_pressure = self.p.sanctions_pressure * pressing

@@ -37,6 +37,7 @@ class Russia(EnsembleAgent):
         self.leverage_trend = np.zeros(self.size)  # EWMA of the monthly change of leverage
         self.motivation = np.zeros(self.size)
         self.war_surplus = np.zeros(self.size)
+        self.p_win = np.zeros(self.size)  # Russia's chance of prevailing if it intervened
         self.halt_months_left = np.zeros(self.size, dtype=np.int16)
         self.halt_severity = np.zeros(self.size)
         self.halt_cut = np.zeros(self.size)  # share of CPC flow lost this month
@@ -85,10 +86,14 @@ class Russia(EnsembleAgent):
         """Leverage Russia expects to lose within its horizon at the current trend (Powell)."""
         return np.maximum(-self.leverage_trend, 0.0) * self.p.window_horizon
 
+    def demanded_alignment(self) -> np.ndarray:
+        """Peacetime demand, plus endorsement of the war while it lasts."""
+        return self.p.demand_alignment + self.p.war_demand * self.model.war.ongoing
+
     def motivation_to_coerce(self) -> np.ndarray:
         """M = resolve * (gap_weight * gap + window_weight * loss + breaches)."""
         kz, p = self.model.kazakhstan, self.p
-        gap = np.maximum(p.demand_alignment - self.perceived_alignment, 0.0)
+        gap = np.maximum(self.demanded_alignment() - self.perceived_alignment, 0.0)
         breach = p.csto_breach * ~kz.in_csto + p.eaeu_breach * ~kz.in_eaeu
         return self.resolve() * (
             p.gap_weight * gap + p.window_weight * self.projected_loss() + breach
@@ -97,42 +102,50 @@ class Russia(EnsembleAgent):
     def choose_rung(self, month: int) -> np.ndarray:
         """Climb, hold or step down one rung; intervene from rung 4. Returns who climbed."""
         p, kz = self.p, self.model.kazakhstan
-        rung = self.rung.astype(float)
-        military = np.minimum(self.model.war.free_capacity / p.military_requirement, 1.0)
-        backing = self.model.backing
-
-        def effective(level: np.ndarray) -> np.ndarray:
-            # Military rungs need free forces; rungs from 3 up must price third-party backing.
-            m = np.where(level >= Rung.POSTURING, self.motivation * military, self.motivation)
-            return m - p.backing_cost * backing * (level >= Rung.THREAT)
-
-        below_top = self.rung < Rung.POSTURING
-        p_up = p.climb_rate * logistic((effective(rung + 1) - p.rung_spacing * (rung + 1))
-                                       / p.decision_noise)
-        p_up = np.where(below_top, p_up, 0.0)
+        old = self.rung
+        rung = old.astype(float)
+        p_up = p.climb_rate * logistic(
+            (self.effective_motivation(rung + 1) - p.rung_spacing * (rung + 1)) / p.decision_noise
+        )
+        p_up = np.where(old < Rung.POSTURING, p_up, 0.0)  # rung 5 only by decide_intervention
         hold_line = p.rung_spacing * rung - p.step_down_cost
-        p_down = p.climb_rate * logistic((hold_line - effective(rung)) / p.decision_noise)
+        p_down = p.climb_rate * logistic(
+            (hold_line - self.effective_motivation(rung)) / p.decision_noise
+        )
         p_down = np.where(kz.complied, np.maximum(p_down, p.comply_relief), p_down)
-        can_step_down = (self.rung > Rung.NORMAL) & (self.rung < Rung.INTERVENTION)
+        can_step_down = (old > Rung.NORMAL) & (old < Rung.INTERVENTION)
 
         up = self.streams.chance("climb", month, p_up)
         down = ~up & can_step_down & self.streams.chance("step_down", month, p_down)
         breach_jump = (
-            kz.left_bloc & (self.rung < Rung.ECONOMIC)
+            kz.left_bloc
+            & (old < Rung.ECONOMIC)
             & self.streams.chance("breach_response", month, p.breach_response)
         )
-        new_rung = self.rung + up - down
-        new_rung = np.where(breach_jump, Rung.ECONOMIC, new_rung).astype(np.int8)
-        intervene = self.decide_intervention(month)
+        new_rung = np.where(breach_jump, Rung.ECONOMIC, old + up - down).astype(np.int8)
+        holding_posture = (old == Rung.POSTURING) & (new_rung == Rung.POSTURING)
+        intervene, full = self.decide_intervention(month, holding_posture)
         new_rung[intervene] = Rung.INTERVENTION
+        self.rung = new_rung  # set first, so the events below carry the rung they announce
+        self._log_moves(new_rung > old, new_rung < old, intervene, full)
+        return new_rung > old
 
-        climbed = new_rung > self.rung
-        self._log_moves(new_rung, climbed & ~intervene, new_rung < self.rung)
-        self.rung = new_rung
-        return climbed
+    def effective_motivation(self, level: np.ndarray) -> np.ndarray:
+        """Motivation for a rung: military rungs need free forces, rungs from 3 price backing."""
+        p = self.p
+        military = np.minimum(self.model.war.free_capacity / p.military_requirement, 1.0)
+        m = np.where(level >= Rung.POSTURING, self.motivation * military, self.motivation)
+        return m - p.backing_cost * self.model.backing * (level >= Rung.THREAT)
 
-    def decide_intervention(self, month: int) -> np.ndarray:
-        """From rung 4, intervene when war beats the best deal (Fearon) and the window closes."""
+    def decide_intervention(
+        self,
+        month: int,
+        eligible: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Intervene when war beats the best deal (Fearon) and the window closes (Powell).
+
+        Only runs holding rung 4 this month are eligible. Returns (intervene, full).
+        """
         p, kz = self.p, self.model.kazakhstan
         free = self.model.war.free_capacity
         strength = free + p.defence_weight * kz.defence + p.backing_weight * self.model.backing
@@ -140,30 +153,41 @@ class Russia(EnsembleAgent):
         value = self.resolve() * p.stakes
         best_deal = np.minimum(
             (self.perceived_alignment + kz.p.comply_step * (1.0 - self.perceived_alignment))
-            / p.demand_alignment, 1.0)
+            / self.demanded_alignment(),
+            1.0,
+        )
         war_cost = p.war_cost * (1.0 + self.model.backing)
-        self.war_surplus = value * (p_win - best_deal + self.projected_loss()) - war_cost
+        urgency = p.war_window_weight * self.projected_loss()  # act before it is too late
+        self.war_surplus = value * (p_win - best_deal + urgency) - war_cost
         p_war = p.war_rate * logistic(self.war_surplus / p.war_noise)
-        at_posture = self.rung == Rung.POSTURING
-        go = at_posture & self.streams.chance("intervene", month, p_war)
+        go = eligible & self.streams.chance("intervene", month, p_war)
         full = go & (p_win > p.full_intervention_odds)
+        self.p_win = p_win
         self.intervention[go] = np.where(full[go], 2, 1)
-        self.log(Action.INTERVENTION_FULL, full, Actor.KAZAKHSTAN, p_win)
-        self.log(Action.INTERVENTION_LIMITED, go & ~full, Actor.KAZAKHSTAN, p_win)
-        return go
+        return go, full
 
-    def _log_moves(self, new_rung: np.ndarray, up: np.ndarray, down: np.ndarray) -> None:
+    def _log_moves(
+        self, up: np.ndarray, down: np.ndarray, intervene: np.ndarray, full: np.ndarray
+    ) -> None:
+        climbed = up & ~intervene
         for rung in range(Rung.RHETORIC, TOP_RUNG):
-            self.log(RUNG_SIGNATURE[Rung(rung)], up & (new_rung == rung), Actor.KAZAKHSTAN,
-                     float(rung))
-        self.log(Action.RUSSIA_DEESCALATE, down, Actor.KAZAKHSTAN, new_rung)
+            self.log(
+                RUNG_SIGNATURE[Rung(rung)],
+                climbed & (self.rung == rung),
+                Actor.KAZAKHSTAN,
+                float(rung),
+            )
+        self.log(Action.RUSSIA_DEESCALATE, down, Actor.KAZAKHSTAN, self.rung)
+        self.log(Action.INTERVENTION_FULL, full, Actor.KAZAKHSTAN, self.p_win)
+        self.log(Action.INTERVENTION_LIMITED, intervene & ~full, Actor.KAZAKHSTAN, self.p_win)
 
     def coerce(self, month: int) -> np.ndarray:
         """Start CPC halts at rung 2+, more often the more of Kazakh oil the CPC carries."""
         p, kz = self.p, self.model.kazakhstan
         self.halt_months_left = np.maximum(self.halt_months_left - 1, 0).astype(np.int16)
         eligible = (
-            (self.rung >= Rung.ECONOMIC) & (self.rung < Rung.INTERVENTION)
+            (self.rung >= Rung.ECONOMIC)
+            & (self.rung < Rung.INTERVENTION)
             & (self.halt_months_left == 0)
         )
         bite = kz.cpc_share / self.model.params.kazakhstan.initial_cpc_share
@@ -181,8 +205,9 @@ class Russia(EnsembleAgent):
         with np.errstate(divide="ignore", invalid="ignore"):
             extra = np.where(stay > 0, np.floor(np.log1p(-u) / np.log(stay)), 0.0)
         duration = 1 + np.minimum(extra, 120)
-        severity = np.clip(p.halt_severity * (0.5 + self.streams.uniform("halt_severity", month)),
-                           0.05, 1.0)
+        severity = np.clip(
+            p.halt_severity * (0.5 + self.streams.uniform("halt_severity", month)), 0.05, 1.0
+        )
         pretext = np.floor(self.streams.uniform("pretext", month) * len(Pretext)).astype(np.int8)
         self.halt_months_left = np.where(start, duration, self.halt_months_left).astype(np.int16)
         self.halt_severity = np.where(start, severity, self.halt_severity)
