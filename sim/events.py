@@ -75,11 +75,14 @@ def _pick(value: float | int | np.ndarray, runs: np.ndarray, dtype: type) -> np.
 ACTOR_NAMES = [a.label for a in Actor]
 _MAX_CODE = max(a.code for a in Action) + 1
 _ACTION_INDEX = np.zeros(_MAX_CODE, dtype=np.int16)
-_CAMEO = np.empty(_MAX_CODE, dtype=object)
+_CAMEO_CODES = sorted({a.cameo for a in Action})
+_CAMEO_INDEX = np.zeros(_MAX_CODE, dtype=np.int16)
 _GOLDSTEIN = np.zeros(_MAX_CODE, dtype=np.float32)
 for _i, _a in enumerate(Action):
-    _ACTION_INDEX[_a.code], _CAMEO[_a.code], _GOLDSTEIN[_a.code] = _i, _a.cameo, _a.goldstein
-_PRETEXT_NAMES = np.array([p.name.lower() for p in Pretext] + [None], dtype=object)
+    _ACTION_INDEX[_a.code] = _i
+    _CAMEO_INDEX[_a.code] = _CAMEO_CODES.index(_a.cameo)
+    _GOLDSTEIN[_a.code] = _a.goldstein
+_PRETEXT_NAMES = [p.name.lower() for p in Pretext]  # code -1 (no pretext) reads as missing
 
 
 def events_frame(
@@ -102,9 +105,10 @@ def events_frame(
                 _ACTION_INDEX[codes], categories=[a.name.lower() for a in Action]
             ),
             "rung": columns["rung"],
-            "cameo": _CAMEO[codes].astype(str) if codes.size else np.zeros(0, dtype=str),
+            "cameo": pd.Categorical.from_codes(_CAMEO_INDEX[codes], categories=_CAMEO_CODES),
             "goldstein": _GOLDSTEIN[codes],
             "size": columns["size"],
-            "pretext": _PRETEXT_NAMES[pretext],
-        }
+            "pretext": pd.Categorical.from_codes(pretext, categories=_PRETEXT_NAMES),
+        },
+        copy=False,
     )

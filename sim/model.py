@@ -189,9 +189,9 @@ class EscalationModel(mesa.Model):
             "date": np.tile(dates.values, size),
         }
         for v in TRAJECTORY_VARIABLES:
-            table[v.name] = self.recorder.trajectories[v.name][:months].T.ravel()
+            table[v.name] = self.recorder.trajectories[v.name][:, :months].reshape(-1)
         table["rung"] = table["rung"].astype(np.int8)
-        return pd.DataFrame(table)
+        return pd.DataFrame(table, copy=False)  # one block per column: no consolidation copy
 
 
 def simulate(

@@ -1,8 +1,10 @@
 """What a run records: monthly trajectories (optional) and a one-row summary per run.
 
 The trajectory variables are listed once, with their units, in ``TRAJECTORY_VARIABLES``; the
-recorder fills a preallocated float32 array (months, R) per variable, so recording costs one
-copy per variable per month. Summaries are tracked incrementally and cost almost nothing.
+recorder fills a preallocated float32 array (R, months) per variable, so recording costs one
+copy per variable per month and each run's series is contiguous, which makes the long table
+(one row per run and month) a reshape rather than a copy. Summaries are tracked incrementally
+and cost almost nothing.
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ class Recorder:
         self.model = model
         size = model.params.size
         self.trajectories = (
-            {v.name: np.empty((months, size), dtype=np.float32) for v in TRAJECTORY_VARIABLES}
+            {v.name: np.empty((size, months), dtype=np.float32) for v in TRAJECTORY_VARIABLES}
             if trajectories
             else None
         )
@@ -168,4 +170,4 @@ class Recorder:
         self.eaeu_exit_month[(self.eaeu_exit_month < 0) & ~kz.in_eaeu] = month
         if self.trajectories is not None:
             for v in TRAJECTORY_VARIABLES:
-                self.trajectories[v.name][month] = v.read(m)
+                self.trajectories[v.name][:, month] = v.read(m)
