@@ -48,13 +48,15 @@ def configs(batch_runs: int) -> list[dict]:
 
 # --- inside a worker subprocess ----------------------------------------------------------------
 
+
 def run_ensemble(runs: int, tables: bool, months: int) -> None:
     import numpy as np
 
     from sim import EscalationModel
 
-    model = EscalationModel(None, seeds=np.arange(runs), months=months,
-                            trajectories=tables, events=tables)
+    model = EscalationModel(
+        None, seeds=np.arange(runs), months=months, trajectories=tables, events=tables
+    )
     model.run()
 
 
@@ -69,7 +71,8 @@ def run_batch_run(runs: int, months: int) -> None:
         def __init__(self, **kwargs) -> None:
             super().__init__(**kwargs)
             self.datacollector = mesa.DataCollector(
-                model_reporters={"rung": lambda m: int(m.russia.rung[0])})
+                model_reporters={"rung": lambda m: int(m.russia.rung[0])}
+            )
 
         def step(self) -> None:
             super().step()
@@ -79,8 +82,12 @@ def run_batch_run(runs: int, months: int) -> None:
     results = mesa.batch_run(
         CollectedModel,
         parameters={"months": months, "trajectories": False, "events": False},
-        rng=list(range(runs)), max_steps=months, number_processes=1,
-        data_collection_period=-1, display_progress=False)
+        rng=list(range(runs)),
+        max_steps=months,
+        number_processes=1,
+        data_collection_period=-1,
+        display_progress=False,
+    )
     assert len(results) == runs, len(results)
 
 
@@ -112,9 +119,18 @@ def worker(config: dict, months: int, min_seconds: float) -> dict:
 
 # --- the driver --------------------------------------------------------------------------------
 
+
 def measure(config: dict, months: int, min_seconds: float) -> dict:
-    command = [sys.executable, __file__, "--worker", json.dumps(config), "--months", str(months),
-               "--min-seconds", str(min_seconds)]
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        json.dumps(config),
+        "--months",
+        str(months),
+        "--min-seconds",
+        str(min_seconds),
+    ]
     env = {**os.environ, **ONE_CORE}
     out = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
     result = json.loads(out.stdout.strip().splitlines()[-1])
@@ -124,25 +140,35 @@ def measure(config: dict, months: int, min_seconds: float) -> dict:
 
 
 def print_table(rows: list[tuple[dict, dict]], baseline_mib: float, months: int) -> None:
-    print(f"{'configuration':<30} {'runs/s':>10} {'ms/run':>9} {'peak RSS MiB':>13} "
-          f"{'above base':>11}")
+    print(
+        f"{'configuration':<30} {'runs/s':>10} {'ms/run':>9} {'peak RSS MiB':>13} "
+        f"{'above base':>11}"
+    )
     for config, r in rows:
         if config["kind"] == "baseline":
             print(f"{config['label']:<30} {'':>10} {'':>9} {r['peak_mib']:>13.1f} {'':>11}")
             continue
         ms = 1000.0 / r["runs_per_s"]
-        print(f"{config['label']:<30} {r['runs_per_s']:>10,.0f} {ms:>9.3f} "
-              f"{r['peak_mib']:>13.1f} {r['peak_mib'] - baseline_mib:>11.1f}")
-    print(f"({months}-month runs; one core per configuration; peak RSS = ru_maxrss of the "
-          "configuration's own subprocess)")
+        print(
+            f"{config['label']:<30} {r['runs_per_s']:>10,.0f} {ms:>9.3f} "
+            f"{r['peak_mib']:>13.1f} {r['peak_mib'] - baseline_mib:>11.1f}"
+        )
+    print(
+        f"({months}-month runs; one core per configuration; peak RSS = ru_maxrss of the "
+        "configuration's own subprocess)"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--months", type=int, default=120)
     parser.add_argument("--batch-runs", type=int, default=200)
-    parser.add_argument("--min-seconds", type=float, default=3.0,
-                        help="minimum timed wall time per ensemble configuration")
+    parser.add_argument(
+        "--min-seconds",
+        type=float,
+        default=3.0,
+        help="minimum timed wall time per ensemble configuration",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -155,12 +181,16 @@ def main() -> None:
     print_table(rows, baseline, args.months)
     big = results["ensemble R=10,000"]["runs_per_s"]
     mesa_rate = results[f"mesa.batch_run x{args.batch_runs}"]["runs_per_s"]
-    print(f"ensemble R=10,000 / mesa.batch_run: {big / mesa_rate:,.0f}x;  "
-          f"ensemble R=1,000 / mesa.batch_run: "
-          f"{results['ensemble R=1,000']['runs_per_s'] / mesa_rate:,.0f}x")
+    print(
+        f"ensemble R=10,000 / mesa.batch_run: {big / mesa_rate:,.0f}x;  "
+        f"ensemble R=1,000 / mesa.batch_run: "
+        f"{results['ensemble R=1,000']['runs_per_s'] / mesa_rate:,.0f}x"
+    )
     verdict = "met" if big >= GOAL_RUNS_PER_SECOND else "NOT met"
-    print(f"goal >= {GOAL_RUNS_PER_SECOND:,} runs/s on one core at R=10,000: {verdict} "
-          f"({big:,.0f} runs/s)")
+    print(
+        f"goal >= {GOAL_RUNS_PER_SECOND:,} runs/s on one core at R=10,000: {verdict} "
+        f"({big:,.0f} runs/s)"
+    )
 
 
 if __name__ == "__main__":

@@ -26,15 +26,37 @@ from sim.params import PARAMS, Param
 RUNS = 8
 MONTHS = 48
 SHARES = ("cpc_share", "other_russian_share", "trans_caspian_share", "china_route_share")
-UNIT_COLUMNS = (*SHARES, "alignment", "nationalism", "reform", "leader_support",
-                "sanctions_enforcement", "backing", "halt", "credibility_china",
-                "credibility_turkey", "credibility_eu")
-NON_NEGATIVE_COLUMNS = ("oil_revenue", "defence", "corridor_cargo", "free_capacity",
-                        "gray_reexports", "leverage")
-FINAL_COLUMNS = {"final_rung": "rung", "final_alignment": "alignment",
-                 "final_cpc_share": "cpc_share", "final_trans_caspian_share": "trans_caspian_share",
-                 "final_defence": "defence", "final_nationalism": "nationalism",
-                 "final_leverage": "leverage", "final_corridor_cargo": "corridor_cargo"}
+UNIT_COLUMNS = (
+    *SHARES,
+    "alignment",
+    "nationalism",
+    "reform",
+    "leader_support",
+    "sanctions_enforcement",
+    "backing",
+    "halt",
+    "credibility_china",
+    "credibility_turkey",
+    "credibility_eu",
+)
+NON_NEGATIVE_COLUMNS = (
+    "oil_revenue",
+    "defence",
+    "corridor_cargo",
+    "free_capacity",
+    "gray_reexports",
+    "leverage",
+)
+FINAL_COLUMNS = {
+    "final_rung": "rung",
+    "final_alignment": "alignment",
+    "final_cpc_share": "cpc_share",
+    "final_trans_caspian_share": "trans_caspian_share",
+    "final_defence": "defence",
+    "final_nationalism": "nationalism",
+    "final_leverage": "leverage",
+    "final_corridor_cargo": "corridor_cargo",
+}
 CPC, TC, CN = (f"kazakhstan.initial_{x}_share" for x in ("cpc", "trans_caspian", "china"))
 MAX_ALT = "kazakhstan.max_alternative_share"
 #: Rounding allowed on bounds: with initial shares summing to exactly 1, the model's CPC fraction
@@ -78,9 +100,17 @@ def check_state(model: EscalationModel) -> None:
     for share in shares:
         assert np.all((share >= -ROUNDING) & (share <= 1.0 + ROUNDING))
     np.testing.assert_allclose(sum(shares), 1.0, rtol=0, atol=1e-9)
-    unit = [kz.alignment, kz.nationalism, kz.reform, kz.leader_support,
-            kz.sanctions_enforcement, model.backing, russia.halt_cut,
-            russia.perceived_alignment, *(model.partners[a].credibility for a in PARTNERS)]
+    unit = [
+        kz.alignment,
+        kz.nationalism,
+        kz.reform,
+        kz.leader_support,
+        kz.sanctions_enforcement,
+        model.backing,
+        russia.halt_cut,
+        russia.perceived_alignment,
+        *(model.partners[a].credibility for a in PARTNERS),
+    ]
     for value in unit:
         assert np.all(np.isfinite(value))
         assert np.all((value >= 0.0) & (value <= 1.0))
@@ -140,17 +170,24 @@ def check_summary_against_tables(summary, traj, events) -> None:
     assert np.array_equal(summary["pipeline_halts"].to_numpy(), expected)
     last = traj[traj["month"] == MONTHS - 1].set_index("run_id").loc[summary["run_id"]]
     for final, column in FINAL_COLUMNS.items():
-        assert np.array_equal(summary[final].to_numpy().astype(np.float32),
-                              last[column].to_numpy().astype(np.float32)), final
+        assert np.array_equal(
+            summary[final].to_numpy().astype(np.float32), last[column].to_numpy().astype(np.float32)
+        ), final
     max_rung = traj.groupby("run_id")["rung"].max().loc[summary["run_id"]].to_numpy()
     assert np.array_equal(summary["max_rung"].to_numpy(), max_rung)
     assert events["month"].between(0, MONTHS - 1).all()
     assert events["run_id"].isin(summary["run_id"]).all()
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.large_base_example])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
 @given(params=param_sets(), first_seed=st.integers(0, 2**40))
 def test_invariants_hold_for_any_parameters(params, first_seed):
     """Shares, bounds, rung months, halt counts and final values are consistent for any draw."""
@@ -175,23 +212,32 @@ def test_default_initial_shares_reproduce_parameters():
     assert cn[0] == pytest.approx(0.04) and other[0] == pytest.approx(0.13)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kazakhstan.py:36: _russian_cpc_fraction = initial_cpc / (1 - tc - cn) exceeds 1 when the "
-    "three initial shares sum above 1 (allowed by the ranges), so other_russian_share < 0"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "kazakhstan.py:36: _russian_cpc_fraction = initial_cpc / (1 - tc - cn) exceeds 1 when the "
+        "three initial shares sum above 1 (allowed by the ranges), so other_russian_share < 0"
+    ),
+)
 def test_route_shares_in_unit_interval_for_any_initial_shares():
     """CPC 0.95, Trans-Caspian 0.2, China 0.2 are each in range: shares must stay in [0, 1]."""
     for share in shares_of({CPC: 0.95, TC: 0.2, CN: 0.2}):
         assert np.all((share >= 0.0) & (share <= 1.0))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "trade.py:70: halt = halt_cut * cpc_share / initial_cpc_share exceeds 1 when the initial "
-    "alternative capacity is above max_alternative_share (cpc_share then starts above "
-    "initial_cpc_share), and trade.py kz_eu = ... * (1 - oil_share_eu * halt) goes negative"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "trade.py:70: halt = halt_cut * cpc_share / initial_cpc_share exceeds 1 when the initial "
+        "alternative capacity is above max_alternative_share (cpc_share then starts above "
+        "initial_cpc_share), and trade.py kz_eu = ... * (1 - oil_share_eu * halt) goes negative"
+    ),
+)
 def test_trade_flows_non_negative_when_alternative_capacity_is_capped():
     """A full halt with initial capacity above the cap must not make Kazakh-EU trade negative."""
-    model = EscalationModel({TC: 0.2, CN: 0.1, MAX_ALT: 0.0, "trade.oil_share_eu": 1.0},
-                            seeds=[0], months=2)
+    model = EscalationModel(
+        {TC: 0.2, CN: 0.1, MAX_ALT: 0.0, "trade.oil_share_eu": 1.0}, seeds=[0], months=2
+    )
     model.russia.halt_cut = np.ones(1)
     model.trade.update()
     assert model.trade.flows["kz_eu"][0] >= 0.0

@@ -32,6 +32,7 @@ def strictly_decreasing(values: np.ndarray) -> bool:
 
 # --- Russia: bargaining range (Fearon) and closing window (Powell) ---------------------------
 
+
 def war_surplus_after(model: EscalationModel) -> np.ndarray:
     model.russia.decide_intervention(0)
     return model.russia.war_surplus
@@ -59,9 +60,15 @@ def test_credible_pledges_raise_backing_and_lower_war_surplus():
 
 def test_open_pledge_gives_backing_and_none_gives_none():
     """Backing needs an open pledge or delivered support: none of either gives zero backing."""
-    quiet = {f"{g}.{k}": v for g in ("china", "turkey", "eu")
-             for k, v in (("pledge_rate", 0.0), ("threat_response", 0.0),
-                          ("scripted_pledge_month", None))}
+    quiet = {
+        f"{g}.{k}": v
+        for g in ("china", "turkey", "eu")
+        for k, v in (
+            ("pledge_rate", 0.0),
+            ("threat_response", 0.0),
+            ("scripted_pledge_month", None),
+        )
+    }
     model = make_model(2, quiet)
     for actor in (Actor.CHINA, Actor.TURKEY, Actor.EU):
         partner = model.partners[actor]
@@ -110,8 +117,9 @@ def test_rising_leverage_adds_no_motivation():
     assert motivation[0] == motivation[1]
 
 
-@pytest.mark.parametrize(("bloc", "breach"), [("in_csto", "csto_breach"),
-                                              ("in_eaeu", "eaeu_breach")])
+@pytest.mark.parametrize(
+    ("bloc", "breach"), [("in_csto", "csto_breach"), ("in_eaeu", "eaeu_breach")]
+)
 def test_leaving_a_bloc_raises_motivation_by_the_breach(bloc, breach):
     """Outside the CSTO (or EAEU), motivation rises by resolve times the breach parameter."""
     model = make_model(2)
@@ -134,8 +142,15 @@ def test_leaving_a_bloc_draws_prompt_economic_coercion():
 
 def test_intervention_only_from_posturing():
     """With war certain to pay, Russia intervenes from rung 4 and never from lower rungs."""
-    model = make_model(5, {"russia.war_rate": 1.0, "russia.war_cost": 0.0,
-                           "russia.base_resolve": 3.0, "russia.stakes": 3.0})
+    model = make_model(
+        5,
+        {
+            "russia.war_rate": 1.0,
+            "russia.war_cost": 0.0,
+            "russia.base_resolve": 3.0,
+            "russia.stakes": 3.0,
+        },
+    )
     model.russia.rung = np.arange(5, dtype=np.int8)
     model.war.free_capacity = np.ones(5)
     model.russia.leverage_trend = np.full(5, -0.05)
@@ -145,6 +160,7 @@ def test_intervention_only_from_posturing():
 
 
 # --- Russia: pipeline halts (Drezner) ----------------------------------------------------------
+
 
 def test_halt_chance_scales_with_cpc_share():
     """At rung 2, the monthly chance of a halt is halt_propensity times the CPC bite."""
@@ -156,8 +172,10 @@ def test_halt_chance_scales_with_cpc_share():
     kz.cpc_share = np.where(np.arange(runs) < runs // 2, initial, initial / 2)
     started = russia.coerce(0)
     propensity = model.params.russia.halt_propensity
-    for half, expected in ((started[: runs // 2], propensity), (started[runs // 2 :],
-                                                                propensity / 2)):
+    for half, expected in (
+        (started[: runs // 2], propensity),
+        (started[runs // 2 :], propensity / 2),
+    ):
         se = np.sqrt(expected * (1 - expected) / half.size)
         assert abs(half.mean() - expected) < 4 * se
 
@@ -170,6 +188,7 @@ def test_no_halts_below_economic_rung():
 
 
 # --- Kazakhstan: routes and revenue (sanctions paradox) ----------------------------------------
+
 
 def diversify_months(model: EscalationModel, months: range) -> list[np.ndarray]:
     """Call Kazakhstan.diversify for each month with no halt; return cpc_share after each."""
@@ -276,10 +295,12 @@ def test_complying_raises_alignment_and_resisting_lowers_it():
     comply, demand = kz.complied, model.russia.new_demand
     resist = demand & ~comply
     assert comply.any() and resist.any()
-    np.testing.assert_allclose(kz.alignment[comply],
-                               (before + p.comply_step * (1 - before))[comply], rtol=1e-12)
-    np.testing.assert_allclose(kz.alignment[resist], (before * (1 - p.resist_step))[resist],
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        kz.alignment[comply], (before + p.comply_step * (1 - before))[comply], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        kz.alignment[resist], (before * (1 - p.resist_step))[resist], rtol=1e-12
+    )
     assert np.array_equal(kz.alignment[~demand], before[~demand])
     share = comply[demand].mean()
     expected = probability[demand].mean()
@@ -300,6 +321,7 @@ def test_complying_costs_leader_support():
 
 # --- Kazakhstan: domestic channel --------------------------------------------------------------
 
+
 def test_reform_raises_nationalism_over_time():
     """Higher reform raises nationalism, by a gap that widens month after month."""
     model = make_model(2, {"kazakhstan.reform_pace": 0.0})
@@ -318,9 +340,18 @@ def test_reform_raises_nationalism_over_time():
 def test_reform_pace_raises_nationalism_and_drift_in_ensembles():
     """Same seeds, faster reform: higher mean nationalism and lower mean alignment at 10 years."""
     seeds = np.arange(200)
-    slow, fast = (EscalationModel({"kazakhstan.reform_pace": pace}, seeds=seeds, months=120,
-                                  trajectories=False, events=False).run().summary
-                  for pace in (0.0, 0.02))
+    slow, fast = (
+        EscalationModel(
+            {"kazakhstan.reform_pace": pace},
+            seeds=seeds,
+            months=120,
+            trajectories=False,
+            events=False,
+        )
+        .run()
+        .summary
+        for pace in (0.0, 0.02)
+    )
     assert fast["final_nationalism"].mean() > slow["final_nationalism"].mean()
     assert fast["final_alignment"].mean() < slow["final_alignment"].mean()
 
@@ -335,6 +366,7 @@ def test_nationalism_speeds_drift():
 
 
 # --- Partners: credibility -------------------------------------------------------------------
+
 
 def test_delivered_pledge_raises_credibility_and_broken_one_lowers_it():
     """A pledge delivered when due raises credibility; a broken one lowers it, by the gains."""

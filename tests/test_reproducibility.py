@@ -21,10 +21,17 @@ MONTHS = 120
 TARGET_SEED = 20221028
 #: A busy run: the war ends early and well for Russia, bloc exits and a pipeline are scripted.
 EVENTFUL = {
-    "war.outcome": "favorable", "war.end_month": 6, "war.reconstitution_months": 6,
-    "russia.initial_rung": 3, "russia.base_resolve": 2.0, "russia.war_rate": 0.5,
-    "kazakhstan.csto_exit_month": 20, "kazakhstan.eaeu_exit_month": 40,
-    "kazakhstan.tc_pipeline_month": 30, "kazakhstan.route_lag": 12, "turkey.arms": 0.2,
+    "war.outcome": "favorable",
+    "war.end_month": 6,
+    "war.reconstitution_months": 6,
+    "russia.initial_rung": 3,
+    "russia.base_resolve": 2.0,
+    "russia.war_rate": 0.5,
+    "kazakhstan.csto_exit_month": 20,
+    "kazakhstan.eaeu_exit_month": 40,
+    "kazakhstan.tc_pipeline_month": 30,
+    "kazakhstan.route_lag": 12,
+    "turkey.arms": 0.2,
 }
 
 
@@ -41,6 +48,7 @@ def assert_columns_identical(a: pd.Series, b: pd.Series) -> None:
 
 def assert_objects_identical(a: pd.Series, b: pd.Series) -> None:
     """Equality of categorical, string or date columns, with any missing value as None."""
+
     def values(s: pd.Series) -> list:
         return [None if pd.isna(v) else v for v in s.astype(object)]
 
@@ -51,15 +59,19 @@ def assert_tables_identical(a: pd.DataFrame, b: pd.DataFrame) -> None:
     assert list(a.columns) == list(b.columns)
     assert len(a) == len(b)
     for column in a.columns:
-        assert_columns_identical(a[column].reset_index(drop=True),
-                                 b[column].reset_index(drop=True))
+        assert_columns_identical(a[column].reset_index(drop=True), b[column].reset_index(drop=True))
 
 
 def run_tables(result, run_id: int) -> dict[str, pd.DataFrame]:
     """The summary row, trajectory rows and event rows of one run, without the run id."""
-    return {name: table[table["run_id"] == run_id].drop(columns="run_id").reset_index(drop=True)
-            for name, table in (("summary", result.summary), ("trajectories", result.trajectories),
-                                ("events", result.events))}
+    return {
+        name: table[table["run_id"] == run_id].drop(columns="run_id").reset_index(drop=True)
+        for name, table in (
+            ("summary", result.summary),
+            ("trajectories", result.trajectories),
+            ("events", result.events),
+        )
+    }
 
 
 def assert_same_run(alone, alone_id: int, batch, batch_id: int) -> None:
@@ -87,8 +99,9 @@ def random_rows(count: int, seed: int) -> list[dict[str, Any]]:
         k = "kazakhstan.initial_"
         alternative = row[k + "trans_caspian_share"] + row[k + "china_share"]
         row[k + "cpc_share"] = min(row[k + "cpc_share"], 1.0 - alternative)
-        row["kazakhstan.max_alternative_share"] = max(row["kazakhstan.max_alternative_share"],
-                                                      alternative)
+        row["kazakhstan.max_alternative_share"] = max(
+            row["kazakhstan.max_alternative_share"], alternative
+        )
         rows.append(row)
     return rows
 
@@ -114,8 +127,9 @@ def test_different_seeds_give_different_runs():
     assert not np.array_equal(one, two)
 
 
-@pytest.mark.parametrize(("size", "position"), [(2, 0), (2, 1), (7, 3), (64, 0), (64, 31),
-                                                (64, 63), (500, 257)])
+@pytest.mark.parametrize(
+    ("size", "position"), [(2, 0), (2, 1), (7, 3), (64, 0), (64, 31), (64, 63), (500, 257)]
+)
 def test_run_alone_equals_run_in_batch(alone, size, position):
     """A seed gives the same tables alone as at any position of batches of any size."""
     seeds = np.arange(1000, 1000 + size)
@@ -153,8 +167,10 @@ def test_chunks_equal_whole_batch():
     seeds = np.arange(500, 512)
     params = ParamSet.per_run(rows)
     whole = simulate(params, seeds=seeds, months=MONTHS, run_ids=np.arange(12))
-    parts = [simulate(params.take(idx), seeds=seeds[idx], months=MONTHS, run_ids=idx)
-             for idx in (np.arange(0, 5), np.arange(5, 6), np.arange(6, 12))]
+    parts = [
+        simulate(params.take(idx), seeds=seeds[idx], months=MONTHS, run_ids=idx)
+        for idx in (np.arange(0, 5), np.arange(5, 6), np.arange(6, 12))
+    ]
     for name in ("summary", "trajectories", "events"):
         joined = pd.concat([getattr(p, name) for p in parts], ignore_index=True)
         assert_tables_identical(getattr(whole, name), joined)

@@ -29,8 +29,9 @@ def streams() -> RunStreams:
     return RunStreams(SEEDS)
 
 
-@pytest.mark.parametrize(("stream", "month", "draw"), [("climb", 0, 0), ("pretext", 37, 1),
-                                                        ("comply", 119, 0)])
+@pytest.mark.parametrize(
+    ("stream", "month", "draw"), [("climb", 0, 0), ("pretext", 37, 1), ("comply", 119, 0)]
+)
 def test_uniform_passes_kolmogorov_smirnov(streams, stream, month, draw):
     """Across runs, one (stream, month, draw) is U(0, 1) by a KS test on 1e5 numbers."""
     u = streams.uniform(stream, month, draw)
@@ -67,8 +68,9 @@ def assert_independent(a: np.ndarray, b: np.ndarray) -> None:
     assert stats.chisquare(table.ravel()).pvalue > ALPHA
 
 
-@pytest.mark.parametrize(("first", "second"), [("pledge_china", "pledge_turkey"),
-                                               ("climb", "step_down"), ("a", "b")])
+@pytest.mark.parametrize(
+    ("first", "second"), [("pledge_china", "pledge_turkey"), ("climb", "step_down"), ("a", "b")]
+)
 def test_named_streams_are_independent(streams, first, second):
     """Two streams in the same month and draw give independent numbers."""
     assert_independent(streams.uniform(first, 4), streams.uniform(second, 4))
