@@ -1,0 +1,243 @@
+"""Invariants that must hold for every parameter set within the ranges of sim.params.PARAMS.
+
+Hypothesis draws parameter sets uniformly within each parameter's range (integers as integers,
+choices from their choices, nullable months sometimes null), either one set for a whole batch
+or one per run (ParamSet.per_run), and runs small ensembles. The float64 state is checked month
+by month through EscalationModel; the float32 tables are checked at the end.
+
+Two combinations of initial export shares that the ranges allow break the share accounting;
+they are excluded from the random search and pinned by the xfail tests at the end of this file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+
+from sim import EscalationModel, ParamSet
+from sim.ladder import PARTNERS, TOP_RUNG
+from sim.params import PARAMS, Param
+
+RUNS = 8
+MONTHS = 48
+SHARES = ("cpc_share", "other_russian_share", "trans_caspian_share", "china_route_share")
+UNIT_COLUMNS = (
+    *SHARES,
+    "alignment",
+    "nationalism",
+    "reform",
+    "leader_support",
+    "sanctions_enforcement",
+    "backing",
+    "halt",
+    "credibility_china",
+    "credibility_turkey",
+    "credibility_eu",
+)
+NON_NEGATIVE_COLUMNS = (
+    "oil_revenue",
+    "defence",
+    "corridor_cargo",
+    "free_capacity",
+    "gray_reexports",
+    "leverage",
+)
+FINAL_COLUMNS = {
+    "final_rung": "rung",
+    "final_alignment": "alignment",
+    "final_cpc_share": "cpc_share",
+    "final_trans_caspian_share": "trans_caspian_share",
+    "final_defence": "defence",
+    "final_nationalism": "nationalism",
+    "final_leverage": "leverage",
+    "final_corridor_cargo": "corridor_cargo",
+}
+CPC, TC, CN = (f"kazakhstan.initial_{x}_share" for x in ("cpc", "trans_caspian", "china"))
+MAX_ALT = "kazakhstan.max_alternative_share"
+#: Rounding allowed on bounds: with initial shares summing to exactly 1, the model's CPC fraction
+#: of the Russian routes is 1 + 2e-16 and other_russian_share is -1e-16 (float64 rounding).
+ROUNDING = 1e-12
+
+
+def value_strategy(param: Param) -> st.SearchStrategy[Any]:
+    """Values uniformly within a parameter's allowed set."""
+    if param.choices:
+        return st.sampled_from(param.choices)
+    if param.integer:
+        values = st.integers(int(param.low), int(param.high))
+    else:
+        values = st.floats(param.low, param.high, allow_nan=False, allow_infinity=False)
+    return st.one_of(st.none(), values) if param.nullable else values
+
+
+@st.composite
+def param_rows(draw) -> dict[str, Any]:
+    """One full parameter set whose initial export shares are consistent (see module doc)."""
+    row = {p.path: draw(value_strategy(p)) for p in PARAMS}
+    alternative = row[TC] + row[CN]
+    row[CPC] = min(row[CPC], 1.0 - alternative)
+    row[MAX_ALT] = max(row[MAX_ALT], alternative)
+    return row
+
+
+@st.composite
+def param_sets(draw) -> ParamSet:
+    """Either one parameter set for all runs, or one per run."""
+    if draw(st.booleans()):
+        return ParamSet.uniform(draw(param_rows()), size=RUNS)
+    return ParamSet.per_run(draw(st.lists(param_rows(), min_size=RUNS, max_size=RUNS)))
+
+
+def check_state(model: EscalationModel) -> None:
+    """Invariants of the float64 state after a month."""
+    kz, russia = model.kazakhstan, model.russia
+    shares = (kz.cpc_share, kz.other_russian_share, kz.trans_caspian_share, kz.china_share)
+    for share in shares:
+        assert np.all((share >= -ROUNDING) & (share <= 1.0 + ROUNDING))
+    np.testing.assert_allclose(sum(shares), 1.0, rtol=0, atol=1e-9)
+    unit = [
+        kz.alignment,
+        kz.nationalism,
+        kz.reform,
+        kz.leader_support,
+        kz.sanctions_enforcement,
+        model.backing,
+        russia.halt_cut,
+        russia.perceived_alignment,
+        *(model.partners[a].credibility for a in PARTNERS),
+    ]
+    for value in unit:
+        assert np.all(np.isfinite(value))
+        assert np.all((value >= 0.0) & (value <= 1.0))
+    assert np.all((russia.rung >= 0) & (russia.rung <= TOP_RUNG))
+    for flow in model.trade.flows.values():
+        assert np.all(flow >= 0.0)
+    assert np.all(kz.oil_revenue >= 0.0)
+    assert np.all(np.isfinite(russia.motivation) & np.isfinite(russia.war_surplus))
+
+
+def run_checked(params: ParamSet, seeds: np.ndarray) -> EscalationModel:
+    model = EscalationModel(params, seeds=seeds, months=MONTHS)
+    while model.running and model.month < MONTHS:
+        model.step()
+        check_state(model)
+    return model
+
+
+def check_finite(table: pd.DataFrame) -> None:
+    numeric = table.select_dtypes("number")
+    values = numeric.to_numpy(dtype=float, na_value=0.0)
+    assert np.all(np.isfinite(values)), numeric.columns[~np.isfinite(values).all(axis=0)]
+
+
+def check_trajectories(traj: pd.DataFrame) -> None:
+    check_finite(traj)
+    for column in UNIT_COLUMNS:
+        assert traj[column].between(-ROUNDING, 1.0 + ROUNDING).all(), column
+    for column in NON_NEGATIVE_COLUMNS:
+        assert (traj[column] >= 0).all(), column
+    for column in [c for c in traj.columns if c.startswith("trade_")]:
+        assert (traj[column] >= 0).all(), column
+    np.testing.assert_allclose(traj[list(SHARES)].sum(axis=1), 1.0, rtol=0, atol=1e-5)
+    assert traj["rung"].between(0, TOP_RUNG).all()
+
+
+def check_rung_months(summary: pd.DataFrame) -> None:
+    """month_rung_k is set exactly for k <= max_rung, and is non-decreasing in k."""
+    assert summary["max_rung"].between(0, TOP_RUNG).all()
+    previous = pd.Series(-1, index=summary.index)
+    for k in range(1, TOP_RUNG + 1):
+        month = summary[f"month_rung_{k}"]
+        assert (month.notna() == (summary["max_rung"] >= k)).all(), k
+        set_ = month.notna()
+        assert (month[set_] >= previous[set_]).all(), k
+        assert month[set_].between(0, MONTHS - 1).all()
+        previous = month.fillna(-1)
+    intervened = summary["intervention"].astype(str) != "none"
+    assert (intervened == (summary["max_rung"] == TOP_RUNG)).all()
+    assert (summary.loc[intervened, "final_rung"] == TOP_RUNG).all()
+
+
+def check_summary_against_tables(summary, traj, events) -> None:
+    """Summary counts and final values agree with the trajectories and the event log."""
+    halts = events[events["action"] == "pipeline_halt"].groupby("run_id").size()
+    expected = halts.reindex(summary["run_id"], fill_value=0).to_numpy()
+    assert np.array_equal(summary["pipeline_halts"].to_numpy(), expected)
+    last = traj[traj["month"] == MONTHS - 1].set_index("run_id").loc[summary["run_id"]]
+    for final, column in FINAL_COLUMNS.items():
+        assert np.array_equal(
+            summary[final].to_numpy().astype(np.float32), last[column].to_numpy().astype(np.float32)
+        ), final
+    max_rung = traj.groupby("run_id")["rung"].max().loc[summary["run_id"]].to_numpy()
+    assert np.array_equal(summary["max_rung"].to_numpy(), max_rung)
+    assert events["month"].between(0, MONTHS - 1).all()
+    assert events["run_id"].isin(summary["run_id"]).all()
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
+@given(params=param_sets(), first_seed=st.integers(0, 2**40))
+def test_invariants_hold_for_any_parameters(params, first_seed):
+    """Shares, bounds, rung months, halt counts and final values are consistent for any draw."""
+    note(f"parameters: {params.columns}")
+    model = run_checked(params, np.arange(first_seed, first_seed + RUNS))
+    result = model.results()
+    check_finite(result.summary)
+    check_trajectories(result.trajectories)
+    check_rung_months(result.summary)
+    check_summary_against_tables(result.summary, result.trajectories, result.events)
+
+
+def shares_of(values: dict[str, Any]) -> tuple[np.ndarray, ...]:
+    kz = EscalationModel(values, seeds=[0], months=1).kazakhstan
+    return kz.cpc_share, kz.other_russian_share, kz.trans_caspian_share, kz.china_share
+
+
+def test_default_initial_shares_reproduce_parameters():
+    """With defaults, the initial route shares are the parameters and sum to 1."""
+    cpc, other, tc, cn = shares_of({})
+    assert cpc[0] == pytest.approx(0.8) and tc[0] == pytest.approx(0.03)
+    assert cn[0] == pytest.approx(0.04) and other[0] == pytest.approx(0.13)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "kazakhstan.py:36: _russian_cpc_fraction = initial_cpc / (1 - tc - cn) exceeds 1 when the "
+        "three initial shares sum above 1 (allowed by the ranges), so other_russian_share < 0"
+    ),
+)
+def test_route_shares_in_unit_interval_for_any_initial_shares():
+    """CPC 0.95, Trans-Caspian 0.2, China 0.2 are each in range: shares must stay in [0, 1]."""
+    for share in shares_of({CPC: 0.95, TC: 0.2, CN: 0.2}):
+        assert np.all((share >= 0.0) & (share <= 1.0))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "trade.py:70: halt = halt_cut * cpc_share / initial_cpc_share exceeds 1 when the initial "
+        "alternative capacity is above max_alternative_share (cpc_share then starts above "
+        "initial_cpc_share), and trade.py kz_eu = ... * (1 - oil_share_eu * halt) goes negative"
+    ),
+)
+def test_trade_flows_non_negative_when_alternative_capacity_is_capped():
+    """A full halt with initial capacity above the cap must not make Kazakh-EU trade negative."""
+    model = EscalationModel(
+        {TC: 0.2, CN: 0.1, MAX_ALT: 0.0, "trade.oil_share_eu": 1.0}, seeds=[0], months=2
+    )
+    model.russia.halt_cut = np.ones(1)
+    model.trade.update()
+    assert model.trade.flows["kz_eu"][0] >= 0.0
