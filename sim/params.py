@@ -517,7 +517,37 @@ def encode(values: Mapping[str, Any]) -> dict[str, float]:
     for path in values:
         if path not in PARAMS_BY_PATH:
             raise unknown_path_error(path)
-    return {p.path: p.encode(values.get(p.path, p.default)) for p in PARAMS}
+    encoded = {p.path: p.encode(values.get(p.path, p.default)) for p in PARAMS}
+    check_export_shares(encoded)
+    return encoded
+
+
+def check_export_shares(encoded: Mapping[str, float]) -> None:
+    """The initial oil-export shares must be a possible split of exports.
+
+    Each share is checked against its own range above; together they must also leave a
+    non-negative share for the other routes through Russia, and the routes avoiding Russia
+    must fit under their ceiling (else the model would start from other shares than asked).
+    """
+    kz = "kazakhstan."
+    cpc, tc, cn = (
+        encoded[kz + n]
+        for n in ("initial_cpc_share", "initial_trans_caspian_share", "initial_china_share")
+    )
+    if cpc + tc + cn > 1.0 + 1e-12:
+        raise ParamError(
+            kz + "initial_cpc_share",
+            cpc,
+            f"at most 1 - initial_trans_caspian_share - initial_china_share "
+            f"= {1.0 - tc - cn:g} (the three initial export shares sum above 1)",
+        )
+    ceiling = encoded[kz + "max_alternative_share"]
+    if tc + cn > ceiling + 1e-12:
+        raise ParamError(
+            kz + "max_alternative_share",
+            ceiling,
+            f"at least initial_trans_caspian_share + initial_china_share = {tc + cn:g}",
+        )
 
 
 class ParamSet:

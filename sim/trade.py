@@ -89,7 +89,7 @@ class TradeNetwork:
         f["kz_ru"] = p.kz_ru * toward_russia * eaeu * (1.0 + self.gray_share)
         f["kz_cn"] = with_partner(p.kz_cn, Actor.CHINA)
         f["kz_tr"] = with_partner(p.kz_tr, Actor.TURKEY)
-        f["kz_eu"] = with_partner(p.kz_eu, Actor.EU) * (1.0 - p.oil_share_eu * halt)
+        f["kz_eu"] = with_partner(p.kz_eu, Actor.EU) * np.maximum(1.0 - p.oil_share_eu * halt, 0.0)
         kz_total = f["kz_ru"] + f["kz_cn"] + f["kz_tr"] + f["kz_eu"]
         self.russia_share = f["kz_ru"] / np.maximum(kz_total, 1e-12)
 

@@ -5,8 +5,8 @@ choices from their choices, nullable months sometimes null), either one set for 
 or one per run (ParamSet.per_run), and runs small ensembles. The float64 state is checked month
 by month through EscalationModel; the float32 tables are checked at the end.
 
-Two combinations of initial export shares that the ranges allow break the share accounting;
-they are excluded from the random search and pinned by the xfail tests at the end of this file.
+Initial export shares that are each in range but together no possible split of exports are
+refused by sim.params (tests at the end of this file); the random search draws consistent ones.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from sim import EscalationModel, ParamSet
 from sim.ladder import PARTNERS, TOP_RUNG
-from sim.params import PARAMS, Param
+from sim.params import PARAMS, Param, ParamError
 
 RUNS = 8
 MONTHS = 48
@@ -212,32 +212,21 @@ def test_default_initial_shares_reproduce_parameters():
     assert cn[0] == pytest.approx(0.04) and other[0] == pytest.approx(0.13)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "kazakhstan.py:36: _russian_cpc_fraction = initial_cpc / (1 - tc - cn) exceeds 1 when the "
-        "three initial shares sum above 1 (allowed by the ranges), so other_russian_share < 0"
-    ),
-)
-def test_route_shares_in_unit_interval_for_any_initial_shares():
-    """CPC 0.95, Trans-Caspian 0.2, China 0.2 are each in range: shares must stay in [0, 1]."""
-    for share in shares_of({CPC: 0.95, TC: 0.2, CN: 0.2}):
-        assert np.all((share >= 0.0) & (share <= 1.0))
+def test_initial_shares_summing_above_one_are_refused():
+    """CPC 0.95, Trans-Caspian 0.2, China 0.2 are each in range but no possible split."""
+    with pytest.raises(ParamError, match="initial_cpc_share"):
+        shares_of({CPC: 0.95, TC: 0.2, CN: 0.2})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "trade.py:70: halt = halt_cut * cpc_share / initial_cpc_share exceeds 1 when the initial "
-        "alternative capacity is above max_alternative_share (cpc_share then starts above "
-        "initial_cpc_share), and trade.py kz_eu = ... * (1 - oil_share_eu * halt) goes negative"
-    ),
-)
-def test_trade_flows_non_negative_when_alternative_capacity_is_capped():
-    """A full halt with initial capacity above the cap must not make Kazakh-EU trade negative."""
-    model = EscalationModel(
-        {TC: 0.2, CN: 0.1, MAX_ALT: 0.0, "trade.oil_share_eu": 1.0}, seeds=[0], months=2
-    )
+def test_initial_alternative_capacity_above_its_ceiling_is_refused():
+    """Initial routes avoiding Russia above max_alternative_share would be silently capped."""
+    with pytest.raises(ParamError, match="max_alternative_share"):
+        shares_of({CPC: 0.6, TC: 0.2, CN: 0.1, MAX_ALT: 0.0})
+
+
+def test_trade_flows_non_negative_under_a_full_halt():
+    """A full halt of all CPC oil to the EU cannot make Kazakh-EU trade negative."""
+    model = EscalationModel({"trade.oil_share_eu": 1.0}, seeds=[0], months=2)
     model.russia.halt_cut = np.ones(1)
     model.trade.update()
     assert model.trade.flows["kz_eu"][0] >= 0.0

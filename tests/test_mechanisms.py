@@ -34,7 +34,7 @@ def strictly_decreasing(values: np.ndarray) -> bool:
 
 
 def war_surplus_after(model: EscalationModel) -> np.ndarray:
-    model.russia.decide_intervention(0)
+    model.russia.decide_intervention(0, np.ones(model.params.size, dtype=bool))
     return model.russia.war_surplus
 
 
@@ -154,7 +154,7 @@ def test_intervention_only_from_posturing():
     model.russia.rung = np.arange(5, dtype=np.int8)
     model.war.free_capacity = np.ones(5)
     model.russia.leverage_trend = np.full(5, -0.05)
-    go = model.russia.decide_intervention(0)
+    go, _ = model.russia.decide_intervention(0, model.russia.rung == Rung.POSTURING)
     assert go.tolist() == [False, False, False, False, True]
     assert model.russia.intervention[4] > 0
 
@@ -358,10 +358,10 @@ def test_reform_pace_raises_nationalism_and_drift_in_ensembles():
 
 def test_nationalism_speeds_drift():
     """More nationalism above its 2022 level makes alignment fall faster."""
-    model = make_model(3)
+    model = make_model(3, {"kazakhstan.alignment_volatility": 0.0})
     kz = model.kazakhstan
     kz.nationalism = np.array([0.3, 0.6, 0.9])
-    kz.drift()
+    kz.drift(0)
     assert strictly_decreasing(kz.alignment)
 
 
