@@ -195,6 +195,7 @@ def test_a_run_resimulated_alone_by_its_seed_gives_the_same_row(run) -> None:
         )
 
 
+# Each bad input: (arguments, texts the one-line message must contain).
 BAD_INPUT = [
     (["scenario=atlantis"], ["atlantis", "baseline", "war_favorable_russia"]),
     (["run.replicatez=5"], ["run.replicatez", "run.replicates"]),
@@ -206,17 +207,41 @@ BAD_INPUT = [
     (["model.war.outcome=won"], ["model.war.outcome", "won", "favorable"]),
     (["--multirun", "run.months=12,0"], ["run.months", "0", "[1, 600]"]),
 ]
+# A few run as real subprocesses (exit code, stderr, no traceback); the rest in-process, to keep
+# the suite fast: the checks run before Hydra starts, so in-process they take the same path.
+SUBPROCESS_CASES = {0, 3, 4, 8}
 
 
-@pytest.mark.parametrize(("args", "expected"), BAD_INPUT, ids=lambda a: " ".join(a))
-def test_bad_input_fails_cleanly_and_writes_nothing(args, expected, tmp_path: Path) -> None:
-    done = sim("run", "run.replicates=3", "run.months=6", *args, cwd=tmp_path)
-    assert done.returncode == 2, done.stderr
-    message = done.stderr.strip()
+def check_failure(code: int, stderr: str, expected: list[str], directory: Path) -> None:
+    assert code == 2, stderr
+    message = stderr.strip()
     assert len(message.splitlines()) == 1 and "Traceback" not in message, message
     for text in expected:
         assert text in message, (text, message)
-    assert list(tmp_path.iterdir()) == []  # no results/, no partial directory, no Hydra files
+    assert list(directory.iterdir()) == []  # no results/, no partial directory, no Hydra files
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [case for i, case in enumerate(BAD_INPUT) if i in SUBPROCESS_CASES],
+    ids=lambda a: " ".join(a),
+)
+def test_bad_input_fails_cleanly_and_writes_nothing(args, expected, tmp_path: Path) -> None:
+    done = sim("run", "run.replicates=3", "run.months=6", *args, cwd=tmp_path)
+    check_failure(done.returncode, done.stderr, expected, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [case for i, case in enumerate(BAD_INPUT) if i not in SUBPROCESS_CASES],
+    ids=lambda a: " ".join(a),
+)
+def test_bad_input_in_process(args, expected, tmp_path: Path, monkeypatch, capsys) -> None:
+    from sim.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "run.replicates=3", "run.months=6", *args])
+    check_failure(code, capsys.readouterr().err, expected, tmp_path)
 
 
 def test_list_shows_every_scenario_with_its_description() -> None:
