@@ -100,20 +100,38 @@ def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictC
     return cfg
 
 
+#: Allowed ranges of the integer `run` settings (closed intervals), used by `check`.
+RUN_LIMITS: dict[str, tuple[int, int]] = {
+    "replicates": (1, 10_000_000),
+    "months": (1, MAX_MONTHS),
+    "seed": (0, 2**63 - 1),
+}
+
+
 def check(cfg: DictConfig) -> None:
     """Check every range and allowed value; raise ConfigError or ParamError naming the key."""
-    run = cfg.run
-    _check_int("run.replicates", run.replicates, 1, 10_000_000)
-    _check_int("run.months", run.months, 1, MAX_MONTHS)
-    _check_int("run.seed", run.seed, 0, 2**63 - 1)
+    for name, (low, high) in RUN_LIMITS.items():
+        _check_int(f"run.{name}", cfg.run[name], low, high)
     model_values(cfg)
+
+
+def allowed(key: str) -> str:
+    """What a config key accepts, in words (for error messages), e.g. "an integer in [1, 600]"."""
+    group, _, name = key.partition(".")
+    if group == "model" and name in P.PARAMS_BY_PATH:
+        return P.PARAMS_BY_PATH[name].allowed()
+    if group == "run" and name in RUN_LIMITS:
+        low, high = RUN_LIMITS[name]
+        return f"an integer in [{low}, {high}]"
+    field = {f.name: f for f in dataclasses.fields(RunConfig)}.get(name)
+    if group == "run" and field is not None:
+        return "true or false" if field.type in (bool, "bool") else "a string"
+    return "a string" if group == "scenario" else "a value of the schema's type"
 
 
 def _check_int(key: str, value: Any, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(
-            f"{key} = {value!r} is not allowed: expected an integer in [{low}, {high}]"
-        )
+        raise ConfigError(f"{key} = {value!r} is not allowed: expected {allowed(key)}")
 
 
 def model_values(cfg: DictConfig) -> dict[str, Any]:

@@ -1,0 +1,57 @@
+"""`python -m sim list`: the scenarios and experiments, one line each."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import yaml
+
+from sim.config import CONFIG_DIR, list_experiments, list_scenarios
+
+USAGE = (
+    "usage: python -m sim list\n\nLists the scenarios (configs/scenario/) and experiments "
+    "(experiments/), one line each."
+)
+
+
+def format_listing(title: str, hint: str, rows: Sequence[tuple[str, str]]) -> list[str]:
+    """A titled block of `name  description` lines, names padded to one column."""
+    lines = [f"{title} ({hint}):"]
+    if not rows:
+        return [*lines, "  (none)"]
+    width = max(len(name) for name, _ in rows)
+    return lines + [f"  {name:<{width}}  {text or '(no description)'}" for name, text in rows]
+
+
+def scenario_rows() -> list[tuple[str, str]]:
+    """(name, description and sources) for every scenario, so a line says what it rests on."""
+    rows = []
+    for name, description in list_scenarios():
+        data = yaml.safe_load((CONFIG_DIR / "scenario" / f"{name}.yaml").read_text()) or {}
+        sources = (data.get("scenario") or {}).get("sources") or []
+        rows.append(
+            (
+                name,
+                f"{description} [sources: {'; '.join(map(str, sources))}]"
+                if sources
+                else description,
+            )
+        )
+    return rows
+
+
+def main(argv: Sequence[str]) -> int:
+    """Print the listing; any argument other than --help is an error (exit code 2)."""
+    if argv and argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    if argv:
+        print(f"python -m sim list: error: unexpected arguments: {' '.join(argv)}", file=sys.stderr)
+        return 2
+    lines = format_listing("scenarios", "python -m sim run scenario=<name>", scenario_rows())
+    lines += [""] + format_listing(
+        "experiments", "python -m sim sweep experiment=<name>", list_experiments()
+    )
+    print("\n".join(lines))
+    return 0

@@ -1,0 +1,336 @@
+"""`python -m sim run scenario=<name> [overrides]`: run one scenario as an ensemble.
+
+The command is a Hydra app, so every Hydra override, `--cfg job` and `--multirun` work. Before
+Hydra starts, the overrides are checked here (each value of a --multirun sweep too), so that a
+user error is one short line on stderr with exit code 2, instead of a Hydra stack trace, and no
+results directory is ever started for a config that cannot run.
+
+Each run writes ``<run.output_root>/runs/<scenario>/<timestamp>/`` through
+``sim.store.staged_directory``: the directory appears under its final name only once every file
+in it is complete.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException, MissingConfigException
+from hydra.types import RunMode
+from omegaconf import DictConfig
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
+
+from sim import config as C
+from sim import store
+from sim.params import PARAMS, ParamError
+
+PROG = "python -m sim run"
+#: Hydra flags after which no run happens, or the config comes from elsewhere: leave to Hydra.
+_HYDRA_ONLY_FLAGS = frozenset(
+    {
+        "-h",
+        "--help",
+        "--hydra-help",
+        "--version",
+        "-i",
+        "--info",
+        "-sc",
+        "--shell-completion",
+        "-cp",
+        "--config-path",
+        "-cn",
+        "--config-name",
+        "-cd",
+        "--config-dir",
+        "--experimental-rerun",
+    }
+)
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_argv: list[str] = []  # the command's arguments, for the manifest
+
+
+class UsageError(ValueError):
+    """A mistake in the command line; its message is printed as one line, exit code 2."""
+
+
+# --- entry point -----------------------------------------------------------------------------
+def main(argv: Sequence[str]) -> int:
+    """Check the overrides, then hand the arguments to the Hydra app; return the exit code."""
+    global _argv
+    _argv = list(argv)
+    try:
+        if not any(_flag_name(a) in _HYDRA_ONLY_FLAGS for a in _argv):
+            validate_overrides(overrides_of(_argv))
+    except UsageError as error:
+        return _fail(str(error))
+    saved = sys.argv
+    sys.argv = [PROG, *_argv]  # Hydra reads its arguments from sys.argv
+    try:
+        _hydra_app()
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+    except KeyboardInterrupt:
+        print("interrupted: no results directory was left behind", file=sys.stderr)
+        return 130
+    finally:
+        sys.argv = saved
+    return 0
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _flag_name(argument: str) -> str:
+    return argument.split("=", 1)[0] if argument.startswith("-") else ""
+
+
+def overrides_of(argv: Sequence[str]) -> list[str]:
+    """The Hydra overrides among the arguments (key=value, not flags or flag values)."""
+    return [a for a in argv if "=" in a and not a.startswith("-")]
+
+
+C.register_schema()
+
+
+@hydra.main(config_path=str(C.CONFIG_DIR), config_name="config", version_base="1.3")
+def _hydra_app(cfg: DictConfig) -> None:
+    """One Hydra job: run the composed scenario (each job of a --multirun calls this)."""
+    try:
+        C.check(cfg)  # already checked in main; kept for Hydra paths main cannot see
+        _check_name(cfg.scenario.name)
+    except (C.ConfigError, ParamError, UsageError) as error:
+        raise SystemExit(_fail(str(error))) from None
+    directory = run_scenario(
+        cfg,
+        command=["python", "-m", "sim", "run", *_argv],
+        overrides=list(HydraConfig.get().overrides.task),
+    )
+    if HydraConfig.get().mode == RunMode.MULTIRUN:
+        _index_job(directory)
+
+
+def _index_job(directory: Path) -> None:
+    """Append this job to the sweep directory's jobs.tsv, the index of a --multirun."""
+    hc = HydraConfig.get()
+    index = Path(hc.sweep.dir) / "jobs.tsv"
+    new = not index.exists()
+    with index.open("a") as out:
+        if new:
+            out.write("job\toverrides\tresults\n")
+        out.write(f"{hc.job.num}\t{' '.join(hc.overrides.task)}\t{directory}\n")
+
+
+# --- checking the command line ---------------------------------------------------------------
+def known_keys() -> set[str]:
+    """Every key an override may set, and the groups above them ("run", "model.russia", ...)."""
+    leaves = {"scenario"}
+    leaves |= {f"run.{f.name}" for f in dataclasses.fields(C.RunConfig)}
+    leaves |= {f"scenario.{f.name}" for f in dataclasses.fields(C.ScenarioInfo)}
+    leaves |= {f"model.{p.path}" for p in PARAMS}
+    groups = {key.rsplit(".", i)[0] for key in leaves for i in (1, 2) if "." in key}
+    return leaves | groups
+
+
+def validate_overrides(overrides: Sequence[str]) -> None:
+    """Raise UsageError for an unknown scenario or key, or a value of the wrong type or range.
+
+    Sweep overrides (``a,b``, ``range(1,4)``) are expanded; every value is checked once, with
+    the other overrides at their first value, so a --multirun fails before its first job.
+    """
+    parser = OverridesParser.create()
+    parsed = []
+    for text in overrides:
+        try:
+            parsed += parser.parse_overrides([text])
+        except HydraException as error:
+            raise UsageError(f"cannot read override {text!r}: {_first_line(error)}") from None
+    scenarios = [name for name, _ in C.list_scenarios()]
+    keys = known_keys()
+    choices: list[tuple[str, list[str]]] = []
+    for override in parsed:
+        key = override.key_or_group
+        if key.startswith("hydra") or override.is_delete():
+            continue  # Hydra's own settings: Hydra checks them
+        values = (
+            list(override.sweep_string_iterator())
+            if override.is_sweep_override()
+            else [override.get_value_element_as_str()]
+        )
+        if key == "scenario":
+            for value in values:
+                if value not in scenarios:
+                    raise UsageError(
+                        f"unknown scenario {value!r}; choose one of: "
+                        f"{', '.join(scenarios)} (python -m sim list)"
+                    )
+        elif key not in keys:
+            raise UsageError(_unknown_key(key, keys))
+        choices.append((f"{'+' if override.is_add() else ''}{key}", values))
+    for combination in _combinations(choices):
+        _compose_or_explain(combination)
+
+
+def _combinations(choices: list[tuple[str, list[str]]]) -> list[list[str]]:
+    """The first value of every override, then each further value alone (linear, not a grid)."""
+    first = [f"{key}={values[0]}" for key, values in choices]
+    result = [first]
+    for i, (key, values) in enumerate(choices):
+        result += [first[:i] + [f"{key}={v}"] + first[i + 1 :] for v in values[1:]]
+    return result
+
+
+def _compose_or_explain(overrides: list[str]) -> None:
+    try:
+        C.compose(overrides)
+    except (C.ConfigError, ParamError) as error:
+        raise UsageError(str(error)) from None
+    except MissingConfigException as error:
+        raise UsageError(_first_line(error)) from None
+    except HydraException as error:
+        raise UsageError(_explain(error)) from None
+
+
+def _explain(error: HydraException) -> str:
+    """One line for a Hydra composition error, naming the key, the value and what is allowed."""
+    cause = error.__cause__
+    if isinstance(cause, ValidationError) and cause.full_key:
+        return (
+            f"{cause.full_key} = {cause.value!r} is not allowed: expected "
+            f"{C.allowed(cause.full_key)}"
+        )
+    if isinstance(cause, ConfigAttributeError | ConfigKeyError) and cause.full_key:
+        return _unknown_key(str(cause.full_key), known_keys())
+    return _first_line(error)
+
+
+def _unknown_key(key: str, keys: set[str]) -> str:
+    """Name the unknown key, with the nearest known keys, or the keys of its group."""
+    leaves = sorted(k for k in keys if not any(other.startswith(k + ".") for other in keys))
+    close = difflib.get_close_matches(key, leaves, n=3)
+    group = key.rsplit(".", 1)[0]
+    siblings = [k.rsplit(".", 1)[1] for k in leaves if k.rsplit(".", 1)[0] == group]
+    if close:
+        hint = f"; did you mean {', '.join(close)}?"
+    elif siblings and len(siblings) <= 12:
+        hint = f"; {group} has: {', '.join(siblings)}"
+    else:
+        hint = ""
+    return f"unknown key {key!r}{hint} ({PROG} --cfg job lists every key)"
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _check_name(name: str) -> None:
+    if not _SAFE_NAME.match(str(name)):
+        raise UsageError(
+            f"scenario.name = {name!r} is not allowed: expected letters, digits, "
+            "'_', '-' or '.' (it names the results directory)"
+        )
+
+
+# --- running ---------------------------------------------------------------------------------
+def run_scenario(
+    cfg: DictConfig,
+    command: Sequence[str] | None = None,
+    overrides: Sequence[str] = (),
+    quiet: bool = False,
+) -> Path:
+    """Simulate a composed, checked config and write its results directory; return its path.
+
+    Args:
+        cfg: a config composed by Hydra or `sim.config.compose`.
+        command: the command line, for the manifest (default: sys.argv).
+        overrides: the Hydra overrides that made `cfg`, for the manifest.
+        quiet: do not print the summary.
+    """
+    import numpy as np
+
+    from sim.model import simulate
+    from sim.report import format_summary
+    from sim.rng import derive_seeds
+
+    started = time.perf_counter()
+    run, scenario = cfg.run, str(cfg.scenario.name)
+    _check_name(scenario)
+    run_ids = np.arange(run.replicates)
+    seeds = derive_seeds(run.seed, run_ids)
+    with store.Stopwatch() as clock:
+        result = simulate(
+            C.model_values(cfg),
+            seeds=seeds,
+            months=run.months,
+            run_ids=run_ids,
+            trajectories=bool(run.trajectories),
+            events=bool(run.events),
+        )
+    summary = result.summary
+    summary.insert(2, "scenario", scenario)
+    final = Path(run.output_root) / "runs" / scenario / store.timestamp()
+    with store.staged_directory(final) as staging:
+        files = _write_tables(staging, summary, result.trajectories, result.events)
+        store.write_config(cfg, staging)
+        if run.figures:
+            from sim.plots import run_figures
+
+            figures = run_figures(
+                summary,
+                result.trajectories,
+                result.events,
+                scenario,
+                run.months,
+                staging / "figures",
+            )
+            files.update({f"figures/{p.name}": None for p in figures})
+        wall = time.perf_counter() - started
+        fields: dict[str, Any] = dict(
+            scenario=scenario,
+            seed=int(run.seed),
+            replicates=int(run.replicates),
+            months=int(run.months),
+            overrides=list(overrides),
+            simulation_seconds=clock.seconds,
+            wall_seconds=wall,
+            runs_per_second=run.replicates / max(clock.seconds, 1e-9),
+            seeds="run i has seed sim.rng.derive_seeds(seed, i)",
+            files=files,
+        )
+        if command is not None:
+            fields["command"] = list(command)
+        store.write_manifest(staging, **fields)
+    if not quiet:
+        print(format_summary(summary, scenario, run.months, run.seed, clock.seconds, final))
+    return final
+
+
+def _write_tables(
+    directory: Path,
+    summary: Any,
+    trajectories: Any,
+    events: Any,
+) -> dict[str, int | None]:
+    """Write the Parquet tables that were recorded; return {file name: row count}."""
+    tables = {
+        "summary.parquet": summary,
+        "trajectories.parquet": trajectories,
+        "events.parquet": events,
+    }
+    files: dict[str, int | None] = {}
+    for name, frame in tables.items():
+        if frame is not None:
+            store.write_table(frame, directory / name)
+            files[name] = len(frame)
+    return files

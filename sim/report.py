@@ -1,0 +1,98 @@
+"""The short printed summary of one scenario run, built from its summary table.
+
+Kept free of matplotlib so that it is cheap to import; `sim.plots` draws the figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis import rung_probabilities
+from sim.ladder import TOP_RUNG
+from sim.model import month_dates
+
+#: Short names of the rungs, for tables and legends.
+RUNG_LABELS: dict[int, str] = {
+    0: "normal relations",
+    1: "rhetoric",
+    2: "economic coercion",
+    3: "explicit threats",
+    4: "military posturing",
+    5: "intervention",
+}
+
+#: The months at which the summary reports escalation probabilities (those within the horizon).
+REPORT_MONTHS: tuple[int, ...] = (12, 36, 120)
+
+
+def report_months(horizon: int) -> list[int]:
+    """REPORT_MONTHS within the horizon, plus the horizon itself if it is not one of them."""
+    months = [m for m in REPORT_MONTHS if m <= horizon]
+    return months if horizon in months else [*months, horizon]
+
+
+def escalation_table(
+    summary: pd.DataFrame, months: Sequence[int], rungs: Sequence[int] = range(2, TOP_RUNG + 1)
+) -> pd.DataFrame:
+    """P(rung k or higher by month T) with 95% Wilson intervals, one row per rung and month."""
+    return rung_probabilities(summary, months=list(months), rungs=list(rungs))
+
+
+def format_escalation(table: pd.DataFrame) -> list[str]:
+    """The escalation table as text: one line per rung, one column per month."""
+    months = sorted(table["month"].unique())
+    width = 22
+    header = f"  {'rung reached':<22}" + "".join(f"{'by month ' + str(m):>{width}}" for m in months)
+    lines = [header]
+    for rung, rows in table.groupby("rung", sort=True):
+        cells = [
+            f"{r.probability:.3f} [{r.lower:.3f}, {r.upper:.3f}]"
+            for r in rows.sort_values("month").itertuples()
+        ]
+        name = f"{rung}+ {RUNG_LABELS[int(rung)]}"
+        lines.append(f"  {name:<22}" + "".join(f"{c:>{width}}" for c in cells))
+    return lines
+
+
+def halts_per_year(summary: pd.DataFrame, months: int) -> np.ndarray:
+    """CPC pipeline halts per simulated year, one value per run."""
+    return summary["pipeline_halts"].to_numpy(dtype=float) * 12.0 / months
+
+
+def format_summary(
+    summary: pd.DataFrame,
+    scenario: str,
+    months: int,
+    seed: int,
+    seconds: float,
+    directory: Path | None,
+) -> str:
+    """The text printed after a run: escalation probabilities, halts, alignment, location."""
+    runs = len(summary)
+    dates = month_dates(months)
+    span = f"{dates[0]:%b %Y} - {dates[-1]:%b %Y}"
+    lines = [
+        f"{scenario}: {runs:,} runs x {months} months ({span}), seed {seed}, "
+        f"{seconds:.1f} s ({runs / max(seconds, 1e-9):,.0f} runs/s)",
+        "",
+        "P(Russia reaches rung k or higher by month T) [95% Wilson interval]; "
+        "by month 12 = by the end of Feb 2023",
+        *format_escalation(escalation_table(summary, report_months(months))),
+        "",
+    ]
+    halts = halts_per_year(summary, months)
+    q05, q50, q95 = np.quantile(halts, [0.05, 0.5, 0.95])
+    lines.append(
+        f"CPC pipeline halts per year: mean {halts.mean():.2f}, median {q50:.2f}, "
+        f"90% of runs in [{q05:.2f}, {q95:.2f}]"
+    )
+    quantiles = np.quantile(summary["final_alignment"], [0.05, 0.25, 0.5, 0.75, 0.95])
+    cells = ", ".join(f"{p}% {q:.3f}" for p, q in zip((5, 25, 50, 75, 95), quantiles, strict=True))
+    lines.append(f"Alignment with Moscow at the end ({dates[-1]:%b %Y}; 0-1): {cells}")
+    if directory is not None:
+        lines += ["", f"Results: {directory}"]
+    return "\n".join(lines)
