@@ -113,14 +113,18 @@ class Criterion:
 
     def describe(self) -> str:
         """The criterion as a short text for the table."""
-        text = {
-            "within": f"in [{self.low:g}, {self.high:g}]",
-            "at_least": f">= {self.low:g}",
-            "below": f"< {self.high:g}",
-            "positive": "difference > 0",
-            "negative": "difference < 0",
-            "separate": "difference > 0 and the two Wilson intervals separate",
-        }[self.kind]
+        if self.kind == "within":
+            text = f"in [{self.low:g}, {self.high:g}]"
+        elif self.kind == "at_least":
+            text = f">= {self.low:g}"
+        elif self.kind == "below":
+            text = f"< {self.high:g}"
+        else:
+            text = {
+                "positive": "difference > 0",
+                "negative": "difference < 0",
+                "separate": "difference > 0 and the two Wilson intervals separate",
+            }[self.kind]
         return f"{text} ({self.tolerance})" if self.tolerance else text
 
     def band(self) -> tuple[float, float]:
@@ -169,6 +173,7 @@ class Claim:
         batches: the batches the measure reads.
         criterion: the criterion, fixed before any results were seen.
         compute: the measure, a pure function of the batches' tables.
+        label: a short label for figures (the measure in a few words).
     """
 
     id: str
@@ -180,6 +185,7 @@ class Claim:
     batches: tuple[str, ...]
     criterion: Criterion
     compute: Callable[[Batches], Estimate]
+    label: str = ""
 
 
 # --- interval statistics ----------------------------------------------------------------------
@@ -408,6 +414,23 @@ def measure_earlier_rung4(batches: Batches) -> Estimate:
     return _with_note(est, note)
 
 
+def measure_earlier_rung4_when_both(batches: Batches) -> Estimate:
+    s, b = paired_summaries(batches["war_favorable_russia"], batches["baseline"])
+    both = (s["month_rung_4"].notna() & b["month_rung_4"].notna()).to_numpy()
+    if both.sum() < 2:
+        return Estimate(float("nan"), -np.inf, np.inf, int(both.sum()), "too few runs reach rung 4")
+    seed = int(s["seed"].iloc[0]) % (2**32)
+    est = paired_bootstrap_difference(
+        restricted_time(s, 4)[both], restricted_time(b, 4)[both], seed
+    )
+    diff = restricted_time(s, 4)[both] - restricted_time(b, 4)[both]
+    note = (
+        f"{both.sum()} runs reach rung 4 in both; earlier in {np.mean(diff < 0):.2f}, later in "
+        f"{np.mean(diff > 0):.2f}, same month in {np.mean(diff == 0):.2f}"
+    )
+    return _with_note(est, note)
+
+
 def _post_exit_coercion(batch: Batch) -> np.ndarray:
     rungs = max_rung_between(batch.result.trajectories, CSTO_EXIT + 1, CSTO_EXIT + 6)
     return rungs >= 2
@@ -482,6 +505,7 @@ CLAIMS: tuple[Claim, ...] = (
         ("baseline_early",),
         Criterion("within", 2.5, 5.5, "four, -1.5/+1.5: the seed counts to late October only"),
         measure_halts_2022,
+        label="CPC halts, Mar-Dec 2022",
     ),
     Claim(
         "F2",
@@ -493,6 +517,7 @@ CLAIMS: tuple[Claim, ...] = (
         ("baseline_early",),
         Criterion("at_least", 0.99, None, "at most 1 run in 100 leaves"),
         measure_membership_2022,
+        label="in CSTO and EAEU, Dec 2022",
     ),
     Claim(
         "F3",
@@ -504,6 +529,7 @@ CLAIMS: tuple[Claim, ...] = (
         ("baseline_early",),
         Criterion("within", 1.35, 1.65, "1.5 +/- 10%"),
         measure_defence_2022,
+        label="defence, Dec 2022",
     ),
     Claim(
         "F4",
@@ -516,6 +542,7 @@ CLAIMS: tuple[Claim, ...] = (
         ("baseline_early",),
         Criterion("within", 3.2 * 0.85, 3.2 * 1.15, "3.2 Mt +/- 15%"),
         measure_corridor_2022,
+        label="Trans-Caspian cargo, 2022",
     ),
     Claim(
         "F5",
@@ -527,6 +554,7 @@ CLAIMS: tuple[Claim, ...] = (
         ("baseline_early",),
         Criterion("within", 0.2, 0.6, "neither near none nor near full"),
         measure_enforcement_2022,
+        label="sanctions enforcement, Dec 2022",
     ),
     Claim(
         "F6",
@@ -539,6 +567,7 @@ CLAIMS: tuple[Claim, ...] = (
         ("baseline_early",),
         Criterion("within", 0.0, 0.10, "5% +/- 5 points; growing, not shrinking"),
         measure_trade_growth,
+        label="KZ-RU trade growth, Jan-Aug 2022",
     ),
     Claim(
         "D1a",
@@ -547,10 +576,11 @@ CLAIMS: tuple[Claim, ...] = (
         f"{SEED}; Fearon 1995",
         "P(rung >= 4 by month 120): war_favorable_russia - baseline; paired (same seeds), "
         "Newcombe method-10 interval",
-        "probability difference",
+        "probability",
         ("war_favorable_russia", "baseline"),
         Criterion("positive"),
         reach_difference("war_favorable_russia", 4),
+        label="war favourable - baseline:\nP(rung >= 4 by 120)",
     ),
     Claim(
         "D1b",
@@ -563,6 +593,21 @@ CLAIMS: tuple[Claim, ...] = (
         ("war_favorable_russia", "baseline"),
         Criterion("negative"),
         measure_earlier_rung4,
+        label="war favourable - baseline:\nrestricted mean time to rung 4",
+    ),
+    Claim(
+        "D1c",
+        "difference",
+        "A war ending favourably for Russia brings military escalation earlier, in the runs that "
+        "escalate either way",
+        f"{SEED}; Fearon 1995",
+        "first month at rung >= 4: war_favorable_russia - baseline, over the runs (seeds) that "
+        "reach rung 4 in both; paired bootstrap interval (added after the first quick run)",
+        "months",
+        ("war_favorable_russia", "baseline"),
+        Criterion("negative"),
+        measure_earlier_rung4_when_both,
+        label="war favourable - baseline:\nmonth of rung 4, runs reaching it in both",
     ),
     Claim(
         "D2",
@@ -570,10 +615,11 @@ CLAIMS: tuple[Claim, ...] = (
         "A faster drift away from Moscow raises the probability of military escalation",
         f"{SEED}; Powell 2006",
         "P(rung >= 4 by month 120): fast_drift - baseline; paired, Newcombe method-10 interval",
-        "probability difference",
+        "probability",
         ("fast_drift", "baseline"),
         Criterion("positive"),
         reach_difference("fast_drift", 4),
+        label="fast drift - baseline:\nP(rung >= 4 by 120)",
     ),
     Claim(
         "D3a",
@@ -586,6 +632,7 @@ CLAIMS: tuple[Claim, ...] = (
         ("csto_exit_early",),
         Criterion("at_least", 0.8, None, "'high': at least four runs in five"),
         measure_exit_coercion_level,
+        label="CSTO exit: share at rung >= 2,\nmonths 13-18",
     ),
     Claim(
         "D3b",
@@ -594,10 +641,11 @@ CLAIMS: tuple[Claim, ...] = (
         SEED,
         "share at rung >= 2 in some month 13-18: csto_exit - baseline; paired, Newcombe "
         "method-10 interval",
-        "probability difference",
+        "probability",
         ("csto_exit_early", "baseline_early"),
         Criterion("positive"),
         measure_exit_coercion_difference,
+        label="CSTO exit - baseline:\nshare at rung >= 2, months 13-18",
     ),
     Claim(
         "D4",
@@ -605,10 +653,11 @@ CLAIMS: tuple[Claim, ...] = (
         "Credible third-party security support lowers the probability of intervention",
         f"{SEED}; Fearon 1995",
         "P(rung 5 by month 120): strong_guarantees - baseline; paired, Newcombe method-10 interval",
-        "probability difference",
+        "probability",
         ("strong_guarantees", "baseline"),
         Criterion("negative"),
         reach_difference("strong_guarantees", 5),
+        label="strong guarantees - baseline:\nP(rung 5 by 120)",
     ),
     Claim(
         "D5a",
@@ -621,6 +670,7 @@ CLAIMS: tuple[Claim, ...] = (
         ("baseline", "no_halts"),
         Criterion("negative"),
         final_difference("baseline", "no_halts", "final_cpc_share"),
+        label="halts - no halts:\nCPC share at 120",
     ),
     Claim(
         "D5b",
@@ -632,6 +682,7 @@ CLAIMS: tuple[Claim, ...] = (
         ("baseline", "no_halts"),
         Criterion("negative"),
         final_difference("baseline", "no_halts", "final_leverage"),
+        label="halts - no halts:\nleverage at 120",
     ),
     Claim(
         "D6a",
@@ -643,6 +694,7 @@ CLAIMS: tuple[Claim, ...] = (
         ("kazakh_democratization", "baseline"),
         Criterion("positive"),
         final_difference("kazakh_democratization", "baseline", "final_nationalism"),
+        label="democratization - baseline:\nnationalism at 120",
     ),
     Claim(
         "D6b",
@@ -654,6 +706,7 @@ CLAIMS: tuple[Claim, ...] = (
         ("kazakh_democratization", "baseline"),
         Criterion("negative"),
         final_difference("kazakh_democratization", "baseline", "final_alignment"),
+        label="democratization - baseline:\nalignment at 120",
     ),
     Claim(
         "D7a",
@@ -665,6 +718,7 @@ CLAIMS: tuple[Claim, ...] = (
         ("baseline",),
         Criterion("below", None, 0.01, "under 1 in 100"),
         measure_rare_early_intervention,
+        label="baseline: P(rung 5 by 36)",
     ),
     Claim(
         "D7b",
@@ -673,10 +727,11 @@ CLAIMS: tuple[Claim, ...] = (
         SEED,
         "P(rung 5 by 120) - P(by 36) in the baseline (= share first reaching it in months "
         "36-119; Wilson interval)",
-        "probability difference",
+        "probability",
         ("baseline",),
         Criterion("separate"),
         measure_growing_risk,
+        label="baseline: P(rung 5 by 120)\n- P(by 36)",
     ),
 )
 
