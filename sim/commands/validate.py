@@ -1,0 +1,371 @@
+"""`python -m sim validate [quick=true] [replicates=N] [seed=S] [output_root=DIR] [figures=false]`.
+
+Runs the baseline and the comparison batches of ``sim.validation.BATCHES`` with the same seeds
+(common random numbers), evaluates every claim of ``sim.validation.CLAIMS``, prints the table
+and writes ``<output_root>/validation/<timestamp>/``: ``validation.md``, ``claims.parquet``,
+``claims.csv``, ``manifest.json``, the composed config of each batch under ``configs/`` and the
+figures under ``figures/``. The directory appears only when complete
+(``sim.store.staged_directory``).
+
+Exit code: 0 when no claim failed, 1 when at least one claim failed (the report is written
+either way), 2 for a mistake on the command line.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from omegaconf import OmegaConf
+
+from sim import store
+from sim.config import compose, model_values
+from sim.model import simulate
+from sim.rng import derive_seeds
+from sim.validation import BATCHES, CLAIMS, Batch, BatchSpec, Claim, evaluate_all
+
+PROG = "python -m sim validate"
+FULL_REPLICATES = 10_000
+QUICK_REPLICATES = 1_000
+DEFAULT_SEED = 20221028
+USAGE = f"""usage: {PROG} [key=value ...]
+
+  quick=true|false     small batches for tests ({QUICK_REPLICATES} runs each; default false)
+  replicates=N         runs per batch (default {FULL_REPLICATES}, or {QUICK_REPLICATES} if quick)
+  seed=S               master seed; every batch uses the same run seeds (default {DEFAULT_SEED})
+  output_root=DIR      results go to DIR/validation/<timestamp>/ (default results)
+  figures=true|false   draw the figures (default true)
+
+Exit code 0 if no claim failed, 1 if a claim failed, 2 for a usage error."""
+
+
+class UsageError(ValueError):
+    """A mistake on the command line; printed as one line, exit code 2."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """The command's options after parsing."""
+
+    quick: bool = False
+    replicates: int = FULL_REPLICATES
+    seed: int = DEFAULT_SEED
+    output_root: Path = Path("results")
+    figures: bool = True
+
+
+# --- command line -------------------------------------------------------------------------------
+def parse_args(argv: Sequence[str]) -> Options:
+    """Read key=value arguments; raise UsageError naming the bad argument."""
+    raw: dict[str, str] = {}
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if not sep or not value:
+            raise UsageError(f"expected key=value, got {arg!r}")
+        if key not in ("quick", "replicates", "seed", "output_root", "figures"):
+            raise UsageError(
+                f"unknown option {key!r}; options: quick, replicates, seed, output_root, figures"
+            )
+        raw[key] = value
+    quick = _bool("quick", raw.get("quick", "false"))
+    default_n = QUICK_REPLICATES if quick else FULL_REPLICATES
+    return Options(
+        quick=quick,
+        replicates=_int("replicates", raw.get("replicates", str(default_n)), 2, 10_000_000),
+        seed=_int("seed", raw.get("seed", str(DEFAULT_SEED)), 0, 2**63 - 1),
+        output_root=Path(raw.get("output_root", "results")),
+        figures=_bool("figures", raw.get("figures", "true")),
+    )
+
+
+def _bool(key: str, value: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise UsageError(f"{key} = {value!r} is not allowed: expected true or false")
+
+
+def _int(key: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise UsageError(
+            f"{key} = {value!r} is not allowed: expected an integer in [{low}, {high}]"
+        )
+    return number
+
+
+# --- running ------------------------------------------------------------------------------------
+def run_batches(
+    specs: Sequence[BatchSpec], replicates: int, seed: int
+) -> tuple[dict[str, Batch], dict[str, str]]:
+    """Simulate every batch with the same run seeds; return the batches and their configs."""
+    seeds = derive_seeds(seed, np.arange(replicates))
+    batches, configs = {}, {}
+    for spec in specs:
+        cfg = compose(spec.config_overrides())
+        values = model_values(cfg)
+        result = simulate(
+            values,
+            seeds=seeds,
+            months=spec.months,
+            trajectories=spec.trajectories,
+            events=spec.events,
+        )
+        batches[spec.name] = Batch(spec, result, values)
+        configs[spec.name] = OmegaConf.to_yaml(cfg, resolve=True)
+    return batches, configs
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run the validation and write its report; return the exit code."""
+    if any(a in ("-h", "--help", "help") for a in argv):
+        print(USAGE)
+        return 0
+    try:
+        options = parse_args(argv)
+    except UsageError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    with store.Stopwatch() as clock:
+        batches, configs = run_batches(BATCHES, options.replicates, options.seed)
+        table = evaluate_all(batches)
+    directory = write_results(table, batches, configs, options, clock.seconds)
+    print(format_table(table))
+    print()
+    print(verdict_line(table), f"({options.replicates} runs per batch, {clock.seconds:.1f} s)")
+    print(f"written to {directory}")
+    return 1 if (table["verdict"] == "fail").any() else 0
+
+
+# --- output -------------------------------------------------------------------------------------
+def write_results(
+    table: pd.DataFrame,
+    batches: Mapping[str, Batch],
+    configs: Mapping[str, str],
+    options: Options,
+    seconds: float,
+) -> Path:
+    """Write the validation directory (staged: it appears only when complete)."""
+    final = options.output_root / "validation" / store.timestamp()
+    with store.staged_directory(final) as staging:
+        store.write_table(table, staging / "claims.parquet")
+        store.write_atomic(staging / "claims.csv", lambda tmp: table.to_csv(tmp, index=False))
+        (staging / "configs").mkdir()
+        for name, text in configs.items():
+            store.write_text(text, staging / "configs" / f"{name}.yaml")
+        figures = (
+            draw_figures(table, CLAIMS, options.replicates, staging) if options.figures else []
+        )
+        store.write_text(report(table, options, seconds, figures), staging / "validation.md")
+        store.write_manifest(
+            staging,
+            kind="validation",
+            replicates=options.replicates,
+            seed=options.seed,
+            quick=options.quick,
+            seconds=round(seconds, 2),
+            batches={
+                name: {
+                    "scenario": b.spec.scenario,
+                    "overrides": list(b.spec.overrides),
+                    "months": b.spec.months,
+                }
+                for name, b in batches.items()
+            },
+            verdicts=table["verdict"].value_counts().to_dict(),
+            figures=figures,
+        )
+    return final
+
+
+def _number(value: float) -> str:
+    if not np.isfinite(value):
+        return str(value)
+    return f"{value:.4f}" if abs(value) < 10 else f"{value:.2f}"
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The validation table as markdown: claim, source, measure, value [95% CI], verdict."""
+    lines = [
+        "| id | claim | source | measure | criterion | value [95% CI] | runs | verdict |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in table.itertuples(index=False):
+        interval = f"{_number(row.value)} [{_number(row.lower)}, {_number(row.upper)}]"
+        lines.append(
+            f"| {row.id} | {row.claim} | {row.source} | {row.measure} | {row.criterion} | "
+            f"{interval} | {row.runs} | **{row.verdict}** |"
+        )
+    return "\n".join(lines)
+
+
+def verdict_line(table: pd.DataFrame) -> str:
+    counts = table["verdict"].value_counts()
+    return ", ".join(f"{counts.get(v, 0)} {v}" for v in ("pass", "fail", "undecided"))
+
+
+def report(table: pd.DataFrame, options: Options, seconds: float, figures: list[str]) -> str:
+    """validation.md: the table, the notes behind each value, and the figures."""
+    notes = [f"- **{row.id}**: {row.note}" for row in table.itertuples(index=False) if row.note]
+    failed = table.loc[table["verdict"] == "fail", "id"].tolist()
+    parts = [
+        "# Validation against the source analysis and theory",
+        "",
+        f"Created {pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M} UTC; {options.replicates} runs "
+        f"per batch, master seed {options.seed}, {len(BATCHES)} batches "
+        f"({'quick' if options.quick else 'full'} mode); {seconds:.1f} s.",
+        "Every batch uses the same run seeds (common random numbers); differences are paired "
+        "by run. Criteria were fixed before any run; see docs/validation.md.",
+        "",
+        f"Verdicts: {verdict_line(table)}." + (f" Failed: {', '.join(failed)}." if failed else ""),
+        "",
+        format_table(table),
+        "",
+        "## Notes",
+        "",
+        *notes,
+    ]
+    if figures:
+        parts += ["", "## Figures", "", *[f"![{name}]({name})" for name in figures]]
+    return "\n".join(parts) + "\n"
+
+
+# --- figures --------------------------------------------------------------------------------------
+# Okabe-Ito colours (safe for the common colour-vision deficiencies); verdicts also differ by
+# marker shape so the figures read in greyscale.
+VERDICT_STYLE = {
+    "pass": ("#0072B2", "o"),
+    "fail": ("#D55E00", "X"),
+    "undecided": ("#E69F00", "s"),
+}
+BAND_COLOUR = "#009E73"
+
+
+def draw_figures(
+    table: pd.DataFrame, claims: Sequence[Claim], replicates: int, directory: Path
+) -> list[str]:
+    """Draw the forest plot and the target-band figures; return their paths relative to
+    `directory`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    (directory / "figures").mkdir()
+    by_id = {c.id: c for c in claims}
+    rows = table.set_index("id", drop=False)
+    written = []
+    differences = [i for i in rows.index if by_id[i].kind == "difference"]
+    facts = [i for i in rows.index if by_id[i].kind == "fact"]
+    levels = [i for i in rows.index if by_id[i].kind == "level"]
+    if differences:
+        path = "figures/forest.png"
+        _forest(rows.loc[differences], by_id, replicates, directory / path)
+        written.append(path)
+    for ids, name, title in (
+        (facts, "facts_2022", "2022 facts: baseline model value vs target band"),
+        (levels, "levels", "Probability claims: model value vs target band"),
+    ):
+        if ids:
+            path = f"figures/{name}.png"
+            _bands(rows.loc[ids], by_id, f"{title} ({replicates} runs)", directory / path)
+            written.append(path)
+    return written
+
+
+def _legend_handles() -> list:
+    from matplotlib.lines import Line2D
+
+    return [
+        Line2D([], [], color=c, marker=m, linestyle="", label=v)
+        for v, (c, m) in VERDICT_STYLE.items()
+    ]
+
+
+def _forest(rows: pd.DataFrame, by_id: Mapping[str, Claim], replicates: int, path: Path) -> None:
+    """One row per directional claim: the paired difference and its 95% interval, zero line;
+    one panel per unit, since the differences are in different units."""
+    import matplotlib.pyplot as plt
+
+    units = list(dict.fromkeys(by_id[i].unit for i in rows.index))
+    heights = [sum(by_id[i].unit == u for i in rows.index) + 0.8 for u in units]
+    fig, axes = plt.subplots(
+        len(units), 1, figsize=(9, 1.2 + 0.7 * sum(heights)),
+        gridspec_kw={"height_ratios": heights}, squeeze=False,
+    )  # fmt: skip
+    for ax, unit in zip(axes[:, 0], units, strict=True):
+        ids = [i for i in rows.index if by_id[i].unit == unit][::-1]
+        for y, claim_id in enumerate(ids):
+            row = rows.loc[claim_id]
+            colour, marker = VERDICT_STYLE[row["verdict"]]
+            ax.errorbar(
+                row["value"], y,
+                xerr=_xerr(row),
+                color=colour, marker=marker, capsize=3, markersize=7,
+            )  # fmt: skip
+        ax.axvline(0.0, color="black", linewidth=0.8)
+        ax.set_yticks(range(len(ids)), [f"{i}  {by_id[i].label}" for i in ids], fontsize=8)
+        ax.set_ylim(-0.7, len(ids) - 0.3)
+        ax.set_xlabel(f"difference, scenario minus reference ({unit})")
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(
+        "Directional claims: paired differences (same seeds) with 95% intervals\n"
+        f"{replicates} runs per batch; scenario minus reference"
+    )
+    axes[0, 0].legend(handles=_legend_handles(), loc="best", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def _bands(rows: pd.DataFrame, by_id: Mapping[str, Claim], title: str, path: Path) -> None:
+    """One panel per claim: the target band shaded, the model value with its 95% interval."""
+    import matplotlib.pyplot as plt
+
+    columns = min(len(rows), 3)
+    lines = -(-len(rows) // columns)
+    fig, axes = plt.subplots(
+        lines, columns, figsize=(4.4 * columns, 2.3 * lines + 0.6), squeeze=False
+    )
+    for ax, claim_id in zip(axes.ravel(), rows.index, strict=False):
+        row, claim = rows.loc[claim_id], by_id[claim_id]
+        low, high = claim.criterion.band()
+        span = [v for v in (low, high, row["lower"], row["upper"]) if np.isfinite(v)]
+        pad = 0.15 * (max(span) - min(span) or 1.0)
+        left, right = min(span) - pad, max(span) + pad
+        ax.axvspan(max(low, left), min(high, right), color=BAND_COLOUR, alpha=0.25, label="target")
+        colour, marker = VERDICT_STYLE[row["verdict"]]
+        ax.errorbar(
+            row["value"], 0,
+            xerr=_xerr(row),
+            color=colour, marker=marker, capsize=4, markersize=8,
+        )  # fmt: skip
+        ax.set_xlim(left, right)
+        ax.set_yticks([])
+        ax.set_xlabel(f"{claim.label} ({claim.unit})", fontsize=9)
+        ax.set_title(f"{claim_id}: {row['verdict']}", fontsize=9)
+    for ax in axes.ravel()[len(rows) :]:
+        ax.set_visible(False)
+    fig.suptitle(title)
+    fig.legend(handles=[*_legend_handles(), _band_handle()], loc="lower center", ncol=4, fontsize=8)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+
+
+def _band_handle() -> object:
+    from matplotlib.patches import Patch
+
+    return Patch(color=BAND_COLOUR, alpha=0.25, label="target band")
+
+
+def _xerr(row: pd.Series) -> list[list[float]]:
+    # Wilson bounds at p = 0 or 1 can sit a rounding error inside the estimate.
+    return [[max(row["value"] - row["lower"], 0.0)], [max(row["upper"] - row["value"], 0.0)]]
