@@ -82,6 +82,14 @@ class ChunkTask:
     trajectories: bool
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a sweep; carries the directory to resume."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory))
+        self.directory = directory
+
+
 @dataclasses.dataclass
 class ChunkResult:
     index: int
@@ -389,17 +397,21 @@ def run_sweep(
     _write_manifest(directory, plan_, complete=False, done=len(done))
     began = time.perf_counter()
     seconds = 0.0
-    with (
-        _progress(plan_, done, cfg.progress) as bar,
-        make_executor(cfg.executor, cfg.workers, cfg.scheduler) as executor,
-    ):
-        tasks = (plan_.task(i) for i in todo)
-        for result in executor.map_unordered(run_chunk, tasks):
-            write_parts(directory, result)
-            seconds += result.seconds
-            bar.update(len(result.summary))
-            if on_chunk is not None:
-                on_chunk(result.index)
+    try:
+        with (
+            _progress(plan_, done, cfg.progress) as bar,
+            make_executor(cfg.executor, cfg.workers, cfg.scheduler) as executor,
+        ):
+            tasks = (plan_.task(i) for i in todo)
+            for result in executor.map_unordered(run_chunk, tasks):
+                write_parts(directory, result)
+                seconds += result.seconds
+                bar.update(len(result.summary))
+                if on_chunk is not None:
+                    on_chunk(result.index)
+    except KeyboardInterrupt:
+        # Chunks written so far stay; the manifest still says complete: false.
+        raise SweepInterrupted(directory) from None
     finish(directory, plan_)
     _write_manifest(
         directory,
