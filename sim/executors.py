@@ -111,7 +111,8 @@ class DaskExecutor:
 
     Args:
         scheduler: the address of a running scheduler (``tcp://host:8786``, e.g. one started
-            by dask-jobqueue's SLURMCluster); None starts an in-process LocalCluster.
+            by dask-jobqueue's SLURMCluster); None starts a LocalCluster of worker processes,
+            "threads" a LocalCluster of threads inside this process.
         workers: workers of that LocalCluster (default: every local core).
         processes: whether the LocalCluster uses processes (False: threads in this process).
     """
@@ -129,7 +130,9 @@ class DaskExecutor:
         from distributed import Client, LocalCluster
 
         ensure_importable()
-        if self.scheduler:
+        if self.scheduler == "threads":  # a LocalCluster of threads in this process (tests)
+            self.processes = False
+        if self.scheduler and self.scheduler != "threads":
             self.client = self._stack.enter_context(Client(self.scheduler))
         else:
             cluster = self._stack.enter_context(
