@@ -65,7 +65,7 @@ class ExperimentConfig:
     replicates: int = 100
     months: int = 120
     seed: int = 20221028
-    chunk_size: int = 2500  # runs per task; part of the result's identity (resume)
+    chunk_size: int = 5000  # runs per task; part of the result's identity (resume)
     trajectories: bool = False
     # Execution only: these never change results, so resume may change them.
     executor: str = "process"  # process | dask | serial
