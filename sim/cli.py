@@ -36,10 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
-        print(
-            f"error: unknown command {command!r}; choose one of: {', '.join(COMMANDS)}",
-            file=sys.stderr,
-        )
+        print(f"error: unknown command {command!r}; choose one of: {', '.join(COMMANDS)}",
+              file=sys.stderr)
         return 2
     module = importlib.import_module(f"sim.commands.{command}")
     return int(module.main(rest) or 0)

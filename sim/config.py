@@ -66,8 +66,7 @@ def _field_type(param: P.Param) -> Any:
 def _group_schema(group: str) -> type:
     fields = [
         (p.name, _field_type(p), dataclasses.field(default=p.default))
-        for p in P.PARAMS
-        if p.group == group
+        for p in P.PARAMS if p.group == group
     ]
     return dataclasses.make_dataclass(f"{group.capitalize()}Params", fields)
 
@@ -111,9 +110,8 @@ def check(cfg: DictConfig) -> None:
 
 def _check_int(key: str, value: Any, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigError(
-            f"{key} = {value!r} is not allowed: expected an integer in [{low}, {high}]"
-        )
+        raise ConfigError(f"{key} = {value!r} is not allowed: expected an integer in "
+                          f"[{low}, {high}]")
 
 
 def model_values(cfg: DictConfig) -> dict[str, Any]:
@@ -125,15 +123,14 @@ def model_values(cfg: DictConfig) -> dict[str, Any]:
 
 def list_scenarios() -> list[tuple[str, str]]:
     """(name, one-line description) for every file in configs/scenario/."""
-    return [
-        (path.stem, _first_line(path, "scenario"))
-        for path in sorted((CONFIG_DIR / "scenario").glob("*.yaml"))
-    ]
+    return [(path.stem, _first_line(path, "scenario")) for path in
+            sorted((CONFIG_DIR / "scenario").glob("*.yaml"))]
 
 
 def list_experiments() -> list[tuple[str, str]]:
     """(name, one-line description) for every file in experiments/."""
-    return [(path.stem, _first_line(path, None)) for path in sorted(EXPERIMENTS_DIR.glob("*.yaml"))]
+    return [(path.stem, _first_line(path, None)) for path in
+            sorted(EXPERIMENTS_DIR.glob("*.yaml"))]
 
 
 def _first_line(path: Path, node: str | None) -> str:

@@ -22,17 +22,9 @@ class EventLog:
         self.enabled = enabled
         self._chunks: list[tuple[np.ndarray, ...]] = []
 
-    def add(
-        self,
-        month: int,
-        mask: np.ndarray,
-        actor: Actor,
-        target: Actor,
-        action: Action,
-        rung: np.ndarray,
-        size: float | np.ndarray = 0.0,
-        detail: int | np.ndarray = -1,
-    ) -> None:
+    def add(self, month: int, mask: np.ndarray, actor: Actor, target: Actor, action: Action,
+            rung: np.ndarray, size: float | np.ndarray = 0.0,
+            detail: int | np.ndarray = -1) -> None:
         """Record `action` for every run where `mask` is True."""
         if not self.enabled:
             return
@@ -40,18 +32,16 @@ class EventLog:
         if runs.size == 0:
             return
         n = runs.size
-        self._chunks.append(
-            (
-                runs.astype(np.int32),
-                np.full(n, month, dtype=np.int16),
-                np.full(n, actor, dtype=np.int8),
-                np.full(n, target, dtype=np.int8),
-                np.full(n, action.code, dtype=np.int16),
-                rung[runs].astype(np.int8),
-                _pick(size, runs, np.float32),
-                _pick(detail, runs, np.int16),
-            )
-        )
+        self._chunks.append((
+            runs.astype(np.int32),
+            np.full(n, month, dtype=np.int16),
+            np.full(n, actor, dtype=np.int8),
+            np.full(n, target, dtype=np.int8),
+            np.full(n, action.code, dtype=np.int16),
+            rung[runs].astype(np.int8),
+            _pick(size, runs, np.float32),
+            _pick(detail, runs, np.int16),
+        ))
 
     def columns(self) -> dict[str, np.ndarray]:
         """The raw columns, sorted by run, then month, in the order events happened."""
@@ -82,29 +72,23 @@ for _i, _a in enumerate(Action):
 _PRETEXT_NAMES = np.array([p.name.lower() for p in Pretext] + [None], dtype=object)
 
 
-def events_frame(
-    columns: dict[str, np.ndarray],
-    run_ids: np.ndarray,
-    dates: pd.DatetimeIndex,
-) -> pd.DataFrame:
+def events_frame(columns: dict[str, np.ndarray], run_ids: np.ndarray, dates: pd.DatetimeIndex,
+                 ) -> pd.DataFrame:
     """The event log as a tidy table with names, CAMEO codes and Goldstein weights."""
     codes = columns["action"]
     actors = pd.CategoricalDtype(ACTOR_NAMES)
     pretext = np.where(codes == Action.PIPELINE_HALT.code, columns["detail"], -1)
-    return pd.DataFrame(
-        {
-            "run_id": np.asarray(run_ids)[columns["run"]],
-            "month": columns["month"],
-            "date": dates[columns["month"]],
-            "actor": pd.Categorical.from_codes(columns["actor"], dtype=actors),
-            "target": pd.Categorical.from_codes(columns["target"], dtype=actors),
-            "action": pd.Categorical.from_codes(
-                _ACTION_INDEX[codes], categories=[a.name.lower() for a in Action]
-            ),
-            "rung": columns["rung"],
-            "cameo": _CAMEO[codes].astype(str) if codes.size else np.zeros(0, dtype=str),
-            "goldstein": _GOLDSTEIN[codes],
-            "size": columns["size"],
-            "pretext": _PRETEXT_NAMES[pretext],
-        }
-    )
+    return pd.DataFrame({
+        "run_id": np.asarray(run_ids)[columns["run"]],
+        "month": columns["month"],
+        "date": dates[columns["month"]],
+        "actor": pd.Categorical.from_codes(columns["actor"], dtype=actors),
+        "target": pd.Categorical.from_codes(columns["target"], dtype=actors),
+        "action": pd.Categorical.from_codes(
+            _ACTION_INDEX[codes], categories=[a.name.lower() for a in Action]),
+        "rung": columns["rung"],
+        "cameo": _CAMEO[codes].astype(str) if codes.size else np.zeros(0, dtype=str),
+        "goldstein": _GOLDSTEIN[codes],
+        "size": columns["size"],
+        "pretext": _PRETEXT_NAMES[pretext],
+    })

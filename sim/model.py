@@ -94,9 +94,8 @@ class EscalationModel(mesa.Model):
         self.backing = np.zeros(params.size)
 
         # The agents, in the order they act within a month.
-        self.partners: dict[Actor, Partner] = {
-            a.actor: a for a in (China(self), Turkey(self), EU(self))
-        }
+        self.partners: dict[Actor, Partner] = {a.actor: a for a in (China(self), Turkey(self),
+                                                                     EU(self))}
         self.russia = Russia(self)
         self.kazakhstan = Kazakhstan(self)
         self.trade = TradeNetwork(self)
@@ -121,8 +120,7 @@ class EscalationModel(mesa.Model):
         """B = sum over partners of security_weight * credibility * (pledge open or support)."""
         total = sum(
             getattr(self.params, a.name.lower()).security_weight * self.partners[a].backing
-            for a in PARTNERS
-        )
+            for a in PARTNERS)
         return np.clip(total, 0.0, 1.0)
 
     def run(self) -> EnsembleResult:
@@ -153,13 +151,10 @@ class EscalationModel(mesa.Model):
             "run_id": self.run_ids,
             "seed": self.seeds,
             "max_rung": rec.max_rung,
-            **{
-                f"month_rung_{k}": month_or_null(rec.first_month[k]) for k in range(1, TOP_RUNG + 1)
-            },
+            **{f"month_rung_{k}": month_or_null(rec.first_month[k]) for k in range(1, TOP_RUNG + 1)},
             "pipeline_halts": russia.halts,
-            "intervention": pd.Categorical.from_codes(
-                russia.intervention, categories=INTERVENTION_KINDS
-            ),
+            "intervention": pd.Categorical.from_codes(russia.intervention,
+                                                      categories=INTERVENTION_KINDS),
             "month_csto_exit": month_or_null(rec.csto_exit_month),
             "month_eaeu_exit": month_or_null(rec.eaeu_exit_month),
             "final_rung": russia.rung,

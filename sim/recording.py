@@ -37,106 +37,41 @@ def _flow(key: str) -> Callable[[EscalationModel], np.ndarray]:
 
 
 TRAJECTORY_VARIABLES: tuple[Variable, ...] = (
-    Variable(
-        "rung", "rung", "Russia's rung on the escalation ladder (0-5)", lambda m: m.russia.rung
-    ),
-    Variable(
-        "alignment", "1", "Kazakhstan's alignment with Moscow", lambda m: m.kazakhstan.alignment
-    ),
-    Variable(
-        "cpc_share", "share", "CPC share of Kazakh oil exports", lambda m: m.kazakhstan.cpc_share
-    ),
-    Variable(
-        "other_russian_share",
-        "share",
-        "Share of oil exports by other routes via Russia",
-        lambda m: m.kazakhstan.other_russian_share,
-    ),
-    Variable(
-        "trans_caspian_share",
-        "share",
-        "Trans-Caspian share of oil exports",
-        lambda m: m.kazakhstan.trans_caspian_share,
-    ),
-    Variable(
-        "china_route_share",
-        "share",
-        "Share of oil exports by pipeline to China",
-        lambda m: m.kazakhstan.china_share,
-    ),
-    Variable(
-        "halt", "share of flow", "Share of CPC flow halted this month", lambda m: m.russia.halt_cut
-    ),
-    Variable(
-        "oil_revenue",
-        "bn USD/month",
-        "Kazakh oil export revenue",
-        lambda m: m.kazakhstan.oil_revenue,
-    ),
+    Variable("rung", "rung", "Russia's rung on the escalation ladder (0-5)", lambda m: m.russia.rung),
+    Variable("alignment", "1", "Kazakhstan's alignment with Moscow", lambda m: m.kazakhstan.alignment),
+    Variable("cpc_share", "share", "CPC share of Kazakh oil exports", lambda m: m.kazakhstan.cpc_share),
+    Variable("other_russian_share", "share", "Share of oil exports by other routes via Russia",
+             lambda m: m.kazakhstan.other_russian_share),
+    Variable("trans_caspian_share", "share", "Trans-Caspian share of oil exports",
+             lambda m: m.kazakhstan.trans_caspian_share),
+    Variable("china_route_share", "share", "Share of oil exports by pipeline to China",
+             lambda m: m.kazakhstan.china_share),
+    Variable("halt", "share of flow", "Share of CPC flow halted this month", lambda m: m.russia.halt_cut),
+    Variable("oil_revenue", "bn USD/month", "Kazakh oil export revenue", lambda m: m.kazakhstan.oil_revenue),
     Variable("defence", "2021 budget", "Kazakh defence effort", lambda m: m.kazakhstan.defence),
     Variable("reform", "1", "Reform level", lambda m: m.kazakhstan.reform),
     Variable("nationalism", "1", "Public nationalism", lambda m: m.kazakhstan.nationalism),
-    Variable(
-        "leader_support",
-        "1",
-        "Support for the Kazakh leadership",
-        lambda m: m.kazakhstan.leader_support,
-    ),
-    Variable(
-        "sanctions_enforcement",
-        "1",
-        "Share of Western sanctions Kazakhstan enforces",
-        lambda m: m.kazakhstan.sanctions_enforcement,
-    ),
-    Variable(
-        "gray_reexports",
-        "share of trade",
-        "Gray re-exports as a share of Kazakh-Russian trade",
-        lambda m: m.trade.gray_share,
-    ),
-    Variable(
-        "corridor_cargo",
-        "Mt/year",
-        "Trans-Caspian corridor cargo (annual rate)",
-        lambda m: m.trade.corridor_cargo,
-    ),
+    Variable("leader_support", "1", "Support for the Kazakh leadership",
+             lambda m: m.kazakhstan.leader_support),
+    Variable("sanctions_enforcement", "1", "Share of Western sanctions Kazakhstan enforces",
+             lambda m: m.kazakhstan.sanctions_enforcement),
+    Variable("gray_reexports", "share of trade", "Gray re-exports as a share of Kazakh-Russian trade",
+             lambda m: m.trade.gray_share),
+    Variable("corridor_cargo", "Mt/year", "Trans-Caspian corridor cargo (annual rate)",
+             lambda m: m.trade.corridor_cargo),
     Variable("in_csto", "0/1", "Kazakhstan is a CSTO member", lambda m: m.kazakhstan.in_csto),
     Variable("in_eaeu", "0/1", "Kazakhstan is an EAEU member", lambda m: m.kazakhstan.in_eaeu),
     Variable("leverage", "1", "Russia's leverage index", lambda m: m.russia.leverage),
-    Variable(
-        "motivation", "motivation", "Russia's motivation to coerce", lambda m: m.russia.motivation
-    ),
-    Variable(
-        "war_surplus",
-        "value",
-        "Russia's expected gain from war over the best deal",
-        lambda m: m.russia.war_surplus,
-    ),
-    Variable(
-        "free_capacity",
-        "share of forces",
-        "Russian forces free of the war in Ukraine",
-        lambda m: m.war.free_capacity,
-    ),
+    Variable("motivation", "motivation", "Russia's motivation to coerce", lambda m: m.russia.motivation),
+    Variable("war_surplus", "value", "Russia's expected gain from war over the best deal",
+             lambda m: m.russia.war_surplus),
+    Variable("free_capacity", "share of forces", "Russian forces free of the war in Ukraine",
+             lambda m: m.war.free_capacity),
     Variable("backing", "1", "Credibility-weighted third-party backing", lambda m: m.backing),
-    *(
-        Variable(
-            f"credibility_{a.name.lower()}",
-            "1",
-            f"Credibility of {a.label}'s pledges",
-            _partner(a, "credibility"),
-        )
-        for a in (Actor.CHINA, Actor.TURKEY, Actor.EU)
-    ),
-    *(
-        Variable(
-            f"trade_{key}",
-            "bn USD/month",
-            f"Trade flow {key.replace('_', '-').upper()}",
-            _flow(key),
-        )
-        for key in PAIR_KEYS
-    ),
+    *(Variable(f"credibility_{a.name.lower()}", "1", f"Credibility of {a.label}'s pledges",
+               _partner(a, "credibility")) for a in (Actor.CHINA, Actor.TURKEY, Actor.EU)),
+    *(Variable(f"trade_{key}", "bn USD/month", f"Trade flow {key.replace('_', '-').upper()}",
+               _flow(key)) for key in PAIR_KEYS),
 )
 
 
@@ -148,9 +83,7 @@ class Recorder:
         size = model.params.size
         self.trajectories = (
             {v.name: np.empty((months, size), dtype=np.float32) for v in TRAJECTORY_VARIABLES}
-            if trajectories
-            else None
-        )
+            if trajectories else None)
         self.max_rung = np.zeros(size, dtype=np.int8)
         self.first_month = np.full((TOP_RUNG + 1, size), -1, dtype=np.int32)
         self.csto_exit_month = np.full(size, -1, dtype=np.int32)

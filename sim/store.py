@@ -30,20 +30,8 @@ from sim.config import REPO_ROOT
 
 MANIFEST = "manifest.json"
 CONFIG = "config.yaml"
-DEPENDENCIES = (
-    "mesa",
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "matplotlib",
-    "hydra-core",
-    "omegaconf",
-    "scipy",
-    "SALib",
-    "dask",
-    "distributed",
-    "ema-workbench",
-)
+DEPENDENCIES = ("mesa", "numpy", "pandas", "pyarrow", "matplotlib", "hydra-core", "omegaconf",
+                "scipy", "SALib", "dask", "distributed", "ema-workbench")
 
 
 def timestamp() -> str:
@@ -86,7 +74,8 @@ def write_atomic(path: Path, write: Any) -> Path:
 
 def write_table(frame: pd.DataFrame, path: Path) -> Path:
     """Write a DataFrame as Parquet (zstd), atomically."""
-    return write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False, compression="zstd"))
+    return write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False,
+                                                             compression="zstd"))
 
 
 def write_text(text: str, path: Path) -> Path:
@@ -105,21 +94,10 @@ def read_config(directory: Path) -> DictConfig:
 def git_commit() -> str | None:
     """The current commit of the project checkout, with '-dirty' if it has local changes."""
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                                text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=REPO_ROOT, capture_output=True, text=True, timeout=5).stdout
         return commit + ("-dirty" if dirty.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -146,9 +124,8 @@ def write_manifest(directory: Path, **fields: Any) -> Path:
         "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
         **fields,
     }
-    return write_text(
-        json.dumps(manifest, indent=2, default=str) + "\n", Path(directory) / MANIFEST
-    )
+    return write_text(json.dumps(manifest, indent=2, default=str) + "\n",
+                      Path(directory) / MANIFEST)
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:

@@ -34,18 +34,8 @@ PAIRS: tuple[tuple[Actor, Actor], ...] = (
     (Actor.CHINA, Actor.EU),
     (Actor.TURKEY, Actor.EU),
 )
-PAIR_KEYS = (
-    "kz_ru",
-    "kz_cn",
-    "kz_tr",
-    "kz_eu",
-    "ru_cn",
-    "ru_tr",
-    "ru_eu",
-    "cn_tr",
-    "cn_eu",
-    "tr_eu",
-)
+PAIR_KEYS = ("kz_ru", "kz_cn", "kz_tr", "kz_eu", "ru_cn", "ru_tr", "ru_eu", "cn_tr", "cn_eu",
+             "tr_eu")
 
 
 class TradeNetwork:
@@ -98,8 +88,5 @@ class TradeNetwork:
         """Cargo approaches sanctions-diverted demand plus what new capacity attracts."""
         p = self.p
         target = p.corridor_2021 * (1.0 + p.corridor_diversion) + p.corridor_per_capacity * (
-            kz.trans_caspian_capacity - self._initial_tc
-        )
-        self.corridor_cargo = self.corridor_cargo + p.corridor_adjust * (
-            target - self.corridor_cargo
-        )
+            kz.trans_caspian_capacity - self._initial_tc)
+        self.corridor_cargo = self.corridor_cargo + p.corridor_adjust * (target - self.corridor_cargo)

@@ -26,12 +26,8 @@ class WarTimeline:
         outcome = np.broadcast_to(np.asarray(w.outcome), (params.size,)).astype(int)
         self._ends = outcome != ONGOING
         self._end_month = np.where(self._ends, w.end_month, np.inf)
-        free_after = [
-            w.free_capacity_during,
-            w.free_capacity_favorable,
-            w.free_capacity_unfavorable,
-            w.free_capacity_frozen,
-        ]
+        free_after = [w.free_capacity_during, w.free_capacity_favorable,
+                      w.free_capacity_unfavorable, w.free_capacity_frozen]
         resolve_after = [0.0, w.resolve_favorable, w.resolve_unfavorable, w.resolve_frozen]
         self._free_during = np.broadcast_to(w.free_capacity_during, (params.size,)).astype(float)
         self._free_target = _pick(free_after, outcome, params.size)
