@@ -1,0 +1,87 @@
+"""`python -m sim analyze <dir> [key=value ...]`: the tables of a sweep.
+
+Writes <dir>/analysis/{probabilities,time_to_escalation,median_times,thresholds}[.parquet|.csv]
+(and sobol for a Sobol design) and prints them. Options (dotlist style) override the sweep's
+stored `analysis` node: ``level=0.25``, ``months=[12,60]``, ``rungs=[3,4]``, ``bootstrap=500``;
+``allow_incomplete=true`` analyses an unfinished sweep's chunks (with a warning).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import OmegaConf
+
+from sim.analysis import IncompleteSweep, analyze_sweep
+
+MAX_ROWS = 24
+SHOWN = {
+    "probabilities": [
+        "design_point",
+        "scenario",
+        "rung",
+        "month",
+        "runs",
+        "probability",
+        "lower",
+        "upper",
+    ],
+    "median_times": None,
+    "thresholds": [
+        "factor",
+        "scenario",
+        "rung",
+        "month",
+        "threshold",
+        "lower",
+        "upper",
+        "direction",
+        "note",
+    ],
+    "sobol": None,
+}
+
+
+def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
+    """Each table, tidy, truncated to its first rows (the CSV holds everything)."""
+    with pd.option_context(
+        "display.width", 160, "display.max_columns", 20, "display.float_format", "{:.4g}".format
+    ):
+        for name, columns in SHOWN.items():
+            if name not in tables:
+                continue
+            table = tables[name]
+            shown = [c for c in (columns or table.columns) if c in table.columns]
+            # Factor columns help read the probabilities: show them after the scenario.
+            factors = [c for c in table.columns if "." in c]
+            if name == "probabilities":
+                shown = shown[:2] + factors + shown[2:]
+            if name == "thresholds" and not table.empty:
+                # Held factor values name the curve; curves that cross come first.
+                shown = shown[:2] + factors + shown[2:]
+                table = table.sort_values("threshold", na_position="last", kind="stable")
+            print(f"\n== {name} ({len(table)} rows; all in {directory / 'analysis' / name}.csv)")
+            if table.empty:
+                print("(empty)")
+                continue
+            print(table[shown].head(MAX_ROWS).to_string(index=False))
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    directory, options = Path(argv[0]), OmegaConf.to_container(OmegaConf.from_dotlist(argv[1:]))
+    allow = bool(options.pop("allow_incomplete", False))
+    if not (directory / "config.yaml").exists():
+        print(f"error: {directory} is not a sweep directory (no config.yaml)", file=sys.stderr)
+        return 2
+    try:
+        tables = analyze_sweep(directory, allow_incomplete=allow, options=options)
+    except IncompleteSweep as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
+    print_tables(tables, directory)
+    return 0

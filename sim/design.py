@@ -1,0 +1,395 @@
+"""Experiments and their designs: which parameters vary, over which values, in which design.
+
+An experiment file (``experiments/<name>.yaml``) names the base scenarios, the *factors* (model
+parameters by path, each with a list of ``values`` or a ``range``), the design (``grid``,
+``lhs`` or ``sobol``), the replicates per design point, the horizon and the seed. In EMA
+Workbench's words the factors are the uncertainties and levers, a design point is an
+experiment, and the run summaries are the outcomes.
+
+A design is plain data, as in SALib: the numeric factors form a SALib *problem* dict
+(``num_vars``, ``names``, ``bounds``) and a design is a DataFrame with one row per design point
+(``design_point``, ``scenario``, one column per factor). Every check happens here, before any
+run starts, and every refusal names the key at fault.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import pandas as pd
+import yaml
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim import params as P
+from sim.config import EXPERIMENTS_DIR, ConfigError, compose, list_scenarios, model_values
+
+DESIGNS = ("grid", "lhs", "sobol")
+SPEC_KEYS = frozenset({"values", "range", "levels"})
+
+
+# --- the experiment schema ---------------------------------------------------------------------
+@dataclasses.dataclass
+class DesignConfig:
+    kind: str = "grid"  # grid | lhs | sobol
+    n: int = 16  # samples (lhs) or base samples N (sobol: N(2D+2) points, or N(D+2))
+    levels: int = 5  # grid points along each `range` factor without its own `levels`
+    second_order: bool = True  # sobol: sample for second-order indices
+    seed: Optional[int] = None  # noqa: UP045 (OmegaConf needs it); default: the experiment seed
+
+
+@dataclasses.dataclass
+class AnalysisConfig:
+    months: list[int] = dataclasses.field(default_factory=lambda: [12, 36, 120])
+    rungs: list[int] = dataclasses.field(default_factory=lambda: [2, 3, 4, 5])
+    level: float = 0.5  # threshold: the probability a factor's curve must cross
+    confidence: float = 0.95
+    bootstrap: int = 200  # bootstrap resamples for threshold intervals
+    run: bool = True  # analyse at the end of a sweep
+
+
+@dataclasses.dataclass
+class ExperimentConfig:
+    name: str = ""
+    description: str = ""
+    scenarios: list[str] = dataclasses.field(default_factory=lambda: ["baseline"])
+    factors: dict[str, Any] = dataclasses.field(default_factory=dict)
+    model: dict[str, Any] = dataclasses.field(default_factory=dict)  # fixed for every point
+    design: DesignConfig = dataclasses.field(default_factory=DesignConfig)
+    replicates: int = 100
+    months: int = 120
+    seed: int = 20221028
+    chunk_size: int = 5000  # runs per task; part of the result's identity (resume)
+    trajectories: bool = False
+    # Execution only: these never change results, so resume may change them.
+    executor: str = "process"  # process | dask | serial
+    workers: Optional[int] = None  # noqa: UP045 (OmegaConf); default: every core
+    scheduler: Optional[str] = None  # noqa: UP045 (OmegaConf); dask scheduler
+    output_root: str = "results"
+    resume: Optional[str] = None  # noqa: UP045
+    progress: bool = True
+    analysis: AnalysisConfig = dataclasses.field(default_factory=AnalysisConfig)
+
+
+EXECUTION_KEYS = (
+    "executor",
+    "workers",
+    "scheduler",
+    "output_root",
+    "resume",
+    "progress",
+    "analysis",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Factor:
+    """One varied parameter: either discrete `values` or a continuous `range` (low, high)."""
+
+    path: str
+    values: tuple[Any, ...] = ()
+    low: float | None = None
+    high: float | None = None
+    levels: int | None = None
+
+    @property
+    def is_range(self) -> bool:
+        return self.low is not None
+
+    @property
+    def spec(self) -> P.Param:
+        return P.PARAMS_BY_PATH[self.path]
+
+    def grid(self, default_levels: int) -> list[Any]:
+        """The factor's values in a full grid (a range is cut into evenly spaced levels)."""
+        if not self.is_range:
+            return list(self.values)
+        points = np.linspace(self.low, self.high, self.levels or default_levels)
+        return [self.cast(x) for x in points]
+
+    def cast(self, x: float) -> Any:
+        """A sampled number as the parameter's type (integers are rounded)."""
+        return int(round(x)) if self.spec.integer else float(x)
+
+
+# --- loading --------------------------------------------------------------------------------
+def experiment_path(name: str) -> Path:
+    path = EXPERIMENTS_DIR / f"{name}.yaml"
+    if not path.exists():
+        known = ", ".join(p.stem for p in sorted(EXPERIMENTS_DIR.glob("*.yaml")))
+        raise ConfigError(f"experiment={name!r} is unknown: expected one of {known}")
+    return path
+
+
+def load_experiment(name: str | None, overrides: Sequence[str] = ()) -> DictConfig:
+    """The experiment `name` with dotlist overrides applied, typed and checked.
+
+    Args:
+        name: a file stem in experiments/ (None: an empty experiment, built from overrides).
+        overrides: ``key=value`` strings, OmegaConf dotlist style (``design.n=64``).
+
+    Raises:
+        ConfigError or ParamError naming the key at fault.
+    """
+    schema = OmegaConf.structured(ExperimentConfig)
+    layers = [schema]
+    if name is not None:
+        data = yaml.safe_load(experiment_path(name).read_text()) or {}
+        data.setdefault("name", name)
+        layers.append(OmegaConf.create(data))
+    try:
+        layers.append(OmegaConf.from_dotlist(list(overrides)))
+        cfg = OmegaConf.merge(*layers)
+    except OmegaConfBaseException as error:
+        raise ConfigError(f"experiment {name!r}: {error}".splitlines()[0]) from error
+    cfg.scenarios = expand_scenarios(cfg.scenarios)
+    check_experiment(cfg)
+    return cfg
+
+
+def expand_scenarios(names: Sequence[str]) -> list[str]:
+    """`all` stands for every scenario in configs/scenario/."""
+    known = [n for n, _ in list_scenarios()]
+    out: list[str] = []
+    for name in names:
+        out.extend(known if name == "all" else [name])
+    return list(dict.fromkeys(out))
+
+
+def check_experiment(cfg: DictConfig) -> None:
+    """Refuse, before any run, whatever cannot work; the message names the key."""
+    known = [n for n, _ in list_scenarios()]
+    if not cfg.scenarios:
+        raise ConfigError("scenarios is empty: name at least one scenario (or 'all')")
+    for name in cfg.scenarios:
+        if name not in known:
+            raise ConfigError(
+                f"scenarios: {name!r} is unknown: expected one of {', '.join(known)} or all"
+            )
+    for key, low in (
+        ("replicates", 1),
+        ("months", 1),
+        ("chunk_size", 1),
+        ("design.n", 1),
+        ("design.levels", 1),
+    ):
+        value = OmegaConf.select(cfg, key)
+        if value < low:
+            raise ConfigError(f"{key} = {value} is not allowed: expected at least {low}")
+    if cfg.seed < 0:
+        raise ConfigError(f"seed = {cfg.seed} is not allowed: expected a non-negative integer")
+    if cfg.design.kind not in DESIGNS:
+        raise ConfigError(
+            f"design.kind = {cfg.design.kind!r} is not allowed: expected one of "
+            f"{', '.join(DESIGNS)}"
+        )
+    if cfg.executor not in ("process", "dask", "serial"):
+        raise ConfigError(
+            f"executor = {cfg.executor!r} is not allowed: expected process, dask or serial"
+        )
+    if cfg.workers is not None and cfg.workers < 1:
+        raise ConfigError(f"workers = {cfg.workers} is not allowed: expected at least 1")
+    analysis = cfg.analysis
+    if not 0 < analysis.level < 1 or not 0 < analysis.confidence < 1:
+        raise ConfigError("analysis.level and analysis.confidence must lie strictly in (0, 1)")
+    factors = parse_factors(cfg.factors)
+    fixed = P.flatten(OmegaConf.to_container(cfg.model, resolve=True))
+    P.encode(fixed)  # unknown path or bad value -> ParamError naming it
+    check_design(cfg.design.kind, factors)
+
+
+def parse_factors(node: Mapping[str, Any] | DictConfig) -> list[Factor]:
+    """Factors from the nested ``{group: {name: spec}}`` node, checked against PARAMS.
+
+    A spec is a list of values, ``{values: [...]}``, or ``{range: [low, high], levels: k}``.
+    """
+    if isinstance(node, DictConfig):
+        node = OmegaConf.to_container(node, resolve=True)
+    factors = []
+    for path, spec in _factor_specs(node or {}).items():
+        if path not in P.PARAMS_BY_PATH:
+            raise P.unknown_path_error(path)
+        factors.append(_parse_factor(path, spec))
+    return factors
+
+
+def _factor_specs(node: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    specs: dict[str, Any] = {}
+    for key, value in node.items():
+        path = f"{prefix}{key}"
+        is_spec = not isinstance(value, Mapping) or SPEC_KEYS & set(value)
+        if is_spec:
+            specs[path] = value
+        else:
+            specs.update(_factor_specs(value, path + "."))
+    return specs
+
+
+def _parse_factor(path: str, spec: Any) -> Factor:
+    key = f"factors.{path}"
+    if isinstance(spec, list | tuple):
+        spec = {"values": spec}
+    if not isinstance(spec, Mapping):
+        raise ConfigError(
+            f"{key} = {spec!r} is not allowed: expected a list of values, "
+            "{values: [...]} or {range: [low, high]}"
+        )
+    unknown = set(spec) - SPEC_KEYS
+    if unknown or ("values" in spec) == ("range" in spec):
+        raise ConfigError(
+            f"{key}: give exactly one of values or range (and optionally "
+            f"levels); got {sorted(spec)}"
+        )
+    param = P.PARAMS_BY_PATH[path]
+    if "values" in spec:
+        values = tuple(spec["values"] or ())
+        if not values:
+            raise ConfigError(f"{key}.values is empty: give at least one value")
+        for v in values:  # each value must be allowed (ParamError names the key)
+            param.encode(v)
+        return Factor(path, values=values)
+    return _parse_range(key, param, spec)
+
+
+def _parse_range(key: str, param: P.Param, spec: Mapping[str, Any]) -> Factor:
+    bounds = spec["range"]
+    if param.choices:
+        raise ConfigError(
+            f"{key}: {param.path} is categorical ({param.allowed()}); give values, not a range"
+        )
+    if not isinstance(bounds, list | tuple) or len(bounds) != 2:
+        raise ConfigError(f"{key}.range = {bounds!r} is not allowed: expected [low, high]")
+    low, high = (float(b) for b in bounds)
+    if not low < high:
+        raise ConfigError(f"{key}.range = [{low:g}, {high:g}] is empty: expected low < high")
+    if low < param.low or high > param.high:
+        raise ConfigError(
+            f"{key}.range = [{low:g}, {high:g}] lies outside the allowed range "
+            f"of model.{param.path}: {param.allowed()}"
+        )
+    levels = spec.get("levels")
+    if levels is not None and (not isinstance(levels, int) or levels < 2):
+        raise ConfigError(f"{key}.levels = {levels!r} is not allowed: expected an integer >= 2")
+    return Factor(param.path, low=low, high=high, levels=levels)
+
+
+def check_design(kind: str, factors: Sequence[Factor]) -> None:
+    """LHS and Sobol sample continuous ranges: every factor must be a numeric range."""
+    if kind == "grid":
+        return
+    if not factors:
+        raise ConfigError(f"design.kind = {kind} needs at least one factor with a range")
+    for f in factors:
+        if not f.is_range:
+            raise ConfigError(
+                f"design.kind = {kind} does not fit factors.{f.path}: it samples "
+                "continuous ranges; give the factor a range or use design.kind=grid"
+            )
+    if kind == "sobol" and len(factors) < 2:
+        raise ConfigError("design.kind = sobol needs at least two factors")
+
+
+# --- designs ---------------------------------------------------------------------------------
+def problem(factors: Sequence[Factor]) -> dict[str, Any]:
+    """The SALib problem dict of the range factors."""
+    ranged = [f for f in factors if f.is_range]
+    return {
+        "num_vars": len(ranged),
+        "names": [f.path for f in ranged],
+        "bounds": [[f.low, f.high] for f in ranged],
+    }
+
+
+def full_grid(factors: Sequence[Factor], levels: int) -> pd.DataFrame:
+    """Every combination of every factor's values (the first factor varies slowest)."""
+    axes = [f.grid(levels) for f in factors]
+    return pd.DataFrame(list(itertools.product(*axes)), columns=[f.path for f in factors])
+
+
+def latin_hypercube(factors: Sequence[Factor], n: int, seed: int) -> pd.DataFrame:
+    """`n` points of a Latin hypercube over the factors' ranges (SALib)."""
+    from SALib.sample import latin
+
+    return _frame(factors, latin.sample(problem(factors), n, seed=seed))
+
+
+def sobol(factors: Sequence[Factor], n: int, seed: int, second_order: bool) -> pd.DataFrame:
+    """Saltelli's extension of a Sobol sequence (SALib): N(2D+2) points, or N(D+2)."""
+    import warnings
+
+    from SALib.sample import sobol as sobol_sample
+
+    with warnings.catch_warnings():  # SALib warns for N not a power of 2; still valid
+        warnings.simplefilter("ignore")
+        sample = sobol_sample.sample(problem(factors), n, calc_second_order=second_order, seed=seed)
+    return _frame(factors, sample)
+
+
+def _frame(factors: Sequence[Factor], sample: np.ndarray) -> pd.DataFrame:
+    columns = {f.path: [f.cast(x) for x in sample[:, i]] for i, f in enumerate(factors)}
+    return pd.DataFrame(columns)
+
+
+def factor_design(cfg: DictConfig) -> pd.DataFrame:
+    """The factor values of each design point, before crossing with the scenarios."""
+    factors = parse_factors(cfg.factors)
+    d = cfg.design
+    seed = cfg.seed if d.seed is None else d.seed
+    if d.kind == "grid":
+        return full_grid(factors, d.levels) if factors else pd.DataFrame(index=[0])
+    if d.kind == "lhs":
+        return latin_hypercube(factors, d.n, seed)
+    return sobol(factors, d.n, seed, d.second_order)
+
+
+def build_design(cfg: DictConfig) -> pd.DataFrame:
+    """One row per design point: design_point, scenario, and every factor's value.
+
+    Scenarios vary slowest, so each scenario holds the same factor sample (the design is
+    crossed with the scenarios, not resampled per scenario).
+    """
+    points = factor_design(cfg)
+    frames = [points.assign(scenario=name) for name in cfg.scenarios]
+    design = pd.concat(frames, ignore_index=True)
+    design.insert(0, "design_point", np.arange(len(design), dtype=np.int64))
+    return design[["design_point", "scenario", *points.columns]]
+
+
+def scenario_values(cfg: DictConfig) -> dict[str, dict[str, Any]]:
+    """Each scenario's full flat parameter values, with the experiment's fixed `model` node.
+
+    Hydra composes each scenario once here (about 0.1 s each), never per run.
+    """
+    fixed = P.flatten(OmegaConf.to_container(cfg.model, resolve=True))
+    overrides = [f"model.{k}={_hydra_value(v)}" for k, v in fixed.items()]
+    return {name: model_values(compose([f"scenario={name}", *overrides])) for name in cfg.scenarios}
+
+
+def _hydra_value(value: Any) -> str:
+    return "null" if value is None else str(value)
+
+
+def point_values(
+    design: pd.DataFrame,
+    bases: Mapping[str, Mapping[str, Any]],
+) -> pd.DataFrame:
+    """Encoded parameters (floats, as the model reads them), one row per design point."""
+    factor_paths = [c for c in design.columns if c not in ("design_point", "scenario")]
+    encoded = {name: P.encode(values) for name, values in bases.items()}
+    table = pd.DataFrame([encoded[s] for s in design["scenario"]])
+    for path in factor_paths:
+        spec = P.PARAMS_BY_PATH[path]
+        table[path] = [spec.encode(_native(v)) for v in design[path]]
+    return table
+
+
+def _native(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value.item() if isinstance(value, np.generic) else value

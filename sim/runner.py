@@ -1,0 +1,513 @@
+"""Sweeps: a design -> chunks of runs -> an executor -> Parquet parts -> merged tables.
+
+The runs of a sweep are numbered ``run_id = design_point * replicates + replicate`` and cut into
+chunks of ``chunk_size`` consecutive runs; each chunk is one ensemble (one EscalationModel
+stepping all its runs at once, with one parameter value per run).
+
+Common random numbers: the seed of a run is ``derive_seeds(seed, replicate)``; it depends on the
+experiment seed and the replicate index but not on the design point, so replicate r of every
+design point sees the same random streams, and differences between design points are not
+blurred by sampling noise. Because every run's random numbers depend only on its seed
+(``sim.rng``), a run's result is bit-identical whatever the chunk size, executor or workers.
+
+Besides the run summaries, each chunk writes an *aggregate* per design point and month: the
+number of runs at each rung, and for each key variable a fixed-bin histogram and a fixed-point
+sum. All are integers, so merging chunks is exact addition and the merged table does not depend
+on the chunking.
+
+The sweep directory exists while the sweep is incomplete (so it can be resumed);
+``manifest.json`` has ``"complete": false`` until the last step writes it as true.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from sim import params as P
+from sim.config import ConfigError
+from sim.design import EXECUTION_KEYS, build_design, point_values, scenario_values
+from sim.executors import local_workers, make_executor
+from sim.model import EscalationModel
+from sim.rng import derive_seeds
+from sim.store import read_manifest, timestamp, write_config, write_manifest, write_table
+
+PARTS = "parts"
+DESIGN = "design.parquet"
+AGGREGATE = "aggregate.parquet"
+BINS = 50
+FIXED_POINT = float(2**24)  # sums are kept as int64 in units of 2^-24: exact, order-free
+# Key variables of the monthly aggregate, with the fixed range of their histogram bins
+# (values outside fall into the end bins; means use exact sums, not bins).
+AGGREGATE_VARIABLES: dict[str, tuple[float, float]] = {
+    "alignment": (0.0, 1.0),
+    "cpc_share": (0.0, 1.0),
+    "trans_caspian_share": (0.0, 1.0),
+    "defence": (0.0, 6.0),
+    "nationalism": (0.0, 1.0),
+    "leverage": (0.0, 1.0),
+    "backing": (0.0, 1.0),
+    "motivation": (0.0, 40.0),
+    "war_surplus": (-3.0, 3.0),
+    "oil_revenue": (0.0, 20.0),
+}
+RUNG_COLUMNS = [f"rung_{k}" for k in range(6)]
+
+
+# --- one chunk -------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class ChunkTask:
+    """Runs ``start .. stop-1`` of a sweep, with the encoded parameters of their points.
+
+    ``columns`` holds one value per design point covered (first_point, first_point + 1, ...).
+    """
+
+    index: int
+    start: int
+    stop: int
+    replicates: int
+    seed: int
+    months: int
+    first_point: int
+    columns: dict[str, np.ndarray]
+    scenarios: tuple[str, ...]
+    trajectories: bool
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a sweep; carries the directory to resume."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory))
+        self.directory = directory
+
+
+@dataclasses.dataclass
+class ChunkResult:
+    index: int
+    summary: pd.DataFrame
+    aggregate: pd.DataFrame
+    trajectories: pd.DataFrame | None
+    seconds: float
+
+
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Simulate one chunk and return its tables (runs in a worker process)."""
+    began = time.perf_counter()
+    run_ids = np.arange(task.start, task.stop, dtype=np.int64)
+    points = run_ids // task.replicates
+    replicate = run_ids % task.replicates
+    local = points - task.first_point
+    params = _chunk_params(task.columns, local)
+    model = EscalationModel(
+        params,
+        seeds=derive_seeds(task.seed, replicate),
+        months=task.months,
+        run_ids=run_ids,
+        trajectories=task.trajectories,
+        events=False,
+    )
+    monthly = MonthlyAggregate(local, len(task.scenarios), task.months)
+    for month in range(task.months):
+        model.step()
+        monthly.add(model, month)
+    result = model.results()
+    labels = dict(
+        design_point=points,
+        replicate=replicate.astype(np.int32),
+        scenario=np.asarray(task.scenarios, dtype=object)[local],
+    )
+    summary = result.summary.assign(**labels)
+    trajectories = None
+    if result.trajectories is not None:
+        trajectories = result.trajectories
+        trajectories.insert(1, "design_point", np.repeat(points, task.months))
+    return ChunkResult(
+        task.index,
+        summary,
+        monthly.frame(task.first_point),
+        trajectories,
+        time.perf_counter() - began,
+    )
+
+
+def _chunk_params(columns: Mapping[str, np.ndarray], local: np.ndarray) -> P.ParamSet:
+    """One value per run; a parameter stays a scalar where every point of the chunk agrees."""
+    per_run: dict[str, float | np.ndarray] = {}
+    for path, values in columns.items():
+        used = values[local[0] : local[-1] + 1]
+        per_run[path] = float(used[0]) if np.all(used == used[0]) else values[local]
+    return P.ParamSet(per_run, local.size)
+
+
+class MonthlyAggregate:
+    """Integer counts per (design point, month): runs per rung, histograms, fixed-point sums."""
+
+    def __init__(self, local: np.ndarray, points: int, months: int) -> None:
+        self.local, self.points, self.months = local, points, months
+        self.runs = np.bincount(local, minlength=points)
+        # Runs of a chunk are sorted by design point: each point is one contiguous block.
+        self.starts = np.searchsorted(local, np.arange(points))
+        self.rungs = np.zeros((points, months, 6), dtype=np.int64)
+        self.hist = {
+            v: np.zeros((points, months, BINS), dtype=np.int64) for v in AGGREGATE_VARIABLES
+        }
+        self.sums = {v: np.zeros((points, months), dtype=np.int64) for v in AGGREGATE_VARIABLES}
+
+    def add(self, model: EscalationModel, month: int) -> None:
+        rung = np.asarray(model.russia.rung, dtype=np.int64)
+        self.rungs[:, month] = np.bincount(
+            self.local * 6 + rung, minlength=self.points * 6
+        ).reshape(self.points, 6)
+        for name, (low, high) in AGGREGATE_VARIABLES.items():
+            x = np.broadcast_to(np.asarray(_read(model, name), dtype=np.float64), self.local.shape)
+            bins = np.clip(((x - low) * (BINS / (high - low))).astype(np.int64), 0, BINS - 1)
+            counts = np.bincount(self.local * BINS + bins, minlength=self.points * BINS)
+            self.hist[name][:, month] = counts.reshape(self.points, BINS)
+            fixed = np.rint(x * FIXED_POINT).astype(np.int64)
+            present = self.runs > 0
+            self.sums[name][present, month] = np.add.reduceat(fixed, self.starts[present])
+
+    def frame(self, first_point: int) -> pd.DataFrame:
+        """Long table: one row per (design point, month) that has runs in this chunk."""
+        point, month = np.nonzero(
+            np.broadcast_to(self.runs[:, None] > 0, (self.points, self.months))
+        )
+        table: dict[str, Any] = {
+            "design_point": point + first_point,
+            "month": month.astype(np.int32),
+            "runs": self.runs[point],
+        }
+        for k, column in enumerate(RUNG_COLUMNS):
+            table[column] = self.rungs[point, month, k]
+        for name in AGGREGATE_VARIABLES:
+            table[f"{name}_sum"] = self.sums[name][point, month]
+            table[f"{name}_hist"] = list(self.hist[name][point, month])
+        return pd.DataFrame(table)
+
+
+_READERS: dict[str, Callable[[EscalationModel], np.ndarray]] = {}
+
+
+def _read(model: EscalationModel, name: str) -> np.ndarray:
+    if not _READERS:
+        from sim.recording import TRAJECTORY_VARIABLES
+
+        _READERS.update({v.name: v.read for v in TRAJECTORY_VARIABLES})
+    return _READERS[name](model)
+
+
+def merge_aggregates(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Add the chunk aggregates of each (design point, month): exact, whatever the chunking."""
+    data = pd.concat(frames, ignore_index=True)
+    keys = data["design_point"].to_numpy() * 1_000_000 + data["month"].to_numpy()
+    unique, inverse = np.unique(keys, return_inverse=True)
+    table: dict[str, Any] = {
+        "design_point": unique // 1_000_000,
+        "month": (unique % 1_000_000).astype(np.int32),
+    }
+    for column in ["runs", *RUNG_COLUMNS, *(f"{v}_sum" for v in AGGREGATE_VARIABLES)]:
+        out = np.zeros(unique.size, dtype=np.int64)
+        np.add.at(out, inverse, data[column].to_numpy(dtype=np.int64))
+        table[column] = out
+    for name in AGGREGATE_VARIABLES:
+        stacked = np.stack(data[f"{name}_hist"].to_numpy())
+        out = np.zeros((unique.size, BINS), dtype=np.int64)
+        np.add.at(out, inverse, stacked)
+        table[f"{name}_hist"] = list(out)
+    return describe_aggregate(pd.DataFrame(table))
+
+
+def describe_aggregate(table: pd.DataFrame) -> pd.DataFrame:
+    """Add readable columns: share at each rung, and each variable's mean and quantiles."""
+    runs = table["runs"].to_numpy(dtype=float)
+    for k in range(6):
+        table[f"share_rung_{k}"] = table[f"rung_{k}"] / runs
+    for name, (low, high) in AGGREGATE_VARIABLES.items():
+        table[f"{name}_mean"] = table[f"{name}_sum"].to_numpy() / FIXED_POINT / runs
+        hist = np.stack(table[f"{name}_hist"].to_numpy())
+        for q in (0.1, 0.5, 0.9):
+            table[f"{name}_q{int(q * 100):02d}"] = histogram_quantile(hist, low, high, q)
+    return table
+
+
+def histogram_quantile(hist: np.ndarray, low: float, high: float, q: float) -> np.ndarray:
+    """Quantile q of each row of fixed-bin counts, interpolated linearly within the bin."""
+    hist = np.atleast_2d(hist)
+    cumulative = np.cumsum(hist, axis=1)
+    target = q * cumulative[:, -1]
+    index = np.minimum((cumulative < target[:, None]).sum(axis=1), hist.shape[1] - 1)
+    rows = np.arange(hist.shape[0])
+    before = np.where(index > 0, cumulative[rows, np.maximum(index - 1, 0)], 0)
+    inside = hist[rows, index]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.where(inside > 0, (target - before) / inside, 0.5)
+    width = (high - low) / hist.shape[1]
+    return low + (index + np.clip(fraction, 0.0, 1.0)) * width
+
+
+# --- the plan of a sweep -----------------------------------------------------------------------
+@dataclasses.dataclass
+class Plan:
+    """Everything a sweep needs before it runs: the design and each point's parameters."""
+
+    cfg: DictConfig
+    design: pd.DataFrame
+    values: pd.DataFrame  # encoded parameters, one row per design point
+    resolved: dict[str, dict[str, Any]]  # each scenario's parameter values
+
+    @property
+    def runs(self) -> int:
+        return len(self.design) * self.cfg.replicates
+
+    @property
+    def chunks(self) -> int:
+        return -(-self.runs // self.cfg.chunk_size)
+
+    def chunk_bounds(self, index: int) -> tuple[int, int]:
+        start = index * self.cfg.chunk_size
+        return start, min(start + self.cfg.chunk_size, self.runs)
+
+    def task(self, index: int) -> ChunkTask:
+        start, stop = self.chunk_bounds(index)
+        reps = self.cfg.replicates
+        first, last = start // reps, (stop - 1) // reps
+        block = self.values.iloc[first : last + 1]
+        return ChunkTask(
+            index=index,
+            start=start,
+            stop=stop,
+            replicates=reps,
+            seed=int(self.cfg.seed),
+            months=int(self.cfg.months),
+            first_point=first,
+            columns={c: block[c].to_numpy() for c in block.columns},
+            scenarios=tuple(self.design["scenario"].iloc[first : last + 1]),
+            trajectories=bool(self.cfg.trajectories),
+        )
+
+
+def plan(cfg: DictConfig) -> Plan:
+    """Build the design and every point's parameters; refuses bad values before any run."""
+    design = build_design(cfg)
+    resolved = scenario_values(cfg)
+    return Plan(cfg, design, point_values(design, resolved), resolved)
+
+
+def resolved_config(plan_: Plan) -> DictConfig:
+    """The experiment plus each scenario's full parameter values (what config.yaml holds)."""
+    cfg = OmegaConf.to_container(plan_.cfg, resolve=True)
+    cfg["resolved"] = {name: _nest(values) for name, values in plan_.resolved.items()}
+    return OmegaConf.create(cfg)
+
+
+def _nest(flat: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    nested: dict[str, dict[str, Any]] = {}
+    for path, value in flat.items():
+        group, name = path.split(".", 1)
+        nested.setdefault(group, {})[name] = value
+    return nested
+
+
+def config_differences(stored: DictConfig, new: DictConfig) -> list[str]:
+    """Every key whose value differs, ignoring execution-only keys (workers, executor...)."""
+    a, b = (_flat_identity(c) for c in (stored, new))
+    return [
+        f"{k}: {a.get(k, '<missing>')!r} in the directory, {b.get(k, '<missing>')!r} now"
+        for k in sorted(set(a) | set(b))
+        if a.get(k, "<missing>") != b.get(k, "<missing>")
+    ]
+
+
+def _flat_identity(cfg: DictConfig) -> dict[str, Any]:
+    data = OmegaConf.to_container(cfg, resolve=True)
+    for key in EXECUTION_KEYS:
+        data.pop(key, None)
+    return P.flatten(data)
+
+
+# --- running ---------------------------------------------------------------------------------
+def part_path(directory: Path, kind: str, index: int) -> Path:
+    return Path(directory) / PARTS / f"{kind}-{index:06d}.parquet"
+
+
+def part_kinds(cfg: DictConfig) -> tuple[str, ...]:
+    """Summary last: a chunk counts as done only when every one of its parts exists."""
+    return (("trajectories",) if cfg.trajectories else ()) + ("aggregate", "summary")
+
+
+def done_chunks(directory: Path, plan_: Plan) -> set[int]:
+    kinds = part_kinds(plan_.cfg)
+    return {
+        i for i in range(plan_.chunks) if all(part_path(directory, k, i).exists() for k in kinds)
+    }
+
+
+def new_directory(cfg: DictConfig) -> Path:
+    root = Path(cfg.output_root)
+    root = root if root.is_absolute() else Path.cwd() / root
+    return root / "sweeps" / cfg.name / timestamp()
+
+
+def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set[int]]:
+    """A new sweep directory, or the one to resume after checking it holds the same config."""
+    resolved = resolved_config(plan_)
+    if resume is None:
+        directory = new_directory(plan_.cfg)
+        (directory / PARTS).mkdir(parents=True)
+        write_config(resolved, directory)
+        write_table(plan_.design, directory / DESIGN)
+        return directory, set()
+    directory = Path(resume)
+    if not (directory / "config.yaml").exists():
+        raise ConfigError(f"resume={directory}: not a sweep directory (no config.yaml)")
+    differences = config_differences(OmegaConf.load(directory / "config.yaml"), resolved)
+    if differences:
+        raise ConfigError(
+            f"resume={directory} holds a different config; refusing to mix:\n  "
+            + "\n  ".join(differences)
+        )
+    (directory / PARTS).mkdir(exist_ok=True)
+    return directory, done_chunks(directory, plan_)
+
+
+def run_sweep(
+    cfg: DictConfig, resume: str | Path | None = None, on_chunk: Callable[[int], None] | None = None
+) -> Path:
+    """Run (or finish) an experiment and return its directory.
+
+    Args:
+        cfg: an experiment from ``sim.design.load_experiment``.
+        resume: a directory of an interrupted sweep of the same config (default: cfg.resume).
+        on_chunk: called in this process with each chunk's index after its parts are written
+            (a test hook: raising there simulates an interruption).
+    """
+    resume = cfg.resume if resume is None else resume
+    plan_ = plan(cfg)  # every refusal happens here, before the directory exists
+    directory, done = prepare_directory(plan_, resume)
+    todo = [i for i in range(plan_.chunks) if i not in done]
+    _write_manifest(directory, plan_, complete=False, done=len(done))
+    began = time.perf_counter()
+    seconds = 0.0
+    try:
+        with (
+            _progress(plan_, done, cfg.progress) as bar,
+            make_executor(cfg.executor, cfg.workers, cfg.scheduler) as executor,
+        ):
+            tasks = (plan_.task(i) for i in todo)
+            for result in executor.map_unordered(run_chunk, tasks):
+                write_parts(directory, result)
+                seconds += result.seconds
+                bar.update(len(result.summary))
+                if on_chunk is not None:
+                    on_chunk(result.index)
+    except KeyboardInterrupt:
+        # Chunks written so far stay; the manifest still says complete: false.
+        raise SweepInterrupted(directory) from None
+    finish(directory, plan_)
+    _write_manifest(
+        directory,
+        plan_,
+        complete=True,
+        done=plan_.chunks,
+        wall_seconds=round(time.perf_counter() - began, 3),
+        chunk_seconds=round(seconds, 3),
+    )
+    return directory
+
+
+def write_parts(directory: Path, result: ChunkResult) -> None:
+    """Write a chunk's parts, each atomically; the summary last (it marks the chunk done)."""
+    if result.trajectories is not None:
+        write_table(result.trajectories, part_path(directory, "trajectories", result.index))
+    write_table(result.aggregate, part_path(directory, "aggregate", result.index))
+    write_table(result.summary, part_path(directory, "summary", result.index))
+
+
+def finish(directory: Path, plan_: Plan) -> None:
+    """Merge the chunk aggregates into aggregate.parquet."""
+    frames = [pd.read_parquet(part_path(directory, "aggregate", i)) for i in range(plan_.chunks)]
+    write_table(merge_aggregates(frames), Path(directory) / AGGREGATE)
+
+
+def _write_manifest(directory: Path, plan_: Plan, complete: bool, done: int, **timing: Any) -> None:
+    cfg = plan_.cfg
+    write_manifest(
+        directory,
+        kind="sweep",
+        experiment=cfg.name,
+        runs=plan_.runs,
+        design_points=len(plan_.design),
+        replicates=cfg.replicates,
+        months=cfg.months,
+        chunks=plan_.chunks,
+        chunk_size=cfg.chunk_size,
+        chunks_done=done,
+        seeds={
+            "experiment_seed": cfg.seed,
+            "run_seed": "sim.rng.derive_seeds(seed, replicate)",
+            "common_random_numbers": True,
+        },
+        executor={
+            "kind": cfg.executor,
+            "workers": local_workers(cfg.workers),
+            "scheduler": cfg.scheduler,
+        },
+        **timing,
+        complete=complete,
+    )
+
+
+def is_complete(directory: Path) -> bool:
+    try:
+        return bool(read_manifest(directory).get("complete"))
+    except FileNotFoundError:
+        return False
+
+
+class _progress:
+    """A tqdm bar of runs (to stderr), started at the runs already done when resuming."""
+
+    def __init__(self, plan_: Plan, done: set[int], enabled: bool) -> None:
+        from tqdm import tqdm
+
+        initial = sum(np.subtract(*plan_.chunk_bounds(i)[::-1]) for i in done)
+        self.bar = tqdm(
+            total=plan_.runs,
+            initial=int(initial),
+            unit="run",
+            unit_scale=True,
+            file=sys.stderr,
+            disable=not enabled,
+            smoothing=0.1,
+            desc=plan_.cfg.name or "sweep",
+        )
+
+    def __enter__(self) -> Any:
+        return self.bar
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
+
+
+def read_parts(
+    directory: Path, kind: str = "summary", columns: list[str] | None = None
+) -> pd.DataFrame:
+    """All part files of one kind, in run order."""
+    paths = sorted((Path(directory) / PARTS).glob(f"{kind}-*.parquet"))
+    if not paths:
+        return pd.DataFrame(columns=columns)
+    return pd.concat([pd.read_parquet(p, columns=columns) for p in paths], ignore_index=True)
+
+
+def iter_tasks(plan_: Plan) -> Iterator[ChunkTask]:
+    """Every chunk of a plan (for benchmarks and tests)."""
+    return (plan_.task(i) for i in range(plan_.chunks))

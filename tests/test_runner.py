@@ -1,0 +1,199 @@
+"""The sweep runner: identity across executors, workers and chunk sizes; resume; refusals."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.config import REPO_ROOT, ConfigError
+from sim.design import load_experiment
+from sim.model import simulate
+from sim.params import ParamSet
+from sim.rng import derive_seeds
+from sim.runner import (
+    AGGREGATE,
+    SweepInterrupted,
+    is_complete,
+    part_path,
+    plan,
+    read_parts,
+    run_sweep,
+)
+
+SMALL = [
+    "factors.kazakhstan.drift_pace.levels=3",
+    "replicates=10",
+    "months=30",
+    "progress=false",
+    "analysis.run=false",
+]  # 4 scenarios x 3 levels x 10 = 120 runs
+
+
+def sweep(tmp_path: Path, *extra: str, **kwargs) -> Path:
+    cfg = load_experiment("escalation_threshold", [*SMALL, f"output_root={tmp_path}", *extra])
+    return run_sweep(cfg, **kwargs)
+
+
+def tables(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    summary = read_parts(directory).sort_values("run_id", ignore_index=True)
+    return summary, pd.read_parquet(directory / AGGREGATE)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One chunk, in this process: the result every other way of running must equal."""
+    return sweep(tmp_path_factory.mktemp("ref"), "executor=serial", "chunk_size=1000")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["executor=serial", "chunk_size=7"],
+        ["executor=process", "workers=2", "chunk_size=25"],
+        ["executor=dask", "scheduler=threads", "workers=2", "chunk_size=40"],
+    ],
+    ids=["serial-7", "process-2x25", "dask-threads-40"],
+)
+def test_results_identical_whatever_the_executor_and_chunking(
+    reference: Path, tmp_path: Path, options: list[str]
+) -> None:
+    expected_summary, expected_aggregate = tables(reference)
+    summary, aggregate = tables(sweep(tmp_path, *options))
+    pd.testing.assert_frame_equal(summary, expected_summary)
+    pd.testing.assert_frame_equal(aggregate, expected_aggregate)
+
+
+def test_a_run_equals_the_same_run_alone(reference: Path) -> None:
+    summary, _ = tables(reference)
+    cfg = load_experiment("escalation_threshold", SMALL)
+    p = plan(cfg)
+    row = summary.iloc[57]
+    values = p.values.iloc[int(row["design_point"])].to_dict()
+    alone = simulate(
+        ParamSet(values, 1),
+        seeds=derive_seeds(cfg.seed, [row["replicate"]]),
+        months=cfg.months,
+        trajectories=False,
+        events=False,
+    ).summary
+    assert alone["max_rung"].iloc[0] == row["max_rung"]
+    assert alone["final_alignment"].iloc[0] == row["final_alignment"]
+    assert alone["seed"].iloc[0] == row["seed"]
+
+
+def test_common_random_numbers_across_design_points(reference: Path) -> None:
+    summary, _ = tables(reference)
+    seeds = summary.pivot(index="replicate", columns="design_point", values="seed")
+    assert (seeds.nunique(axis=1) == 1).all()
+    assert seeds.iloc[:, 0].is_unique
+
+
+def test_directory_layout_and_manifest(reference: Path) -> None:
+    manifest = json.loads((reference / "manifest.json").read_text())
+    assert manifest["complete"] is True and manifest["runs"] == 120
+    design = pd.read_parquet(reference / "design.parquet")
+    assert list(design.columns) == ["design_point", "scenario", "kazakhstan.drift_pace"]
+    summary, aggregate = tables(reference)
+    assert {"design_point", "scenario", "replicate", "month_rung_2"} <= set(summary.columns)
+    counts = aggregate[[f"rung_{k}" for k in range(6)]].sum(axis=1)
+    assert (counts == aggregate["runs"]).all() and (aggregate["runs"] == 10).all()
+    assert len(aggregate) == 12 * 30
+    assert aggregate["alignment_mean"].between(0, 1).all()
+
+
+def test_resume_after_an_interruption_equals_an_uninterrupted_run(
+    reference: Path, tmp_path: Path
+) -> None:
+    def interrupt(index: int) -> None:
+        if index == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(SweepInterrupted) as stop:
+        sweep(tmp_path, "executor=serial", "chunk_size=30", on_chunk=interrupt)
+    directory = stop.value.directory
+    assert not is_complete(directory)
+    part_path(directory, "summary", 0).unlink()  # a lost part is redone too
+    done = []
+    finished = sweep(
+        tmp_path, "executor=serial", "chunk_size=30", f"resume={directory}", on_chunk=done.append
+    )
+    assert finished == directory and is_complete(directory)
+    assert sorted(done) == [0, 3]
+    for got, expected in zip(tables(directory), tables(reference), strict=True):
+        pd.testing.assert_frame_equal(got, expected)
+
+
+def test_resume_refuses_a_different_config(reference: Path, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="replicates: 10 in the directory, 11 now"):
+        sweep(tmp_path, "replicates=11", f"resume={reference}")
+    # Execution-only settings may change.
+    sweep(tmp_path, "executor=serial", "workers=1", "chunk_size=1000", f"resume={reference}")
+
+
+def test_trajectories_parts_when_asked(tmp_path: Path) -> None:
+    directory = sweep(tmp_path, "executor=serial", "trajectories=true", "replicates=2", "months=5")
+    frame = read_parts(directory, "trajectories")
+    assert len(frame) == 12 * 2 * 5 and "design_point" in frame.columns
+
+
+def test_refusal_happens_before_any_directory(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        sweep(tmp_path, "factors.kazakhstan.drift_pace.range=[0.02,0.01]")
+    assert not (tmp_path / "sweeps").exists()
+
+
+def test_cli_sweep_analyze_and_list(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "sweep",
+            "experiment=escalation_threshold",
+            "factors.kazakhstan.drift_pace.levels=2",
+            "scenarios=[baseline]",
+            "replicates=5",
+            "months=13",
+            "workers=1",
+            "progress=false",
+            f"output_root={tmp_path}",
+            "analysis.bootstrap=20",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "== probabilities" in run.stdout and "== thresholds" in run.stdout
+    directory = next((tmp_path / "sweeps" / "escalation_threshold").iterdir())
+    assert (directory / "analysis" / "time_to_escalation.csv").exists()
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "sweep",
+            "experiment=escalation_threshold",
+            "factors.russia.nope=[1,2]",
+            f"output_root={tmp_path}",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "russia.nope" in bad.stderr
+    listed = subprocess.run(
+        [sys.executable, "-m", "sim", "list"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "pledge_deterrence" in listed.stdout and "scenario_comparison" in listed.stdout
