@@ -1,7 +1,27 @@
-"""Agent-based simulation of Russian coercion of Kazakhstan, with China, Turkey and the EU."""
+"""Agent-based simulation of Russian coercion of Kazakhstan, with China, Turkey and the EU.
 
-from sim.model import EnsembleResult, EscalationModel, simulate
-from sim.params import PARAMS, ParamSet
+The public names below are imported lazily, so `python -m sim --help`, `list` and input errors
+answer without loading Mesa.
+"""
 
-__all__ = ["PARAMS", "EnsembleResult", "EscalationModel", "ParamSet", "simulate"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
+__all__ = ["PARAMS", "EnsembleResult", "EscalationModel", "ParamSet", "simulate"]
+
+_HOMES = {
+    "EnsembleResult": "sim.model",
+    "EscalationModel": "sim.model",
+    "simulate": "sim.model",
+    "PARAMS": "sim.params",
+    "ParamSet": "sim.params",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -31,7 +31,8 @@ def wilson_interval(
         p = hits / n
         centre = (p + z * z / (2 * n)) / (1 + z * z / n)
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # The interval always contains p; clipping to it removes rounding noise at 0 and 1.
+    return np.clip(centre - half, 0.0, p), np.clip(centre + half, p, 1.0)
 
 
 def reached_by(summary: pd.DataFrame, rung: int, month: int) -> np.ndarray:

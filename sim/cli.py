@@ -42,7 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     module = importlib.import_module(f"sim.commands.{command}")
-    return int(module.main(rest) or 0)
+    try:
+        return int(module.main(rest) or 0)
+    except BrokenPipeError:  # e.g. `python -m sim list | head`: the reader left, not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -125,6 +125,14 @@ def git_commit() -> str | None:
         return None
 
 
+def command_line() -> list[str]:
+    """The command as a user would type it again (`python -m sim ...` rather than __main__.py)."""
+    program = Path(sys.argv[0]).name
+    if program == "__main__.py":
+        program = "python -m sim"
+    return [program, *sys.argv[1:]]
+
+
 def versions() -> dict[str, str | None]:
     """Installed versions of the project and its main dependencies."""
     found: dict[str, str | None] = {"python": platform.python_version()}
@@ -133,6 +141,10 @@ def versions() -> dict[str, str | None]:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             found[name] = None
+    if found["kz-escalation-sim"] is None:  # run from a checkout that is not pip-installed
+        from sim import __version__
+
+        found["kz-escalation-sim"] = __version__
     return found
 
 
@@ -140,7 +152,7 @@ def write_manifest(directory: Path, **fields: Any) -> Path:
     """manifest.json: versions, git commit, command line, host, time, plus `fields`."""
     manifest = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "command": command_line(),
         "git_commit": git_commit(),
         "versions": versions(),
         "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
