@@ -62,22 +62,7 @@ def run_ensemble(runs: int, tables: bool, months: int) -> None:
 
 def run_batch_run(runs: int, months: int) -> None:
     import mesa
-
-    from sim import EscalationModel
-
-    class CollectedModel(EscalationModel):
-        """The model as batch_run expects it: a DataCollector, here filled at the last step."""
-
-        def __init__(self, **kwargs) -> None:
-            super().__init__(**kwargs)
-            self.datacollector = mesa.DataCollector(
-                model_reporters={"rung": lambda m: int(m.russia.rung[0])}
-            )
-
-        def step(self) -> None:
-            super().step()
-            if not self.running:
-                self.datacollector.collect(self)
+    from batch_run_model import CollectedModel
 
     results = mesa.batch_run(
         CollectedModel,

@@ -29,8 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import mesa  # noqa: E402
-
-from sim.model import EscalationModel  # noqa: E402
+from batch_run_model import CollectedModel  # noqa: E402
 
 POINTS = 10
 
@@ -89,25 +88,11 @@ def one_runner(runs: int, workers: int | None, chunk: int) -> dict:
     }
 
 
-class Collected(EscalationModel):
-    """The same model with the minimal DataCollector that batch_run reads."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={"rung": lambda m: int(m.russia.rung[0])}
-        )
-
-    def step(self) -> None:
-        super().step()
-        self.datacollector.collect(self)
-
-
 def batch_run_rate(runs: int, processes: int) -> dict:
     """mesa.batch_run on `runs` runs (one Mesa model per run), runs per second."""
     began = time.perf_counter()
     mesa.batch_run(
-        Collected,
+        CollectedModel,
         parameters={
             "rng": list(range(runs)),
             "months": 120,
