@@ -178,6 +178,13 @@ def _date_axis(ax, label: str = "Month (simulation starts March 2022)") -> None:
     ax.set_xlabel(label)
 
 
+def _bottom_labels_only(axes: np.ndarray, columns: int, shown: int) -> None:
+    """Drop the x label of panels that have a visible panel below them (shared x axis)."""
+    for i, ax in enumerate(axes[:shown]):
+        if i + columns < shown:
+            ax.set_xlabel("")
+
+
 def rung_share_figure(shares: pd.DataFrame, title: str) -> Figure:
     """Stacked area: the share of runs at each rung, month by month."""
     wide = shares.pivot(index="date", columns="rung", values="share").sort_index()
@@ -266,6 +273,7 @@ def fan_chart_figure(quantiles: pd.DataFrame, title: str, columns: int = 3) -> F
         _date_axis(ax, "Year")
     for ax in axes[len(variables) :]:
         ax.set_visible(False)
+    _bottom_labels_only(axes, columns, len(variables))
     axes[0].legend(loc="best", fontsize=8)
     fig.suptitle(title)
     return fig
@@ -1091,6 +1099,7 @@ def comparison_cumulative_figure(curves: pd.DataFrame, title: str) -> Figure:
         _date_axis(ax, "Year")
     for ax in axes[len(rungs) :]:
         ax.set_visible(False)
+    _bottom_labels_only(axes, cols, len(rungs))
     fig.legend(
         *axes[0].get_legend_handles_labels(),
         loc="outside right center",
@@ -1125,6 +1134,7 @@ def comparison_shares_figure(shares: pd.DataFrame, title: str) -> Figure:
         _date_axis(ax, "Year")
     for ax in axes[len(scenarios) :]:
         ax.set_visible(False)
+    _bottom_labels_only(axes, cols, len(scenarios))
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles[::-1], labels[::-1], loc="outside right center", frameon=False, title="rung")
     fig.suptitle(title)
@@ -1152,6 +1162,7 @@ def comparison_fan_figure(quantiles: pd.DataFrame, title: str) -> Figure:
         _date_axis(ax, "Year")
     for ax in axes[len(variables) :]:
         ax.set_visible(False)
+    _bottom_labels_only(axes, cols, len(variables))
     fig.legend(
         *axes[0].get_legend_handles_labels(),
         loc="outside right center",
