@@ -1,4 +1,4 @@
-"""Figures for one scenario run.
+"""Figures of a scenario run, a sweep and a comparison of runs.
 
 Two kinds of function live here, kept apart so that figures can be reused for sweeps and
 comparisons:
