@@ -63,7 +63,7 @@ def test_representative_run_is_the_one_closest_to_the_median() -> None:
 
 def test_figures_that_need_trajectories_are_skipped_without_them(result, tmp_path: Path) -> None:
     paths = plots.run_figures(result.summary, None, result.events, "demo", MONTHS, tmp_path)
-    assert [p.name for p in paths] == ["rung_cumulative.png"]
+    assert [p.name for p in paths] == ["rung_cumulative.png", "halts_per_year.png"]
     assert image.imread(paths[0])[..., :3].var() > 0.001
 
 

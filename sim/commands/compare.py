@@ -1,0 +1,318 @@
+"""`python -m sim compare <dir> <dir> ... [output=<dir>] [format=] [rungs=[..]] [months=[..]]`
+
+Sets several scenario runs side by side. The first directory is the reference: the table gives,
+per scenario, rung k and month T, P(rung k or higher by month T) with its 95% Wilson interval,
+and the difference to the reference with a 95% interval.
+
+Runs made with the same `run.seed` and `run.replicates` share their seeds run by run (common
+random numbers: run i has seed derive_seeds(seed, i) in every scenario), so their outcomes are
+paired; the difference then gets Newcombe's (1998) paired score interval (his method 10, which
+combines the two Wilson intervals with the phi correlation of the paired 2x2 table). Otherwise
+the runs are independent and the interval is Newcombe's unpaired hybrid score interval (his
+method 10 for independent proportions). The table says which was used.
+
+Writes a new directory (default <results root>/comparisons/<timestamp>/, next to the runs'
+`runs/` folder; `output=` to choose) with comparison.parquet and .csv, figures/, report.html
+and manifest.json; it appears only when complete (sim.store.staged_directory).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from omegaconf import OmegaConf
+
+from sim.analysis import reached_by, wilson_interval
+
+PROG = "python -m sim compare"
+OPTIONS = ("output", "format", "rungs", "months")
+PAIRED = "paired Newcombe score (method 10), common random numbers"
+UNPAIRED = "unpaired Newcombe hybrid score (method 10)"
+
+
+# --- statistics ------------------------------------------------------------------------------
+def newcombe_difference(
+    hits: np.ndarray,
+    n: np.ndarray,
+    ref_hits: np.ndarray,
+    ref_n: np.ndarray,
+    phi: np.ndarray | float = 0.0,
+    level: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """p - p_ref with Newcombe's square-and-add interval built from the two Wilson intervals.
+
+    With phi = 0 this is the interval for independent proportions (Newcombe 1998a, method
+    10); with phi the correlation of the paired 2x2 table it is the paired interval (Newcombe
+    1998b, method 10).
+
+    Returns:
+        The difference, its lower and its upper bound.
+    """
+    p, q = np.asarray(hits) / np.asarray(n), np.asarray(ref_hits) / np.asarray(ref_n)
+    l1, u1 = wilson_interval(hits, n, level)
+    l0, u0 = wilson_interval(ref_hits, ref_n, level)
+    below = (p - l1) ** 2 - 2 * phi * (p - l1) * (u0 - q) + (u0 - q) ** 2
+    above = (u1 - p) ** 2 - 2 * phi * (u1 - p) * (q - l0) + (q - l0) ** 2
+    diff = p - q
+    lower = np.clip(diff - np.sqrt(np.maximum(below, 0)), -1, 1)
+    upper = np.clip(diff + np.sqrt(np.maximum(above, 0)), -1, 1)
+    return diff, lower, upper
+
+
+def paired_phi(x: np.ndarray, ref: np.ndarray) -> float:
+    """The phi coefficient of the paired 2x2 table of two 0/1 outcomes (0 if undefined)."""
+    x, ref = np.asarray(x, bool), np.asarray(ref, bool)
+    a, b = np.sum(x & ref), np.sum(x & ~ref)
+    c, d = np.sum(~x & ref), np.sum(~x & ~ref)
+    denominator = float((a + b) * (c + d) * (a + c) * (b + d))
+    return float(a * d - b * c) / np.sqrt(denominator) if denominator > 0 else 0.0
+
+
+def is_paired(summary: pd.DataFrame, reference: pd.DataFrame) -> bool:
+    """Whether run i has the same seed in both ensembles (common random numbers)."""
+    if len(summary) != len(reference):
+        return False
+    mine = summary.set_index("run_id")["seed"].sort_index()
+    theirs = reference.set_index("run_id")["seed"].sort_index()
+    return mine.index.equals(theirs.index) and bool((mine.to_numpy() == theirs.to_numpy()).all())
+
+
+def comparison_table(
+    summaries: dict[str, pd.DataFrame],
+    rungs: Sequence[int],
+    months: Sequence[int],
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """P(rung k by month T) per scenario, and the difference to the first, with intervals.
+
+    Args:
+        summaries: run summaries by scenario label; the first is the reference.
+        rungs, months: the rungs k and months T.
+        level: the confidence level.
+
+    Returns:
+        One row per scenario, rung and month: scenario, rung, month, runs, hits, probability,
+        lower, upper, difference, diff_lower, diff_upper, method (NaN/empty for the reference).
+    """
+    labels = list(summaries)
+    reference = summaries[labels[0]].sort_values("run_id")
+    rows = []
+    for label in labels:
+        summary = summaries[label].sort_values("run_id")
+        paired = label != labels[0] and is_paired(summary, reference)
+        for rung in rungs:
+            for month in months:
+                x = reached_by(summary, rung, month)
+                ref = reached_by(reference, rung, month)
+                row = dict(scenario=label, rung=rung, month=month, runs=len(x), hits=int(x.sum()))
+                if label != labels[0]:
+                    phi = paired_phi(x, ref) if paired else 0.0
+                    d, lo, hi = newcombe_difference(
+                        x.sum(), len(x), ref.sum(), len(ref), phi, level
+                    )
+                    row.update(
+                        difference=float(d),
+                        diff_lower=float(lo),
+                        diff_upper=float(hi),
+                        method=PAIRED if paired else UNPAIRED,
+                    )
+                rows.append(row)
+    table = pd.DataFrame(rows)
+    table["probability"] = table["hits"] / table["runs"]
+    table["lower"], table["upper"] = wilson_interval(table["hits"], table["runs"], level)
+    for column in ("difference", "diff_lower", "diff_upper"):
+        if column not in table:
+            table[column] = np.nan
+    table["method"] = table.get("method", pd.Series("", index=table.index)).fillna("")
+    columns = ["scenario", "rung", "month", "runs", "hits", "probability", "lower", "upper"]
+    return table[[*columns, "difference", "diff_lower", "diff_upper", "method"]]
+
+
+# --- the command -----------------------------------------------------------------------------
+def parse(argv: Sequence[str]) -> tuple[list[Path], dict]:
+    """Directories and options; raises BadInput (from the plot command) on a mistake."""
+    from sim.commands.plot import BadInput, parse_options
+
+    directories = [Path(a) for a in argv if "=" not in a]
+    options = [a for a in argv if "=" in a]
+    try:
+        opts = OmegaConf.to_container(OmegaConf.from_dotlist(options))
+    except Exception as error:  # a malformed dotlist
+        raise BadInput(f"cannot read options {' '.join(options)!r}: {error}") from None
+    unknown = sorted(set(opts) - set(OPTIONS))
+    if unknown:
+        raise BadInput(f"unknown option {unknown[0]!r}; options: {', '.join(OPTIONS)}")
+    opts.update(parse_options([f"format={opts['format']}"] if "format" in opts else []))
+    for key in ("rungs", "months"):
+        if key in opts:
+            value = opts[key]
+            value = [value] if isinstance(value, int) else value
+            if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
+                raise BadInput(f"{key}={opts[key]!r} is not allowed: expected integers")
+            opts[key] = value
+    if any(not 1 <= k <= 5 for k in opts.get("rungs", [])):
+        raise BadInput(f"rungs={opts['rungs']} is not allowed: expected rungs 1 to 5")
+    if len(directories) < 2:
+        raise BadInput("give at least two run directories to compare")
+    return directories, opts
+
+
+def check_runs(directories: Sequence[Path]) -> None:
+    """Each directory must be a complete scenario run (not a sweep)."""
+    from sim.commands.plot import BadInput, results_kind
+
+    for directory in directories:
+        if results_kind(directory) != "run":
+            raise BadInput(f"{directory} is a sweep: compare takes scenario runs (sim run)")
+
+
+def default_output(first: Path) -> Path:
+    """<root>/comparisons/<timestamp> for a first run at <root>/runs/<scenario>/<timestamp>."""
+    from sim.store import timestamp
+
+    first = first.resolve()
+    root = first.parents[2] if first.parent.parent.name == "runs" else Path("results")
+    return root / "comparisons" / timestamp()
+
+
+def labelled(runs: list[dict]) -> list[str]:
+    """Scenario names, with the run's directory name added where a name repeats."""
+    names = [r["scenario"] for r in runs]
+    return [
+        n if names.count(n) == 1 else f"{n} ({r['directory'].name})"
+        for n, r in zip(names, runs, strict=True)
+    ]
+
+
+def comparison_figures(runs: list[dict], labels: list[str], table: pd.DataFrame, horizon: int):
+    """Every comparison figure, by name."""
+    from sim import plots
+
+    total = sum(len(r["summary"]) for r in runs)
+    what = f"{len(runs)} scenarios, {total:,} runs"
+    curves = pd.concat(
+        [
+            plots.cumulative_escalation(r["summary"], horizon).assign(scenario=label)
+            for r, label in zip(runs, labels, strict=True)
+        ]
+    )
+    rungs = sorted(table["rung"].unique())
+    figures = {
+        "compare_rung_cumulative": plots.comparison_cumulative_figure(
+            curves[curves["rung"].isin(rungs)], f"P(rung k or higher by month) ({what})"
+        ),
+        "compare_halts_per_year": plots.halt_distribution_figure(
+            pd.concat(
+                [
+                    plots.halts_per_year(r["summary"], r["months"]).assign(scenario=label)
+                    for r, label in zip(runs, labels, strict=True)
+                ]
+            ),
+            f"CPC pipeline halts per year ({what})",
+        ),
+        "compare_differences": plots.forest_figure(
+            table,
+            labels[0],
+            "paired" if (table["method"] == PAIRED).any() else "unpaired",
+            f"Difference to {labels[0]} ({what})",
+        ),
+    }
+    if all(r["trajectories"] is not None for r in runs):
+        trimmed = [r["trajectories"][r["trajectories"]["month"] < horizon] for r in runs]
+        figures["compare_rung_shares"] = plots.comparison_shares_figure(
+            pd.concat(
+                [
+                    plots.rung_shares(t).assign(scenario=label)
+                    for t, label in zip(trimmed, labels, strict=True)
+                ]
+            ),
+            f"Share of runs at each rung ({what})",
+        )
+        figures["compare_fans"] = plots.comparison_fan_figure(
+            pd.concat(
+                [
+                    plots.fan_quantiles(t, plots.COMPARISON_VARIABLES).assign(scenario=label)
+                    for t, label in zip(trimmed, labels, strict=True)
+                ]
+            ),
+            f"Median and 50% of runs ({what})",
+        )
+    return figures
+
+
+def format_table(table: pd.DataFrame, reference: str) -> str:
+    """The printed summary: one line per scenario, rung and month."""
+    method = next((m for m in table["method"] if m), "")
+    lines = [
+        f"P(rung k or higher by month T) [95% Wilson]; difference to {reference} [95%: {method}]"
+    ]
+    for row in table.itertuples(index=False):
+        text = (
+            f"  {row.scenario:<28} {row.rung}+ by month {row.month:<4} "
+            f"{row.probability:.3f} [{row.lower:.3f}, {row.upper:.3f}]"
+        )
+        if np.isfinite(row.difference):
+            text += f"  diff {row.difference:+.3f} [{row.diff_lower:+.3f}, {row.diff_upper:+.3f}]"
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str]) -> int:
+    """Check every directory and option, then compare; return the exit code."""
+    from sim import plots, store
+    from sim.commands.plot import BadInput, read_run
+    from sim.html_report import render_report, write_report
+    from sim.report import report_months
+
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    try:
+        directories, opts = parse(argv)
+        check_runs(directories)
+        output = Path(opts["output"]) if "output" in opts else default_output(directories[0])
+        if output.exists():
+            raise BadInput(f"output={output} already exists; choose a new directory")
+    except BadInput as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    runs = [dict(read_run(d), directory=d) for d in directories]
+    labels = labelled(runs)
+    horizon = min(r["months"] for r in runs)
+    months = [m for m in opts.get("months", report_months(horizon)) if 1 <= m <= horizon]
+    table = comparison_table(
+        {label: r["summary"] for r, label in zip(runs, labels, strict=True)},
+        opts.get("rungs", [2, 3, 4, 5]),
+        months or [horizon],
+    )
+    figures = comparison_figures(runs, labels, table, horizon)
+    with store.staged_directory(output) as staging:
+        store.write_table(table, staging / "comparison.parquet")
+        store.write_text(table.to_csv(index=False), staging / "comparison.csv")
+        plots.save_figures(figures, staging / "figures", opts["format"])
+        pngs = {name: plots.figure_png(fig) for name, fig in figures.items()}
+        notes = [f"{label}: {r['directory']}" for r, label in zip(runs, labels, strict=True)]
+        write_report(
+            staging / "report.html",
+            render_report(
+                f"Comparison of {len(runs)} scenarios (reference: {labels[0]})",
+                pngs,
+                {"Comparison": table},
+                notes=notes,
+            ),
+        )
+        store.write_manifest(
+            staging,
+            kind="comparison",
+            directories=[str(d) for d in directories],
+            labels=labels,
+            reference=labels[0],
+            months=months,
+        )
+    print(format_table(table, labels[0]))
+    print(f"\nComparison: {output}")
+    return 0

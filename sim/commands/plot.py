@@ -1,0 +1,227 @@
+"""`python -m sim plot <results dir> [format=png|pdf|svg|[png,pdf]]`: every figure, and a report.
+
+Draws every figure that suits the directory (a scenario run or a sweep) into its `figures/`
+folder, in each requested format (PNG by default), and writes `report.html` next to it: the
+figures embedded as base64 PNG, the tables and the config inline, so it opens in any browser
+without a server.
+
+A directory that is not a results directory, or is incomplete (a file the manifest lists is
+missing, a sweep whose manifest says `complete: false`), is refused with exit code 2, naming
+what is missing, and nothing is written. Figures are drawn into a hidden staging folder and
+moved into place only when all of them are done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from omegaconf import OmegaConf
+
+PROG = "python -m sim plot"
+OPTIONS = ("format",)
+
+
+class BadInput(ValueError):
+    """The command line or the directory cannot be plotted; the message says why (exit 2)."""
+
+
+# --- checking --------------------------------------------------------------------------------
+def parse_options(argv: Sequence[str]) -> dict:
+    """key=value options (OmegaConf dotlist); refuses unknown keys and formats."""
+    from sim.plots import FORMATS
+
+    try:
+        options = OmegaConf.to_container(OmegaConf.from_dotlist(list(argv)))
+    except Exception as error:  # OmegaConf raises several types for a malformed dotlist
+        raise BadInput(f"cannot read options {' '.join(argv)!r}: {error}") from None
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise BadInput(f"unknown option {unknown[0]!r}; options: {', '.join(OPTIONS)}")
+    formats = options.get("format", "png")
+    formats = [formats] if isinstance(formats, str) else list(formats)
+    bad = [f for f in formats if str(f).lower() not in FORMATS]
+    if bad or not formats:
+        raise BadInput(f"format={bad[0] if bad else ''!r} is not allowed: expected {FORMATS}")
+    options["format"] = list(dict.fromkeys(str(f).lower() for f in formats))
+    return options
+
+
+def results_kind(directory: Path) -> str:
+    """'run' or 'sweep'; raises BadInput naming what is missing for anything else."""
+    if not directory.is_dir():
+        raise BadInput(f"{directory} is not a directory")
+    missing = [n for n in ("manifest.json", "config.yaml") if not (directory / n).is_file()]
+    if len(missing) == 2:
+        raise BadInput(
+            f"{directory} is not a results directory: no manifest.json or config.yaml "
+            "(expected a run from `sim run` or a sweep from `sim sweep`)"
+        )
+    if missing:
+        raise BadInput(f"{directory} is incomplete: {missing[0]} is missing")
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise BadInput(f"{directory}/manifest.json cannot be read: {error}") from None
+    if manifest.get("kind") == "sweep":
+        check_sweep(directory, manifest)
+        return "sweep"
+    check_run(directory, manifest)
+    return "run"
+
+
+def check_run(directory: Path, manifest: dict) -> None:
+    """A run directory needs its summary, and every table its manifest lists."""
+    listed = [n for n in manifest.get("files", {}) if n.endswith(".parquet")]
+    needed = dict.fromkeys(["summary.parquet", *listed])
+    missing = [n for n in needed if not (directory / n).is_file()]
+    if missing:
+        raise BadInput(f"{directory} is incomplete: missing {', '.join(missing)}")
+
+
+def check_sweep(directory: Path, manifest: dict) -> None:
+    """A sweep must say complete: true and have its design and run summaries."""
+    if manifest.get("complete") is not True:
+        raise BadInput(
+            f"{directory} is an incomplete sweep (manifest.json says complete: "
+            f"{str(manifest.get('complete')).lower()}); finish it with resume={directory}"
+        )
+    missing = [n for n in ("design.parquet",) if not (directory / n).is_file()]
+    if not any((directory / "parts").glob("summary-*.parquet")):
+        missing.append("parts/summary-*.parquet")
+    if missing:
+        raise BadInput(f"{directory} is incomplete: missing {', '.join(missing)}")
+
+
+# --- drawing ---------------------------------------------------------------------------------
+def read_run(directory: Path) -> dict:
+    """The tables of a run directory (None for those not recorded) and its settings."""
+    from sim.store import read_config
+
+    cfg = read_config(directory)
+
+    def table(name: str) -> pd.DataFrame | None:
+        path = directory / f"{name}.parquet"
+        return pd.read_parquet(path) if path.is_file() else None
+
+    summary = table("summary")
+    return dict(
+        summary=summary,
+        trajectories=table("trajectories"),
+        events=table("events"),
+        scenario=str(cfg.scenario.name),
+        months=int(cfg.run.months),
+        config=OmegaConf.to_yaml(cfg),
+    )
+
+
+def run_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
+    """Figures, title, tables, config and notes of a scenario run's report."""
+    from sim import plots
+    from sim.report import RUNG_LABELS, escalation_table, report_months
+
+    run = read_run(directory)
+    summary = run["summary"]
+    figures = plots.run_figure_set(
+        summary, run["trajectories"], run["events"], run["scenario"], run["months"]
+    )
+    notes = [f"Results directory: {directory}"]
+    if run["trajectories"] is None:
+        notes.append("No trajectories were recorded (run.trajectories=false): no fan charts.")
+    if run["events"] is None or run["trajectories"] is None:
+        notes.append("No event log and trajectories together: no event timeline.")
+    escalation = escalation_table(summary, report_months(run["months"]), range(1, 6))
+    escalation.insert(1, "rung reached", escalation["rung"].map(RUNG_LABELS))
+    columns = ["max_rung", "pipeline_halts", "final_alignment", "final_cpc_share"]
+    columns += ["final_defence", "final_nationalism", "oil_revenue_lost"]
+    described = summary[[c for c in columns if c in summary]].describe(
+        percentiles=[0.05, 0.25, 0.5, 0.75, 0.95]
+    )
+    tables = {
+        "P(rung k or higher by month T), 95% Wilson interval": escalation,
+        "Summary of runs": described.T.reset_index(names="variable"),
+    }
+    title = f"{run['scenario']}: {len(summary):,} runs x {run['months']} months"
+    return figures, title, tables, run["config"], notes
+
+
+def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
+    """Figures, title, tables, config and notes of a sweep's report."""
+    from sim import plots
+
+    sweep = plots.load_sweep(directory)
+    figures = plots.sweep_figure_set(sweep)
+    notes = [f"Sweep directory: {directory}"]
+    if sweep.computed:
+        notes.append(
+            f"Computed here from the run summaries (not in analysis/): {', '.join(sweep.computed)}"
+        )
+    if not plots._is_grid(sweep):
+        notes.append("Not a full grid design: no heatmaps, factor curves or thresholds.")
+    try:
+        from sim.plots_sensitivity import sensitivity_figures
+    except ImportError:  # the sensitivity figures land in a parallel branch
+        sensitivity_figures = None
+    if sensitivity_figures is not None:
+        figures.update(sensitivity_figures(directory))
+    tables = {
+        "Thresholds": sweep.tables["thresholds"],
+        "Median time to each rung (months)": sweep.tables["median_times"],
+        "P(rung k or higher by month T) per design point": sweep.tables["probabilities"],
+    }
+    config = (directory / "config.yaml").read_text()
+    title = f"Sweep {sweep.name}: {len(sweep.design)} design points, {sweep.label}"
+    return figures, title, tables, config, notes
+
+
+def draw(directory: Path, kind: str, formats: Sequence[str]) -> list[Path]:
+    """Draw the figures and the report into a staging folder, then move them into place."""
+    from sim import plots
+    from sim.html_report import render_report, write_report
+
+    figures, title, tables, config, notes = (run_report if kind == "run" else sweep_report)(
+        directory
+    )
+    staging = Path(tempfile.mkdtemp(prefix=".plot-", suffix=".partial", dir=directory))
+    try:
+        drawn = plots.save_figures(figures, staging / "figures", formats)
+        pngs = {name: plots.figure_png(fig) for name, fig in figures.items()}
+        report = write_report(
+            staging / "report.html", render_report(title, pngs, tables, config, notes)
+        )
+        (directory / "figures").mkdir(exist_ok=True)
+        written = []
+        for path in [*drawn, report]:
+            target = directory / path.relative_to(staging)
+            os.replace(path, target)
+            written.append(target)
+        return written
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def main(argv: Sequence[str]) -> int:
+    """Check the directory and options, then draw; return the exit code."""
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    directory = Path(argv[0])
+    try:
+        options = parse_options(argv[1:])
+        kind = results_kind(directory)
+    except BadInput as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    written = draw(directory, kind, options["format"])
+    figures = [p for p in written if p.parent.name == "figures"]
+    print(f"{kind} {directory}: {len(figures)} figure files in {directory / 'figures'}")
+    for path in figures:
+        print(f"  {path.name}")
+    print(f"report: {directory / 'report.html'}")
+    return 0
