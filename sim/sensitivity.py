@@ -27,6 +27,7 @@ sample of ``sim.design.sobol_sample``, the same code path as a sweep.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -52,18 +53,16 @@ def outcome_name(rung: int, month: int) -> str:
 
 def outcome_label(name: str) -> str:
     """A readable label: 'P(rung >= 4 by month 120)' or 'mean final alignment'."""
-    if name in CONTINUOUS:
-        return CONTINUOUS[name]
-    rung, month = name.removeprefix("p_rung").split("_by")
-    return f"P(rung >= {rung} by month {month})"
+    rung, month = outcome_key(name)
+    if np.isnan(rung):
+        return CONTINUOUS.get(name, name)
+    return f"P(rung >= {rung:.0f} by month {month:.0f})"
 
 
 def outcome_key(name: str) -> tuple[float, float]:
-    """(rung, month) of a probability outcome; NaN for a continuous one."""
-    if name in CONTINUOUS:
-        return np.nan, np.nan
-    rung, month = name.removeprefix("p_rung").split("_by")
-    return float(rung), float(month)
+    """(rung, month) of a probability outcome; NaN for any other outcome."""
+    match = re.fullmatch(r"p_rung(\d+)_by(\d+)", name)
+    return (float(match[1]), float(match[2])) if match else (np.nan, np.nan)
 
 
 def summary_columns(rungs: Sequence[int]) -> list[str]:
@@ -454,7 +453,7 @@ def headline_outcomes(names: Sequence[str]) -> list[str]:
         if not np.isnan(rung) and month >= latest.get(rung, (-1.0, ""))[0]:
             latest[rung] = (month, name)
     chosen = [latest[r][1] for r in sorted(latest)]
-    return chosen + [n for n in dict.fromkeys(names) if n in CONTINUOUS]
+    return chosen + [n for n in dict.fromkeys(names) if np.isnan(outcome_key(n)[0])]
 
 
 def format_sensitivity(tables: Mapping[str, pd.DataFrame], directory: Path | None = None) -> str:
