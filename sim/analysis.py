@@ -55,15 +55,21 @@ def rung_probabilities(
 
     Returns columns: *by, rung, month, runs, hits, probability, lower, upper.
     """
-    groups = summary.groupby(list(by), observed=True, sort=True) if by else [((), summary)]
-    rows = []
-    for key, frame in groups:
-        key = key if isinstance(key, tuple) else (key,)
-        for rung in rungs:
-            for month in months:
-                hits = int(reached_by(frame, rung, month).sum())
-                rows.append((*key, rung, month, len(frame), hits))
-    table = pd.DataFrame(rows, columns=[*by, "rung", "month", "runs", "hits"])
+    # One grouped sum per (rung, month), not one Python step per group: a Sobol sweep has
+    # thousands of design points.
+    frames = []
+    for order, (rung, month) in enumerate((k, t) for k in rungs for t in months):
+        hit = pd.Series(reached_by(summary, rung, month), index=summary.index)
+        if by:
+            grouped = hit.groupby([summary[c] for c in by], observed=True, sort=True)
+            counts = grouped.agg(["size", "sum"]).reset_index()
+        else:
+            counts = pd.DataFrame({"size": [hit.size], "sum": [hit.sum()]})
+        frames.append(counts.assign(rung=rung, month=month, _order=order))
+    table = pd.concat(frames, ignore_index=True).sort_values([*by, "_order"], kind="stable")
+    table = table.rename(columns={"size": "runs", "sum": "hits"})
+    table = table[[*by, "rung", "month", "runs", "hits"]].reset_index(drop=True)
+    table[["runs", "hits"]] = table[["runs", "hits"]].astype(np.int64)
     table["probability"] = table["hits"] / table["runs"]
     table["lower"], table["upper"] = wilson_interval(table["hits"], table["runs"], level)
     return table
@@ -311,7 +317,11 @@ def analyze_sweep(
         options: overrides of the stored `analysis` node (months, rungs, level, ...).
 
     Returns:
-        {"probabilities", "time_to_escalation", "median_times", "thresholds"[, "sobol"]}.
+        {"probabilities", "time_to_escalation", "median_times", "thresholds"} and, for a Sobol or
+        Morris design, the tables of ``sim.sensitivity.sensitivity_tables`` ("sobol" or
+        "morris", "sensitivity_noise", "sensitivity_outcomes", ...). For those designs the
+        per-point curves and thresholds are left empty: thousands of points would take minutes
+        and a threshold needs a grid.
     """
     from omegaconf import OmegaConf
 
@@ -339,23 +349,38 @@ def analyze_sweep(
         summary, months, rungs, by=["design_point"], level=opts["confidence"]
     )
     probs = design.merge(probs, on="design_point")
-    curves = time_to_escalation(summary, horizon, rungs, level=opts["confidence"])
-    tables = {
-        "probabilities": probs,
-        "time_to_escalation": design[["design_point", "scenario"]].merge(curves),
-        "median_times": design[["design_point", "scenario"]].merge(median_times(curves)),
-        "thresholds": thresholds(
-            probs, factors, opts["level"], opts["bootstrap"], opts["confidence"], seed=int(cfg.seed)
-        ),
-    }
-    if cfg.design.kind == "sobol" and factors:
-        tables["sobol"] = sobol_indices(probs, factors, cfg)
+    from sim.sensitivity import SENSITIVITY_DESIGNS, sensitivity_tables
+
+    if cfg.design.kind in SENSITIVITY_DESIGNS and factors:
+        empty = pd.DataFrame()
+        tables = {"probabilities": probs, "time_to_escalation": empty, "median_times": empty}
+        tables["thresholds"] = empty
+        tables.update(sensitivity_tables(directory, cfg, design, opts))
+    else:
+        curves = time_to_escalation(summary, horizon, rungs, level=opts["confidence"])
+        tables = {
+            "probabilities": probs,
+            "time_to_escalation": design[["design_point", "scenario"]].merge(curves),
+            "median_times": design[["design_point", "scenario"]].merge(median_times(curves)),
+            "thresholds": thresholds(
+                probs,
+                factors,
+                opts["level"],
+                opts["bootstrap"],
+                opts["confidence"],
+                seed=int(cfg.seed),
+            ),
+        }
     write_analysis(directory / "analysis", tables)
     return tables
 
 
 def sobol_indices(probs: pd.DataFrame, factors: Sequence[str], cfg: Any) -> pd.DataFrame:
-    """First-order and total Sobol indices (SALib) of P(rung k by T), per scenario."""
+    """First-order and total Sobol indices (SALib) of P(rung k by T), per scenario.
+
+    Kept for callers; ``analyze_sweep`` now uses ``sim.sensitivity.sensitivity_tables``, which
+    adds continuous outcomes, second-order indices and the replicate noise.
+    """
     from SALib.analyze import sobol
 
     problem = {

@@ -2,7 +2,7 @@
 
 An experiment file (``experiments/<name>.yaml``) names the base scenarios, the *factors* (model
 parameters by path, each with a list of ``values`` or a ``range``), the design (``grid``,
-``lhs`` or ``sobol``), the replicates per design point, the horizon and the seed. In EMA
+``lhs``, ``sobol`` or ``morris``), the replicates per design point, the horizon and the seed. In EMA
 Workbench's words the factors are the uncertainties and levers, a design point is an
 experiment, and the run summaries are the outcomes.
 
@@ -30,16 +30,21 @@ from omegaconf.errors import OmegaConfBaseException
 from sim import params as P
 from sim.config import EXPERIMENTS_DIR, ConfigError, compose, list_scenarios, model_values
 
-DESIGNS = ("grid", "lhs", "sobol")
+DESIGNS = ("grid", "lhs", "sobol", "morris")
 SPEC_KEYS = frozenset({"values", "range", "levels"})
 
 
 # --- the experiment schema ---------------------------------------------------------------------
 @dataclasses.dataclass
 class DesignConfig:
-    kind: str = "grid"  # grid | lhs | sobol
-    n: int = 16  # samples (lhs) or base samples N (sobol: N(2D+2) points, or N(D+2))
-    levels: int = 5  # grid points along each `range` factor without its own `levels`
+    kind: str = "grid"  # grid | lhs | sobol | morris
+    # samples (lhs), base samples N (sobol: N(2D+2) points, or N(D+2)), or trajectories
+    # (morris: N(D+1) points)
+    n: int = 16
+    # grid: points along each `range` factor without its own `levels`; morris: the p-level grid
+    # each trajectory steps on (4 is usual). Reused, not a new key, so that the config of
+    # existing sweep directories stays the same and they can still be resumed.
+    levels: int = 5
     second_order: bool = True  # sobol: sample for second-order indices
     seed: Optional[int] = None  # noqa: UP045 (OmegaConf needs it); default: the experiment seed
 
@@ -51,6 +56,7 @@ class AnalysisConfig:
     level: float = 0.5  # threshold: the probability a factor's curve must cross
     confidence: float = 0.95
     bootstrap: int = 200  # bootstrap resamples for threshold intervals
+    replicate_bootstrap: int = 50  # sobol/morris: resamples of replicates (index noise)
     run: bool = True  # analyse at the end of a sweep
 
 
@@ -202,6 +208,11 @@ def check_experiment(cfg: DictConfig) -> None:
     fixed = P.flatten(OmegaConf.to_container(cfg.model, resolve=True))
     P.encode(fixed)  # unknown path or bad value -> ParamError naming it
     check_design(cfg.design.kind, factors)
+    if cfg.design.kind == "morris" and cfg.design.levels < 2:
+        raise ConfigError(
+            f"design.levels = {cfg.design.levels} is not allowed for design.kind = morris: "
+            "expected at least 2 (the p-level grid; 4 is usual)"
+        )
 
 
 def parse_factors(node: Mapping[str, Any] | DictConfig) -> list[Factor]:
@@ -280,7 +291,7 @@ def _parse_range(key: str, param: P.Param, spec: Mapping[str, Any]) -> Factor:
 
 
 def check_design(kind: str, factors: Sequence[Factor]) -> None:
-    """LHS and Sobol sample continuous ranges: every factor must be a numeric range."""
+    """LHS, Sobol and Morris sample continuous ranges: every factor must be a numeric range."""
     if kind == "grid":
         return
     if not factors:
@@ -321,14 +332,40 @@ def latin_hypercube(factors: Sequence[Factor], n: int, seed: int) -> pd.DataFram
 
 def sobol(factors: Sequence[Factor], n: int, seed: int, second_order: bool) -> pd.DataFrame:
     """Saltelli's extension of a Sobol sequence (SALib): N(2D+2) points, or N(D+2)."""
+    return _frame(factors, sobol_sample(problem(factors), n, seed, second_order))
+
+
+def sobol_sample(
+    problem_: Mapping[str, Any], n: int, seed: int, second_order: bool = True
+) -> np.ndarray:
+    """The raw Saltelli/Sobol sample of a SALib problem, shape (N(2D+2) or N(D+2), D).
+
+    Pure (the same arguments give the same sample): `sim.sensitivity` relies on the rows being
+    in SALib's A, AB_1..AB_D, [BA_1..BA_D,] B order.
+    """
     import warnings
 
-    from SALib.sample import sobol as sobol_sample
+    from SALib.sample import sobol as salib_sobol
 
     with warnings.catch_warnings():  # SALib warns for N not a power of 2; still valid
         warnings.simplefilter("ignore")
-        sample = sobol_sample.sample(problem(factors), n, calc_second_order=second_order, seed=seed)
-    return _frame(factors, sample)
+        return salib_sobol.sample(dict(problem_), n, calc_second_order=second_order, seed=seed)
+
+
+def morris(factors: Sequence[Factor], n: int, seed: int, levels: int) -> pd.DataFrame:
+    """`n` Morris trajectories (SALib) on a `levels`-level grid: N(D+1) points."""
+    return _frame(factors, morris_sample(problem(factors), n, seed, levels))
+
+
+def morris_sample(problem_: Mapping[str, Any], n: int, seed: int, levels: int = 4) -> np.ndarray:
+    """The raw Morris sample of a SALib problem, shape (N(D+1), D), one trajectory per block.
+
+    Pure, so the analysis can regenerate the unrounded sample: SALib detects which factor a
+    step moved from the inputs, and an integer factor's rounded step might not move at all.
+    """
+    from SALib.sample import morris as salib_morris
+
+    return salib_morris.sample(dict(problem_), n, num_levels=levels, seed=seed)
 
 
 def _frame(factors: Sequence[Factor], sample: np.ndarray) -> pd.DataFrame:
@@ -345,6 +382,8 @@ def factor_design(cfg: DictConfig) -> pd.DataFrame:
         return full_grid(factors, d.levels) if factors else pd.DataFrame(index=[0])
     if d.kind == "lhs":
         return latin_hypercube(factors, d.n, seed)
+    if d.kind == "morris":
+        return morris(factors, d.n, seed, d.levels)
     return sobol(factors, d.n, seed, d.second_order)
 
 

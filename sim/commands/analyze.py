@@ -1,8 +1,10 @@
 """`python -m sim analyze <dir> [key=value ...]`: the tables of a sweep.
 
 Writes <dir>/analysis/{probabilities,time_to_escalation,median_times,thresholds}[.parquet|.csv]
-(and sobol for a Sobol design) and prints them. Options (dotlist style) override the sweep's
-stored `analysis` node: ``level=0.25``, ``months=[12,60]``, ``rungs=[3,4]``, ``bootstrap=500``;
+(and sobol/morris, sensitivity_noise, sensitivity_outcomes for a Sobol or Morris design; see
+docs/sensitivity.md) and prints them. Options (dotlist style) override the sweep's
+stored `analysis` node: ``level=0.25``, ``months=[12,60]``, ``rungs=[3,4]``, ``bootstrap=500``,
+``replicate_bootstrap=100``;
 ``allow_incomplete=true`` analyses an unfinished sweep's chunks (with a warning).
 """
 
@@ -40,7 +42,6 @@ SHOWN = {
         "direction",
         "note",
     ],
-    "sobol": None,
 }
 
 
@@ -67,6 +68,12 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
                 print("(empty)")
                 continue
             print(table[shown].head(MAX_ROWS).to_string(index=False))
+    # Sobol and Morris tables read best per outcome, factors ranked by importance.
+    from sim.sensitivity import format_sensitivity
+
+    text = format_sensitivity(tables, directory)
+    if text:
+        print(text)
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,122 @@
+"""`python -m sim discover <dir> rung=4 month=120 [key=value ...]`: PRIM on a sweep.
+
+Which box of factor values holds the cases where Russia escalates to rung k or higher within
+the first T months? Prints the box in plain words with its coverage and density, and writes
+<dir>/discovery/rung<k>_month<T>_<unit>/{trajectory,limits}.{parquet,csv}, boxes.txt,
+settings.json, tradeoff.png and limits_box<i>.png.
+
+Options (defaults in brackets):
+  rung=, month=          the escalation of interest (required)
+  unit=points|runs       cases are design points (of interest when P >= threshold) or runs;
+                         runs add the war outcome each run drew as a factor [points]
+  threshold=0.5          P(rung >= k by T) that makes a design point a case of interest
+  density=0.8            report the step with the most coverage at this density or more
+  box=<step>             report this step of the peeling trajectory instead
+  boxes=1                how many boxes to find
+  mass_min=0.05          smallest share of cases a box may hold
+  peel_alpha=0.05, paste_alpha=0.05
+  allow_incomplete=true  use the chunks of an unfinished sweep
+Needs EMA Workbench (the extra `discovery`); without it, says how to install it (exit 2).
+See docs/sensitivity.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+OPTIONS = {
+    "rung",
+    "month",
+    "unit",
+    "threshold",
+    "density",
+    "box",
+    "boxes",
+    "mass_min",
+    "peel_alpha",
+    "paste_alpha",
+    "allow_incomplete",
+}
+
+
+def parse(argv: list[str]) -> tuple[Path, dict[str, Any]]:
+    """The directory and the options; raises ValueError naming a bad or missing key."""
+    directory, rest = Path(argv[0]), argv[1:]
+    bad = [a for a in rest if "=" not in a]
+    if bad:
+        raise ValueError(f"{bad[0]!r} is not key=value")
+    options = OmegaConf.to_container(OmegaConf.from_dotlist(rest))
+    unknown = sorted(set(options) - OPTIONS)
+    if unknown:
+        raise ValueError(
+            f"unknown option {unknown[0]!r}: expected one of {', '.join(sorted(OPTIONS))}"
+        )
+    for key in ("rung", "month"):
+        if not isinstance(options.get(key), int):
+            raise ValueError(f"{key}= is required and must be an integer (e.g. rung=4 month=120)")
+    if "box" in options:
+        options["step"] = int(options.pop("box"))
+    return directory, options
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
+    from sim.analysis import IncompleteSweep
+    from sim.discovery import MissingDependency, discover
+
+    try:
+        directory, options = parse(argv)
+        if not (directory / "config.yaml").exists():
+            raise ValueError(f"{directory} is not a sweep directory (no config.yaml)")
+        boxes, settings = discover(directory, **options)
+    except MissingDependency as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except IncompleteSweep as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(report(boxes, settings))
+    out = write(directory, boxes, settings)
+    print(f"\ntables and figures in {out}")
+    return 0
+
+
+def report(boxes: list, settings: dict[str, Any]) -> str:
+    """The boxes in plain words, preceded by what counted as a case of interest."""
+    from sim.discovery import describe_box, target_words
+
+    target = target_words(settings)
+    head = (
+        f"{settings['cases_of_interest']} of {settings['cases']} {settings['unit']} are cases "
+        f"of interest ({target})."
+    )
+    if not boxes:
+        return head + "\nNo box: there is no case of interest."
+    return head + "\n\n" + "\n\n".join(describe_box(b, i + 1, target) for i, b in enumerate(boxes))
+
+
+def write(directory: Path, boxes: list, settings: dict[str, Any]) -> Path:
+    """Tables (Parquet and CSV), the words, the settings and the figures; returns the folder."""
+    from sim.analysis import write_analysis
+    from sim.discovery import discovery_tables, output_directory
+    from sim.plots import save_figure
+    from sim.plots_sensitivity import discovery_figures
+    from sim.store import write_text
+
+    out = output_directory(directory, settings)
+    write_analysis(out, discovery_tables(boxes))
+    write_text(report(boxes, settings) + "\n", out / "boxes.txt")
+    write_text(json.dumps(settings, indent=2, default=str) + "\n", out / "settings.json")
+    for name, fig in discovery_figures(out).items():
+        save_figure(fig, out / (name.removeprefix(f"discovery_{out.name}_") + ".png"))
+    return out

@@ -1,0 +1,267 @@
+"""Figures of sensitivity analysis and scenario discovery, drawn from a sweep's tables.
+
+``sensitivity_figures(directory)`` returns every figure that suits a sweep directory: Sobol
+bars with intervals (``analysis/sobol.parquet``), Morris mu*-sigma charts
+(``analysis/morris.parquet``) and, for each ``discovery/<question>/``, the PRIM peeling
+trade-off and the chosen box's limits. Each figure function takes a tidy table and returns a
+``matplotlib.figure.Figure`` (no pyplot, no global state), like ``sim.plots``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.figure import Figure
+
+from sim.discovery import factor_label
+from sim.sensitivity import headline_outcomes
+
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
+PANEL = (4.6, 3.6)  # inches per panel
+
+
+def _grid(count: int, columns: int = 3) -> tuple[int, int]:
+    columns = min(columns, count)
+    return math.ceil(count / columns), columns
+
+
+def _noise_text(noise: pd.DataFrame | None, outcome: str) -> str:
+    if noise is None or noise.empty:
+        return ""
+    row = noise[noise["outcome"] == outcome]
+    share = float(row["noise_share"].iloc[0]) if len(row) else np.nan
+    return f"\nreplicate noise {100 * share:.0f}% of variance" if np.isfinite(share) else ""
+
+
+# --- Sobol -----------------------------------------------------------------------------------
+def sobol_figure(table: pd.DataFrame, noise: pd.DataFrame | None = None, title: str = "") -> Figure:
+    """First-order and total indices with their intervals, one panel per headline outcome.
+
+    Args:
+        table: the ``sobol`` table of one scenario.
+        noise: the ``sensitivity_noise`` table of the same scenario (shown in panel titles).
+    """
+    outcomes = headline_outcomes(table["outcome"].unique())
+    order = table.groupby("factor")["ST"].mean().sort_values().index  # most important on top
+    rows, cols = _grid(len(outcomes))
+    fig = Figure(figsize=(PANEL[0] * cols + 1.5, 0.3 * len(order) * rows + 1.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
+    y = np.arange(len(order))
+    for ax, outcome in zip(axes.flat, outcomes, strict=False):
+        frame = table[table["outcome"] == outcome].set_index("factor").reindex(order)
+        for offset, key, colour in ((0.2, "S1", OKABE_ITO[0]), (-0.2, "ST", OKABE_ITO[1])):
+            ax.barh(
+                y + offset,
+                frame[key].fillna(0.0),
+                height=0.38,
+                xerr=frame[f"{key}_conf"].fillna(0.0),
+                color=colour,
+                error_kw={"elinewidth": 0.8, "capsize": 2},
+                label={"S1": "first order S1", "ST": "total ST"}[key],
+            )
+        ax.axvline(0, color="black", linewidth=0.6)
+        if frame["ST"].isna().all():
+            ax.text(
+                0.5,
+                0.5,
+                "the same in every sample:\nno variance to apportion",
+                transform=ax.transAxes,
+                ha="center",
+                fontsize=8,
+            )
+        ax.set_title(frame["label"].dropna().iloc[0] + _noise_text(noise, outcome), fontsize=9)
+        ax.set_xlabel("Sobol index (bar: 95% interval)")
+    for ax in axes.flat[len(outcomes) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_yticks(y, [factor_label(f) for f in order], fontsize=8)
+    axes.flat[0].legend(fontsize=8, loc="lower right")
+    fig.suptitle(title or "Sobol indices", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+# --- Morris ----------------------------------------------------------------------------------
+def morris_figure(table: pd.DataFrame, title: str = "", labelled: int = 8) -> Figure:
+    """mu* against sigma per factor, one panel per headline outcome.
+
+    Lines sigma/mu* = 0.1, 0.5 and 1 separate (almost) linear, monotonic, and non-linear or
+    interacting effects (Garcia Sanchez et al. 2014); the `labelled` largest mu* are named.
+    """
+    outcomes = headline_outcomes(table["outcome"].unique())
+    groups = sorted({f.split(".")[0] for f in table["factor"]})
+    colour = {g: OKABE_ITO[i % len(OKABE_ITO)] for i, g in enumerate(groups)}
+    rows, cols = _grid(len(outcomes))
+    fig = Figure(figsize=(PANEL[0] * cols, PANEL[1] * rows + 0.6))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax, outcome in zip(axes.flat, outcomes, strict=False):
+        frame = table[table["outcome"] == outcome]
+        for group in groups:
+            part = frame[frame["factor"].str.startswith(group + ".")]
+            ax.errorbar(
+                part["mu_star"],
+                part["sigma"],
+                xerr=part["mu_star_conf"],
+                fmt="o",
+                markersize=4,
+                color=colour[group],
+                elinewidth=0.6,
+                label=group,
+            )
+        top = max(float(frame["mu_star"].max()), 1e-12) * 1.1
+        for ratio in (0.1, 0.5, 1.0):
+            ax.plot([0, top], [0, ratio * top], color="grey", linewidth=0.6, linestyle="--")
+            ax.annotate(f"{ratio:g}", (top, ratio * top), fontsize=7, color="grey")
+        for r in frame.nlargest(labelled, "mu_star").itertuples():
+            ax.annotate(factor_label(r.factor), (r.mu_star, r.sigma), fontsize=7)
+        ax.set_xlim(0, top * 1.15)
+        ax.set_ylim(bottom=0)
+        ax.set_title(frame["label"].iloc[0], fontsize=9)
+        ax.set_xlabel("mu* (mean |elementary effect|)")
+        ax.set_ylabel("sigma (spread of effects)")
+    for ax in axes.flat[len(outcomes) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(title or "Morris screening", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+# --- PRIM ------------------------------------------------------------------------------------
+def tradeoff_figure(trajectory: pd.DataFrame, title: str = "") -> Figure:
+    """Coverage against density along each box's peeling trajectory, by restricted dims."""
+    boxes = sorted(trajectory["box"].unique())
+    fig = Figure(figsize=(5.2 * len(boxes), 4.2))
+    axes = fig.subplots(1, len(boxes), squeeze=False)[0]
+    most = int(trajectory["res_dim"].max())
+    cmap = ListedColormap(colormaps["viridis"](np.linspace(0, 1, most + 1)))
+    norm = BoundaryNorm(np.arange(-0.5, most + 1.5), cmap.N)
+    for ax, number in zip(axes, boxes, strict=True):
+        frame = trajectory[trajectory["box"] == number]
+        points = ax.scatter(
+            frame["coverage"], frame["density"], c=frame["res_dim"], cmap=cmap, norm=norm, s=18
+        )
+        chosen = frame[frame["chosen"]]
+        ax.scatter(
+            chosen["coverage"], chosen["density"], s=120, facecolors="none", edgecolors="red"
+        )
+        for r in chosen.itertuples():
+            ax.annotate(
+                f"chosen: step {r.step}",
+                (r.coverage, r.density),
+                fontsize=8,
+                xytext=(6, -12),
+                textcoords="offset points",
+                color="red",
+            )
+        ax.set_xlabel("coverage (share of cases of interest in the box)")
+        ax.set_ylabel("density (share of the box's cases of interest)")
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        ax.set_title(f"box {number}", fontsize=9)
+        fig.colorbar(points, ax=ax, ticks=range(most + 1), label="restricted dimensions")
+    fig.suptitle(title or "PRIM peeling trajectory", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def limits_figure(limits: pd.DataFrame, title: str = "") -> Figure:
+    """The chosen box against each restricted factor's full range (numbers at the ends)."""
+    shown = limits[limits["restricted"]]
+    shown = shown if len(shown) else limits
+    fig = Figure(figsize=(7.5, 0.55 * len(shown) + 1.4))
+    ax = fig.subplots()
+    for i, r in enumerate(shown.itertuples()):
+        y = len(shown) - 1 - i
+        ax.plot([0, 1], [y, y], color="lightgrey", linewidth=8, solid_capstyle="butt")
+        if r.kind == "numeric":
+            _numeric_limit(ax, r, y)
+        else:
+            _categorical_limit(ax, r, y)
+    ax.set_yticks(range(len(shown)), [f"{r.label}" for r in shown.itertuples()][::-1])
+    ax.set_xticks([0, 1], ["lowest in sweep", "highest"])
+    ax.set_xlim(-0.15, 1.15)
+    ax.set_ylim(-0.8, len(shown) - 0.2)
+    ax.set_title(title or "PRIM box limits", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _numeric_limit(ax, r, y: float) -> None:
+    width = r.full_high - r.full_low
+    lo = (r.low - r.full_low) / width if width else 0.0
+    hi = (r.high - r.full_low) / width if width else 1.0
+    ax.plot([lo, hi], [y, y], color=OKABE_ITO[0], linewidth=8, solid_capstyle="butt")
+    for x, value, align in ((lo, r.low, "right"), (hi, r.high, "left")):
+        ax.annotate(f"{value:.3g}", (x, y + 0.18), fontsize=8, ha=align)
+    ax.annotate(f"{r.full_low:.3g}", (-0.01, y - 0.38), fontsize=7, color="grey", ha="left")
+    ax.annotate(f"{r.full_high:.3g}", (1.01, y - 0.38), fontsize=7, color="grey", ha="right")
+
+
+def _categorical_limit(ax, r, y: float) -> None:
+    everything = r.full_values.split(", ")
+    inside = set(r.values.split(", "))
+    for j, value in enumerate(everything):
+        x = (j + 0.5) / len(everything)
+        filled = value in inside
+        ax.plot(
+            x,
+            y,
+            "s",
+            markersize=9,
+            color=OKABE_ITO[0] if filled else "white",
+            markeredgecolor=OKABE_ITO[0],
+        )
+        ax.annotate(value, (x, y + 0.2), fontsize=7, ha="center")
+
+
+# --- a directory ------------------------------------------------------------------------------
+def _read(path: Path) -> pd.DataFrame | None:
+    return pd.read_parquet(path) if path.exists() else None
+
+
+def sensitivity_figures(directory: Path) -> dict[str, Figure]:
+    """Every sensitivity and discovery figure that suits a sweep directory (name -> Figure).
+
+    Empty when the directory has no Sobol or Morris tables and no discovery results.
+    """
+    directory = Path(directory)
+    figures: dict[str, Figure] = {}
+    noise = _read(directory / "analysis" / "sensitivity_noise.parquet")
+    for key, draw in (("sobol", sobol_figure), ("morris", morris_figure)):
+        table = _read(directory / "analysis" / f"{key}.parquet")
+        if table is None or table.empty:
+            continue
+        for scenario, frame in table.groupby("scenario", sort=False):
+            title = f"{'Sobol indices' if key == 'sobol' else 'Morris screening'}: {scenario}"
+            if key == "sobol":
+                part = None if noise is None else noise[noise["scenario"] == scenario]
+                figures[f"{key}_{scenario}"] = sobol_figure(frame, part, title)
+            else:
+                figures[f"{key}_{scenario}"] = draw(frame, title)
+    for folder in sorted((directory / "discovery").glob("*/")):
+        figures.update(discovery_figures(folder))
+    return figures
+
+
+def discovery_figures(folder: Path) -> dict[str, Figure]:
+    """The trade-off and each box's limits of one discovery question (<dir>/discovery/<q>)."""
+    trajectory = _read(folder / "trajectory.parquet")
+    limits = _read(folder / "limits.parquet")
+    if trajectory is None or limits is None or trajectory.empty:
+        return {}
+    question = folder.name
+    figures = {f"discovery_{question}_tradeoff": tradeoff_figure(trajectory, question)}
+    for number, frame in limits.groupby("box"):
+        stats = trajectory[(trajectory["box"] == number) & trajectory["chosen"]].iloc[0]
+        title = (
+            f"{question}, box {number}: coverage {stats['coverage']:.0%}, "
+            f"density {stats['density']:.0%}"
+        )
+        figures[f"discovery_{question}_limits_box{number}"] = limits_figure(frame, title)
+    return figures
