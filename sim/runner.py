@@ -11,9 +11,10 @@ blurred by sampling noise. Because every run's random numbers depend only on its
 (``sim.rng``), a run's result is bit-identical whatever the chunk size, executor or workers.
 
 Besides the run summaries, each chunk writes an *aggregate* per design point and month: the
-number of runs at each rung, and for each key variable a fixed-bin histogram and a fixed-point
-sum. All are integers, so merging chunks is exact addition and the merged table does not depend
-on the chunking.
+number of runs at each rung, and for each key variable a fixed-point sum and (with at least
+``QUANTILE_MIN_REPLICATES`` replicates) a fixed-bin histogram. All are integers, so merging
+chunks is exact addition and the merged table does not depend on the chunking; the merge reads
+one part at a time, so its memory does not grow with the size of the design.
 
 The sweep directory exists while the sweep is incomplete (so it can be resumed);
 ``manifest.json`` has ``"complete": false`` until the last step writes it as true.
@@ -30,6 +31,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from omegaconf import DictConfig, OmegaConf
 
 from sim import params as P
@@ -38,12 +41,20 @@ from sim.design import EXECUTION_KEYS, build_design, point_values, scenario_valu
 from sim.executors import local_workers, make_executor
 from sim.model import EscalationModel
 from sim.rng import derive_seeds
-from sim.store import read_manifest, timestamp, write_config, write_manifest, write_table
+from sim.store import (
+    read_manifest,
+    timestamp,
+    write_atomic,
+    write_config,
+    write_manifest,
+    write_table,
+)
 
 PARTS = "parts"
 DESIGN = "design.parquet"
 AGGREGATE = "aggregate.parquet"
 BINS = 50
+QUANTILE_MIN_REPLICATES = 10  # fewer runs per design point: no histograms, no quantiles
 FIXED_POINT = float(2**24)  # sums are kept as int64 in units of 2^-24: exact, order-free
 # Key variables of the monthly aggregate, with the fixed range of their histogram bins
 # (values outside fall into the end bins; means use exact sums, not bins).
@@ -94,7 +105,7 @@ class SweepInterrupted(KeyboardInterrupt):
 class ChunkResult:
     index: int
     summary: pd.DataFrame
-    aggregate: pd.DataFrame
+    aggregate: pa.Table
     trajectories: pd.DataFrame | None
     seconds: float
 
@@ -115,7 +126,8 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         trajectories=task.trajectories,
         events=False,
     )
-    monthly = MonthlyAggregate(local, len(task.scenarios), task.months)
+    histograms = task.replicates >= QUANTILE_MIN_REPLICATES
+    monthly = MonthlyAggregate(local, len(task.scenarios), task.months, histograms)
     for month in range(task.months):
         model.step()
         monthly.add(model, month)
@@ -133,7 +145,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     return ChunkResult(
         task.index,
         summary,
-        monthly.frame(task.first_point),
+        monthly.table(task.first_point),
         trajectories,
         time.perf_counter() - began,
     )
@@ -149,17 +161,25 @@ def _chunk_params(columns: Mapping[str, np.ndarray], local: np.ndarray) -> P.Par
 
 
 class MonthlyAggregate:
-    """Integer counts per (design point, month): runs per rung, histograms, fixed-point sums."""
+    """Integer counts per (design point, month): runs per rung, fixed-point sums, histograms.
 
-    def __init__(self, local: np.ndarray, points: int, months: int) -> None:
+    Histograms (for quantiles) are kept only when a design point has at least
+    ``QUANTILE_MIN_REPLICATES`` runs: below that a quantile says little, and for designs with
+    thousands of points and one or two replicates (Sobol, Morris) the histograms would be
+    almost all zeros and cost gigabytes. Means and rung shares are always exact.
+    """
+
+    def __init__(self, local: np.ndarray, points: int, months: int, histograms: bool) -> None:
         self.local, self.points, self.months = local, points, months
         self.runs = np.bincount(local, minlength=points)
         # Runs of a chunk are sorted by design point: each point is one contiguous block.
         self.starts = np.searchsorted(local, np.arange(points))
         self.rungs = np.zeros((points, months, 6), dtype=np.int64)
-        self.hist = {
-            v: np.zeros((points, months, BINS), dtype=np.int64) for v in AGGREGATE_VARIABLES
-        }
+        self.hist = (
+            {v: np.zeros((points, months, BINS), dtype=np.int32) for v in AGGREGATE_VARIABLES}
+            if histograms
+            else {}
+        )
         self.sums = {v: np.zeros((points, months), dtype=np.int64) for v in AGGREGATE_VARIABLES}
 
     def add(self, model: EscalationModel, month: int) -> None:
@@ -167,31 +187,45 @@ class MonthlyAggregate:
         self.rungs[:, month] = np.bincount(
             self.local * 6 + rung, minlength=self.points * 6
         ).reshape(self.points, 6)
+        present = self.runs > 0
         for name, (low, high) in AGGREGATE_VARIABLES.items():
             x = np.broadcast_to(np.asarray(_read(model, name), dtype=np.float64), self.local.shape)
-            bins = np.clip(((x - low) * (BINS / (high - low))).astype(np.int64), 0, BINS - 1)
-            counts = np.bincount(self.local * BINS + bins, minlength=self.points * BINS)
-            self.hist[name][:, month] = counts.reshape(self.points, BINS)
             fixed = np.rint(x * FIXED_POINT).astype(np.int64)
-            present = self.runs > 0
             self.sums[name][present, month] = np.add.reduceat(fixed, self.starts[present])
+            if self.hist:
+                bins = np.clip(((x - low) * (BINS / (high - low))).astype(np.int64), 0, BINS - 1)
+                counts = np.bincount(self.local * BINS + bins, minlength=self.points * BINS)
+                self.hist[name][:, month] = counts.reshape(self.points, BINS)
 
-    def frame(self, first_point: int) -> pd.DataFrame:
+    def table(self, first_point: int) -> pa.Table:
         """Long table: one row per (design point, month) that has runs in this chunk."""
         point, month = np.nonzero(
             np.broadcast_to(self.runs[:, None] > 0, (self.points, self.months))
         )
-        table: dict[str, Any] = {
+        columns: dict[str, Any] = {
             "design_point": point + first_point,
             "month": month.astype(np.int32),
-            "runs": self.runs[point],
+            "runs": self.runs[point].astype(np.int64),
         }
         for k, column in enumerate(RUNG_COLUMNS):
-            table[column] = self.rungs[point, month, k]
+            columns[column] = self.rungs[point, month, k]
         for name in AGGREGATE_VARIABLES:
-            table[f"{name}_sum"] = self.sums[name][point, month]
-            table[f"{name}_hist"] = list(self.hist[name][point, month])
-        return pd.DataFrame(table)
+            columns[f"{name}_sum"] = self.sums[name][point, month]
+        for name, hist in self.hist.items():
+            columns[f"{name}_hist"] = _list_column(hist[point, month])
+        return pa.table(columns)
+
+
+def _list_column(matrix: np.ndarray) -> pa.FixedSizeListArray:
+    """A 2-D integer array as an Arrow fixed-size-list column, without Python objects."""
+    flat = pa.array(np.ascontiguousarray(matrix, dtype=np.int32).reshape(-1))
+    return pa.FixedSizeListArray.from_arrays(flat, matrix.shape[1])
+
+
+def _matrix(column: pa.ChunkedArray) -> np.ndarray:
+    """The inverse of _list_column: an Arrow fixed-size-list column as a 2-D int32 array."""
+    flat = pa.concat_arrays([chunk.flatten() for chunk in column.chunks])
+    return flat.to_numpy(zero_copy_only=False).astype(np.int32).reshape(len(column), -1)
 
 
 _READERS: dict[str, Callable[[EscalationModel], np.ndarray]] = {}
@@ -205,38 +239,69 @@ def _read(model: EscalationModel, name: str) -> np.ndarray:
     return _READERS[name](model)
 
 
-def merge_aggregates(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Add the chunk aggregates of each (design point, month): exact, whatever the chunking."""
-    data = pd.concat(frames, ignore_index=True)
-    keys = data["design_point"].to_numpy() * 1_000_000 + data["month"].to_numpy()
-    unique, inverse = np.unique(keys, return_inverse=True)
-    table: dict[str, Any] = {
-        "design_point": unique // 1_000_000,
-        "month": (unique % 1_000_000).astype(np.int32),
+def _block(table: pa.Table) -> dict[str, np.ndarray]:
+    """A chunk's aggregate as numpy arrays (histograms as 2-D arrays)."""
+    return {
+        name: _matrix(table[name]) if name.endswith("_hist") else table[name].to_numpy().copy()
+        for name in table.column_names
     }
-    for column in ["runs", *RUNG_COLUMNS, *(f"{v}_sum" for v in AGGREGATE_VARIABLES)]:
-        out = np.zeros(unique.size, dtype=np.int64)
-        np.add.at(out, inverse, data[column].to_numpy(dtype=np.int64))
-        table[column] = out
-    for name in AGGREGATE_VARIABLES:
-        stacked = np.stack(data[f"{name}_hist"].to_numpy())
-        out = np.zeros((unique.size, BINS), dtype=np.int64)
-        np.add.at(out, inverse, stacked)
-        table[f"{name}_hist"] = list(out)
-    return describe_aggregate(pd.DataFrame(table))
 
 
-def describe_aggregate(table: pd.DataFrame) -> pd.DataFrame:
-    """Add readable columns: share at each rung, and each variable's mean and quantiles."""
-    runs = table["runs"].to_numpy(dtype=float)
+def _add_carry(carry: dict[str, np.ndarray], block: dict[str, np.ndarray]) -> None:
+    """Add the rows of the design point split across the chunk boundary into `block`.
+
+    Both are sorted by (design point, month); `carry` holds one point's months, which are the
+    first rows of `block` when the next chunk continues that point.
+    """
+    rows = np.flatnonzero(block["design_point"] == carry["design_point"][0])
+    if not np.array_equal(block["month"][rows], carry["month"]):
+        raise RuntimeError("aggregate parts do not line up; rerun the sweep without resume")
+    for name, values in carry.items():
+        if name not in ("design_point", "month"):
+            block[name][rows] += values
+
+
+def iter_merged_aggregate(parts: list[Path]) -> Iterator[pd.DataFrame]:
+    """The chunk aggregates added up, one design-point range at a time (flat memory).
+
+    Chunks hold consecutive runs, so a design point is split only across neighbouring chunks:
+    its rows are carried to the next part and added there. Integer addition is exact, so the
+    result does not depend on the chunking.
+    """
+    carry: dict[str, np.ndarray] | None = None
+    for path in parts:
+        block = _block(pq.read_table(path))
+        if carry is not None:
+            if block["design_point"][0] == carry["design_point"][0]:
+                _add_carry(carry, block)
+            else:
+                yield describe_aggregate(carry)
+        last = block["design_point"] == block["design_point"][-1]
+        carry = {name: values[last] for name, values in block.items()}
+        if (~last).any():
+            yield describe_aggregate({name: values[~last] for name, values in block.items()})
+    if carry is not None:
+        yield describe_aggregate(carry)
+
+
+def describe_aggregate(block: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Readable columns from the merged counts: share at each rung, means and quantiles.
+
+    The histograms themselves stay in the part files (exact, mergeable); the merged table keeps
+    the integer counts and sums and what is read from them.
+    """
+    table = {k: v for k, v in block.items() if not k.endswith("_hist")}
+    runs = block["runs"].astype(float)
     for k in range(6):
-        table[f"share_rung_{k}"] = table[f"rung_{k}"] / runs
+        table[f"share_rung_{k}"] = block[f"rung_{k}"] / runs
     for name, (low, high) in AGGREGATE_VARIABLES.items():
-        table[f"{name}_mean"] = table[f"{name}_sum"].to_numpy() / FIXED_POINT / runs
-        hist = np.stack(table[f"{name}_hist"].to_numpy())
-        for q in (0.1, 0.5, 0.9):
-            table[f"{name}_q{int(q * 100):02d}"] = histogram_quantile(hist, low, high, q)
-    return table
+        table[f"{name}_mean"] = block[f"{name}_sum"] / FIXED_POINT / runs
+        if f"{name}_hist" in block:
+            for q in (0.1, 0.5, 0.9):
+                table[f"{name}_q{int(q * 100):02d}"] = histogram_quantile(
+                    block[f"{name}_hist"], low, high, q
+                )
+    return pd.DataFrame(table)
 
 
 def histogram_quantile(hist: np.ndarray, low: float, high: float, q: float) -> np.ndarray:
@@ -428,14 +493,30 @@ def write_parts(directory: Path, result: ChunkResult) -> None:
     """Write a chunk's parts, each atomically; the summary last (it marks the chunk done)."""
     if result.trajectories is not None:
         write_table(result.trajectories, part_path(directory, "trajectories", result.index))
-    write_table(result.aggregate, part_path(directory, "aggregate", result.index))
+    write_atomic(
+        part_path(directory, "aggregate", result.index),
+        lambda tmp: pq.write_table(result.aggregate, tmp, compression="zstd"),
+    )
     write_table(result.summary, part_path(directory, "summary", result.index))
 
 
 def finish(directory: Path, plan_: Plan) -> None:
-    """Merge the chunk aggregates into aggregate.parquet."""
-    frames = [pd.read_parquet(part_path(directory, "aggregate", i)) for i in range(plan_.chunks)]
-    write_table(merge_aggregates(frames), Path(directory) / AGGREGATE)
+    """Merge the chunk aggregates into aggregate.parquet, one design-point range at a time."""
+    parts = [part_path(directory, "aggregate", i) for i in range(plan_.chunks)]
+
+    def write(tmp: Path) -> None:
+        writer = None
+        try:
+            for frame in iter_merged_aggregate(parts):
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    write_atomic(Path(directory) / AGGREGATE, write)
 
 
 def _write_manifest(directory: Path, plan_: Plan, complete: bool, done: int, **timing: Any) -> None:
