@@ -114,7 +114,7 @@ def test_discover_command_writes_tables_words_and_figures(small_grid: Path) -> N
     assert set(limits["kind"]) == {"numeric", "categorical"}
     trajectory = pd.read_parquet(out / "trajectory.parquet")
     assert trajectory["chosen"].sum() == 1 and (trajectory["coverage"] <= 1).all()
-    from sim.plots_sensitivity import sensitivity_figures
+    from sim.plots.sensitivity import sensitivity_figures
 
     assert set(sensitivity_figures(small_grid)) == {
         "discovery_rung3_month60_points_tradeoff",

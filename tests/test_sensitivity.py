@@ -158,7 +158,7 @@ def test_analyze_and_figures_of_a_sobol_sweep(small_sobol: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "mean final alignment" in done.stdout and "ST (+-conf)" in done.stdout
-    from sim.plots_sensitivity import sensitivity_figures
+    from sim.plots.sensitivity import sensitivity_figures
 
     figures = sensitivity_figures(small_sobol)
     assert list(figures) == ["sobol_baseline"]

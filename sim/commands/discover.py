@@ -110,7 +110,7 @@ def write(directory: Path, boxes: list, settings: dict[str, Any]) -> Path:
     from sim.analysis import write_analysis
     from sim.discovery import discovery_tables, output_directory
     from sim.plots import save_figure
-    from sim.plots_sensitivity import discovery_figures
+    from sim.plots.sensitivity import discovery_figures
     from sim.store import write_text
 
     out = output_directory(directory, settings)

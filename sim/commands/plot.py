@@ -162,14 +162,9 @@ def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], s
         notes.append(
             f"Computed here from the run summaries (not in analysis/): {', '.join(sweep.computed)}"
         )
-    if not plots._is_grid(sweep):
+    if not plots.is_grid(sweep):
         notes.append("Not a full grid design: no heatmaps, factor curves or thresholds.")
-    try:
-        from sim.plots_sensitivity import sensitivity_figures
-    except ImportError:  # the sensitivity figures land in a parallel branch
-        sensitivity_figures = None
-    if sensitivity_figures is not None:
-        figures.update(sensitivity_figures(directory))
+    figures.update(plots.sensitivity_figures(directory))
     tables = {
         "Thresholds": sweep.tables["thresholds"],
         "Median time to each rung (months)": sweep.tables["median_times"],

@@ -19,9 +19,9 @@ from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 
 from sim.discovery import factor_label
+from sim.plots.style import OKABE_ITO
 from sim.sensitivity import headline_outcomes
 
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
 PANEL = (4.6, 3.6)  # inches per panel
 
 
