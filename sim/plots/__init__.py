@@ -33,6 +33,7 @@ from sim.plots.run import (
     run_figures,
     rung_share_figure,
     rung_shares,
+    stack_rung_shares,
 )
 from sim.plots.sensitivity import (
     PANEL,
@@ -130,6 +131,7 @@ __all__ = [
     "save_figures",
     "sensitivity_figures",
     "sobol_figure",
+    "stack_rung_shares",
     "sweep_figure_set",
     "threshold_figure",
     "threshold_rows",

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.plots.run import stack_rung_shares
 from sim.plots.style import (
     OKABE_ITO,
-    RUNG_COLOURS,
     UNIT_WORDS,
     VARIABLE_SPECS,
     axis_label,
@@ -81,17 +81,7 @@ def comparison_shares_figure(shares: pd.DataFrame, title: str) -> Figure:
     fig = Figure(figsize=(4.6 * cols + 2.4, 3.2 * rows + 0.8), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True).ravel()
     for ax, scenario in zip(axes, scenarios, strict=False):
-        wide = shares[shares["scenario"] == scenario].pivot(
-            index="date", columns="rung", values="share"
-        )
-        ax.stackplot(
-            wide.index,
-            *(wide[k].to_numpy() for k in wide.columns),
-            colors=[RUNG_COLOURS[k] for k in wide.columns],
-            labels=[f"{k} {RUNG_LABELS[k]}" for k in wide.columns],
-        )
-        ax.set_ylim(0, 1)
-        ax.set_xlim(wide.index[0], wide.index[-1])
+        stack_rung_shares(ax, shares[shares["scenario"] == scenario])
         ax.set_title(scenario, fontsize=10)
         ax.set_ylabel("Share of runs")
         date_axis(ax, "Year")

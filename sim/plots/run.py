@@ -121,11 +121,9 @@ def halts_per_year(summary: pd.DataFrame, months: int) -> pd.DataFrame:
     )
 
 
-def rung_share_figure(shares: pd.DataFrame, title: str) -> Figure:
-    """Stacked area: the share of runs at each rung, month by month."""
+def stack_rung_shares(ax, shares: pd.DataFrame) -> None:
+    """Draw the share of runs at each rung, month by month, as stacked areas on `ax`."""
     wide = shares.pivot(index="date", columns="rung", values="share").sort_index()
-    fig = Figure(figsize=(8, 4.5), layout="constrained")
-    ax = fig.add_subplot()
     ax.stackplot(
         wide.index,
         *(wide[k].to_numpy() for k in wide.columns),
@@ -134,6 +132,13 @@ def rung_share_figure(shares: pd.DataFrame, title: str) -> Figure:
     )
     ax.set_ylim(0, 1)
     ax.set_xlim(wide.index[0], wide.index[-1])
+
+
+def rung_share_figure(shares: pd.DataFrame, title: str) -> Figure:
+    """Stacked area: the share of runs at each rung, month by month."""
+    fig = Figure(figsize=(8, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    stack_rung_shares(ax, shares)
     ax.set_ylabel("Share of runs at each rung")
     date_axis(ax)
     handles, labels = ax.get_legend_handles_labels()
