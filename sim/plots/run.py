@@ -112,11 +112,16 @@ def representative_runs(summary: pd.DataFrame) -> dict[int, str]:
 
 
 def halts_per_year(summary: pd.DataFrame, months: int) -> pd.DataFrame:
-    """CPC pipeline halts per simulated year, one row per run: columns scenario, halts_per_year."""
+    """CPC pipeline halts per simulated year, one row per run.
+
+    Columns: scenario, halts_per_year, and per_halt (what one halt adds to the rate, 12/months),
+    which the histogram needs to put its bin edges between the possible values.
+    """
     return pd.DataFrame(
         {
             "scenario": summary["scenario"].astype(str).to_numpy() if "scenario" in summary else "",
             "halts_per_year": summary["pipeline_halts"].to_numpy(dtype=float) * 12.0 / months,
+            "per_halt": 12.0 / months,
         }
     )
 
@@ -321,7 +326,11 @@ def halt_distribution_figure(halts: pd.DataFrame, title: str) -> Figure:
     ax = fig.add_subplot()
     values = halts["halts_per_year"].to_numpy()
     top = max(float(values.max()), 0.5) if len(values) else 1.0
-    bins = np.linspace(0, top * 1.001 + 1e-9, min(40, max(8, int(top / 0.1) + 1)))
+    # The rates are multiples of `step`; bins holding the same number of possible values
+    # avoid the comb a free choice of edges draws on discrete data.
+    step = float(halts["per_halt"].max()) if "per_halt" in halts and len(halts) else 0.1
+    width = step * max(1, int(np.ceil(top / step / 40)))
+    bins = np.arange(-step / 2, top + width, width)
     scenarios = list(dict.fromkeys(halts["scenario"]))
     for i, scenario in enumerate(scenarios):
         x = halts.loc[halts["scenario"] == scenario, "halts_per_year"].to_numpy()
