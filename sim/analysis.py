@@ -375,43 +375,6 @@ def analyze_sweep(
     return tables
 
 
-def sobol_indices(probs: pd.DataFrame, factors: Sequence[str], cfg: Any) -> pd.DataFrame:
-    """First-order and total Sobol indices (SALib) of P(rung k by T), per scenario.
-
-    Kept for callers; ``analyze_sweep`` now uses ``sim.sensitivity.sensitivity_tables``, which
-    adds continuous outcomes, second-order indices and the replicate noise.
-    """
-    from SALib.analyze import sobol
-
-    problem = {
-        "num_vars": len(factors),
-        "names": list(factors),
-        "bounds": [[probs[f].min(), probs[f].max()] for f in factors],
-    }
-    rows = []
-    for (scenario, rung, month), frame in probs.groupby(["scenario", "rung", "month"]):
-        y = frame.sort_values("design_point")["probability"].to_numpy()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = sobol.analyze(
-                problem, y, calc_second_order=bool(cfg.design.second_order), seed=int(cfg.seed)
-            )
-        for i, name in enumerate(factors):
-            rows.append(
-                {
-                    "scenario": scenario,
-                    "rung": rung,
-                    "month": month,
-                    "factor": name,
-                    "S1": result["S1"][i],
-                    "S1_conf": result["S1_conf"][i],
-                    "ST": result["ST"][i],
-                    "ST_conf": result["ST_conf"][i],
-                }
-            )
-    return pd.DataFrame(rows)
-
-
 def write_analysis(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:
     """Each table as <name>.parquet and <name>.csv, each written atomically."""
     from sim.store import write_table, write_text

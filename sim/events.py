@@ -62,9 +62,6 @@ class EventLog:
         order = np.lexsort((stacked[1], stacked[0]))  # stable: keeps within-month order
         return {k: v[order] for k, v in zip(EVENT_COLUMNS, stacked, strict=True)}
 
-    def __len__(self) -> int:
-        return sum(chunk[0].size for chunk in self._chunks)
-
 
 def _pick(value: float | int | np.ndarray, runs: np.ndarray, dtype: type) -> np.ndarray:
     if np.ndim(value) == 0:

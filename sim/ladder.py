@@ -76,8 +76,6 @@ class Action(Enum):
         self.description = description
 
 
-ACTIONS_BY_CODE: dict[int, Action] = {action.code: action for action in Action}
-
 #: The action that marks entry to each rung; its Goldstein weight is the rung's severity.
 RUNG_SIGNATURE: dict[Rung, Action] = {
     Rung.NORMAL: Action.RUSSIA_DEESCALATE,

@@ -587,14 +587,3 @@ class ParamSet:
             k: (v[index] if isinstance(v, np.ndarray) else v) for k, v in self.columns.items()
         }
         return ParamSet(columns, index.size)
-
-    def decoded(self, path: str, run: int = 0) -> Any:
-        """The config value of one run's parameter (choices as strings, never as None)."""
-        value = self.columns[path]
-        number = float(value[run]) if isinstance(value, np.ndarray) else float(value)
-        spec = PARAMS_BY_PATH[path]
-        if spec.choices:
-            return spec.choices[int(number)]
-        if math.isinf(number):
-            return None
-        return int(number) if spec.integer else number

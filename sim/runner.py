@@ -587,8 +587,3 @@ def read_parts(
     if not paths:
         return pd.DataFrame(columns=columns)
     return pd.concat([pd.read_parquet(p, columns=columns) for p in paths], ignore_index=True)
-
-
-def iter_tasks(plan_: Plan) -> Iterator[ChunkTask]:
-    """Every chunk of a plan (for benchmarks and tests)."""
-    return (plan_.task(i) for i in range(plan_.chunks))

@@ -54,11 +54,11 @@ from sim.plots.style import (
     UNIT_WORDS,
     VARIABLE_SPECS,
     axis_label,
-    bottom_labels_only,
     date_axis,
     figure_png,
     save_figure,
     save_figures,
+    tidy_panels,
 )
 from sim.plots.sweep import (
     ANALYSIS_TABLES,
@@ -93,7 +93,7 @@ __all__ = [
     "UNIT_WORDS",
     "VARIABLE_SPECS",
     "axis_label",
-    "bottom_labels_only",
+    "tidy_panels",
     "comparison_cumulative_figure",
     "comparison_fan_figure",
     "comparison_shares_figure",

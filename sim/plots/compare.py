@@ -13,8 +13,8 @@ from sim.plots.style import (
     UNIT_WORDS,
     VARIABLE_SPECS,
     axis_label,
-    bottom_labels_only,
     date_axis,
+    tidy_panels,
 )
 from sim.report import RUNG_LABELS
 
@@ -60,9 +60,7 @@ def comparison_cumulative_figure(curves: pd.DataFrame, title: str) -> Figure:
         ax.set_ylabel("P(reached by month)")
         ax.set_xlim(curves["date"].min(), curves["date"].max())
         date_axis(ax, "Year")
-    for ax in axes[len(rungs) :]:
-        ax.set_visible(False)
-    bottom_labels_only(axes, cols, len(rungs))
+    tidy_panels(axes, cols, len(rungs))
     fig.legend(
         *axes[0].get_legend_handles_labels(),
         loc="outside right center",
@@ -85,9 +83,7 @@ def comparison_shares_figure(shares: pd.DataFrame, title: str) -> Figure:
         ax.set_title(scenario, fontsize=10)
         ax.set_ylabel("Share of runs")
         date_axis(ax, "Year")
-    for ax in axes[len(scenarios) :]:
-        ax.set_visible(False)
-    bottom_labels_only(axes, cols, len(scenarios))
+    tidy_panels(axes, cols, len(scenarios))
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles[::-1], labels[::-1], loc="outside right center", frameon=False, title="rung")
     fig.suptitle(title)
@@ -113,9 +109,7 @@ def comparison_fan_figure(quantiles: pd.DataFrame, title: str) -> Figure:
         ax.grid(alpha=0.3)
         ax.set_xlim(quantiles["date"].min(), quantiles["date"].max())
         date_axis(ax, "Year")
-    for ax in axes[len(variables) :]:
-        ax.set_visible(False)
-    bottom_labels_only(axes, cols, len(variables))
+    tidy_panels(axes, cols, len(variables))
     fig.legend(
         *axes[0].get_legend_handles_labels(),
         loc="outside right center",

@@ -27,9 +27,9 @@ from sim.plots.style import (
     UNIT_WORDS,
     VARIABLE_SPECS,
     axis_label,
-    bottom_labels_only,
     date_axis,
     save_figures,
+    tidy_panels,
 )
 from sim.report import RUNG_LABELS
 
@@ -217,9 +217,7 @@ def fan_chart_figure(quantiles: pd.DataFrame, title: str, columns: int = 3) -> F
         ax.set_xlim(q["date"].min(), q["date"].max())
         ax.grid(alpha=0.3)
         date_axis(ax, "Year")
-    for ax in axes[len(variables) :]:
-        ax.set_visible(False)
-    bottom_labels_only(axes, columns, len(variables))
+    tidy_panels(axes, columns, len(variables))
     axes[0].legend(loc="best", fontsize=8)
     fig.suptitle(title)
     return fig

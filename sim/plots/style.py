@@ -72,8 +72,10 @@ def date_axis(ax, label: str = "Month (simulation starts March 2022)") -> None:
     ax.set_xlabel(label)
 
 
-def bottom_labels_only(axes: np.ndarray, columns: int, shown: int) -> None:
-    """Drop the x label of panels that have a visible panel below them (shared x axis)."""
+def tidy_panels(axes: np.ndarray, columns: int, shown: int) -> None:
+    """Hide the unused panels of a grid; keep x labels only where no panel sits below."""
+    for ax in axes[shown:]:
+        ax.set_visible(False)
     for i, ax in enumerate(axes[:shown]):
         if i + columns < shown:
             ax.set_xlabel("")
