@@ -1,7 +1,8 @@
 """The event log: every action of every actor, one row per event, in columns.
 
 Events are appended as whole arrays per month and kind (no Python loop over runs), and turned
-into a table once at the end. Each row carries its CAMEO code and Goldstein weight so that
+into a table once at the end. ``detail`` holds what depends on the kind: the pretext of a halt,
+the cause of a disruption that is not coercion, the content of a demand and of its answer. Each row carries its CAMEO code and Goldstein weight so that
 simulated event series can be set beside real event data.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.ladder import Action, Actor, Pretext
+from sim.ladder import Action, Actor, Cause, Demand, Pretext
 
 EVENT_COLUMNS = ("run", "month", "actor", "target", "action", "rung", "size", "detail")
 
@@ -80,6 +81,10 @@ for _i, _a in enumerate(Action):
     _CAMEO_INDEX[_a.code] = _CAMEO_CODES.index(_a.cameo)
     _GOLDSTEIN[_a.code] = _a.goldstein
 _PRETEXT_NAMES = [p.name.lower() for p in Pretext]  # code -1 (no pretext) reads as missing
+_CAUSE_NAMES = [c.name.lower() for c in Cause]
+_DEMAND_NAMES = [d.name.lower() for d in Demand]
+_DEMAND_ACTIONS = [a.code for a in (Action.RUSSIA_DEMAND, Action.KAZAKH_COMPLY, Action.KAZAKH_RESIST)]
+_COERCION_ACTIONS = [a.code for a in (Action.PIPELINE_HALT, Action.TRADE_RESTRICTION)]
 
 
 def events_frame(
@@ -90,7 +95,14 @@ def events_frame(
     """The event log as a tidy table with names, CAMEO codes and Goldstein weights."""
     codes = columns["action"]
     actors = pd.CategoricalDtype(ACTOR_NAMES)
-    pretext = np.where(codes == Action.PIPELINE_HALT.code, columns["detail"], -1)
+    detail = columns["detail"]
+    pretext = np.where(codes == Action.PIPELINE_HALT.code, detail, -1)
+    cause = np.where(
+        np.isin(codes, _COERCION_ACTIONS),
+        Cause.COERCION,
+        np.where(codes == Action.CPC_DISRUPTION.code, detail, -1),
+    )
+    demand = np.where(np.isin(codes, _DEMAND_ACTIONS), detail, -1)
     return pd.DataFrame(
         {
             "run_id": np.asarray(run_ids)[columns["run"]],
@@ -106,6 +118,8 @@ def events_frame(
             "goldstein": _GOLDSTEIN[codes],
             "size": columns["size"],
             "pretext": pd.Categorical.from_codes(pretext, categories=_PRETEXT_NAMES),
+            "cause": pd.Categorical.from_codes(cause, categories=_CAUSE_NAMES),
+            "demand": pd.Categorical.from_codes(demand, categories=_DEMAND_NAMES),
         },
         copy=False,
     )

@@ -19,6 +19,7 @@ class Actor(IntEnum):
     CHINA = 2
     TURKEY = 3
     EU = 4
+    OTHER = 5  # nature, the operator or a third party: disruptions that are not coercion
 
     @property
     def label(self) -> str:
@@ -49,14 +50,17 @@ class Action(Enum):
     RUSSIA_DEESCALATE = (1, "03", 4.0, "steps down the ladder (intent to cooperate)")
     RUSSIA_INFO_OPS = (2, "16", -4.0, "rhetoric and information operations (reduce relations)")
     RUSSIA_ECONOMIC_COERCION = (3, "1312", -5.8, "threatens sanctions or an embargo")
-    PIPELINE_HALT = (4, "163", -8.0, "halts CPC oil flows under a pretext")
+    PIPELINE_HALT = (4, "163", -8.0, "halts CPC oil flows under a pretext (coercion)")
+    TRADE_RESTRICTION = (9, "163", -8.0, "restricts trade: import bans, transit curbs (coercion)")
+    RUSSIA_DEMAND = (16, "10", -5.0, "demands a change of Kazakh policy")
+    JOINT_PROJECT = (17, "061", 6.4, "offers a large joint project (inducement)")
     RUSSIA_THREATEN_FORCE = (5, "138", -7.0, "threatens force")
     RUSSIA_MOBILIZE = (6, "154", -7.2, "mobilises and exhibits force posture")
     INTERVENTION_LIMITED = (7, "192", -10.0, "occupies the Russian-speaking north")
     INTERVENTION_FULL = (8, "19", -10.0, "intervenes to topple the government")
     # Kazakhstan
     KAZAKH_COMPLY = (10, "03", 4.0, "placates Moscow (complies with a demand)")
-    KAZAKH_RESIST = (11, "16", -4.0, "resists a demand")
+    KAZAKH_RESIST = (11, "16", -4.0, "refuses a demand")
     ROUTE_INVESTMENT = (12, "061", 6.4, "commissions export-route capacity")
     LEAVE_CSTO = (13, "16", -4.0, "leaves the CSTO")
     LEAVE_EAEU = (14, "16", -4.0, "leaves the EAEU")
@@ -68,6 +72,9 @@ class Action(Enum):
     TRANSIT_INVESTMENT = (23, "061", 6.4, "invests in transit routes")
     PLEDGE_BROKEN = (24, "16", -4.0, "fails to deliver on a pledge")
     SECONDARY_SANCTIONS_THREAT = (25, "1312", -5.8, "threatens secondary sanctions")
+    # Not a political act: storms, maintenance and third parties stop the CPC too. It is
+    # logged beside the halts so that every disruption carries its cause; no CAMEO code.
+    CPC_DISRUPTION = (30, "---", 0.0, "CPC flows stop for a cause that is not coercion")
 
     def __init__(self, code: int, cameo: str, goldstein: float, description: str) -> None:
         self.code = code
@@ -94,6 +101,23 @@ class Pretext(IntEnum):
     WARTIME_ORDNANCE = 1  # June 2022: Second World War ordnance found near the terminal
     COURT_ORDER = 2  # July 2022: environmental court order, overturned days later
     MOORING_REPAIRS = 3  # August 2022: unplanned repairs at two of three moorings
+
+
+class Demand(IntEnum):
+    """What a Russian demand asks of Kazakhstan."""
+
+    ENDORSE_WAR = 0  # endorse the war, or at least stop opposing it (while it lasts)
+    EVADE_SANCTIONS = 1  # leave Western sanctions unenforced, keep gray routes open
+    BLOC_LOYALTY = 2  # stay close: alignment, CSTO and EAEU
+
+
+class Cause(IntEnum):
+    """Why the CPC (or trade) stopped: coercion, or a cause Moscow does not control."""
+
+    COERCION = 0
+    WEATHER = 1  # storms at the Novorossiysk terminal, November-March
+    MAINTENANCE = 2  # unplanned technical repairs
+    THIRD_PARTY = 3  # strikes or sabotage by others
 
 
 def severity(rung: Rung) -> float:

@@ -4,10 +4,13 @@ A month runs in this order (docs/ODD.md, "Process overview and scheduling"):
 
 1. the war timeline sets Russia's free military capacity and resolve;
 2. trade flows and corridor cargo are recomputed from the state at the start of the month;
-3. China, Turkey and the EU pledge, deliver or break pledges (and the EU presses on sanctions);
-4. Russia reads Kazakhstan, chooses a rung, and may halt the CPC;
-5. Kazakhstan answers any demand, diversifies, earns, arms, reforms, drifts, decides on blocs;
-6. the recorder stores the month.
+3. China, Turkey and the EU pledge, deliver or break pledges (Moscow learns from it; the EU
+   presses on sanctions); the partners' offers are summed as Moscow and Astana weigh them;
+4. Russia reads Kazakhstan, values the gaps, chooses its posture and issues a demand;
+5. Kazakhstan complies or refuses;
+6. Russia punishes a refusal or lets it pass; storms, repairs and third parties may stop the CPC;
+7. Kazakhstan diversifies, earns, arms, reforms, hedges, enforces sanctions, decides on blocs;
+8. the recorder stores the month.
 
 Every state variable is a numpy array with one entry per run, so a sweep is one big batch.
 R = 1 is an ordinary single run.
@@ -91,7 +94,9 @@ class EscalationModel(mesa.Model):
         self.streams = RunStreams(seeds)
         self.events = EventLog(enabled=events)
         self.war = WarTimeline(params, self.streams)
-        self.backing = np.zeros(params.size)
+        self.economic_offer = np.zeros(params.size)  # share of economic damage offset
+        self.security_offer = np.zeros(params.size)  # partners' expected action against force
+        self.expected_response = np.zeros(params.size)  # its expected cost to Russia (value)
 
         # The agents, in the order they act within a month.
         self.partners: dict[Actor, Partner] = {
@@ -111,20 +116,29 @@ class EscalationModel(mesa.Model):
         self.trade.move_corridor()
         for actor in PARTNERS:
             self.partners[actor].act(month)
-        self.backing = self.third_party_backing()
+        self.weigh_offers()
         self.russia.act(month)
+        self.kazakhstan.answer(month)
+        self.russia.enforce(month)
         self.kazakhstan.act(month)
         self.recorder.record(month)
         self.month += 1
         self.running = self.month < self.months
 
-    def third_party_backing(self) -> np.ndarray:
-        """B = sum over partners of security_weight * credibility * (pledge open or support)."""
-        total = sum(
-            getattr(self.params, a.name.lower()).security_weight * self.partners[a].backing
-            for a in PARTNERS
-        )
-        return np.clip(total, 0.0, 1.0)
+    def params_of(self, actor: Actor):
+        """The parameter group of a partner."""
+        return getattr(self.params, actor.name.lower())
+
+    def weigh_offers(self) -> None:
+        """Partners' offers: engagement x Moscow's belief that they act x their capability.
+
+        economic_offer: share of the damage of economic coercion they would offset;
+        security_offer = expected_response: the cost Moscow expects them to impose on force.
+        """
+        economic, security = zip(*(self.partners[a].offers() for a in PARTNERS), strict=True)
+        self.economic_offer = np.minimum(sum(economic), 1.0)
+        self.security_offer = sum(security)
+        self.expected_response = self.security_offer
 
     def run(self) -> EnsembleResult:
         """Step to the horizon and return the tables."""
@@ -163,7 +177,12 @@ class EscalationModel(mesa.Model):
             "war_end_month": month_or_null(
                 np.where(np.isfinite(self.war.end_month), self.war.end_month, -1).astype(int)
             ),
-            "pipeline_halts": russia.halts,
+            "pipeline_halts": russia.halts + russia.other_halts,
+            "pipeline_halts_russia": russia.halts,
+            "pipeline_halts_other": russia.other_halts,
+            "trade_restrictions": russia.restrictions,
+            "demands": russia.demands,
+            "refusals": russia.refusals,
             "intervention": pd.Categorical.from_codes(
                 russia.intervention, categories=INTERVENTION_KINDS
             ),
@@ -176,6 +195,8 @@ class EscalationModel(mesa.Model):
             "final_defence": kz.defence,
             "final_nationalism": kz.nationalism,
             "final_leverage": russia.leverage,
+            "final_credibility": russia.credibility,
+            "final_war_stance": kz.war_stance,
             "final_corridor_cargo": self.trade.corridor_cargo,
             "oil_revenue_lost": kz.revenue_lost,
         }

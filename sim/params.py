@@ -106,6 +106,32 @@ CALIB = "calibration"
 WAR_OUTCOMES = ("ongoing", "favorable", "unfavorable", "frozen", "uncertain")
 P = Param
 
+#: The switchable mechanisms: name -> what turning it off removes (docs/mechanisms.md).
+MECHANISMS: dict[str, str] = {
+    "instrument_costs": "Russia weighs each instrument's own cost (off: every instrument is free).",
+    "credibility": "Punishing refusals earns credibility and unpunished refusals spend it "
+    "(off: credibility stays at its initial level).",
+    "audience_costs": "Backing down from a refused public threat costs Moscow (off: no cost).",
+    "deterrence": "Moscow expects partners to act against force and coercion, from what they "
+    "have delivered (off: it expects nothing).",
+    "partner_offers": "Kazakhstan counts partners' credible offers when it answers a demand and "
+    "when it hedges (off: it ignores them).",
+    "closing_window": "Projected loss of leverage adds value to acting now (off: no "
+    "window).",
+    "diversification": "Halts speed Kazakh orders of export capacity (off: only the base pace).",
+    "hedging": "Alignment follows a hedging target that trade, joint projects, nationalism and "
+    "coercion move both ways (off: alignment only takes shocks, demands and unrest).",
+    "domestic": "Reforms and pressure feed nationalism (off: nationalism stays at its 2022 "
+    "level).",
+    "tied_forces": "Forces tied down in Ukraine raise the cost and lower the odds of military "
+    "options (off: Russia counts all its forces as free).",
+    "other_disruptions": "Storms, maintenance and third parties stop the CPC too (off: only "
+    "coercion does).",
+    "unrest": "Mass unrest can break out and push Kazakhstan's course away from Moscow (off: "
+    "never).",
+}
+
+
 # One parameter per entry reads best as a table, so the formatter leaves it alone.
 # fmt: off
 PARAMS: tuple[Param, ...] = (
@@ -120,6 +146,10 @@ PARAMS: tuple[Param, ...] = (
     P("war.end_month_spread", 0, 0, 120, "month", ASSUME,
       "Each run's end month is drawn uniformly within this many months of "
       "war.end_month.", integer=True),
+    P("war.ongoing_through", None, 0, 600, "month", "observation",
+      "Condition every run on the war still going on through this month (null: no "
+      "condition): ended outcomes are reweighted by their chance of ending later, and end "
+      "months are drawn after it.", integer=True, nullable=True),
     P("war.p_favorable", 0.3, 0.0, 1.0, "probability", ASSUME,
       "Chance of a favourable end when the outcome is uncertain."),
     P("war.p_unfavorable", 0.2, 0.0, 1.0, "probability", ASSUME,
@@ -149,67 +179,101 @@ PARAMS: tuple[Param, ...] = (
     P("russia.initial_rung", 2, 0, 4, "rung", SEED,
       "Rung in March 2022: economic coercion (the first CPC stoppage came that month).",
       integer=True),
-    P("russia.base_resolve", 1.0, 0.2, 3.0, "1", ASSUME,
+    P("russia.base_resolve", 1.0, 0.2, 3.0, "1", SEED,
       "Multiplier of Russia's stakes in Kazakhstan (losing it would be 'catastrophic', "
       "seed)."),
     P("russia.demand_alignment", 0.75, 0.3, 1.0, "alignment", SEED,
-      "Alignment Moscow treats as an acceptable status quo in peacetime (Belarus-like "
-      "is higher)."),
-    P("russia.war_demand", 0.1, 0.0, 0.5, "alignment", SEED,
-      "Extra alignment demanded while the war lasts (endorsing it; 2022 halts followed "
-      "refusals)."),
-    P("russia.observation_noise", 0.03, 0.0, 0.2, "alignment", ASSUME,
-      "Standard deviation of Russia's monthly reading of Kazakh alignment."),
+      "Bloc loyalty Moscow demands: the alignment it treats as an acceptable status quo."),
+    P("russia.war_demand", 0.7, 0.0, 1.0, "stance", SEED,
+      "War stance Moscow demands while the war lasts (0 open opposition, 0.5 silence, 1 "
+      "endorsement); Astana's refusals in 2022 drew the CPC stoppages."),
+    P("russia.sanctions_demand", 0.9, 0.0, 1.0, "evasion", SEED,
+      "Share of Western sanctions Moscow wants Kazakhstan to leave unenforced (gray routes "
+      "open)."),
+    P("russia.war_value", 1.5, 0.0, 5.0, "value/stance", CALIB,
+      "Value to Moscow of closing one unit of the war-stance gap (sets rung 2 in 2022)."),
+    P("russia.sanctions_value", 0.6, 0.0, 5.0, "value/evasion", ASSUME,
+      "Value to Moscow of closing one unit of the sanctions-evasion gap."),
+    P("russia.bloc_value", 4.0, 0.0, 20.0, "value/alignment", "Fearon 1995",
+      "Value to Moscow of closing one unit of the bloc-loyalty (alignment) gap."),
+    P("russia.csto_breach", 1.0, 0.0, 5.0, "value", SEED,
+      "Value Moscow puts on bringing Kazakhstan back while it is outside the CSTO."),
+    P("russia.eaeu_breach", 0.8, 0.0, 5.0, "value", SEED,
+      "Value Moscow puts on bringing Kazakhstan back while it is outside the EAEU."),
+    P("russia.observation_noise", 0.03, 0.0, 0.2, "index", ASSUME,
+      "Standard deviation of Russia's monthly reading of each Kazakh position."),
     P("russia.trend_memory", 0.1, 0.01, 1.0, "1/month", ASSUME,
       "Weight of the newest month in Russia's moving estimate of its leverage trend."),
     P("russia.window_horizon", 60, 6, 240, "month", "Powell 2006",
       "Horizon over which Russia projects the decline of its leverage (closing window)."),
-    P("russia.gap_weight", 10.0, 0.0, 40.0, "1/alignment", "Fearon 1995",
-      "Motivation per unit of alignment below the demanded level."),
-    P("russia.window_weight", 8.0, 0.0, 40.0, "1/leverage", "Powell 2006",
-      "Motivation per unit of leverage projected to be lost within the horizon."),
-    P("russia.csto_breach", 3.0, 0.0, 10.0, "motivation", SEED,
-      "Motivation added while Kazakhstan is outside the CSTO."),
-    P("russia.eaeu_breach", 2.5, 0.0, 10.0, "motivation", SEED,
-      "Motivation added while Kazakhstan is outside the EAEU."),
-    P("russia.breach_response", 0.8, 0.0, 1.0, "probability", SEED,
-      "Chance that Moscow jumps to economic coercion in the month Kazakhstan leaves a "
-      "bloc."),
-    P("russia.rung_spacing", 1.0, 0.1, 5.0, "motivation", ASSUME,
-      "Motivation needed per rung: climbing to rung k needs motivation above k times "
-      "this."),
-    P("russia.decision_noise", 0.5, 0.05, 3.0, "motivation", ASSUME,
-      "Scale of the logistic noise in Moscow's choice of rung."),
-    P("russia.climb_rate", 0.3, 0.0, 1.0, "1/month", ASSUME,
-      "Highest monthly chance of climbing one rung (bureaucratic and political "
+    P("russia.window_weight", 6.0, 0.0, 40.0, "value/leverage", "Powell 2006",
+      "Value of acting now per unit of leverage projected to be lost within the horizon."),
+    P("russia.review_rate", 0.35, 0.05, 1.0, "1/month", ASSUME,
+      "Monthly chance that Moscow reviews its posture (bureaucratic and political "
       "inertia)."),
-    P("russia.step_down_cost", 1.0, 0.0, 5.0, "motivation", ASSUME,
-      "Loss of face: motivation must fall this far below a rung's threshold to step "
-      "down."),
-    P("russia.comply_relief", 0.2, 0.0, 1.0, "probability", "Axelrod 1995",
-      "Chance that a compellent threat is dropped (one rung down) after Kazakhstan "
-      "complies."),
-    P("russia.military_requirement", 0.8, 0.05, 1.0, "share of forces", ASSUME,
-      "Free capacity needed for full motivation at rungs 4 and 5."),
-    P("russia.backing_cost", 3.0, 0.0, 20.0, "motivation", "Fearon 1995",
-      "Motivation cost of climbing to rung 3 or higher per unit of third-party backing."),
-    P("russia.halt_propensity", 0.6, 0.0, 1.0, "1/month", CALIB,
-      "Monthly chance of a CPC halt at rung 2 or higher, at the 2022 CPC share (4 in "
-      "2022)."),
+    P("russia.decision_noise", 0.03, 0.01, 1.0, "value", ASSUME,
+      "Scale of the logistic noise in Moscow's choice of posture and of punishment."),
+    P("russia.rhetoric_cost", 0.01, 0.0, 1.0, "value/month", ASSUME,
+      "Monthly cost to Russia of information operations against Kazakhstan."),
+    P("russia.economic_cost", 0.03, 0.0, 1.0, "value/month", ASSUME,
+      "Monthly cost of an economic-coercion posture (friction in EAEU trade and transit)."),
+    P("russia.threat_cost", 0.2, 0.0, 1.0, "value/month", "Fearon 1994",
+      "Monthly cost of a public threat of force (diplomatic isolation, partners' notice)."),
+    P("russia.posture_cost", 0.3, 0.0, 2.0, "value/month", ASSUME,
+      "Monthly cost of military posturing with all the forces it needs free."),
+    P("russia.military_requirement", 0.5, 0.05, 1.0, "share of forces", ASSUME,
+      "Free share of forces at which posturing and war cost their base amount; fewer free "
+      "forces raise both costs and lower the odds of winning."),
+    P("russia.audience_cost", 0.25, 0.0, 3.0, "value", "Fearon 1994",
+      "Cost of backing down from a public threat (rung 3 or higher) that was refused."),
+    P("russia.initial_credibility", 0.5, 0.0, 1.0, "probability", ASSUME,
+      "Kazakhstan's belief in March 2022 that Moscow carries out what it threatens."),
+    P("russia.credibility_gain", 0.25, 0.0, 1.0, "1", "Schelling 1966",
+      "Share of the distance to full credibility gained when Moscow punishes a refusal."),
+    P("russia.credibility_loss", 0.25, 0.0, 1.0, "1", "Schelling 1966",
+      "Share of credibility lost when a refusal goes unpunished."),
+    P("russia.credibility_horizon", 15.0, 0.0, 36.0, "month", ASSUME,
+      "Months of future demands over which Moscow values credibility it earns by "
+      "punishing."),
+    P("russia.demand_period", 1, 1, 24, "month", CALIB,
+      "Months between renewed demands while a gap persists (2022: refusals and stoppages "
+      "every two to three months).", integer=True),
+    P("russia.cpc_cost", 0.05, 0.0, 1.0, "value", "Newnham 2011",
+      "Cost to Russia of a CPC disruption at full severity: lost transit fees and its own "
+      "crude shipped through the CPC."),
+    P("russia.shareholder_cost", 0.03, 0.0, 1.0, "value", SEED,
+      "Cost per recent disruption of friction with the CPC's foreign shareholders."),
+    P("russia.friction_memory", 0.95, 0.0, 0.999, "1", ASSUME,
+      "Monthly retention of the shareholders' memory of disruptions."),
+    P("russia.diversification_foresight", 0.5, 0.0, 5.0, "1", "Drezner 1999",
+      "Weight Moscow gives to the leverage a disruption costs it by speeding Kazakh "
+      "diversification."),
+    P("russia.restriction_cost", 0.3, 0.0, 5.0, "value", "Farrell & Newman 2019",
+      "Cost to Russia of a trade restriction per unit of its own dependence on Kazakh "
+      "transit and re-exports."),
+    P("russia.restriction_severity", 0.3, 0.0, 1.0, "share of trade", ASSUME,
+      "Share of Kazakh-Russian trade a restriction (import bans, transit curbs) cuts."),
+    P("russia.restriction_months", 3, 1, 24, "month", ASSUME,
+      "Duration of a trade restriction.", integer=True),
     P("russia.halt_severity", 0.4, 0.05, 1.0, "share of flow", SEED,
-      "Mean share of a month's CPC flow lost while a halt lasts (2022 halts were "
+      "Mean share of a month's CPC flow lost while a disruption lasts (2022 stoppages were "
       "partial)."),
     P("russia.halt_mean_months", 1.0, 1.0, 6.0, "month", SEED,
-      "Mean duration of a halt (2022 halts lasted days to weeks)."),
+      "Mean duration of a disruption (2022 stoppages lasted days to weeks)."),
+    P("russia.project_rate", 0.02, 0.0, 0.5, "1/month", "Cooley 2012",
+      "Monthly chance that Moscow offers a large joint project while a loyalty gap "
+      "persists (inducement)."),
+    P("russia.project_pull", 0.05, 0.0, 0.3, "alignment", "Kuik 2008",
+      "Rise of Kazakhstan's hedging target brought by a joint project."),
+    P("russia.project_memory", 0.98, 0.0, 0.999, "1", ASSUME,
+      "Monthly retention of a joint project's pull."),
     P("russia.stakes", 1.0, 0.1, 3.0, "value", SEED,
-      "Value to Russia of full control over Kazakhstan's alignment."),
+      "Value to Russia of full control over Kazakhstan."),
     P("russia.war_cost", 0.3, 0.0, 3.0, "value", "Fearon 1995",
-      "Cost of intervention in units of stakes, before third-party backing."),
+      "Cost of intervention with the forces it needs free, before partners act."),
     P("russia.defence_weight", 0.05, 0.0, 3.0, "1", "Fearon 1995",
       "Weight of Kazakh defence (1 = 2021 level, $1.7 bn) against Russia's free share "
       "of forces."),
-    P("russia.backing_weight", 1.0, 0.0, 5.0, "1", "Fearon 1995",
-      "Weight of credibility-weighted third-party backing in the contest."),
     P("russia.war_window_weight", 2.0, 0.0, 10.0, "value/leverage", "Powell 2006",
       "Value, in units of stakes, of acting now rather than after the projected "
       "leverage loss."),
@@ -219,17 +283,37 @@ PARAMS: tuple[Param, ...] = (
       "Highest monthly chance of intervening from rung 4 when war pays."),
     P("russia.full_intervention_odds", 0.6, 0.0, 1.0, "probability", SEED,
       "Chance of prevailing above which an intervention aims to topple the government."),
+    # --- CPC disruptions that are not coercion -------------------------------------------------
+    P("disruptions.weather_rate", 0.06, 0.0, 0.5, "1/month", "CPC record 2014-2021",
+      "Monthly chance of a storm stopping loadings at the CPC terminal, November-March."),
+    P("disruptions.maintenance_rate", 0.02, 0.0, 0.5, "1/month", "CPC record 2014-2021",
+      "Monthly chance of an unplanned technical stoppage."),
+    P("disruptions.third_party_rate", 0.005, 0.0, 0.5, "1/month", ASSUME,
+      "Monthly chance of a stoppage caused by a third party (strike, sabotage) while the "
+      "war lasts."),
+    P("disruptions.severity", 0.2, 0.0, 1.0, "share of flow", "CPC record 2014-2021",
+      "Share of a month's CPC flow lost to a stoppage that is not coercion."),
     # --- Kazakhstan ------------------------------------------------------------------------------
     P("kazakhstan.initial_alignment", 0.72, 0.0, 1.0, "alignment", SEED,
       "Alignment with Moscow in March 2022 (close ties, CSTO and EAEU, no formal "
       "break)."),
-    P("kazakhstan.drift_pace", 0.001, 0.0, 0.03, "1/month", SEED,
-      "Share of alignment lost per month to the multi-vector policy, absent pressure."),
-    P("kazakhstan.nationalism_drift", 0.005, 0.0, 0.1, "1/month", SEED,
-      "Extra monthly drift per unit of nationalism above its 2022 level."),
-    P("kazakhstan.trade_drift", 0.02, 0.0, 0.2, "1/month", SEED,
-      "Extra monthly drift per unit rise of the non-Russian share of Kazakh trade."),
-    P("kazakhstan.alignment_volatility", 0.008, 0.0, 0.05, "alignment/month", ASSUME,
+    P("kazakhstan.initial_war_stance", 0.3, 0.0, 1.0, "stance", SEED,
+      "War stance in March 2022: neither endorsement nor open opposition (anti-war rally "
+      "allowed, no recognition of the statelets)."),
+    P("kazakhstan.stance_adjust", 0.05, 0.0, 1.0, "1/month", ASSUME,
+      "Monthly share of the gap closed between the war stance and its domestic level."),
+    P("kazakhstan.alignment_adjust", 0.03, 0.0, 0.5, "1/month", "Kuik 2008",
+      "Monthly share of the gap closed between alignment and the hedging target."),
+    P("kazakhstan.multivector", 0.25, 0.0, 1.0, "1", SEED,
+      "Weight of partners' offers against Russia's returns in the hedging target (the "
+      "multi-vector policy)."),
+    P("kazakhstan.trade_pull", 1.0, 0.0, 5.0, "alignment/share", "Kuik 2008",
+      "Rise of the hedging target per unit rise of Russia's share of Kazakh trade."),
+    P("kazakhstan.nationalism_push", 0.5, 0.0, 3.0, "alignment", SEED,
+      "Fall of the hedging target per unit of nationalism above its 2022 level."),
+    P("kazakhstan.coercion_push", 0.1, 0.0, 2.0, "alignment", "Drezner 1999",
+      "Fall of the hedging target per unit of remembered coercion (rung / 5)."),
+    P("kazakhstan.alignment_volatility", 0.006, 0.0, 0.05, "alignment/month", ASSUME,
       "Standard deviation of monthly shocks to alignment from events the model does not "
       "carry."),
     P("kazakhstan.unrest_rate", 0.002, 0.0, 0.05, "1/month", SEED,
@@ -238,42 +322,50 @@ PARAMS: tuple[Param, ...] = (
     P("kazakhstan.unrest_sensitivity", 3.0, 0.0, 10.0, "1", SEED,
       "Log-rise of the unrest chance per unit of nationalism gained and leader support "
       "lost."),
-    P("kazakhstan.unrest_shock", 0.15, 0.0, 1.0, "1", SEED,
-      "Share of alignment lost when unrest brings a more nationalist course (Moscow's "
+    P("kazakhstan.unrest_shock", 0.1, 0.0, 1.0, "alignment", SEED,
+      "Fall of the hedging target after unrest brings a more nationalist course (Moscow's "
       "fear)."),
-    P("kazakhstan.comply_step", 0.04, 0.0, 0.3, "1", "Axelrod 1995",
-      "Share of the distance to full alignment regained when Kazakhstan complies."),
-    P("kazakhstan.resist_step", 0.01, 0.0, 0.3, "1", "Axelrod 1995",
-      "Share of alignment lost when Kazakhstan resists a demand."),
+    P("kazakhstan.comply_step", 0.1, 0.0, 0.5, "1", "Axelrod 1995",
+      "Share of the distance to Moscow's demand closed when Kazakhstan complies."),
     P("kazakhstan.damage_scale", 2.0, 0.0, 10.0, "cost", "Axelrod 1995",
-      "Cost to Kazakhstan of resisting at rung 5 with full exposure and no backing."),
-    P("kazakhstan.sovereignty_cost", 1.2, 0.0, 10.0, "cost", SEED,
-      "Cost of complying per unit of (nationalism + reform) / 2."),
-    P("kazakhstan.protection", 0.6, 0.0, 1.0, "1", ASSUME,
-      "Share of the damage of resisting that full third-party backing offsets."),
+      "Cost to Kazakhstan of refusing at rung 5 with full exposure, certain punishment "
+      "and no partner offers."),
+    P("kazakhstan.sovereignty_cost", 1.0, 0.0, 10.0, "cost", SEED,
+      "Domestic cost of complying on the war or on bloc loyalty per unit of (nationalism "
+      "+ reform) / 2, raised when the leader looks subservient."),
+    P("kazakhstan.war_stance_cost", 0.6, 0.0, 5.0, "cost", SEED,
+      "Extra cost of endorsing the war: Western partners' and the public's reaction."),
+    P("kazakhstan.secondary_sanctions_cost", 0.6, 0.0, 5.0, "cost", SEED,
+      "Cost of complying on sanctions evasion per unit of EU pressure (secondary sanctions "
+      "risk)."),
+    P("kazakhstan.protection", 0.6, 0.0, 1.0, "1", "Crawford 2003",
+      "Share of the damage of refusing that fully credible partner offers offset."),
     P("kazakhstan.comply_noise", 0.3, 0.05, 3.0, "cost", ASSUME,
-      "Scale of the logistic noise in the comply-or-resist decision."),
+      "Scale of the logistic noise in the comply-or-refuse decision."),
     P("kazakhstan.halt_memory", 0.9, 0.0, 0.999, "1", "Drezner 1998",
       "Monthly retention of the memory of pipeline halts that drives diversification."),
-    P("kazakhstan.diversification_base", 0.0003, 0.0, 0.01, "share/month", SEED,
-      "Alternative export capacity ordered per month without pressure."),
-    P("kazakhstan.diversification_halt", 0.0015, 0.0, 0.1, "share/month", "Drezner 1998",
-      "Capacity ordered per month per unit of halt memory (halts teach "
-      "diversification)."),
-    P("kazakhstan.diversification_drift", 0.001, 0.0, 0.05, "share/month", SEED,
-      "Capacity ordered per month per unit of distance from full alignment."),
-    P("kazakhstan.route_lag", 18, 1, 120, "month", ASSUME,
-      "Months from ordering export capacity (ports, tankers, pipes) to its use."),
-    P("kazakhstan.china_route_fraction", 0.3, 0.0, 1.0, "1", ASSUME,
-      "Share of new alternative capacity built towards China (the rest is Trans- "
-      "Caspian)."),
-    P("kazakhstan.max_alternative_share", 0.4, 0.0, 1.0, "share of exports", ASSUME,
-      "Most of Kazakh oil exports that routes avoiding Russia can ever carry."),
+    P("kazakhstan.diversification_base", 0.02, 0.0, 0.2, "1/month", SEED,
+      "Share of the spare route capacity (ceiling minus built and ordered) ordered per "
+      "month without pressure."),
+    P("kazakhstan.diversification_halt", 0.05, 0.0, 3.0, "1/month", "Drezner 1998",
+      "Extra share of spare capacity ordered per month per unit of halt memory."),
+    P("kazakhstan.route_lag", 24, 1, 120, "month", "Tokayev order 2022",
+      "Months from ordering export capacity (ports, tankers, pipes) to its use.",
+      integer=True),
+    P("kazakhstan.caspian_ceiling_low", 0.08, 0.0, 1.0, "share of exports", ASSUME,
+      "Lowest ceiling of Trans-Caspian oil capacity (tankers, Aktau and Kuryk ports, Baku "
+      "terminals); each run draws its ceiling uniformly between low and high."),
+    P("kazakhstan.caspian_ceiling_high", 0.25, 0.0, 1.0, "share of exports", ASSUME,
+      "Highest ceiling of Trans-Caspian oil capacity (see caspian_ceiling_low)."),
+    P("kazakhstan.china_ceiling_low", 0.03, 0.0, 1.0, "share of exports", ASSUME,
+      "Lowest ceiling of Kazakh oil exports to China by pipeline; drawn per run as above."),
+    P("kazakhstan.china_ceiling_high", 0.1, 0.0, 1.0, "share of exports", ASSUME,
+      "Highest ceiling of Kazakh oil exports to China by pipeline."),
     P("kazakhstan.initial_cpc_share", 0.8, 0.5, 0.95, "share of exports", SEED,
       "CPC share of Kazakh oil exports in 2022 (more than 80%)."),
-    P("kazakhstan.initial_trans_caspian_share", 0.03, 0.0, 0.2, "share of exports", ASSUME,
-      "Trans-Caspian (tanker) share of oil exports in 2022."),
-    P("kazakhstan.initial_china_share", 0.04, 0.0, 0.2, "share of exports", ASSUME,
+    P("kazakhstan.initial_trans_caspian_share", 0.005, 0.0, 0.2, "share of exports", SEED,
+      "Trans-Caspian (tanker) share of oil exports in 2022 (well under 1%)."),
+    P("kazakhstan.initial_china_share", 0.015, 0.0, 0.2, "share of exports", ASSUME,
       "Share of oil exports going by pipeline to China in 2022."),
     P("kazakhstan.tc_pipeline_month", None, 0, 600, "month", SEED,
       "Month a trans-Caspian oil pipeline opens (null: never; the seed reports a "
@@ -336,21 +428,27 @@ PARAMS: tuple[Param, ...] = (
       "forced).", integer=True, nullable=True),
     # --- China -----------------------------------------------------------------------------------
     P("china.pledge_rate", 0.01, 0.0, 0.5, "1/month", ASSUME,
-      "Monthly chance of a new security pledge with no Russian pressure."),
+      "Monthly chance of a new pledge with no Russian pressure."),
     P("china.threat_response", 0.1, 0.0, 1.0, "1/month", SEED,
       "Rise of that chance per unit of rung / 5, before rupture aversion."),
     P("china.rupture_aversion", 0.6, 0.0, 1.0, "1", SEED,
-      "Share of the threat response China withholds at rung 5 (avoids an open rupture)."),
-    P("china.reliability", 0.5, 0.0, 1.0, "probability", ASSUME,
-      "Chance that a Chinese pledge is delivered when due."),
-    P("china.initial_credibility", 0.4, 0.0, 1.0, "1", ASSUME,
-      "Credibility of Chinese pledges in 2022."),
-    P("china.security_weight", 0.45, 0.0, 1.0, "1", ASSUME,
-      "Weight of Chinese backing in Russia's expected cost of force."),
+      "Share of its response China withholds at rung 5, and of its deliveries it withholds "
+      "at rung 5 (it avoids an open rupture with Moscow)."),
+    P("china.reliability", 0.6, 0.0, 1.0, "probability", ASSUME,
+      "Chance that a Chinese pledge is delivered when due, with Russia at rung 0."),
+    P("china.security_belief", 0.15, 0.0, 1.0, "probability", "Huth 1988",
+      "Moscow's belief in March 2022 that China acts if Russia uses force."),
+    P("china.economic_belief", 0.5, 0.0, 1.0, "probability", ASSUME,
+      "Moscow's belief in March 2022 that China offsets economic coercion (buys, invests)."),
+    P("china.security_capability", 1.0, 0.0, 5.0, "value", "Crawford 2003",
+      "Cost to Russia if China acts against Russian force."),
+    P("china.economic_capability", 0.5, 0.0, 1.0, "share of damage", SEED,
+      "Share of the damage of economic coercion China offsets if it acts (BRI, trade)."),
     P("china.delivery_lag", 6, 1, 60, "month", ASSUME,
       "Months from a pledge to its due delivery.", integer=True),
-    P("china.route_investment", 0.02, 0.0, 0.2, "share of exports", SEED,
-      "Export capacity (BRI transit) ordered when a Chinese pledge is delivered."),
+    P("china.route_investment", 0.2, 0.0, 1.0, "1", SEED,
+      "Share of the spare export capacity (BRI transit) ordered when a pledge is "
+      "delivered."),
     P("china.arms", 0.0, 0.0, 0.5, "2021 budget", ASSUME,
       "Defence added by a delivered pledge."),
     P("china.scripted_pledge_month", 6, 0, 600, "month", SEED,
@@ -358,21 +456,27 @@ PARAMS: tuple[Param, ...] = (
       integer=True, nullable=True),
     # --- Turkey ----------------------------------------------------------------------------------
     P("turkey.pledge_rate", 0.02, 0.0, 0.5, "1/month", ASSUME,
-      "Monthly chance of a new security pledge with no Russian pressure."),
+      "Monthly chance of a new pledge with no Russian pressure."),
     P("turkey.threat_response", 0.15, 0.0, 1.0, "1/month", SEED,
-      "Rise of that chance per unit of rung / 5, before rupture aversion."),
-    P("turkey.rupture_aversion", 0.2, 0.0, 1.0, "1", ASSUME,
-      "How much Turkey holds back pledges as Russia escalates."),
+      "Rise of that chance per unit of rung / 5, before rupture aversion (Turkic "
+      "solidarity, its defence industry)."),
+    P("turkey.rupture_aversion", 0.3, 0.0, 1.0, "1", ASSUME,
+      "How much Turkey holds back pledges and deliveries as Russia escalates."),
     P("turkey.reliability", 0.7, 0.0, 1.0, "probability", SEED,
       "Chance that a Turkish pledge is delivered (ANKA production agreed in May 2022)."),
-    P("turkey.initial_credibility", 0.5, 0.0, 1.0, "1", ASSUME,
-      "Credibility of Turkish pledges in 2022."),
-    P("turkey.security_weight", 0.35, 0.0, 1.0, "1", ASSUME,
-      "Weight of Turkish backing in Russia's expected cost of force."),
+    P("turkey.security_belief", 0.25, 0.0, 1.0, "probability", "Huth 1988",
+      "Moscow's belief in March 2022 that Turkey acts if Russia uses force (arms, "
+      "support)."),
+    P("turkey.economic_belief", 0.3, 0.0, 1.0, "probability", ASSUME,
+      "Moscow's belief in March 2022 that Turkey offsets economic coercion."),
+    P("turkey.security_capability", 0.4, 0.0, 5.0, "value", "Crawford 2003",
+      "Cost to Russia if Turkey acts against Russian force."),
+    P("turkey.economic_capability", 0.15, 0.0, 1.0, "share of damage", ASSUME,
+      "Share of the damage of economic coercion Turkey offsets if it acts (corridor)."),
     P("turkey.delivery_lag", 8, 1, 60, "month", ASSUME,
       "Months from a pledge to its due delivery.", integer=True),
-    P("turkey.route_investment", 0.005, 0.0, 0.2, "share of exports", SEED,
-      "Corridor capacity ordered when a Turkish pledge is delivered."),
+    P("turkey.route_investment", 0.05, 0.0, 1.0, "1", SEED,
+      "Share of the spare corridor capacity ordered when a pledge is delivered."),
     P("turkey.arms", 0.08, 0.0, 0.5, "2021 budget", SEED,
       "Defence added by a delivered pledge (drones, joint production)."),
     P("turkey.scripted_pledge_month", 7, 0, 600, "month", SEED,
@@ -384,18 +488,26 @@ PARAMS: tuple[Param, ...] = (
     P("eu.threat_response", 0.05, 0.0, 1.0, "1/month", ASSUME,
       "Rise of that chance per unit of rung / 5, before rupture aversion."),
     P("eu.rupture_aversion", 0.0, 0.0, 1.0, "1", ASSUME,
-      "How much the EU holds back pledges as Russia escalates."),
+      "How much the EU holds back pledges and deliveries as Russia escalates."),
+    P("eu.sanctions_agenda", 0.02, 0.0, 0.5, "1/month", SEED,
+      "Rise of the EU's monthly pledge chance per unit of Kazakh sanctions enforcement "
+      "(it rewards enforcement)."),
     P("eu.reliability", 0.6, 0.0, 1.0, "probability", ASSUME,
       "Chance that an EU pledge (investment) is delivered when due."),
-    P("eu.initial_credibility", 0.4, 0.0, 1.0, "1", ASSUME,
-      "Credibility of EU pledges in 2022."),
-    P("eu.security_weight", 0.1, 0.0, 1.0, "1", ASSUME,
-      "Weight of EU backing in Russia's expected cost of force (no security guarantee)."),
+    P("eu.security_belief", 0.02, 0.0, 1.0, "probability", "Huth 1988",
+      "Moscow's belief that the EU acts militarily if Russia uses force (no guarantee)."),
+    P("eu.economic_belief", 0.5, 0.0, 1.0, "probability", ASSUME,
+      "Moscow's belief in March 2022 that the EU offsets economic coercion."),
+    P("eu.security_capability", 0.5, 0.0, 5.0, "value", "Crawford 2003",
+      "Cost to Russia if the EU acts against Russian force (new sanctions)."),
+    P("eu.economic_capability", 0.35, 0.0, 1.0, "share of damage", SEED,
+      "Share of the damage of economic coercion the EU offsets if it acts (corridor, "
+      "investment)."),
     P("eu.delivery_lag", 12, 1, 60, "month", ASSUME,
       "Months from a pledge to its due delivery.", integer=True),
-    P("eu.route_investment", 0.02, 0.0, 0.2, "share of exports", SEED,
-      "Corridor capacity ordered when an EU pledge is delivered (the corridor's end "
-      "point)."),
+    P("eu.route_investment", 0.2, 0.0, 1.0, "1", SEED,
+      "Share of the spare corridor capacity ordered when a pledge is delivered (the "
+      "corridor's end point)."),
     P("eu.arms", 0.0, 0.0, 0.5, "2021 budget", ASSUME,
       "Defence added by a delivered pledge."),
     P("eu.scripted_pledge_month", None, 0, 600, "month", ASSUME,
@@ -406,11 +518,10 @@ PARAMS: tuple[Param, ...] = (
     P("eu.secondary_threshold", 0.06, 0.0, 1.0, "share of trade", SEED,
       "Gray re-exports, as a share of Kazakh-Russian trade, above which the EU "
       "threatens."),
-    # --- Partners' shared learning ---------------------------------------------------------------
-    P("partners.credibility_gain", 0.3, 0.0, 1.0, "1", ASSUME,
-      "Share of the distance to full credibility gained when a pledge is delivered."),
-    P("partners.credibility_loss", 0.4, 0.0, 1.0, "1", ASSUME,
-      "Share of credibility lost when a pledge is broken."),
+    # --- Partners' shared parameters -------------------------------------------------------------
+    P("partners.belief_update", 0.3, 0.0, 1.0, "1", "Huth 1988",
+      "Share of the distance to the observed outcome (delivered 1, broken 0) by which "
+      "beliefs in a partner move when a pledge falls due."),
     P("partners.support_decay", 0.03, 0.0, 0.5, "1/month", ASSUME,
       "Monthly decay of delivered support that is not renewed."),
     # --- Trade -----------------------------------------------------------------------------------
@@ -469,6 +580,9 @@ PARAMS: tuple[Param, ...] = (
       "Weight of CSTO and EAEU membership (half each) in Russia's leverage."),
     P("leverage.alignment_weight", 0.2, 0.0, 1.0, "1", SEED,
       "Weight of political alignment in Russia's leverage."),
+    # --- Mechanism switches (1 on, 0 off; `python -m sim ablate` turns each off in turn) ---------
+    *(P(f"mechanisms.{name}", 1, 0, 1, "switch", "ablation", doc, integer=True)
+      for name, doc in MECHANISMS.items()),
 )
 # fmt: on
 
@@ -527,7 +641,8 @@ def check_export_shares(encoded: Mapping[str, float]) -> None:
 
     Each share is checked against its own range above; together they must also leave a
     non-negative share for the other routes through Russia, and the routes avoiding Russia
-    must fit under their ceiling (else the model would start from other shares than asked).
+    fit under the lowest ceiling of their capacity (else the model would start from other shares
+    than asked), and each ceiling range must run from low to high.
     """
     kz = "kazakhstan."
     cpc, tc, cn = (
@@ -541,14 +656,16 @@ def check_export_shares(encoded: Mapping[str, float]) -> None:
             f"at most 1 - initial_trans_caspian_share - initial_china_share "
             f"= {1.0 - tc - cn:g} (the three initial export shares sum above 1)",
         )
-    ceiling = encoded[kz + "max_alternative_share"]
-    if tc + cn > ceiling + 1e-12:
-        raise ParamError(
-            kz + "max_alternative_share",
-            ceiling,
-            f"at least initial_trans_caspian_share + initial_china_share = {tc + cn:g}",
-        )
-
+    for route, initial in (("caspian", tc), ("china", cn)):
+        low, high = encoded[f"{kz}{route}_ceiling_low"], encoded[f"{kz}{route}_ceiling_high"]
+        if high < low:
+            raise ParamError(f"{kz}{route}_ceiling_high", high, f"at least {route}_ceiling_low = {low:g}")
+        if initial > low + 1e-12:
+            raise ParamError(
+                f"{kz}{route}_ceiling_low",
+                low,
+                f"at least the initial share of that route = {initial:g}",
+            )
 
 class ParamSet:
     """The parameters of an ensemble: each a float or an array of shape (R,).

@@ -30,8 +30,8 @@ class Variable:
     read: Callable[[EscalationModel], np.ndarray]
 
 
-def _partner(actor: Actor, attribute: str) -> Callable[[EscalationModel], np.ndarray]:
-    return lambda m: getattr(m.partners[actor], attribute)
+def _belief(actor: Actor, kind: str) -> Callable[[EscalationModel], np.ndarray]:
+    return lambda m: getattr(m.russia, f"{kind}_belief")[actor]
 
 
 def _flow(key: str) -> Callable[[EscalationModel], np.ndarray]:
@@ -44,6 +44,12 @@ TRAJECTORY_VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "alignment", "1", "Kazakhstan's alignment with Moscow", lambda m: m.kazakhstan.alignment
+    ),
+    Variable(
+        "war_stance",
+        "1",
+        "Kazakhstan's stance on the war (0 opposes, 0.5 silent, 1 endorses)",
+        lambda m: m.kazakhstan.war_stance,
     ),
     Variable(
         "cpc_share", "share", "CPC share of Kazakh oil exports", lambda m: m.kazakhstan.cpc_share
@@ -67,7 +73,16 @@ TRAJECTORY_VARIABLES: tuple[Variable, ...] = (
         lambda m: m.kazakhstan.china_share,
     ),
     Variable(
-        "halt", "share of flow", "Share of CPC flow halted this month", lambda m: m.russia.halt_cut
+        "halt",
+        "share of flow",
+        "Share of CPC flow stopped this month (any cause)",
+        lambda m: m.russia.halt_cut,
+    ),
+    Variable(
+        "trade_restriction",
+        "share of trade",
+        "Share of Kazakh-Russian trade cut by a Russian restriction this month",
+        lambda m: m.russia.restriction_cut,
     ),
     Variable(
         "oil_revenue",
@@ -106,7 +121,16 @@ TRAJECTORY_VARIABLES: tuple[Variable, ...] = (
     Variable("in_eaeu", "0/1", "Kazakhstan is an EAEU member", lambda m: m.kazakhstan.in_eaeu),
     Variable("leverage", "1", "Russia's leverage index", lambda m: m.russia.leverage),
     Variable(
-        "motivation", "motivation", "Russia's motivation to coerce", lambda m: m.russia.motivation
+        "motivation",
+        "value",
+        "Russia's stake: the value of closing every gap (and the window)",
+        lambda m: m.russia.motivation,
+    ),
+    Variable(
+        "credibility",
+        "probability",
+        "Kazakhstan's belief that Moscow carries out its threats",
+        lambda m: m.russia.credibility,
     ),
     Variable(
         "war_surplus",
@@ -120,13 +144,33 @@ TRAJECTORY_VARIABLES: tuple[Variable, ...] = (
         "Russian forces free of the war in Ukraine",
         lambda m: m.war.free_capacity,
     ),
-    Variable("backing", "1", "Credibility-weighted third-party backing", lambda m: m.backing),
+    Variable(
+        "backing",
+        "value",
+        "Cost Moscow expects partners to impose if it uses force",
+        lambda m: m.expected_response,
+    ),
+    Variable(
+        "economic_offer",
+        "share of damage",
+        "Share of the damage of economic coercion partners are expected to offset",
+        lambda m: m.economic_offer,
+    ),
     *(
         Variable(
             f"credibility_{a.name.lower()}",
-            "1",
-            f"Credibility of {a.label}'s pledges",
-            _partner(a, "credibility"),
+            "probability",
+            f"Moscow's belief that {a.label} acts if Russia uses force",
+            _belief(a, "security"),
+        )
+        for a in (Actor.CHINA, Actor.TURKEY, Actor.EU)
+    ),
+    *(
+        Variable(
+            f"economic_belief_{a.name.lower()}",
+            "probability",
+            f"Moscow's belief that {a.label} offsets economic coercion",
+            _belief(a, "economic"),
         )
         for a in (Actor.CHINA, Actor.TURKEY, Actor.EU)
     ),

@@ -2,13 +2,14 @@
 
 Each flow is its 2021 level scaled by the factors that move it (docs/ODD.md, "Trade"):
 
-    KZ-RU = base * (1 - e * (A0 - A)) * eaeu * (1 + gray)        gray = g * (1 - S)
+    KZ-RU = base * (1 - e * (A0 - A)) * eaeu * (1 + gray) * (1 - r)   gray = g * (1 - S)
     KZ-j  = base * (1 + e * (A0 - A)) * (1 + u * support_j)     j = China, Turkey
     KZ-EU = as KZ-j, times (1 - oil_share * halt_cut * cpc / cpc0)
     RU-EU = base * (1 - sanctions_cut);  RU-CN, RU-TR = base * (1 + redirection)
     CN-TR, CN-EU, TR-EU = base
 
-A = Kazakh alignment, S = sanctions enforcement, e = trade.alignment_elasticity.
+A = Kazakh alignment, S = sanctions enforcement, e = trade.alignment_elasticity, r = the share
+of trade a Russian restriction cuts this month.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ class TradeNetwork:
             return base * toward_others * (1.0 + p.partner_uplift * partners[actor].support)
 
         f = self.flows
-        f["kz_ru"] = p.kz_ru * toward_russia * eaeu * (1.0 + self.gray_share)
+        restricted = 1.0 - self.model.russia.restriction_cut
+        f["kz_ru"] = p.kz_ru * toward_russia * eaeu * (1.0 + self.gray_share) * restricted
         f["kz_cn"] = with_partner(p.kz_cn, Actor.CHINA)
         f["kz_tr"] = with_partner(p.kz_tr, Actor.TURKEY)
         f["kz_eu"] = with_partner(p.kz_eu, Actor.EU) * np.maximum(1.0 - p.oil_share_eu * halt, 0.0)

@@ -2,6 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sim.executors import ensure_importable
 
 ensure_importable()
+
+
+def make_consistent(row: dict[str, Any]) -> dict[str, Any]:
+    """Adjust a random parameter row so its export shares and route ceilings are possible.
+
+    Each value is drawn within its own range; together the initial shares must leave room for
+    the routes through Russia, and each route's ceiling range must run from its initial share
+    (low) to at least low (high), as sim.params.check_export_shares demands.
+    """
+    k = "kazakhstan."
+    tc, cn = row[k + "initial_trans_caspian_share"], row[k + "initial_china_share"]
+    row[k + "initial_cpc_share"] = min(row[k + "initial_cpc_share"], 1.0 - tc - cn)
+    for route, initial in (("caspian", tc), ("china", cn)):
+        low = max(row[f"{k}{route}_ceiling_low"], initial)
+        row[f"{k}{route}_ceiling_low"] = low
+        row[f"{k}{route}_ceiling_high"] = max(row[f"{k}{route}_ceiling_high"], low)
+    return row

@@ -199,7 +199,7 @@ def test_a_run_resimulated_alone_by_its_seed_gives_the_same_row(run) -> None:
 BAD_INPUT = [
     (["scenario=atlantis"], ["atlantis", "baseline", "war_favorable_russia"]),
     (["run.replicatez=5"], ["run.replicatez", "run.replicates"]),
-    (["model.russia.gap_wieght=3"], ["model.russia.gap_wieght", "model.russia.gap_weight"]),
+    (["model.russia.war_valeu=3"], ["model.russia.war_valeu", "model.russia.war_value"]),
     (["run.replicates=many"], ["run.replicates", "many", "integer"]),
     (["model.china.reliability=1.5"], ["model.china.reliability", "1.5", "[0, 1]"]),
     (["run.replicates=0"], ["run.replicates", "0", "[1, "]),

@@ -91,7 +91,7 @@ def test_valid_sweeps_and_hydra_settings_pass() -> None:
         [
             "scenario=baseline,csto_exit",
             "run.replicates=20",
-            "model.russia.gap_weight=5,10",
+            "model.russia.war_value=1,2",
             "hydra.verbose=true",
         ]
     )

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_consistent
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
@@ -33,7 +34,10 @@ UNIT_COLUMNS = (
     "reform",
     "leader_support",
     "sanctions_enforcement",
-    "backing",
+    "economic_offer",
+    "credibility",
+    "war_stance",
+    "trade_restriction",
     "halt",
     "credibility_china",
     "credibility_turkey",
@@ -46,6 +50,7 @@ NON_NEGATIVE_COLUMNS = (
     "free_capacity",
     "gray_reexports",
     "leverage",
+    "backing",
 )
 FINAL_COLUMNS = {
     "final_rung": "rung",
@@ -58,7 +63,6 @@ FINAL_COLUMNS = {
     "final_corridor_cargo": "corridor_cargo",
 }
 CPC, TC, CN = (f"kazakhstan.initial_{x}_share" for x in ("cpc", "trans_caspian", "china"))
-MAX_ALT = "kazakhstan.max_alternative_share"
 #: Rounding allowed on bounds: with initial shares summing to exactly 1, the model's CPC fraction
 #: of the Russian routes is 1 + 2e-16 and other_russian_share is -1e-16 (float64 rounding).
 ROUNDING = 1e-12
@@ -78,11 +82,7 @@ def value_strategy(param: Param) -> st.SearchStrategy[Any]:
 @st.composite
 def param_rows(draw) -> dict[str, Any]:
     """One full parameter set whose initial export shares are consistent (see module doc)."""
-    row = {p.path: draw(value_strategy(p)) for p in PARAMS}
-    alternative = row[TC] + row[CN]
-    row[CPC] = min(row[CPC], 1.0 - alternative)
-    row[MAX_ALT] = max(row[MAX_ALT], alternative)
-    return row
+    return make_consistent({p.path: draw(value_strategy(p)) for p in PARAMS})
 
 
 @st.composite
@@ -106,10 +106,14 @@ def check_state(model: EscalationModel) -> None:
         kz.reform,
         kz.leader_support,
         kz.sanctions_enforcement,
-        model.backing,
+        model.economic_offer,
         russia.halt_cut,
-        russia.perceived_alignment,
-        *(model.partners[a].credibility for a in PARTNERS),
+        russia.restriction_cut,
+        russia.seen_alignment,
+        russia.credibility,
+        kz.war_stance,
+        *(russia.security_belief[a] for a in PARTNERS),
+        *(russia.economic_belief[a] for a in PARTNERS),
     ]
     for value in unit:
         assert np.all(np.isfinite(value))
@@ -165,9 +169,22 @@ def check_rung_months(summary: pd.DataFrame) -> None:
 
 def check_summary_against_tables(summary, traj, events) -> None:
     """Summary counts and final values agree with the trajectories and the event log."""
-    halts = events[events["action"] == "pipeline_halt"].groupby("run_id").size()
-    expected = halts.reindex(summary["run_id"], fill_value=0).to_numpy()
-    assert np.array_equal(summary["pipeline_halts"].to_numpy(), expected)
+    for column, actions in (
+        ("pipeline_halts_russia", ["pipeline_halt"]),
+        ("pipeline_halts_other", ["cpc_disruption"]),
+        ("pipeline_halts", ["pipeline_halt", "cpc_disruption"]),
+        ("trade_restrictions", ["trade_restriction"]),
+        ("demands", ["russia_demand"]),
+        ("refusals", ["kazakh_resist"]),
+    ):
+        counts = events[events["action"].isin(actions)].groupby("run_id").size()
+        expected = counts.reindex(summary["run_id"], fill_value=0).to_numpy()
+        assert np.array_equal(summary[column].to_numpy(), expected), column
+    disruptions = events[events["action"].isin(["pipeline_halt", "cpc_disruption"])]
+    assert disruptions["cause"].notna().all()
+    assert (disruptions["actor"].astype(str) == "Russia").eq(
+        disruptions["cause"].astype(str) == "coercion"
+    ).all()
     last = traj[traj["month"] == MONTHS - 1].set_index("run_id").loc[summary["run_id"]]
     for final, column in FINAL_COLUMNS.items():
         assert np.array_equal(
@@ -208,8 +225,8 @@ def shares_of(values: dict[str, Any]) -> tuple[np.ndarray, ...]:
 def test_default_initial_shares_reproduce_parameters():
     """With defaults, the initial route shares are the parameters and sum to 1."""
     cpc, other, tc, cn = shares_of({})
-    assert cpc[0] == pytest.approx(0.8) and tc[0] == pytest.approx(0.03)
-    assert cn[0] == pytest.approx(0.04) and other[0] == pytest.approx(0.13)
+    assert cpc[0] == pytest.approx(0.8) and tc[0] == pytest.approx(0.005)
+    assert cn[0] == pytest.approx(0.015) and other[0] == pytest.approx(0.18)
 
 
 def test_initial_shares_summing_above_one_are_refused():
@@ -218,10 +235,15 @@ def test_initial_shares_summing_above_one_are_refused():
         shares_of({CPC: 0.95, TC: 0.2, CN: 0.2})
 
 
-def test_initial_alternative_capacity_above_its_ceiling_is_refused():
-    """Initial routes avoiding Russia above max_alternative_share would be silently capped."""
-    with pytest.raises(ParamError, match="max_alternative_share"):
-        shares_of({CPC: 0.6, TC: 0.2, CN: 0.1, MAX_ALT: 0.0})
+def test_initial_route_share_above_its_lowest_ceiling_is_refused():
+    """A route that starts above the lowest ceiling of its capacity is no possible state."""
+    with pytest.raises(ParamError, match="caspian_ceiling_low"):
+        shares_of({CPC: 0.6, TC: 0.2, "kazakhstan.caspian_ceiling_low": 0.1})
+
+
+def test_ceiling_range_running_backwards_is_refused():
+    with pytest.raises(ParamError, match="china_ceiling_high"):
+        shares_of({"kazakhstan.china_ceiling_low": 0.2, "kazakhstan.china_ceiling_high": 0.1})
 
 
 def test_trade_flows_non_negative_under_a_full_halt():

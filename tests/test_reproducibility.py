@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_consistent
 
 from sim import EscalationModel, ParamSet, simulate
 from sim.params import PARAMS
@@ -96,13 +97,7 @@ def random_rows(count: int, seed: int) -> list[dict[str, Any]]:
                 row[p.path] = int(rng.integers(p.low, p.high + 1))
             else:
                 row[p.path] = float(rng.uniform(p.low, p.high))
-        k = "kazakhstan.initial_"
-        alternative = row[k + "trans_caspian_share"] + row[k + "china_share"]
-        row[k + "cpc_share"] = min(row[k + "cpc_share"], 1.0 - alternative)
-        row["kazakhstan.max_alternative_share"] = max(
-            row["kazakhstan.max_alternative_share"], alternative
-        )
-        rows.append(row)
+        rows.append(make_consistent(row))
     return rows
 
 
