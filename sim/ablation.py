@@ -89,8 +89,10 @@ def _estimate_pair(
     outcome: Outcome, off: np.ndarray, on: np.ndarray
 ) -> tuple[Estimate, Estimate, Estimate]:
     if outcome.proportion:
-        return proportion_interval(off), proportion_interval(on), paired_proportion_difference(
-            off, on
+        return (
+            proportion_interval(off),
+            proportion_interval(on),
+            paired_proportion_difference(off, on),
         )
     return mean_interval(off), mean_interval(on), paired_mean_difference(off, on)
 
@@ -131,7 +133,9 @@ def ablate(
     """The ablation table of a scenario's model values (see the module docstring)."""
 
     def summary_of(model_values: Mapping[str, Any]) -> pd.DataFrame:
-        result = simulate(model_values, seeds=seeds, months=months, trajectories=False, events=False)
+        result = simulate(
+            model_values, seeds=seeds, months=months, trajectories=False, events=False
+        )
         return result.summary
 
     on = summary_of(values)

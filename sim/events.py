@@ -2,8 +2,9 @@
 
 Events are appended as whole arrays per month and kind (no Python loop over runs), and turned
 into a table once at the end. ``detail`` holds what depends on the kind: the pretext of a halt,
-the cause of a disruption that is not coercion, the content of a demand and of its answer. Each row carries its CAMEO code and Goldstein weight so that
-simulated event series can be set beside real event data.
+the cause of a disruption that is not coercion, the content of a demand and of its answer.
+Each row carries its CAMEO code and Goldstein weight so that simulated event series can be set
+beside real event data.
 """
 
 from __future__ import annotations
@@ -73,17 +74,19 @@ def _pick(value: float | int | np.ndarray, runs: np.ndarray, dtype: type) -> np.
 ACTOR_NAMES = [a.label for a in Actor]
 _MAX_CODE = max(a.code for a in Action) + 1
 _ACTION_INDEX = np.zeros(_MAX_CODE, dtype=np.int16)
-_CAMEO_CODES = sorted({a.cameo for a in Action})
+_CAMEO_CODES = sorted({a.cameo for a in Action} - {""})  # "" (not a political act): missing
 _CAMEO_INDEX = np.zeros(_MAX_CODE, dtype=np.int16)
 _GOLDSTEIN = np.zeros(_MAX_CODE, dtype=np.float32)
 for _i, _a in enumerate(Action):
     _ACTION_INDEX[_a.code] = _i
-    _CAMEO_INDEX[_a.code] = _CAMEO_CODES.index(_a.cameo)
+    _CAMEO_INDEX[_a.code] = _CAMEO_CODES.index(_a.cameo) if _a.cameo else -1
     _GOLDSTEIN[_a.code] = _a.goldstein
 _PRETEXT_NAMES = [p.name.lower() for p in Pretext]  # code -1 (no pretext) reads as missing
 _CAUSE_NAMES = [c.name.lower() for c in Cause]
 _DEMAND_NAMES = [d.name.lower() for d in Demand]
-_DEMAND_ACTIONS = [a.code for a in (Action.RUSSIA_DEMAND, Action.KAZAKH_COMPLY, Action.KAZAKH_RESIST)]
+_DEMAND_ACTIONS = [
+    a.code for a in (Action.RUSSIA_DEMAND, Action.KAZAKH_COMPLY, Action.KAZAKH_RESIST)
+]
 _COERCION_ACTIONS = [a.code for a in (Action.PIPELINE_HALT, Action.TRADE_RESTRICTION)]
 
 

@@ -74,7 +74,7 @@ class Action(Enum):
     SECONDARY_SANCTIONS_THREAT = (25, "1312", -5.8, "threatens secondary sanctions")
     # Not a political act: storms, maintenance and third parties stop the CPC too. It is
     # logged beside the halts so that every disruption carries its cause; no CAMEO code.
-    CPC_DISRUPTION = (30, "---", 0.0, "CPC flows stop for a cause that is not coercion")
+    CPC_DISRUPTION = (30, "", 0.0, "CPC flows stop for a cause that is not coercion")
 
     def __init__(self, code: int, cameo: str, goldstein: float, description: str) -> None:
         self.code = code

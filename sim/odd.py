@@ -38,7 +38,9 @@ GROUP_TITLES: dict[str, str] = {
     "china": "China",
     "turkey": "Turkey",
     "eu": "European Union",
-    "partners": "Partners' shared learning",
+    "disruptions": "CPC disruptions that are not coercion",
+    "partners": "Partners' shared parameters",
+    "mechanisms": "Mechanism switches (for `python -m sim ablate`)",
     "trade": "Trade and the Trans-Caspian corridor",
     "leverage": "Russia's leverage index",
 }

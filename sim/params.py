@@ -116,13 +116,11 @@ MECHANISMS: dict[str, str] = {
     "have delivered (off: it expects nothing).",
     "partner_offers": "Kazakhstan counts partners' credible offers when it answers a demand and "
     "when it hedges (off: it ignores them).",
-    "closing_window": "Projected loss of leverage adds value to acting now (off: no "
-    "window).",
+    "closing_window": "Projected loss of leverage adds value to acting now (off: no window).",
     "diversification": "Halts speed Kazakh orders of export capacity (off: only the base pace).",
     "hedging": "Alignment follows a hedging target that trade, joint projects, nationalism and "
     "coercion move both ways (off: alignment only takes shocks, demands and unrest).",
-    "domestic": "Reforms and pressure feed nationalism (off: nationalism stays at its 2022 "
-    "level).",
+    "domestic": "Reforms and pressure feed nationalism (off: nationalism stays at its 2022 level).",
     "tied_forces": "Forces tied down in Ukraine raise the cost and lower the odds of military "
     "options (off: Russia counts all its forces as free).",
     "other_disruptions": "Storms, maintenance and third parties stop the CPC too (off: only "
@@ -232,12 +230,12 @@ PARAMS: tuple[Param, ...] = (
       "Share of the distance to full credibility gained when Moscow punishes a refusal."),
     P("russia.credibility_loss", 0.25, 0.0, 1.0, "1", "Schelling 1966",
       "Share of credibility lost when a refusal goes unpunished."),
-    P("russia.credibility_horizon", 15.0, 0.0, 36.0, "month", ASSUME,
+    P("russia.credibility_horizon", 15.0, 0.0, 36.0, "month", CALIB,
       "Months of future demands over which Moscow values credibility it earns by "
-      "punishing."),
+      "punishing (sets four disruptions March-October 2022)."),
     P("russia.demand_period", 1, 1, 24, "month", CALIB,
-      "Months between renewed demands while a gap persists (2022: refusals and stoppages "
-      "every two to three months).", integer=True),
+      "Months between renewed demands while a gap persists (2022: four stoppages in six "
+      "months).", integer=True),
     P("russia.cpc_cost", 0.05, 0.0, 1.0, "value", "Newnham 2011",
       "Cost to Russia of a CPC disruption at full severity: lost transit fees and its own "
       "crude shipped through the CPC."),
@@ -659,13 +657,16 @@ def check_export_shares(encoded: Mapping[str, float]) -> None:
     for route, initial in (("caspian", tc), ("china", cn)):
         low, high = encoded[f"{kz}{route}_ceiling_low"], encoded[f"{kz}{route}_ceiling_high"]
         if high < low:
-            raise ParamError(f"{kz}{route}_ceiling_high", high, f"at least {route}_ceiling_low = {low:g}")
+            raise ParamError(
+                f"{kz}{route}_ceiling_high", high, f"at least {route}_ceiling_low = {low:g}"
+            )
         if initial > low + 1e-12:
             raise ParamError(
                 f"{kz}{route}_ceiling_low",
                 low,
                 f"at least the initial share of that route = {initial:g}",
             )
+
 
 class ParamSet:
     """The parameters of an ensemble: each a float or an array of shape (R,).

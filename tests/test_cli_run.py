@@ -137,7 +137,9 @@ def test_events_carry_cameo_codes_and_goldstein_weights(run) -> None:
     assert events["goldstein"].between(-10, 10).all()
     assert events["month"].between(0, MONTHS - 1).all()
     assert set(events["run_id"]) <= set(range(REPLICATES))
-    assert events["cameo"].str.fullmatch(r"\d{2,4}").all()
+    political = events["action"] != "cpc_disruption"  # storms and repairs have no CAMEO code
+    assert events.loc[political, "cameo"].str.fullmatch(r"\d{2,4}").all()
+    assert events.loc[~political, "cameo"].isna().all()
 
 
 def test_figures_are_non_blank_pngs(run) -> None:

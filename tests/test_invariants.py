@@ -182,9 +182,11 @@ def check_summary_against_tables(summary, traj, events) -> None:
         assert np.array_equal(summary[column].to_numpy(), expected), column
     disruptions = events[events["action"].isin(["pipeline_halt", "cpc_disruption"])]
     assert disruptions["cause"].notna().all()
-    assert (disruptions["actor"].astype(str) == "Russia").eq(
-        disruptions["cause"].astype(str) == "coercion"
-    ).all()
+    assert (
+        (disruptions["actor"].astype(str) == "Russia")
+        .eq(disruptions["cause"].astype(str) == "coercion")
+        .all()
+    )
     last = traj[traj["month"] == MONTHS - 1].set_index("run_id").loc[summary["run_id"]]
     for final, column in FINAL_COLUMNS.items():
         assert np.array_equal(

@@ -1,9 +1,9 @@
 """Each mechanism pushes in its documented direction, tested in isolation.
 
-A test builds an EscalationModel whose runs differ in one state variable only, sets that
-variable directly, and calls the one agent method that implements the mechanism; or it compares
-runs that differ in one parameter. Directions are asserted strictly; where the model's equation
-gives an exact size, the size is asserted too. Calibrated levels are never asserted.
+A test builds an EscalationModel whose runs differ in one state variable or parameter only,
+sets it directly, and calls the one method that implements the mechanism. Directions are
+asserted strictly; where an equation gives an exact size, the size is asserted too. Calibrated
+levels are never asserted here (tests/test_validate.py checks them).
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ import numpy as np
 import pytest
 
 from sim import EscalationModel, ParamSet
-from sim.ladder import Actor, Rung
+from sim.ladder import Actor, Cause, Demand, Rung
+from sim.params import MECHANISMS
 
 
 def make_model(runs: int, params: dict[str, Any] | ParamSet | None = None) -> EscalationModel:
-    """A model of `runs` runs whose runs start in the same state (seeds 0..runs-1)."""
-    return EscalationModel(params, seeds=np.arange(runs), months=240, trajectories=False)
+    """A model of `runs` runs that start in the same state (seeds 0..runs-1), stepped once."""
+    model = EscalationModel(params, seeds=np.arange(runs), months=240, trajectories=False)
+    model.step()
+    return model
 
 
 def strictly_increasing(values: np.ndarray) -> bool:
@@ -30,366 +33,333 @@ def strictly_decreasing(values: np.ndarray) -> bool:
     return bool(np.all(np.diff(values) < 0))
 
 
-# --- Russia: bargaining range (Fearon) and closing window (Powell) ---------------------------
+def levels(value: int, runs: int) -> np.ndarray:
+    return np.full(runs, value, dtype=np.int8)
 
 
-def war_surplus_after(model: EscalationModel) -> np.ndarray:
-    model.russia.decide_intervention(0, np.ones(model.params.size, dtype=bool))
-    return model.russia.war_surplus
+def same_view(model: EscalationModel) -> EscalationModel:
+    """Give every run Moscow's same (noise-free) view of Kazakhstan, then recompute the stake."""
+    russia = model.russia
+    russia.seen_alignment = np.full(model.params.size, 0.7)
+    russia.motivation = russia.stake()
+    return model
 
 
-def test_third_party_backing_lowers_war_surplus():
-    """More credibility-weighted backing lowers Russia's expected gain from war."""
-    model = make_model(4)
-    model.backing = np.array([0.0, 0.3, 0.6, 1.0])
-    assert strictly_decreasing(war_surplus_after(model))
+# Ceilings fixed (low = high) so runs differ only in what a test sets.
+FIXED_CEILINGS = {
+    "kazakhstan.caspian_ceiling_low": 0.2,
+    "kazakhstan.caspian_ceiling_high": 0.2,
+    "kazakhstan.china_ceiling_low": 0.05,
+    "kazakhstan.china_ceiling_high": 0.05,
+}
 
 
-def test_credible_pledges_raise_backing_and_lower_war_surplus():
-    """Open pledges of more credible partners give more backing and a smaller war surplus."""
-    model = make_model(3)
-    for actor in (Actor.CHINA, Actor.TURKEY, Actor.EU):
-        partner = model.partners[actor]
-        partner.credibility = np.array([0.1, 0.5, 0.9])
-        partner.due_month = np.full(3, 100.0)  # an open pledge, not yet due
-        partner.act(0)
-    model.backing = model.third_party_backing()
-    assert strictly_increasing(model.backing)
-    assert strictly_decreasing(war_surplus_after(model))
-
-
-def test_open_pledge_gives_backing_and_none_gives_none():
-    """Backing needs an open pledge or delivered support: none of either gives zero backing."""
-    quiet = {
-        f"{g}.{k}": v
-        for g in ("china", "turkey", "eu")
-        for k, v in (
-            ("pledge_rate", 0.0),
-            ("threat_response", 0.0),
-            ("scripted_pledge_month", None),
-        )
-    }
-    model = make_model(2, quiet)
-    for actor in (Actor.CHINA, Actor.TURKEY, Actor.EU):
-        partner = model.partners[actor]
-        partner.due_month = np.array([np.inf, 100.0])
-        partner.act(0)
-    backing = model.third_party_backing()
-    assert backing[0] == 0.0 and backing[1] > 0.0
-
-
-def test_free_military_capacity_raises_war_surplus():
-    """More Russian forces free of the war in Ukraine raise the expected gain from war."""
-    model = make_model(4)
-    model.war.free_capacity = np.array([0.1, 0.3, 0.6, 0.9])
-    assert strictly_increasing(war_surplus_after(model))
-
-
-def test_kazakh_defence_lowers_war_surplus():
-    """A stronger Kazakh defence lowers Russia's chance of prevailing and the war surplus."""
-    model = make_model(3)
-    model.kazakhstan.defence = np.array([1.0, 1.5, 3.0])
-    assert strictly_decreasing(war_surplus_after(model))
-
-
-TRENDS = np.array([0.0, -0.001, -0.005, -0.01])
-
-
-def test_faster_leverage_decline_raises_motivation():
-    """A more negative leverage trend (closing window) raises the motivation to coerce."""
-    model = make_model(4)
-    model.russia.leverage_trend = TRENDS.copy()
-    assert strictly_increasing(model.russia.motivation_to_coerce())
-
-
-def test_faster_leverage_decline_raises_war_surplus():
-    """A more negative leverage trend raises the expected gain from acting now."""
-    model = make_model(4)
-    model.russia.leverage_trend = TRENDS.copy()
-    assert strictly_increasing(war_surplus_after(model))
-
-
-def test_rising_leverage_adds_no_motivation():
-    """A rising leverage trend is no closing window: motivation equals that of a flat trend."""
-    model = make_model(2)
-    model.russia.leverage_trend = np.array([0.0, 0.01])
-    motivation = model.russia.motivation_to_coerce()
-    assert motivation[0] == motivation[1]
-
-
-@pytest.mark.parametrize(
-    ("bloc", "breach"), [("in_csto", "csto_breach"), ("in_eaeu", "eaeu_breach")]
-)
-def test_leaving_a_bloc_raises_motivation_by_the_breach(bloc, breach):
-    """Outside the CSTO (or EAEU), motivation rises by resolve times the breach parameter."""
-    model = make_model(2)
-    setattr(model.kazakhstan, bloc, np.array([True, False]))
-    motivation = model.russia.motivation_to_coerce()
-    expected = model.russia.resolve() * getattr(model.params.russia, breach)
-    assert motivation[1] > motivation[0]
-    np.testing.assert_allclose(motivation[1] - motivation[0], expected[1], rtol=1e-12)
-
-
-def test_leaving_a_bloc_draws_prompt_economic_coercion():
-    """In the month after an exit, a sure breach response jumps Russia to economic coercion."""
-    model = make_model(2, {"russia.breach_response": 1.0, "russia.climb_rate": 0.0})
-    model.russia.rung = np.zeros(2, dtype=np.int8)
-    model.kazakhstan.left_bloc = np.array([True, False])
-    model.russia.motivation = np.zeros(2)
-    model.russia.choose_rung(0)
-    assert model.russia.rung.tolist() == [Rung.ECONOMIC, Rung.NORMAL]
-
-
-def test_intervention_only_from_posturing():
-    """With war certain to pay, Russia intervenes from rung 4 and never from lower rungs."""
-    model = make_model(
-        5,
-        {
-            "russia.war_rate": 1.0,
-            "russia.war_cost": 0.0,
-            "russia.base_resolve": 3.0,
-            "russia.stakes": 3.0,
-        },
+# --- Kazakhstan's answer (Axelrod, Schelling) --------------------------------------------------
+def test_credibility_raises_compliance():
+    """The likelier Moscow is to carry out a threat, the likelier Astana complies."""
+    kz = make_model(3).kazakhstan
+    p = kz.comply_probability(
+        levels(2, 3), levels(Demand.BLOC_LOYALTY, 3), np.array([0.1, 0.5, 0.9])
     )
-    model.russia.rung = np.arange(5, dtype=np.int8)
-    model.war.free_capacity = np.ones(5)
-    model.russia.leverage_trend = np.full(5, -0.05)
-    go, _ = model.russia.decide_intervention(0, model.russia.rung == Rung.POSTURING)
-    assert go.tolist() == [False, False, False, False, True]
-    assert model.russia.intervention[4] > 0
+    assert strictly_increasing(p)
 
 
-# --- Russia: pipeline halts (Drezner) ----------------------------------------------------------
+def test_higher_rungs_raise_compliance():
+    kz = make_model(5).kazakhstan
+    p = kz.comply_probability(np.arange(5, dtype=np.int8), levels(Demand.BLOC_LOYALTY, 5), 0.6)
+    assert strictly_increasing(p)
 
 
-def test_halt_chance_scales_with_cpc_share():
-    """At rung 2, the monthly chance of a halt is halt_propensity times the CPC bite."""
-    runs = 40_000
-    model = make_model(runs)
+def test_partner_offers_lower_compliance():
+    """Credible partner offers offset the damage of refusing (the emboldenment channel)."""
+    model = make_model(3)
+    model.economic_offer = np.array([0.0, 0.4, 0.8])
+    p = model.kazakhstan.comply_probability(levels(2, 3), levels(Demand.BLOC_LOYALTY, 3), 0.6)
+    assert strictly_decreasing(p)
+
+
+def test_partner_offers_switch_removes_the_offset():
+    model = make_model(2, {"mechanisms.partner_offers": 0})
+    model.economic_offer = np.array([0.0, 0.8])
+    p = model.kazakhstan.comply_probability(levels(2, 2), levels(Demand.BLOC_LOYALTY, 2), 0.6)
+    assert p[0] == p[1]
+
+
+def test_nationalism_raises_the_cost_of_complying():
+    kz = make_model(3).kazakhstan
+    kz.nationalism = np.array([0.1, 0.5, 0.9])
+    assert strictly_increasing(kz.comply_cost(levels(Demand.ENDORSE_WAR, 3)))
+
+
+def test_endorsing_the_war_costs_more_than_bloc_loyalty():
+    """Content matters: endorsing the war adds the West's and the public's reaction."""
+    kz = make_model(1).kazakhstan
+    war = kz.comply_cost(levels(Demand.ENDORSE_WAR, 1))
+    loyalty = kz.comply_cost(levels(Demand.BLOC_LOYALTY, 1))
+    assert war[0] == pytest.approx(loyalty[0] + kz.p.war_stance_cost)
+
+
+def test_eu_pressure_raises_the_cost_of_evading_sanctions():
+    kz = make_model(2).kazakhstan
+    kz.sanctions_pressure = np.array([0.0, 0.3])
+    assert strictly_increasing(kz.comply_cost(levels(Demand.EVADE_SANCTIONS, 2)))
+
+
+def test_compliance_moves_the_demanded_position_only():
+    """Complying on the war raises the war stance and leaves alignment alone."""
+    model = make_model(2000)
     kz, russia = model.kazakhstan, model.russia
-    russia.rung = np.full(runs, Rung.ECONOMIC, dtype=np.int8)
-    initial = model.params.kazakhstan.initial_cpc_share
-    kz.cpc_share = np.where(np.arange(runs) < runs // 2, initial, initial / 2)
-    started = russia.coerce(0)
-    propensity = model.params.russia.halt_propensity
-    for half, expected in (
-        (started[: runs // 2], propensity),
-        (started[runs // 2 :], propensity / 2),
-    ):
-        se = np.sqrt(expected * (1 - expected) / half.size)
-        assert abs(half.mean() - expected) < 4 * se
+    russia.new_demand[:] = True
+    russia.demand[:] = Demand.ENDORSE_WAR
+    russia.rung[:] = Rung.POSTURING
+    stance, alignment = kz.war_stance.copy(), kz.alignment.copy()
+    kz.answer_demand(model.month)
+    complied = kz.complied
+    assert complied.any() and (~complied).any()
+    assert np.all(kz.war_stance[complied] > stance[complied])
+    assert np.array_equal(kz.war_stance[~complied], stance[~complied])
+    assert np.array_equal(kz.alignment, alignment)
 
 
-def test_no_halts_below_economic_rung():
-    """Below rung 2 Russia starts no pipeline halt, even at the highest propensity."""
-    model = make_model(1000, {"russia.halt_propensity": 1.0})
-    model.russia.rung = np.full(1000, Rung.RHETORIC, dtype=np.int8)
-    assert not model.russia.coerce(0).any()
-
-
-# --- Kazakhstan: routes and revenue (sanctions paradox) ----------------------------------------
-
-
-def diversify_months(model: EscalationModel, months: range) -> list[np.ndarray]:
-    """Call Kazakhstan.diversify for each month with no halt; return cpc_share after each."""
-    model.russia.halt_cut = np.zeros(model.params.size)
-    shares = []
-    for month in months:
-        model.kazakhstan.diversify(month)
-        shares.append(model.kazakhstan.cpc_share.copy())
-    return shares
-
-
-def test_halt_raises_memory_then_capacity_after_route_lag():
-    """A halt raises halt memory, orders capacity, and lowers cpc_share exactly route_lag later."""
-    lag = 6
-    model = make_model(2, {"kazakhstan.route_lag": lag})
-    kz, p = model.kazakhstan, model.params.kazakhstan
-    model.russia.halt_cut = np.array([0.5, 0.0])
-    kz.diversify(0)
-    assert kz.halt_memory.tolist() == [0.5, 0.0]
-    before = diversify_months(model, range(1, lag))
-    np.testing.assert_allclose(kz.halt_memory[0], 0.5 * p.halt_memory ** (lag - 1), rtol=1e-12)
-    assert all(share[0] == share[1] for share in before)
-    capacity_before = kz.trans_caspian_capacity + kz.china_capacity
-    diversify_months(model, range(lag, lag + 1))
-    added = kz.trans_caspian_capacity + kz.china_capacity - capacity_before
-    np.testing.assert_allclose(added[0] - added[1], p.diversification_halt * 0.5, rtol=1e-9)
-    assert kz.cpc_share[0] < kz.cpc_share[1]
-
-
-def test_diversification_erodes_russian_leverage():
-    """More export capacity avoiding Russia lowers Russia's leverage index."""
+# --- Russia's stake and posture (Fearon, Powell) ------------------------------------------------
+def test_larger_gap_raises_the_stake():
     model = make_model(3)
-    kz = model.kazakhstan
-    kz.trans_caspian_capacity = np.array([0.03, 0.2, 0.4])
-    kz._update_route_shares()
-    assert strictly_decreasing(model.russia.leverage_index())
+    russia = model.russia
+    russia.seen_alignment = np.array([0.7, 0.5, 0.3])
+    assert strictly_increasing(russia.stake())
 
 
-def test_halt_cuts_revenue_in_proportion_to_halted_cpc_share():
-    """Lost oil revenue equals base revenue x halted share of flow x CPC share."""
-    model = make_model(5)
-    kz, p = model.kazakhstan, model.params.kazakhstan
-    model.russia.halt_cut = np.array([0.0, 0.1, 0.25, 0.5, 1.0])
-    kz.trans_caspian_capacity = np.array([0.03, 0.03, 0.1, 0.2, 0.3])
-    kz._update_route_shares()
-    kz.earn_oil_revenue()
-    unhalted = p.oil_revenue_base * (1.0 - p.alternative_route_cost * kz.alternative_share)
-    expected = p.oil_revenue_base * model.russia.halt_cut * kz.cpc_share
-    np.testing.assert_allclose(unhalted - kz.oil_revenue, expected, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(kz.revenue_lost, expected, rtol=1e-12, atol=1e-12)
+def test_closing_window_raises_the_stake_and_its_switch_removes_it():
+    for on, expect_increase in ((1, True), (0, False)):
+        model = same_view(make_model(3, {"mechanisms.closing_window": on}))
+        model.russia.leverage_trend = np.array([0.0, -0.002, -0.005])
+        stake = model.russia.stake()
+        assert strictly_increasing(stake) == expect_increase
 
 
-def test_shares_sum_to_one_beyond_max_alternative_share():
-    """Capacity ordered beyond max_alternative_share is capped, and shares still sum to 1."""
-    model = make_model(3, {"kazakhstan.route_lag": 1})
-    kz, cap = model.kazakhstan, model.params.kazakhstan.max_alternative_share
-    kz.partner_orders = np.array([0.0, 0.3, 2.0])
-    diversify_months(model, range(2))
-    shares = kz.cpc_share + kz.other_russian_share + kz.trans_caspian_share + kz.china_share
-    np.testing.assert_allclose(shares, 1.0, rtol=0, atol=1e-12)
-    assert kz.trans_caspian_share[2] + kz.china_share[2] == pytest.approx(cap, abs=1e-12)
-    assert kz.via_russia_share[2] == pytest.approx(1.0 - cap, abs=1e-12)
-    assert kz.alternative_share[0] < kz.alternative_share[1] < kz.alternative_share[2]
-    for share in (kz.cpc_share, kz.other_russian_share, kz.trans_caspian_share, kz.china_share):
-        assert np.all((share >= 0) & (share <= 1))
-
-
-# --- Kazakhstan: demand or comply (Axelrod) ----------------------------------------------------
-
-RUNG_3 = np.full(3, Rung.THREAT, dtype=np.int8)
-
-
-def test_backing_lowers_comply_probability():
-    """With more third-party backing Kazakhstan has less to fear and complies less often."""
-    model = make_model(3)
-    model.backing = np.array([0.0, 0.5, 1.0])
-    assert strictly_decreasing(model.kazakhstan.comply_probability(RUNG_3))
-
-
-def test_nationalism_lowers_comply_probability():
-    """Higher nationalism raises the sovereignty cost of complying and lowers compliance."""
-    model = make_model(3)
-    model.kazakhstan.nationalism = np.array([0.1, 0.5, 0.9])
-    assert strictly_decreasing(model.kazakhstan.comply_probability(RUNG_3))
-
-
-def test_higher_rung_raises_comply_probability():
-    """A higher rung threatens more damage and makes compliance likelier."""
-    model = make_model(5)
-    rungs = np.arange(1, 6, dtype=np.int8)
-    assert strictly_increasing(model.kazakhstan.comply_probability(rungs))
-
-
-def test_complying_raises_alignment_and_resisting_lowers_it():
-    """Compliance moves alignment up by comply_step, resistance down by resist_step."""
-    runs = 4000
-    model = make_model(runs)
-    kz, p = model.kazakhstan, model.params.kazakhstan
-    model.russia.rung = np.full(runs, Rung.THREAT, dtype=np.int8)
-    model.russia.new_demand = np.arange(runs) % 4 != 0  # a quarter face no demand
-    before = kz.alignment.copy()
-    probability = kz.comply_probability(model.russia.rung)
-    kz.answer_demand(0)
-    comply, demand = kz.complied, model.russia.new_demand
-    resist = demand & ~comply
-    assert comply.any() and resist.any()
-    np.testing.assert_allclose(
-        kz.alignment[comply], (before + p.comply_step * (1 - before))[comply], rtol=1e-12
-    )
-    np.testing.assert_allclose(
-        kz.alignment[resist], (before * (1 - p.resist_step))[resist], rtol=1e-12
-    )
-    assert np.array_equal(kz.alignment[~demand], before[~demand])
-    share = comply[demand].mean()
-    expected = probability[demand].mean()
-    assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / demand.sum())
-
-
-def test_complying_costs_leader_support():
-    """A leader seen as subservient loses support in proportion to nationalism."""
+def test_war_demand_lapses_when_the_war_ends():
     model = make_model(2)
-    kz = model.kazakhstan
-    model.russia.new_demand = np.ones(2, dtype=bool)
-    kz.comply_probability = lambda rung: np.ones(2)  # force compliance in both runs
-    kz.nationalism = np.array([0.2, 0.8])
-    kz.answer_demand(0)
-    expected = 1.0 - model.params.kazakhstan.subservience_penalty * kz.nationalism
-    np.testing.assert_allclose(kz.leader_support, expected, rtol=1e-12)
+    model.war.ongoing = np.array([True, False])
+    gaps = model.russia.gap_values()
+    assert gaps[Demand.ENDORSE_WAR][0] > 0 and gaps[Demand.ENDORSE_WAR][1] == 0
 
 
-# --- Kazakhstan: domestic channel --------------------------------------------------------------
+def test_tied_forces_make_posturing_dearer():
+    model = make_model(3)
+    model.war.free_capacity = np.array([0.1, 0.3, 0.9])
+    costs = model.russia.posture_costs()[Rung.POSTURING]
+    assert strictly_decreasing(costs)
 
 
-def test_reform_raises_nationalism_over_time():
-    """Higher reform raises nationalism, by a gap that widens month after month."""
-    model = make_model(2, {"kazakhstan.reform_pace": 0.0})
-    kz = model.kazakhstan
-    kz.reform = np.array([0.2, 0.8])
-    gaps = []
-    for _ in range(60):
-        kz.reform_and_nationalise()
-        gaps.append(kz.nationalism[1] - kz.nationalism[0])
-    assert gaps[0] > 0 and strictly_increasing(np.array(gaps))
-    p = model.params.kazakhstan
-    expected = p.reform_to_nationalism * 0.6 * (1 - (1 - p.nationalism_adjust) ** 60)
-    assert gaps[-1] == pytest.approx(expected, rel=1e-9)
+def test_expected_partner_response_makes_threats_and_posturing_dearer():
+    model = make_model(3)
+    model.expected_response = np.array([0.0, 0.5, 1.0])
+    costs = model.russia.posture_costs()
+    assert strictly_increasing(costs[Rung.THREAT]) and strictly_increasing(costs[Rung.POSTURING])
+    assert np.all(costs[Rung.ECONOMIC] == costs[Rung.ECONOMIC][0])
 
 
-def test_reform_pace_raises_nationalism_and_drift_in_ensembles():
-    """Same seeds, faster reform: higher mean nationalism and lower mean alignment at 10 years."""
-    seeds = np.arange(200)
-    slow, fast = (
-        EscalationModel(
-            {"kazakhstan.reform_pace": pace},
-            seeds=seeds,
-            months=120,
-            trajectories=False,
-            events=False,
-        )
-        .run()
-        .summary
-        for pace in (0.0, 0.02)
+def test_deterrence_lowers_war_surplus():
+    model = make_model(3)
+    model.expected_response = np.array([0.0, 0.5, 1.0])
+    model.russia.decide_intervention(1, np.zeros(3, dtype=bool))
+    assert strictly_decreasing(model.russia.war_surplus)
+
+
+def test_audience_cost_makes_backing_down_from_a_refused_threat_dear():
+    model = same_view(make_model(2))
+    russia = model.russia
+    russia.rung[:] = Rung.THREAT
+    russia.face_at_stake = np.array([False, True])
+    down = russia.posture_values([levels(Rung.ECONOMIC, 2)])[0]
+    assert down[0] - down[1] == pytest.approx(russia.p.audience_cost)
+
+
+def test_without_instrument_costs_every_posture_is_free():
+    model = make_model(1, {"mechanisms.instrument_costs": 0})
+    costs = model.russia.posture_costs()
+    assert np.all(costs == 0.0)
+
+
+# --- carrying out threats (Schelling) -----------------------------------------------------------
+def refusing_model(runs: int, params: dict[str, Any] | None = None) -> EscalationModel:
+    model = make_model(runs, params)
+    model.russia.rung[:] = Rung.ECONOMIC
+    model.russia.halt_months_left[:] = 0
+    model.kazakhstan.refused = np.ones(runs, dtype=bool)
+    return model
+
+
+def test_punishing_a_refusal_earns_credibility_and_letting_it_pass_spends_it():
+    model = refusing_model(4000)
+    russia = model.russia
+    before = russia.credibility.copy()
+    halts, restrictions = russia.halts.copy(), russia.restrictions.copy()
+    russia.respond_to_refusals(model.month)
+    punished = (russia.halts > halts) | (russia.restrictions > restrictions)
+    assert punished.any() and (~punished).any()
+    assert np.all(russia.credibility[punished] > before[punished])
+    assert np.all(russia.credibility[~punished] < before[~punished])
+
+
+def test_dearer_disruptions_mean_fewer_punishments():
+    cheap = refusing_model(4000)
+    dear = refusing_model(4000, {"russia.cpc_cost": 1.0, "russia.restriction_cost": 5.0})
+    for model in (cheap, dear):
+        model.russia.respond_to_refusals(model.month)
+    count = [int((m.russia.halts + m.russia.restrictions).sum()) for m in (cheap, dear)]
+    assert count[0] > count[1]
+
+
+def test_russia_picks_the_cheaper_instrument():
+    """With trade restrictions made cheap, Moscow restricts trade instead of stopping the CPC."""
+    model = refusing_model(4000, {"russia.restriction_cost": 0.0, "russia.cpc_cost": 1.0})
+    model.russia.respond_to_refusals(model.month)
+    assert model.russia.restrictions.sum() > 0
+    assert model.russia.halts.sum() == 0
+
+
+def test_credibility_switch_freezes_credibility_and_removes_its_value():
+    model = refusing_model(100, {"mechanisms.credibility": 0})
+    before = model.russia.credibility.copy()
+    assert np.all(model.russia.credibility_value() == 0.0)
+    model.russia.respond_to_refusals(model.month)
+    assert np.array_equal(model.russia.credibility, before)
+
+
+def test_unpunished_refused_threat_puts_face_at_stake():
+    model = refusing_model(2000, {"russia.cpc_cost": 1.0, "russia.restriction_cost": 5.0})
+    model.russia.rung[:] = Rung.THREAT
+    model.russia.respond_to_refusals(model.month)
+    assert model.russia.face_at_stake.any()
+
+
+# --- disruptions that are not coercion -----------------------------------------------------------
+def test_other_disruptions_carry_their_cause_and_are_not_counted_as_coercion():
+    params = {"disruptions.weather_rate": 0.3, "disruptions.maintenance_rate": 0.3}
+    model = EscalationModel(params, seeds=np.arange(300), months=12)
+    result = model.run()
+    events = result.events
+    other = events[events["action"] == "cpc_disruption"]
+    assert len(other) > 0
+    assert set(other["cause"].astype(str)) <= {c.name.lower() for c in Cause if c != Cause.COERCION}
+    assert (other["actor"].astype(str) == Actor.OTHER.label).all()
+    assert result.summary["pipeline_halts_other"].sum() == len(other)
+    storms = other[other["cause"] == "weather"]
+    assert storms["month"].mod(12).isin([0, 8, 9, 10, 11]).all()  # November to March
+
+
+def test_other_disruptions_switch_removes_them():
+    params = {"disruptions.weather_rate": 0.3, "mechanisms.other_disruptions": 0}
+    summary = EscalationModel(params, seeds=np.arange(200), months=12).run().summary
+    assert summary["pipeline_halts_other"].sum() == 0
+
+
+# --- Kazakhstan: routes (Drezner), hedging (Kuik), domestic channel ---------------------
+def test_halts_speed_up_orders_and_the_switch_removes_it():
+    for on, faster in ((1, True), (0, False)):
+        model = make_model(2, {"mechanisms.diversification": on, **FIXED_CEILINGS})
+        model.kazakhstan.halt_memory = np.zeros(2)
+        kz = model.kazakhstan
+        model.russia.halt_cut = np.array([0.0, 0.5])
+        kz.diversify(model.month)
+        pending = kz._caspian_orders.pending
+        assert (pending[1] > pending[0]) == faster
+
+
+def test_capacity_never_exceeds_its_drawn_ceiling():
+    model = EscalationModel(
+        {"kazakhstan.diversification_base": 0.2}, seeds=np.arange(50), months=120
     )
-    assert fast["final_nationalism"].mean() > slow["final_nationalism"].mean()
-    assert fast["final_alignment"].mean() < slow["final_alignment"].mean()
-
-
-def test_nationalism_speeds_drift():
-    """More nationalism above its 2022 level makes alignment fall faster."""
-    model = make_model(3, {"kazakhstan.alignment_volatility": 0.0})
+    model.run()
     kz = model.kazakhstan
-    kz.nationalism = np.array([0.3, 0.6, 0.9])
-    kz.drift(0)
-    assert strictly_decreasing(kz.alignment)
+    assert np.all(kz.trans_caspian_capacity <= kz.caspian_ceiling + 1e-12)
+    assert np.all(kz.china_capacity <= kz.china_ceiling + 1e-12)
+    assert np.ptp(kz.caspian_ceiling) > 0  # uncertain across runs
 
 
-# --- Partners: credibility -------------------------------------------------------------------
+def test_hedging_target_moves_both_ways():
+    """Offers pull the target away from Moscow; joint projects pull it back."""
+    model = make_model(3)
+    kz = model.kazakhstan
+    model.economic_offer = np.array([0.0, 0.5, 0.0])
+    kz.project_pull = np.array([0.0, 0.0, 0.1])
+    target = kz.hedging_target()
+    assert target[1] < target[0] < target[2]
 
 
-def test_delivered_pledge_raises_credibility_and_broken_one_lowers_it():
-    """A pledge delivered when due raises credibility; a broken one lowers it, by the gains."""
-    params = ParamSet.per_run([{"china.reliability": 1.0}, {"china.reliability": 0.0}])
-    model = make_model(2, params)
-    china, shared = model.partners[Actor.CHINA], model.params.partners
-    start = china.credibility.copy()
-    china.due_month = np.array([5.0, 5.0])
-    china.settle(5)
-    delivered = start[0] + shared.credibility_gain * (1 - start[0])
-    broken = start[1] * (1 - shared.credibility_loss)
-    np.testing.assert_allclose(china.credibility, [delivered, broken], rtol=1e-12)
-    assert china.credibility[0] > start[0] and china.credibility[1] < start[1]
-    assert china.support.tolist() == [1.0, 0.0]
-    assert not np.isfinite(china.due_month).any()
+def test_more_multivector_weight_lowers_the_hedging_target():
+    model = make_model(
+        3, ParamSet.per_run([{"kazakhstan.multivector": m} for m in (0.1, 0.5, 0.9)])
+    )
+    model.economic_offer = np.full(3, 0.5)
+    assert strictly_decreasing(model.kazakhstan.hedging_target())
 
 
-def test_pledge_not_yet_due_changes_nothing():
-    """Before it falls due, a pledge neither raises nor lowers credibility."""
+def test_hedging_switch_fixes_the_target():
+    model = make_model(2, {"mechanisms.hedging": 0})
+    kz = model.kazakhstan
+    model.economic_offer = np.array([0.0, 0.5])
+    target = kz.hedging_target()
+    assert target[0] == target[1] == pytest.approx(kz.p.initial_alignment)
+
+
+def test_reforms_feed_nationalism_only_with_the_domestic_channel():
+    for on in (1, 0):
+        model = make_model(1, {"mechanisms.domestic": on, "kazakhstan.reform_pace": 0.05})
+        kz = model.kazakhstan
+        for _month in range(1, 60):
+            kz.reform_and_nationalise()
+        rose = kz.nationalism[0] > kz.p.initial_nationalism + 1e-9
+        assert rose == bool(on)
+
+
+def test_unrest_shifts_the_course_away_from_moscow():
+    model = make_model(2000, {"kazakhstan.unrest_rate": 0.05})
+    kz = model.kazakhstan
+    kz.risk_unrest(model.month)
+    assert kz.course_shift.min() < 0 and kz.course_shift.max() == 0
+
+
+# --- partners: pledges and what Moscow learns (Huth) ----------------------------------------------
+def test_delivered_arms_raise_moscows_security_belief_and_broken_pledges_lower_it():
+    for reliability, direction in ((1.0, 1), (0.0, -1)):
+        model = make_model(50, {"turkey.reliability": reliability, "turkey.rupture_aversion": 0})
+        turkey, russia = model.partners[Actor.TURKEY], model.russia
+        before = russia.security_belief[Actor.TURKEY].copy()
+        turkey.due_month = np.full(50, float(model.month))
+        turkey.settle(model.month)
+        change = russia.security_belief[Actor.TURKEY] - before
+        assert np.all(np.sign(change) == direction)
+
+
+def test_rupture_aversion_withholds_deliveries_as_russia_escalates():
+    model = make_model(3)
+    china = model.partners[Actor.CHINA]
+    model.russia.rung = np.array([0, 3, 5], dtype=np.int8)
+    assert strictly_decreasing(china.delivery_probability())
+
+
+def test_eu_pledges_more_when_kazakhstan_enforces_sanctions():
+    model = make_model(2)
+    model.kazakhstan.sanctions_enforcement = np.array([0.1, 0.9])
+    assert strictly_increasing(model.partners[Actor.EU].pledge_probability())
+
+
+# --- the war, and conditioning on what has happened ----------------------------------------------
+def test_conditioning_on_an_ongoing_war_moves_every_end_after_the_known_month():
+    params = {"war.outcome": "uncertain", "war.end_month": 36, "war.end_month_spread": 24,
+              "war.ongoing_through": 40}  # fmt: skip
+    war = EscalationModel(params, seeds=np.arange(4000), months=1).war
+    ended = np.isfinite(war.end_month)
+    assert np.all(war.end_month[ended] > 40)
+    unconditioned = EscalationModel({**params, "war.ongoing_through": None},
+                                    seeds=np.arange(4000), months=1).war  # fmt: skip
+    # Bayes: a war known to last to month 40 is likelier to go on past the horizon.
+    assert (~ended).mean() > (~np.isfinite(unconditioned.end_month)).mean()
+
+
+def test_every_mechanism_has_a_switch_parameter():
     model = make_model(1)
-    turkey = model.partners[Actor.TURKEY]
-    start = turkey.credibility.copy()
-    turkey.due_month = np.array([10.0])
-    turkey.settle(9)
-    assert np.array_equal(turkey.credibility, start)
-    assert turkey.due_month[0] == 10.0
+    for name in MECHANISMS:
+        assert getattr(model.params.mechanisms, name) == 1

@@ -177,7 +177,11 @@ class Kazakhstan(EnsembleAgent):
 
     def _spare(self, route: str) -> np.ndarray:
         if route == "caspian":
-            built, ceiling, orders = self.trans_caspian_capacity, self.caspian_ceiling, self._caspian_orders
+            built, ceiling, orders = (
+                self.trans_caspian_capacity,
+                self.caspian_ceiling,
+                self._caspian_orders,
+            )
         else:
             built, ceiling, orders = self.china_capacity, self.china_ceiling, self._china_orders
         return np.maximum(ceiling - built - orders.pending, 0.0)
@@ -253,7 +257,9 @@ class Kazakhstan(EnsembleAgent):
         """A* = A0 + trade pull + projects - offers - nationalism - coercion + course shift."""
         p, model = self.p, self.model
         trade = model.trade
-        offers = self.on.partner_offers * (model.economic_offer + np.minimum(model.security_offer, 1.0))
+        offers = self.on.partner_offers * (
+            model.economic_offer + np.minimum(model.security_offer, 1.0)
+        )
         moved = (
             p.trade_pull * (trade.russia_share - trade.initial_russia_share)
             + self.project_pull

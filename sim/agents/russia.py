@@ -388,16 +388,17 @@ class Russia(EnsembleAgent):
         """The most deniable pretext: storms in winter, else repairs, ordnance, courts in turn."""
         if month % 12 in STORM_MONTHS:
             return np.full(self.size, Pretext.STORM_DAMAGE, dtype=np.int16)
+        # `halts` already counts this one; the 2022 order was ordnance, court, repairs.
         technical = np.array(
-            [Pretext.MOORING_REPAIRS, Pretext.WARTIME_ORDNANCE, Pretext.COURT_ORDER], np.int16
+            [Pretext.COURT_ORDER, Pretext.MOORING_REPAIRS, Pretext.WARTIME_ORDNANCE], np.int16
         )
         return technical[self.halts % technical.size]
 
     def _start_restrictions(self, start: np.ndarray) -> None:
         months = self.p.restriction_months
-        self.restriction_months_left = np.where(
-            start, months, self.restriction_months_left
-        ).astype(np.int16)
+        self.restriction_months_left = np.where(start, months, self.restriction_months_left).astype(
+            np.int16
+        )
         self.restrictions += start
         self.log(Action.TRADE_RESTRICTION, start, Actor.KAZAKHSTAN, self.p.restriction_severity)
 

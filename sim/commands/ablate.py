@@ -52,10 +52,10 @@ def main(argv: Sequence[str]) -> int:
 
 def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
     """Run the ablation of a composed config and write its directory; return the path."""
+    import numpy as np
+
     from sim.ablation import ablate, moves
     from sim.rng import derive_seeds
-
-    import numpy as np
 
     run, scenario = cfg.run, str(cfg.scenario.name)
     seeds = derive_seeds(run.seed, np.arange(run.replicates))
