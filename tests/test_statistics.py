@@ -3,7 +3,7 @@
 Coverage tests draw data with a known truth and count how often the 95% interval covers it.
 Where the sampling distribution can be enumerated (Wilson, unpaired Newcombe) the coverage is
 computed exactly; elsewhere it is simulated with a fixed seed, so every test is deterministic.
-The tolerances are stated next to each test and in docs/statistics.md. Runs in about 10 s.
+The tolerances are stated next to each test and in docs/statistics.md. About 10 s of CPU.
 """
 
 from __future__ import annotations
