@@ -13,26 +13,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.ladder import TOP_RUNG
-
-
-def wilson_interval(
-    hits: np.ndarray | int,
-    n: np.ndarray | int,
-    level: float = 0.95,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for a binomial proportion (well behaved near 0 and 1)."""
-    hits = np.asarray(hits, dtype=float)
-    n = np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + level / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = hits / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    # The interval always contains p; clipping to it removes rounding noise at 0 and 1.
-    return np.clip(centre - half, 0.0, p), np.clip(centre + half, p, 1.0)
+from sim.stats import crossing, crossing_interval, kaplan_meier, wilson_interval
 
 
 def reached_by(summary: pd.DataFrame, rung: int, month: int) -> np.ndarray:
@@ -86,46 +69,6 @@ def time_to_rung(summary: pd.DataFrame, rung: int, horizon: int) -> tuple[np.nda
     event = first.notna().to_numpy(dtype=bool)
     time = np.where(event, first.fillna(-1).to_numpy(dtype=np.int64) + 1, horizon)
     return time, event
-
-
-def kaplan_meier(time: np.ndarray, event: np.ndarray, level: float = 0.95) -> pd.DataFrame:
-    """Kaplan-Meier survival S(t) = P(T > t) with a log-log (Kalbfleisch-Prentice) band.
-
-    Args:
-        time: time to the event or to censoring, per run.
-        event: True where the event was observed, False where censored.
-        level: the confidence level of the pointwise band (Greenwood variance).
-
-    Returns:
-        One row per distinct event time: month, at_risk, events, survival, lower, upper.
-        With no censoring before the last time, 1 - survival is the empirical CDF.
-    """
-    time = np.asarray(time)
-    event = np.asarray(event, dtype=bool)
-    times = np.unique(time[event])
-    at_risk = len(time) - np.searchsorted(np.sort(time), times, side="left")
-    events = np.bincount(np.searchsorted(times, time[event]), minlength=times.size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        survival = np.cumprod(1.0 - events / at_risk)
-        greenwood = np.cumsum(events / (at_risk * (at_risk - events)))
-        z = stats.norm.ppf(0.5 + level / 2)
-        spread = z * np.sqrt(greenwood) / np.abs(np.log(survival))
-        lower = survival ** np.exp(spread)
-        upper = survival ** np.exp(-spread)
-    # S = 0 (every run at risk had the event) or S = 1: the band collapses onto S.
-    degenerate = ~np.isfinite(spread) | (survival <= 0)
-    lower = np.where(degenerate, survival, lower)
-    upper = np.where(degenerate, survival, upper)
-    return pd.DataFrame(
-        {
-            "month": times.astype(np.int64),
-            "at_risk": at_risk,
-            "events": events,
-            "survival": survival,
-            "lower": lower,
-            "upper": upper,
-        }
-    )
 
 
 def time_to_escalation(
@@ -184,34 +127,6 @@ def median_times(curves: pd.DataFrame, by: Sequence[str] = ("design_point",)) ->
 
 
 # --- thresholds ---------------------------------------------------------------------------------
-def crossing(x: np.ndarray, p: np.ndarray, level: float) -> np.ndarray:
-    """Where each row of p (a curve over sorted x) first crosses `level`, by interpolation.
-
-    Args:
-        x: sorted factor values, shape (n,).
-        p: probabilities, shape (n,) or (B, n) (e.g. B bootstrap curves).
-        level: the probability to cross.
-
-    Returns:
-        The crossing value per row, NaN where the curve never reaches the level.
-    """
-    p = np.atleast_2d(np.asarray(p, dtype=float))
-    d = p - level
-    sign = np.sign(d)
-    hit = np.zeros_like(d, dtype=bool)
-    hit[:, 0] = d[:, 0] == 0
-    hit[:, 1:] = (d[:, 1:] == 0) | ((sign[:, 1:] != sign[:, :-1]) & (sign[:, :-1] != 0))
-    found = hit.any(axis=1)
-    i = np.argmax(hit, axis=1)
-    prev = np.maximum(i - 1, 0)
-    rows = np.arange(p.shape[0])
-    d0, d1 = d[rows, prev], d[rows, i]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.where(d1 == d0, 0.0, -d0 / (d1 - d0))
-    value = np.where(i == 0, x[0], x[prev] + frac * (x[i] - x[prev]))
-    return np.where(found, value, np.nan)
-
-
 def thresholds(
     probabilities: pd.DataFrame,
     factors: Sequence[str],
@@ -290,13 +205,9 @@ def _threshold_row(
     else:
         row["direction"] = "rising" if p[-1] > p[0] else "falling"
     if bootstrap > 0:
-        resampled = rng.binomial(runs, p, size=(bootstrap, len(p))) / runs
-        values = crossing(x, resampled, level)
-        finite = values[np.isfinite(values)]
-        row["crossing_share"] = finite.size / bootstrap
-        if finite.size:
-            tail = (1 - confidence) / 2
-            row["lower"], row["upper"] = np.quantile(finite, [tail, 1 - tail])
+        row["lower"], row["upper"], row["crossing_share"] = crossing_interval(
+            x, runs, p, level, bootstrap, rng, confidence
+        )
     return row
 
 

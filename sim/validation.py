@@ -23,13 +23,12 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from sim.analysis import reached_by, wilson_interval
+from sim import stats
+from sim.analysis import reached_by
 from sim.model import EnsembleResult
 
 SEED = "The Risks of Kazakhstan's Slow Drift From Russia (Oct 28, 2022)"
-Z95 = float(stats.norm.ppf(0.975))
 HORIZON = 120  # months: "within ten years"
 LAST_2022 = 9  # month 9 is December 2022 (month 0 is March 2022)
 LATE_OCTOBER_2022 = 7  # month 7 is October 2022: the source analysis's record ends there
@@ -201,87 +200,42 @@ class Claim:
 
 # --- interval statistics ----------------------------------------------------------------------
 def mean_interval(values: np.ndarray) -> Estimate:
-    """Mean with a normal (CLT) 95% interval; runs are independent, n is in the hundreds."""
+    """Mean with Student's t 95% interval (``sim.stats.mean_interval``)."""
     values = np.asarray(values, dtype=float)
-    n = values.size
-    mean = float(values.mean())
-    half = Z95 * float(values.std(ddof=1)) / np.sqrt(n) if n > 1 else np.inf
-    return Estimate(mean, mean - half, mean + half, n)
+    return Estimate(*stats.mean_interval(values), values.size)
 
 
 def proportion_interval(hits: np.ndarray) -> Estimate:
     """Share of True with a Wilson score interval."""
     hits = np.asarray(hits, dtype=bool)
-    lower, upper = wilson_interval(int(hits.sum()), hits.size)
+    lower, upper = stats.wilson_interval(int(hits.sum()), hits.size)
     return Estimate(float(hits.mean()), float(lower), float(upper), hits.size)
 
 
 def paired_proportion_difference(x: np.ndarray, y: np.ndarray) -> Estimate:
-    """P(x) - P(y) for paired indicators, with Newcombe's (1998) method-10 interval.
+    """P(x) - P(y) for paired indicators, with Newcombe's (1998b) method-10 interval.
 
-    The Wilson intervals of the two margins are combined with the estimated correlation of
-    the pairs (phi, with Newcombe's continuity correction when it is positive), so the interval
-    narrows when common random numbers make the pairs agree.
+    The same function as ``compare`` uses for paired runs (``sim.stats``): the interval narrows
+    when common random numbers make the pairs agree.
     """
-    x, y = np.asarray(x, dtype=bool), np.asarray(y, dtype=bool)
-    if x.shape != y.shape:
-        raise ValueError(f"paired samples differ in size: {x.shape} vs {y.shape}")
-    n = x.size
-    a, b = int((x & y).sum()), int((x & ~y).sum())
-    c, d = int((~x & y).sum()), int((~x & ~y).sum())
-    p1, p2 = (a + b) / n, (a + c) / n
-    l1, u1 = (float(v) for v in wilson_interval(a + b, n))
-    l2, u2 = (float(v) for v in wilson_interval(a + c, n))
-    denominator = (a + b) * (c + d) * (a + c) * (b + d)
-    if denominator == 0:
-        phi = 0.0
-    else:
-        numerator = a * d - b * c
-        numerator = max(numerator - n / 2, 0.0) if numerator > 0 else numerator
-        phi = numerator / np.sqrt(float(denominator))
-    dl = np.sqrt(max((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2, 0.0))
-    du = np.sqrt(max((u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2, 0.0))
-    diff = p1 - p2
-    return Estimate(
-        diff, max(diff - dl, -1.0), min(diff + du, 1.0), n, extra={"p_scenario": p1, "p_ref": p2}
-    )
+    est = stats.paired_proportion_difference(x, y)
+    extra = {"p_scenario": float(np.mean(x)), "p_ref": float(np.mean(y))}
+    return Estimate(*est, np.size(x), extra=extra)
 
 
 def paired_mean_difference(x: np.ndarray, y: np.ndarray) -> Estimate:
-    """mean(x - y) over paired runs, with a normal interval on the per-run differences."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if x.shape != y.shape:
-        raise ValueError(f"paired samples differ in size: {x.shape} vs {y.shape}")
-    est = mean_interval(x - y)
-    return Estimate(
-        est.value, est.lower, est.upper, est.runs, extra={"scenario": x.mean(), "ref": y.mean()}
-    )
+    """mean(x - y) over paired runs, with a t interval on the per-run differences."""
+    est = stats.paired_mean_difference(x, y)
+    return Estimate(*est, np.size(x), extra={"scenario": np.mean(x), "ref": np.mean(y)})
 
 
 def paired_bootstrap_difference(
     x: np.ndarray, y: np.ndarray, seed: int, resamples: int = BOOTSTRAP_RESAMPLES
 ) -> Estimate:
-    """mean(x - y) over paired runs, with a percentile bootstrap interval (pairs resampled)."""
-    diff = np.asarray(x, dtype=float) - np.asarray(y, dtype=float)
-    rng = np.random.default_rng(seed)
-    means = np.concatenate(
-        [
-            diff[rng.integers(0, diff.size, size=(chunk, diff.size))].mean(axis=1)
-            for chunk in _chunks(resamples, 200)
-        ]
-    )
-    lower, upper = np.quantile(means, [0.025, 0.975])
-    return Estimate(
-        float(diff.mean()),
-        float(lower),
-        float(upper),
-        diff.size,
-        extra={"scenario": float(np.mean(x)), "ref": float(np.mean(y))},
-    )
-
-
-def _chunks(total: int, size: int) -> list[int]:
-    return [min(size, total - start) for start in range(0, total, size)]
+    """mean(x - y) over paired runs, with a BCa bootstrap interval (pairs resampled)."""
+    est = stats.bootstrap_mean_difference(x, y, seed, resamples)
+    extra = {"scenario": float(np.mean(x)), "ref": float(np.mean(y))}
+    return Estimate(*est, np.size(x), extra=extra)
 
 
 # --- measures on result tables -----------------------------------------------------------------
@@ -524,8 +478,8 @@ def measure_growing_risk(batches: Batches) -> Estimate:
     # Reaching by 36 implies reaching by 120, so the paired difference is itself a proportion:
     # the share of runs first reaching rung 5 in months 36-119; its Wilson interval is exact.
     est = proportion_interval(by_120 & ~by_36)
-    low36, up36 = wilson_interval(int(by_36.sum()), by_36.size)
-    low120, up120 = wilson_interval(int(by_120.sum()), by_120.size)
+    low36, up36 = stats.wilson_interval(int(by_36.sum()), by_36.size)
+    low120, up120 = stats.wilson_interval(int(by_120.sum()), by_120.size)
     note = (
         f"P by 36 {by_36.mean():.4f} [{low36:.4f}, {up36:.4f}], by 120 {by_120.mean():.4f} "
         f"[{low120:.4f}, {up120:.4f}]"

@@ -6,16 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import (
-    crossing,
-    kaplan_meier,
-    median_times,
-    rung_probabilities,
-    thresholds,
-    time_to_escalation,
-    wilson_interval,
-)
+from sim.analysis import median_times, rung_probabilities, thresholds, time_to_escalation
 from sim.runner import histogram_quantile
+from sim.stats import crossing, kaplan_meier, wilson_interval
 
 
 def test_wilson_known_values() -> None:

@@ -10,13 +10,8 @@ import numpy as np
 import pandas as pd
 
 from sim.commands import compare
-from sim.commands.compare import (
-    PAIRED,
-    UNPAIRED,
-    comparison_table,
-    newcombe_difference,
-    paired_phi,
-)
+from sim.commands.compare import PAIRED, UNPAIRED, comparison_table
+from sim.stats import newcombe_difference, newcombe_phi, paired_counts
 from tests.test_figures import results, sim  # noqa: F401  (the shared session fixture)
 from tests.test_plot_command import check_png, check_report
 
@@ -32,7 +27,7 @@ def test_paired_interval_is_narrower_when_outcomes_are_correlated() -> None:
     # (a, b, c, d) = (12, 9, 2, 21): positively correlated pairs, difference 7/44.
     x = np.array([1] * 12 + [1] * 9 + [0] * 2 + [0] * 21, bool)
     ref = np.array([1] * 12 + [0] * 9 + [1] * 2 + [0] * 21, bool)
-    phi = paired_phi(x, ref)
+    phi = newcombe_phi(*paired_counts(x, ref))
     assert 0 < phi < 1
     d, lo, hi = newcombe_difference(x.sum(), 44, ref.sum(), 44, phi)
     _, ulo, uhi = newcombe_difference(x.sum(), 44, ref.sum(), 44)

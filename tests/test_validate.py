@@ -87,7 +87,7 @@ def test_paired_difference_reduces_to_square_and_add_without_correlation() -> No
     x = np.array([1] * 20 + [1] * 20 + [0] * 30 + [0] * 30, dtype=bool)
     y = np.array([1] * 20 + [0] * 20 + [1] * 30 + [0] * 30, dtype=bool)
     est = V.paired_proportion_difference(x, y)
-    from sim.analysis import wilson_interval
+    from sim.stats import wilson_interval
 
     l1, u1 = wilson_interval(40, 100)
     l2, u2 = wilson_interval(50, 100)

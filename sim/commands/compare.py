@@ -7,9 +7,10 @@ and the difference to the reference with a 95% interval.
 Runs made with the same `run.seed` and `run.replicates` share their seeds run by run (common
 random numbers: run i has seed derive_seeds(seed, i) in every scenario), so their outcomes are
 paired; the difference then gets Newcombe's (1998) paired score interval (his method 10, which
-combines the two Wilson intervals with the phi correlation of the paired 2x2 table). Otherwise
-the runs are independent and the interval is Newcombe's unpaired hybrid score interval (his
-method 10 for independent proportions). The table says which was used.
+combines the two Wilson intervals with the continuity-corrected phi correlation of the paired
+2x2 table). Otherwise the runs are independent and the interval is Newcombe's unpaired hybrid
+score interval (his method 10 for independent proportions). The table says which was used. Both
+come from sim.stats, which `validate` calls too (docs/statistics.md).
 
 Writes a new directory (default <results root>/comparisons/<timestamp>/, next to the runs'
 `runs/` folder; `output=` to choose) with comparison.parquet and .csv, figures/, report.html
@@ -26,50 +27,13 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.analysis import reached_by, wilson_interval
+from sim.analysis import reached_by
+from sim.stats import newcombe_difference, paired_proportion_difference, wilson_interval
 
 PROG = "python -m sim compare"
 OPTIONS = ("output", "format", "rungs", "months")
 PAIRED = "paired Newcombe score (method 10), common random numbers"
 UNPAIRED = "unpaired Newcombe hybrid score (method 10)"
-
-
-# --- statistics ------------------------------------------------------------------------------
-def newcombe_difference(
-    hits: np.ndarray,
-    n: np.ndarray,
-    ref_hits: np.ndarray,
-    ref_n: np.ndarray,
-    phi: np.ndarray | float = 0.0,
-    level: float = 0.95,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """p - p_ref with Newcombe's square-and-add interval built from the two Wilson intervals.
-
-    With phi = 0 this is the interval for independent proportions (Newcombe 1998a, method
-    10); with phi the correlation of the paired 2x2 table it is the paired interval (Newcombe
-    1998b, method 10).
-
-    Returns:
-        The difference, its lower and its upper bound.
-    """
-    p, q = np.asarray(hits) / np.asarray(n), np.asarray(ref_hits) / np.asarray(ref_n)
-    l1, u1 = wilson_interval(hits, n, level)
-    l0, u0 = wilson_interval(ref_hits, ref_n, level)
-    below = (p - l1) ** 2 - 2 * phi * (p - l1) * (u0 - q) + (u0 - q) ** 2
-    above = (u1 - p) ** 2 - 2 * phi * (u1 - p) * (q - l0) + (q - l0) ** 2
-    diff = p - q
-    lower = np.clip(diff - np.sqrt(np.maximum(below, 0)), -1, 1)
-    upper = np.clip(diff + np.sqrt(np.maximum(above, 0)), -1, 1)
-    return diff, lower, upper
-
-
-def paired_phi(x: np.ndarray, ref: np.ndarray) -> float:
-    """The phi coefficient of the paired 2x2 table of two 0/1 outcomes (0 if undefined)."""
-    x, ref = np.asarray(x, bool), np.asarray(ref, bool)
-    a, b = np.sum(x & ref), np.sum(x & ~ref)
-    c, d = np.sum(~x & ref), np.sum(~x & ~ref)
-    denominator = float((a + b) * (c + d) * (a + c) * (b + d))
-    return float(a * d - b * c) / np.sqrt(denominator) if denominator > 0 else 0.0
 
 
 def is_paired(summary: pd.DataFrame, reference: pd.DataFrame) -> bool:
@@ -110,9 +74,10 @@ def comparison_table(
                 ref = reached_by(reference, rung, month)
                 row = dict(scenario=label, rung=rung, month=month, runs=len(x), hits=int(x.sum()))
                 if label != labels[0]:
-                    phi = paired_phi(x, ref) if paired else 0.0
-                    d, lo, hi = newcombe_difference(
-                        x.sum(), len(x), ref.sum(), len(ref), phi, level
+                    d, lo, hi = (
+                        paired_proportion_difference(x, ref, level)
+                        if paired
+                        else newcombe_difference(x.sum(), len(x), ref.sum(), len(ref), 0.0, level)
                     )
                     row.update(
                         difference=float(d),
