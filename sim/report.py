@@ -58,9 +58,22 @@ def format_escalation(table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def halts_per_year(summary: pd.DataFrame, months: int) -> np.ndarray:
-    """CPC pipeline halts per simulated year, one value per run."""
-    return summary["pipeline_halts"].to_numpy(dtype=float) * 12.0 / months
+def halts_per_year(
+    summary: pd.DataFrame, months: int, column: str = "pipeline_halts"
+) -> np.ndarray:
+    """CPC stoppages per simulated year, one value per run (column: all, or one cause)."""
+    return summary[column].to_numpy(dtype=float) * 12.0 / months
+
+
+def format_by_war_outcome(summary: pd.DataFrame, months: int) -> list[str]:
+    """P(rung >= 4 and 5 by the horizon) split by how the war ended in each run."""
+    if "war_outcome" not in summary or summary["war_outcome"].nunique() < 2:
+        return []
+    lines = [f"By how the war ends (runs; P(rung >= 4) and P(rung 5) by month {months}):"]
+    for outcome, rows in summary.groupby("war_outcome", observed=True, sort=False):
+        p4 = escalation_table(rows, [months], rungs=[4, 5])["probability"].to_numpy()
+        lines.append(f"  {str(outcome):<12} {len(rows):>7,}   {p4[0]:.3f}   {p4[1]:.3f}")
+    return lines
 
 
 def format_summary(
@@ -84,15 +97,24 @@ def format_summary(
         *format_escalation(escalation_table(summary, report_months(months))),
         "",
     ]
-    halts = halts_per_year(summary, months)
+    russian = "pipeline_halts_russia" if "pipeline_halts_russia" in summary else "pipeline_halts"
+    halts = halts_per_year(summary, months, russian)
     q05, q50, q95 = np.quantile(halts, [0.05, 0.5, 0.95])
     lines.append(
-        f"CPC pipeline halts per year: mean {halts.mean():.2f}, median {q50:.2f}, "
-        f"90% of runs in [{q05:.2f}, {q95:.2f}]"
+        f"Russia-attributable CPC disruptions per year: mean {halts.mean():.2f}, median "
+        f"{q50:.2f}, 90% of runs in [{q05:.2f}, {q95:.2f}]"
     )
+    if "pipeline_halts_other" in summary:
+        other = halts_per_year(summary, months, "pipeline_halts_other").mean()
+        lines.append(
+            f"Stoppages with other causes (storms, repairs, third parties): {other:.2f}/year"
+        )
     quantiles = np.quantile(summary["final_alignment"], [0.05, 0.25, 0.5, 0.75, 0.95])
     cells = ", ".join(f"{p}% {q:.3f}" for p, q in zip((5, 25, 50, 75, 95), quantiles, strict=True))
     lines.append(f"Alignment with Moscow at the end ({dates[-1]:%b %Y}; 0-1): {cells}")
+    by_war = format_by_war_outcome(summary, months)
+    if by_war:
+        lines += ["", *by_war]
     if directory is not None:
         lines += ["", f"Results: {directory}"]
     return "\n".join(lines)

@@ -93,5 +93,11 @@ class RunStreams:
         return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
 
     def chance(self, stream: str, month: int, probability: np.ndarray | float) -> np.ndarray:
-        """Boolean per run: True with the given probability (a logit or threshold decision)."""
+        """Boolean per run: True with the given probability (a logit or threshold decision).
+
+        When no run has a positive probability the draw is skipped: every number is a pure
+        function of (seed, stream, month, draw), so skipping it shifts no other draw.
+        """
+        if not np.any(np.asarray(probability) > 0):
+            return np.zeros(self.size, dtype=bool)
         return self.uniform(stream, month) < probability

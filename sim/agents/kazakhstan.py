@@ -144,8 +144,8 @@ class Kazakhstan(EnsembleAgent):
     def answer_demand(self, month: int) -> None:
         p, russia = self.p, self.model.russia
         demand, content = russia.new_demand, russia.demand
-        chance = self.comply_probability(russia.rung, content, russia.credibility)
-        comply = demand & self.streams.chance("comply", month, chance)
+        chance = demand * self.comply_probability(russia.rung, content, russia.credibility)
+        comply = self.streams.chance("comply", month, chance)
         self.refused = demand & ~comply
         step = p.comply_step * comply
         self.war_stance = np.where(

@@ -251,8 +251,8 @@ class Russia(EnsembleAgent):
         )
         urgency = self.on.closing_window * p.war_window_weight * self.projected_loss()
         self.war_surplus = value * (p_win - best_deal + urgency) - war_cost
-        p_war = p.war_rate * logistic(self.war_surplus / p.war_noise)
-        go = eligible & self.streams.chance("intervene", month, p_war)
+        p_war = eligible * p.war_rate * logistic(self.war_surplus / p.war_noise)
+        go = self.streams.chance("intervene", month, p_war)
         full = go & (p_win > p.full_intervention_odds)
         self.p_win = p_win
         self.intervention[go] = np.where(full[go], 2, 1)
@@ -297,8 +297,8 @@ class Russia(EnsembleAgent):
     def offer_project(self, month: int) -> None:
         """Inducement: a large joint project, likelier while a loyalty gap persists."""
         wants = self._gaps[Demand.BLOC_LOYALTY] > 0.0
-        rate = self.p.project_rate * self.on.hedging
-        offer = wants & self.streams.chance("joint_project", month, rate)
+        rate = wants * self.p.project_rate * self.on.hedging
+        offer = self.streams.chance("joint_project", month, rate)
         kz = self.model.kazakhstan
         kz.project_pull = kz.project_pull + self.p.project_pull * offer
         self.log(Action.JOINT_PROJECT, offer, Actor.KAZAKHSTAN, self.p.project_pull)
