@@ -624,6 +624,9 @@ def monthly_aggregates(
     table[list(MEASURES)] = table[list(MEASURES)].astype(
         {m: "float64" if m == "goldstein" else "int64" for m in MEASURES}
     )
+    # Weights have one decimal and are stored as float32; rounding the sums keeps equal sums
+    # equal (ties matter for the bands and the PIT) and drops float32 noise such as 6.3999999.
+    table["goldstein"] = table["goldstein"].round(3)
     table.insert(keys.index("month") + 1, "date", month_start(table["month"]))
     return table
 
