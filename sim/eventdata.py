@@ -346,6 +346,8 @@ def _read_table(
         )
     except (OSError, pa.ArrowException) as error:
         message = str(error).strip().splitlines()[0]
+        if "invalid UTF8" in message:
+            message = "it is not UTF-8 text; save it as UTF-8 first"
         raise EventFileError(f"{path} cannot be read: {message}") from None
     return table.to_pandas(), skipped
 
@@ -715,8 +717,12 @@ def observed_event_counts(
     """
     events, _ = read_events(path, fmt)
     dyads = [parse_dyad(d) for d in dyads] if dyads else dyads_of(events)
-    if months is None:
-        months = (
-            range(int(events["month"].min()), int(events["month"].max()) + 1) if len(events) else []
-        )
-    return monthly_aggregates(events, months, dyads)
+    return monthly_aggregates(events, event_months(events) if months is None else months, dyads)
+
+
+def event_months(events: pd.DataFrame) -> range:
+    """Every run month from the first to the last event (empty for no events): months in
+    between without events are observations of zero, not gaps."""
+    if events.empty:
+        return range(0)
+    return range(int(events["month"].min()), int(events["month"].max()) + 1)

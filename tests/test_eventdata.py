@@ -243,6 +243,16 @@ def test_a_file_of_another_format_is_refused_in_one_line(icews_file: Path, tmp_p
         with pytest.raises(EventFileError) as error:
             read_events(path, fmt)
         assert "\n" not in str(error.value) and str(path) in str(error.value)
+    latin = tmp_path / "latin.tab"
+    latin.write_bytes(
+        (
+            ICEWS_HEADER
+            + "\r\n"
+            + icews_line("2022-03-14", "Caf\xe9", "RUS", "163", "-8", "K", "KAZ")
+        ).encode("latin-1")
+    )
+    with pytest.raises(EventFileError, match="not UTF-8"):
+        read_events(latin, "icews")
     with pytest.raises(EventFileError, match="format='acled'"):
         read_events(csv, "acled")
     with pytest.raises(EventFileError, match="is not a file"):

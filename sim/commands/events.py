@@ -126,7 +126,7 @@ def comparison(run: dict, observed: pd.DataFrame, dyads: list[str]) -> dict:
     """Aggregates, bands, coverage and PIT histograms of one comparison."""
     from sim import eventcompare
 
-    months = range(int(observed["month"].min()), int(observed["month"].max()) + 1)
+    months = eventdata.event_months(observed)
     model = eventdata.monthly_aggregates(run["events"], months, dyads, runs=run["runs"])
     seen = eventdata.monthly_aggregates(observed, months, dyads)
     bands = eventcompare.monthly_bands(model, seen, dyads)
