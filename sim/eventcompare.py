@@ -58,13 +58,13 @@ def pit_histogram(low: np.ndarray, high: np.ndarray, bins: int = 5) -> np.ndarra
     Each observation contributes F̄(u) = 0 below `low`, 1 above `high` and (u - low)/(high -
     low) between; bin j holds the mean increase of F̄ over it.
     """
-    edges = np.linspace(0.0, 1.0, bins + 1)
     low, high = np.asarray(low, float)[:, None], np.asarray(high, float)[:, None]
+    if low.size == 0:
+        return np.full(bins, np.nan)
+    edges = np.linspace(0.0, 1.0, bins + 1)
     width = np.where(high > low, high - low, 1.0)
     cdf = np.clip((edges[None, :] - low) / width, 0.0, 1.0)
     cdf = np.where(high > low, cdf, (edges[None, :] >= high).astype(float))
-    if low.size == 0:
-        return np.full(bins, np.nan)
     return np.diff(cdf, axis=1).mean(axis=0) * bins
 
 
