@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "plot": "draw every figure that suits a results directory, and report.html: plot <dir>",
     "compare": "set several scenario runs side by side: compare <dir> <dir> ...",
     "validate": "check the model against the source analysis and theory: validate [quick=true]",
+    "events": "hold a run's event log against ICEWS/GDELT/CSV events: events compare <run> <file>",
     "discover": "scenario discovery (PRIM) on a sweep: discover <dir> rung=4 month=120",
     "ablate": "switch each mechanism off in turn: ablate scenario=<name> [overrides]",
     "list": "list the scenarios and experiments, one line each",
