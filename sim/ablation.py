@@ -8,7 +8,9 @@ random numbers), so each difference is paired run by run and its interval is nar
 Outcomes: P(rung >= 3, >= 4 and 5 by months 36 and 120), with Wilson intervals and Newcombe's
 paired interval for the difference, and the mean number of Russia-attributable CPC disruptions
 per year, with normal intervals on the per-run values and on the paired differences. A
-mechanism "moves" an outcome when the 95% interval of its difference excludes zero.
+mechanism "moves" an outcome when the 95% interval of its difference excludes zero. The count
+of stoppages of any cause is there for the one mechanism whose job is attribution: stoppages
+that are not coercion change that count and should leave Moscow's choices nearly alone.
 """
 
 from __future__ import annotations
@@ -52,8 +54,8 @@ def _reach(rung: int, month: int) -> Callable[[pd.DataFrame, int], np.ndarray]:
     return lambda summary, months: reached_by(summary, rung, month)
 
 
-def _halts_per_year(summary: pd.DataFrame, months: int) -> np.ndarray:
-    return summary["pipeline_halts_russia"].to_numpy(dtype=float) * 12.0 / months
+def _per_year(column: str) -> Callable[[pd.DataFrame, int], np.ndarray]:
+    return lambda summary, months: summary[column].to_numpy(dtype=float) * 12.0 / months
 
 
 OUTCOMES: tuple[Outcome, ...] = (
@@ -69,7 +71,9 @@ OUTCOMES: tuple[Outcome, ...] = (
         for month in (36, 120)
     ),
     Outcome("halts_russia_per_year", "Russia-attributable CPC disruptions per year", False, 1,
-            _halts_per_year),
+            _per_year("pipeline_halts_russia")),
+    Outcome("halts_all_per_year", "CPC stoppages of any cause per year", False, 1,
+            _per_year("pipeline_halts")),
 )  # fmt: skip
 
 
@@ -154,3 +158,27 @@ def moves(table: pd.DataFrame) -> pd.Series:
     """Per mechanism: does switching it off move at least one outcome (interval excludes 0)?"""
     excludes_zero = (table["difference_lower"] > 0) | (table["difference_upper"] < 0)
     return excludes_zero.groupby(table["mechanism"], observed=True).any()
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """The differences as a Markdown table: a row per mechanism, a column per outcome.
+
+    Each cell is "difference [lower, upper]", in bold where the interval excludes zero.
+    """
+    labels = {o.name: o.label for o in OUTCOMES}
+    outcomes = [o for o in table["outcome"].cat.categories if (table["outcome"] == o).any()]
+    first = table[table["mechanism"] == table["mechanism"].iloc[0]].set_index("outcome")
+    header = ["mechanism off", *(labels[o] for o in outcomes)]
+    baseline = ["*all on*", *(f"{first.loc[o, 'baseline_value']:.3f}" for o in outcomes)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines.append("| " + " | ".join(baseline) + " |")
+    for mechanism, rows in table.groupby("mechanism", observed=True, sort=False):
+        rows = rows.set_index("outcome")
+        cells = []
+        for o in outcomes:
+            r = rows.loc[o]
+            text = f"{r.difference:+.3f} [{r.difference_lower:+.3f}, {r.difference_upper:+.3f}]"
+            excludes = r.difference_lower > 0 or r.difference_upper < 0
+            cells.append(f"**{text}**" if excludes else text)
+        lines.append(f"| `{mechanism}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -27,10 +27,10 @@ def test_scenario_comparison_has_every_scenario_with_5000_replicates() -> None:
 
 
 def test_grid_crosses_factors_and_scenarios() -> None:
-    cfg = load_experiment("escalation_threshold", ["factors.kazakhstan.drift_pace.levels=3"])
+    cfg = load_experiment("escalation_threshold", ["factors.kazakhstan.multivector.levels=3"])
     design = build_design(cfg)
     assert len(design) == 4 * 3
-    assert design["kazakhstan.drift_pace"].tolist()[:3] == [0.0, 0.0075, 0.015]
+    assert design["kazakhstan.multivector"].tolist()[:3] == [0.0, 0.5, 1.0]
 
 
 def test_overrides_follow_the_dotlist_style() -> None:
@@ -41,7 +41,7 @@ def test_overrides_follow_the_dotlist_style() -> None:
 def test_lhs_and_sobol_sizes() -> None:
     ranges = [
         "factors={russia: {base_resolve: {range: [0.5, 2.0]}}, "
-        "kazakhstan: {drift_pace: {range: [0.0, 0.01]}}}"
+        "kazakhstan: {multivector: {range: [0.0, 0.5]}}}"
     ]
     lhs = load_experiment(None, [*ranges, "design.kind=lhs", "design.n=10"])
     assert len(build_design(lhs)) == 10
@@ -72,9 +72,9 @@ def test_problem_is_a_salib_dict() -> None:
     ("overrides", "named"),
     [
         (["factors={russia: {no_such_thing: [1, 2]}}"], "russia.no_such_thing"),
-        (["factors={kazakhstan: {drift_pace: {range: [0.01, 0.01]}}}"], "is empty"),
-        (["factors={kazakhstan: {drift_pace: {values: []}}}"], "values is empty"),
-        (["factors={kazakhstan: {drift_pace: {range: [0.0, 0.5]}}}"], "outside the allowed"),
+        (["factors={kazakhstan: {multivector: {range: [0.5, 0.5]}}}"], "is empty"),
+        (["factors={kazakhstan: {multivector: {values: []}}}"], "values is empty"),
+        (["factors={kazakhstan: {multivector: {range: [0.0, 1.5]}}}"], "outside the allowed"),
         (["factors={war: {outcome: [ongoing, favorable]}}", "design.kind=sobol"], "war.outcome"),
         (["factors={war: {outcome: {range: [0, 1]}}}"], "categorical"),
         (["factors={war: {outcome: [ongoing, victory]}}"], "war.outcome"),

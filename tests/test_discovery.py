@@ -22,30 +22,30 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_prim_finds_a_known_box_with_a_categorical_factor() -> None:
-    # Escalation iff drift pace > 0.006 and the war ends favourably: PRIM should say so.
+    # Escalation iff multivector > 0.4 and the war ends favourably: PRIM should say so.
     rng = np.random.default_rng(0)
     n = 4000
     design = pd.DataFrame(
         {
             "design_point": np.arange(n),
             "scenario": "baseline",
-            "kazakhstan.drift_pace": rng.uniform(0, 0.015, n),
+            "kazakhstan.multivector": rng.uniform(0, 1, n),
             "war.outcome": rng.choice(["ongoing", "favorable", "frozen"], n),
             "russia.base_resolve": rng.uniform(0.5, 2.0, n),
         }
     )
-    y = (design["kazakhstan.drift_pace"] > 0.006) & (design["war.outcome"] == "favorable")
+    y = (design["kazakhstan.multivector"] > 0.4) & (design["war.outcome"] == "favorable")
     boxes = find_boxes(factor_frame(design), y.to_numpy(), density=0.95)
     box = boxes[0]
     stats = box.trajectory.iloc[box.chosen]
     assert stats["density"] >= 0.95 and stats["coverage"] >= 0.8
     limits = box.limits.set_index("factor")
     assert limits.loc["war.outcome", "values"] == "favorable"
-    assert limits.loc["kazakhstan.drift_pace", "low"] == pytest.approx(0.006, abs=0.001)
+    assert limits.loc["kazakhstan.multivector", "low"] == pytest.approx(0.4, abs=0.07)
     assert not limits.loc["russia.base_resolve", "restricted"]
     assert "scenario" not in limits.index  # one scenario: no factor (EMA drops it)
     words = describe_box(box, 1, "escalation")
-    assert "Kazakhstan drift pace at least 0.00" in words and "war outcome favorable" in words
+    assert "Kazakhstan multivector at least 0.4" in words and "war outcome favorable" in words
 
 
 def test_choose_step_prefers_coverage_at_the_density_asked() -> None:
@@ -85,7 +85,7 @@ def small_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "escalation_threshold",
         [
             "scenarios=[baseline]",
-            "factors.kazakhstan.drift_pace.levels=5",
+            "factors.kazakhstan.multivector.levels=5",
             "factors.war.outcome=[ongoing,favorable,unfavorable]",
             "replicates=8",
             "months=60",

@@ -49,7 +49,7 @@ def make_results() -> dict[str, Path]:
         "experiment=escalation_threshold",
         "replicates=12",
         "months=36",
-        "factors.kazakhstan.drift_pace.levels=4",
+        "factors.kazakhstan.multivector.levels=4",
         "scenarios=[baseline,war_favorable_russia]",
         "executor=serial",
         "analysis.bootstrap=20",
@@ -100,8 +100,8 @@ def test_every_sweep_figure_draws_with_titles_and_labels(results) -> None:
     figures = plots.sweep_figure_set(sweep)
     assert {
         "heatmap_months",
-        "probability_drift_pace",
-        "thresholds_drift_pace",
+        "probability_multivector",
+        "thresholds_multivector",
         "time_to_rung",
     } <= set(figures)
     _check_labelled(figures, f"{sweep.runs:,} runs")
@@ -113,7 +113,7 @@ def test_heatmap_shows_the_probabilities_table(results) -> None:
     frames, _, _ = plots.heatmap_data(sweep)
     frame = frames["heatmap_months"]
     probs = sweep.tables["probabilities"]
-    factor = "kazakhstan.drift_pace"
+    factor = "kazakhstan.multivector"
     for (_, _), panel in frame.groupby(["row", "col"]):
         x, y, z = plots.heatmap_matrix(panel)
         scenario, rung = panel["name"].iloc[0].split(": rung ")

@@ -53,7 +53,7 @@ def test_plot_a_sweep_as_pdf(results, tmp_path: Path) -> None:  # noqa: F811
     done = sim("plot", str(directory), "format=pdf")
     assert done.returncode == 0, done.stderr
     pdfs = sorted((directory / "figures").glob("*.pdf"))
-    assert {p.stem for p in pdfs} >= {"heatmap_months", "time_to_rung", "thresholds_drift_pace"}
+    assert {p.stem for p in pdfs} >= {"heatmap_months", "time_to_rung", "thresholds_multivector"}
     assert all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
     check_report(directory / "report.html", len(pdfs))
 

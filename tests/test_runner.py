@@ -26,7 +26,7 @@ from sim.runner import (
 )
 
 SMALL = [
-    "factors.kazakhstan.drift_pace.levels=3",
+    "factors.kazakhstan.multivector.levels=3",
     "replicates=10",
     "months=30",
     "progress=false",
@@ -97,7 +97,7 @@ def test_directory_layout_and_manifest(reference: Path) -> None:
     manifest = json.loads((reference / "manifest.json").read_text())
     assert manifest["complete"] is True and manifest["runs"] == 120
     design = pd.read_parquet(reference / "design.parquet")
-    assert list(design.columns) == ["design_point", "scenario", "kazakhstan.drift_pace"]
+    assert list(design.columns) == ["design_point", "scenario", "kazakhstan.multivector"]
     summary, aggregate = tables(reference)
     assert {"design_point", "scenario", "replicate", "month_rung_2"} <= set(summary.columns)
     counts = aggregate[[f"rung_{k}" for k in range(6)]].sum(axis=1)
@@ -143,7 +143,7 @@ def test_trajectories_parts_when_asked(tmp_path: Path) -> None:
 
 def test_refusal_happens_before_any_directory(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
-        sweep(tmp_path, "factors.kazakhstan.drift_pace.range=[0.02,0.01]")
+        sweep(tmp_path, "factors.kazakhstan.multivector.range=[0.02,0.01]")
     assert not (tmp_path / "sweeps").exists()
 
 
@@ -155,7 +155,7 @@ def test_cli_sweep_analyze_and_list(tmp_path: Path) -> None:
             "sim",
             "sweep",
             "experiment=escalation_threshold",
-            "factors.kazakhstan.drift_pace.levels=2",
+            "factors.kazakhstan.multivector.levels=2",
             "scenarios=[baseline]",
             "replicates=5",
             "months=13",

@@ -95,7 +95,7 @@ def test_replicate_rows_refuses_a_missing_replicate() -> None:
 def test_morris_design_kind_and_refusals() -> None:
     ranges = [
         "factors={russia: {base_resolve: {range: [0.6, 1.6]}}, "
-        "kazakhstan: {drift_pace: {range: [0, 0.005]}}}"
+        "kazakhstan: {multivector: {range: [0, 0.5]}}}"
     ]
     from sim.config import ConfigError
     from sim.design import build_design

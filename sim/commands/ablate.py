@@ -3,7 +3,8 @@
 Runs the scenario with every mechanism on, then once per mechanism with that one switched off
 (``model.mechanisms.<name>=0``), all on the same run seeds, and writes
 ``<run.output_root>/ablations/<scenario>/<timestamp>/``: ``ablation.parquet`` and
-``ablation.csv`` (one row per mechanism and outcome, see ``sim.ablation``), ``config.yaml``,
+``ablation.csv`` (one row per mechanism and outcome, see ``sim.ablation``), ``ablation.md``
+(the same as a Markdown table), ``config.yaml``,
 ``manifest.json`` and ``figures/ablation.png``. Overrides are the same as for ``run``
 (``run.replicates``, ``run.seed``, ``run.months``, ``model.*``); a mechanism already off in the
 config is still listed, with zero difference.
@@ -54,7 +55,7 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
     """Run the ablation of a composed config and write its directory; return the path."""
     import numpy as np
 
-    from sim.ablation import ablate, moves
+    from sim.ablation import ablate, markdown_table, moves
     from sim.rng import derive_seeds
 
     run, scenario = cfg.run, str(cfg.scenario.name)
@@ -71,6 +72,7 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
     with store.staged_directory(final) as staging:
         store.write_table(table, staging / "ablation.parquet")
         store.write_text(table.to_csv(index=False), staging / "ablation.csv")
+        store.write_text(markdown_table(table), staging / "ablation.md")
         store.write_config(cfg, staging)
         if run.figures:
             from sim.plots.ablation import ablation_figure
@@ -100,11 +102,15 @@ def format_table(table) -> str:
     moved = (table["difference_lower"] > 0) | (table["difference_upper"] < 0)
     mark = table.assign(m=moved).pivot(index="mechanism", columns="outcome", values="m")
     lines = ["difference when switched off (off - all on); * = 95% interval excludes 0"]
-    header = f"{'mechanism':<18}" + "".join(f"{str(c):>12}" for c in wide.columns)
+    names = {"halts_russia_per_year": "halts_ru/yr", "halts_all_per_year": "halts_all/yr"}
+    header = f"{'mechanism':<18}" + "".join(
+        f"{names.get(str(c), str(c)):>13}" for c in wide.columns
+    )
     lines.append(header)
     for mechanism, row in wide.iterrows():
         cells = "".join(
-            f"{row[c]:>11.3f}{'*' if mark.loc[mechanism, c] else ' '}" for c in wide.columns
+            f"{round(row[c], 3) + 0.0:>12.3f}{'*' if mark.loc[mechanism, c] else ' '}"
+            for c in wide.columns
         )
         lines.append(f"{str(mechanism):<18}{cells}")
     return "\n".join(lines)
