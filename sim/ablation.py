@@ -177,8 +177,16 @@ def markdown_table(table: pd.DataFrame) -> str:
         cells = []
         for o in outcomes:
             r = rows.loc[o]
-            text = f"{r.difference:+.3f} [{r.difference_lower:+.3f}, {r.difference_upper:+.3f}]"
+            text = (
+                f"{_signed(r.difference)} [{_signed(r.difference_lower)}, "
+                f"{_signed(r.difference_upper)}]"
+            )
             excludes = r.difference_lower > 0 or r.difference_upper < 0
             cells.append(f"**{text}**" if excludes else text)
         lines.append(f"| `{mechanism}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _signed(x: float) -> str:
+    """+0.123 / -0.123, with no "-0.000" for a value that rounds to zero."""
+    return f"{round(float(x), 3) + 0.0:+.3f}"

@@ -228,7 +228,8 @@ def _event_rows(events: pd.DataFrame) -> list[tuple[str, str, str]]:
     order = {actor.label: i for i, actor in enumerate(Actor)}
     rows = (
         events[["actor", "action", "cameo", "goldstein"]]
-        .astype({"actor": str, "action": str, "cameo": str})
+        .astype({"actor": str, "action": str, "cameo": object})
+        .fillna({"cameo": ""})
         .drop_duplicates(["actor", "action"])
     )
     rows = rows.assign(_actor=rows["actor"].map(order)).sort_values(["_actor", "goldstein"])
@@ -240,7 +241,8 @@ def _action_label(actor: str, action: str, cameo: str) -> str:
     name = action
     for prefix in ("russia_", "kazakh_"):
         name = name.removeprefix(prefix)
-    return f"{actor}: {name.replace('_', ' ')} ({cameo})"
+    code = f" ({cameo})" if cameo else " (no CAMEO: not coercion)"
+    return f"{actor}: {name.replace('_', ' ')}{code}"
 
 
 def event_timeline_figure(

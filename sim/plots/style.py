@@ -44,11 +44,13 @@ KAZAKHSTAN_VARIABLES: tuple[str, ...] = (
     "nationalism",
     "leverage",
 )
+#: China and the EU deliver no arms, so Moscow's belief that they act against force never moves
+#: (docs/ODD.md 7.12): their economic beliefs are the informative ones.
 PARTNER_VARIABLES: tuple[str, ...] = (
     "backing",
-    "credibility_china",
     "credibility_turkey",
-    "credibility_eu",
+    "economic_belief_china",
+    "economic_belief_eu",
     "trade_kz_ru",
     "trade_kz_cn",
     "trade_kz_tr",
