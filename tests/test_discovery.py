@@ -45,7 +45,7 @@ def test_prim_finds_a_known_box_with_a_categorical_factor() -> None:
     assert not limits.loc["russia.base_resolve", "restricted"]
     assert "scenario" not in limits.index  # one scenario: no factor (EMA drops it)
     words = describe_box(box, 1, "escalation")
-    assert "Kazakhstan multivector at least 0.4" in words and "war outcome favorable" in words
+    assert "Kazakhstan multivector at least 0.3" in words and "war outcome favorable" in words
 
 
 def test_choose_step_prefers_coverage_at_the_density_asked() -> None:
