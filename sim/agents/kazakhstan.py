@@ -21,6 +21,8 @@ The equations are in docs/ODD.md, section "Submodels".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.agents.base import EnsembleAgent
@@ -123,23 +125,30 @@ class Kazakhstan(EnsembleAgent):
             np.where(content == Demand.EVADE_SANCTIONS, sanctions, sovereignty),
         )
 
+    def answer_terms(self, content: np.ndarray) -> AnswerTerms:
+        """What Astana weighs when it answers a demand of this content, at today's state."""
+        scale = self.p.damage_scale / TOP_RUNG * self.exposure()
+        economic, security = (self.offsets(np.full(self.size, k)) for k in (Rung.ECONOMIC, 4))
+        return AnswerTerms(
+            scale * (1.0 - economic), scale * (1.0 - security), self.comply_cost(content)
+        )
+
     def answer_probability(
-        self, level: np.ndarray, credibility: np.ndarray, comply_cost: np.ndarray
+        self, level: np.ndarray, credibility: np.ndarray, terms: AnswerTerms
     ) -> np.ndarray:
         """P(comply) = logistic((E[cost of refusing] - cost of complying) / noise).
 
         E[cost of refusing] = credibility * damage_scale * (rung / 5) * exposure * (1 - offsets).
         Russia evaluates its options with this same function: it sees what Kazakhstan sees.
         """
-        p = self.p
-        damage = p.damage_scale * (level / TOP_RUNG) * self.exposure() * (1.0 - self.offsets(level))
-        return logistic((credibility * damage - comply_cost) / p.comply_noise)
+        per_rung = np.where(level >= Rung.POSTURING, terms.security, terms.economic)
+        return logistic((credibility * level * per_rung - terms.cost) / self.p.comply_noise)
 
     def comply_probability(
         self, level: np.ndarray, content: np.ndarray, credibility: np.ndarray
     ) -> np.ndarray:
         """P(comply) with a demand of this content backed by rung `level`."""
-        return self.answer_probability(level, credibility, self.comply_cost(content))
+        return self.answer_probability(level, credibility, self.answer_terms(content))
 
     def answer_demand(self, month: int) -> None:
         p, russia = self.p, self.model.russia
@@ -323,6 +332,19 @@ class Kazakhstan(EnsembleAgent):
         self.left_bloc = leave_csto | leave_eaeu
         self.log(Action.LEAVE_CSTO, leave_csto, Actor.RUSSIA)
         self.log(Action.LEAVE_EAEU, leave_eaeu, Actor.RUSSIA)
+
+
+@dataclass(frozen=True)
+class AnswerTerms:
+    """The terms of Kazakhstan's answer, fixed within a month (docs/ODD.md 7.11).
+
+    economic, security: the damage of refusing per rung (credibility 1), with the partners'
+    economic or security offers netted out; cost: the cost of complying with the content.
+    """
+
+    economic: np.ndarray
+    security: np.ndarray
+    cost: np.ndarray
 
 
 class RouteOrders:

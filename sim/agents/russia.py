@@ -150,6 +150,7 @@ class Russia(EnsembleAgent):
         """S = resolve * (sum of gap values + window_weight * projected loss)."""
         window = self.on.closing_window * self.p.window_weight * self.projected_loss()
         self._gaps = self.gap_values()
+        self._content = self.demand_content()
         return self.resolve() * (self._gaps.sum(axis=0) + window)
 
     # --- 3. posture --------------------------------------------------------------------------
@@ -186,10 +187,10 @@ class Russia(EnsembleAgent):
         """
         kz, runs = self.model.kazakhstan, np.arange(self.size)
         costs = self.posture_costs()
-        comply_cost = kz.comply_cost(self.demand_content())
+        terms = kz.answer_terms(self._content)
         values = []
         for level in levels:
-            comply = kz.answer_probability(level, self.credibility, comply_cost)
+            comply = kz.answer_probability(level, self.credibility, terms)
             value = np.where(level > 0, comply * self.motivation, 0.0) - costs[level, runs]
             backs_down = (level < self.rung) & self.face_at_stake & (self.rung >= Rung.THREAT)
             values.append(value - self.on.audience_costs * self.p.audience_cost * backs_down)
@@ -276,7 +277,7 @@ class Russia(EnsembleAgent):
     # --- 4. demands --------------------------------------------------------------------------
     def issue_demand(self, old_rung: np.ndarray) -> None:
         """Demand when climbing, when the content changes, or when the last one is old."""
-        content = self.demand_content()
+        content = self._content
         self.demand_age += 1
         pressing = (
             (self.rung >= Rung.RHETORIC)
@@ -315,9 +316,9 @@ class Russia(EnsembleAgent):
         """Value of the credibility a punishment earns: more compliance with future demands."""
         p, kz = self.p, self.model.kazakhstan
         gained = self.credibility + p.credibility_gain * (1.0 - self.credibility)
-        cost = kz.comply_cost(self.demand)
-        now = kz.answer_probability(self.rung, self.credibility, cost)
-        then = kz.answer_probability(self.rung, gained, cost)
+        terms = kz.answer_terms(self.demand)
+        now = kz.answer_probability(self.rung, self.credibility, terms)
+        then = kz.answer_probability(self.rung, gained, terms)
         demands_ahead = p.credibility_horizon / p.demand_period
         return self.on.credibility * (then - now) * self.motivation * demands_ahead
 
