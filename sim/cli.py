@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "compare": "set several scenario runs side by side: compare <dir> <dir> ...",
     "validate": "check the model against the source analysis and theory: validate [quick=true]",
     "discover": "scenario discovery (PRIM) on a sweep: discover <dir> rung=4 month=120",
+    "calibrate": "infer uncertain parameters from observed facts: calibrate targets=<name>",
     "list": "list the scenarios and experiments, one line each",
 }
 
