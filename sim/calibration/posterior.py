@@ -14,6 +14,7 @@ the scenario's values of those parameters and nothing else.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -88,6 +89,29 @@ def load(directory: str | Path) -> Posterior:
         weights=weights / weights.sum(),
         targets=str(manifest.get("targets")),
     )
+
+
+@functools.lru_cache(maxsize=4)
+def load_cached(directory: str) -> Posterior:
+    """`load`, once per process (each chunk of a sweep asks for the same posterior)."""
+    return load(directory)
+
+
+def check_for_sweep(directory: str, factors: Sequence[str]) -> None:
+    """Refuse a posterior that cannot serve a sweep: another model's, or one whose calibrated
+    parameters are also design factors (the design and the posterior would both set them)."""
+    from sim.config import ConfigError
+
+    try:
+        posterior = load(directory)
+    except CalibrationError as error:
+        raise ConfigError(str(error)) from None
+    both = sorted(set(posterior.names) & set(factors))
+    if both:
+        raise ConfigError(
+            f"calibration = {directory!r} is not allowed with factors {', '.join(both)}: they "
+            "are calibrated; vary other parameters, or calibrate without them"
+        )
 
 
 def draw_particles(posterior: Posterior, seed: int, run_ids: np.ndarray) -> np.ndarray:
