@@ -18,9 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.calibration import abc, posterior, priors
+from sim.calibration import abc, posterior, priors, recovery
 from sim.calibration import targets as T
-from sim.calibration.calibrate import weighted_quantiles
 from sim.calibration.version import model_version
 from sim.commands import calibrate as calibrate_command
 from sim.config import compose, model_values
@@ -35,44 +34,17 @@ def finished(root: Path) -> list[Path]:
 
 
 # --- recovery of known parameters ----------------------------------------------------------------
-def _noisy_simulator(sigma: float) -> abc.Simulator:
-    """Two parameters observed through Gaussian noise, and their sum (the seed drives the noise)."""
-
-    def simulate(theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-        rng = np.random.default_rng(int(seeds[0]))
-        noise = rng.normal(0.0, sigma, size=(len(theta), 3))
-        return np.column_stack([theta[:, 0], theta[:, 1], theta.sum(axis=1)]) + noise
-
-    return simulate
-
-
 def test_recovery_covers_true_values_at_about_the_nominal_rate():
-    trials = int(os.environ.get("SIM_SBC_TRIALS", "30"))
-    prior = priors.build({"russia.climb_rate": {}, "russia.halt_propensity": {}})
-    sigma = 0.08
-    simulate = _noisy_simulator(sigma)
-    rng = np.random.default_rng(2022)
-    covered, widths = [], []
-    for trial in range(trials):
-        truth = prior.sample(1, rng)
-        observed = simulate(truth, np.array([10_000 + trial]))[0]
-        settings = abc.Settings(
-            population=300, budget=15_000, batch=3000, seed=trial, progress=False
-        )
-        result = abc.abc_smc(simulate, observed, np.full(3, sigma), prior, settings)
-        post = result.posterior
-        for j in range(prior.dim):
-            low, high = weighted_quantiles(post.theta[:, j], post.weights, (0.05, 0.95))
-            covered.append(low <= truth[0, j] <= high)
-            widths.append((high - low) / prior.width[j])
-    coverage = float(np.mean(covered))
-    assert 0.75 <= coverage <= 1.0, f"90% intervals covered the truth {coverage:.0%} of the time"
-    assert np.mean(widths) < 0.5, "the posterior is hardly narrower than the prior"
+    result = recovery.check(trials=int(os.environ.get("SIM_SBC_TRIALS", "30")))
+    assert 0.75 <= result.coverage <= 1.0, (
+        f"90% intervals covered the truth {result.coverage:.0%} of the time"
+    )
+    assert result.mean_width < 0.5, "the posterior is hardly narrower than the prior"
 
 
 def test_abc_smc_tolerance_falls_and_diagnostics_are_recorded():
     prior = priors.build({"russia.climb_rate": {}})
-    simulate = _noisy_simulator(0.05)
+    simulate = recovery.noisy_simulator(0.05)
 
     def one(theta, seeds):
         return simulate(np.column_stack([theta, theta]), seeds)[:, :1]
@@ -93,7 +65,11 @@ def test_abc_smc_is_reproducible_from_its_seed():
     settings = abc.Settings(population=100, budget=5000, batch=1000, seed=3, progress=False)
     runs = [
         abc.abc_smc(
-            _noisy_simulator(0.1), np.array([0.2, 0.6, 0.8]), np.full(3, 0.1), prior, settings
+            recovery.noisy_simulator(0.1),
+            np.array([0.2, 0.6, 0.8]),
+            np.full(3, 0.1),
+            prior,
+            settings,
         )
         for _ in range(2)
     ]

@@ -20,7 +20,7 @@ from sim import store
 from sim.calibration import abc, priors
 from sim.calibration.targets import CalibrationError, RunTables, TargetSet
 from sim.calibration.version import model_version
-from sim.config import compose, model_values
+from sim.config import compose, list_scenarios, model_values
 from sim.params import ParamSet, encode
 from sim.rng import derive_seeds
 
@@ -34,6 +34,11 @@ PREDICTIVE_DRAWS = 2000
 def scenario_values(targets: TargetSet, scenario: str | None = None) -> dict[str, Any]:
     """The flat model values of the scenario the calibration simulates (checked)."""
     name = scenario or targets.scenario
+    known = [n for n, _ in list_scenarios()]
+    if name not in known:
+        raise CalibrationError(
+            f"scenario = {name!r} is not allowed: expected one of {', '.join(known)}"
+        )
     try:
         return model_values(compose([f"scenario={name}"]))
     except Exception as error:  # Hydra's missing-config error or a bad value in the scenario
@@ -193,15 +198,23 @@ def write(calibration: Calibration, output_root: Path, figures: bool = True) -> 
 
 
 def summary_table(calibration: Calibration) -> pd.DataFrame:
-    """Per parameter: prior range, posterior mean and 90% interval, and how much it narrowed."""
-    post = calibration.result.posterior
+    """The posterior per parameter (see `posterior_summary`)."""
+    return posterior_summary(posterior_frame(calibration), calibration.prior.table())
+
+
+def posterior_summary(frame: pd.DataFrame, prior_rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per parameter: prior range, posterior mean and 90% interval, and how much it narrowed.
+
+    ``sd_ratio`` is the posterior sd over the uniform prior's sd: near 1 the data say little
+    about the parameter, near 0 they pin it down.
+    """
+    weights = frame["weight"].to_numpy()
     rows = []
-    for j, row in enumerate(calibration.prior.table()):
-        values = post.theta[:, j]
-        low, median, high = weighted_quantiles(values, post.weights, (0.05, 0.5, 0.95))
-        mean = float(np.average(values, weights=post.weights))
-        sd = float(np.sqrt(np.average((values - mean) ** 2, weights=post.weights)))
-        prior_sd = (row["high"] - row["low"]) / np.sqrt(12.0)
+    for row in prior_rows:
+        values = frame[row["parameter"]].to_numpy()
+        low, median, high = weighted_quantiles(values, weights, (0.05, 0.5, 0.95))
+        mean = float(np.average(values, weights=weights))
+        sd = float(np.sqrt(np.average((values - mean) ** 2, weights=weights)))
         rows.append(
             {
                 "parameter": row["parameter"],
@@ -211,7 +224,7 @@ def summary_table(calibration: Calibration) -> pd.DataFrame:
                 "median": median,
                 "q05": low,
                 "q95": high,
-                "sd_ratio": sd / prior_sd,
+                "sd_ratio": sd / ((row["high"] - row["low"]) / np.sqrt(12.0)),
             }
         )
     return pd.DataFrame(rows)
@@ -224,22 +237,27 @@ def weighted_quantiles(
 
 
 def predictive_table(calibration: Calibration) -> pd.DataFrame:
-    """Per target: observed value, predictive median and 90% interval, and its tail rank."""
+    """The posterior predictive check per target (see `predictive_summary`)."""
+    rows = [dataclasses.asdict(t) for t in calibration.targets.targets]
+    return predictive_summary(calibration.predictive, rows)
+
+
+def predictive_summary(predictive: pd.DataFrame, targets: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per target: observed value, predictive median and 90% interval, share within tolerance."""
     rows = []
-    for target in calibration.targets.targets:
-        values = calibration.predictive[target.name].to_numpy()
+    for target in targets:
+        values = predictive[target["name"]].to_numpy()
         q05, q50, q95 = np.quantile(values, [0.05, 0.5, 0.95])
+        observed, tolerance = target["observed"], target["tolerance"]
         rows.append(
             {
-                "target": target.name,
-                "observed": target.observed,
-                "tolerance": target.tolerance,
+                "target": target["name"],
+                "observed": observed,
+                "tolerance": tolerance,
                 "median": q50,
                 "q05": q05,
                 "q95": q95,
-                "share_within_tolerance": float(
-                    np.mean(np.abs(values - target.observed) <= target.tolerance)
-                ),
+                "share_within_tolerance": float(np.mean(np.abs(values - observed) <= tolerance)),
             }
         )
     return pd.DataFrame(rows)

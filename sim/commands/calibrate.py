@@ -23,10 +23,8 @@ USAGE = f"""usage: {PROG} targets=<name|file.yaml> [key=value ...]
   targets=NAME         a file in configs/targets/ ({{targets}}) or a path to a .yaml file
   scenario=NAME        the scenario to simulate (default: the targets file's scenario)
   quick=true|false     a small calibration, under a minute (default false)
-  budget=N             simulated runs in all generations (default {FULL["budget"]}, quick
-                       {QUICK["budget"]})
-  population=N         particles per generation (default {FULL["population"]}, quick
-                       {QUICK["population"]})
+  budget=N             simulated runs, all generations ({FULL["budget"]}; quick {QUICK["budget"]})
+  population=N         particles per generation ({FULL["population"]}; quick {QUICK["population"]})
   generations=N        at most this many generations (default {FULL["max_generations"]})
   seed=S               seed of the sampler and of every run (default 20221028)
   output_root=DIR      results go to DIR/calibrations/<targets>/<timestamp>/ (default results)
