@@ -119,10 +119,11 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     replicate = run_ids % task.replicates
     local = points - task.first_point
     params = _chunk_params(task.columns, local)
+    particle = None
     if task.calibration:  # replicate r of every design point gets the same posterior draw
         from sim.calibration import posterior
 
-        params = posterior.override_params(
+        params, particle = posterior.override_params(
             params, posterior.load_cached(task.calibration), task.seed, replicate
         )
     model = EscalationModel(
@@ -144,6 +145,8 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         replicate=replicate.astype(np.int32),
         scenario=np.asarray(task.scenarios, dtype=object)[local],
     )
+    if particle is not None:
+        labels["particle"] = particle
     summary = result.summary.assign(**labels)
     trajectories = None
     if result.trajectories is not None:

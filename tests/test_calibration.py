@@ -266,3 +266,49 @@ def test_a_posterior_of_another_model_version_is_refused(calibration_dir: Path, 
 
     with pytest.raises(UsageError, match="calibrate again"):
         validate_overrides([f"calibration={other}"])
+
+
+# --- sweeps and validation on a posterior -------------------------------------------------------
+def test_a_sweep_on_a_posterior_shares_draws_across_design_points(
+    calibration_dir: Path, tmp_path: Path
+):
+    from sim.design import load_experiment
+    from sim.runner import read_parts, run_sweep
+
+    options = [
+        "replicates=20",
+        "months=12",
+        "executor=serial",
+        "progress=false",
+        "analysis.run=false",
+        "scenarios=[baseline]",
+        "factors.kazakhstan.drift_pace.levels=2",
+        f"output_root={tmp_path}",
+        f"calibration={calibration_dir}",
+    ]
+    directory = run_sweep(load_experiment("escalation_threshold", options))
+    summary = read_parts(directory)
+    by_point = summary.pivot(index="replicate", columns="design_point", values="particle")
+    assert by_point.shape == (20, 2) and (by_point[0] == by_point[1]).all()
+    expected = posterior.draw_particles(posterior.load(calibration_dir), 20221028, np.arange(20))
+    np.testing.assert_array_equal(by_point[0].to_numpy(), expected)
+
+
+def test_a_sweep_refuses_a_posterior_of_its_own_factors(calibration_dir: Path, tmp_path: Path):
+    from sim.config import ConfigError
+    from sim.design import load_experiment
+    from sim.runner import run_sweep
+
+    cfg = load_experiment(
+        "pledge_deterrence", [f"output_root={tmp_path}", f"calibration={calibration_dir}"]
+    )
+    with pytest.raises(ConfigError, match="kazakhstan.defence_response"):
+        run_sweep(cfg)
+    assert not finished(tmp_path)
+
+
+def test_validate_refuses_a_missing_posterior(tmp_path: Path, capsys: pytest.CaptureFixture):
+    from sim.commands import validate
+
+    code = validate.main([f"calibration={tmp_path / 'none'}", f"output_root={tmp_path}"])
+    assert code == 2 and "expected a calibration directory" in capsys.readouterr().err

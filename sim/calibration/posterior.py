@@ -153,12 +153,14 @@ def params_for_runs(
 
 
 def override_params(
-    params: ParamSet, posterior: Posterior, seed: int, draw_ids: np.ndarray
-) -> ParamSet:
-    """A ParamSet with the calibrated parameters replaced by the runs' posterior draws."""
+    params: ParamSet, posterior: Posterior, seed: int, run_ids: np.ndarray
+) -> tuple[ParamSet, np.ndarray]:
+    """`params` with the calibrated parameters replaced by the runs' posterior draws, and the
+    particle of each run (`run_ids` number the runs for the draws: replicates in a sweep)."""
+    particles = draw_particles(posterior, seed, run_ids)
     columns = dict(params.columns)
-    columns.update(calibrated_columns(posterior, draw_particles(posterior, seed, draw_ids)))
-    return ParamSet(columns, params.size)
+    columns.update(calibrated_columns(posterior, particles))
+    return ParamSet(columns, params.size), particles
 
 
 # --- how much of the spread comes from the parameters ------------------------------------------
