@@ -91,7 +91,7 @@ def test_seed_targets_measure_todays_model():
     halts = result.events[(result.events["action"] == "pipeline_halt")]
     assert by_name["cpc_halts_russia"].sum() == len(halts)
     assert set(np.unique(by_name["stays_in_csto_and_eaeu"])) <= {0.0, 1.0}
-    assert (by_name["china_first_pledge"] <= 6).all()  # the scripted pledge of Sept 2022
+    assert set(np.unique(by_name["china_no_pledge_before_september"])) <= {0.0, 1.0}
 
 
 def test_halts_measure_prefers_the_v2_cause_column():

@@ -126,8 +126,10 @@ def abc_smc(
         if rows[-1]["acceptance_rate"] < settings.min_acceptance:
             reason = "acceptance rate below min_acceptance"
             break
+        # Acceptance falls as the tolerance does: a generation is expected to cost at least
+        # what the last one did; do not start one the budget cannot finish.
         expected = settings.population / max(rows[-1]["acceptance_rate"], 1e-6)
-        if sims.count + min(expected, settings.batch) > settings.budget:
+        if sims.count + expected > settings.budget:
             reason = "budget"
             break
         nxt = _generation(t, sims, current, epsilon, prior, settings, rng, rows)

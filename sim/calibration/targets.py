@@ -214,6 +214,15 @@ def any_event(
 
 
 @measure
+def event_count(
+    tables: RunTables, action: str, first: int, last: int, actor: str | None = None
+) -> np.ndarray:
+    """How many events `action` (by `actor`, if given) the run has in months first..last."""
+    equal = {"action": action} | ({"actor": actor} if actor else {})
+    return tables.event_counts(tables.events_where(first, last, **equal))
+
+
+@measure
 def first_event_month(
     tables: RunTables, action: str, actor: str, first: int, last: int
 ) -> np.ndarray:
