@@ -110,6 +110,23 @@ def test_halts_measure_prefers_the_v2_cause_column():
     np.testing.assert_array_equal(T.russia_halts(without, 0, 7), [2.0, 1.0])
 
 
+def test_priors_come_from_the_parameter_table():
+    prior = priors.build(
+        {"russia.climb_rate": {}, "trade.gray_reexport": {"low": 0.05, "high": 0.2, "why": "x"}}
+    )
+    np.testing.assert_array_equal(prior.low, [0.0, 0.05])
+    np.testing.assert_array_equal(prior.high, [1.0, 0.2])
+    assert "the table's range" in prior.why[0]
+    with pytest.raises(T.CalibrationError, match="needs a 'why'"):
+        priors.build({"trade.gray_reexport": {"high": 0.2}})
+    with pytest.raises(T.CalibrationError, match="within the parameter's range"):
+        priors.build({"trade.gray_reexport": {"high": 0.9, "why": "x"}})
+    with pytest.raises(T.CalibrationError, match="a choice cannot be calibrated"):
+        priors.build({"war.outcome": {}})
+    with pytest.raises(T.CalibrationError, match="did you mean"):
+        priors.build({"russia.climb_rat": {}})
+
+
 # --- the command, and runs on its posterior ----------------------------------------------------
 @pytest.fixture(scope="module")
 def calibration_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
