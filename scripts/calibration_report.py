@@ -199,11 +199,11 @@ def markdown(frame: pd.DataFrame, digits: int = 3) -> str:
 
 def replace_section(text: str, name: str, body: str) -> str:
     pattern = re.compile(
-        rf"(<!-- generated:{name} -->\n).*?(\n<!-- end generated:{name} -->)", re.DOTALL
+        rf"(<!-- generated:{name} -->).*?(<!-- end generated:{name} -->)", re.DOTALL
     )
     if not pattern.search(text):
         raise SystemExit(f"docs/calibration.md has no generated section {name!r}")
-    return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+    return pattern.sub(lambda m: f"{m.group(1)}\n{body}\n{m.group(2)}", text)
 
 
 def copy_figures(directory: Path) -> None:

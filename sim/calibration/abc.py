@@ -126,10 +126,7 @@ def abc_smc(
         if rows[-1]["acceptance_rate"] < settings.min_acceptance:
             reason = "acceptance rate below min_acceptance"
             break
-        # Acceptance falls as the tolerance does: a generation is expected to cost at least
-        # what the last one did; do not start one the budget cannot finish.
-        expected = settings.population / max(rows[-1]["acceptance_rate"], 1e-6)
-        if sims.count + expected > settings.budget:
+        if sims.count + _expected_cost(settings, rows) > settings.budget:
             reason = "budget"
             break
         nxt = _generation(t, sims, current, epsilon, prior, settings, rng, rows)
@@ -162,7 +159,7 @@ def _initial(
     weights = np.full(keep.size, 1.0 / keep.size)
     epsilon = float(dist_all[keep[-1]])
     gen = Generation(theta[keep], weights, dist_all[keep], summaries_all[keep], epsilon)
-    rows.append(_row(0, gen, proposals=n, simulated=n, began=began))
+    rows.append(_row(0, gen, proposals=n, simulated=n, began=began, accepted=len(keep)))
     return gen
 
 
@@ -188,13 +185,9 @@ def _generation(
             room = settings.budget - sims.count
             if room <= 0:
                 return None
-            size = min(settings.batch, room)
-            parents = rng.choice(len(current.weights), size=size, p=current.weights)
-            theta = current.theta[parents] + rng.standard_normal((size, prior.dim)) @ chol.T
-            theta = theta[prior.contains(theta)]
-            proposals += size
-            if not len(theta):
-                continue
+            size = min(settings.batch, room, _batch_needed(settings, found, simulated, rows))
+            theta, tried = _propose(current, chol, prior, size, rng)
+            proposals += tried
             s, d = sims(theta)
             simulated += len(theta)
             accept = d <= epsilon
@@ -212,8 +205,52 @@ def _generation(
         np.concatenate(kept_s)[: settings.population],
         epsilon,
     )
-    rows.append(_row(t, gen, proposals=proposals, simulated=simulated, began=began))
+    rows.append(_row(t, gen, proposals=proposals, simulated=simulated, began=began, accepted=found))
     return gen
+
+
+def _expected_cost(settings: Settings, rows: list[dict]) -> float:
+    """Simulations the next generation will likely need: acceptance falls as the tolerance
+    does, by about the factor it fell last time, so a generation the budget cannot finish is
+    not started (its runs would be wasted)."""
+    rate = rows[-1]["acceptance_rate"]
+    if len(rows) >= 3:  # generation 0's rate is set by construction, not comparable
+        rate *= min(1.0, rate / max(rows[-2]["acceptance_rate"], 1e-12))
+    return settings.population / max(rate, 1e-9)
+
+
+MIN_BATCH = 1000  # below this a simulator call costs more in fixed overhead than in runs
+
+
+def _batch_needed(settings: Settings, found: int, simulated: int, rows: list[dict]) -> int:
+    """Proposals likely to complete the population, from the acceptance rate seen so far
+    (this generation's once it has run some, else the last generation's), with 20% spare."""
+    rate = found / simulated if found else rows[-1]["acceptance_rate"]
+    return max(MIN_BATCH, int(1.2 * (settings.population - found) / max(rate, 1e-6)))
+
+
+def _propose(
+    current: Generation,
+    chol: np.ndarray,
+    prior: UniformPrior,
+    size: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, int]:
+    """`size` perturbed particles inside the prior's support, and how many were drawn for them.
+
+    Draws continue until a whole batch lies inside the support, so that the simulator always
+    gets full batches: with many parameters most kernel moves near the prior's edges fall
+    outside it, and simulating the few left over would pay the model's fixed cost per call.
+    """
+    kept, found, tried = [], 0, 0
+    while found < size:
+        parents = rng.choice(len(current.weights), size=size, p=current.weights)
+        theta = current.theta[parents] + rng.standard_normal((size, prior.dim)) @ chol.T
+        theta = theta[prior.contains(theta)]
+        kept.append(theta)
+        found += len(theta)
+        tried += size
+    return np.concatenate(kept)[:size], tried
 
 
 def _weights(theta: np.ndarray, previous: Generation, chol: np.ndarray) -> np.ndarray:
@@ -228,14 +265,18 @@ def _weights(theta: np.ndarray, previous: Generation, chol: np.ndarray) -> np.nd
     return weights / weights.sum()
 
 
-def _row(t: int, gen: Generation, proposals: int, simulated: int, began: float) -> dict:
+def _row(
+    t: int, gen: Generation, proposals: int, simulated: int, began: float, accepted: int
+) -> dict:
+    """The diagnostics of a generation; `accepted` counts every run within the tolerance,
+    including those beyond the population that the last batch brought."""
     return {
         "generation": t,
         "epsilon": gen.epsilon,
         "proposals": proposals,
         "simulations": simulated,
-        "accepted": len(gen.weights),
-        "acceptance_rate": len(gen.weights) / max(simulated, 1),
+        "accepted": accepted,
+        "acceptance_rate": accepted / max(simulated, 1),
         "ess": effective_sample_size(gen.weights),
         "median_distance": float(np.median(gen.distances)),
         "seconds": time.perf_counter() - began,

@@ -16,7 +16,7 @@ from sim.calibration.abc import Settings
 from sim.calibration.targets import CalibrationError, available
 
 PROG = "python -m sim calibrate"
-QUICK = {"population": 300, "budget": 60_000, "max_generations": 8, "min_acceptance": 0.02}
+QUICK = {"population": 400, "budget": 100_000, "max_generations": 10, "min_acceptance": 0.01}
 FULL = {"population": 2000, "budget": 1_500_000, "max_generations": 20, "min_acceptance": 0.005}
 USAGE = f"""usage: {PROG} targets=<name|file.yaml> [key=value ...]
 
