@@ -160,6 +160,7 @@ def variance_section(directory: Path) -> str:
         common = [f"run.replicates={BASELINE_RUNS}", "run.figures=false", f"run.output_root={tmp}"]
         calibrated = run_scenario(compose([*common, f"calibration={directory}"]), quiet=True)
         split = pd.read_parquet(calibrated / VARIANCE_TABLE)
+        drivers = drivers_table(calibrated)
         default = run_scenario(compose(common), quiet=True)
         from sim.analysis import reached_by
 
@@ -172,8 +173,37 @@ def variance_section(directory: Path) -> str:
     split = split.rename(columns={"probability": "P_calibrated"})
     return (
         f"Baseline, {BASELINE_RUNS} runs, 120 months, the same seeds with the table's defaults "
-        f"and with parameters drawn from the posterior:\n\n" + markdown(split, digits=3)
+        f"and with parameters drawn from the posterior:\n\n"
+        + markdown(split, digits=3)
+        + "\n\nWhich calibrated parameters move the long-run answer: Spearman correlation, "
+        "across the posterior draws of that run, between each parameter and the draw's share "
+        "of runs at rung 4 or higher by month 120, next to the parameter's posterior median "
+        "and its default in the parameter table:\n\n" + markdown(drivers, digits=3)
     )
+
+
+def drivers_table(run_directory: Path) -> pd.DataFrame:
+    """Per calibrated parameter: its rank correlation with P(rung >= 4 by 120) across draws."""
+    from sim.analysis import reached_by
+    from sim.calibration.posterior import PARAMS_TABLE
+    from sim.params import PARAMS_BY_PATH
+
+    params = pd.read_parquet(run_directory / PARAMS_TABLE)
+    summary = pd.read_parquet(run_directory / "summary.parquet").set_index("run_id")
+    params["reached"] = reached_by(summary.loc[params["run_id"]], 4, 120)
+    names = [c for c in params.columns if c in PARAMS_BY_PATH]
+    draws = params.groupby("draw")[[*names, "reached"]].mean()
+    rows = [
+        {
+            "parameter": name,
+            "spearman_with_P4_by_120": draws[name].corr(draws["reached"], method="spearman"),
+            "posterior_median": float(draws[name].median()),
+            "default": PARAMS_BY_PATH[name].default,
+        }
+        for name in names
+    ]
+    frame = pd.DataFrame(rows)
+    return frame.reindex(frame["spearman_with_P4_by_120"].abs().sort_values(ascending=False).index)
 
 
 def recovery_section(trials: int) -> str:
