@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "events": "hold a run's event log against ICEWS/GDELT/CSV events: events compare <run> <file>",
     "discover": "scenario discovery (PRIM) on a sweep: discover <dir> rung=4 month=120",
     "ablate": "switch each mechanism off in turn: ablate scenario=<name> [overrides]",
+    "calibrate": "infer uncertain parameters from observed facts: calibrate targets=<name>",
     "list": "list the scenarios and experiments, one line each",
 }
 

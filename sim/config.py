@@ -10,6 +10,7 @@ Layout of a composed config::
     run:       replicates, months, seed, trajectories, events, output_root, figures
     scenario:  name, description, sources
     model:     <group>.<name> for every parameter in sim.params.PARAMS
+    calibration, targets: a posterior to draw calibrated parameters from (docs/calibration.md)
 """
 
 from __future__ import annotations
@@ -84,6 +85,10 @@ class Config:
     run: RunConfig = dataclasses.field(default_factory=RunConfig)
     scenario: ScenarioInfo = dataclasses.field(default_factory=ScenarioInfo)
     model: Any = dataclasses.field(default_factory=ModelConfig)
+    # A calibration directory: calibrated parameters are drawn from its posterior (and a
+    # targets file's name, for calibrations composed with Hydra); docs/calibration.md.
+    calibration: Optional[str] = None  # noqa: UP045 (OmegaConf needs it)
+    targets: Optional[str] = None  # noqa: UP045
 
 
 def register_schema() -> None:

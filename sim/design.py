@@ -73,6 +73,7 @@ class ExperimentConfig:
     seed: int = 20221028
     chunk_size: int = 5000  # runs per task; part of the result's identity (resume)
     trajectories: bool = False
+    calibration: Optional[str] = None  # noqa: UP045 (a posterior, docs/calibration.md)
     # Execution only: these never change results, so resume may change them.
     executor: str = "process"  # process | dask | serial
     workers: Optional[int] = None  # noqa: UP045 (OmegaConf); default: every core

@@ -91,6 +91,7 @@ class ChunkTask:
     columns: dict[str, np.ndarray]
     scenarios: tuple[str, ...]
     trajectories: bool
+    calibration: str | None = None  # a posterior directory: calibrated parameters drawn from it
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -118,6 +119,13 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     replicate = run_ids % task.replicates
     local = points - task.first_point
     params = _chunk_params(task.columns, local)
+    particle = None
+    if task.calibration:  # replicate r of every design point gets the same posterior draw
+        from sim.calibration import posterior
+
+        params, particle = posterior.override_params(
+            params, posterior.load_cached(task.calibration), task.seed, replicate
+        )
     model = EscalationModel(
         params,
         seeds=derive_seeds(task.seed, replicate),
@@ -137,6 +145,8 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         replicate=replicate.astype(np.int32),
         scenario=np.asarray(task.scenarios, dtype=object)[local],
     )
+    if particle is not None:
+        labels["particle"] = particle
     summary = result.summary.assign(**labels)
     trajectories = None
     if result.trajectories is not None:
@@ -357,12 +367,17 @@ class Plan:
             columns={c: block[c].to_numpy() for c in block.columns},
             scenarios=tuple(self.design["scenario"].iloc[first : last + 1]),
             trajectories=bool(self.cfg.trajectories),
+            calibration=self.cfg.get("calibration"),
         )
 
 
 def plan(cfg: DictConfig) -> Plan:
     """Build the design and every point's parameters; refuses bad values before any run."""
     design = build_design(cfg)
+    if cfg.get("calibration"):
+        from sim.calibration.posterior import check_for_sweep
+
+        check_for_sweep(cfg.calibration, design.columns)
     resolved = scenario_values(cfg)
     return Plan(cfg, design, point_values(design, resolved), resolved)
 

@@ -134,7 +134,7 @@ def _index_job(directory: Path) -> None:
 # --- checking the command line ---------------------------------------------------------------
 def known_keys() -> set[str]:
     """Every key an override may set, and the groups above them ("run", "model.russia", ...)."""
-    leaves = {"scenario"}
+    leaves = {"scenario", "calibration", "targets"}
     leaves |= {f"run.{f.name}" for f in dataclasses.fields(C.RunConfig)}
     leaves |= {f"scenario.{f.name}" for f in dataclasses.fields(C.ScenarioInfo)}
     leaves |= {f"model.{p.path}" for p in PARAMS}
@@ -191,9 +191,15 @@ def _combinations(choices: list[tuple[str, list[str]]]) -> list[list[str]]:
 
 
 def _compose_or_explain(overrides: list[str]) -> None:
+    from sim.calibration.targets import CalibrationError
+
     try:
-        C.compose(overrides)
-    except (C.ConfigError, ParamError) as error:
+        cfg = C.compose(overrides)
+        if cfg.get("calibration"):
+            from sim.calibration.posterior import load
+
+            load(cfg.calibration)
+    except (C.ConfigError, ParamError, CalibrationError) as error:
         raise UsageError(str(error)) from None
     except MissingConfigException as error:
         raise UsageError(_first_line(error)) from None
@@ -259,6 +265,7 @@ def run_scenario(
     """
     import numpy as np
 
+    from sim.calibration import posterior
     from sim.model import simulate
     from sim.report import format_summary
     from sim.rng import derive_seeds
@@ -268,9 +275,11 @@ def run_scenario(
     _check_name(scenario)
     run_ids = np.arange(run.replicates)
     seeds = derive_seeds(run.seed, run_ids)
+    calibration = cfg.get("calibration")
+    params, drawn = posterior.calibrated_params(calibration, C.model_values(cfg), run.seed, run_ids)
     with store.Stopwatch() as clock:
         result = simulate(
-            C.model_values(cfg),
+            params,
             seeds=seeds,
             months=run.months,
             run_ids=run_ids,
@@ -282,6 +291,8 @@ def run_scenario(
     final = Path(run.output_root) / "runs" / scenario / store.timestamp()
     with store.staged_directory(final) as staging:
         files = _write_tables(staging, summary, result.trajectories, result.events)
+        if drawn is not None:
+            files.update(posterior.write_run_tables(staging, summary, drawn, run.months))
         store.write_config(cfg, staging)
         if run.figures:
             from sim.plots import run_figures
@@ -310,9 +321,14 @@ def run_scenario(
         )
         if command is not None:
             fields["command"] = list(command)
+        if drawn is not None:
+            fields["calibration"] = posterior.load(calibration).describe()
         store.write_manifest(staging, **fields)
     if not quiet:
         print(format_summary(summary, scenario, run.months, run.seed, clock.seconds, final))
+        if drawn is not None:
+            split = posterior.run_variance_split(summary, drawn, run.months)
+            print("\n".join(posterior.format_variance_split(split)))
     return final
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from sim import store
+from sim.calibration.posterior import calibrated_params
 from sim.config import compose, model_values
 from sim.model import simulate
 from sim.rng import derive_seeds
@@ -56,6 +57,7 @@ class Options:
     seed: int = DEFAULT_SEED
     output_root: Path = Path("results")
     figures: bool = True
+    calibration: str | None = None
 
 
 # --- command line -------------------------------------------------------------------------------
@@ -66,9 +68,10 @@ def parse_args(argv: Sequence[str]) -> Options:
         key, sep, value = arg.partition("=")
         if not sep or not value:
             raise UsageError(f"expected key=value, got {arg!r}")
-        if key not in ("quick", "replicates", "seed", "output_root", "figures"):
+        if key not in ("quick", "replicates", "seed", "output_root", "figures", "calibration"):
             raise UsageError(
-                f"unknown option {key!r}; options: quick, replicates, seed, output_root, figures"
+                f"unknown option {key!r}; options: quick, replicates, seed, output_root, "
+                "figures, calibration"
             )
         raw[key] = value
     quick = _bool("quick", raw.get("quick", "false"))
@@ -79,6 +82,7 @@ def parse_args(argv: Sequence[str]) -> Options:
         seed=_int("seed", raw.get("seed", str(DEFAULT_SEED)), 0, 2**63 - 1),
         output_root=Path(raw.get("output_root", "results")),
         figures=_bool("figures", raw.get("figures", "true")),
+        calibration=_calibration(raw.get("calibration")),
     )
 
 
@@ -104,8 +108,21 @@ def _int(key: str, value: str, low: int, high: int) -> int:
 
 
 # --- running ------------------------------------------------------------------------------------
+def _calibration(directory: str | None) -> str | None:
+    """A posterior directory, checked now so a bad one is a usage error (docs/calibration.md)."""
+    if directory is not None:
+        from sim.calibration.posterior import load
+        from sim.calibration.targets import CalibrationError
+
+        try:
+            load(directory)
+        except CalibrationError as error:
+            raise UsageError(str(error)) from None
+    return directory
+
+
 def run_batches(
-    specs: Sequence[BatchSpec], replicates: int, seed: int
+    specs: Sequence[BatchSpec], replicates: int, seed: int, calibration: str | None = None
 ) -> tuple[dict[str, Batch], dict[str, str]]:
     """Simulate every batch with the same run seeds; return the batches and their configs."""
     seeds = derive_seeds(seed, np.arange(replicates))
@@ -113,8 +130,9 @@ def run_batches(
     for spec in specs:
         cfg = compose(spec.config_overrides())
         values = model_values(cfg)
+        params, _ = calibrated_params(calibration, values, seed, np.arange(replicates))
         result = simulate(
-            values,
+            params,
             seeds=seeds,
             months=spec.months,
             trajectories=spec.trajectories,
@@ -136,7 +154,9 @@ def main(argv: Sequence[str]) -> int:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     with store.Stopwatch() as clock:
-        batches, configs = run_batches(BATCHES, options.replicates, options.seed)
+        batches, configs = run_batches(
+            BATCHES, options.replicates, options.seed, options.calibration
+        )
         table = evaluate_all(batches)
     directory = write_results(table, batches, configs, options, clock.seconds)
     print(format_table(table))
@@ -172,6 +192,7 @@ def write_results(
             replicates=options.replicates,
             seed=options.seed,
             quick=options.quick,
+            calibration=options.calibration,
             seconds=round(seconds, 2),
             batches={
                 name: {

@@ -1,0 +1,159 @@
+"""`python -m sim calibrate targets=<name> [scenario=S] [budget=N] [quick=true] [...]`.
+
+Likelihood-free inference (ABC-SMC) of the parameters listed in a targets file, on the targets
+in it. Writes ``<output_root>/calibrations/<targets>/<timestamp>/`` (posterior.parquet,
+diagnostics, predictive check, figures, config.yaml, manifest.json); the directory appears only
+when complete. See docs/calibration.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim.calibration.abc import Settings
+from sim.calibration.targets import CalibrationError, available
+
+PROG = "python -m sim calibrate"
+QUICK = {"population": 400, "budget": 100_000, "max_generations": 10, "min_acceptance": 0.01}
+FULL = {"population": 2000, "budget": 1_500_000, "max_generations": 20, "min_acceptance": 0.005}
+USAGE = f"""usage: {PROG} targets=<name|file.yaml> [key=value ...]
+
+  targets=NAME         a file in configs/targets/ ({{targets}}) or a path to a .yaml file
+  scenario=NAME        the scenario to simulate (default: the targets file's scenario)
+  quick=true|false     a small calibration, under a minute (default false)
+  budget=N             simulated runs, all generations ({FULL["budget"]}; quick {QUICK["budget"]})
+  population=N         particles per generation ({FULL["population"]}; quick {QUICK["population"]})
+  generations=N        at most this many generations (default {FULL["max_generations"]})
+  seed=S               seed of the sampler and of every run (default 20221028)
+  output_root=DIR      results go to DIR/calibrations/<targets>/<timestamp>/ (default results)
+  figures=true|false   draw the figures (default true)
+  progress=true|false  a progress bar per generation (default true)"""
+KEYS = (
+    "targets",
+    "scenario",
+    "quick",
+    "budget",
+    "population",
+    "generations",
+    "seed",
+    "output_root",
+    "figures",
+    "progress",
+)
+
+
+def main(argv: Sequence[str]) -> int:
+    """Parse the options, calibrate, write the directory and print the tables."""
+    if any(a in ("-h", "--help", "help") for a in argv):
+        print(USAGE.format(targets=", ".join(available())))
+        return 0
+    try:
+        options = parse_args(argv)
+        from sim.calibration import targets as T
+        from sim.calibration.calibrate import calibrate, write
+
+        target_set = T.load(options["targets"])
+        calibration = calibrate(target_set, options["settings"], options["scenario"])
+        directory = write(calibration, options["output_root"], options["figures"])
+    except CalibrationError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: no calibration directory was left behind", file=sys.stderr)
+        return 130
+    print(report(calibration, directory))
+    return 0
+
+
+def parse_args(argv: Sequence[str]) -> dict:
+    """Read key=value arguments; raise CalibrationError naming the bad argument."""
+    raw: dict[str, str] = {}
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if not sep or not value:
+            raise CalibrationError(f"expected key=value, got {arg!r}")
+        if key not in KEYS:
+            raise CalibrationError(f"unknown option {key!r}; options: {', '.join(KEYS)}")
+        raw[key] = value
+    if "targets" not in raw:
+        raise CalibrationError(f"name the targets: targets=<name>, one of {', '.join(available())}")
+    quick = _bool("quick", raw.get("quick", "false"))
+    size = QUICK if quick else FULL
+    population = _int("population", raw.get("population"), size["population"], 10, 1_000_000)
+    budget = _int("budget", raw.get("budget"), size["budget"], 1, 10**10)
+    if budget < population:
+        raise CalibrationError(
+            f"budget = {budget} is not allowed: expected at least population = {population} "
+            "(the first generation alone simulates that many runs)"
+        )
+    settings = Settings(
+        population=population,
+        budget=budget,
+        max_generations=_int(
+            "generations", raw.get("generations"), size["max_generations"], 1, 1000
+        ),
+        min_acceptance=size["min_acceptance"],
+        seed=_int("seed", raw.get("seed"), 20221028, 0, 2**62),
+        progress=_bool("progress", raw.get("progress", "true")),
+    )
+    return {
+        "targets": raw["targets"],
+        "scenario": raw.get("scenario"),
+        "settings": settings,
+        "output_root": Path(raw.get("output_root", "results")),
+        "figures": _bool("figures", raw.get("figures", "true")),
+    }
+
+
+def _bool(key: str, value: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise CalibrationError(f"{key} = {value!r} is not allowed: expected true or false")
+
+
+def _int(key: str, value: str | None, default: int, low: int, high: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        raise CalibrationError(
+            f"{key} = {value!r} is not allowed: expected an integer in [{low}, {high}]"
+        )
+    return number
+
+
+def report(calibration, directory: Path) -> str:
+    """The printed result: the posterior per parameter and the predictive check per target."""
+    from sim.calibration.calibrate import predictive_table, summary_table
+
+    result = calibration.result
+    lines = [
+        f"calibration on {calibration.targets.name} ({calibration.scenario}): "
+        f"{len(result.generations)} generations, {result.simulations} runs, "
+        f"{calibration.seconds:.1f} s; stopped: {result.stop_reason}",
+        "",
+        "posterior (weighted; 90% interval; sd/prior sd: below 1 means the data inform it)",
+    ]
+    table = summary_table(calibration)
+    for row in table.itertuples():
+        lines.append(
+            f"  {row.parameter:<34} prior [{row.prior_low:g}, {row.prior_high:g}]  "
+            f"median {row.median:.4g}  90% [{row.q05:.4g}, {row.q95:.4g}]  "
+            f"sd/prior {row.sd_ratio:.2f}"
+        )
+    lines += ["", "posterior predictive check (observed against 90% of fresh runs)"]
+    for row in predictive_table(calibration).itertuples():
+        lines.append(
+            f"  {row.target:<26} observed {row.observed:<6g} predictive median "
+            f"{row.median:.3g}  90% [{row.q05:.3g}, {row.q95:.3g}]  "
+            f"within tolerance {row.share_within_tolerance:.0%}"
+        )
+    lines += ["", f"written to {directory}"]
+    return "\n".join(lines)

@@ -1,0 +1,331 @@
+"""Calibration: recovery of known parameters, the command, runs on a posterior, bad input.
+
+The recovery test is a small simulation-based calibration check: data simulated at parameters
+drawn from the prior are calibrated back with the project's ABC-SMC, and the true values must
+fall inside the 90% credible intervals at about the nominal rate while the intervals are much
+narrower than the prior. It uses a cheap simulator through the same sampler code path;
+SIM_SBC_TRIALS sets the number of trials (default: a quick CI-sized check).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from sim.calibration import abc, posterior, priors, recovery
+from sim.calibration import targets as T
+from sim.calibration.version import model_version
+from sim.commands import calibrate as calibrate_command
+from sim.config import compose, model_values
+from sim.params import ParamSet
+
+TINY = ["population=60", "budget=3000", "generations=3", "progress=false", "seed=7"]
+
+
+def finished(root: Path) -> list[Path]:
+    """Directories under root that look finished (a manifest, no staging prefix)."""
+    return [p.parent for p in root.rglob("manifest.json") if not p.parent.name.startswith(".")]
+
+
+# --- recovery of known parameters ----------------------------------------------------------------
+def test_recovery_covers_true_values_at_about_the_nominal_rate():
+    result = recovery.check(trials=int(os.environ.get("SIM_SBC_TRIALS", "30")))
+    assert 0.75 <= result.coverage <= 1.0, (
+        f"90% intervals covered the truth {result.coverage:.0%} of the time"
+    )
+    assert result.mean_width < 0.5, "the posterior is hardly narrower than the prior"
+
+
+def test_abc_smc_tolerance_falls_and_diagnostics_are_recorded():
+    prior = priors.build({"russia.climb_rate": {}})
+    simulate = recovery.noisy_simulator(0.05)
+
+    def one(theta, seeds):
+        return simulate(np.column_stack([theta, theta]), seeds)[:, :1]
+
+    settings = abc.Settings(population=200, budget=20_000, batch=2000, seed=1, progress=False)
+    result = abc.abc_smc(one, np.array([0.3]), np.array([0.05]), prior, settings)
+    table = result.diagnostics
+    assert list(table.columns[:3]) == ["generation", "epsilon", "proposals"]
+    assert len(table) >= 3 and (np.diff(table["epsilon"]) < 0).all()
+    assert {"acceptance_rate", "ess"} <= set(table.columns)
+    assert result.simulations <= settings.budget
+    mean = np.average(result.posterior.theta[:, 0], weights=result.posterior.weights)
+    assert abs(mean - 0.3) < 0.05
+
+
+def test_abc_smc_is_reproducible_from_its_seed():
+    prior = priors.build({"russia.climb_rate": {}, "russia.halt_propensity": {}})
+    settings = abc.Settings(population=100, budget=5000, batch=1000, seed=3, progress=False)
+    runs = [
+        abc.abc_smc(
+            recovery.noisy_simulator(0.1),
+            np.array([0.2, 0.6, 0.8]),
+            np.full(3, 0.1),
+            prior,
+            settings,
+        )
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(runs[0].posterior.theta, runs[1].posterior.theta)
+
+
+# --- targets and measures on the model ---------------------------------------------------------
+def test_seed_targets_measure_todays_model():
+    target_set = T.load("seed_2022")
+    assert len(target_set.targets) >= 8 and len(target_set.parameters) >= 8
+    params = ParamSet.uniform({}, size=50)
+    from sim.model import simulate
+
+    result = simulate(params, seeds=np.arange(50), months=target_set.months)
+    tables = T.RunTables(result.summary, result.trajectories, result.events, params, 8)
+    values = target_set.evaluate(tables)
+    assert values.shape == (50, len(target_set.targets))
+    by_name = dict(zip([t.name for t in target_set.targets], values.T, strict=True))
+    halts = result.events[(result.events["action"] == "pipeline_halt")]
+    assert by_name["cpc_halts_russia"].sum() == len(halts)
+    assert set(np.unique(by_name["stays_in_csto_and_eaeu"])) <= {0.0, 1.0}
+    assert set(np.unique(by_name["china_no_pledge_before_september"])) <= {0.0, 1.0}
+
+
+def test_halts_measure_prefers_the_v2_cause_column():
+    summary = pd.DataFrame({"run_id": [0, 1], "pipeline_halts": [2, 0]})
+    events = pd.DataFrame(
+        {
+            "run_id": [0, 0, 1],
+            "month": [1, 2, 3],
+            "action": ["pipeline_halt"] * 3,
+            "cause": ["coercion", "weather", "coercion"],
+        }
+    )
+    tables = T.RunTables(summary, None, events, ParamSet.uniform({}, size=2), 8)
+    np.testing.assert_array_equal(T.russia_halts(tables, 0, 7), [1.0, 1.0])
+    without = T.RunTables(summary, None, events.drop(columns="cause"), tables.params, 8)
+    np.testing.assert_array_equal(T.russia_halts(without, 0, 7), [2.0, 1.0])
+
+
+def test_priors_come_from_the_parameter_table():
+    prior = priors.build(
+        {"russia.climb_rate": {}, "trade.gray_reexport": {"low": 0.05, "high": 0.2, "why": "x"}}
+    )
+    np.testing.assert_array_equal(prior.low, [0.0, 0.05])
+    np.testing.assert_array_equal(prior.high, [1.0, 0.2])
+    assert "the table's range" in prior.why[0]
+    with pytest.raises(T.CalibrationError, match="needs a 'why'"):
+        priors.build({"trade.gray_reexport": {"high": 0.2}})
+    with pytest.raises(T.CalibrationError, match="within the parameter's range"):
+        priors.build({"trade.gray_reexport": {"high": 0.9, "why": "x"}})
+    with pytest.raises(T.CalibrationError, match="a choice cannot be calibrated"):
+        priors.build({"war.outcome": {}})
+    with pytest.raises(T.CalibrationError, match="did you mean"):
+        priors.build({"russia.climb_rat": {}})
+
+
+# --- the command, and runs on its posterior ----------------------------------------------------
+@pytest.fixture(scope="module")
+def calibration_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("calibration")
+    code = calibrate_command.main(["targets=seed_2022", f"output_root={root}", *TINY])
+    assert code == 0
+    (directory,) = finished(root)
+    return directory
+
+
+def test_calibrate_writes_a_complete_directory(calibration_dir: Path):
+    frame = pd.read_parquet(calibration_dir / "posterior.parquet")
+    manifest = json.loads((calibration_dir / "manifest.json").read_text())
+    assert manifest["model_version"] == model_version()
+    assert list(frame.columns[1:-2]) == manifest["parameters"]
+    assert np.isclose(frame["weight"].sum(), 1.0) and len(frame) == 60
+    diagnostics = pd.read_parquet(calibration_dir / "diagnostics.parquet")
+    assert {"epsilon", "acceptance_rate", "ess"} <= set(diagnostics.columns)
+    predictive = pd.read_parquet(calibration_dir / "predictive.parquet")
+    assert "cpc_halts_russia" in predictive.columns
+    figures = {p.stem for p in (calibration_dir / "figures").glob("*.png")}
+    assert {"marginals", "pairs", "predictive_check", "diagnostics"} <= figures
+    config = yaml.safe_load((calibration_dir / "config.yaml").read_text())
+    assert config["targets"]["name"] == "seed_2022" and config["priors"]
+
+
+def test_runs_draw_calibrated_parameters_reproducibly(calibration_dir: Path):
+    post = posterior.load(calibration_dir)
+    run_ids = np.arange(40)
+    whole = posterior.draw_particles(post, 11, run_ids)
+    parts = np.concatenate(
+        [posterior.draw_particles(post, 11, run_ids[i : i + 7]) for i in range(0, 40, 7)]
+    )
+    np.testing.assert_array_equal(whole, parts)  # the same in any batch or chunk
+    assert (whole.reshape(4, 10) == whole.reshape(4, 10)[:, :1]).all()  # one draw per ten runs
+    values = model_values(compose(["scenario=war_favorable_russia"]))
+    params, table = posterior.params_for_runs(post, values, 11, run_ids)
+    for path in post.names:
+        np.testing.assert_array_equal(
+            params.columns[path], post.theta[whole, post.names.index(path)]
+        )
+        np.testing.assert_array_equal(table[path], params.columns[path])
+    assert params.columns["war.end_month"] == values["war.end_month"]
+
+
+def test_run_on_a_posterior_records_params_and_the_variance_split(
+    calibration_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+):
+    from sim.commands.run import run_scenario
+
+    cfg = compose(
+        [
+            f"calibration={calibration_dir}",
+            "run.replicates=60",
+            "run.months=24",
+            "run.figures=false",
+            f"run.output_root={tmp_path}",
+        ]
+    )
+    directory = run_scenario(cfg)
+    params = pd.read_parquet(directory / "params.parquet")
+    assert list(params["run_id"]) == list(range(60)) and "particle" in params
+    split = pd.read_parquet(directory / "variance_split.parquet")
+    varied = ~split["probability"].isin([0.0, 1.0])
+    shares = split["share_parameters"] + split["share_dice"]
+    assert varied.any() and np.allclose(shares[varied], 1.0)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    assert manifest["calibration"]["model_version"] == model_version()
+    assert "from the parameters vs the dice" in capsys.readouterr().out
+
+
+def test_variance_split_separates_parameters_from_dice():
+    draws = np.repeat(np.arange(200), 10)
+    months = np.where(draws % 2 == 0, 3, -1)  # half the draws always reach rung 2, half never
+    summary = pd.DataFrame(
+        {
+            f"month_rung_{k}": pd.array(np.where(months >= 0, months, None), dtype="Int32")
+            for k in (2,)
+        }
+    )
+    split = posterior.variance_split(summary, draws, [12], [2])
+    assert split["share_parameters"].iloc[0] > 0.95
+    rng = np.random.default_rng(0)
+    coin = rng.random(draws.size) < 0.5  # the same chance for every draw: all dice
+    summary = pd.DataFrame({"month_rung_2": pd.array(np.where(coin, 3, None), dtype="Int32")})
+    split = posterior.variance_split(summary, draws, [12], [2])
+    assert split["share_parameters"].iloc[0] < 0.05
+
+
+# --- bad input: one line, exit code 2, nothing that looks finished ----------------------------
+def _bad_targets(tmp_path: Path, change: dict) -> Path:
+    data = yaml.safe_load(T.resolve("seed_2022").read_text())
+    data["targets"] = data["targets"][:1]
+    data["targets"][0].update(change)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["targets=no_such_targets"], "targets = 'no_such_targets' is not allowed"),
+        (["targets=seed_2022", "budget=0"], "budget = '0' is not allowed"),
+        (["targets=seed_2022", "population=5"], "population = '5' is not allowed"),
+        (["targets=seed_2022", "colour=red"], "unknown option 'colour'"),
+    ],
+)
+def test_bad_options_fail_in_one_line(
+    arguments: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture
+):
+    assert calibrate_command.main([*arguments, f"output_root={tmp_path}", *TINY[2:]]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not finished(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"args": {"variable": "no_such_column", "month": 3}, "measure": "value_at"}, "no column"),
+        ({"measure": "no_such_measure"}, "measure = 'no_such_measure' is not allowed"),
+        ({"tolerance": 0}, "tolerance = 0"),
+    ],
+)
+def test_bad_targets_fail_in_one_line(
+    change: dict, message: str, tmp_path: Path, capsys: pytest.CaptureFixture
+):
+    path = _bad_targets(tmp_path, change)
+    code = calibrate_command.main([f"targets={path}", f"output_root={tmp_path}", *TINY])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and len(err.splitlines()) == 1
+    assert not finished(tmp_path)
+
+
+def test_an_empty_targets_file_fails_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture):
+    path = tmp_path / "empty.yaml"
+    path.write_text("")
+    assert calibrate_command.main([f"targets={path}", f"output_root={tmp_path}"]) == 2
+    assert "empty targets file" in capsys.readouterr().err
+
+
+def test_a_posterior_of_another_model_version_is_refused(calibration_dir: Path, tmp_path: Path):
+    import shutil
+
+    other = tmp_path / "other"
+    shutil.copytree(calibration_dir, other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    manifest["model_version"] = "0000000000000000"
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(T.CalibrationError, match="made with model version 0000000000000000"):
+        posterior.load(other)
+    from sim.commands.run import UsageError, validate_overrides
+
+    with pytest.raises(UsageError, match="calibrate again"):
+        validate_overrides([f"calibration={other}"])
+
+
+# --- sweeps and validation on a posterior -------------------------------------------------------
+def test_a_sweep_on_a_posterior_shares_draws_across_design_points(
+    calibration_dir: Path, tmp_path: Path
+):
+    from sim.design import load_experiment
+    from sim.runner import read_parts, run_sweep
+
+    options = [
+        "replicates=20",
+        "months=12",
+        "executor=serial",
+        "progress=false",
+        "analysis.run=false",
+        "scenarios=[baseline]",
+        "factors.kazakhstan.drift_pace.levels=2",
+        f"output_root={tmp_path}",
+        f"calibration={calibration_dir}",
+    ]
+    directory = run_sweep(load_experiment("escalation_threshold", options))
+    summary = read_parts(directory)
+    by_point = summary.pivot(index="replicate", columns="design_point", values="particle")
+    assert by_point.shape == (20, 2) and (by_point[0] == by_point[1]).all()
+    expected = posterior.draw_particles(posterior.load(calibration_dir), 20221028, np.arange(20))
+    np.testing.assert_array_equal(by_point[0].to_numpy(), expected)
+
+
+def test_a_sweep_refuses_a_posterior_of_its_own_factors(calibration_dir: Path, tmp_path: Path):
+    from sim.config import ConfigError
+    from sim.design import load_experiment
+    from sim.runner import run_sweep
+
+    cfg = load_experiment(
+        "pledge_deterrence", [f"output_root={tmp_path}", f"calibration={calibration_dir}"]
+    )
+    with pytest.raises(ConfigError, match="kazakhstan.defence_response"):
+        run_sweep(cfg)
+    assert not finished(tmp_path)
+
+
+def test_validate_refuses_a_missing_posterior(tmp_path: Path, capsys: pytest.CaptureFixture):
+    from sim.commands import validate
+
+    code = validate.main([f"calibration={tmp_path / 'none'}", f"output_root={tmp_path}"])
+    assert code == 2 and "expected a calibration directory" in capsys.readouterr().err
