@@ -223,6 +223,22 @@ def event_count(
 
 
 @measure
+def refusal_share(tables: RunTables, demand: str, first: int, last: int) -> np.ndarray:
+    """Share of Kazakhstan's answers to demands of this content that are refusals (v2).
+
+    A run that answered no such demand in months first..last counts 0: it showed no refusal.
+    """
+    refused = tables.event_counts(
+        tables.events_where(first, last, action="kazakh_resist", demand=demand)
+    )
+    complied = tables.event_counts(
+        tables.events_where(first, last, action="kazakh_comply", demand=demand)
+    )
+    answers = refused + complied
+    return np.divide(refused, answers, out=np.zeros_like(refused), where=answers > 0)
+
+
+@measure
 def first_event_month(
     tables: RunTables, action: str, actor: str, first: int, last: int
 ) -> np.ndarray:
