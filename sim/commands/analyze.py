@@ -17,6 +17,8 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from sim.analysis import IncompleteSweep, analyze_sweep
+from sim.analysis_options import check_options, design_warning
+from sim.config import ConfigError
 
 MAX_ROWS = 24
 SHOWN = {
@@ -74,6 +76,9 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     text = format_sensitivity(tables, directory)
     if text:
         print(text)
+        warning = design_warning(OmegaConf.load(directory / "config.yaml"))
+        if warning:
+            print(f"\n{warning}")
 
 
 def main(argv: list[str]) -> int:
@@ -86,9 +91,15 @@ def main(argv: list[str]) -> int:
         print(f"error: {directory} is not a sweep directory (no config.yaml)", file=sys.stderr)
         return 2
     try:
+        options = check_options(options)
+        if "run" in options:
+            raise ConfigError("unknown option 'run': it is a sweep setting (analysis.run)")
         tables = analyze_sweep(directory, allow_incomplete=allow, options=options)
     except IncompleteSweep as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
+    except ConfigError as error:  # a bad option, an edited config.yaml, missing parts
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print_tables(tables, directory)
     return 0

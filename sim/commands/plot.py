@@ -69,11 +69,25 @@ def results_kind(directory: Path) -> str:
         manifest = json.loads((directory / "manifest.json").read_text())
     except (OSError, json.JSONDecodeError) as error:
         raise BadInput(f"{directory}/manifest.json cannot be read: {error}") from None
+    check_where_written(directory)
     if manifest.get("kind") == "sweep":
         check_sweep(directory, manifest)
         return "sweep"
     check_run(directory, manifest)
     return "run"
+
+
+def check_where_written(directory: Path) -> None:
+    """config.yaml as made (not edited since), and figures/ a real folder inside `directory`."""
+    from sim.config import ConfigError
+    from sim.safety import output_folder
+    from sim.store import check_config
+
+    try:
+        check_config(directory)
+        output_folder(directory, "figures")
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
 
 
 def check_run(directory: Path, manifest: dict) -> None:
@@ -97,6 +111,12 @@ def check_sweep(directory: Path, manifest: dict) -> None:
         missing.append("parts/summary-*.parquet")
     if missing:
         raise BadInput(f"{directory} is incomplete: missing {', '.join(missing)}")
+    from sim.runner import DamagedSweep, planned_parts
+
+    try:
+        planned_parts(directory, "summary")  # every part of the plan, not a subset
+    except DamagedSweep as error:
+        raise BadInput(str(error)) from None
 
 
 # --- drawing ---------------------------------------------------------------------------------
