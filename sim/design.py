@@ -517,7 +517,7 @@ def check_points(design: pd.DataFrame, table: pd.DataFrame) -> None:
             P.check_export_shares(_Row(index, values[row]))
         except P.ParamError as error:
             point = design.iloc[row]
-            held = ", ".join(f"{f} = {point[f]!r}" for f in factors)
+            held = ", ".join(f"{f} = {_native(point[f])!r}" for f in factors)
             raise ConfigError(
                 f"design point {int(point['design_point'])} (scenario {point['scenario']}, "
                 f"{held}) cannot run: {error}; narrow the factor ranges"

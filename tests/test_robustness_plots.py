@@ -13,7 +13,6 @@ from sim.commands import compare, discover, plot
 from sim.commands import run as run_command
 from sim.config import EXPERIMENTS_DIR, compose, list_scenarios
 from sim.design import _factor_specs, load_experiment
-from sim.plots.style import series_style
 from sim.runner import run_sweep
 
 REDUCED = [
@@ -97,11 +96,15 @@ def test_compare_every_scenario_with_distinct_lines(
     output = tmp_path / "comparison"
     assert compare.main([*map(str, scenario_runs), f"output={output}", "rungs=[3]"]) == 0
     assert (output / "figures" / "compare_rung_cumulative.png").is_file()
+    from sim.plots.style import series_style
+
     styles = [series_style(i) for i in range(len(scenario_runs))]
     assert len(set(styles)) == len(styles)
 
 
 def test_series_styles_differ_for_32_series() -> None:
+    from sim.plots.style import series_style
+
     assert len({series_style(i) for i in range(32)}) == 32
 
 

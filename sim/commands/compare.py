@@ -160,7 +160,6 @@ def parse(argv: Sequence[str]) -> tuple[list[Path], dict]:
         raise BadInput("rungs=[] is not allowed: expected at least one rung in 1 to 5")
     if len(directories) < 2:
         raise BadInput("give at least two run directories to compare")
-    check_distinct(directories)
     return directories, opts
 
 
@@ -305,6 +304,7 @@ def main(argv: Sequence[str]) -> int:
         output = Path(opts["output"]) if "output" in opts else default_output(directories[0])
         if output.exists():
             raise BadInput(f"output={output} already exists; choose a new directory")
+        check_distinct(directories)
     except BadInput as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
