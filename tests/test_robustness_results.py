@@ -137,6 +137,8 @@ def test_the_manifest_records_the_config_digest(analysed: Path) -> None:
         "rungs=[]",
         "rungs=[7]",
         "foo",
+        "months=[12",
+        "months=[abc]",
     ],
 )
 def test_bad_analysis_options_are_refused_and_leave_the_tables(

@@ -135,7 +135,9 @@ def test_plot_and_compare_refuse_a_run_whose_config_was_edited(
     assert "edited" in capsys.readouterr().err
 
 
-def test_analyze_refuses_an_analysis_folder_that_links_elsewhere(tmp_path: Path, capsys) -> None:
+def test_analyze_and_discover_refuse_folders_that_link_elsewhere(tmp_path: Path, capsys) -> None:
+    from sim.commands import discover
+
     directory = run_sweep(
         load_experiment("escalation_threshold", [*SWEEP, f"output_root={tmp_path}"])
     )
@@ -144,6 +146,10 @@ def test_analyze_refuses_an_analysis_folder_that_links_elsewhere(tmp_path: Path,
     (outside / "probabilities.csv").write_text("precious")
     (directory / "analysis").symlink_to(outside)
     assert analyze.main([str(directory)]) == 2
+    assert "symbolic link" in capsys.readouterr().err
+    (directory / "discovery").mkdir()
+    (directory / "discovery" / "rung2_month3_points").symlink_to(outside)
+    assert discover.main([str(directory), "rung=2", "month=3"]) == 2
     assert "symbolic link" in capsys.readouterr().err
     assert (outside / "probabilities.csv").read_text() == "precious"
     assert len(list(outside.iterdir())) == 1

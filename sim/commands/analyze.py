@@ -85,7 +85,13 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0 if argv else 2
-    directory, options = Path(argv[0]), OmegaConf.to_container(OmegaConf.from_dotlist(argv[1:]))
+    directory = Path(argv[0])
+    try:
+        options = OmegaConf.to_container(OmegaConf.from_dotlist(argv[1:]))
+    except Exception as error:  # OmegaConf raises several types for a malformed dotlist
+        first = str(error).strip().splitlines()[0]
+        print(f"error: cannot read options {' '.join(argv[1:])!r}: {first}", file=sys.stderr)
+        return 2
     allow = bool(options.pop("allow_incomplete", False))
     if not (directory / "config.yaml").exists():
         print(f"error: {directory} is not a sweep directory (no config.yaml)", file=sys.stderr)
