@@ -184,6 +184,11 @@ def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], s
         )
     if not plots.is_grid(sweep):
         notes.append("Not a full grid design: no heatmaps, factor curves or thresholds.")
+    if sweep.tables["time_to_escalation"].empty:
+        notes.append(
+            "No time-to-rung curves (Sobol and Morris designs have none; otherwise no run "
+            "reached the analysed rungs): no Kaplan-Meier figure."
+        )
     figures.update(plots.sensitivity_figures(directory))
     tables = {
         "Thresholds": sweep.tables["thresholds"],
