@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -495,7 +495,7 @@ class _Row(Mapping[str, float]):
     def __getitem__(self, path: str) -> float:
         return float(self.values[self.index[path]])
 
-    def __iter__(self):  # noqa: ANN204
+    def __iter__(self) -> Iterator[str]:
         return iter(self.index)
 
     def __len__(self) -> int:

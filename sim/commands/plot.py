@@ -178,6 +178,12 @@ def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], s
     sweep = plots.load_sweep(directory)
     figures = plots.sweep_figure_set(sweep)
     notes = [f"Sweep directory: {directory}"]
+    from sim.analysis_options import OPTIONS_FILE, read_options
+
+    used = read_options(directory / "analysis")
+    if used:
+        words = ", ".join(f"{key} {value}" for key, value in used.items())
+        notes.append(f"Analysis tables made with (analysis/{OPTIONS_FILE}): {words}")
     if sweep.computed:
         notes.append(
             f"Computed here from the run summaries (not in analysis/): {', '.join(sweep.computed)}"
