@@ -342,7 +342,9 @@ def analyze_sweep(
             )
         warnings.warn(f"{directory} is incomplete: analysing the chunks present", stacklevel=2)
     cfg = OmegaConf.load(directory / "config.yaml")
-    opts = check_options({**OmegaConf.to_container(cfg.analysis), **(options or {})})
+    stored = OmegaConf.to_container(cfg.analysis)
+    stored.pop("run", None)  # a sweep setting, not an option of the tables
+    opts = check_options({**stored, **(options or {})})
     design = pd.read_parquet(directory / "design.parquet")
     factors = [c for c in design.columns if c not in ("design_point", "scenario")]
     horizon = int(cfg.months)

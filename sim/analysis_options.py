@@ -27,13 +27,13 @@ def check_options(options: Mapping[str, Any], prefix: str = "") -> dict[str, Any
     """The analysis options, checked and normalised (a single month or rung becomes a list).
 
     Args:
-        options: any of TABLE_OPTIONS (and `run`); unknown keys are refused.
-        prefix: how the keys are named in messages ("analysis." for a sweep's settings).
+        options: any of TABLE_OPTIONS; unknown keys are refused.
+        prefix: "analysis." for a sweep's settings (which also allow `run`), "" for `analyze`.
 
     Raises:
         ConfigError: naming the first bad key, its value and what is allowed.
     """
-    allowed = (*TABLE_OPTIONS, "run")
+    allowed = (*TABLE_OPTIONS, "run") if prefix == "analysis." else TABLE_OPTIONS
     unknown = sorted(set(options) - set(allowed))
     if unknown:
         raise ConfigError(

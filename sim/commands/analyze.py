@@ -98,8 +98,6 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         options = check_options(options)
-        if "run" in options:
-            raise ConfigError("unknown option 'run': it is a sweep setting (analysis.run)")
         tables = analyze_sweep(directory, allow_incomplete=allow, options=options)
     except IncompleteSweep as error:
         print(f"error: {error}", file=sys.stderr)
