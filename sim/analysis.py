@@ -236,9 +236,14 @@ def analyze_sweep(
     """
     from omegaconf import OmegaConf
 
+    from sim.analysis_options import check_options, write_options
     from sim.runner import is_complete, read_parts
+    from sim.safety import output_folder
+    from sim.store import check_config
 
     directory = Path(directory)
+    check_config(directory)
+    out = output_folder(directory, "analysis")  # never through a symlink to elsewhere
     if not is_complete(directory):
         if not allow_incomplete:
             raise IncompleteSweep(
@@ -248,7 +253,9 @@ def analyze_sweep(
             )
         warnings.warn(f"{directory} is incomplete: analysing the chunks present", stacklevel=2)
     cfg = OmegaConf.load(directory / "config.yaml")
-    opts = {**OmegaConf.to_container(cfg.analysis), **(options or {})}
+    stored = OmegaConf.to_container(cfg.analysis)
+    stored.pop("run", None)  # a sweep setting, not an option of the tables
+    opts = check_options({**stored, **(options or {})})
     design = pd.read_parquet(directory / "design.parquet")
     factors = [c for c in design.columns if c not in ("design_point", "scenario")]
     horizon = int(cfg.months)
@@ -282,7 +289,8 @@ def analyze_sweep(
                 seed=int(cfg.seed),
             ),
         }
-    write_analysis(directory / "analysis", tables)
+    write_analysis(out, tables)
+    write_options(out, opts)  # plot labels its figures with these, not config.yaml's
     return tables
 
 

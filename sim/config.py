@@ -98,9 +98,12 @@ def register_schema() -> None:
 
 def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
     """Compose a config from configs/ with Hydra overrides, outside of a Hydra app."""
+    from sim.safety import keep_literal
+
     register_schema()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = hydra_compose(config_name=config_name, overrides=list(overrides))
+    keep_literal(cfg)  # scenario text is never resolved (no ${oc.env:...} in results)
     check(cfg)
     return cfg
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
@@ -28,7 +28,16 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import params as P
-from sim.config import EXPERIMENTS_DIR, ConfigError, compose, list_scenarios, model_values
+from sim.analysis_options import check_options
+from sim.config import (
+    CONFIG_DIR,
+    EXPERIMENTS_DIR,
+    ConfigError,
+    compose,
+    list_scenarios,
+    model_values,
+)
+from sim.safety import check_name, check_scenario_file, keep_literal
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 SPEC_KEYS = frozenset({"values", "range", "levels"})
@@ -127,6 +136,12 @@ class Factor:
 
 # --- loading --------------------------------------------------------------------------------
 def experiment_path(name: str) -> Path:
+    """experiments/<name>.yaml; `name` is a plain name, never a path (results use it)."""
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise ConfigError(
+            f"experiment={name!r} is not allowed: expected the name of a file in experiments/ "
+            "(without .yaml), not a path; copy a shared experiment file there"
+        )
     path = EXPERIMENTS_DIR / f"{name}.yaml"
     if not path.exists():
         known = ", ".join(p.stem for p in sorted(EXPERIMENTS_DIR.glob("*.yaml")))
@@ -155,6 +170,7 @@ def load_experiment(name: str | None, overrides: Sequence[str] = ()) -> DictConf
         cfg = OmegaConf.merge(*layers)
     except OmegaConfBaseException as error:
         raise ConfigError(f"experiment {name!r}: {error}".splitlines()[0]) from error
+    keep_literal(cfg)  # text from the file is never resolved (no ${oc.env:...} in results)
     cfg.scenarios = expand_scenarios(cfg.scenarios)
     check_experiment(cfg)
     return cfg
@@ -172,6 +188,8 @@ def expand_scenarios(names: Sequence[str]) -> list[str]:
 def check_experiment(cfg: DictConfig) -> None:
     """Refuse, before any run, whatever cannot work; the message names the key."""
     known = [n for n, _ in list_scenarios()]
+    if cfg.name:
+        check_name("name", cfg.name)  # it names the results directory
     if not cfg.scenarios:
         raise ConfigError("scenarios is empty: name at least one scenario (or 'all')")
     for name in cfg.scenarios:
@@ -179,6 +197,8 @@ def check_experiment(cfg: DictConfig) -> None:
             raise ConfigError(
                 f"scenarios: {name!r} is unknown: expected one of {', '.join(known)} or all"
             )
+        check_scenario_file(CONFIG_DIR / "scenario" / f"{name}.yaml")
+    _check_seeds(cfg)
     for key, low in (
         ("replicates", 1),
         ("months", 1),
@@ -205,15 +225,50 @@ def check_experiment(cfg: DictConfig) -> None:
     analysis = cfg.analysis
     if not 0 < analysis.level < 1 or not 0 < analysis.confidence < 1:
         raise ConfigError("analysis.level and analysis.confidence must lie strictly in (0, 1)")
+    check_options(OmegaConf.to_container(analysis), prefix="analysis.")
     factors = parse_factors(cfg.factors)
     fixed = P.flatten(OmegaConf.to_container(cfg.model, resolve=True))
     P.encode(fixed)  # unknown path or bad value -> ParamError naming it
     check_design(cfg.design.kind, factors)
+    if cfg.design.kind == "grid":
+        check_grid_levels(factors, cfg.design.levels)
     if cfg.design.kind == "morris" and cfg.design.levels < 2:
         raise ConfigError(
             f"design.levels = {cfg.design.levels} is not allowed for design.kind = morris: "
             "expected at least 2 (the p-level grid; 4 is usual)"
         )
+
+
+def _check_seeds(cfg: DictConfig) -> None:
+    """Seeds in [0, 2^63 - 1], as `run` allows: larger ones would alias modulo 2^64."""
+    from sim.config import RUN_LIMITS
+
+    low, high = RUN_LIMITS["seed"]
+    for key in ("seed", "design.seed"):
+        value = OmegaConf.select(cfg, key)
+        if value is not None and not low <= value <= high:
+            raise ConfigError(f"{key} = {value} is not allowed: expected an integer in [0, {high}]")
+
+
+def check_grid_levels(factors: Sequence[Factor], levels: int) -> None:
+    """Each factor's grid values must differ: a repeated value would run the same point twice.
+
+    An integer parameter given a range with more levels than integers in it repeats values
+    after rounding; a list of values can repeat one by mistake.
+    """
+    for factor in factors:
+        values = factor.grid(levels)
+        if len(set(values)) < len(values):
+            what = (
+                f"range [{factor.low:g}, {factor.high:g}] with {len(values)} levels"
+                if factor.is_range
+                else f"values {list(factor.values)}"
+            )
+            raise ConfigError(
+                f"factors.{factor.path}: {what} repeats a value ({len(set(values))} distinct "
+                f"of {len(values)}{', after rounding to integers' if factor.is_range else ''}); "
+                "give distinct values or fewer levels"
+            )
 
 
 def parse_factors(node: Mapping[str, Any] | DictConfig) -> list[Factor]:
@@ -235,7 +290,8 @@ def _factor_specs(node: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     specs: dict[str, Any] = {}
     for key, value in node.items():
         path = f"{prefix}{key}"
-        is_spec = not isinstance(value, Mapping) or SPEC_KEYS & set(value)
+        # An empty mapping is a (bad) spec, not a group: refused below, never silently dropped.
+        is_spec = not isinstance(value, Mapping) or not value or SPEC_KEYS & set(value)
         if is_spec:
             specs[path] = value
         else:
@@ -426,7 +482,47 @@ def point_values(
     for path in factor_paths:
         spec = P.PARAMS_BY_PATH[path]
         table[path] = [spec.encode(_native(v)) for v in design[path]]
+    if factor_paths:
+        check_points(design, table)
     return table
+
+
+class _Row(Mapping[str, float]):
+    """One design point's encoded parameters, read as a mapping without copying the row."""
+
+    def __init__(self, index: Mapping[str, int], values: np.ndarray) -> None:
+        self.index, self.values = index, values
+
+    def __getitem__(self, path: str) -> float:
+        return float(self.values[self.index[path]])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+def check_points(design: pd.DataFrame, table: pd.DataFrame) -> None:
+    """Apply the checks across parameters (the export shares) to every design point.
+
+    Each factor value is checked on its own when parsed; a combination of values can still be
+    one `run` refuses (e.g. export shares summing above 1). Refuse it before anything runs,
+    naming the design point and its factor values.
+    """
+    index = {path: i for i, path in enumerate(table.columns)}
+    values = table.to_numpy(dtype=float)
+    factors = [c for c in design.columns if c not in ("design_point", "scenario")]
+    for row in sorted(np.unique(values, axis=0, return_index=True)[1]):
+        try:
+            P.check_export_shares(_Row(index, values[row]))
+        except P.ParamError as error:
+            point = design.iloc[row]
+            held = ", ".join(f"{f} = {_native(point[f])!r}" for f in factors)
+            raise ConfigError(
+                f"design point {int(point['design_point'])} (scenario {point['scenario']}, "
+                f"{held}) cannot run: {error}; narrow the factor ranges"
+            ) from None
 
 
 def _native(value: Any) -> Any:

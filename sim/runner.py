@@ -41,7 +41,9 @@ from sim.design import EXECUTION_KEYS, build_design, point_values, scenario_valu
 from sim.executors import local_workers, make_executor
 from sim.model import EscalationModel
 from sim.rng import derive_seeds
+from sim.safety import check_inside, check_name, escape_interpolations, output_folder
 from sim.store import (
+    check_config,
     read_manifest,
     timestamp,
     write_atomic,
@@ -384,7 +386,7 @@ def plan(cfg: DictConfig) -> Plan:
 
 def resolved_config(plan_: Plan) -> DictConfig:
     """The experiment plus each scenario's full parameter values (what config.yaml holds)."""
-    cfg = OmegaConf.to_container(plan_.cfg, resolve=True)
+    cfg = escape_interpolations(OmegaConf.to_container(plan_.cfg, resolve=True))
     cfg["resolved"] = {name: _nest(values) for name, values in plan_.resolved.items()}
     return OmegaConf.create(cfg)
 
@@ -432,9 +434,11 @@ def done_chunks(directory: Path, plan_: Plan) -> set[int]:
 
 
 def new_directory(cfg: DictConfig) -> Path:
+    """<output_root>/sweeps/<name>/<timestamp>; refuses a name that would lead elsewhere."""
     root = Path(cfg.output_root)
     root = root if root.is_absolute() else Path.cwd() / root
-    return root / "sweeps" / cfg.name / timestamp()
+    name = check_name("name", cfg.name) if cfg.name else ""
+    return check_inside(root, root / "sweeps" / name / timestamp(), key="name")
 
 
 def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set[int]]:
@@ -449,6 +453,8 @@ def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set
     directory = Path(resume)
     if not (directory / "config.yaml").exists():
         raise ConfigError(f"resume={directory}: not a sweep directory (no config.yaml)")
+    check_config(directory)  # an edited config.yaml would let a resume mix two plans
+    output_folder(directory, PARTS)
     differences = config_differences(OmegaConf.load(directory / "config.yaml"), resolved)
     if differences:
         raise ConfigError(
@@ -594,11 +600,43 @@ class _progress:
         self.bar.close()
 
 
+class DamagedSweep(ConfigError):
+    """A sweep whose manifest says complete lacks part files its plan needs (exit code 2)."""
+
+
+def planned_parts(directory: Path, kind: str = "summary") -> list[Path]:
+    """The part files of one kind that the sweep's plan (manifest.json `chunks`) holds.
+
+    Files beyond the plan are never read. In a complete sweep every planned part must exist:
+    analysing a subset would silently give other numbers.
+
+    Raises:
+        DamagedSweep: naming the first missing part of a complete sweep.
+    """
+    directory = Path(directory)
+    try:
+        manifest = read_manifest(directory)
+        chunks = int(manifest["chunks"])
+    except (OSError, ValueError, KeyError, TypeError):  # no usable manifest: what is there
+        return sorted((directory / PARTS).glob(f"{kind}-*.parquet"))
+    paths = [part_path(directory, kind, i) for i in range(chunks)]
+    present = [p for p in paths if p.is_file()]
+    if manifest.get("complete") is True and len(present) < len(paths):
+        missing = [p for p in paths if not p.is_file()]
+        raise DamagedSweep(
+            f"{directory} is damaged: {len(missing)} of {len(paths)} {kind} parts are missing "
+            f"(first {missing[0].relative_to(directory)}), though manifest.json says complete; "
+            f"rerun them with: python -m sim sweep experiment={manifest.get('experiment')} "
+            f"<the same settings> resume={directory}"
+        )
+    return present
+
+
 def read_parts(
     directory: Path, kind: str = "summary", columns: list[str] | None = None
 ) -> pd.DataFrame:
-    """All part files of one kind, in run order."""
-    paths = sorted((Path(directory) / PARTS).glob(f"{kind}-*.parquet"))
+    """The part files of one kind that the sweep's plan holds, in run order (see planned_parts)."""
+    paths = planned_parts(directory, kind)
     if not paths:
         return pd.DataFrame(columns=columns)
     return pd.concat([pd.read_parquet(p, columns=columns) for p in paths], ignore_index=True)

@@ -10,6 +10,7 @@ Nothing is pickled.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import platform
@@ -26,7 +27,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import REPO_ROOT
+from sim.config import REPO_ROOT, ConfigError
 
 MANIFEST = "manifest.json"
 CONFIG = "config.yaml"
@@ -94,8 +95,11 @@ def write_text(text: str, path: Path) -> Path:
 
 
 def write_config(cfg: DictConfig, directory: Path) -> Path:
-    """The fully resolved config, as YAML."""
-    return write_text(OmegaConf.to_yaml(cfg, resolve=True), Path(directory) / CONFIG)
+    """The fully resolved config, as YAML; text that looks like ``${...}`` stays literal."""
+    from sim.safety import escape_interpolations
+
+    data = escape_interpolations(OmegaConf.to_container(cfg, resolve=True))
+    return write_text(OmegaConf.to_yaml(OmegaConf.create(data)), Path(directory) / CONFIG)
 
 
 def read_config(directory: Path) -> DictConfig:
@@ -149,7 +153,13 @@ def versions() -> dict[str, str | None]:
 
 
 def write_manifest(directory: Path, **fields: Any) -> Path:
-    """manifest.json: versions, git commit, command line, host, time, plus `fields`."""
+    """manifest.json: versions, git commit, command line, host, time, plus `fields`.
+
+    With a config.yaml in `directory`, its SHA-256 too, so a later edit of it is detected
+    (`check_config`).
+    """
+    if (Path(directory) / CONFIG).is_file():
+        fields.setdefault("config_sha256", config_digest(directory))
     manifest = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command_line(),
@@ -165,6 +175,34 @@ def write_manifest(directory: Path, **fields: Any) -> Path:
 
 def read_manifest(directory: Path) -> dict[str, Any]:
     return json.loads((Path(directory) / MANIFEST).read_text())
+
+
+def config_digest(directory: Path) -> str:
+    """SHA-256 of the directory's config.yaml, as stored in its manifest."""
+    return hashlib.sha256((Path(directory) / CONFIG).read_bytes()).hexdigest()
+
+
+class EditedConfig(ConfigError):
+    """config.yaml no longer matches the manifest: it was changed after the results were made."""
+
+
+def check_config(directory: Path) -> None:
+    """Refuse a results directory whose config.yaml was edited after its manifest was written.
+
+    Commands read settings (horizon, replicates, analysis options) from config.yaml; an edited
+    one would describe other results than the data hold. Directories made before the manifest
+    recorded the digest are not checked.
+    """
+    try:
+        expected = read_manifest(directory).get("config_sha256")
+    except (OSError, ValueError, AttributeError):
+        return  # no readable manifest: the callers' own checks say so
+    if expected and config_digest(directory) != expected:
+        raise EditedConfig(
+            f"{Path(directory) / CONFIG} was edited after the results were made (its SHA-256 "
+            "differs from manifest.json's config_sha256); the data follow the original "
+            "settings: restore the file, or make new results"
+        )
 
 
 class Stopwatch:

@@ -17,6 +17,8 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from sim.analysis import IncompleteSweep, analyze_sweep
+from sim.analysis_options import check_options, design_warning
+from sim.config import ConfigError
 
 MAX_ROWS = 24
 SHOWN = {
@@ -74,21 +76,34 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     text = format_sensitivity(tables, directory)
     if text:
         print(text)
+        warning = design_warning(OmegaConf.load(directory / "config.yaml"))
+        if warning:
+            print(f"\n{warning}")
 
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0 if argv else 2
-    directory, options = Path(argv[0]), OmegaConf.to_container(OmegaConf.from_dotlist(argv[1:]))
+    directory = Path(argv[0])
+    try:
+        options = OmegaConf.to_container(OmegaConf.from_dotlist(argv[1:]))
+    except Exception as error:  # OmegaConf raises several types for a malformed dotlist
+        first = str(error).strip().splitlines()[0]
+        print(f"error: cannot read options {' '.join(argv[1:])!r}: {first}", file=sys.stderr)
+        return 2
     allow = bool(options.pop("allow_incomplete", False))
     if not (directory / "config.yaml").exists():
         print(f"error: {directory} is not a sweep directory (no config.yaml)", file=sys.stderr)
         return 2
     try:
+        options = check_options(options)
         tables = analyze_sweep(directory, allow_incomplete=allow, options=options)
     except IncompleteSweep as error:
         print(f"error: {error}", file=sys.stderr)
         return 3
+    except ConfigError as error:  # a bad option, an edited config.yaml, missing parts
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     print_tables(tables, directory)
     return 0

@@ -121,9 +121,25 @@ def parse(argv: Sequence[str]) -> tuple[list[Path], dict]:
             opts[key] = value
     if any(not 1 <= k <= 5 for k in opts.get("rungs", [])):
         raise BadInput(f"rungs={opts['rungs']} is not allowed: expected rungs 1 to 5")
+    if "rungs" in opts and not opts["rungs"]:
+        raise BadInput("rungs=[] is not allowed: expected at least one rung in 1 to 5")
     if len(directories) < 2:
         raise BadInput("give at least two run directories to compare")
     return directories, opts
+
+
+def check_distinct(directories: Sequence[Path]) -> None:
+    """Each run once: a directory compared with itself says nothing (and labels would clash)."""
+    from sim.commands.plot import BadInput
+
+    seen: dict[Path, Path] = {}
+    for directory in directories:
+        key = directory.resolve()
+        if key in seen:
+            raise BadInput(
+                f"{directory} is given twice (as {seen[key]}); compare takes different runs"
+            )
+        seen[key] = directory
 
 
 def check_runs(directories: Sequence[Path]) -> None:
@@ -145,12 +161,23 @@ def default_output(first: Path) -> Path:
 
 
 def labelled(runs: list[dict]) -> list[str]:
-    """Scenario names, with the run's directory name added where a name repeats."""
+    """Scenario names, with the run's directory name added where a name repeats.
+
+    Labels stay unique even when two runs share a directory name (copies in different
+    folders): a number is added after the second.
+    """
     names = [r["scenario"] for r in runs]
-    return [
+    labels = [
         n if names.count(n) == 1 else f"{n} ({r['directory'].name})"
         for n, r in zip(names, runs, strict=True)
     ]
+    unique: list[str] = []
+    for label in labels:
+        candidate, number = label, 2
+        while candidate in unique:
+            candidate, number = f"{label} #{number}", number + 1
+        unique.append(candidate)
+    return unique
 
 
 def comparison_figures(runs: list[dict], labels: list[str], table: pd.DataFrame, horizon: int):
@@ -242,6 +269,7 @@ def main(argv: Sequence[str]) -> int:
         output = Path(opts["output"]) if "output" in opts else default_output(directories[0])
         if output.exists():
             raise BadInput(f"output={output} already exists; choose a new directory")
+        check_distinct(directories)
     except BadInput as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2

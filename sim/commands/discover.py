@@ -59,9 +59,38 @@ def parse(argv: list[str]) -> tuple[Path, dict[str, Any]]:
     for key in ("rung", "month"):
         if not isinstance(options.get(key), int):
             raise ValueError(f"{key}= is required and must be an integer (e.g. rung=4 month=120)")
+    check_prim_options(options)
     if "box" in options:
         options["step"] = int(options.pop("box"))
     return directory, options
+
+
+def check_prim_options(options: dict[str, Any]) -> None:
+    """boxes, box, mass_min and density must make sense, else PRIM reports nonsense.
+
+    (boxes=0 would report "no case of interest" beside a count of them; mass_min=2 would
+    report that no factor is restricted.)
+    """
+
+    def integer(key: str, low: int) -> None:
+        value = options[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{key} = {value!r} is not allowed: expected an integer >= {low}")
+
+    def share(key: str, low_open: bool) -> None:
+        value = options[key]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        inside = number and (0 < value <= 1 if low_open else 0 <= value <= 1)
+        if not inside:
+            allowed = "in (0, 1]" if low_open else "in [0, 1]"
+            raise ValueError(f"{key} = {value!r} is not allowed: expected a number {allowed}")
+
+    for key, low in (("boxes", 1), ("box", 0)):
+        if key in options:
+            integer(key, low)
+    for key, low_open in (("mass_min", True), ("density", False)):
+        if key in options:
+            share(key, low_open)
 
 
 def main(argv: list[str]) -> int:
@@ -75,6 +104,7 @@ def main(argv: list[str]) -> int:
         directory, options = parse(argv)
         if not (directory / "config.yaml").exists():
             raise ValueError(f"{directory} is not a sweep directory (no config.yaml)")
+        check_where_written(directory, options)
         boxes, settings = discover(directory, **options)
     except MissingDependency as error:
         print(f"error: {error}", file=sys.stderr)
@@ -89,6 +119,18 @@ def main(argv: list[str]) -> int:
     out = write(directory, boxes, settings)
     print(f"\ntables and figures in {out}")
     return 0
+
+
+def check_where_written(directory: Path, options: dict[str, Any]) -> None:
+    """config.yaml as made, and discovery/<question>/ real folders inside the sweep."""
+    from sim.discovery import output_directory
+    from sim.safety import output_folder
+    from sim.store import check_config
+
+    check_config(directory)
+    question = output_directory(directory, {"unit": "points", **options})
+    output_folder(directory, "discovery")
+    output_folder(question.parent, question.name)
 
 
 def report(boxes: list, settings: dict[str, Any]) -> str:

@@ -69,11 +69,25 @@ def results_kind(directory: Path) -> str:
         manifest = json.loads((directory / "manifest.json").read_text())
     except (OSError, json.JSONDecodeError) as error:
         raise BadInput(f"{directory}/manifest.json cannot be read: {error}") from None
+    check_where_written(directory)
     if manifest.get("kind") == "sweep":
         check_sweep(directory, manifest)
         return "sweep"
     check_run(directory, manifest)
     return "run"
+
+
+def check_where_written(directory: Path) -> None:
+    """config.yaml as made (not edited since), and figures/ a real folder inside `directory`."""
+    from sim.config import ConfigError
+    from sim.safety import output_folder
+    from sim.store import check_config
+
+    try:
+        check_config(directory)
+        output_folder(directory, "figures")
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
 
 
 def check_run(directory: Path, manifest: dict) -> None:
@@ -97,6 +111,12 @@ def check_sweep(directory: Path, manifest: dict) -> None:
         missing.append("parts/summary-*.parquet")
     if missing:
         raise BadInput(f"{directory} is incomplete: missing {', '.join(missing)}")
+    from sim.runner import DamagedSweep, planned_parts
+
+    try:
+        planned_parts(directory, "summary")  # every part of the plan, not a subset
+    except DamagedSweep as error:
+        raise BadInput(str(error)) from None
 
 
 # --- drawing ---------------------------------------------------------------------------------
@@ -158,12 +178,23 @@ def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], s
     sweep = plots.load_sweep(directory)
     figures = plots.sweep_figure_set(sweep)
     notes = [f"Sweep directory: {directory}"]
+    from sim.analysis_options import OPTIONS_FILE, read_options
+
+    used = read_options(directory / "analysis")
+    if used:
+        words = ", ".join(f"{key} {value}" for key, value in used.items())
+        notes.append(f"Analysis tables made with (analysis/{OPTIONS_FILE}): {words}")
     if sweep.computed:
         notes.append(
             f"Computed here from the run summaries (not in analysis/): {', '.join(sweep.computed)}"
         )
     if not plots.is_grid(sweep):
         notes.append("Not a full grid design: no heatmaps, factor curves or thresholds.")
+    if sweep.tables["time_to_escalation"].empty:
+        notes.append(
+            "No time-to-rung curves (Sobol and Morris designs have none; otherwise no run "
+            "reached the analysed rungs): no Kaplan-Meier figure."
+        )
     figures.update(plots.sensitivity_figures(directory))
     tables = {
         "Thresholds": sweep.tables["thresholds"],

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -30,7 +29,7 @@ from omegaconf import DictConfig
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
 from sim import config as C
-from sim import store
+from sim import safety, store
 from sim.params import PARAMS, ParamError
 
 PROG = "python -m sim run"
@@ -54,7 +53,6 @@ _HYDRA_ONLY_FLAGS = frozenset(
         "--experimental-rerun",
     }
 )
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _argv: list[str] = []  # the command's arguments, for the manifest
 
 
@@ -107,7 +105,9 @@ C.register_schema()
 def _hydra_app(cfg: DictConfig) -> None:
     """One Hydra job: run the composed scenario (each job of a --multirun calls this)."""
     try:
+        safety.keep_literal(cfg)  # scenario text is never resolved (no ${oc.env:...})
         C.check(cfg)  # already checked in main; kept for Hydra paths main cannot see
+        _check_scenario_file(HydraConfig.get().runtime.choices.get("scenario", "baseline"))
         _check_name(cfg.scenario.name)
     except (C.ConfigError, ParamError, UsageError) as error:
         raise SystemExit(_fail(str(error))) from None
@@ -174,6 +174,7 @@ def validate_overrides(overrides: Sequence[str]) -> None:
                         f"unknown scenario {value!r}; choose one of: "
                         f"{', '.join(scenarios)} (python -m sim list)"
                     )
+                _check_scenario_file(value)
         elif key not in keys:
             raise UsageError(_unknown_key(key, keys))
         choices.append((f"{'+' if override.is_add() else ''}{key}", values))
@@ -241,11 +242,18 @@ def _first_line(error: BaseException) -> str:
 
 
 def _check_name(name: str) -> None:
-    if not _SAFE_NAME.match(str(name)):
-        raise UsageError(
-            f"scenario.name = {name!r} is not allowed: expected letters, digits, "
-            "'_', '-' or '.' (it names the results directory)"
-        )
+    try:
+        safety.check_name("scenario.name", name)
+    except safety.UnsafePath as error:
+        raise UsageError(str(error)) from None
+
+
+def _check_scenario_file(name: str) -> None:
+    """The scenario file's own name must equal its file name (else results are misfiled)."""
+    try:
+        safety.check_scenario_file(C.CONFIG_DIR / "scenario" / f"{name}.yaml")
+    except safety.UnsafePath as error:
+        raise UsageError(str(error)) from None
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -288,7 +296,8 @@ def run_scenario(
         )
     summary = result.summary
     summary.insert(2, "scenario", scenario)
-    final = Path(run.output_root) / "runs" / scenario / store.timestamp()
+    runs = Path(run.output_root) / "runs"
+    final = safety.check_inside(runs, runs / scenario / store.timestamp(), "scenario.name")
     with store.staged_directory(final) as staging:
         files = _write_tables(staging, summary, result.trajectories, result.events)
         if drawn is not None:

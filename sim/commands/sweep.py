@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 
+from omegaconf import OmegaConf
+
 from sim.config import ConfigError, list_experiments
 from sim.params import ParamError
 
@@ -49,5 +51,8 @@ def main(argv: list[str]) -> int:
         return 130
     print(f"sweep written to {directory}")
     if cfg.analysis.run:
-        print_tables(analyze_sweep(directory), directory)
+        # This command's analysis.* settings, also on resume (they may differ from the stored).
+        options = OmegaConf.to_container(cfg.analysis)
+        options.pop("run")
+        print_tables(analyze_sweep(directory, options=options), directory)
     return 0

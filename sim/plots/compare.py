@@ -9,11 +9,11 @@ from matplotlib.figure import Figure
 
 from sim.plots.run import stack_rung_shares
 from sim.plots.style import (
-    OKABE_ITO,
     UNIT_WORDS,
     VARIABLE_SPECS,
     axis_label,
     date_axis,
+    series_style,
     tidy_panels,
 )
 from sim.report import RUNG_LABELS
@@ -30,7 +30,12 @@ COMPARISON_VARIABLES: tuple[str, ...] = (
 
 
 def _scenario_colour(scenarios: Sequence[str], scenario: str) -> str:
-    return OKABE_ITO[list(scenarios).index(scenario) % len(OKABE_ITO)]
+    return series_style(list(scenarios).index(scenario))[0]
+
+
+def _scenario_line(scenarios: Sequence[str], scenario: str) -> str:
+    """The dash pattern that tells apart scenarios beyond the eighth (which reuse colours)."""
+    return series_style(list(scenarios).index(scenario))[1]
 
 
 def comparison_cumulative_figure(curves: pd.DataFrame, title: str) -> Figure:
@@ -53,7 +58,14 @@ def comparison_cumulative_figure(curves: pd.DataFrame, title: str) -> Figure:
             ax.fill_between(
                 part["date"], part["lower"], part["upper"], color=colour, alpha=0.2, lw=0
             )
-            ax.plot(part["date"], part["probability"], color=colour, lw=1.8, label=scenario)
+            ax.plot(
+                part["date"],
+                part["probability"],
+                color=colour,
+                linestyle=_scenario_line(scenarios, scenario),
+                lw=1.8,
+                label=scenario,
+            )
         ax.set_title(f"rung {rung}+ {RUNG_LABELS[int(rung)]}", fontsize=10)
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
@@ -103,7 +115,14 @@ def comparison_fan_figure(quantiles: pd.DataFrame, title: str) -> Figure:
             q = quantiles[(quantiles["scenario"] == scenario) & (quantiles["variable"] == variable)]
             colour = _scenario_colour(scenarios, scenario)
             ax.fill_between(q["date"], q["q25"], q["q75"], color=colour, alpha=0.2, lw=0)
-            ax.plot(q["date"], q["q50"], color=colour, lw=1.8, label=scenario)
+            ax.plot(
+                q["date"],
+                q["q50"],
+                color=colour,
+                linestyle=_scenario_line(scenarios, scenario),
+                lw=1.8,
+                label=scenario,
+            )
         ax.set_title(axis_label(variable).replace(" (", "\n(", 1), fontsize=9)
         ax.set_ylabel(UNIT_WORDS.get(VARIABLE_SPECS[variable].unit, VARIABLE_SPECS[variable].unit))
         ax.grid(alpha=0.3)
@@ -139,7 +158,8 @@ def forest_figure(table: pd.DataFrame, reference: str, method: str, title: str) 
     labels = []
     for y, row in enumerate(table.itertuples(index=False)):
         colour = _scenario_colour(everyone, row.scenario)
-        ax.plot([row.diff_lower, row.diff_upper], [y, y], color=colour, lw=2.2)
+        line = _scenario_line(everyone, row.scenario)
+        ax.plot([row.diff_lower, row.diff_upper], [y, y], color=colour, linestyle=line, lw=2.2)
         ax.plot(row.difference, y, "o", color=colour, ms=6)
         labels.append(f"{row.scenario}: rung {row.rung}+ by month {row.month}")
     ax.set_yticks(range(len(table)), labels, fontsize=8)

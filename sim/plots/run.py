@@ -29,6 +29,7 @@ from sim.plots.style import (
     axis_label,
     date_axis,
     save_figures,
+    series_style,
     tidy_panels,
 )
 from sim.report import RUNG_LABELS
@@ -334,7 +335,7 @@ def halt_distribution_figure(halts: pd.DataFrame, title: str) -> Figure:
     scenarios = list(dict.fromkeys(halts["scenario"]))
     for i, scenario in enumerate(scenarios):
         x = halts.loc[halts["scenario"] == scenario, "halts_per_year"].to_numpy()
-        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        colour, line = series_style(i)
         median = float(np.median(x))
         ax.hist(
             x,
@@ -344,6 +345,7 @@ def halt_distribution_figure(halts: pd.DataFrame, title: str) -> Figure:
             color=colour,
             alpha=0.7 if len(scenarios) == 1 else 1.0,
             linewidth=1.8,
+            linestyle=line,
             label=f"{scenario} (median {median:.2f})" if scenario else f"median {median:.2f}",
         )
         ax.axvline(median, color=colour, linestyle="--", linewidth=1.2)

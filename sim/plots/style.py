@@ -31,6 +31,16 @@ OKABE_ITO: tuple[str, ...] = (
     "#F0E442",
     "#000000",
 )
+#: After the eight colours, lines repeat them with these dash patterns: 32 distinct series.
+LINE_STYLES: tuple[str, ...] = ("-", "--", ":", "-.")
+
+
+def series_style(index: int) -> tuple[str, str]:
+    """(colour, line style) of the index-th series: every series up to 32 looks different."""
+    colours = len(OKABE_ITO)
+    return OKABE_ITO[index % colours], LINE_STYLES[(index // colours) % len(LINE_STYLES)]
+
+
 #: One colour per rung, ordered light (normal) to dark (intervention).
 RUNG_COLOURS: tuple[str, ...] = tuple(
     colormaps["viridis"](x) for x in np.linspace(0.95, 0.0, TOP_RUNG + 1)

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from sim.analysis import rung_probabilities
-from sim.plots.style import OKABE_ITO
+from sim.plots.style import OKABE_ITO, series_style
 
 # --- a sweep: data ---------------------------------------------------------------------------
 ANALYSIS_TABLES: tuple[str, ...] = (
@@ -94,8 +94,22 @@ def load_sweep(directory: Path) -> Sweep:
         numeric=numeric,
         tables=tables,
         computed=computed,
-        level=float(cfg.analysis.level),
+        level=_level(directory, cfg, computed),
     )
+
+
+def _level(directory: Path, cfg: Any, computed: list[str]) -> float:
+    """The level the thresholds were found at: as recorded by `analyze`, else config.yaml's.
+
+    `analyze level=0.25` rewrites analysis/ but not config.yaml; figures must name the level
+    of the tables they draw.
+    """
+    from sim.analysis_options import read_options
+
+    recorded = read_options(directory / "analysis").get("level")
+    if recorded is not None and "thresholds" not in computed:
+        return float(recorded)
+    return float(cfg.analysis.level)
 
 
 def _compute_tables(
@@ -396,7 +410,7 @@ def factor_curve_figure(table: pd.DataFrame, factor: str, title: str, level: flo
         cell = table[(table["rung"] == rung) & (table["month"] == month)]
         for n, line in enumerate(lines):
             rows = cell[cell["line"] == line]
-            colour = OKABE_ITO[n % len(OKABE_ITO)]
+            colour, style = series_style(n)
             ax.fill_between(
                 rows[factor], rows["lower"], rows["upper"], color=colour, alpha=0.12, lw=0
             )
@@ -404,6 +418,7 @@ def factor_curve_figure(table: pd.DataFrame, factor: str, title: str, level: flo
                 rows[factor],
                 rows["probability"],
                 color=colour,
+                linestyle=style,
                 lw=1.8,
                 marker="o",
                 ms=3,
@@ -454,11 +469,13 @@ def km_figure(curves: pd.DataFrame, factor: str | None, horizon: int, title: str
         ax = axes[i, j]
         cell = curves[(curves["scenario"] == scenario) & (curves["rung"] == rung)]
         for _, curve in cell.groupby("design_point", sort=True):
-            colour = colormaps["cividis"](norm(curve[factor].iloc[0])) if factor else OKABE_ITO[i]
+            colour, style = series_style(i)  # one scenario per panel row
+            if factor:
+                colour, style = colormaps["cividis"](norm(curve[factor].iloc[0])), "-"
             month, reached, low, high = _km_step(curve.sort_values("month"), horizon)
             if cell["design_point"].nunique() <= 4:  # more bands would hide the curves
                 ax.fill_between(month, low, high, step="post", color=colour, alpha=0.15, lw=0)
-            ax.step(month, reached, where="post", color=colour, lw=1.5)
+            ax.step(month, reached, where="post", color=colour, linestyle=style, lw=1.5)
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlim(0, horizon)
         ax.grid(alpha=0.3)
@@ -554,6 +571,8 @@ def sweep_figure_set(sweep: Sweep) -> dict[str, Figure]:
                 float(sweep.design[factor].max()),
                 _title(f"Where P crosses {sweep.level:g} along {short}", sweep, note),
             )
+    if sweep.tables["time_to_escalation"].empty:
+        return figures  # Sobol and Morris designs: no per-point curves (sensitivity figures)
     curves, note = km_curves(sweep)
     figures["time_to_rung"] = km_figure(
         curves,
