@@ -43,7 +43,7 @@ def test_recovery_covers_true_values_at_about_the_nominal_rate():
 
 
 def test_abc_smc_tolerance_falls_and_diagnostics_are_recorded():
-    prior = priors.build({"russia.climb_rate": {}})
+    prior = priors.build({"russia.initial_credibility": {}})
     simulate = recovery.noisy_simulator(0.05)
 
     def one(theta, seeds):
@@ -61,7 +61,7 @@ def test_abc_smc_tolerance_falls_and_diagnostics_are_recorded():
 
 
 def test_abc_smc_is_reproducible_from_its_seed():
-    prior = priors.build({"russia.climb_rate": {}, "russia.halt_propensity": {}})
+    prior = priors.build({"russia.initial_credibility": {}, "russia.credibility_gain": {}})
     settings = abc.Settings(population=100, budget=5000, batch=1000, seed=3, progress=False)
     runs = [
         abc.abc_smc(
@@ -112,7 +112,10 @@ def test_halts_measure_prefers_the_v2_cause_column():
 
 def test_priors_come_from_the_parameter_table():
     prior = priors.build(
-        {"russia.climb_rate": {}, "trade.gray_reexport": {"low": 0.05, "high": 0.2, "why": "x"}}
+        {
+            "russia.initial_credibility": {},
+            "trade.gray_reexport": {"low": 0.05, "high": 0.2, "why": "x"},
+        }
     )
     np.testing.assert_array_equal(prior.low, [0.0, 0.05])
     np.testing.assert_array_equal(prior.high, [1.0, 0.2])
@@ -299,7 +302,7 @@ def test_a_sweep_on_a_posterior_shares_draws_across_design_points(
         "progress=false",
         "analysis.run=false",
         "scenarios=[baseline]",
-        "factors.kazakhstan.drift_pace.levels=2",
+        "factors.kazakhstan.multivector.levels=2",
         f"output_root={tmp_path}",
         f"calibration={calibration_dir}",
     ]

@@ -172,7 +172,7 @@ def test_printed_summary_gives_probabilities_within_the_horizon(run) -> None:
         "by month 36",
         f"by month {MONTHS}",
         "5+ intervention",
-        "halts per year",
+        "disruptions per year",
         "Alignment with Moscow",
         "Results:",
     ):

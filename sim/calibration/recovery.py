@@ -17,7 +17,7 @@ import numpy as np
 from sim.calibration import abc, priors
 
 NOISE = 0.08
-PARAMETERS = {"russia.climb_rate": {}, "russia.halt_propensity": {}}
+PARAMETERS = {"russia.initial_credibility": {}, "russia.credibility_gain": {}}
 
 
 def noisy_simulator(sigma: float = NOISE) -> abc.Simulator:
