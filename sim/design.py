@@ -28,7 +28,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim import params as P
-from sim.config import EXPERIMENTS_DIR, ConfigError, compose, list_scenarios, model_values
+from sim.config import ConfigError, compose, experiment_entries, list_scenarios, model_values
 
 DESIGNS = ("grid", "lhs", "sobol", "morris")
 SPEC_KEYS = frozenset({"values", "range", "levels"})
@@ -126,11 +126,13 @@ class Factor:
 
 # --- loading --------------------------------------------------------------------------------
 def experiment_path(name: str) -> Path:
-    path = EXPERIMENTS_DIR / f"{name}.yaml"
-    if not path.exists():
-        known = ", ".join(p.stem for p in sorted(EXPERIMENTS_DIR.glob("*.yaml")))
-        raise ConfigError(f"experiment={name!r} is unknown: expected one of {known}")
-    return path
+    """The file of experiment `name`: built-in first, then the user folders (--search-path)."""
+    entries = [e for e in experiment_entries() if not e.shadowed]
+    for entry in entries:
+        if entry.name == name:
+            return entry.path
+    known = ", ".join(e.name for e in entries)
+    raise ConfigError(f"experiment={name!r} is unknown: expected one of {known}")
 
 
 def load_experiment(name: str | None, overrides: Sequence[str] = ()) -> DictConfig:

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import REPO_ROOT
+from sim.config import PACKAGE_DATA, REPO_ROOT
 
 MANIFEST = "manifest.json"
 CONFIG = "config.yaml"
@@ -103,7 +103,14 @@ def read_config(directory: Path) -> DictConfig:
 
 
 def git_commit() -> str | None:
-    """The current commit of the project checkout, with '-dirty' if it has local changes."""
+    """The commit of the code that runs, with '-dirty' if it had local changes.
+
+    An installed wheel reports the commit it was built from (sim/_data/build.json, written by
+    setup.py); a checkout or editable install asks git.
+    """
+    build_info = PACKAGE_DATA / "build.json"
+    if build_info.exists():
+        return json.loads(build_info.read_text()).get("git_commit")
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"],

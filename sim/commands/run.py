@@ -73,7 +73,7 @@ def main(argv: Sequence[str]) -> int:
     except UsageError as error:
         return _fail(str(error))
     saved = sys.argv
-    sys.argv = [PROG, *_argv]  # Hydra reads its arguments from sys.argv
+    sys.argv = [PROG, *_argv, *C.hydra_search_path()]  # Hydra reads its arguments from sys.argv
     try:
         _hydra_app()
     except SystemExit as exit_:
