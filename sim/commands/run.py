@@ -281,7 +281,16 @@ def run_scenario(
     summary.insert(2, "scenario", scenario)
     final = Path(run.output_root) / "runs" / scenario / store.timestamp()
     with store.staged_directory(final) as staging:
-        files = _write_tables(staging, summary, result.trajectories, result.events)
+        files = _write_tables(
+            staging,
+            summary,
+            result.trajectories,
+            result.events,
+            seed=int(run.seed),
+            scenario=scenario,
+            replicates=int(run.replicates),
+            months=int(run.months),
+        )
         store.write_config(cfg, staging)
         if run.figures:
             from sim.plots import run_figures
@@ -321,8 +330,12 @@ def _write_tables(
     summary: Any,
     trajectories: Any,
     events: Any,
+    **facts: Any,
 ) -> dict[str, int | None]:
-    """Write the Parquet tables that were recorded; return {file name: row count}."""
+    """Write the Parquet tables that were recorded; return {file name: row count}.
+
+    `facts` (seed, scenario, ...) go into each file's metadata beside units, version, commit.
+    """
     tables = {
         "summary.parquet": summary,
         "trajectories.parquet": trajectories,
@@ -331,6 +344,6 @@ def _write_tables(
     files: dict[str, int | None] = {}
     for name, frame in tables.items():
         if frame is not None:
-            store.write_table(frame, directory / name)
+            store.write_table(frame, directory / name, table=name.split(".")[0], **facts)
             files[name] = len(frame)
     return files
