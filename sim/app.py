@@ -17,6 +17,7 @@ ensemble at month 0 with the same seeds, so two settings are compared on common 
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -62,7 +63,7 @@ MAX_RUNS = 5000
 SEED = 20221028
 PLAY_PAUSE_SECONDS = 0.05  # between months while playing; drawing the charts takes longer
 FEED_LENGTH = 12
-RUNG_COLOURS = ("#d9d9d9", "#fee391", "#fec44f", "#fe9929", "#d95f0e", "#993404")
+RUNG_COLOURS = ("#d9d9d9", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026", "#67000d")
 
 
 # --- the simulation side, plain Python (tested without a browser) ----------------------------
@@ -178,32 +179,29 @@ def set_control(path: str, value: Any) -> None:
     overrides.value = {**overrides.value, path: value}
 
 
+def slider_step(low: float, high: float) -> float:
+    """A round step of about a hundredth of the range, so round defaults lie on the grid."""
+    return 10.0 ** math.floor(math.log10((high - low) / 100))
+
+
 @solara.component
 def ControlInput(control: Control, value: Any) -> None:
-    """A menu for a choice parameter, a slider for a number."""
+    """A menu for a choice parameter, a slider under a `path = value unit` line for a number."""
     spec = PARAMS_BY_PATH[control.path]
-    label = control.path if spec.choices else f"{control.path} = {value:g} {spec.unit}"
 
     def on_value(new: Any) -> None:
         set_control(control.path, new)
 
     if spec.choices:
-        solara.Select(label=label, values=list(spec.choices), value=value, on_value=on_value)
+        solara.Select(label=control.path, values=list(spec.choices), value=value, on_value=on_value)
         return
     low, high = slider_range(control)
+    solara.Text(f"{control.path} = {value:.4g} {spec.unit}", style={"font-size": "0.85em"})
     if spec.integer:
-        solara.SliderInt(
-            label=label, value=int(value), min=int(low), max=int(high), on_value=on_value
-        )
+        solara.SliderInt("", value=int(value), min=int(low), max=int(high), on_value=on_value)
     else:
-        solara.SliderFloat(
-            label=label,
-            value=float(value),
-            min=low,
-            max=high,
-            step=(high - low) / 100,
-            on_value=on_value,
-        )
+        step = slider_step(low, high)
+        solara.SliderFloat("", value=float(value), min=low, max=high, step=step, on_value=on_value)
 
 
 @solara.component
@@ -256,9 +254,8 @@ def Page() -> None:
         )
         for control in CONTROLS:
             ControlInput(control, values[control.path])
-        solara.SliderInt(
-            f"Runs in the ensemble = {runs.value:,}", value=runs, min=1, max=MAX_RUNS, step=1
-        )
+        solara.Text(f"runs in the ensemble = {runs.value:,}", style={"font-size": "0.85em"})
+        solara.SliderInt("", value=runs, min=1, max=MAX_RUNS, step=1)
     with solara.Column():
         with solara.Row():
             solara.Button("Step", on_click=step_once, disabled=not ensemble.model.running)
