@@ -140,7 +140,7 @@ def hydra_search_path() -> list[str]:
     folders = user_folders()
     if not folders:
         return []
-    return ["hydra.searchpath=[" + ",".join(f"file://{f}" for f in folders) + "]"]
+    return ["hydra.searchpath=[" + ",".join(f"'file://{f}'" for f in folders) + "]"]
 
 
 def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
