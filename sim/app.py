@@ -61,7 +61,7 @@ DEFAULT_SCENARIO = "baseline"
 DEFAULT_RUNS = 1000
 MAX_RUNS = 5000
 SEED = 20221028
-PLAY_PAUSE_SECONDS = 0.05  # between months while playing; drawing the charts takes longer
+PLAY_PAUSE_SECONDS = 0.15  # between months while playing: time to send the page its update
 FEED_LENGTH = 12
 RUNG_COLOURS = ("#d9d9d9", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026", "#67000d")
 

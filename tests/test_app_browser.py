@@ -7,6 +7,7 @@ CI (CI=true), where it fails. ~60 s on 2 busy cores (starting the server is most
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -84,6 +85,7 @@ def _charts(page) -> list[bytes]:
 
 
 def test_app_loads_steps_plays_and_changes_scenario(app_url):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=SLOW)
@@ -114,8 +116,9 @@ def test_app_loads_steps_plays_and_changes_scenario(app_url):
             )
 
             page.get_by_role("button", name="Play").click()
-            expect(status).to_contain_text("Month 4 of 120")
-            page.get_by_role("button", name="Pause").click()
+            expect(status).not_to_contain_text("Month 0 of 120")
+            with contextlib.suppress(PlaywrightTimeout):  # it may have reached the horizon
+                page.get_by_role("button", name="Pause").click(timeout=2_000)
             expect(page.get_by_role("button", name="Play")).to_be_visible()
             played = _charts(page)
             assert all(a != b for a, b in zip(start, played, strict=True))
