@@ -13,7 +13,7 @@ ARGS ?=
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,cluster,discovery]"
+	$(PY) -m pip install --quiet -e ".[test,cluster,discovery,viz]"
 	@touch $@
 
 run: $(VENV)/.installed

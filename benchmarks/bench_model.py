@@ -8,8 +8,8 @@ memory every configuration pays anyway, so the table also shows peak RSS above t
 Configurations (120-month runs by default):
   * ensemble R = 1, 1,000, 10,000 with trajectories and events off (summary table only);
   * ensemble R = 1,000 with trajectories and events on (all three tables built);
-  * the same model driven one run at a time by ``mesa.batch_run`` (number_processes=1), with a
-    minimal DataCollector that records the rung once, at the last step.
+  * the same model driven one run at a time by ``mesa.batch_run`` (number_processes=1), as a
+    Mesa user would: the model itself, with its own DataCollector collecting every month.
 
 Usage: ``make bench`` or ``.venv/bin/python benchmarks/bench_model.py [--batch-runs 200]``.
 """
@@ -62,10 +62,11 @@ def run_ensemble(runs: int, tables: bool, months: int) -> None:
 
 def run_batch_run(runs: int, months: int) -> None:
     import mesa
-    from batch_run_model import CollectedModel
+
+    from sim import EscalationModel
 
     results = mesa.batch_run(
-        CollectedModel,
+        EscalationModel,
         parameters={"months": months, "trajectories": False, "events": False},
         rng=list(range(runs)),
         max_steps=months,

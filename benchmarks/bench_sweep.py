@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import mesa  # noqa: E402
-from batch_run_model import CollectedModel  # noqa: E402
+
+from sim import EscalationModel  # noqa: E402
 
 POINTS = 10
 
@@ -92,7 +93,7 @@ def batch_run_rate(runs: int, processes: int) -> dict:
     """mesa.batch_run on `runs` runs (one Mesa model per run), runs per second."""
     began = time.perf_counter()
     mesa.batch_run(
-        CollectedModel,
+        EscalationModel,
         parameters={
             "rng": list(range(runs)),
             "months": 120,

@@ -20,20 +20,51 @@ COMMANDS: dict[str, str] = {
     "discover": "scenario discovery (PRIM) on a sweep: discover <dir> rung=4 month=120",
     "ablate": "switch each mechanism off in turn: ablate scenario=<name> [overrides]",
     "calibrate": "infer uncertain parameters from observed facts: calibrate targets=<name>",
-    "list": "list the scenarios and experiments, one line each",
+    "list": "list the scenarios and experiments, one line each, and where each is from",
+    "app": "an interactive app in the browser (needs the `viz` extra): app [--port N]",
 }
+SEARCH_PATH_FLAG = "--search-path"
 
 
 def usage() -> str:
     width = max(map(len, COMMANDS))
-    lines = ["usage: python -m sim <command> [arguments]", "", "commands:"]
+    lines = ["usage: python -m sim [--search-path DIR] <command> [arguments]", "", "commands:"]
     lines += [f"  {name:<{width}}  {text}" for name, text in COMMANDS.items()]
-    lines += ["", "python -m sim <command> --help shows a command's own options."]
+    lines += [
+        "",
+        "--search-path DIR (repeatable, anywhere on the line) adds your own scenarios",
+        "(DIR/scenario/*.yaml) and experiments (DIR/experiments/*.yaml) to the built-in ones.",
+        "python -m sim <command> --help shows a command's own options.",
+    ]
     return "\n".join(lines)
+
+
+def take_search_path(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Split `--search-path DIR` / `--search-path=DIR` out of argv: (folders, the rest)."""
+    folders, rest = [], []
+    arguments = iter(argv)
+    for argument in arguments:
+        if argument == SEARCH_PATH_FLAG:
+            folders.append(next(arguments, ""))
+        elif argument.startswith(SEARCH_PATH_FLAG + "="):
+            folders.append(argument.split("=", 1)[1])
+        else:
+            rest.append(argument)
+    return folders, rest
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    folders, argv = take_search_path(list(argv))
+    if folders:
+        from sim.config import ConfigError, add_user_folder
+
+        try:
+            for folder in folders:
+                add_user_folder(folder)
+        except ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0 if argv else 2

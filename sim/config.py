@@ -16,6 +16,7 @@ Layout of a composed config::
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -29,9 +30,27 @@ from omegaconf import DictConfig, OmegaConf
 from sim import params as P
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CONFIG_DIR = REPO_ROOT / "configs"
-EXPERIMENTS_DIR = REPO_ROOT / "experiments"
+#: Where a wheel carries configs/ and experiments/ (copied there at build time, see setup.py).
+PACKAGE_DATA = Path(__file__).resolve().parent / "_data"
+#: Extra folders of the user's own scenarios and experiments, separated by os.pathsep; set by
+#: the `--search-path DIR` option of `python -m sim`.
+SEARCH_PATH_ENV = "SIM_SEARCH_PATH"
+BUILT_IN = "built-in"
 MAX_MONTHS = 600
+
+
+def _built_in_dir(name: str) -> Path:
+    """The built-in configs/ or experiments/: in the package (a wheel), else the checkout's.
+
+    The package copy is tried first: in a wheel, the folder beside the package is
+    site-packages, where another distribution could have put a folder of the same name.
+    """
+    packaged = PACKAGE_DATA / name
+    return packaged if packaged.is_dir() else REPO_ROOT / name
+
+
+CONFIG_DIR = _built_in_dir("configs")
+EXPERIMENTS_DIR = _built_in_dir("experiments")
 
 
 class ConfigError(ValueError):
@@ -96,13 +115,46 @@ def register_schema() -> None:
     ConfigStore.instance().store(name="base_config", node=Config)
 
 
+def user_folders() -> list[Path]:
+    """The user's own folders (from --search-path), in the order given."""
+    raw = os.environ.get(SEARCH_PATH_ENV, "")
+    return [Path(part).expanduser().resolve() for part in raw.split(os.pathsep) if part]
+
+
+def add_user_folder(folder: str | Path) -> Path:
+    """Add a folder of the user's own scenarios (<folder>/scenario/) and experiments.
+
+    Experiments are read from <folder>/experiments/, or from <folder> itself when it holds no
+    scenario/ or experiments/ subfolder. The folder is kept in an environment variable, so
+    worker processes see it too. Raises ConfigError when it is not a directory.
+    """
+    path = Path(folder).expanduser().resolve()
+    if not path.is_dir():
+        raise ConfigError(f"--search-path = {str(folder)!r} is not allowed: expected a directory")
+    folders = [*user_folders(), path]
+    os.environ[SEARCH_PATH_ENV] = os.pathsep.join(str(f) for f in dict.fromkeys(folders))
+    return path
+
+
+def hydra_search_path() -> list[str]:
+    """The user folders as Hydra overrides (empty when there are none).
+
+    Hydra appends `hydra.searchpath` after the built-in configs, so on a name clash the
+    built-in scenario wins; `python -m sim list` says so.
+    """
+    folders = user_folders()
+    if not folders:
+        return []
+    return ["hydra.searchpath=[" + ",".join(f"'file://{f}'" for f in folders) + "]"]
+
+
 def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
-    """Compose a config from configs/ with Hydra overrides, outside of a Hydra app."""
+    """Compose a config from configs/ (and the user folders) with Hydra overrides."""
     from sim.safety import keep_literal
 
     register_schema()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = hydra_compose(config_name=config_name, overrides=list(overrides))
+        cfg = hydra_compose(config_name=config_name, overrides=[*hydra_search_path(), *overrides])
     keep_literal(cfg)  # scenario text is never resolved (no ${oc.env:...} in results)
     check(cfg)
     return cfg
@@ -149,17 +201,60 @@ def model_values(cfg: DictConfig) -> dict[str, Any]:
     return flat
 
 
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """A scenario or experiment file and where it came from (BUILT_IN or a user folder)."""
+
+    name: str
+    path: Path
+    origin: str
+    shadowed: bool = False  # a file of the same name earlier in the search path wins
+
+
+def _entries(folders: Sequence[tuple[Path, str]]) -> list[Entry]:
+    entries, seen = [], set()
+    for folder, origin in folders:
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+            entries.append(Entry(path.stem, path, origin, shadowed=path.stem in seen))
+            seen.add(path.stem)
+    return entries
+
+
+def _experiment_folder(user: Path) -> Path:
+    nested = user / "experiments"
+    return nested if nested.is_dir() or (user / "scenario").is_dir() else user
+
+
+def scenario_entries() -> list[Entry]:
+    """Every scenario file, built-in first, then each user folder's scenario/ (Hydra's order)."""
+    folders = [(CONFIG_DIR / "scenario", BUILT_IN)]
+    folders += [(user / "scenario", str(user)) for user in user_folders()]
+    return _entries(folders)
+
+
+def scenario_path(name: str) -> Path:
+    """The file `scenario=<name>` loads: the first of that name in the search path."""
+    for entry in scenario_entries():
+        if entry.name == name and not entry.shadowed:
+            return entry.path
+    return CONFIG_DIR / "scenario" / f"{name}.yaml"
+
+
+def experiment_entries() -> list[Entry]:
+    """Every experiment file, built-in first, then the user folders'."""
+    folders = [(EXPERIMENTS_DIR, BUILT_IN)]
+    folders += [(_experiment_folder(user), str(user)) for user in user_folders()]
+    return _entries(folders)
+
+
 def list_scenarios() -> list[tuple[str, str]]:
-    """(name, one-line description) for every file in configs/scenario/."""
-    return [
-        (path.stem, _first_line(path, "scenario"))
-        for path in sorted((CONFIG_DIR / "scenario").glob("*.yaml"))
-    ]
+    """(name, one-line description) for every scenario that `scenario=<name>` can load."""
+    return [(e.name, _first_line(e.path, "scenario")) for e in scenario_entries() if not e.shadowed]
 
 
 def list_experiments() -> list[tuple[str, str]]:
-    """(name, one-line description) for every file in experiments/."""
-    return [(path.stem, _first_line(path, None)) for path in sorted(EXPERIMENTS_DIR.glob("*.yaml"))]
+    """(name, one-line description) for every experiment that `experiment=<name>` can load."""
+    return [(e.name, _first_line(e.path, None)) for e in experiment_entries() if not e.shadowed]
 
 
 def _first_line(path: Path, node: str | None) -> str:

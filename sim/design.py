@@ -30,12 +30,12 @@ from omegaconf.errors import OmegaConfBaseException
 from sim import params as P
 from sim.analysis_options import check_options
 from sim.config import (
-    CONFIG_DIR,
-    EXPERIMENTS_DIR,
     ConfigError,
     compose,
+    experiment_entries,
     list_scenarios,
     model_values,
+    scenario_path,
 )
 from sim.safety import check_name, check_scenario_file, keep_literal
 
@@ -136,17 +136,21 @@ class Factor:
 
 # --- loading --------------------------------------------------------------------------------
 def experiment_path(name: str) -> Path:
-    """experiments/<name>.yaml; `name` is a plain name, never a path (results use it)."""
+    """The file of experiment `name`: built-in first, then the user folders (--search-path).
+
+    `name` is a plain name, never a path (results use it).
+    """
     if "/" in name or "\\" in name or name.startswith("."):
         raise ConfigError(
             f"experiment={name!r} is not allowed: expected the name of a file in experiments/ "
             "(without .yaml), not a path; copy a shared experiment file there"
         )
-    path = EXPERIMENTS_DIR / f"{name}.yaml"
-    if not path.exists():
-        known = ", ".join(p.stem for p in sorted(EXPERIMENTS_DIR.glob("*.yaml")))
-        raise ConfigError(f"experiment={name!r} is unknown: expected one of {known}")
-    return path
+    entries = [e for e in experiment_entries() if not e.shadowed]
+    for entry in entries:
+        if entry.name == name:
+            return entry.path
+    known = ", ".join(e.name for e in entries)
+    raise ConfigError(f"experiment={name!r} is unknown: expected one of {known}")
 
 
 def load_experiment(name: str | None, overrides: Sequence[str] = ()) -> DictConfig:
@@ -197,7 +201,7 @@ def check_experiment(cfg: DictConfig) -> None:
             raise ConfigError(
                 f"scenarios: {name!r} is unknown: expected one of {', '.join(known)} or all"
             )
-        check_scenario_file(CONFIG_DIR / "scenario" / f"{name}.yaml")
+        check_scenario_file(scenario_path(name))
     _check_seeds(cfg)
     for key, low in (
         ("replicates", 1),

@@ -29,6 +29,7 @@ import pandas as pd
 from sim.agents import EU, China, Kazakhstan, Partner, Russia, Turkey
 from sim.events import EventLog, events_frame
 from sim.ladder import PARTNERS, TOP_RUNG, Actor
+from sim.mesa_api import ensemble_collector, keyword_params, seed_from_rng
 from sim.params import WAR_OUTCOMES, ParamSet
 from sim.recording import TRAJECTORY_VARIABLES, Recorder
 from sim.rng import RunStreams
@@ -63,7 +64,12 @@ class EscalationModel(mesa.Model):
         run_ids: the ids written to the tables (default 0..R-1).
         trajectories: record monthly trajectories (memory: 4 bytes x variables x months x R).
         events: record the event log.
-        rng: a single seed, as `mesa.batch_run` passes it; used when `seeds` is None.
+        rng: any of Mesa's `rng` forms, used when `seeds` is None: an int is the run's seed,
+            None draws a fresh one, others draw it from the generator (sim.mesa_api).
+        collect: keep a `mesa.DataCollector` of ensemble reporters (``model.datacollector``);
+            default: on for a Mesa-style model (no `seeds`, as `mesa.batch_run` builds it).
+        **parameters: flat model parameters, ``war_end_month=24`` or ``**{"war.end_month": 24}``
+            (applied on top of a `params` mapping), as `mesa.batch_run` passes them.
     """
 
     def __init__(
@@ -74,12 +80,19 @@ class EscalationModel(mesa.Model):
         run_ids: Sequence[int] | np.ndarray | None = None,
         trajectories: bool = True,
         events: bool = True,
-        rng: int | None = None,
+        rng: Any = None,
+        collect: bool | None = None,
+        **parameters: Any,
     ) -> None:
-        if seeds is None:
-            seeds = [0 if rng is None else int(rng)]
+        mesa_style = seeds is None
+        if mesa_style:
+            seeds = [seed_from_rng(rng)]
         seeds = np.asarray(seeds, dtype=np.int64)
         super().__init__(rng=int(seeds[0]) if seeds.size else 0)
+        if parameters:
+            if isinstance(params, ParamSet):
+                raise TypeError("keyword parameters need `params` as a mapping, not a ParamSet")
+            params = {**(params or {}), **keyword_params(parameters)}
         if not isinstance(params, ParamSet):
             params = ParamSet.uniform(params, size=seeds.size)
         if params.size != seeds.size:
@@ -107,9 +120,17 @@ class EscalationModel(mesa.Model):
         self.trade = TradeNetwork(self)
         self.russia.start()
         self.recorder = Recorder(self, self.months, trajectories)
+        if collect is None:
+            collect = mesa_style
+        self.datacollector = ensemble_collector() if collect else None
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     def step(self) -> None:
-        """Advance every run by one month."""
+        """Advance every run by one month; past the horizon, only set `running` to False."""
+        if self.month >= self.months:
+            self.running = False
+            return
         month = self.month
         self.war.update(month)
         self.trade.update()
@@ -124,6 +145,8 @@ class EscalationModel(mesa.Model):
         self.recorder.record(month)
         self.month += 1
         self.running = self.month < self.months
+        if self.datacollector is not None:
+            self.datacollector.collect(self)
 
     def params_of(self, actor: Actor):
         """The parameter group of a partner."""

@@ -46,6 +46,8 @@ from sim.store import (
     check_config,
     read_manifest,
     timestamp,
+    with_metadata,
+    write_arrow,
     write_atomic,
     write_config,
     write_manifest,
@@ -418,7 +420,9 @@ def _flat_identity(cfg: DictConfig) -> dict[str, Any]:
 
 # --- running ---------------------------------------------------------------------------------
 def part_path(directory: Path, kind: str, index: int) -> Path:
-    return Path(directory) / PARTS / f"{kind}-{index:06d}.parquet"
+    """parts/<kind>/part-<index>.parquet: one folder per table, so that reading a folder
+    (``pd.read_parquet(sweep / "parts" / "summary")``) never mixes two tables."""
+    return Path(directory) / PARTS / kind / f"part-{index:06d}.parquet"
 
 
 def part_kinds(cfg: DictConfig) -> tuple[str, ...]:
@@ -446,9 +450,12 @@ def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set
     resolved = resolved_config(plan_)
     if resume is None:
         directory = new_directory(plan_.cfg)
-        (directory / PARTS).mkdir(parents=True)
+        for kind in part_kinds(plan_.cfg):
+            (directory / PARTS / kind).mkdir(parents=True)
         write_config(resolved, directory)
-        write_table(plan_.design, directory / DESIGN)
+        write_table(
+            plan_.design, directory / DESIGN, table="design", experiment=str(plan_.cfg.name)
+        )
         return directory, set()
     directory = Path(resume)
     if not (directory / "config.yaml").exists():
@@ -461,7 +468,8 @@ def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set
             f"resume={directory} holds a different config; refusing to mix:\n  "
             + "\n  ".join(differences)
         )
-    (directory / PARTS).mkdir(exist_ok=True)
+    for kind in part_kinds(plan_.cfg):
+        (directory / PARTS / kind).mkdir(parents=True, exist_ok=True)
     return directory, done_chunks(directory, plan_)
 
 
@@ -489,8 +497,9 @@ def run_sweep(
             make_executor(cfg.executor, cfg.workers, cfg.scheduler) as executor,
         ):
             tasks = (plan_.task(i) for i in todo)
+            facts = dict(experiment=str(cfg.name), seed=int(cfg.seed))
             for result in executor.map_unordered(run_chunk, tasks):
-                write_parts(directory, result)
+                write_parts(directory, result, **facts)
                 seconds += result.seconds
                 bar.update(len(result.summary))
                 if on_chunk is not None:
@@ -510,15 +519,19 @@ def run_sweep(
     return directory
 
 
-def write_parts(directory: Path, result: ChunkResult) -> None:
-    """Write a chunk's parts, each atomically; the summary last (it marks the chunk done)."""
-    if result.trajectories is not None:
-        write_table(result.trajectories, part_path(directory, "trajectories", result.index))
-    write_atomic(
-        part_path(directory, "aggregate", result.index),
-        lambda tmp: pq.write_table(result.aggregate, tmp, compression="zstd"),
-    )
-    write_table(result.summary, part_path(directory, "summary", result.index))
+def write_parts(directory: Path, result: ChunkResult, **facts: Any) -> None:
+    """Write a chunk's parts, each atomically; the summary last (it marks the chunk done).
+
+    `facts` (experiment, seed) go into each file's metadata beside units, version and commit.
+    """
+    tables = [("trajectories", result.trajectories)] if result.trajectories is not None else []
+    tables += [("aggregate", result.aggregate), ("summary", result.summary)]
+    for kind, table in tables:
+        path = part_path(directory, kind, result.index)
+        if isinstance(table, pa.Table):
+            write_arrow(table, path, table=kind, chunk=result.index, **facts)
+        else:
+            write_table(table, path, table=kind, chunk=result.index, **facts)
 
 
 def finish(directory: Path, plan_: Plan) -> None:
@@ -529,7 +542,12 @@ def finish(directory: Path, plan_: Plan) -> None:
         writer = None
         try:
             for frame in iter_merged_aggregate(parts):
-                table = pa.Table.from_pandas(frame, preserve_index=False)
+                table = with_metadata(
+                    pa.Table.from_pandas(frame, preserve_index=False),
+                    table="aggregate",
+                    experiment=str(plan_.cfg.name),
+                    seed=int(plan_.cfg.seed),
+                )
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
                 writer.write_table(table)
@@ -618,7 +636,7 @@ def planned_parts(directory: Path, kind: str = "summary") -> list[Path]:
         manifest = read_manifest(directory)
         chunks = int(manifest["chunks"])
     except (OSError, ValueError, KeyError, TypeError):  # no usable manifest: what is there
-        return sorted((directory / PARTS).glob(f"{kind}-*.parquet"))
+        return sorted((directory / PARTS / kind).glob("part-*.parquet"))
     paths = [part_path(directory, kind, i) for i in range(chunks)]
     present = [p for p in paths if p.is_file()]
     if manifest.get("complete") is True and len(present) < len(paths):

@@ -182,24 +182,25 @@ def sobol_analysis(
     return first, pd.DataFrame(pairs, columns=["factor", "other", "S2", "S2_conf"])
 
 
-def sobol_point_estimates(y: np.ndarray, dims: int, second_order: bool) -> np.ndarray:
-    """S1 and ST (shape (2, D)) without intervals, by SALib's own estimators (fast)."""
-    from SALib.analyze.sobol import first_order, separate_output_values, total_order
+def sobol_point_estimates(
+    problem: Mapping[str, Any], y: np.ndarray, second_order: bool
+) -> np.ndarray:
+    """S1 and ST (shape (2, D)) by SALib's public `sobol.analyze`, without useful intervals.
+
+    Two bootstrap resamples (SALib needs some) keep it fast; only the point estimates are used.
+    """
+    from SALib.analyze import sobol
 
     y = np.asarray(y, dtype=float)
+    dims = len(problem["names"])
     if np.ptp(y) <= 0:
         return np.full((2, dims), np.nan)
-    y = (y - y.mean()) / y.std()  # SALib centres and scales the same way
-    step = 2 * dims + 2 if second_order else dims + 2
-    a, b, ab, _ = separate_output_values(y, dims, y.size // step, second_order)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return np.array(
-            [
-                [first_order(a, ab[:, j], b) for j in range(dims)],
-                [total_order(a, ab[:, j], b) for j in range(dims)],
-            ]
+        result = sobol.analyze(
+            dict(problem), y, calc_second_order=second_order, num_resamples=2, seed=0
         )
+    return np.array([result["S1"], result["ST"]], dtype=float)
 
 
 def morris_analysis(
@@ -315,9 +316,8 @@ def _sobol_outcome(
     seed: int,
 ) -> dict[str, pd.DataFrame]:
     first, pairs = sobol_analysis(problem, y, second_order, confidence, resamples, seed)
-    dims = len(first)
     if resampled:
-        estimates = np.stack([sobol_point_estimates(r, dims, second_order) for r in resampled])
+        estimates = np.stack([sobol_point_estimates(problem, r, second_order) for r in resampled])
         with warnings.catch_warnings():  # all-NaN columns (constant outcome) stay NaN
             warnings.simplefilter("ignore")
             spread = np.nanstd(estimates, axis=0, ddof=1)

@@ -10,6 +10,7 @@ Nothing is pickled.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -25,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import REPO_ROOT, ConfigError
+from sim.config import PACKAGE_DATA, REPO_ROOT, ConfigError
 
 MANIFEST = "manifest.json"
 CONFIG = "config.yaml"
@@ -85,9 +88,115 @@ def write_atomic(path: Path, write: Any) -> Path:
     return path
 
 
-def write_table(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a DataFrame as Parquet (zstd), atomically."""
-    return write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False, compression="zstd"))
+#: Prefix of the key-value metadata a Parquet file of this project carries (docs/outputs.md).
+METADATA_PREFIX = "sim."
+FLAG_UNIT = "0/1"  # a trajectory variable with this unit is a flag, stored as a boolean
+MONTH_UNIT = "month (0 = March 2022)"
+#: Units of the table columns that are not trajectory variables (those carry their own).
+COLUMN_UNITS: dict[str, str] = {
+    "run_id": "id",
+    "design_point": "id",
+    "replicate": "index",
+    "seed": "seed",
+    "scenario": "name",
+    "month": MONTH_UNIT,
+    "date": "first day of the month",
+    "max_rung": "rung",
+    "final_rung": "rung",
+    "war_outcome": "category",
+    "war_end_month": MONTH_UNIT,
+    "pipeline_halts": "count",
+    "pipeline_halts_russia": "count",
+    "pipeline_halts_other": "count",
+    "intervention": "category",
+    "oil_revenue_lost": "bn USD",
+    "actor": "category",
+    "target": "category",
+    "action": "category",
+    "cause": "category",
+    "cameo": "CAMEO code",
+    "goldstein": "Goldstein scale (-10 to 10)",
+    "pretext": "category",
+}
+
+
+@functools.cache
+def _variable_units() -> dict[str, str]:
+    from sim.recording import TRAJECTORY_VARIABLES
+
+    return {v.name: v.unit for v in TRAJECTORY_VARIABLES}
+
+
+def column_unit(name: str) -> str | None:
+    """The unit of a column of the project's tables, or None if it has none on record."""
+    variables = _variable_units()
+    if name in variables:
+        return "flag" if variables[name] == FLAG_UNIT else variables[name]
+    if name in COLUMN_UNITS:
+        return COLUMN_UNITS[name]
+    if name.startswith("final_") and name[6:] in variables:
+        return variables[name[6:]]
+    if name.startswith("month_"):
+        return MONTH_UNIT
+    return None
+
+
+def flags_as_booleans(frame: pd.DataFrame) -> pd.DataFrame:
+    """The 0/1 trajectory flags (unit "0/1") as booleans; other columns untouched."""
+    variables = _variable_units()
+    flags = [
+        c
+        for c in frame.columns
+        if variables.get(c) == FLAG_UNIT and pd.api.types.is_float_dtype(frame[c])
+    ]
+    return frame.astype({c: bool for c in flags}) if flags else frame
+
+
+def with_metadata(table: pa.Table, /, **fields: Any) -> pa.Table:
+    """`table` with units on each known column and the run's facts as key-value metadata.
+
+    Every file gets ``sim.package_version``, ``sim.git_commit`` and ``sim.units`` (JSON,
+    column -> unit); each keyword adds ``sim.<name>`` (None values are left out), e.g. seed,
+    scenario, experiment, table. Each column with a unit also carries it as field metadata.
+    """
+    units = {name: column_unit(name) for name in table.column_names}
+    units = {name: unit for name, unit in units.items() if unit is not None}
+    schema = pa.schema(
+        [
+            field.with_metadata({"unit": units[field.name]}) if field.name in units else field
+            for field in table.schema
+        ]
+    )
+    facts = {
+        "package_version": versions_of_project(),
+        "git_commit": git_commit(),
+        **fields,
+        "units": json.dumps(units),
+    }
+    metadata = dict(table.schema.metadata or {})
+    metadata.update(
+        {
+            f"{METADATA_PREFIX}{k}".encode(): str(v).encode()
+            for k, v in facts.items()
+            if v is not None
+        }
+    )
+    return table.cast(schema).replace_schema_metadata(metadata)
+
+
+def write_arrow(table: pa.Table, path: Path, /, **fields: Any) -> Path:
+    """Write an Arrow table as Parquet (zstd) with the project's metadata, atomically."""
+    table = with_metadata(table, **fields)
+    return write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def write_table(frame: pd.DataFrame, path: Path, /, **fields: Any) -> Path:
+    """Write a DataFrame as Parquet (zstd), atomically, flags as booleans, with metadata.
+
+    `fields` become key-value metadata (see `with_metadata`), e.g. seed=..., scenario=....
+    """
+    table = pa.Table.from_pandas(flags_as_booleans(frame), preserve_index=False)
+    return write_arrow(table, path, **fields)
 
 
 def write_text(text: str, path: Path) -> Path:
@@ -106,8 +215,16 @@ def read_config(directory: Path) -> DictConfig:
     return OmegaConf.load(Path(directory) / CONFIG)
 
 
+@functools.cache
 def git_commit() -> str | None:
-    """The current commit of the project checkout, with '-dirty' if it has local changes."""
+    """The commit of the code that runs, with '-dirty' if it had local changes.
+
+    An installed wheel reports the commit it was built from (sim/_data/build.json, written by
+    setup.py); a checkout or editable install asks git.
+    """
+    build_info = PACKAGE_DATA / "build.json"
+    if build_info.exists():
+        return json.loads(build_info.read_text()).get("git_commit")
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -135,6 +252,16 @@ def command_line() -> list[str]:
     if program == "__main__.py":
         program = "python -m sim"
     return [program, *sys.argv[1:]]
+
+
+def versions_of_project() -> str:
+    """The version of this package (installed, or the checkout's sim.__version__)."""
+    try:
+        return metadata.version("kz-escalation-sim")
+    except metadata.PackageNotFoundError:
+        from sim import __version__
+
+        return __version__
 
 
 def versions() -> dict[str, str | None]:

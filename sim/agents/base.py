@@ -29,6 +29,14 @@ class EnsembleAgent(mesa.Agent):
         self.streams = model.streams
         self.size = model.params.size
 
+    def step(self) -> None:
+        """Mesa's habit: act for the model's current month (the model calls `act` in order)."""
+        self.act(self.model.month)
+
+    def act(self, month: int) -> None:
+        """The agent's monthly decisions for every run; each actor defines its own."""
+        raise NotImplementedError
+
     def full(self, value: float | np.ndarray, dtype: type = float) -> np.ndarray:
         """A fresh (R,) state array initialised from a scalar or per-run parameter."""
         return np.array(np.broadcast_to(value, (self.size,)), dtype=dtype)

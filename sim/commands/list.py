@@ -1,4 +1,4 @@
-"""`python -m sim list`: the scenarios and experiments, one line each."""
+"""`python -m sim list`: the scenarios and experiments, one line each, and where each is from."""
 
 from __future__ import annotations
 
@@ -7,11 +7,19 @@ from collections.abc import Sequence
 
 import yaml
 
-from sim.config import CONFIG_DIR, list_experiments, list_scenarios
+from sim.config import (
+    BUILT_IN,
+    CONFIG_DIR,
+    EXPERIMENTS_DIR,
+    Entry,
+    experiment_entries,
+    scenario_entries,
+)
 
 USAGE = (
-    "usage: python -m sim list\n\nLists the scenarios (configs/scenario/) and experiments "
-    "(experiments/), one line each."
+    "usage: python -m sim [--search-path DIR] list\n\n"
+    "Lists the scenarios and experiments, one line each, with where each comes from: "
+    "built-in, or a folder added by --search-path DIR (its scenario/ and experiments/)."
 )
 
 
@@ -24,21 +32,30 @@ def format_listing(title: str, hint: str, rows: Sequence[tuple[str, str]]) -> li
     return lines + [f"  {name:<{width}}  {text or '(no description)'}" for name, text in rows]
 
 
+def _describe(entry: Entry, node: str | None) -> str:
+    """Description, sources (scenarios) and, unless built-in, the folder it came from."""
+    data = yaml.safe_load(entry.path.read_text()) or {}
+    section = (data.get(node) or {}) if node else data
+    description = str(section.get("description", "")).strip()
+    text = description.splitlines()[0] if description else "(no description)"
+    sources = (section.get("sources") or []) if node else []
+    if sources:
+        text += f" [sources: {'; '.join(map(str, sources))}]"
+    if entry.origin != BUILT_IN:
+        text += f" (from {entry.origin})"
+    if entry.shadowed:
+        text += " -- hidden by a file of the same name above: rename it"
+    return text
+
+
 def scenario_rows() -> list[tuple[str, str]]:
-    """(name, description and sources) for every scenario, so a line says what it rests on."""
-    rows = []
-    for name, description in list_scenarios():
-        data = yaml.safe_load((CONFIG_DIR / "scenario" / f"{name}.yaml").read_text()) or {}
-        sources = (data.get("scenario") or {}).get("sources") or []
-        rows.append(
-            (
-                name,
-                f"{description} [sources: {'; '.join(map(str, sources))}]"
-                if sources
-                else description,
-            )
-        )
-    return rows
+    """(name, description, sources and origin) for every scenario file."""
+    return [(e.name, _describe(e, "scenario")) for e in scenario_entries()]
+
+
+def experiment_rows() -> list[tuple[str, str]]:
+    """(name, description and origin) for every experiment file."""
+    return [(e.name, _describe(e, None)) for e in experiment_entries()]
 
 
 def main(argv: Sequence[str]) -> int:
@@ -51,7 +68,8 @@ def main(argv: Sequence[str]) -> int:
         return 2
     lines = format_listing("scenarios", "python -m sim run scenario=<name>", scenario_rows())
     lines += [""] + format_listing(
-        "experiments", "python -m sim sweep experiment=<name>", list_experiments()
+        "experiments", "python -m sim sweep experiment=<name>", experiment_rows()
     )
+    lines += ["", f"built-in: {CONFIG_DIR / 'scenario'} and {EXPERIMENTS_DIR}"]
     print("\n".join(lines))
     return 0

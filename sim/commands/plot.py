@@ -107,8 +107,8 @@ def check_sweep(directory: Path, manifest: dict) -> None:
             f"{str(manifest.get('complete')).lower()}); finish it with resume={directory}"
         )
     missing = [n for n in ("design.parquet",) if not (directory / n).is_file()]
-    if not any((directory / "parts").glob("summary-*.parquet")):
-        missing.append("parts/summary-*.parquet")
+    if not any((directory / "parts" / "summary").glob("part-*.parquet")):
+        missing.append("parts/summary/part-*.parquet")
     if missing:
         raise BadInput(f"{directory} is incomplete: missing {', '.join(missing)}")
     from sim.runner import DamagedSweep, planned_parts

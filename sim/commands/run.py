@@ -71,7 +71,7 @@ def main(argv: Sequence[str]) -> int:
     except UsageError as error:
         return _fail(str(error))
     saved = sys.argv
-    sys.argv = [PROG, *_argv]  # Hydra reads its arguments from sys.argv
+    sys.argv = [PROG, *_argv, *C.hydra_search_path()]  # Hydra reads its arguments from sys.argv
     try:
         _hydra_app()
     except SystemExit as exit_:
@@ -251,7 +251,7 @@ def _check_name(name: str) -> None:
 def _check_scenario_file(name: str) -> None:
     """The scenario file's own name must equal its file name (else results are misfiled)."""
     try:
-        safety.check_scenario_file(C.CONFIG_DIR / "scenario" / f"{name}.yaml")
+        safety.check_scenario_file(C.scenario_path(name))
     except safety.UnsafePath as error:
         raise UsageError(str(error)) from None
 
@@ -299,7 +299,16 @@ def run_scenario(
     runs = Path(run.output_root) / "runs"
     final = safety.check_inside(runs, runs / scenario / store.timestamp(), "scenario.name")
     with store.staged_directory(final) as staging:
-        files = _write_tables(staging, summary, result.trajectories, result.events)
+        files = _write_tables(
+            staging,
+            summary,
+            result.trajectories,
+            result.events,
+            seed=int(run.seed),
+            scenario=scenario,
+            replicates=int(run.replicates),
+            months=int(run.months),
+        )
         if drawn is not None:
             files.update(posterior.write_run_tables(staging, summary, drawn, run.months))
         store.write_config(cfg, staging)
@@ -346,8 +355,12 @@ def _write_tables(
     summary: Any,
     trajectories: Any,
     events: Any,
+    **facts: Any,
 ) -> dict[str, int | None]:
-    """Write the Parquet tables that were recorded; return {file name: row count}."""
+    """Write the Parquet tables that were recorded; return {file name: row count}.
+
+    `facts` (seed, scenario, ...) go into each file's metadata beside units, version, commit.
+    """
     tables = {
         "summary.parquet": summary,
         "trajectories.parquet": trajectories,
@@ -356,6 +369,6 @@ def _write_tables(
     files: dict[str, int | None] = {}
     for name, frame in tables.items():
         if frame is not None:
-            store.write_table(frame, directory / name)
+            store.write_table(frame, directory / name, table=name.split(".")[0], **facts)
             files[name] = len(frame)
     return files

@@ -1,0 +1,45 @@
+"""`python -m sim app [--port N] [--host H]`: the interactive app (sim/app.py) in the browser.
+
+It starts Solara's server on the app module, as ``solara run sim.app`` does, in place of this
+process, and prints the address to open.
+Needs the `viz` extra: ``pip install "kz-escalation-sim[viz]"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+
+PROG = "python -m sim app"
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    p.add_argument("--port", type=int, default=8765, help="port to serve on (default 8765)")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    return p
+
+
+def main(argv: Sequence[str]) -> int:
+    """Serve the app until interrupted; exit code 2 when the viz extra is missing."""
+    args = parser().parse_args(list(argv))
+    if importlib.util.find_spec("solara") is None:
+        print(
+            f"{PROG}: error: the app needs the viz extra: "
+            'pip install "kz-escalation-sim[viz]" (or make test, which installs it)',
+            file=sys.stderr,
+        )
+        return 2
+    if not 0 < args.port < 65536:
+        print(
+            f"{PROG}: error: --port = {args.port} is not allowed: expected 1-65535", file=sys.stderr
+        )
+        return 2
+    command = [sys.executable, "-m", "solara", "run", "sim.app"]
+    command += ["--host", args.host, "--port", str(args.port), "--production", "--no-open"]
+    print(f"serving the app on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
+    os.execv(sys.executable, command)  # the server takes this process's place (and its id)
+    return 0  # not reached
