@@ -7,7 +7,7 @@ Run by hand from the project root (not a test):
 
 Each runner measurement runs in a fresh subprocess, so its peak memory is its own: the peak
 resident memory of the whole process tree (parent and pool workers), sampled every 50 ms.
-The design is the baseline scenario crossed with a 10-level drift_pace grid, 120 months,
+The design is the baseline scenario crossed with a 10-level multivector grid, 120 months,
 replicates = runs / 10, on every core. mesa.batch_run is measured on a few hundred runs and
 extrapolated linearly (its cost per run is constant: one model per run), as printed.
 """
@@ -64,7 +64,7 @@ def one_runner(runs: int, workers: int | None, chunk: int) -> dict:
             "escalation_threshold",
             [
                 "scenarios=[baseline]",
-                f"factors.kazakhstan.drift_pace.levels={POINTS}",
+                f"factors.kazakhstan.multivector.levels={POINTS}",
                 f"replicates={runs // POINTS}",
                 "months=120",
                 f"chunk_size={chunk}",

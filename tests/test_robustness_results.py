@@ -18,7 +18,7 @@ from sim.runner import run_sweep
 
 TINY = [
     "scenarios=[baseline]",
-    "factors.kazakhstan.drift_pace.levels=2",
+    "factors.kazakhstan.multivector.levels=2",
     "replicates=4",
     "months=12",
     "chunk_size=4",
@@ -206,9 +206,9 @@ def test_seeds_outside_what_run_allows_are_refused(seed: str) -> None:
 @pytest.mark.parametrize(
     "factors",
     [
-        "factors={kazakhstan: {drift_pace: {}}}",
+        "factors={kazakhstan: {multivector: {}}}",
         "factors={war: {end_month: {range: [0, 1], levels: 11}}}",
-        "factors={kazakhstan: {drift_pace: [0.001, 0.001]}}",
+        "factors={kazakhstan: {multivector: [0.3, 0.3]}}",
     ],
     ids=["empty-spec", "integer-range-repeats", "duplicate-values"],
 )

@@ -21,7 +21,7 @@ from sim.runner import run_sweep
 
 SWEEP = [
     "scenarios=[baseline]",
-    "factors.kazakhstan.drift_pace.levels=2",
+    "factors.kazakhstan.multivector.levels=2",
     "replicates=2",
     "months=3",
     "executor=serial",

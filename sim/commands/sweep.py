@@ -2,7 +2,7 @@
 
 Any field of the experiment can be overridden, OmegaConf dotlist style, e.g.
 ``replicates=200 design.n=64 workers=2 executor=dask scheduler=tcp://host:8786``,
-``factors.kazakhstan.drift_pace.range=[0,0.01] scenarios=[baseline,fast_drift]``.
+``factors.kazakhstan.multivector.range=[0,0.6] scenarios=[baseline,fast_drift]``.
 An interrupted sweep is finished by the same command with ``resume=<dir>``.
 See docs/sweeps.md.
 """

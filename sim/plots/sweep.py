@@ -143,7 +143,7 @@ def _compute_tables(
 
 
 def factor_label(factor: str) -> str:
-    """'kazakhstan.drift_pace (1/month)': the factor's path and unit from sim.params."""
+    """'kazakhstan.multivector (1)': the factor's path and unit from sim.params."""
     from sim.params import PARAMS_BY_PATH
 
     spec = PARAMS_BY_PATH.get(factor)
