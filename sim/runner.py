@@ -38,6 +38,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim import params as P
 from sim.config import ConfigError
 from sim.design import EXECUTION_KEYS, build_design, point_values, scenario_values
+from sim.errors import explain
 from sim.executors import local_workers, make_executor
 from sim.model import EscalationModel
 from sim.rng import derive_seeds
@@ -99,6 +100,15 @@ class SweepInterrupted(KeyboardInterrupt):
     def __init__(self, directory: Path) -> None:
         super().__init__(str(directory))
         self.directory = directory
+
+
+class SweepFailed(RuntimeError):
+    """A sweep stopped by a failure it can be resumed from (disk full, a worker killed)."""
+
+    def __init__(self, directory: Path, error: BaseException) -> None:
+        super().__init__(explain(error)[0])
+        self.directory = directory
+        self.error = error
 
 
 @dataclasses.dataclass
@@ -474,10 +484,15 @@ def run_sweep(
                 bar.update(len(result.summary))
                 if on_chunk is not None:
                     on_chunk(result.index)
+        finish(directory, plan_)
     except KeyboardInterrupt:
         # Chunks written so far stay; the manifest still says complete: false.
         raise SweepInterrupted(directory) from None
-    finish(directory, plan_)
+    except Exception as error:
+        if explain(error)[0] is None:
+            raise
+        # A full disk, a killed worker: the chunks written so far stay, and can be resumed.
+        raise SweepFailed(directory, error) from error
     _write_manifest(
         directory,
         plan_,

@@ -30,7 +30,8 @@ from omegaconf import DictConfig
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
 from sim import config as C
-from sim import store
+from sim import guards, store
+from sim.errors import explain
 from sim.params import PARAMS, ParamError
 
 PROG = "python -m sim run"
@@ -111,13 +112,32 @@ def _hydra_app(cfg: DictConfig) -> None:
         _check_name(cfg.scenario.name)
     except (C.ConfigError, ParamError, UsageError) as error:
         raise SystemExit(_fail(str(error))) from None
-    directory = run_scenario(
-        cfg,
-        command=["python", "-m", "sim", "run", *_argv],
-        overrides=list(HydraConfig.get().overrides.task),
-    )
+    _check_resources(cfg)
+    try:
+        directory = run_scenario(
+            cfg,
+            command=["python", "-m", "sim", "run", *_argv],
+            overrides=list(HydraConfig.get().overrides.task),
+        )
+    except Exception as error:  # noqa: BLE001 (a full disk...: one line, not Hydra's trace)
+        message, code = explain(error)
+        if message is None:
+            raise
+        print(f"{PROG}: error: {message}; nothing was written", file=sys.stderr)
+        raise SystemExit(code) from None
     if HydraConfig.get().mode == RunMode.MULTIRUN:
         _index_job(directory)
+
+
+def _check_resources(cfg: DictConfig) -> None:
+    """Refuse, before simulating, an output_root that cannot be written or work too large."""
+    run = cfg.run
+    try:
+        guards.check_output_root(run.output_root, "run.output_root")
+        guards.check_name_length(str(cfg.scenario.name), "scenario.name", run.output_root)
+        guards.check_run(run.replicates, run.months, run.trajectories, run.events, run.output_root)
+    except ValueError as error:
+        raise SystemExit(_fail(str(error))) from None
 
 
 def _index_job(directory: Path) -> None:

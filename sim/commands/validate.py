@@ -103,14 +103,38 @@ def _int(key: str, value: str, low: int, high: int) -> int:
     return number
 
 
+def check_resources(options: Options) -> None:
+    """Refuse, before any batch runs, an unwritable output_root or batches too large to hold."""
+    from sim import guards
+
+    guards.check_output_root(options.output_root, "output_root")
+    estimates = [
+        guards.run_estimate(options.replicates, s.months, s.trajectories, s.events) for s in BATCHES
+    ]
+    total = guards.Estimate(  # every batch stays in memory until the claims are evaluated
+        sum(e.memory - guards.BASE_MEMORY for e in estimates) + guards.BASE_MEMORY,
+        0.0,  # only the claims table and a few figures are written
+        sum(e.seconds for e in estimates),
+    )
+    guards.check_fits(
+        total,
+        options.output_root,
+        f"replicates = {options.replicates:,} in {len(BATCHES)} batches",
+        "lower replicates",
+    )
+
+
 # --- running ------------------------------------------------------------------------------------
 def run_batches(
     specs: Sequence[BatchSpec], replicates: int, seed: int
 ) -> tuple[dict[str, Batch], dict[str, str]]:
     """Simulate every batch with the same run seeds; return the batches and their configs."""
+    from tqdm import tqdm
+
     seeds = derive_seeds(seed, np.arange(replicates))
     batches, configs = {}, {}
-    for spec in specs:
+    # One step per batch, on stderr; hidden when stderr is not a terminal (logs, tests).
+    for spec in tqdm(specs, desc="validation batches", unit="batch", file=sys.stderr, disable=None):
         cfg = compose(spec.config_overrides())
         values = model_values(cfg)
         result = simulate(
@@ -133,6 +157,11 @@ def main(argv: Sequence[str]) -> int:
     try:
         options = parse_args(argv)
     except UsageError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    try:
+        check_resources(options)
+    except ValueError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     with store.Stopwatch() as clock:
