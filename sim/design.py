@@ -23,7 +23,6 @@ from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
-import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -146,7 +145,9 @@ def load_experiment(name: str | None, overrides: Sequence[str] = ()) -> DictConf
     schema = OmegaConf.structured(ExperimentConfig)
     layers = [schema]
     if name is not None:
-        data = yaml.safe_load(experiment_path(name).read_text()) or {}
+        from sim.config import read_yaml_mapping
+
+        data = read_yaml_mapping(experiment_path(name))  # ConfigError naming the file
         data.setdefault("name", name)
         layers.append(OmegaConf.create(data))
     try:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import yaml
-
-from sim.config import CONFIG_DIR, list_experiments, list_scenarios
+from sim.config import CONFIG_DIR, list_experiments, list_scenarios, read_yaml_mapping
 
 USAGE = (
     "usage: python -m sim list\n\nLists the scenarios (configs/scenario/) and experiments "
@@ -28,7 +26,10 @@ def scenario_rows() -> list[tuple[str, str]]:
     """(name, description and sources) for every scenario, so a line says what it rests on."""
     rows = []
     for name, description in list_scenarios():
-        data = yaml.safe_load((CONFIG_DIR / "scenario" / f"{name}.yaml").read_text()) or {}
+        if description.startswith("(cannot be used"):
+            rows.append((name, description))
+            continue
+        data = read_yaml_mapping(CONFIG_DIR / "scenario" / f"{name}.yaml")
         sources = (data.get("scenario") or {}).get("sources") or []
         rows.append(
             (

@@ -97,8 +97,8 @@ def _flag_name(argument: str) -> str:
 
 
 def overrides_of(argv: Sequence[str]) -> list[str]:
-    """The Hydra overrides among the arguments (key=value, not flags or flag values)."""
-    return [a for a in argv if "=" in a and not a.startswith("-")]
+    """The Hydra overrides among the arguments (key=value or ~key, not flags or flag values)."""
+    return [a for a in argv if ("=" in a or a.startswith("~")) and not a.startswith("-")]
 
 
 C.register_schema()
@@ -180,13 +180,20 @@ def validate_overrides(overrides: Sequence[str]) -> None:
     choices: list[tuple[str, list[str]]] = []
     for override in parsed:
         key = override.key_or_group
-        if key.startswith("hydra") or override.is_delete():
+        if key.startswith("hydra"):
             continue  # Hydra's own settings: Hydra checks them
+        if override.is_delete():
+            raise UsageError(
+                f"~{key}: keys cannot be deleted (every key is needed); set it instead, "
+                f"e.g. {key}=<value> ({PROG} --cfg job shows the current values)"
+            )
         values = (
             list(override.sweep_string_iterator())
             if override.is_sweep_override()
             else [override.get_value_element_as_str()]
         )
+        if key == "scenario":  # scenario='my name' is compared without its quotes
+            values = [v.strip("'\"") for v in values]
         if key == "scenario":
             for value in values:
                 if value not in scenarios:
@@ -211,6 +218,11 @@ def _combinations(choices: list[tuple[str, list[str]]]) -> list[list[str]]:
 
 
 def _compose_or_explain(overrides: list[str]) -> None:
+    for override in overrides:
+        key, _, value = override.partition("=")
+        problem = C.scenario_problem(value) if key.lstrip("+") == "scenario" else None
+        if problem:
+            raise UsageError(problem)
     try:
         C.compose(overrides)
     except (C.ConfigError, ParamError) as error:
@@ -223,15 +235,29 @@ def _compose_or_explain(overrides: list[str]) -> None:
 
 def _explain(error: HydraException) -> str:
     """One line for a Hydra composition error, naming the key, the value and what is allowed."""
-    cause = error.__cause__
-    if isinstance(cause, ValidationError) and cause.full_key:
+    cause = _keyed_cause(error)
+    where = re.search(r"In 'scenario/([^']+)'", str(error))
+    prefix = f"{C.CONFIG_DIR / 'scenario' / where.group(1)}.yaml: " if where else ""
+    if isinstance(cause, ValidationError):
         return (
-            f"{cause.full_key} = {cause.value!r} is not allowed: expected "
+            f"{prefix}{cause.full_key} = {cause.value!r} is not allowed: expected "
             f"{C.allowed(cause.full_key)}"
         )
-    if isinstance(cause, ConfigAttributeError | ConfigKeyError) and cause.full_key:
-        return _unknown_key(str(cause.full_key), known_keys())
+    if isinstance(cause, ConfigAttributeError | ConfigKeyError):
+        return prefix + _unknown_key(str(cause.full_key), known_keys())
     return _first_line(error)
+
+
+def _keyed_cause(error: BaseException) -> BaseException | None:
+    """The first error in the chain of causes that names the config key at fault."""
+    seen = error
+    while seen is not None:
+        if isinstance(seen, ValidationError | ConfigAttributeError | ConfigKeyError) and getattr(
+            seen, "full_key", None
+        ):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _unknown_key(key: str, keys: set[str]) -> str:
