@@ -444,14 +444,32 @@ def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set
     directory = Path(resume)
     if not (directory / "config.yaml").exists():
         raise ConfigError(f"resume={directory}: not a sweep directory (no config.yaml)")
-    differences = config_differences(OmegaConf.load(directory / "config.yaml"), resolved)
+    stored = OmegaConf.load(directory / "config.yaml")
+    check_resumable(directory, stored, plan_.cfg)
+    differences = config_differences(stored, resolved)
     if differences:
+        shown = "; ".join(differences[:3])
+        more = f" (and {len(differences) - 3} more)" if len(differences) > 3 else ""
         raise ConfigError(
-            f"resume={directory} holds a different config; refusing to mix:\n  "
-            + "\n  ".join(differences)
+            f"resume={directory} holds a different config; refusing to mix: {shown}{more}"
         )
     (directory / PARTS).mkdir(exist_ok=True)
     return directory, done_chunks(directory, plan_)
+
+
+def check_resumable(directory: Path, stored: DictConfig, cfg: DictConfig) -> None:
+    """resume= must name a sweep of this experiment, not a run or another experiment's sweep."""
+    from sim.inputs import KIND_WORDS, directory_kind
+
+    kind = directory_kind(directory)
+    if kind != "sweep" or "name" not in stored:
+        what = KIND_WORDS.get(kind, "not a results directory")
+        raise ConfigError(f"resume={directory} is {what}: only a sweep can be resumed")
+    if stored.name != cfg.name:
+        raise ConfigError(
+            f"resume={directory} is a sweep of experiment {stored.name!r}, not {cfg.name!r}; "
+            f"resume it with experiment={stored.name}"
+        )
 
 
 def run_sweep(

@@ -17,6 +17,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from sim.analysis import IncompleteSweep, analyze_sweep
+from sim.inputs import check_directory
 
 MAX_ROWS = 24
 SHOWN = {
@@ -82,6 +83,7 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     directory, options = Path(argv[0]), OmegaConf.to_container(OmegaConf.from_dotlist(argv[1:]))
     allow = bool(options.pop("allow_incomplete", False))
+    check_directory(directory, ("sweep",), "analyze")  # a run, a damaged file: one line
     if not (directory / "config.yaml").exists():
         print(f"error: {directory} is not a sweep directory (no config.yaml)", file=sys.stderr)
         return 2

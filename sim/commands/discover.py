@@ -70,9 +70,11 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     from sim.analysis import IncompleteSweep
     from sim.discovery import MissingDependency, discover
+    from sim.inputs import check_directory
 
     try:
         directory, options = parse(argv)
+        check_directory(directory, ("sweep",), "discover")  # a run, a damaged file: one line
         if not (directory / "config.yaml").exists():
             raise ValueError(f"{directory} is not a sweep directory (no config.yaml)")
         boxes, settings = discover(directory, **options)

@@ -24,6 +24,8 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import OmegaConf
 
+from sim.inputs import check_directory
+
 PROG = "python -m sim plot"
 OPTIONS = ("format",)
 
@@ -207,6 +209,7 @@ def main(argv: Sequence[str]) -> int:
         print(__doc__)
         return 0 if argv else 2
     directory = Path(argv[0])
+    check_directory(directory, ("run", "sweep"), "plot")  # a comparison, a damaged file
     try:
         options = parse_options(argv[1:])
         kind = results_kind(directory)
