@@ -277,7 +277,12 @@ def _parse_range(key: str, param: P.Param, spec: Mapping[str, Any]) -> Factor:
         )
     if not isinstance(bounds, list | tuple) or len(bounds) != 2:
         raise ConfigError(f"{key}.range = {bounds!r} is not allowed: expected [low, high]")
-    low, high = (float(b) for b in bounds)
+    try:
+        low, high = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{key}.range = {list(bounds)!r} is not allowed: expected two numbers [low, high]"
+        ) from None
     if not low < high:
         raise ConfigError(f"{key}.range = [{low:g}, {high:g}] is empty: expected low < high")
     if low < param.low or high > param.high:

@@ -125,3 +125,31 @@ def test_resume_with_other_settings_names_a_few_differences(results, capsys) -> 
          "months=24", "seed=3", "chunk_size=7", f"resume={results['sweep']}"]
     )  # fmt: skip
     one_line(code, capsys.readouterr().err, "replicates: 4 in the directory, 5 now", "more")
+
+
+# --- D27: options that were never checked ---------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["threshold=abc"], ["threshold = 'abc'", "(0, 1]"]),
+        (["peel_alpha=0"], ["peel_alpha = 0", "(0, 0.5]"]),
+        (["peel_alpha=5"], ["peel_alpha = 5"]),
+        (["paste_alpha=-1"], ["paste_alpha = -1", "[0, 0.5]"]),
+    ],
+)
+def test_discover_refuses_bad_numbers(args, words, results, capsys) -> None:
+    code = main(["discover", str(results["sweep"]), "rung=3", "month=12", *args])
+    one_line(code, capsys.readouterr().err, *words)
+
+
+def test_plot_refuses_an_empty_format(results, capsys) -> None:
+    code = main(["plot", str(results["run"]), "format="])
+    one_line(code, capsys.readouterr().err, "format=''", "png, pdf, svg")
+
+
+def test_a_factor_range_of_words_is_refused(tmp_path: Path, capsys) -> None:
+    code = main(
+        ["sweep", "experiment=escalation_threshold",
+         "factors.kazakhstan.drift_pace.range=[low,high]", f"output_root={tmp_path}"]
+    )  # fmt: skip
+    one_line(code, capsys.readouterr().err, "drift_pace.range", "two numbers")

@@ -75,6 +75,7 @@ def main(argv: list[str]) -> int:
     try:
         directory, options = parse(argv)
         check_directory(directory, ("sweep",), "discover")  # a run, a damaged file: one line
+        check_numbers(options)
         if not (directory / "config.yaml").exists():
             raise ValueError(f"{directory} is not a sweep directory (no config.yaml)")
         boxes, settings = discover(directory, **options)
@@ -91,6 +92,27 @@ def main(argv: list[str]) -> int:
     out = write(directory, boxes, settings)
     print(f"\ntables and figures in {out}")
     return 0
+
+
+#: Numeric options and the interval each must lie in (low, high, whether low is allowed).
+NUMBER_RANGES = {
+    "threshold": (0.0, 1.0, False),
+    "peel_alpha": (0.0, 0.5, False),
+    "paste_alpha": (0.0, 0.5, True),
+}
+
+
+def check_numbers(options: dict[str, Any]) -> None:
+    """threshold and the PRIM alphas must be numbers in range (EMA only asserts on them)."""
+    for key, (low, high, closed) in NUMBER_RANGES.items():
+        if key not in options:
+            continue
+        value = options[key]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        inside = number and (low <= value <= high if closed else low < value <= high)
+        if not inside:
+            interval = f"{'[' if closed else '('}{low:g}, {high:g}]"
+            raise ValueError(f"{key} = {value!r} is not allowed: expected a number in {interval}")
 
 
 def report(boxes: list, settings: dict[str, Any]) -> str:

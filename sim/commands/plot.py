@@ -47,10 +47,13 @@ def parse_options(argv: Sequence[str]) -> dict:
     if unknown:
         raise BadInput(f"unknown option {unknown[0]!r}; options: {', '.join(OPTIONS)}")
     formats = options.get("format", "png")
-    formats = [formats] if isinstance(formats, str) else list(formats)
+    formats = [formats] if isinstance(formats, str) else list(formats or [])
     bad = [f for f in formats if str(f).lower() not in FORMATS]
     if bad or not formats:
-        raise BadInput(f"format={bad[0] if bad else ''!r} is not allowed: expected {FORMATS}")
+        raise BadInput(
+            f"format={bad[0] if bad else ''!r} is not allowed: expected one of "
+            f"{', '.join(FORMATS)}, or a list such as [png,pdf]"
+        )
     options["format"] = list(dict.fromkeys(str(f).lower() for f in formats))
     return options
 

@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib import colormaps
@@ -19,6 +20,11 @@ from matplotlib.figure import Figure
 from sim.ladder import TOP_RUNG
 from sim.recording import TRAJECTORY_VARIABLES
 from sim.store import write_atomic
+
+# Names in titles and labels come from users (scenario and sweep names): a '$' in them must
+# stay a dollar sign, not start matplotlib's mathtext (which can fail to parse). No figure
+# here uses mathtext.
+matplotlib.rcParams["text.parse_math"] = False
 
 #: Okabe & Ito (2008) palette, distinguishable with the common colour-vision deficiencies.
 OKABE_ITO: tuple[str, ...] = (

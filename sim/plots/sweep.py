@@ -151,6 +151,20 @@ def _middle(values: pd.Series) -> float:
     return levels[len(levels) // 2]
 
 
+def short_name(factor: str, sweep: Sweep) -> str:
+    """A factor's last name (drift_pace), or its whole path where two factors share it
+    (turkey.reliability and china.reliability), so labels and file names stay apart."""
+    last = factor.split(".")[-1]
+    factors = [c for c in sweep.design.columns if c not in ("design_point", "scenario")]
+    clash = sum(1 for f in factors if f.split(".")[-1] == last) > 1
+    return factor if clash else last
+
+
+def file_part(name: str) -> str:
+    """A factor name as part of a file name (dots become underscores)."""
+    return name.replace(".", "_")
+
+
 def _hold_others(
     table: pd.DataFrame, sweep: Sweep, free: Sequence[str]
 ) -> tuple[pd.DataFrame, str]:
@@ -158,7 +172,7 @@ def _hold_others(
     held = [f for f in sweep.numeric if f not in free]
     for factor in held:
         table = table[np.isclose(table[factor], _middle(sweep.design[factor]))]
-    note = ", ".join(f"{f.split('.')[-1]} = {_middle(sweep.design[f]):g}" for f in held)
+    note = ", ".join(f"{short_name(f, sweep)} = {_middle(sweep.design[f]):g}" for f in held)
     return table, (f"other factors at their middle level: {note}" if note else "")
 
 
@@ -215,7 +229,10 @@ def _heatmap_two_factors(sweep: Sweep) -> dict[str, pd.DataFrame]:
             name = ", ".join(
                 [
                     str(key[0]),
-                    *(f"{f.split('.')[-1]} = {v:g}" for f, v in zip(others, key[1:], strict=True)),
+                    *(
+                        f"{short_name(f, sweep)} = {v:g}"
+                        for f, v in zip(others, key[1:], strict=True)
+                    ),
                 ]
             )
             parts.append(
@@ -308,7 +325,7 @@ def factor_curves(sweep: Sweep, factor: str) -> tuple[pd.DataFrame, str]:
     if by_level:
         table = table[table[others[0]].isin(_levels(sweep.design[others[0]], 5))]
         line = [
-            f"{s}, {others[0].split('.')[-1]} = {v:g}"
+            f"{s}, {short_name(others[0], sweep)} = {v:g}"
             for s, v in zip(table["scenario"], table[others[0]], strict=True)
         ]
     else:
@@ -540,14 +557,14 @@ def sweep_figure_set(sweep: Sweep) -> dict[str, Figure]:
             frame, xlabel, ylabel, f"{frame.attrs['title']} ({sweep.label})", sweep.level
         )
     for factor in sweep.numeric if is_grid(sweep) else []:
-        short = factor.split(".")[-1]
+        short = short_name(factor, sweep)
         table, note = factor_curves(sweep, factor)
-        figures[f"probability_{short}"] = factor_curve_figure(
+        figures[f"probability_{file_part(short)}"] = factor_curve_figure(
             table, factor, _title(f"P(rung k+ by month T) along {short}", sweep, note), sweep.level
         )
         rows, note = threshold_rows(sweep, factor)
         if len(rows):
-            figures[f"thresholds_{short}"] = threshold_figure(
+            figures[f"thresholds_{file_part(short)}"] = threshold_figure(
                 rows,
                 factor,
                 float(sweep.design[factor].min()),
