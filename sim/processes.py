@@ -31,19 +31,19 @@ def _wait_then_exit(parent: int) -> None:
         fd = os.pidfd_open(parent)
         select.select([fd], [], [])
     except (AttributeError, OSError):
-        while _alive(parent):
+        while is_running(parent):
             time.sleep(1.0)
     os._exit(1)
 
 
-def _alive(pid: int) -> bool:
+def is_running(pid: int) -> bool:
+    """Whether a process with this pid runs on this machine (zombies count as ended)."""
+    import psutil
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
         return False
-    except PermissionError:
-        return True
-    return True
 
 
 def check_scheduler(address: str | None, timeout: float = 5.0) -> None:

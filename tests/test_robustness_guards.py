@@ -260,3 +260,37 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path) -> None:
     assert (
         not list((tmp_path / "runs").rglob("*.partial")) if (tmp_path / "runs").exists() else True
     )
+
+
+def test_staging_left_by_a_killed_writer_is_removed_by_the_next_one(tmp_path: Path) -> None:
+    from sim import store
+
+    parent = tmp_path / "runs" / "baseline"
+    dead = parent / ".20260101T000000_000000Z.999999999.partial"  # no such pid
+    live = parent / f".20260101T000000_000001Z.{os.getpid()}.partial"
+    plot = parent / ".plot-999999999-abc.partial"
+    for folder in (dead, live, plot):
+        folder.mkdir(parents=True)
+        os.utime(folder, (time.time() - 3600, time.time() - 3600))
+    with store.staged_directory(parent / "20260102T000000_000000Z") as staging:
+        (staging / "x").write_text("x")
+    assert not dead.exists() and not plot.exists()
+    assert live.exists(), "a live writer's staging must stay"
+    assert (parent / "20260102T000000_000000Z" / "x").is_file()
+
+
+def test_two_multiruns_started_together_keep_separate_indexes(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    args = ["run", "--multirun", "scenario=baseline,csto_exit", "run.replicates=2",
+            "run.months=2", "run.figures=false", f"run.output_root={tmp_path}"]  # fmt: skip
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "sim", *args], cwd=tmp_path, env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]  # fmt: skip
+    for process in processes:
+        assert process.wait(timeout=120) == 0, process.stderr.read()
+    indexes = sorted((tmp_path / "multirun").glob("*/jobs.tsv"))
+    assert len(indexes) == 2
+    for index in indexes:
+        assert [line.split("\t")[0] for line in index.read_text().splitlines()[1:]] == ["0", "1"]

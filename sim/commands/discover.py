@@ -141,6 +141,8 @@ def write(directory: Path, boxes: list, settings: dict[str, Any]) -> Path:
     write_analysis(out, discovery_tables(boxes))
     write_text(report(boxes, settings) + "\n", out / "boxes.txt")
     write_text(json.dumps(settings, indent=2, default=str) + "\n", out / "settings.json")
+    for old in out.glob("limits_box*.png"):  # a run with more boxes left these
+        old.unlink()
     for name, fig in discovery_figures(out).items():
         save_figure(fig, out / (name.removeprefix(f"discovery_{out.name}_") + ".png"))
     return out

@@ -188,7 +188,12 @@ def draw(directory: Path, kind: str, formats: Sequence[str]) -> list[Path]:
     figures, title, tables, config, notes = (run_report if kind == "run" else sweep_report)(
         directory
     )
-    staging = Path(tempfile.mkdtemp(prefix=".plot-", suffix=".partial", dir=directory))
+    from sim.store import remove_stale_staging
+
+    remove_stale_staging(directory)  # left by a plot that was killed
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".plot-{os.getpid()}-", suffix=".partial", dir=directory)
+    )
     try:
         drawn = plots.save_figures(figures, staging / "figures", formats)
         pngs = {name: plots.figure_png(fig) for name, fig in figures.items()}
