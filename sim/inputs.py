@@ -41,13 +41,19 @@ def directory_kind(directory: Path) -> str | None:
     return None
 
 
-def check_directory(directory: Path, accepted: Iterable[str], command: str) -> None:
+def check_directory(
+    directory: Path,
+    accepted: Iterable[str],
+    command: str,
+    error: type[Exception] = CommandError,
+) -> None:
     """Refuse a directory of another kind, or with a damaged file, in one line (exit code 2).
 
     Args:
         directory: the results directory given on the command line.
         accepted: the kinds the command reads ("run", "sweep").
         command: the command's name, for the message ("analyze").
+        error: the exception to raise (the command's own, so that its exit path is used).
 
     A directory that does not exist or has no known kind is left to the command's own
     checks, which say what is missing.
@@ -59,10 +65,13 @@ def check_directory(directory: Path, accepted: Iterable[str], command: str) -> N
     accepted = tuple(accepted)
     if kind is not None and kind not in accepted:
         wanted = " or ".join(f"a {k}" for k in accepted)
-        raise CommandError(f"{directory} is {KIND_WORDS[kind]}; `sim {command}` takes {wanted}")
-    check_readable(directory)
-    if kind == "sweep":
-        _check_sweep_parts(directory)
+        raise error(f"{directory} is {KIND_WORDS[kind]}; `sim {command}` takes {wanted}")
+    try:
+        check_readable(directory)
+        if kind == "sweep":
+            _check_sweep_parts(directory)
+    except CommandError as damaged:
+        raise error(str(damaged)) from None
 
 
 def _check_sweep_parts(directory: Path) -> None:

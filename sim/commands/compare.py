@@ -167,7 +167,7 @@ def check_runs(directories: Sequence[Path]) -> None:
     from sim.inputs import check_directory
 
     for directory in directories:
-        check_directory(directory, ("run",), "compare")  # a damaged file: one line
+        check_directory(directory, ("run",), "compare", BadInput)  # a damaged file: one line
         if results_kind(directory) != "run":
             raise BadInput(f"{directory} is a sweep: compare takes scenario runs (sim run)")
 

@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
 
     try:
         directory, options = parse(argv)
-        check_directory(directory, ("sweep",), "discover")  # a run, a damaged file: one line
+        check_directory(directory, ("sweep",), "discover", ValueError)  # a run, a damaged file
         check_numbers(options)
         if not (directory / "config.yaml").exists():
             raise ValueError(f"{directory} is not a sweep directory (no config.yaml)")

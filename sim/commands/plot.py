@@ -217,8 +217,8 @@ def main(argv: Sequence[str]) -> int:
         print(__doc__)
         return 0 if argv else 2
     directory = Path(argv[0])
-    check_directory(directory, ("run", "sweep"), "plot")  # a comparison, a damaged file
     try:
+        check_directory(directory, ("run", "sweep"), "plot", BadInput)  # a comparison...
         options = parse_options(argv[1:])
         kind = results_kind(directory)
     except BadInput as error:
