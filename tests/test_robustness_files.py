@@ -119,3 +119,20 @@ def test_a_delete_override_is_refused_in_one_line(tmp_path: Path, monkeypatch, c
     monkeypatch.chdir(tmp_path)
     code = main(["run", "~run.seed", "run.replicates=2", "run.months=2"])
     one_line(code, capsys.readouterr().err, "~run.seed", "run.seed=<value>")
+
+
+# --- new-user report, defect 4: the README's war-end example ---------------------------------
+def test_a_war_end_spread_below_month_zero_is_warned_about() -> None:
+    from sim.commands.run import war_window_warning
+    from sim.config import compose
+
+    spread = compose(["scenario=baseline", "model.war.outcome=favorable", "model.war.end_month=12"])
+    assert "end the war at month 0" in war_window_warning(spread)
+    exact = compose(["scenario=baseline", "model.war.end_month=12", "model.war.end_month_spread=0"])
+    assert war_window_warning(exact) is None
+
+
+def test_the_readme_war_end_example_ends_the_war_at_the_month_it_names() -> None:
+    readme = (C.REPO_ROOT / "README.md").read_text()
+    line = next(x for x in readme.splitlines() if "model.war.end_month=12" in x)
+    assert "model.war.end_month_spread=0" in line

@@ -153,3 +153,34 @@ def test_a_factor_range_of_words_is_refused(tmp_path: Path, capsys) -> None:
          "factors.kazakhstan.drift_pace.range=[low,high]", f"output_root={tmp_path}"]
     )  # fmt: skip
     one_line(code, capsys.readouterr().err, "drift_pace.range", "two numbers")
+
+
+# --- new-user report, defect 6: re-simulating one run ----------------------------------------
+@pytest.mark.parametrize("kind", ["run", "sweep"])
+def test_a_run_of_a_run_or_sweep_directory_resimulates_bit_for_bit(kind, results) -> None:
+    import pandas as pd
+
+    from sim.rerun import resimulate
+    from sim.runner import read_parts
+
+    directory = results[kind]
+    stored = (
+        pd.read_parquet(directory / "summary.parquet") if kind == "run" else read_parts(directory)
+    )
+    for run_id in (0, int(stored["run_id"].max())):
+        again = resimulate(directory, run_id, trajectories=False, events=False).summary
+        row = stored[stored["run_id"] == run_id]
+        columns = [c for c in again.columns if c in row.columns]
+        pd.testing.assert_frame_equal(
+            again[columns].reset_index(drop=True),
+            row[columns].reset_index(drop=True),
+            check_dtype=False,
+        )
+
+
+def test_resimulating_from_another_directory_is_refused(results) -> None:
+    from sim.errors import CommandError
+    from sim.rerun import resimulate
+
+    with pytest.raises(CommandError, match="not a scenario run or a sweep"):
+        resimulate(results["comparison"], 0)

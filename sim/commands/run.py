@@ -26,7 +26,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
 from sim import config as C
@@ -113,6 +113,9 @@ def _hydra_app(cfg: DictConfig) -> None:
     except (C.ConfigError, ParamError, UsageError) as error:
         raise SystemExit(_fail(str(error))) from None
     _check_resources(cfg)
+    warning = war_window_warning(cfg)
+    if warning:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     try:
         directory = run_scenario(
             cfg,
@@ -127,6 +130,28 @@ def _hydra_app(cfg: DictConfig) -> None:
         raise SystemExit(code) from None
     if HydraConfig.get().mode == RunMode.MULTIRUN:
         _index_job(directory)
+
+
+def war_window_warning(cfg: DictConfig) -> str | None:
+    """A warning when the war's end months, spread around war.end_month, leave the horizon.
+
+    End months are drawn within war.end_month_spread of war.end_month and clipped at 0, so a
+    spread that reaches below month 0 piles many runs up at month 0 (the war ends at once).
+    """
+    end = OmegaConf.select(cfg, "model.war.end_month")
+    spread = OmegaConf.select(cfg, "model.war.end_month_spread")
+    outcome = OmegaConf.select(cfg, "model.war.outcome")
+    if end is None or not spread or outcome == "ongoing":
+        return None
+    if end - spread < 0:
+        share = (spread - end + 0.5) / (2 * spread + 1)
+        return (
+            f"model.war.end_month = {end} with model.war.end_month_spread = {spread}: end months "
+            f"are drawn from {end - spread} to {end + spread} and clipped at 0, so about "
+            f"{share:.0%} of runs end the war at month 0; set model.war.end_month_spread=0 (or "
+            f"at most {end}) for a war that ends at month {end}"
+        )
+    return None
 
 
 def _check_resources(cfg: DictConfig) -> None:
