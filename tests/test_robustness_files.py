@@ -63,7 +63,14 @@ def one_line(code: int, err: str, *words: str) -> str:
 def test_list_shows_every_file_and_says_which_cannot_be_used(bad_files: Path, capsys) -> None:
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    lines: dict[str, str] = {}  # name -> its description, wrapped lines joined
+    for line in out.splitlines():
+        if line.startswith("  ") and line[2] != " ":
+            name = line.split()[0]
+            lines[name] = line
+        elif line.startswith("   "):
+            lines[name] += " " + line.strip()
+    assert max(map(len, out.splitlines())) <= 100  # long descriptions wrap
     assert "cannot be used" in lines["broken"] and "line " in lines["broken"]
     assert "cannot be used" in lines["strscen"] and "cannot be used" in lines["listy"]
     assert "cannot be used" in lines["x_syntax"] and "rename" in out

@@ -20,6 +20,8 @@ from sim.analysis import IncompleteSweep, analyze_sweep
 from sim.inputs import check_directory
 
 MAX_ROWS = 24
+WIDTH = 100  # terminal lines; wider tables wrap into blocks of columns
+MAX_FACTOR_COLUMNS = 3  # a 30-factor design would print 600-character lines; the CSV has all
 SHOWN = {
     "probabilities": [
         "design_point",
@@ -49,7 +51,7 @@ SHOWN = {
 def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     """Each table, tidy, truncated to its first rows (the CSV holds everything)."""
     with pd.option_context(
-        "display.width", 160, "display.max_columns", 20, "display.float_format", "{:.4g}".format
+        "display.width", 100, "display.max_columns", 12, "display.float_format", "{:.4g}".format
     ):
         for name, columns in SHOWN.items():
             if name not in tables:
@@ -57,18 +59,18 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
             table = tables[name]
             shown = [c for c in (columns or table.columns) if c in table.columns]
             # Factor columns help read the probabilities: show them after the scenario.
-            factors = [c for c in table.columns if "." in c]
+            factors = [c for c in table.columns if "." in c][:MAX_FACTOR_COLUMNS]
             if name == "probabilities":
                 shown = shown[:2] + factors + shown[2:]
             if name == "thresholds" and not table.empty:
                 # Held factor values name the curve; curves that cross come first.
                 shown = shown[:2] + factors + shown[2:]
                 table = table.sort_values("threshold", na_position="last", kind="stable")
-            print(f"\n== {name} ({len(table)} rows; all in {directory / 'analysis' / name}.csv)")
+            print(f"\n== {name} ({len(table)} rows; all in analysis/{name}.csv of the sweep)")
             if table.empty:
                 print("(empty)")
                 continue
-            print(table[shown].head(MAX_ROWS).to_string(index=False))
+            print(table[shown].head(MAX_ROWS).to_string(index=False, line_width=WIDTH))
     # Sobol and Morris tables read best per outcome, factors ranked by importance.
     from sim.sensitivity import format_sensitivity
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from sim.config import CONFIG_DIR, list_experiments, list_scenarios, read_yaml_mapping
 
+WIDTH = 100
 USAGE = (
     "usage: python -m sim list\n\nLists the scenarios (configs/scenario/) and experiments "
     "(experiments/), one line each."
@@ -19,7 +21,12 @@ def format_listing(title: str, hint: str, rows: Sequence[tuple[str, str]]) -> li
     if not rows:
         return [*lines, "  (none)"]
     width = max(len(name) for name, _ in rows)
-    return lines + [f"  {name:<{width}}  {text or '(no description)'}" for name, text in rows]
+    for name, text in rows:
+        # Long descriptions wrap under their own column, so no line is wider than WIDTH.
+        wrapped = textwrap.wrap(text or "(no description)", WIDTH - width - 4) or [""]
+        lines.append(f"  {name:<{width}}  {wrapped[0]}")
+        lines += [f"  {'':<{width}}  {more}" for more in wrapped[1:]]
+    return lines
 
 
 def scenario_rows() -> list[tuple[str, str]]:

@@ -138,7 +138,9 @@ def run_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str
     )
     notes = [f"Results directory: {directory}"]
     if run["trajectories"] is None:
-        notes.append("No trajectories were recorded (run.trajectories=false): no fan charts.")
+        notes.append(
+            "No trajectories were recorded (run.trajectories=false): no rung shares, no fan charts."
+        )
     if run["events"] is None or run["trajectories"] is None:
         notes.append("No event log and trajectories together: no event timeline.")
     escalation = escalation_table(summary, report_months(run["months"]), range(1, 6))

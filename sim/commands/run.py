@@ -330,7 +330,6 @@ def run_scenario(
     """
     import numpy as np
 
-    from sim.model import simulate
     from sim.report import format_summary
     from sim.rng import derive_seeds
 
@@ -340,13 +339,14 @@ def run_scenario(
     run_ids = np.arange(run.replicates)
     seeds = derive_seeds(run.seed, run_ids)
     with store.Stopwatch() as clock:
-        result = simulate(
+        result = _simulate_with_progress(
             C.model_values(cfg),
             seeds=seeds,
             months=run.months,
             run_ids=run_ids,
             trajectories=bool(run.trajectories),
             events=bool(run.events),
+            label=scenario,
         )
     summary = result.summary
     summary.insert(2, "scenario", scenario)
@@ -385,6 +385,26 @@ def run_scenario(
     if not quiet:
         print(format_summary(summary, scenario, run.months, run.seed, clock.seconds, final))
     return final
+
+
+def _simulate_with_progress(values: Any, months: int, label: str, **options: Any) -> Any:
+    """`sim.model.simulate`, with a bar of months on stderr when it is a terminal.
+
+    Steps the same model the same way as `EscalationModel.run` (the results are identical);
+    the bar is hidden when stderr is not a terminal (logs, tests).
+    """
+    from tqdm import tqdm
+
+    from sim.model import EscalationModel
+
+    model = EscalationModel(values, months=months, **options)
+    with tqdm(
+        total=months, desc=label, unit="month", file=sys.stderr, disable=None, leave=False
+    ) as bar:
+        while model.month < model.months:
+            model.step()
+            bar.update(1)
+    return model.results()
 
 
 def _write_tables(

@@ -168,7 +168,7 @@ def main(argv: Sequence[str]) -> int:
         batches, configs = run_batches(BATCHES, options.replicates, options.seed)
         table = evaluate_all(batches)
     directory = write_results(table, batches, configs, options, clock.seconds)
-    print(format_table(table))
+    print(format_terminal(table))
     print()
     print(verdict_line(table), f"({options.replicates} runs per batch, {clock.seconds:.1f} s)")
     print(f"written to {directory}")
@@ -234,6 +234,23 @@ def format_table(table: pd.DataFrame) -> str:
             f"| {row.id} | {row.claim} | {row.source} | {row.measure} | {row.criterion} | "
             f"{interval} | {row.runs} | **{row.verdict}** |"
         )
+    return "\n".join(lines)
+
+
+TERMINAL_WIDTH = 100
+
+
+def format_terminal(table: pd.DataFrame, width: int = TERMINAL_WIDTH) -> str:
+    """The table for a terminal, lines within `width`: id, verdict, value [95% CI], measure.
+
+    The claims, sources and criteria are in validation.md (the printed path).
+    """
+    lines = [f"{'id':<6} {'verdict':<9} {'value [95% CI]':<30} measure"]
+    for row in table.itertuples(index=False):
+        interval = f"{_number(row.value)} [{_number(row.lower)}, {_number(row.upper)}]"
+        line = f"{row.id!s:<6} {row.verdict:<9} {interval:<30} {row.measure}"
+        lines.append(line if len(line) <= width else line[: width - 3] + "...")
+    lines.append("(claims, sources and criteria: validation.md in the directory below)")
     return "\n".join(lines)
 
 
