@@ -28,3 +28,50 @@ def test_factors_sharing_a_last_name_keep_their_own_names() -> None:
     assert names == ["turkey.reliability", "china.reliability"]
     assert [file_part(n) for n in names] == ["turkey_reliability", "china_reliability"]
     assert short_name("kazakhstan.drift_pace", sweep) == "drift_pace"
+
+
+# --- figure verdicts of the new-user report (16a, d, e, f, g) --------------------------------
+def test_heatmaps_scale_to_small_probabilities() -> None:
+    import pandas as pd
+
+    from sim.plots.sweep import colour_top
+
+    assert colour_top(pd.Series([0.01, 0.12])) == 0.15
+    assert colour_top(pd.Series([0.0, 0.001])) == 0.05
+    assert colour_top(pd.Series([0.2, 0.9])) == 1.0
+
+
+def test_difference_axis_fits_its_intervals() -> None:
+    import pandas as pd
+
+    from sim.plots.compare import difference_limits
+
+    low, high = difference_limits(pd.DataFrame({"diff_lower": [-0.02], "diff_upper": [0.01]}))
+    assert low == -high and 0.02 <= high < 0.05
+    assert difference_limits(pd.DataFrame({"diff_lower": [-0.9], "diff_upper": [0.95]}))[1] == 1.02
+
+
+def test_long_titles_wrap_to_a_narrow_figure() -> None:
+    from sim.plots.sweep import wrap_title
+
+    title = "P(rung 5+ by month 120) (intervention_threshold, 48,000 runs)\nother factors: x = 1"
+    lines = wrap_title(title, Figure(figsize=(5, 3))).splitlines()
+    assert len(lines) >= 3 and max(map(len, lines)) <= 45
+
+
+def test_halts_legend_names_the_dashed_median_and_years_are_called_years() -> None:
+    import pandas as pd
+
+    from sim.plots.run import halt_distribution_figure
+
+    halts = pd.DataFrame({"scenario": [""] * 4, "halts_per_year": [0.1, 0.2, 0.2, 0.3],
+                          "per_halt": [0.1] * 4})  # fmt: skip
+    ax = halt_distribution_figure(halts, "halts").axes[0]
+    legend = ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["median 0.20 / year"]
+    assert legend.legend_handles[0].get_linestyle() == "--"
+    from sim.plots.style import date_axis
+
+    axis = Figure().add_subplot()
+    date_axis(axis)
+    assert axis.get_xlabel().startswith("Year")

@@ -70,7 +70,7 @@ def axis_label(variable: str) -> str:
     return f"{spec.doc} ({UNIT_WORDS.get(spec.unit, spec.unit)})"
 
 
-def date_axis(ax, label: str = "Month (simulation starts March 2022)") -> None:
+def date_axis(ax, label: str = "Year (simulation starts March 2022)") -> None:
     ax.xaxis.set_major_locator(
         mdates.YearLocator(base=2 if ax.get_xlim()[1] - ax.get_xlim()[0] > 2500 else 1)
     )

@@ -381,10 +381,11 @@ def heatmap_figure(
     fig = Figure(figsize=(min(3.4 * cols + 1.6, 20), 2.9 * rows + 1.0), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True)
     mesh = None
+    top = colour_top(frame["probability"])
     for (row, col), panel in frame.groupby(["row", "col"]):
         ax = axes[row, col]
         x, y, z = heatmap_matrix(panel)
-        mesh = ax.pcolormesh(x, y, z, cmap="cividis", vmin=0, vmax=1, shading="nearest")
+        mesh = ax.pcolormesh(x, y, z, cmap="cividis", vmin=0, vmax=top, shading="nearest")
         _contour(ax, x, y, z, level)
         ax.set_title(str(panel["name"].iloc[0]), fontsize=9)
         ax.xaxis.set_major_locator(MaxNLocator(4))
@@ -396,9 +397,29 @@ def heatmap_figure(
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel, fontsize=9)
     if mesh is not None:
-        fig.colorbar(mesh, ax=axes, label=f"Probability (white line: {level:g})", shrink=0.8)
-    fig.suptitle(title)
+        scale = "" if top == 1 else f"; scale to {top:g}"
+        fig.colorbar(mesh, ax=axes, label=f"Probability (white line: {level:g}{scale})", shrink=0.8)
+    fig.suptitle(wrap_title(title, fig))
     return fig
+
+
+def colour_top(probabilities: pd.Series) -> float:
+    """The top of the colour scale: 1, or a smaller round number when every P is small.
+
+    On a fixed 0-1 scale, probabilities of 0.01-0.12 all look the same colour.
+    """
+    highest = float(np.nanmax(probabilities)) if len(probabilities) else 1.0
+    if not np.isfinite(highest) or highest > 0.5:
+        return 1.0
+    return float(min(1.0, max(0.05, np.ceil(highest * 20) / 20)))
+
+
+def wrap_title(title: str, fig: Figure) -> str:
+    """Wrap a figure title to the figure's width (a narrow figure clipped long titles)."""
+    import textwrap
+
+    characters = max(30, int(fig.get_figwidth() * 9))
+    return "\n".join(textwrap.fill(line, characters) for line in title.splitlines())
 
 
 def factor_curve_figure(table: pd.DataFrame, factor: str, title: str, level: float = 0.5) -> Figure:
