@@ -77,3 +77,28 @@ def test_run_steps_with_progress_and_the_same_results() -> None:
     )
     pd.testing.assert_frame_equal(once.summary, again.summary)
     pd.testing.assert_frame_equal(once.trajectories, again.trajectories)
+
+
+def test_a_design_levels_override_that_does_nothing_is_warned_about(capsys) -> None:
+    from sim.commands.sweep import warn_inert_levels
+    from sim.design import load_experiment
+
+    cfg = load_experiment("pledge_deterrence", ["design.levels=3"])
+    warn_inert_levels(cfg, ["design.levels=3"])
+    err = capsys.readouterr().err
+    assert "design.levels = 3 has no effect" in err and "factors.turkey.reliability.levels" in err
+    cfg = load_experiment("escalation_threshold", ["design.levels=3"])
+    warn_inert_levels(cfg, [])
+    assert capsys.readouterr().err == ""
+
+
+def test_discover_says_when_no_step_reaches_the_density_target() -> None:
+    import types
+
+    from sim.commands.discover import _density_note
+
+    trajectory = pd.DataFrame({"density": [0.3, 0.5, 0.698]})
+    box = types.SimpleNamespace(trajectory=trajectory, chosen=2)
+    assert "no step reaches the density target 80%" in _density_note(box, {})
+    assert _density_note(box, {"density": 0.6}) == ""
+    assert _density_note(box, {"step": 2}) == ""

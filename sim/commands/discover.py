@@ -126,7 +126,32 @@ def report(boxes: list, settings: dict[str, Any]) -> str:
     )
     if not boxes:
         return head + "\nNo box: there is no case of interest."
-    return head + "\n\n" + "\n\n".join(describe_box(b, i + 1, target) for i, b in enumerate(boxes))
+    described = [
+        describe_box(b, i + 1, target) + _density_note(b, settings) for i, b in enumerate(boxes)
+    ]
+    return head + "\n\n" + "\n\n".join(described)
+
+
+#: PRIM's settings when not given (sim.discovery.find_boxes), recorded in settings.json.
+PRIM_DEFAULTS = {
+    "density": 0.8,
+    "boxes": 1,
+    "mass_min": 0.05,
+    "peel_alpha": 0.05,
+    "paste_alpha": 0.05,
+}
+
+
+def _density_note(box: Any, settings: dict[str, Any]) -> str:
+    """A line when the chosen step falls short of the density target (it is the densest)."""
+    target = float(settings.get("density", PRIM_DEFAULTS["density"]))
+    reached = float(box.trajectory.iloc[box.chosen]["density"])
+    if "step" in settings or reached >= target:
+        return ""
+    return (
+        f"\n  note: no step reaches the density target {target:.0%}; this is the densest step "
+        f"({reached:.0%}). Lower density= or read the trade-off figure."
+    )
 
 
 def write(directory: Path, boxes: list, settings: dict[str, Any]) -> Path:
@@ -140,7 +165,8 @@ def write(directory: Path, boxes: list, settings: dict[str, Any]) -> Path:
     out = output_directory(directory, settings)
     write_analysis(out, discovery_tables(boxes))
     write_text(report(boxes, settings) + "\n", out / "boxes.txt")
-    write_text(json.dumps(settings, indent=2, default=str) + "\n", out / "settings.json")
+    recorded = {**PRIM_DEFAULTS, **settings}  # every setting the boxes depend on
+    write_text(json.dumps(recorded, indent=2, default=str) + "\n", out / "settings.json")
     for old in out.glob("limits_box*.png"):  # a run with more boxes left these
         old.unlink()
     for name, fig in discovery_figures(out).items():

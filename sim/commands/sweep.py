@@ -37,6 +37,7 @@ def main(argv: list[str]) -> int:
     try:
         cfg = load_experiment(name, overrides)
         check_before_running(cfg)
+        warn_inert_levels(cfg, overrides)
         directory = run_sweep(cfg)
     except (ConfigError, ParamError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -85,5 +86,21 @@ def check_before_running(cfg: object) -> None:
         print(
             f"warning: workers = {cfg.workers} on {cores} cores: the workers share the cores, "
             "so the sweep is no faster and needs more memory",
+            file=sys.stderr,
+        )
+
+
+def warn_inert_levels(cfg: object, overrides: list[str]) -> None:
+    """Say so when design.levels=... is given but no factor uses it (each has its own levels)."""
+    if not any(o.startswith("design.levels=") for o in overrides) or cfg.design.kind != "grid":
+        return
+    from sim.design import parse_factors
+
+    ranged = [f for f in parse_factors(cfg.factors) if f.is_range]
+    if all(f.levels for f in ranged):
+        own = ", ".join(f"factors.{f.path}.levels" for f in ranged) or "(no range factors)"
+        print(
+            f"warning: design.levels = {cfg.design.levels} has no effect on this grid: every "
+            f"range factor sets its own levels; set those instead: {own}",
             file=sys.stderr,
         )
