@@ -77,7 +77,8 @@ def staged_directory(final: Path) -> Iterator[Path]:
 def remove_stale_staging(folder: Path) -> None:
     """Remove staging folders left in `folder` by a process that was killed (kill -9).
 
-    A staging folder is named ``.<name>.<pid>.partial`` (or ``.plot-<pid>-...partial``); one
+    A staging folder is named ``.<name>.<pid>.partial`` (or ``.plot-<pid>-...partial``,
+    ``.tables-<pid>-...partial``); one
     whose process no longer runs can never be finished. Folders of live processes, and of other
     machines sharing the filesystem (whose pids mean nothing here), are left alone: only those
     of this host's dead processes go, and only after a minute, so a pid reused at once is safe.
@@ -95,7 +96,7 @@ def _staging_pid(name: str) -> int | None:
     """The writer's pid in a staging folder's name, or None for other names."""
     import re
 
-    found = re.fullmatch(r"\.(?:.+\.(\d+)|plot-(\d+)-.*)\.partial", name)
+    found = re.fullmatch(r"\.(?:.+\.(\d+)|(?:plot|tables)-(\d+)-.*)\.partial", name)
     if not found:
         return None
     return int(found.group(1) or found.group(2))

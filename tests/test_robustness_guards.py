@@ -294,3 +294,49 @@ def test_two_multiruns_started_together_keep_separate_indexes(tmp_path: Path) ->
     assert len(indexes) == 2
     for index in indexes:
         assert [line.split("\t")[0] for line in index.read_text().splitlines()[1:]] == ["0", "1"]
+
+
+def test_a_full_disk_while_writing_tables_leaves_the_old_tables_whole(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import errno
+
+    import pandas as pd
+
+    from sim import analysis, store
+
+    out = tmp_path / "analysis"
+    analysis.write_analysis(out, {"a": pd.DataFrame({"x": [1]}), "b": pd.DataFrame({"x": [2]})})
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = store.write_text
+    calls = []
+
+    def fills_up(text, path):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(text, path)
+
+    monkeypatch.setattr(store, "write_text", fills_up)
+    new = {"a": pd.DataFrame({"x": [10]}), "b": pd.DataFrame({"x": [20]})}
+    with pytest.raises(OSError):
+        analysis.write_analysis(out, new)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging left either
+
+
+@pytest.mark.parametrize("command", ["run", "sweep", "validate"])
+def test_an_unwritable_output_root_is_refused_before_simulating(
+    command, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """As root a chmod'ed folder stays writable, so os.access is made to say no."""
+    from sim import guards
+
+    monkeypatch.setattr(guards.os, "access", lambda path, mode: False)
+    monkeypatch.chdir(tmp_path)
+    args = {
+        "run": ["run", "run.replicates=2", "run.months=2", f"run.output_root={tmp_path}"],
+        "sweep": ["sweep", *SMALL_SWEEP, "replicates=2", f"output_root={tmp_path}"],
+        "validate": ["validate", "quick=true", f"output_root={tmp_path}"],
+    }[command]
+    one_line_refusal(main(args), capsys.readouterr().err, "cannot be written")
+    assert nothing_under(tmp_path)
