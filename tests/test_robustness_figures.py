@@ -75,3 +75,26 @@ def test_halts_legend_names_the_dashed_median_and_years_are_called_years() -> No
     axis = Figure().add_subplot()
     date_axis(axis)
     assert axis.get_xlabel().startswith("Year")
+
+
+def test_factor_curves_say_when_they_leave_levels_out() -> None:
+    import itertools
+    import types
+
+    import pandas as pd
+
+    from sim.plots.sweep import factor_curves
+
+    grid = list(itertools.product([0.0, 1.0], [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]))
+    design = pd.DataFrame(grid, columns=["war.end_month", "turkey.arms"])
+    design.insert(0, "scenario", "baseline")
+    design.insert(0, "design_point", range(len(design)))
+    probabilities = design.assign(rung=3, month=12, probability=0.1, lower=0.0, upper=0.2)
+    sweep = types.SimpleNamespace(
+        design=design,
+        numeric=["war.end_month", "turkey.arms"],
+        tables={"probabilities": probabilities},
+    )
+    table, note = factor_curves(sweep, "war.end_month")
+    assert "arms: 5 of its 6 levels shown" in note
+    assert table["turkey.arms"].nunique() == 5

@@ -323,7 +323,11 @@ def factor_curves(sweep: Sweep, factor: str) -> tuple[pd.DataFrame, str]:
     free = [factor, others[0]] if by_level else [factor]
     table, note = _hold_others(probs, sweep, free)
     if by_level:
-        table = table[table[others[0]].isin(_levels(sweep.design[others[0]], 5))]
+        shown, every = _levels(sweep.design[others[0]], 5), sweep.design[others[0]].nunique()
+        table = table[table[others[0]].isin(shown)]
+        if len(shown) < every:  # say so: a legend without a level reads as if it were missing
+            picked = f"{short_name(others[0], sweep)}: {len(shown)} of its {every} levels shown"
+            note = f"{note}; {picked}" if note else picked
         line = [
             f"{s}, {short_name(others[0], sweep)} = {v:g}"
             for s, v in zip(table["scenario"], table[others[0]], strict=True)
