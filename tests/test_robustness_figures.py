@@ -98,3 +98,12 @@ def test_factor_curves_say_when_they_leave_levels_out() -> None:
     table, note = factor_curves(sweep, "war.end_month")
     assert "arms: 5 of its 6 levels shown" in note
     assert table["turkey.arms"].nunique() == 5
+
+
+def test_discovery_figures_are_titled_in_words() -> None:
+    from sim.plots.sensitivity import question_words
+
+    assert question_words("rung4_month120_points") == (
+        "Cases of interest: rung 4+ by month 120 (cases are design points)"
+    )
+    assert question_words("other") == "other"

@@ -151,13 +151,15 @@ def tradeoff_figure(trajectory: pd.DataFrame, title: str = "") -> Figure:
             chosen["coverage"], chosen["density"], s=120, facecolors="none", edgecolors="red"
         )
         for r in chosen.itertuples():
-            ax.annotate(
+            ax.annotate(  # off the points, with an arrow: the label no longer hides them
                 f"chosen: step {r.step}",
                 (r.coverage, r.density),
                 fontsize=8,
-                xytext=(6, -12),
+                xytext=(-60, -40),
                 textcoords="offset points",
                 color="red",
+                arrowprops={"arrowstyle": "->", "color": "red", "lw": 0.8},
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
             )
         ax.set_xlabel("coverage (share of cases of interest in the box)")
         ax.set_ylabel("density (share of the box's cases of interest)")
@@ -249,6 +251,18 @@ def sensitivity_figures(directory: Path) -> dict[str, Figure]:
     return figures
 
 
+def question_words(question: str) -> str:
+    """A discovery folder's name in words: rung4_month120_points -> P(rung >= 4 by month 120)."""
+    import re
+
+    found = re.fullmatch(r"rung(\d+)_month(\d+)_(\w+)", question)
+    if not found:
+        return question
+    rung, month, unit = found.groups()
+    cases = {"points": "design points", "runs": "runs"}.get(unit, unit)
+    return f"Cases of interest: rung {rung}+ by month {month} (cases are {cases})"
+
+
 def discovery_figures(folder: Path) -> dict[str, Figure]:
     """The trade-off and each box's limits of one discovery question (<dir>/discovery/<q>)."""
     trajectory = _read(folder / "trajectory.parquet")
@@ -256,11 +270,12 @@ def discovery_figures(folder: Path) -> dict[str, Figure]:
     if trajectory is None or limits is None or trajectory.empty:
         return {}
     question = folder.name
-    figures = {f"discovery_{question}_tradeoff": tradeoff_figure(trajectory, question)}
+    words = question_words(question)
+    figures = {f"discovery_{question}_tradeoff": tradeoff_figure(trajectory, words)}
     for number, frame in limits.groupby("box"):
         stats = trajectory[(trajectory["box"] == number) & trajectory["chosen"]].iloc[0]
         title = (
-            f"{question}, box {number}: coverage {stats['coverage']:.0%}, "
+            f"{words}, box {number}: coverage {stats['coverage']:.0%}, "
             f"density {stats['density']:.0%}"
         )
         figures[f"discovery_{question}_limits_box{number}"] = limits_figure(frame, title)
