@@ -107,3 +107,21 @@ def test_discovery_figures_are_titled_in_words() -> None:
         "Cases of interest: rung 4+ by month 120 (cases are design points)"
     )
     assert question_words("other") == "other"
+
+
+def test_the_last_panel_of_each_column_keeps_its_year_labels() -> None:
+    import pandas as pd
+
+    from sim.plots.compare import comparison_shares_figure
+
+    dates = pd.date_range("2022-03-01", periods=24, freq="MS")
+    shares = pd.concat(
+        pd.DataFrame({"date": dates, "rung": 0, "share": 1.0, "scenario": f"s{i}"})
+        for i in range(4)
+    )
+    fig = comparison_shares_figure(shares, "shares")
+    fig.canvas.draw()  # tick labels exist only once drawn
+    visible = [ax for ax in fig.axes if ax.get_visible() and ax.get_subplotspec() is not None]
+    # 4 panels in 2 rows of 3: panels 1 and 2 have no panel below and need their labels
+    for ax in visible[1:3]:
+        assert any(t.get_text() for t in ax.get_xticklabels()), ax.get_title()

@@ -85,6 +85,8 @@ def tidy_panels(axes: np.ndarray, columns: int, shown: int) -> None:
     for i, ax in enumerate(axes[:shown]):
         if i + columns < shown:
             ax.set_xlabel("")
+        else:  # bottom of its column: shared axes hid its tick labels if a hidden panel is below
+            ax.tick_params(axis="x", labelbottom=True)
 
 
 # --- saving ----------------------------------------------------------------------------------
