@@ -91,6 +91,14 @@ def explain(error: BaseException) -> tuple[str | None, int]:
     name = type(error).__name__
     if name in ("BrokenProcessPool", "KilledWorker"):
         return f"a worker process died ({name}), e.g. killed for lack of memory", FAILED
+    from omegaconf.errors import OmegaConfBaseException
+
+    if isinstance(error, OmegaConfBaseException):  # e.g. an option like months=[12 (unclosed)
+        return f"cannot read a setting ({name}): {_first_line(error)}", BAD_INPUT
+    import yaml
+
+    if isinstance(error, yaml.YAMLError):  # from a file, or an option such as months=[12
+        return f"not valid YAML in an option or a file ({name}): {_first_line(error)}", BAD_INPUT
     if _is_corrupt_input(error):
         return f"cannot read an input file ({name}): {_first_line(error)}", BAD_INPUT
     return None, 0
@@ -114,14 +122,11 @@ def describe_os_error(error: OSError) -> str:
 
 
 def _is_corrupt_input(error: BaseException) -> bool:
-    """Errors that come from reading a damaged Parquet, YAML, JSON or config file."""
+    """Errors that come from reading a damaged Parquet, YAML or JSON file."""
     import pyarrow as pa
     import yaml
-    from omegaconf.errors import OmegaConfBaseException
 
-    return isinstance(
-        error, pa.ArrowException | yaml.YAMLError | json.JSONDecodeError | OmegaConfBaseException
-    )
+    return isinstance(error, pa.ArrowException | yaml.YAMLError | json.JSONDecodeError)
 
 
 def _first_line(error: BaseException) -> str:

@@ -184,3 +184,8 @@ def test_resimulating_from_another_directory_is_refused(results) -> None:
 
     with pytest.raises(CommandError, match="not a scenario run or a sweep"):
         resimulate(results["comparison"], 0)
+
+
+def test_an_unreadable_option_is_one_line(results, capsys) -> None:
+    code = main(["analyze", str(results["sweep"]), "months=[12"])
+    one_line(code, capsys.readouterr().err, "not valid YAML in an option")
