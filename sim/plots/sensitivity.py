@@ -117,8 +117,15 @@ def morris_figure(table: pd.DataFrame, title: str = "", labelled: int = 8) -> Fi
         for ratio in (0.1, 0.5, 1.0):
             ax.plot([0, top], [0, ratio * top], color="grey", linewidth=0.6, linestyle="--")
             ax.annotate(f"{ratio:g}", (top, ratio * top), fontsize=7, color="grey")
-        for r in frame.nlargest(labelled, "mu_star").itertuples():
-            ax.annotate(factor_label(r.factor), (r.mu_star, r.sigma), fontsize=7)
+        for i, r in enumerate(frame.nlargest(labelled, "mu_star").itertuples()):
+            # Neighbours in mu* sit close: stagger the labels up and down so they do not overlap.
+            ax.annotate(
+                factor_label(r.factor),
+                (r.mu_star, r.sigma),
+                xytext=(3, (-9, 0, 9)[i % 3]),
+                textcoords="offset points",
+                fontsize=7,
+            )
         ax.set_xlim(0, top * 1.15)
         ax.set_ylim(bottom=0)
         ax.set_title(frame["label"].iloc[0], fontsize=9)
