@@ -1,4 +1,4 @@
-"""`python -m sim list`: the scenarios and experiments, one line each."""
+"""`python -m sim list`: the scenarios and experiments, one entry each (long ones wrap at 100)."""
 
 from __future__ import annotations
 
