@@ -102,3 +102,11 @@ def test_discover_says_when_no_step_reaches_the_density_target() -> None:
     assert "no step reaches the density target 80%" in _density_note(box, {})
     assert _density_note(box, {"density": 0.6}) == ""
     assert _density_note(box, {"step": 2}) == ""
+
+
+def test_a_rare_outcome_is_not_printed_as_zero() -> None:
+    from sim.report import probability_cell
+
+    assert probability_cell(0.126, 0.12, 0.133) == "0.126 [0.120, 0.133]"
+    assert probability_cell(0.0, 0.0, 3.8e-5) == "0 [0, 4e-05]"
+    assert probability_cell(2e-5, 4e-6, 1.1e-4) == "2e-05 [4e-06, 1e-04]"
