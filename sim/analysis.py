@@ -295,10 +295,25 @@ def analyze_sweep(
 
 
 def write_analysis(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:
-    """Each table as <name>.parquet and <name>.csv, each written atomically."""
-    from sim.store import write_table, write_text
+    """Each table as <name>.parquet and <name>.csv, all or none.
+
+    Every file is written into a staging folder first, and moved into `out` only when all are
+    written: a full disk part way leaves the earlier tables as they were, not half replaced.
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from sim.store import remove_stale_staging, write_table, write_text
 
     out.mkdir(parents=True, exist_ok=True)
-    for name, table in tables.items():
-        write_table(table, out / f"{name}.parquet")
-        write_text(table.to_csv(index=False), out / f"{name}.csv")
+    remove_stale_staging(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".tables-{os.getpid()}-", suffix=".partial", dir=out))
+    try:
+        for name, table in tables.items():
+            write_table(table, staging / f"{name}.parquet")
+            write_text(table.to_csv(index=False), staging / f"{name}.csv")
+        for path in sorted(staging.iterdir()):
+            os.replace(path, out / path.name)  # renames need no space: they cannot fill a disk
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

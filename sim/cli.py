@@ -75,12 +75,18 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    from sim.errors import one_line_errors, sigterm_as_interrupt
+
     module = importlib.import_module(f"sim.commands.{command}")
     try:
-        return int(module.main(rest) or 0)
+        with sigterm_as_interrupt():  # a scheduler's SIGTERM is handled like Ctrl-C
+            return one_line_errors(f"python -m sim {command}", lambda: int(module.main(rest) or 0))
     except BrokenPipeError:  # e.g. `python -m sim list | head`: the reader left, not an error
         sys.stderr.close()
         return 0
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM; staged output has been removed
+        print(f"\npython -m sim {command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -258,7 +259,79 @@ def list_experiments() -> list[tuple[str, str]]:
 
 
 def _first_line(path: Path, node: str | None) -> str:
-    data = yaml.safe_load(path.read_text()) or {}
-    section = data.get(node, {}) if node else data
-    description = str((section or {}).get("description", "")).strip()
+    try:
+        data = read_yaml_mapping(path)
+        if node:
+            data = _section(path, data, node)
+        _usable_name(path)
+    except ConfigError as error:
+        return f"(cannot be used: {error})"
+    description = str(data.get("description", "")).strip()
     return description.splitlines()[0] if description else ""
+
+
+#: File names that can be given on the command line as scenario=<name> or experiment=<name>.
+USABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """The YAML file as a mapping (empty: {}); ConfigError naming the file if it is not one."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise ConfigError(f"{path}{where}: not valid YAML ({problem})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot be read ({error})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping of keys to values, got a {type(data).__name__}"
+        )
+    return data
+
+
+def _section(path: Path, data: dict[str, Any], node: str) -> dict[str, Any]:
+    section = data.get(node) or {}
+    if not isinstance(section, dict):
+        raise ConfigError(
+            f"{path}: {node} = {section!r} is not allowed: expected a mapping "
+            "(name, description, sources)"
+        )
+    return section
+
+
+def _usable_name(path: Path) -> None:
+    if not USABLE_NAME.match(path.stem):
+        raise ConfigError(
+            f"{path}: the file name cannot be given on the command line; rename it "
+            "with letters, digits, '_', '-' or '.' only"
+        )
+
+
+def scenario_problem(name: str) -> str | None:
+    """Why configs/scenario/<name>.yaml cannot be run (one line naming file, key and value),
+    or None when it looks fine (Hydra and `check` then check every value)."""
+    path = scenario_path(name)
+    try:
+        _usable_name(path)
+        data = read_yaml_mapping(path)
+        _section(path, data, "scenario")
+        model = data.get("model")
+        if model is not None and not isinstance(model, dict):
+            raise ConfigError(
+                f"{path}: model = {model!r} is not allowed: expected a mapping of parameter "
+                "groups (e.g. model: {war: {outcome: favorable}})"
+            )
+        first = path.read_text().lstrip().splitlines()[:1]
+        if data and first != ["# @package _global_"]:
+            raise ConfigError(
+                f"{path}: the first line must be '# @package _global_' (so that its "
+                "scenario: and model: keys land at the top of the config)"
+            )
+    except ConfigError as error:
+        return str(error)
+    return None

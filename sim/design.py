@@ -23,7 +23,6 @@ from typing import Any, Optional
 
 import numpy as np
 import pandas as pd
-import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -166,7 +165,9 @@ def load_experiment(name: str | None, overrides: Sequence[str] = ()) -> DictConf
     schema = OmegaConf.structured(ExperimentConfig)
     layers = [schema]
     if name is not None:
-        data = yaml.safe_load(experiment_path(name).read_text()) or {}
+        from sim.config import read_yaml_mapping
+
+        data = read_yaml_mapping(experiment_path(name))  # ConfigError naming the file
         data.setdefault("name", name)
         layers.append(OmegaConf.create(data))
     try:
@@ -337,7 +338,12 @@ def _parse_range(key: str, param: P.Param, spec: Mapping[str, Any]) -> Factor:
         )
     if not isinstance(bounds, list | tuple) or len(bounds) != 2:
         raise ConfigError(f"{key}.range = {bounds!r} is not allowed: expected [low, high]")
-    low, high = (float(b) for b in bounds)
+    try:
+        low, high = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{key}.range = {list(bounds)!r} is not allowed: expected two numbers [low, high]"
+        ) from None
     if not low < high:
         raise ConfigError(f"{key}.range = [{low:g}, {high:g}] is empty: expected low < high")
     if low < param.low or high > param.high:

@@ -16,6 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Any
 
 from sim.config import REPO_ROOT
+from sim.processes import exit_with_parent
 
 IN_FLIGHT_PER_WORKER = 2  # enough to keep each worker busy while the parent writes
 
@@ -74,11 +75,20 @@ class ProcessExecutor:
 
     def __enter__(self) -> ProcessExecutor:
         ensure_importable()
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=self.context)
+        # Workers end with this process, even when it is killed (no orphans holding memory).
+        self.pool = ProcessPoolExecutor(
+            self.workers,
+            mp_context=self.context,
+            initializer=exit_with_parent,
+            initargs=(os.getpid(),),
+        )
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type | None, *exc: object) -> None:
         if self.pool is not None:
+            if exc_type is not None:  # interrupted (Ctrl-C, SIGTERM): stop the running chunks
+                for process in list(getattr(self.pool, "_processes", {}).values()):
+                    process.terminate()
             # On an interruption, drop the queued chunks rather than finish them.
             self.pool.shutdown(wait=True, cancel_futures=True)
 

@@ -42,6 +42,16 @@ def escalation_table(
     return rung_probabilities(summary, months=list(months), rungs=list(rungs))
 
 
+def probability_cell(p: float, lower: float, upper: float) -> str:
+    """'0.126 [0.120, 0.133]'; below 0.0005, where that would read 0.000 [0.000, 0.000], the
+    numbers in powers of ten, so that a rare outcome is not shown as impossible."""
+    if upper >= 0.0005:
+        return f"{p:.3f} [{lower:.3f}, {upper:.3f}]"
+    if p == 0:
+        return f"0 [0, {upper:.0e}]"
+    return f"{p:.0e} [{lower:.0e}, {upper:.0e}]"
+
+
 def format_escalation(table: pd.DataFrame) -> list[str]:
     """The escalation table as text: one line per rung, one column per month."""
     months = sorted(table["month"].unique())
@@ -50,7 +60,7 @@ def format_escalation(table: pd.DataFrame) -> list[str]:
     lines = [header]
     for rung, rows in table.groupby("rung", sort=True):
         cells = [
-            f"{r.probability:.3f} [{r.lower:.3f}, {r.upper:.3f}]"
+            probability_cell(r.probability, r.lower, r.upper)
             for r in rows.sort_values("month").itertuples()
         ]
         name = f"{rung}+ {RUNG_LABELS[int(rung)]}"

@@ -38,6 +38,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim import params as P
 from sim.config import ConfigError
 from sim.design import EXECUTION_KEYS, build_design, point_values, scenario_values
+from sim.errors import explain
 from sim.executors import local_workers, make_executor
 from sim.model import EscalationModel
 from sim.rng import derive_seeds
@@ -104,6 +105,15 @@ class SweepInterrupted(KeyboardInterrupt):
     def __init__(self, directory: Path) -> None:
         super().__init__(str(directory))
         self.directory = directory
+
+
+class SweepFailed(RuntimeError):
+    """A sweep stopped by a failure it can be resumed from (disk full, a worker killed)."""
+
+    def __init__(self, directory: Path, error: BaseException) -> None:
+        super().__init__(explain(error)[0])
+        self.directory = directory
+        self.error = error
 
 
 @dataclasses.dataclass
@@ -462,15 +472,33 @@ def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set
         raise ConfigError(f"resume={directory}: not a sweep directory (no config.yaml)")
     check_config(directory)  # an edited config.yaml would let a resume mix two plans
     output_folder(directory, PARTS)
-    differences = config_differences(OmegaConf.load(directory / "config.yaml"), resolved)
+    stored = OmegaConf.load(directory / "config.yaml")
+    check_resumable(directory, stored, plan_.cfg)
+    differences = config_differences(stored, resolved)
     if differences:
+        shown = "; ".join(differences[:3])
+        more = f" (and {len(differences) - 3} more)" if len(differences) > 3 else ""
         raise ConfigError(
-            f"resume={directory} holds a different config; refusing to mix:\n  "
-            + "\n  ".join(differences)
+            f"resume={directory} holds a different config; refusing to mix: {shown}{more}"
         )
     for kind in part_kinds(plan_.cfg):
         (directory / PARTS / kind).mkdir(parents=True, exist_ok=True)
     return directory, done_chunks(directory, plan_)
+
+
+def check_resumable(directory: Path, stored: DictConfig, cfg: DictConfig) -> None:
+    """resume= must name a sweep of this experiment, not a run or another experiment's sweep."""
+    from sim.inputs import KIND_WORDS, directory_kind
+
+    kind = directory_kind(directory)
+    if kind != "sweep" or "name" not in stored:
+        what = KIND_WORDS.get(kind, "not a results directory")
+        raise ConfigError(f"resume={directory} is {what}: only a sweep can be resumed")
+    if stored.name != cfg.name:
+        raise ConfigError(
+            f"resume={directory} is a sweep of experiment {stored.name!r}, not {cfg.name!r}; "
+            f"resume it with experiment={stored.name}"
+        )
 
 
 def run_sweep(
@@ -504,10 +532,15 @@ def run_sweep(
                 bar.update(len(result.summary))
                 if on_chunk is not None:
                     on_chunk(result.index)
+        finish(directory, plan_)
     except KeyboardInterrupt:
         # Chunks written so far stay; the manifest still says complete: false.
         raise SweepInterrupted(directory) from None
-    finish(directory, plan_)
+    except Exception as error:
+        if explain(error)[0] is None:
+            raise
+        # A full disk, a killed worker: the chunks written so far stay, and can be resumed.
+        raise SweepFailed(directory, error) from error
     _write_manifest(
         directory,
         plan_,

@@ -65,7 +65,9 @@ def staged_directory(final: Path) -> Iterator[Path]:
     if final.exists():
         raise FileExistsError(f"results directory already exists: {final}")
     final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.parent / f".{final.name}.partial"
+    remove_stale_staging(final.parent)
+    # The pid in the name tells a later run whether the writer is still alive (see below).
+    staging = final.parent / f".{final.name}.{os.getpid()}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
@@ -74,6 +76,34 @@ def staged_directory(final: Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     os.replace(staging, final)
+
+
+def remove_stale_staging(folder: Path) -> None:
+    """Remove staging folders left in `folder` by a process that was killed (kill -9).
+
+    A staging folder is named ``.<name>.<pid>.partial`` (or ``.plot-<pid>-...partial``,
+    ``.tables-<pid>-...partial``); one
+    whose process no longer runs can never be finished. Folders of live processes, and of other
+    machines sharing the filesystem (whose pids mean nothing here), are left alone: only those
+    of this host's dead processes go, and only after a minute, so a pid reused at once is safe.
+    """
+    from sim.processes import is_running
+
+    for staging in Path(folder).glob(".*.partial"):
+        pid = _staging_pid(staging.name)
+        if pid is None or is_running(pid) or time.time() - staging.stat().st_mtime < 60:
+            continue
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _staging_pid(name: str) -> int | None:
+    """The writer's pid in a staging folder's name, or None for other names."""
+    import re
+
+    found = re.fullmatch(r"\.(?:.+\.(\d+)|(?:plot|tables)-(\d+)-.*)\.partial", name)
+    if not found:
+        return None
+    return int(found.group(1) or found.group(2))
 
 
 def write_atomic(path: Path, write: Any) -> Path:

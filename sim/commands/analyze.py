@@ -19,8 +19,11 @@ from omegaconf import OmegaConf
 from sim.analysis import IncompleteSweep, analyze_sweep
 from sim.analysis_options import check_options, design_warning
 from sim.config import ConfigError
+from sim.inputs import check_directory
 
 MAX_ROWS = 24
+WIDTH = 100  # terminal lines; wider tables wrap into blocks of columns
+MAX_FACTOR_COLUMNS = 3  # a 30-factor design would print 600-character lines; the CSV has all
 SHOWN = {
     "probabilities": [
         "design_point",
@@ -50,7 +53,7 @@ SHOWN = {
 def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     """Each table, tidy, truncated to its first rows (the CSV holds everything)."""
     with pd.option_context(
-        "display.width", 160, "display.max_columns", 20, "display.float_format", "{:.4g}".format
+        "display.width", 100, "display.max_columns", 12, "display.float_format", "{:.4g}".format
     ):
         for name, columns in SHOWN.items():
             if name not in tables:
@@ -58,18 +61,18 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
             table = tables[name]
             shown = [c for c in (columns or table.columns) if c in table.columns]
             # Factor columns help read the probabilities: show them after the scenario.
-            factors = [c for c in table.columns if "." in c]
+            factors = [c for c in table.columns if "." in c][:MAX_FACTOR_COLUMNS]
             if name == "probabilities":
                 shown = shown[:2] + factors + shown[2:]
             if name == "thresholds" and not table.empty:
                 # Held factor values name the curve; curves that cross come first.
                 shown = shown[:2] + factors + shown[2:]
                 table = table.sort_values("threshold", na_position="last", kind="stable")
-            print(f"\n== {name} ({len(table)} rows; all in {directory / 'analysis' / name}.csv)")
+            print(f"\n== {name} ({len(table)} rows; all in analysis/{name}.csv of the sweep)")
             if table.empty:
                 print("(empty)")
                 continue
-            print(table[shown].head(MAX_ROWS).to_string(index=False))
+            print(table[shown].head(MAX_ROWS).to_string(index=False, line_width=WIDTH))
     # Sobol and Morris tables read best per outcome, factors ranked by importance.
     from sim.sensitivity import format_sensitivity
 
@@ -93,6 +96,7 @@ def main(argv: list[str]) -> int:
         print(f"error: cannot read options {' '.join(argv[1:])!r}: {first}", file=sys.stderr)
         return 2
     allow = bool(options.pop("allow_incomplete", False))
+    check_directory(directory, ("sweep",), "analyze")  # a run, a damaged file: one line
     if not (directory / "config.yaml").exists():
         print(f"error: {directory} is not a sweep directory (no config.yaml)", file=sys.stderr)
         return 2

@@ -145,8 +145,10 @@ def check_distinct(directories: Sequence[Path]) -> None:
 def check_runs(directories: Sequence[Path]) -> None:
     """Each directory must be a complete scenario run (not a sweep)."""
     from sim.commands.plot import BadInput, results_kind
+    from sim.inputs import check_directory
 
     for directory in directories:
+        check_directory(directory, ("run",), "compare", BadInput)  # a damaged file: one line
         if results_kind(directory) != "run":
             raise BadInput(f"{directory} is a sweep: compare takes scenario runs (sim run)")
 

@@ -99,9 +99,12 @@ def main(argv: list[str]) -> int:
         return 0 if argv else 2
     from sim.analysis import IncompleteSweep
     from sim.discovery import MissingDependency, discover
+    from sim.inputs import check_directory
 
     try:
         directory, options = parse(argv)
+        check_directory(directory, ("sweep",), "discover", ValueError)  # a run, a damaged file
+        check_numbers(options)
         if not (directory / "config.yaml").exists():
             raise ValueError(f"{directory} is not a sweep directory (no config.yaml)")
         check_where_written(directory, options)
@@ -133,6 +136,27 @@ def check_where_written(directory: Path, options: dict[str, Any]) -> None:
     output_folder(question.parent, question.name)
 
 
+#: Numeric options and the interval each must lie in (low, high, whether low is allowed).
+NUMBER_RANGES = {
+    "threshold": (0.0, 1.0, False),
+    "peel_alpha": (0.0, 0.5, False),
+    "paste_alpha": (0.0, 0.5, True),
+}
+
+
+def check_numbers(options: dict[str, Any]) -> None:
+    """threshold and the PRIM alphas must be numbers in range (EMA only asserts on them)."""
+    for key, (low, high, closed) in NUMBER_RANGES.items():
+        if key not in options:
+            continue
+        value = options[key]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        inside = number and (low <= value <= high if closed else low < value <= high)
+        if not inside:
+            interval = f"{'[' if closed else '('}{low:g}, {high:g}]"
+            raise ValueError(f"{key} = {value!r} is not allowed: expected a number in {interval}")
+
+
 def report(boxes: list, settings: dict[str, Any]) -> str:
     """The boxes in plain words, preceded by what counted as a case of interest."""
     from sim.discovery import describe_box, target_words
@@ -144,7 +168,32 @@ def report(boxes: list, settings: dict[str, Any]) -> str:
     )
     if not boxes:
         return head + "\nNo box: there is no case of interest."
-    return head + "\n\n" + "\n\n".join(describe_box(b, i + 1, target) for i, b in enumerate(boxes))
+    described = [
+        describe_box(b, i + 1, target) + _density_note(b, settings) for i, b in enumerate(boxes)
+    ]
+    return head + "\n\n" + "\n\n".join(described)
+
+
+#: PRIM's settings when not given (sim.discovery.find_boxes), recorded in settings.json.
+PRIM_DEFAULTS = {
+    "density": 0.8,
+    "boxes": 1,
+    "mass_min": 0.05,
+    "peel_alpha": 0.05,
+    "paste_alpha": 0.05,
+}
+
+
+def _density_note(box: Any, settings: dict[str, Any]) -> str:
+    """A line when the chosen step falls short of the density target (it is the densest)."""
+    target = float(settings.get("density", PRIM_DEFAULTS["density"]))
+    reached = float(box.trajectory.iloc[box.chosen]["density"])
+    if "step" in settings or reached >= target:
+        return ""
+    return (
+        f"\n  note: no step reaches the density target {target:.0%}; this is the densest step "
+        f"({reached:.0%}). Lower density= or read the trade-off figure."
+    )
 
 
 def write(directory: Path, boxes: list, settings: dict[str, Any]) -> Path:
@@ -158,7 +207,10 @@ def write(directory: Path, boxes: list, settings: dict[str, Any]) -> Path:
     out = output_directory(directory, settings)
     write_analysis(out, discovery_tables(boxes))
     write_text(report(boxes, settings) + "\n", out / "boxes.txt")
-    write_text(json.dumps(settings, indent=2, default=str) + "\n", out / "settings.json")
+    recorded = {**PRIM_DEFAULTS, **settings}  # every setting the boxes depend on
+    write_text(json.dumps(recorded, indent=2, default=str) + "\n", out / "settings.json")
+    for old in out.glob("limits_box*.png"):  # a run with more boxes left these
+        old.unlink()
     for name, fig in discovery_figures(out).items():
         save_figure(fig, out / (name.removeprefix(f"discovery_{out.name}_") + ".png"))
     return out

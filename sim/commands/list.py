@@ -1,21 +1,26 @@
-"""`python -m sim list`: the scenarios and experiments, one line each, and where each is from."""
+"""`python -m sim list`: the scenarios and experiments, one entry each, and where each is from.
+
+Long entries wrap at 100 columns; a file that cannot be used is listed with its problem.
+"""
 
 from __future__ import annotations
 
 import sys
+import textwrap
 from collections.abc import Sequence
-
-import yaml
 
 from sim.config import (
     BUILT_IN,
     CONFIG_DIR,
     EXPERIMENTS_DIR,
+    ConfigError,
     Entry,
     experiment_entries,
+    read_yaml_mapping,
     scenario_entries,
 )
 
+WIDTH = 100
 USAGE = (
     "usage: python -m sim [--search-path DIR] list\n\n"
     "Lists the scenarios and experiments, one line each, with where each comes from: "
@@ -29,13 +34,26 @@ def format_listing(title: str, hint: str, rows: Sequence[tuple[str, str]]) -> li
     if not rows:
         return [*lines, "  (none)"]
     width = max(len(name) for name, _ in rows)
-    return lines + [f"  {name:<{width}}  {text or '(no description)'}" for name, text in rows]
+    for name, text in rows:
+        # Long descriptions wrap under their own column, so no line is wider than WIDTH.
+        wrapped = textwrap.wrap(text or "(no description)", WIDTH - width - 4) or [""]
+        lines.append(f"  {name:<{width}}  {wrapped[0]}")
+        lines += [f"  {'':<{width}}  {more}" for more in wrapped[1:]]
+    return lines
 
 
 def _describe(entry: Entry, node: str | None) -> str:
-    """Description, sources (scenarios) and, unless built-in, the folder it came from."""
-    data = yaml.safe_load(entry.path.read_text()) or {}
+    """Description, sources (scenarios) and, unless built-in, the folder it came from.
+
+    A file that cannot be read is listed with its problem, so one bad file breaks nothing else.
+    """
+    try:
+        data = read_yaml_mapping(entry.path)
+    except ConfigError as error:
+        return f"(cannot be used: {error})"
     section = (data.get(node) or {}) if node else data
+    if not isinstance(section, dict):
+        return f"(cannot be used: {entry.path}: {node} is not a mapping)"
     description = str(section.get("description", "")).strip()
     text = description.splitlines()[0] if description else "(no description)"
     sources = (section.get("sources") or []) if node else []

@@ -24,6 +24,8 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import OmegaConf
 
+from sim.inputs import check_directory
+
 PROG = "python -m sim plot"
 OPTIONS = ("format",)
 
@@ -45,10 +47,13 @@ def parse_options(argv: Sequence[str]) -> dict:
     if unknown:
         raise BadInput(f"unknown option {unknown[0]!r}; options: {', '.join(OPTIONS)}")
     formats = options.get("format", "png")
-    formats = [formats] if isinstance(formats, str) else list(formats)
+    formats = [formats] if isinstance(formats, str) else list(formats or [])
     bad = [f for f in formats if str(f).lower() not in FORMATS]
     if bad or not formats:
-        raise BadInput(f"format={bad[0] if bad else ''!r} is not allowed: expected {FORMATS}")
+        raise BadInput(
+            f"format={bad[0] if bad else ''!r} is not allowed: expected one of "
+            f"{', '.join(FORMATS)}, or a list such as [png,pdf]"
+        )
     options["format"] = list(dict.fromkeys(str(f).lower() for f in formats))
     return options
 
@@ -153,7 +158,9 @@ def run_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str
     )
     notes = [f"Results directory: {directory}"]
     if run["trajectories"] is None:
-        notes.append("No trajectories were recorded (run.trajectories=false): no fan charts.")
+        notes.append(
+            "No trajectories were recorded (run.trajectories=false): no rung shares, no fan charts."
+        )
     if run["events"] is None or run["trajectories"] is None:
         notes.append("No event log and trajectories together: no event timeline.")
     escalation = escalation_table(summary, report_months(run["months"]), range(1, 6))
@@ -214,7 +221,12 @@ def draw(directory: Path, kind: str, formats: Sequence[str]) -> list[Path]:
     figures, title, tables, config, notes = (run_report if kind == "run" else sweep_report)(
         directory
     )
-    staging = Path(tempfile.mkdtemp(prefix=".plot-", suffix=".partial", dir=directory))
+    from sim.store import remove_stale_staging
+
+    remove_stale_staging(directory)  # left by a plot that was killed
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".plot-{os.getpid()}-", suffix=".partial", dir=directory)
+    )
     try:
         drawn = plots.save_figures(figures, staging / "figures", formats)
         pngs = {name: plots.figure_png(fig) for name, fig in figures.items()}
@@ -239,6 +251,7 @@ def main(argv: Sequence[str]) -> int:
         return 0 if argv else 2
     directory = Path(argv[0])
     try:
+        check_directory(directory, ("run", "sweep"), "plot", BadInput)  # a comparison...
         options = parse_options(argv[1:])
         kind = results_kind(directory)
     except BadInput as error:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import sys
 import time
 from collections.abc import Sequence
@@ -25,11 +26,12 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
 from sim import config as C
-from sim import safety, store
+from sim import guards, safety, store
+from sim.errors import explain
 from sim.params import PARAMS, ParamError
 
 PROG = "python -m sim run"
@@ -94,8 +96,8 @@ def _flag_name(argument: str) -> str:
 
 
 def overrides_of(argv: Sequence[str]) -> list[str]:
-    """The Hydra overrides among the arguments (key=value, not flags or flag values)."""
-    return [a for a in argv if "=" in a and not a.startswith("-")]
+    """The Hydra overrides among the arguments (key=value or ~key, not flags or flag values)."""
+    return [a for a in argv if ("=" in a or a.startswith("~")) and not a.startswith("-")]
 
 
 C.register_schema()
@@ -111,13 +113,57 @@ def _hydra_app(cfg: DictConfig) -> None:
         _check_name(cfg.scenario.name)
     except (C.ConfigError, ParamError, UsageError) as error:
         raise SystemExit(_fail(str(error))) from None
-    directory = run_scenario(
-        cfg,
-        command=["python", "-m", "sim", "run", *_argv],
-        overrides=list(HydraConfig.get().overrides.task),
-    )
+    _check_resources(cfg)
+    warning = war_window_warning(cfg)
+    if warning:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    try:
+        directory = run_scenario(
+            cfg,
+            command=["python", "-m", "sim", "run", *_argv],
+            overrides=list(HydraConfig.get().overrides.task),
+        )
+    except Exception as error:  # noqa: BLE001 (a full disk...: one line, not Hydra's trace)
+        message, code = explain(error)
+        if message is None:
+            raise
+        print(f"{PROG}: error: {message}; nothing was written", file=sys.stderr)
+        raise SystemExit(code) from None
     if HydraConfig.get().mode == RunMode.MULTIRUN:
         _index_job(directory)
+
+
+def war_window_warning(cfg: DictConfig) -> str | None:
+    """A warning when the war's end months, spread around war.end_month, leave the horizon.
+
+    End months are drawn within war.end_month_spread of war.end_month and clipped at 0, so a
+    spread that reaches below month 0 piles many runs up at month 0 (the war ends at once).
+    """
+    end = OmegaConf.select(cfg, "model.war.end_month")
+    spread = OmegaConf.select(cfg, "model.war.end_month_spread")
+    outcome = OmegaConf.select(cfg, "model.war.outcome")
+    if end is None or not spread or outcome == "ongoing":
+        return None
+    if end - spread < 0:
+        share = (spread - end + 0.5) / (2 * spread + 1)
+        return (
+            f"model.war.end_month = {end} with model.war.end_month_spread = {spread}: end months "
+            f"are drawn from {end - spread} to {end + spread} and clipped at 0, so about "
+            f"{share:.0%} of runs end the war at month 0; set model.war.end_month_spread=0 (or "
+            f"at most {end}) for a war that ends at month {end}"
+        )
+    return None
+
+
+def _check_resources(cfg: DictConfig) -> None:
+    """Refuse, before simulating, an output_root that cannot be written or work too large."""
+    run = cfg.run
+    try:
+        guards.check_output_root(run.output_root, "run.output_root")
+        guards.check_name_length(str(cfg.scenario.name), "scenario.name", run.output_root)
+        guards.check_run(run.replicates, run.months, run.trajectories, run.events, run.output_root)
+    except ValueError as error:
+        raise SystemExit(_fail(str(error))) from None
 
 
 def _index_job(directory: Path) -> None:
@@ -160,13 +206,20 @@ def validate_overrides(overrides: Sequence[str]) -> None:
     choices: list[tuple[str, list[str]]] = []
     for override in parsed:
         key = override.key_or_group
-        if key.startswith("hydra") or override.is_delete():
+        if key.startswith("hydra"):
             continue  # Hydra's own settings: Hydra checks them
+        if override.is_delete():
+            raise UsageError(
+                f"~{key}: keys cannot be deleted (every key is needed); set it instead, "
+                f"e.g. {key}=<value> ({PROG} --cfg job shows the current values)"
+            )
         values = (
             list(override.sweep_string_iterator())
             if override.is_sweep_override()
             else [override.get_value_element_as_str()]
         )
+        if key == "scenario":  # scenario='my name' is compared without its quotes
+            values = [v.strip("'\"") for v in values]
         if key == "scenario":
             for value in values:
                 if value not in scenarios:
@@ -194,6 +247,11 @@ def _combinations(choices: list[tuple[str, list[str]]]) -> list[list[str]]:
 def _compose_or_explain(overrides: list[str]) -> None:
     from sim.calibration.targets import CalibrationError
 
+    for override in overrides:
+        key, _, value = override.partition("=")
+        problem = C.scenario_problem(value) if key.lstrip("+") == "scenario" else None
+        if problem:
+            raise UsageError(problem)
     try:
         cfg = C.compose(overrides)
         if cfg.get("calibration"):
@@ -210,15 +268,29 @@ def _compose_or_explain(overrides: list[str]) -> None:
 
 def _explain(error: HydraException) -> str:
     """One line for a Hydra composition error, naming the key, the value and what is allowed."""
-    cause = error.__cause__
-    if isinstance(cause, ValidationError) and cause.full_key:
+    cause = _keyed_cause(error)
+    where = re.search(r"In 'scenario/([^']+)'", str(error))
+    prefix = f"{C.scenario_path(where.group(1))}: " if where else ""
+    if isinstance(cause, ValidationError):
         return (
-            f"{cause.full_key} = {cause.value!r} is not allowed: expected "
+            f"{prefix}{cause.full_key} = {cause.value!r} is not allowed: expected "
             f"{C.allowed(cause.full_key)}"
         )
-    if isinstance(cause, ConfigAttributeError | ConfigKeyError) and cause.full_key:
-        return _unknown_key(str(cause.full_key), known_keys())
+    if isinstance(cause, ConfigAttributeError | ConfigKeyError):
+        return prefix + _unknown_key(str(cause.full_key), known_keys())
     return _first_line(error)
+
+
+def _keyed_cause(error: BaseException) -> BaseException | None:
+    """The first error in the chain of causes that names the config key at fault."""
+    seen = error
+    while seen is not None:
+        if isinstance(seen, ValidationError | ConfigAttributeError | ConfigKeyError) and getattr(
+            seen, "full_key", None
+        ):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _unknown_key(key: str, keys: set[str]) -> str:
@@ -274,7 +346,6 @@ def run_scenario(
     import numpy as np
 
     from sim.calibration import posterior
-    from sim.model import simulate
     from sim.report import format_summary
     from sim.rng import derive_seeds
 
@@ -286,13 +357,14 @@ def run_scenario(
     calibration = cfg.get("calibration")
     params, drawn = posterior.calibrated_params(calibration, C.model_values(cfg), run.seed, run_ids)
     with store.Stopwatch() as clock:
-        result = simulate(
+        result = _simulate_with_progress(
             params,
             seeds=seeds,
             months=run.months,
             run_ids=run_ids,
             trajectories=bool(run.trajectories),
             events=bool(run.events),
+            label=scenario,
         )
     summary = result.summary
     summary.insert(2, "scenario", scenario)
@@ -348,6 +420,26 @@ def run_scenario(
             split = posterior.run_variance_split(summary, drawn, run.months)
             print("\n".join(posterior.format_variance_split(split)))
     return final
+
+
+def _simulate_with_progress(values: Any, months: int, label: str, **options: Any) -> Any:
+    """`sim.model.simulate`, with a bar of months on stderr when it is a terminal.
+
+    Steps the same model the same way as `EscalationModel.run` (the results are identical);
+    the bar is hidden when stderr is not a terminal (logs, tests).
+    """
+    from tqdm import tqdm
+
+    from sim.model import EscalationModel
+
+    model = EscalationModel(values, months=months, **options)
+    with tqdm(
+        total=months, desc=label, unit="month", file=sys.stderr, disable=None, leave=False
+    ) as bar:
+        while model.month < model.months:
+            model.step()
+            bar.update(1)
+    return model.results()
 
 
 def _write_tables(

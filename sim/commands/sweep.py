@@ -34,21 +34,30 @@ def main(argv: list[str]) -> int:
     from sim.analysis import analyze_sweep
     from sim.commands.analyze import print_tables
     from sim.design import load_experiment
-    from sim.runner import SweepInterrupted, run_sweep
+    from sim.runner import SweepFailed, SweepInterrupted, run_sweep
 
     try:
         cfg = load_experiment(name, overrides)
+        check_before_running(cfg)
+        warn_inert_levels(cfg, overrides)
         directory = run_sweep(cfg)
-    except (ConfigError, ParamError) as error:
+    except (ConfigError, ParamError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except SweepInterrupted as stop:
         print(
-            f"\ninterrupted: {stop.directory} is incomplete; finish it with\n  python -m sim "
-            f"sweep experiment={name} {' '.join(overrides)} resume={stop.directory}",
+            f"\ninterrupted: {stop.directory} is incomplete; finish it with\n  "
+            f"{resume_command(name, overrides, stop.directory)}",
             file=sys.stderr,
         )
         return 130
+    except SweepFailed as failure:
+        print(
+            f"error: {failure}; the chunks done so far are kept in {failure.directory}: "
+            f"finish it with {resume_command(name, overrides, failure.directory)}",
+            file=sys.stderr,
+        )
+        return 1
     print(f"sweep written to {directory}")
     if cfg.analysis.run:
         # This command's analysis.* settings, also on resume (they may differ from the stored).
@@ -56,3 +65,47 @@ def main(argv: list[str]) -> int:
         options.pop("run")
         print_tables(analyze_sweep(directory, options=options), directory)
     return 0
+
+
+def resume_command(name: str, overrides: list[str], directory: object) -> str:
+    """The command that finishes an interrupted or failed sweep (its own resume= replaced)."""
+    kept = [o for o in overrides if not o.startswith("resume=")]
+    return " ".join(["python -m sim sweep", f"experiment={name}", *kept, f"resume={directory}"])
+
+
+def check_before_running(cfg: object) -> None:
+    """Refuse, before any directory is made, what cannot work: too large, unwritable, no
+    scheduler; warn when more workers than cores are asked for."""
+    from sim import guards
+    from sim.executors import local_workers
+    from sim.processes import check_scheduler
+
+    guards.check_sweep_settings(cfg)
+    guards.check_output_root(
+        cfg.resume or cfg.output_root, "resume" if cfg.resume else "output_root"
+    )
+    if cfg.executor == "dask":
+        check_scheduler(cfg.scheduler)
+    cores = local_workers(None)
+    if cfg.executor == "process" and cfg.workers and cfg.workers > cores:
+        print(
+            f"warning: workers = {cfg.workers} on {cores} cores: the workers share the cores, "
+            "so the sweep is no faster and needs more memory",
+            file=sys.stderr,
+        )
+
+
+def warn_inert_levels(cfg: object, overrides: list[str]) -> None:
+    """Say so when design.levels=... is given but no factor uses it (each has its own levels)."""
+    if not any(o.startswith("design.levels=") for o in overrides) or cfg.design.kind != "grid":
+        return
+    from sim.design import parse_factors
+
+    ranged = [f for f in parse_factors(cfg.factors) if f.is_range]
+    if all(f.levels for f in ranged):
+        own = ", ".join(f"factors.{f.path}.levels" for f in ranged) or "(no range factors)"
+        print(
+            f"warning: design.levels = {cfg.design.levels} has no effect on this grid: every "
+            f"range factor sets its own levels; set those instead: {own}",
+            file=sys.stderr,
+        )

@@ -107,6 +107,27 @@ def _int(key: str, value: str, low: int, high: int) -> int:
     return number
 
 
+def check_resources(options: Options) -> None:
+    """Refuse, before any batch runs, an unwritable output_root or batches too large to hold."""
+    from sim import guards
+
+    guards.check_output_root(options.output_root, "output_root")
+    estimates = [
+        guards.run_estimate(options.replicates, s.months, s.trajectories, s.events) for s in BATCHES
+    ]
+    total = guards.Estimate(  # every batch stays in memory until the claims are evaluated
+        sum(e.memory - guards.BASE_MEMORY for e in estimates) + guards.BASE_MEMORY,
+        0.0,  # only the claims table and a few figures are written
+        sum(e.seconds for e in estimates),
+    )
+    guards.check_fits(
+        total,
+        options.output_root,
+        f"replicates = {options.replicates:,} in {len(BATCHES)} batches",
+        "lower replicates",
+    )
+
+
 # --- running ------------------------------------------------------------------------------------
 def _calibration(directory: str | None) -> str | None:
     """A posterior directory, checked now so a bad one is a usage error (docs/calibration.md)."""
@@ -125,9 +146,12 @@ def run_batches(
     specs: Sequence[BatchSpec], replicates: int, seed: int, calibration: str | None = None
 ) -> tuple[dict[str, Batch], dict[str, str]]:
     """Simulate every batch with the same run seeds; return the batches and their configs."""
+    from tqdm import tqdm
+
     seeds = derive_seeds(seed, np.arange(replicates))
     batches, configs = {}, {}
-    for spec in specs:
+    # One step per batch, on stderr; hidden when stderr is not a terminal (logs, tests).
+    for spec in tqdm(specs, desc="validation batches", unit="batch", file=sys.stderr, disable=None):
         cfg = compose(spec.config_overrides())
         values = model_values(cfg)
         params, _ = calibrated_params(calibration, values, seed, np.arange(replicates))
@@ -153,13 +177,18 @@ def main(argv: Sequence[str]) -> int:
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
+    try:
+        check_resources(options)
+    except ValueError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
     with store.Stopwatch() as clock:
         batches, configs = run_batches(
             BATCHES, options.replicates, options.seed, options.calibration
         )
         table = evaluate_all(batches)
     directory = write_results(table, batches, configs, options, clock.seconds)
-    print(format_table(table))
+    print(format_terminal(table))
     print()
     print(verdict_line(table), f"({options.replicates} runs per batch, {clock.seconds:.1f} s)")
     print(f"written to {directory}")
@@ -226,6 +255,23 @@ def format_table(table: pd.DataFrame) -> str:
             f"| {row.id} | {row.claim} | {row.source} | {row.measure} | {row.criterion} | "
             f"{interval} | {row.runs} | **{row.verdict}** |"
         )
+    return "\n".join(lines)
+
+
+TERMINAL_WIDTH = 100
+
+
+def format_terminal(table: pd.DataFrame, width: int = TERMINAL_WIDTH) -> str:
+    """The table for a terminal, lines within `width`: id, verdict, value [95% CI], measure.
+
+    The claims, sources and criteria are in validation.md (the printed path).
+    """
+    lines = [f"{'id':<6} {'verdict':<9} {'value [95% CI]':<30} measure"]
+    for row in table.itertuples(index=False):
+        interval = f"{_number(row.value)} [{_number(row.lower)}, {_number(row.upper)}]"
+        line = f"{row.id!s:<6} {row.verdict:<9} {interval:<30} {row.measure}"
+        lines.append(line if len(line) <= width else line[: width - 3] + "...")
+    lines.append("(claims, sources and criteria: validation.md in the directory below)")
     return "\n".join(lines)
 
 

@@ -38,6 +38,13 @@ def _scenario_line(scenarios: Sequence[str], scenario: str) -> str:
     return series_style(list(scenarios).index(scenario))[1]
 
 
+def difference_limits(table: pd.DataFrame) -> tuple[float, float]:
+    """Symmetric x limits around 0 that fit every interval (a fixed -1..1 hid +-0.02)."""
+    widest = table[["diff_lower", "diff_upper"]].abs().max().max()  # NaN when there are none
+    edge = min(1.02, max(0.02, 1.15 * float(widest))) if pd.notna(widest) else 1.02
+    return -edge, edge
+
+
 def comparison_cumulative_figure(curves: pd.DataFrame, title: str) -> Figure:
     """P(rung k or higher by month) per scenario on shared axes: one panel per rung.
 
@@ -164,7 +171,7 @@ def forest_figure(table: pd.DataFrame, reference: str, method: str, title: str) 
         labels.append(f"{row.scenario}: rung {row.rung}+ by month {row.month}")
     ax.set_yticks(range(len(table)), labels, fontsize=8)
     ax.set_ylim(len(table) - 0.5, -0.5)
-    ax.set_xlim(-1.02, 1.02)
+    ax.set_xlim(*difference_limits(table))
     ax.set_xlabel(f"Difference in P(rung k+ by month T) to {reference} (95% interval: {method})")
     ax.set_ylabel("Scenario, rung, month")
     ax.grid(axis="x", alpha=0.3)

@@ -308,7 +308,7 @@ def event_timeline_figure(
                 bottom.axhspan(i - 0.5, i + 0.5, color="0.93", zorder=0, linewidth=0)
         bottom.grid(axis="x", alpha=0.3)
         bottom.set_xlim(path["date"].min(), path["date"].max())
-        date_axis(bottom, "Month (simulation starts March 2022)")
+        date_axis(bottom, "Year (simulation starts March 2022)")
         bottom.set_ylabel("Actor: action (CAMEO)", fontsize=8)
         panel.colorbar(
             points, ax=[top, bottom], label="Goldstein weight\n(-10 conflict, +10 coop.)"
@@ -352,7 +352,10 @@ def halt_distribution_figure(halts: pd.DataFrame, title: str) -> Figure:
     ax.set_xlabel("CPC pipeline halts per year (count / year)")
     ax.set_ylabel("Share of runs")
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", frameon=False, fontsize=9)
+    if len(scenarios) == 1:  # the dashed line is the median, not the bars
+        ax.legend([ax.lines[-1]], [f"median {median:.2f} / year"], loc="upper right", frameon=False)
+    else:
+        ax.legend(loc="upper right", frameon=False, fontsize=9)
     ax.set_title(title)
     return fig
 

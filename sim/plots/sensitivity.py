@@ -117,8 +117,15 @@ def morris_figure(table: pd.DataFrame, title: str = "", labelled: int = 8) -> Fi
         for ratio in (0.1, 0.5, 1.0):
             ax.plot([0, top], [0, ratio * top], color="grey", linewidth=0.6, linestyle="--")
             ax.annotate(f"{ratio:g}", (top, ratio * top), fontsize=7, color="grey")
-        for r in frame.nlargest(labelled, "mu_star").itertuples():
-            ax.annotate(factor_label(r.factor), (r.mu_star, r.sigma), fontsize=7)
+        for i, r in enumerate(frame.nlargest(labelled, "mu_star").itertuples()):
+            # Neighbours in mu* sit close: stagger the labels up and down so they do not overlap.
+            ax.annotate(
+                factor_label(r.factor),
+                (r.mu_star, r.sigma),
+                xytext=(3, (-9, 0, 9)[i % 3]),
+                textcoords="offset points",
+                fontsize=7,
+            )
         ax.set_xlim(0, top * 1.15)
         ax.set_ylim(bottom=0)
         ax.set_title(frame["label"].iloc[0], fontsize=9)
@@ -151,13 +158,15 @@ def tradeoff_figure(trajectory: pd.DataFrame, title: str = "") -> Figure:
             chosen["coverage"], chosen["density"], s=120, facecolors="none", edgecolors="red"
         )
         for r in chosen.itertuples():
-            ax.annotate(
+            ax.annotate(  # off the points, with an arrow: the label no longer hides them
                 f"chosen: step {r.step}",
                 (r.coverage, r.density),
                 fontsize=8,
-                xytext=(6, -12),
+                xytext=(-60, -40),
                 textcoords="offset points",
                 color="red",
+                arrowprops={"arrowstyle": "->", "color": "red", "lw": 0.8},
+                bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
             )
         ax.set_xlabel("coverage (share of cases of interest in the box)")
         ax.set_ylabel("density (share of the box's cases of interest)")
@@ -249,6 +258,18 @@ def sensitivity_figures(directory: Path) -> dict[str, Figure]:
     return figures
 
 
+def question_words(question: str) -> str:
+    """A discovery folder's name in words: rung4_month120_points -> P(rung >= 4 by month 120)."""
+    import re
+
+    found = re.fullmatch(r"rung(\d+)_month(\d+)_(\w+)", question)
+    if not found:
+        return question
+    rung, month, unit = found.groups()
+    cases = {"points": "design points", "runs": "runs"}.get(unit, unit)
+    return f"Cases of interest: rung {rung}+ by month {month} (cases are {cases})"
+
+
 def discovery_figures(folder: Path) -> dict[str, Figure]:
     """The trade-off and each box's limits of one discovery question (<dir>/discovery/<q>)."""
     trajectory = _read(folder / "trajectory.parquet")
@@ -256,11 +277,12 @@ def discovery_figures(folder: Path) -> dict[str, Figure]:
     if trajectory is None or limits is None or trajectory.empty:
         return {}
     question = folder.name
-    figures = {f"discovery_{question}_tradeoff": tradeoff_figure(trajectory, question)}
+    words = question_words(question)
+    figures = {f"discovery_{question}_tradeoff": tradeoff_figure(trajectory, words)}
     for number, frame in limits.groupby("box"):
         stats = trajectory[(trajectory["box"] == number) & trajectory["chosen"]].iloc[0]
         title = (
-            f"{question}, box {number}: coverage {stats['coverage']:.0%}, "
+            f"{words}, box {number}: coverage {stats['coverage']:.0%}, "
             f"density {stats['density']:.0%}"
         )
         figures[f"discovery_{question}_limits_box{number}"] = limits_figure(frame, title)

@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib import colormaps
@@ -19,6 +20,11 @@ from matplotlib.figure import Figure
 from sim.ladder import TOP_RUNG
 from sim.recording import TRAJECTORY_VARIABLES
 from sim.store import write_atomic
+
+# Names in titles and labels come from users (scenario and sweep names): a '$' in them must
+# stay a dollar sign, not start matplotlib's mathtext (which can fail to parse). No figure
+# here uses mathtext.
+matplotlib.rcParams["text.parse_math"] = False
 
 #: Okabe & Ito (2008) palette, distinguishable with the common colour-vision deficiencies.
 OKABE_ITO: tuple[str, ...] = (
@@ -76,7 +82,7 @@ def axis_label(variable: str) -> str:
     return f"{spec.doc} ({UNIT_WORDS.get(spec.unit, spec.unit)})"
 
 
-def date_axis(ax, label: str = "Month (simulation starts March 2022)") -> None:
+def date_axis(ax, label: str = "Year (simulation starts March 2022)") -> None:
     ax.xaxis.set_major_locator(
         mdates.YearLocator(base=2 if ax.get_xlim()[1] - ax.get_xlim()[0] > 2500 else 1)
     )
@@ -91,6 +97,8 @@ def tidy_panels(axes: np.ndarray, columns: int, shown: int) -> None:
     for i, ax in enumerate(axes[:shown]):
         if i + columns < shown:
             ax.set_xlabel("")
+        else:  # bottom of its column: shared axes hid its tick labels if a hidden panel is below
+            ax.tick_params(axis="x", labelbottom=True)
 
 
 # --- saving ----------------------------------------------------------------------------------

@@ -165,6 +165,20 @@ def _middle(values: pd.Series) -> float:
     return levels[len(levels) // 2]
 
 
+def short_name(factor: str, sweep: Sweep) -> str:
+    """A factor's last name (drift_pace), or its whole path where two factors share it
+    (turkey.reliability and china.reliability), so labels and file names stay apart."""
+    last = factor.split(".")[-1]
+    factors = [c for c in sweep.design.columns if c not in ("design_point", "scenario")]
+    clash = sum(1 for f in factors if f.split(".")[-1] == last) > 1
+    return factor if clash else last
+
+
+def file_part(name: str) -> str:
+    """A factor name as part of a file name (dots become underscores)."""
+    return name.replace(".", "_")
+
+
 def _hold_others(
     table: pd.DataFrame, sweep: Sweep, free: Sequence[str]
 ) -> tuple[pd.DataFrame, str]:
@@ -172,7 +186,7 @@ def _hold_others(
     held = [f for f in sweep.numeric if f not in free]
     for factor in held:
         table = table[np.isclose(table[factor], _middle(sweep.design[factor]))]
-    note = ", ".join(f"{f.split('.')[-1]} = {_middle(sweep.design[f]):g}" for f in held)
+    note = ", ".join(f"{short_name(f, sweep)} = {_middle(sweep.design[f]):g}" for f in held)
     return table, (f"other factors at their middle level: {note}" if note else "")
 
 
@@ -229,7 +243,10 @@ def _heatmap_two_factors(sweep: Sweep) -> dict[str, pd.DataFrame]:
             name = ", ".join(
                 [
                     str(key[0]),
-                    *(f"{f.split('.')[-1]} = {v:g}" for f, v in zip(others, key[1:], strict=True)),
+                    *(
+                        f"{short_name(f, sweep)} = {v:g}"
+                        for f, v in zip(others, key[1:], strict=True)
+                    ),
                 ]
             )
             parts.append(
@@ -320,9 +337,13 @@ def factor_curves(sweep: Sweep, factor: str) -> tuple[pd.DataFrame, str]:
     free = [factor, others[0]] if by_level else [factor]
     table, note = _hold_others(probs, sweep, free)
     if by_level:
-        table = table[table[others[0]].isin(_levels(sweep.design[others[0]], 5))]
+        shown, every = _levels(sweep.design[others[0]], 5), sweep.design[others[0]].nunique()
+        table = table[table[others[0]].isin(shown)]
+        if len(shown) < every:  # say so: a legend without a level reads as if it were missing
+            picked = f"{short_name(others[0], sweep)}: {len(shown)} of its {every} levels shown"
+            note = f"{note}; {picked}" if note else picked
         line = [
-            f"{s}, {others[0].split('.')[-1]} = {v:g}"
+            f"{s}, {short_name(others[0], sweep)} = {v:g}"
             for s, v in zip(table["scenario"], table[others[0]], strict=True)
         ]
     else:
@@ -378,10 +399,11 @@ def heatmap_figure(
     fig = Figure(figsize=(min(3.4 * cols + 1.6, 20), 2.9 * rows + 1.0), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True)
     mesh = None
+    top = colour_top(frame["probability"])
     for (row, col), panel in frame.groupby(["row", "col"]):
         ax = axes[row, col]
         x, y, z = heatmap_matrix(panel)
-        mesh = ax.pcolormesh(x, y, z, cmap="cividis", vmin=0, vmax=1, shading="nearest")
+        mesh = ax.pcolormesh(x, y, z, cmap="cividis", vmin=0, vmax=top, shading="nearest")
         _contour(ax, x, y, z, level)
         ax.set_title(str(panel["name"].iloc[0]), fontsize=9)
         ax.xaxis.set_major_locator(MaxNLocator(4))
@@ -393,9 +415,29 @@ def heatmap_figure(
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel, fontsize=9)
     if mesh is not None:
-        fig.colorbar(mesh, ax=axes, label=f"Probability (white line: {level:g})", shrink=0.8)
-    fig.suptitle(title)
+        scale = "" if top == 1 else f"; scale to {top:g}"
+        fig.colorbar(mesh, ax=axes, label=f"Probability (white line: {level:g}{scale})", shrink=0.8)
+    fig.suptitle(wrap_title(title, fig))
     return fig
+
+
+def colour_top(probabilities: pd.Series) -> float:
+    """The top of the colour scale: 1, or a smaller round number when every P is small.
+
+    On a fixed 0-1 scale, probabilities of 0.01-0.12 all look the same colour.
+    """
+    highest = float(np.nanmax(probabilities)) if len(probabilities) else 1.0
+    if not np.isfinite(highest) or highest > 0.5:
+        return 1.0
+    return float(min(1.0, max(0.05, np.ceil(highest * 20) / 20)))
+
+
+def wrap_title(title: str, fig: Figure) -> str:
+    """Wrap a figure title to the figure's width (a narrow figure clipped long titles)."""
+    import textwrap
+
+    characters = max(30, int(fig.get_figwidth() * 9))
+    return "\n".join(textwrap.fill(line, characters) for line in title.splitlines())
 
 
 def factor_curve_figure(table: pd.DataFrame, factor: str, title: str, level: float = 0.5) -> Figure:
@@ -557,14 +599,14 @@ def sweep_figure_set(sweep: Sweep) -> dict[str, Figure]:
             frame, xlabel, ylabel, f"{frame.attrs['title']} ({sweep.label})", sweep.level
         )
     for factor in sweep.numeric if is_grid(sweep) else []:
-        short = factor.split(".")[-1]
+        short = short_name(factor, sweep)
         table, note = factor_curves(sweep, factor)
-        figures[f"probability_{short}"] = factor_curve_figure(
+        figures[f"probability_{file_part(short)}"] = factor_curve_figure(
             table, factor, _title(f"P(rung k+ by month T) along {short}", sweep, note), sweep.level
         )
         rows, note = threshold_rows(sweep, factor)
         if len(rows):
-            figures[f"thresholds_{short}"] = threshold_figure(
+            figures[f"thresholds_{file_part(short)}"] = threshold_figure(
                 rows,
                 factor,
                 float(sweep.design[factor].min()),
