@@ -77,7 +77,8 @@ def check_directory(
 def _check_sweep_parts(directory: Path) -> None:
     """A sweep whose manifest says complete must have its run summaries."""
     manifest = json.loads((directory / "manifest.json").read_text())
-    if manifest.get("complete") is True and not any((directory / "parts").glob("summary-*")):
+    summaries = directory / "parts" / "summary"
+    if manifest.get("complete") is True and not any(summaries.glob("part-*.parquet")):
         raise CommandError(
             f"{directory} is damaged: manifest.json says complete but parts/ holds no run "
             "summaries; make the sweep again"
@@ -95,8 +96,8 @@ def check_readable(directory: Path) -> None:
 
 def _parquet_files(directory: Path) -> list[Path]:
     found = [*directory.glob("*.parquet")]
-    for folder in ("parts", "analysis"):
-        found += sorted((directory / folder).glob("*.parquet"))
+    found += sorted((directory / "parts").glob("*/part-*.parquet"))  # parts/<table>/part-*
+    found += sorted((directory / "analysis").glob("*.parquet"))
     return found
 
 

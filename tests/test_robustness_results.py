@@ -49,6 +49,7 @@ def test_a_sweep_refuses_points_whose_export_shares_sum_above_one(tmp_path: Path
     overrides = [
         *TINY,
         "factors.kazakhstan.initial_cpc_share={range: [0.5, 0.95], levels: 3}",
+        "factors.kazakhstan.initial_trans_caspian_share={values: [0.06, 0.08]}",
         f"output_root={tmp_path}",
     ]
     assert sweep.main(["experiment=escalation_threshold", *overrides]) == 2
@@ -73,11 +74,11 @@ def test_a_missing_summary_part_is_named_by_analyze_plot_and_discover(
     analysed: Path, tmp_path: Path, capsys
 ) -> None:
     directory = copy_of(analysed, tmp_path)
-    (directory / "parts" / "summary-000001.parquet").unlink()
+    (directory / "parts" / "summary" / "part-000001.parquet").unlink()
     assert analyze.main([str(directory)]) == 2
-    assert "summary-000001.parquet" in capsys.readouterr().err
+    assert "part-000001.parquet" in capsys.readouterr().err
     assert plot.main([str(directory)]) == 2
-    assert "summary-000001.parquet" in capsys.readouterr().err
+    assert "part-000001.parquet" in capsys.readouterr().err
     pytest.importorskip("ema_workbench")
     assert discover.main([str(directory), "rung=2", "month=12"]) == 2
     assert "resume=" in capsys.readouterr().err
@@ -85,7 +86,7 @@ def test_a_missing_summary_part_is_named_by_analyze_plot_and_discover(
 
 def test_resume_rebuilds_a_missing_part(analysed: Path, tmp_path: Path) -> None:
     directory = copy_of(analysed, tmp_path)
-    (directory / "parts" / "summary-000001.parquet").unlink()
+    (directory / "parts" / "summary" / "part-000001.parquet").unlink()
     cfg = load_experiment("escalation_threshold", [*TINY, f"resume={directory}"])
     run_sweep(cfg)
     assert len(analyze_sweep(directory)["probabilities"]["runs"].unique()) == 1
@@ -93,8 +94,8 @@ def test_resume_rebuilds_a_missing_part(analysed: Path, tmp_path: Path) -> None:
 
 def test_parts_beyond_the_plan_are_not_read(analysed: Path, tmp_path: Path) -> None:
     directory = copy_of(analysed, tmp_path)
-    extra = directory / "parts" / "summary-000009.parquet"
-    shutil.copy(directory / "parts" / "summary-000000.parquet", extra)
+    extra = directory / "parts" / "summary" / "part-000009.parquet"
+    shutil.copy(directory / "parts" / "summary" / "part-000000.parquet", extra)
     runs = analyze_sweep(directory)["probabilities"]["runs"]
     assert set(runs) == {4}
 
