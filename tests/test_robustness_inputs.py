@@ -73,7 +73,13 @@ def test_compare_names_a_comparison_directory(results, capsys) -> None:
 @pytest.mark.parametrize(
     ("kind", "file", "damage", "commands", "words"),
     [
-        ("sweep", "parts/summary/part-000000.parquet", "truncate", ["analyze", "plot"], ["damaged"]),
+        (
+            "sweep",
+            "parts/summary/part-000000.parquet",
+            "truncate",
+            ["analyze", "plot"],
+            ["damaged"],
+        ),
         ("sweep", "design.parquet", "truncate", ["plot", "discover"], ["design.parquet"]),
         ("sweep", "manifest.json", "{bad", ["analyze"], ["not valid JSON"]),
         ("sweep", "config.yaml", "a: [", ["analyze", "plot"], ["not valid YAML"]),
