@@ -63,6 +63,7 @@ def main(argv: list[str]) -> int:
         # This command's analysis.* settings, also on resume (they may differ from the stored).
         options = OmegaConf.to_container(cfg.analysis)
         options.pop("run")
+        print("analysing the sweep: probabilities, survival curves, thresholds ...", flush=True)
         print_tables(analyze_sweep(directory, options=options), directory)
     return 0
 

@@ -546,7 +546,8 @@ def threshold_figure(
     labels = [
         f"{r.scenario}: rung {r.rung}+ by month {r.month}" for r in table.itertuples(index=False)
     ]
-    fig = Figure(figsize=(10, 0.3 * len(table) + 1.6), layout="constrained")
+    # At least 2.8 in tall: the y label must fit beside a single curve.
+    fig = Figure(figsize=(10, max(0.3 * len(table) + 1.6, 2.8)), layout="constrained")
     ax = fig.add_subplot()
     span = high - low
     for y, row in enumerate(table.itertuples(index=False)):
