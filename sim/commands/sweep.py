@@ -29,8 +29,6 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    from sim.analysis import analyze_sweep
-    from sim.commands.analyze import print_tables
     from sim.design import load_experiment
     from sim.runner import SweepInterrupted, run_sweep
 
@@ -49,5 +47,9 @@ def main(argv: list[str]) -> int:
         return 130
     print(f"sweep written to {directory}")
     if cfg.analysis.run:
+        # Imported only now: SciPy and the analysis are not needed to run the sweep.
+        from sim.analysis import analyze_sweep
+        from sim.commands.analyze import print_tables
+
         print_tables(analyze_sweep(directory), directory)
     return 0
