@@ -20,9 +20,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 import yaml
-from hydra import compose as hydra_compose
-from hydra import initialize_config_dir
-from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
 from sim import params as P
@@ -88,6 +85,8 @@ class Config:
 
 def register_schema() -> None:
     """Make the schema available to Hydra as `base_config` (config.yaml extends it)."""
+    from hydra.core.config_store import ConfigStore  # Hydra is imported only when used
+
     if "base_config.yaml" not in ConfigStore.instance().repo:  # storing it again costs 0.1 s
         ConfigStore.instance().store(name="base_config", node=Config)
 
@@ -126,6 +125,9 @@ def _schema() -> DictConfig:
 
 def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
     """Compose a config from configs/ with Hydra overrides, outside of a Hydra app."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
     register_schema()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
         cfg = hydra_compose(config_name=config_name, overrides=list(overrides))

@@ -172,6 +172,20 @@ class DaskExecutor:
             future.release()
 
 
+def start_workers_early(kind: str, workers: int | None, preload: Sequence[str]) -> None:
+    """Start the process pool's forkserver now, so it imports `preload` while the parent plans.
+
+    Does nothing unless `make_executor` would build a forkserver process pool.
+    """
+    pool = kind == "process" and workers != 1 and local_workers(workers) > 1
+    if pool and "forkserver" in multiprocessing.get_all_start_methods():
+        from multiprocessing import forkserver
+
+        multiprocessing.get_context("forkserver").set_forkserver_preload(list(preload))
+        ensure_importable()
+        forkserver.ensure_running()
+
+
 def make_executor(
     kind: str,
     workers: int | None = None,

@@ -43,7 +43,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim import params as P
 from sim.config import ConfigError
 from sim.design import EXECUTION_KEYS, build_design, point_values, scenario_values
-from sim.executors import local_workers, make_executor
+from sim.executors import local_workers, make_executor, start_workers_early
 from sim.store import (
     read_manifest,
     timestamp,
@@ -200,7 +200,8 @@ class MonthlyAggregate:
         self.starts = np.searchsorted(local, np.arange(points))[self.present]
         variables = len(AGGREGATE_VARIABLES)
         low, high = np.array(list(AGGREGATE_VARIABLES.values())).T
-        self.low, self.scale = low[:, None], (BINS / (high - low))[:, None]
+        self.low, self.high = low[:, None], high[:, None]
+        self.scale = BINS / (self.high - self.low)
         self.rungs = np.zeros((points, months, 6), dtype=np.int64)
         self.sums = np.zeros((variables, points, months), dtype=np.int64)
         self.min = np.full((variables, points, months), np.inf)
@@ -226,8 +227,9 @@ class MonthlyAggregate:
         self.min[:, present, month] = np.minimum.reduceat(x, self.starts, axis=1)
         self.max[:, present, month] = np.maximum.reduceat(x, self.starts, axis=1)
         if self.hist is not None:
-            bins = np.floor((x - self.low) * self.scale)
-            bins = np.clip(bins, -1, BINS).astype(np.int64) + 1
+            # Inner bins 1..BINS (the range's top value in the last), 0 below, BINS + 1 above.
+            inner = np.clip(np.floor((x - self.low) * self.scale), 0, BINS - 1).astype(np.int64)
+            bins = inner + 1 + (x > self.high) - (x < self.low)
             counts = np.bincount(
                 (self.offsets + bins).reshape(-1), minlength=self.hist.size // self.months
             )
@@ -525,6 +527,8 @@ def run_sweep(
             (a test hook: raising there simulates an interruption).
     """
     resume = cfg.resume if resume is None else resume
+    # Workers import the model (about a second) while this process plans.
+    start_workers_early(cfg.executor, cfg.workers, WORKER_MODULES)
     plan_ = plan(cfg)  # every refusal happens here, before the directory exists
     directory, done = prepare_directory(plan_, resume)
     todo = [i for i in range(plan_.chunks) if i not in done]

@@ -248,48 +248,54 @@ def run_scenario(
     command: Sequence[str] | None = None,
     overrides: Sequence[str] = (),
     quiet: bool = False,
+    chunk_size: int | None = None,
 ) -> Path:
     """Simulate a composed, checked config and write its results directory; return its path.
+
+    The runs are simulated in chunks and their tables streamed to Parquet as each chunk
+    finishes (``sim.streaming``), so memory does not grow with the number of runs; the files
+    are the same for any chunk size.
 
     Args:
         cfg: a config composed by Hydra or `sim.config.compose`.
         command: the command line, for the manifest (default: sys.argv).
         overrides: the Hydra overrides that made `cfg`, for the manifest.
         quiet: do not print the summary.
+        chunk_size: runs per chunk (default: `sim.streaming.chunk_runs`).
     """
     import numpy as np
 
-    from sim.model import simulate
     from sim.report import format_summary
     from sim.rng import derive_seeds
+    from sim.streaming import FIGURE_RUNS, simulate_to_parquet
 
     started = time.perf_counter()
     run, scenario = cfg.run, str(cfg.scenario.name)
     _check_name(scenario)
-    run_ids = np.arange(run.replicates)
-    seeds = derive_seeds(run.seed, run_ids)
-    with store.Stopwatch() as clock:
-        result = simulate(
+    seeds = derive_seeds(run.seed, np.arange(run.replicates))
+    final = Path(run.output_root) / "runs" / scenario / store.timestamp()
+    with store.staged_directory(final) as staging:
+        streamed = simulate_to_parquet(
             C.model_values(cfg),
             seeds=seeds,
             months=run.months,
-            run_ids=run_ids,
+            directory=staging,
+            scenario=scenario,
             trajectories=bool(run.trajectories),
             events=bool(run.events),
+            chunk_size=chunk_size,
+            announce=lambda size, runs: _announce(size, runs, final),
         )
-    summary = result.summary
-    summary.insert(2, "scenario", scenario)
-    final = Path(run.output_root) / "runs" / scenario / store.timestamp()
-    with store.staged_directory(final) as staging:
-        files = _write_tables(staging, summary, result.trajectories, result.events)
+        summary = streamed.summary
+        files: dict[str, int | None] = dict(streamed.files)
         store.write_config(cfg, staging)
         if run.figures:
             from sim.plots import run_figures
 
             figures = run_figures(
-                summary,
-                result.trajectories,
-                result.events,
+                _first_runs(summary, FIGURE_RUNS),
+                streamed.trajectories,
+                streamed.events,
                 scenario,
                 run.months,
                 staging / "figures",
@@ -302,35 +308,38 @@ def run_scenario(
             replicates=int(run.replicates),
             months=int(run.months),
             overrides=list(overrides),
-            simulation_seconds=clock.seconds,
+            simulation_seconds=streamed.simulation_seconds,
             wall_seconds=wall,
-            runs_per_second=run.replicates / max(clock.seconds, 1e-9),
+            runs_per_second=run.replicates / max(streamed.simulation_seconds, 1e-9),
             seeds="run i has seed sim.rng.derive_seeds(seed, i)",
+            chunk_size=streamed.chunk_size,
+            figure_runs=min(int(run.replicates), FIGURE_RUNS) if run.figures else 0,
             files=files,
         )
         if command is not None:
             fields["command"] = list(command)
         store.write_manifest(staging, **fields)
     if not quiet:
-        print(format_summary(summary, scenario, run.months, run.seed, clock.seconds, final))
+        print(
+            format_summary(
+                summary, scenario, run.months, run.seed, streamed.simulation_seconds, final
+            )
+        )
+        if run.figures and run.replicates > FIGURE_RUNS:
+            print(f"Figures: drawn from the first {FIGURE_RUNS:,} of {run.replicates:,} runs.")
     return final
 
 
-def _write_tables(
-    directory: Path,
-    summary: Any,
-    trajectories: Any,
-    events: Any,
-) -> dict[str, int | None]:
-    """Write the Parquet tables that were recorded; return {file name: row count}."""
-    tables = {
-        "summary.parquet": summary,
-        "trajectories.parquet": trajectories,
-        "events.parquet": events,
-    }
-    files: dict[str, int | None] = {}
-    for name, frame in tables.items():
-        if frame is not None:
-            store.write_table(frame, directory / name)
-            files[name] = len(frame)
-    return files
+def _first_runs(summary: Any, runs: int) -> Any:
+    """The summary rows of runs 0..runs-1: the runs whose trajectories the figures show."""
+    return summary if len(summary) <= runs else summary.iloc[:runs]
+
+
+def _announce(size: int, runs: int, directory: Path) -> None:
+    print(
+        f"{PROG}: writing about {size / 1e9:.1f} GB of Parquet tables to {directory} "
+        f"(estimated from the first {runs:,} runs); run.trajectories=false and "
+        "run.events=false write far less",
+        file=sys.stderr,
+        flush=True,
+    )
