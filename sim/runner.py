@@ -11,9 +11,9 @@ blurred by sampling noise. Because every run's random numbers depend only on its
 (``sim.rng``), a run's result is bit-identical whatever the chunk size, executor or workers.
 
 Besides the run summaries, each chunk writes an *aggregate* per design point and month: the
-number of runs at each rung, and for each key variable a fixed-point sum, the exact minimum and
-maximum and (with at least ``QUANTILE_MIN_REPLICATES`` replicates) a fixed-bin histogram with
-two more bins that count the runs below and above its range. Counts and sums are integers and
+number of runs at each rung, and for each key variable a fixed-point sum and (with at least
+``QUANTILE_MIN_REPLICATES`` replicates) the exact minimum and maximum and a fixed-bin histogram
+with two more bins that count the runs below and above its range. Counts and sums are integers and
 min/max are exact, so merging chunks is exact and the merged table does not depend on the
 chunking; the merge reads one part at a time, so its memory does not grow with the design.
 
@@ -181,12 +181,12 @@ def _chunk_params(columns: Mapping[str, np.ndarray], local: np.ndarray) -> P.Par
 
 
 class MonthlyAggregate:
-    """Per (design point, month): runs per rung, fixed-point sums, min, max, histograms.
+    """Per (design point, month): runs per rung, fixed-point sums, histograms, min and max.
 
-    Histograms (for quantiles) are kept only when a design point has at least
+    Histograms (for quantiles) and extremes are kept only when a design point has at least
     ``QUANTILE_MIN_REPLICATES`` runs: below that a quantile says little, and for designs with
     thousands of points and one or two replicates (Sobol, Morris) the histograms would be
-    almost all zeros and cost gigabytes. Means, extremes and rung shares are always exact.
+    almost all zeros and cost gigabytes. Means and rung shares are always exact.
 
     All variables are handled together as one (variables, runs) array, so a month costs a
     handful of numpy calls whatever the number of variables.
@@ -204,36 +204,47 @@ class MonthlyAggregate:
         self.scale = BINS / (self.high - self.low)
         self.rungs = np.zeros((points, months, 6), dtype=np.int64)
         self.sums = np.zeros((variables, points, months), dtype=np.int64)
-        self.min = np.full((variables, points, months), np.inf)
-        self.max = np.full((variables, points, months), -np.inf)
+        # With the histograms only: the extremes say where the runs outside the bins lie.
         # Bin 0 counts runs below the range, bin BINS + 1 runs above it.
-        self.hist = (
-            np.zeros((variables, points, months, BINS + 2), dtype=np.int32) if histograms else None
-        )
+        self.hist = self.min = self.max = None
+        if histograms:
+            self.hist = np.zeros((variables, points, months, BINS + 2), dtype=np.int32)
+            self.min = np.full((variables, points, months), np.inf)
+            self.max = np.full((variables, points, months), -np.inf)
         # Index of (variable, design point) for each value, for one bincount over all variables.
-        self.offsets = (np.arange(variables)[:, None] * points + local[None, :]) * (BINS + 2)
+        # Plus one: bin 0 is the one below the range.
+        self.offsets = (np.arange(variables)[:, None] * points + local[None, :]) * (BINS + 2) + 1
+        self.x = np.empty((variables, local.size))
+        self.work = np.empty_like(self.x)
+        self.index = np.empty(self.x.shape, dtype=np.int64)
+        self.flag = np.empty(self.x.shape, dtype=bool)
 
     def add(self, model: EscalationModel, month: int) -> None:
         rung = np.asarray(model.russia.rung, dtype=np.int64)
         self.rungs[:, month] = np.bincount(
             self.local * 6 + rung, minlength=self.points * 6
         ).reshape(self.points, 6)
-        x = np.empty((len(AGGREGATE_VARIABLES), self.local.size))
+        # Every step writes into buffers allocated once: fresh arrays of this size would cost a
+        # page fault per 4 kB every month, more than the arithmetic itself.
+        x, work, index, flag = self.x, self.work, self.index, self.flag
         for row, name in enumerate(AGGREGATE_VARIABLES):
             x[row] = _read(model, name)  # broadcasts a scalar state to every run
-        fixed = np.rint(x * FIXED_POINT).astype(np.int64)
+        np.rint(np.multiply(x, FIXED_POINT, out=work), out=work)
+        np.copyto(index, work, casting="unsafe")
         present = self.present
-        self.sums[:, present, month] = np.add.reduceat(fixed, self.starts, axis=1)
+        self.sums[:, present, month] = np.add.reduceat(index, self.starts, axis=1)
+        if self.hist is None:
+            return
         self.min[:, present, month] = np.minimum.reduceat(x, self.starts, axis=1)
         self.max[:, present, month] = np.maximum.reduceat(x, self.starts, axis=1)
-        if self.hist is not None:
-            # Inner bins 1..BINS (the range's top value in the last), 0 below, BINS + 1 above.
-            inner = np.clip(np.floor((x - self.low) * self.scale), 0, BINS - 1).astype(np.int64)
-            bins = inner + 1 + (x > self.high) - (x < self.low)
-            counts = np.bincount(
-                (self.offsets + bins).reshape(-1), minlength=self.hist.size // self.months
-            )
-            self.hist[:, :, month] = counts.reshape(-1, self.points, BINS + 2)
+        # Inner bins 1..BINS (the range's top value in the last), 0 below, BINS + 1 above.
+        np.floor(np.multiply(np.subtract(x, self.low, out=work), self.scale, out=work), out=work)
+        np.copyto(index, np.clip(work, 0, BINS - 1, out=work), casting="unsafe")
+        index += self.offsets
+        index += np.greater(x, self.high, out=flag)
+        index -= np.less(x, self.low, out=flag)
+        counts = np.bincount(index.reshape(-1), minlength=self.hist.size // self.months)
+        self.hist[:, :, month] = counts.reshape(-1, self.points, BINS + 2)
 
     def table(self, first_point: int) -> pa.Table:
         """Long table: one row per (design point, month) that has runs in this chunk."""
@@ -249,10 +260,10 @@ class MonthlyAggregate:
             columns[column] = self.rungs[point, month, k]
         for row, name in enumerate(AGGREGATE_VARIABLES):
             columns[f"{name}_sum"] = self.sums[row, point, month]
-            columns[f"{name}_min"] = self.min[row, point, month]
-            columns[f"{name}_max"] = self.max[row, point, month]
         if self.hist is not None:
             for row, name in enumerate(AGGREGATE_VARIABLES):
+                columns[f"{name}_min"] = self.min[row, point, month]
+                columns[f"{name}_max"] = self.max[row, point, month]
                 columns[f"{name}_hist"] = _list_column(self.hist[row, point, month])
         return pa.table(columns)
 
