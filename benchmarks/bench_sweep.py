@@ -57,11 +57,14 @@ def pure_model(runs: int, months: int, seconds: float) -> dict:
         EscalationModel(seeds=seeds, months=months, trajectories=False, events=False).run()
 
     once()
-    began, done = time.perf_counter(), 0
+    began, cpu, done = time.perf_counter(), time.process_time(), 0
     while time.perf_counter() - began < seconds:
         once()
         done += runs
-    return {"runs_per_s": done / (time.perf_counter() - began)}
+    return {
+        "runs_per_s": done / (time.perf_counter() - began),
+        "runs_per_cpu_s": done / (time.process_time() - cpu),
+    }
 
 
 def batch_run(model: str, runs: int, processes: int, months: int) -> dict:
@@ -96,29 +99,33 @@ def run_json(command: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def pure_rate(cores: int, runs: int, months: int, seconds: float) -> float:
-    """Runs/s of `cores` concurrent pure-model processes, summed."""
+def pure_rate(cores: int, runs: int, months: int, seconds: float) -> dict:
+    """Runs/s of `cores` concurrent pure-model processes, summed, and runs per CPU second."""
     command = child("--pure", str(runs), "--months", str(months), "--seconds", str(seconds))
     procs = [
         subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=ENV)
         for _ in range(cores)
     ]
-    rates = [json.loads(p.communicate()[0].strip().splitlines()[-1])["runs_per_s"] for p in procs]
-    return sum(rates)
+    rates = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    return {
+        "runs_per_s": sum(r["runs_per_s"] for r in rates),
+        "runs_per_cpu_s": statistics.mean(r["runs_per_cpu_s"] for r in rates),
+    }
 
 
-def tree_rss(pid: int) -> int:
+def tree_sample(pid: int, cpu: dict[int, float]) -> int:
+    """Resident memory of a process tree now; records each process's CPU seconds in `cpu`."""
     import psutil
 
-    try:
-        proc = psutil.Process(pid)
-        total = proc.memory_info().rss
-        for sub in proc.children(recursive=True):
+    total = 0
+    with contextlib.suppress(psutil.Error):
+        root = psutil.Process(pid)
+        for proc in [root, *root.children(recursive=True)]:
             with contextlib.suppress(psutil.Error):  # a worker may exit while we look
-                total += sub.memory_info().rss
-        return total
-    except psutil.Error:
-        return 0
+                total += proc.memory_info().rss
+                times = proc.cpu_times()
+                cpu[proc.pid] = times.user + times.system
+    return total
 
 
 def timed_command(command: list[str]) -> dict:
@@ -127,11 +134,11 @@ def timed_command(command: list[str]) -> dict:
     proc = subprocess.Popen(
         command, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    peak = [0]
+    peak, cpu = [0], {}
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], tree_rss(proc.pid))
+            peak[0] = max(peak[0], tree_sample(proc.pid, cpu))
             time.sleep(0.05)
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -140,7 +147,12 @@ def timed_command(command: list[str]) -> dict:
     thread.join()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{err}")
-    return {"seconds": time.perf_counter() - began, "peak_mb": peak[0] / 2**20, "stdout": out}
+    return {
+        "seconds": time.perf_counter() - began,
+        "peak_mb": peak[0] / 2**20,
+        "cpu_seconds": sum(cpu.values()),  # sampled: misses each process's last 50 ms
+        "stdout": out,
+    }
 
 
 def sweep_command(runs: int, workers: int, months: int, out: str, *extra: str) -> list[str]:
@@ -172,6 +184,7 @@ def sweep(runs: int, workers: int, months: int) -> dict:
         "sweep_runs_per_s": total / info["wall_seconds"],
         "command_runs_per_s": total / result["seconds"],
         "command_seconds": result["seconds"],
+        "command_runs_per_cpu_s": total / result["cpu_seconds"],
         "peak_mb": result["peak_mb"],
     }
 
@@ -214,6 +227,7 @@ def main() -> None:
     parser.add_argument("--plain-runs", type=int, default=600, help="runs of the plain model")
     parser.add_argument("--batch-model", default="batch_run_model:CollectedModel")
     parser.add_argument("--plain-model", default="batch_run_model:PlainModel")
+    parser.add_argument("--pure-runs", type=int, help="R of the pure model (default: chunk)")
     parser.add_argument("--pure", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--batch", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -225,14 +239,14 @@ def main() -> None:
         print(json.dumps(batch_run(model, int(runs), int(processes), args.months)))
         return
 
-    n, chunk = args.workers, default_chunk()
+    n, chunk = args.workers, args.pure_runs or default_chunk()
     print(
-        f"{time.strftime('%Y-%m-%d %H:%M')}  {n} workers, chunk {chunk:,}, {args.months} months, "
-        f"{os.cpu_count()} cores seen; pure model R = {chunk:,}"
+        f"{time.strftime('%Y-%m-%d %H:%M')}  {n} workers, {args.months} months, "
+        f"{os.cpu_count()} cores seen; sweep chunk {default_chunk():,}, pure model R = {chunk:,}"
     )
     header = (
         f"{'runs':>10} {'pure 1 core':>11} {f'pure {n} cores':>12} {'sweep':>9} {'ratio':>6} "
-        f"{'command':>9} {'ratio':>6} {'peak MB':>8}"
+        f"{'command':>9} {'ratio':>6} {'CPU ratio':>9} {'peak MB':>8}"
     )
     print(header)
     rows = []
@@ -241,23 +255,33 @@ def main() -> None:
             one = pure_rate(1, chunk, args.months, args.seconds)
             many = pure_rate(n, chunk, args.months, args.seconds)
             s = sweep(runs, n, args.months)
-            rows.append({"one": one, "many": many, **s})
+            row = {
+                "runs": s["runs"],
+                "ratio": s["sweep_runs_per_s"] / many["runs_per_s"],
+                "command_ratio": s["command_runs_per_s"] / many["runs_per_s"],
+                "cpu_ratio": s["command_runs_per_cpu_s"] / many["runs_per_cpu_s"],
+                "seconds": s["command_seconds"],
+                "sweep_runs_per_s": s["sweep_runs_per_s"],
+            }
+            rows.append(row)
             print(
-                f"{s['runs']:>10,} {one:>11,.0f} {many:>12,.0f} {s['sweep_runs_per_s']:>9,.0f} "
-                f"{s['sweep_runs_per_s'] / many:>6.2f} {s['command_runs_per_s']:>9,.0f} "
-                f"{s['command_runs_per_s'] / many:>6.2f} {s['peak_mb']:>8,.0f}",
+                f"{s['runs']:>10,} {one['runs_per_s']:>11,.0f} {many['runs_per_s']:>12,.0f} "
+                f"{s['sweep_runs_per_s']:>9,.0f} {row['ratio']:>6.2f} "
+                f"{s['command_runs_per_s']:>9,.0f} {row['command_ratio']:>6.2f} "
+                f"{row['cpu_ratio']:>9.2f} {s['peak_mb']:>8,.0f}",
                 flush=True,
             )
-    print("(runs/s; ratio = sweep / pure model on the same cores, pair by pair; 'command' counts")
-    print(" the whole command, start-up included; peak = resident memory of the process tree)")
+    print("runs/s. ratio: sweep / pure model on the same cores, measured pair by pair; 'command'")
+    print("counts the whole command, start-up included; CPU ratio: runs per CPU second of the")
+    print("whole command's process tree / of the pure model (unmoved by other work on the CPU);")
+    print("peak: resident memory of the process tree.")
     for runs in args.sizes:
         mine = [r for r in rows if abs(r["runs"] - runs) < SCENARIOS]
-        ratio = statistics.median(r["sweep_runs_per_s"] / r["many"] for r in mine)
-        command = statistics.median(r["command_runs_per_s"] / r["many"] for r in mine)
-        secs = statistics.median(r["command_seconds"] for r in mine)
+        median = {k: statistics.median(r[k] for r in mine) for k in mine[0] if k != "runs"}
         print(
-            f"{runs:>10,} runs: sweep / pure model {ratio:.2f} (goal >= 0.80), whole command "
-            f"{command:.2f}, {secs:.1f} s"
+            f"{runs:>10,} runs, median of {len(mine)}: sweep / pure model {median['ratio']:.2f} "
+            f"(goal >= 0.80); whole command {median['command_ratio']:.2f}, CPU "
+            f"{median['cpu_ratio']:.2f}; {median['seconds']:.1f} s"
         )
 
     starts = startup(n, 3)

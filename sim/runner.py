@@ -200,8 +200,10 @@ class MonthlyAggregate:
         self.starts = np.searchsorted(local, np.arange(points))[self.present]
         variables = len(AGGREGATE_VARIABLES)
         low, high = np.array(list(AGGREGATE_VARIABLES.values())).T
-        self.low, self.high = low[:, None], high[:, None]
-        self.scale = BINS / (self.high - self.low)
+        # bin + 1 = x * slope + intercept, truncated. The slope is smaller by a few parts in
+        # 10^16 so that the top of the range (a share of exactly 1) falls in the last bin.
+        self.slope = (BINS / (high - low) * (1 - 4 * np.finfo(float).eps))[:, None]
+        self.intercept = 1 - low[:, None] * self.slope
         self.rungs = np.zeros((points, months, 6), dtype=np.int64)
         self.sums = np.zeros((variables, points, months), dtype=np.int64)
         # With the histograms only: the extremes say where the runs outside the bins lie.
@@ -212,12 +214,10 @@ class MonthlyAggregate:
             self.min = np.full((variables, points, months), np.inf)
             self.max = np.full((variables, points, months), -np.inf)
         # Index of (variable, design point) for each value, for one bincount over all variables.
-        # Plus one: bin 0 is the one below the range.
-        self.offsets = (np.arange(variables)[:, None] * points + local[None, :]) * (BINS + 2) + 1
+        self.offsets = (np.arange(variables)[:, None] * points + local[None, :]) * (BINS + 2)
         self.x = np.empty((variables, local.size))
         self.work = np.empty_like(self.x)
         self.index = np.empty(self.x.shape, dtype=np.int64)
-        self.flag = np.empty(self.x.shape, dtype=bool)
 
     def add(self, model: EscalationModel, month: int) -> None:
         rung = np.asarray(model.russia.rung, dtype=np.int64)
@@ -226,7 +226,7 @@ class MonthlyAggregate:
         ).reshape(self.points, 6)
         # Every step writes into buffers allocated once: fresh arrays of this size would cost a
         # page fault per 4 kB every month, more than the arithmetic itself.
-        x, work, index, flag = self.x, self.work, self.index, self.flag
+        x, work, index = self.x, self.work, self.index
         for row, name in enumerate(AGGREGATE_VARIABLES):
             x[row] = _read(model, name)  # broadcasts a scalar state to every run
         np.rint(np.multiply(x, FIXED_POINT, out=work), out=work)
@@ -237,12 +237,10 @@ class MonthlyAggregate:
             return
         self.min[:, present, month] = np.minimum.reduceat(x, self.starts, axis=1)
         self.max[:, present, month] = np.maximum.reduceat(x, self.starts, axis=1)
-        # Inner bins 1..BINS (the range's top value in the last), 0 below, BINS + 1 above.
-        np.floor(np.multiply(np.subtract(x, self.low, out=work), self.scale, out=work), out=work)
-        np.copyto(index, np.clip(work, 0, BINS - 1, out=work), casting="unsafe")
+        # Bin 0 below the range, 1..BINS inside, BINS + 1 above; truncating after the clip.
+        np.add(np.multiply(x, self.slope, out=work), self.intercept, out=work)
+        np.copyto(index, np.clip(work, 0, BINS + 1, out=work), casting="unsafe")
         index += self.offsets
-        index += np.greater(x, self.high, out=flag)
-        index -= np.less(x, self.low, out=flag)
         counts = np.bincount(index.reshape(-1), minlength=self.hist.size // self.months)
         self.hist[:, :, month] = counts.reshape(-1, self.points, BINS + 2)
 
