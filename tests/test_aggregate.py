@@ -77,3 +77,31 @@ def test_bounded_quantile_reads_the_inner_bins_and_refuses_the_tails() -> None:
     q90 = bounded_quantile(hist, 0.0, 1.0, 0.9)
     assert q90[0] == pytest.approx(0.9) and q90[1] == pytest.approx(0.82) and q90[2] < 0.02
     assert np.isnan(bounded_quantile(hist, 0.0, 1.0, 0.99)[2])
+
+
+def test_the_parent_writes_the_same_parts_when_workers_cannot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A remote Dask cluster may not see the sweep directory: its chunks come back as tables."""
+    options = [
+        "scenarios=[baseline]",
+        "factors.kazakhstan.drift_pace.levels=2",
+        "replicates=12",
+        "months=6",
+        "executor=serial",
+        "chunk_size=10",
+        "progress=false",
+        "analysis.run=false",
+    ]
+
+    def tables(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+        directory = run_sweep(
+            load_experiment("escalation_threshold", [*options, f"output_root={root}"])
+        )
+        return read_parts(directory), pd.read_parquet(directory / AGGREGATE)
+
+    by_workers = tables(tmp_path / "a")
+    monkeypatch.setattr(runner, "workers_share_files", lambda cfg: False)
+    by_parent = tables(tmp_path / "b")
+    for got, expected in zip(by_parent, by_workers, strict=True):
+        pd.testing.assert_frame_equal(got, expected)
