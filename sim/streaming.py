@@ -21,8 +21,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-#: Trajectory rows (runs x months) per chunk: about 150 MB of recorder arrays and tables.
-ROWS_PER_CHUNK = 600_000
+#: Trajectory rows (runs x months) per chunk: about 100 MB of recorder arrays and tables.
+ROWS_PER_CHUNK = 480_000
 #: Runs per chunk without trajectories: large enough that stepping is not overhead-bound.
 RUNS_PER_CHUNK = 10_000
 #: Figures of larger runs are drawn from the first FIGURE_RUNS runs (runs are independent).
@@ -101,12 +101,21 @@ class _Sample:
     frames: dict[str, list[pd.DataFrame]] = field(default_factory=dict)
 
     def keep(self, name: str, frame: pd.DataFrame | None) -> None:
-        if frame is not None:
-            self.frames.setdefault(name, []).append(frame[frame["run_id"] < self.limit])
+        if frame is None:
+            return
+        if not frame.empty:  # an empty one is kept: it says the table was recorded
+            if frame["run_id"].iloc[0] >= self.limit:
+                return
+            if frame["run_id"].iloc[-1] >= self.limit:  # tables are sorted by run
+                frame = frame[frame["run_id"] < self.limit]
+        self.frames.setdefault(name, []).append(frame)
 
     def table(self, name: str) -> pd.DataFrame | None:
-        parts = self.frames.get(name)
-        return pd.concat(parts, ignore_index=True) if parts else None
+        """The kept rows as one table (the pieces are let go: they would double the memory)."""
+        parts = self.frames.pop(name, None)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
 
 
 def simulate_to_parquet(
