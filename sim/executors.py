@@ -18,6 +18,10 @@ from typing import Any
 from sim.config import REPO_ROOT
 
 IN_FLIGHT_PER_WORKER = 2  # enough to keep each worker busy while the parent writes
+# A pool worker is replaced by a fresh one after this many tasks: a long-lived worker's
+# allocator pools creep up (measured: 300 MB after 50 chunks, 370 MB after 500), a fresh
+# fork from the forkserver costs milliseconds.
+TASKS_PER_WORKER = 50
 
 
 def ensure_importable() -> None:
@@ -78,7 +82,9 @@ class ProcessExecutor:
 
     def __enter__(self) -> ProcessExecutor:
         ensure_importable()
-        self.pool = ProcessPoolExecutor(self.workers, mp_context=self.context)
+        self.pool = ProcessPoolExecutor(
+            self.workers, mp_context=self.context, max_tasks_per_child=TASKS_PER_WORKER
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
