@@ -12,9 +12,14 @@ blurred by sampling noise. Because every run's random numbers depend only on its
 
 Besides the run summaries, each chunk writes an *aggregate* per design point and month: the
 number of runs at each rung, and for each key variable a fixed-point sum and (with at least
-``QUANTILE_MIN_REPLICATES`` replicates) a fixed-bin histogram. All are integers, so merging
-chunks is exact addition and the merged table does not depend on the chunking; the merge reads
-one part at a time, so its memory does not grow with the size of the design.
+``QUANTILE_MIN_REPLICATES`` replicates) the exact minimum and maximum and a fixed-bin histogram
+with two more bins that count the runs below and above its range. Counts and sums are integers and
+min/max are exact, so merging chunks is exact and the merged table does not depend on the
+chunking; the merge reads one part at a time, so its memory does not grow with the design.
+
+Workers write their chunk's part files themselves (when they share the sweep's file system), so
+the parent neither receives the tables nor spends a core's time compressing them. The parent
+never imports the model (Mesa): process workers import it once, in the forkserver.
 
 The sweep directory exists while the sweep is incomplete (so it can be resumed);
 ``manifest.json`` has ``"complete": false`` until the last step writes it as true.
@@ -27,7 +32,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,8 +44,7 @@ from sim import params as P
 from sim.config import ConfigError
 from sim.design import EXECUTION_KEYS, build_design, point_values, scenario_values
 from sim.errors import explain
-from sim.executors import local_workers, make_executor
-from sim.model import EscalationModel
+from sim.executors import local_workers, make_executor, start_workers_early
 from sim.rng import derive_seeds
 from sim.safety import check_inside, check_name, escape_interpolations, output_folder
 from sim.store import (
@@ -55,14 +59,18 @@ from sim.store import (
     write_table,
 )
 
+if TYPE_CHECKING:
+    from sim.model import EscalationModel
+
 PARTS = "parts"
 DESIGN = "design.parquet"
 AGGREGATE = "aggregate.parquet"
 BINS = 50
 QUANTILE_MIN_REPLICATES = 10  # fewer runs per design point: no histograms, no quantiles
 FIXED_POINT = float(2**24)  # sums are kept as int64 in units of 2^-24: exact, order-free
-# Key variables of the monthly aggregate, with the fixed range of their histogram bins
-# (values outside fall into the end bins; means use exact sums, not bins).
+# Key variables of the monthly aggregate, with the fixed range of their histogram bins. Runs
+# outside the range are counted in two extra bins (below, above): a quantile that falls among
+# them is reported as NaN, never clipped to the range (means use exact sums, not bins).
 AGGREGATE_VARIABLES: dict[str, tuple[float, float]] = {
     "alignment": (0.0, 1.0),
     "cpc_share": (0.0, 1.0),
@@ -76,6 +84,9 @@ AGGREGATE_VARIABLES: dict[str, tuple[float, float]] = {
     "oil_revenue": (0.0, 20.0),
 }
 RUNG_COLUMNS = [f"rung_{k}" for k in range(6)]
+# Imported once by the process pool's forkserver, so that each worker starts with the model
+# loaded instead of importing Mesa itself.
+WORKER_MODULES = ("sim.runner", "sim.model", "sim.recording")
 
 
 # --- one chunk -------------------------------------------------------------------------------
@@ -84,6 +95,8 @@ class ChunkTask:
     """Runs ``start .. stop-1`` of a sweep, with the encoded parameters of their points.
 
     ``columns`` holds one value per design point covered (first_point, first_point + 1, ...).
+    ``directory``: where the worker writes the chunk's parts itself; None returns the tables to
+    the parent instead (workers that do not share the sweep's file system).
     """
 
     index: int
@@ -97,6 +110,8 @@ class ChunkTask:
     scenarios: tuple[str, ...]
     trajectories: bool
     calibration: str | None = None  # a posterior directory: calibrated parameters drawn from it
+    directory: str | None = None
+    experiment: str = ""  # for the parts' metadata
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -118,15 +133,20 @@ class SweepFailed(RuntimeError):
 
 @dataclasses.dataclass
 class ChunkResult:
+    """A finished chunk; its tables are None once the worker has written them."""
+
     index: int
-    summary: pd.DataFrame
-    aggregate: pa.Table
+    runs: int
+    summary: pd.DataFrame | None
+    aggregate: pa.Table | None
     trajectories: pd.DataFrame | None
     seconds: float
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
-    """Simulate one chunk and return its tables (runs in a worker process)."""
+    """Simulate one chunk; write its parts (task.directory) or return its tables."""
+    from sim.model import EscalationModel
+
     began = time.perf_counter()
     run_ids = np.arange(task.start, task.stop, dtype=np.int64)
     points = run_ids // task.replicates
@@ -166,13 +186,14 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     if result.trajectories is not None:
         trajectories = result.trajectories
         trajectories.insert(1, "design_point", np.repeat(points, task.months))
-    return ChunkResult(
-        task.index,
-        summary,
-        monthly.table(task.first_point),
-        trajectories,
-        time.perf_counter() - began,
+    chunk = ChunkResult(
+        task.index, len(run_ids), summary, monthly.table(task.first_point), trajectories, 0.0
     )
+    if task.directory is not None:
+        write_parts(Path(task.directory), chunk, experiment=task.experiment, seed=task.seed)
+        chunk.summary = chunk.aggregate = chunk.trajectories = None
+    chunk.seconds = time.perf_counter() - began
+    return chunk
 
 
 def _chunk_params(columns: Mapping[str, np.ndarray], local: np.ndarray) -> P.ParamSet:
@@ -185,41 +206,68 @@ def _chunk_params(columns: Mapping[str, np.ndarray], local: np.ndarray) -> P.Par
 
 
 class MonthlyAggregate:
-    """Integer counts per (design point, month): runs per rung, fixed-point sums, histograms.
+    """Per (design point, month): runs per rung, fixed-point sums, histograms, min and max.
 
-    Histograms (for quantiles) are kept only when a design point has at least
+    Histograms (for quantiles) and extremes are kept only when a design point has at least
     ``QUANTILE_MIN_REPLICATES`` runs: below that a quantile says little, and for designs with
     thousands of points and one or two replicates (Sobol, Morris) the histograms would be
     almost all zeros and cost gigabytes. Means and rung shares are always exact.
+
+    All variables are handled together as one (variables, runs) array, so a month costs a
+    handful of numpy calls whatever the number of variables.
     """
 
     def __init__(self, local: np.ndarray, points: int, months: int, histograms: bool) -> None:
         self.local, self.points, self.months = local, points, months
         self.runs = np.bincount(local, minlength=points)
+        self.present = self.runs > 0
         # Runs of a chunk are sorted by design point: each point is one contiguous block.
-        self.starts = np.searchsorted(local, np.arange(points))
+        self.starts = np.searchsorted(local, np.arange(points))[self.present]
+        variables = len(AGGREGATE_VARIABLES)
+        low, high = np.array(list(AGGREGATE_VARIABLES.values())).T
+        # bin + 1 = x * slope + intercept, truncated. The slope is smaller by a few parts in
+        # 10^16 so that the top of the range (a share of exactly 1) falls in the last bin.
+        self.slope = (BINS / (high - low) * (1 - 4 * np.finfo(float).eps))[:, None]
+        self.intercept = 1 - low[:, None] * self.slope
         self.rungs = np.zeros((points, months, 6), dtype=np.int64)
-        self.hist = (
-            {v: np.zeros((points, months, BINS), dtype=np.int32) for v in AGGREGATE_VARIABLES}
-            if histograms
-            else {}
-        )
-        self.sums = {v: np.zeros((points, months), dtype=np.int64) for v in AGGREGATE_VARIABLES}
+        self.sums = np.zeros((variables, points, months), dtype=np.int64)
+        # With the histograms only: the extremes say where the runs outside the bins lie.
+        # Bin 0 counts runs below the range, bin BINS + 1 runs above it.
+        self.hist = self.min = self.max = None
+        if histograms:
+            self.hist = np.zeros((variables, points, months, BINS + 2), dtype=np.int32)
+            self.min = np.full((variables, points, months), np.inf)
+            self.max = np.full((variables, points, months), -np.inf)
+        # Index of (variable, design point) for each value, for one bincount over all variables.
+        self.offsets = (np.arange(variables)[:, None] * points + local[None, :]) * (BINS + 2)
+        self.x = np.empty((variables, local.size))
+        self.work = np.empty_like(self.x)
+        self.index = np.empty(self.x.shape, dtype=np.int64)
 
     def add(self, model: EscalationModel, month: int) -> None:
         rung = np.asarray(model.russia.rung, dtype=np.int64)
         self.rungs[:, month] = np.bincount(
             self.local * 6 + rung, minlength=self.points * 6
         ).reshape(self.points, 6)
-        present = self.runs > 0
-        for name, (low, high) in AGGREGATE_VARIABLES.items():
-            x = np.broadcast_to(np.asarray(_read(model, name), dtype=np.float64), self.local.shape)
-            fixed = np.rint(x * FIXED_POINT).astype(np.int64)
-            self.sums[name][present, month] = np.add.reduceat(fixed, self.starts[present])
-            if self.hist:
-                bins = np.clip(((x - low) * (BINS / (high - low))).astype(np.int64), 0, BINS - 1)
-                counts = np.bincount(self.local * BINS + bins, minlength=self.points * BINS)
-                self.hist[name][:, month] = counts.reshape(self.points, BINS)
+        # Every step writes into buffers allocated once: fresh arrays of this size would cost a
+        # page fault per 4 kB every month, more than the arithmetic itself.
+        x, work, index = self.x, self.work, self.index
+        for row, name in enumerate(AGGREGATE_VARIABLES):
+            x[row] = _read(model, name)  # broadcasts a scalar state to every run
+        np.rint(np.multiply(x, FIXED_POINT, out=work), out=work)
+        np.copyto(index, work, casting="unsafe")
+        present = self.present
+        self.sums[:, present, month] = np.add.reduceat(index, self.starts, axis=1)
+        if self.hist is None:
+            return
+        self.min[:, present, month] = np.minimum.reduceat(x, self.starts, axis=1)
+        self.max[:, present, month] = np.maximum.reduceat(x, self.starts, axis=1)
+        # Bin 0 below the range, 1..BINS inside, BINS + 1 above; truncating after the clip.
+        np.add(np.multiply(x, self.slope, out=work), self.intercept, out=work)
+        np.copyto(index, np.clip(work, 0, BINS + 1, out=work), casting="unsafe")
+        index += self.offsets
+        counts = np.bincount(index.reshape(-1), minlength=self.hist.size // self.months)
+        self.hist[:, :, month] = counts.reshape(-1, self.points, BINS + 2)
 
     def table(self, first_point: int) -> pa.Table:
         """Long table: one row per (design point, month) that has runs in this chunk."""
@@ -233,10 +281,13 @@ class MonthlyAggregate:
         }
         for k, column in enumerate(RUNG_COLUMNS):
             columns[column] = self.rungs[point, month, k]
-        for name in AGGREGATE_VARIABLES:
-            columns[f"{name}_sum"] = self.sums[name][point, month]
-        for name, hist in self.hist.items():
-            columns[f"{name}_hist"] = _list_column(hist[point, month])
+        for row, name in enumerate(AGGREGATE_VARIABLES):
+            columns[f"{name}_sum"] = self.sums[row, point, month]
+        if self.hist is not None:
+            for row, name in enumerate(AGGREGATE_VARIABLES):
+                columns[f"{name}_min"] = self.min[row, point, month]
+                columns[f"{name}_max"] = self.max[row, point, month]
+                columns[f"{name}_hist"] = _list_column(self.hist[row, point, month])
         return pa.table(columns)
 
 
@@ -272,25 +323,32 @@ def _block(table: pa.Table) -> dict[str, np.ndarray]:
 
 
 def _add_carry(carry: dict[str, np.ndarray], block: dict[str, np.ndarray]) -> None:
-    """Add the rows of the design point split across the chunk boundary into `block`.
+    """Merge the rows of the design point split across the chunk boundary into `block`.
 
     Both are sorted by (design point, month); `carry` holds one point's months, which are the
-    first rows of `block` when the next chunk continues that point.
+    first rows of `block` when the next chunk continues that point. Counts and sums add;
+    extremes take the smaller or larger.
     """
     rows = np.flatnonzero(block["design_point"] == carry["design_point"][0])
     if not np.array_equal(block["month"][rows], carry["month"]):
         raise RuntimeError("aggregate parts do not line up; rerun the sweep without resume")
     for name, values in carry.items():
-        if name not in ("design_point", "month"):
+        if name in ("design_point", "month"):
+            continue
+        if name.endswith("_min"):
+            block[name][rows] = np.minimum(block[name][rows], values)
+        elif name.endswith("_max"):
+            block[name][rows] = np.maximum(block[name][rows], values)
+        else:
             block[name][rows] += values
 
 
 def iter_merged_aggregate(parts: list[Path]) -> Iterator[pd.DataFrame]:
-    """The chunk aggregates added up, one design-point range at a time (flat memory).
+    """The chunk aggregates merged, one design-point range at a time (flat memory).
 
     Chunks hold consecutive runs, so a design point is split only across neighbouring chunks:
-    its rows are carried to the next part and added there. Integer addition is exact, so the
-    result does not depend on the chunking.
+    its rows are carried to the next part and merged there. Integer addition, min and max are
+    exact, so the result does not depend on the chunking.
     """
     carry: dict[str, np.ndarray] | None = None
     for path in parts:
@@ -312,7 +370,9 @@ def describe_aggregate(block: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """Readable columns from the merged counts: share at each rung, means and quantiles.
 
     The histograms themselves stay in the part files (exact, mergeable); the merged table keeps
-    the integer counts and sums and what is read from them.
+    the integer counts and sums, the extremes, and what is read from them. A quantile is NaN
+    where it falls among the runs outside the histogram's range (see ``{name}_outside``, the
+    share of runs there, and ``{name}_min``/``{name}_max``).
     """
     table = {k: v for k, v in block.items() if not k.endswith("_hist")}
     runs = block["runs"].astype(float)
@@ -320,19 +380,38 @@ def describe_aggregate(block: Mapping[str, np.ndarray]) -> pd.DataFrame:
         table[f"share_rung_{k}"] = block[f"rung_{k}"] / runs
     for name, (low, high) in AGGREGATE_VARIABLES.items():
         table[f"{name}_mean"] = block[f"{name}_sum"] / FIXED_POINT / runs
-        if f"{name}_hist" in block:
+        hist = block.get(f"{name}_hist")
+        if hist is not None:
+            table[f"{name}_outside"] = (hist[:, 0] + hist[:, -1]) / runs
             for q in (0.1, 0.5, 0.9):
-                table[f"{name}_q{int(q * 100):02d}"] = histogram_quantile(
-                    block[f"{name}_hist"], low, high, q
-                )
+                table[f"{name}_q{int(q * 100):02d}"] = bounded_quantile(hist, low, high, q)
     return pd.DataFrame(table)
+
+
+def bounded_quantile(hist: np.ndarray, low: float, high: float, q: float) -> np.ndarray:
+    """Quantile q of each row of [below, bins..., above] counts; NaN where it lies outside.
+
+    The quantile is known only to lie below `low` (or above `high`) when its rank falls among
+    the runs counted there, so it is reported as missing rather than clipped to the range.
+    """
+    hist = np.atleast_2d(hist)
+    below, inner, above = hist[:, 0], hist[:, 1:-1], hist[:, -1]
+    total = hist.sum(axis=1)
+    target = q * total
+    value = _rank_quantile(inner, low, high, target - below)
+    outside = ((below > 0) & (target <= below)) | ((above > 0) & (target > total - above))
+    return np.where(outside, np.nan, value)
 
 
 def histogram_quantile(hist: np.ndarray, low: float, high: float, q: float) -> np.ndarray:
     """Quantile q of each row of fixed-bin counts, interpolated linearly within the bin."""
     hist = np.atleast_2d(hist)
+    return _rank_quantile(hist, low, high, q * hist.sum(axis=1))
+
+
+def _rank_quantile(hist: np.ndarray, low: float, high: float, target: np.ndarray) -> np.ndarray:
+    """The value of rank `target` (a count from the bottom) in each row of bin counts."""
     cumulative = np.cumsum(hist, axis=1)
-    target = q * cumulative[:, -1]
     index = np.minimum((cumulative < target[:, None]).sum(axis=1), hist.shape[1] - 1)
     rows = np.arange(hist.shape[0])
     before = np.where(index > 0, cumulative[rows, np.maximum(index - 1, 0)], 0)
@@ -365,7 +444,8 @@ class Plan:
         start = index * self.cfg.chunk_size
         return start, min(start + self.cfg.chunk_size, self.runs)
 
-    def task(self, index: int) -> ChunkTask:
+    def task(self, index: int, directory: Path | None = None) -> ChunkTask:
+        """Chunk `index`; with a directory, the worker writes its parts there."""
         start, stop = self.chunk_bounds(index)
         reps = self.cfg.replicates
         first, last = start // reps, (stop - 1) // reps
@@ -382,6 +462,8 @@ class Plan:
             scenarios=tuple(self.design["scenario"].iloc[first : last + 1]),
             trajectories=bool(self.cfg.trajectories),
             calibration=self.cfg.get("calibration"),
+            directory=None if directory is None else str(directory),
+            experiment=str(self.cfg.name),
         )
 
 
@@ -513,6 +595,8 @@ def run_sweep(
             (a test hook: raising there simulates an interruption).
     """
     resume = cfg.resume if resume is None else resume
+    # Workers import the model (about a second) while this process plans.
+    start_workers_early(cfg.executor, cfg.workers, WORKER_MODULES)
     plan_ = plan(cfg)  # every refusal happens here, before the directory exists
     directory, done = prepare_directory(plan_, resume)
     todo = [i for i in range(plan_.chunks) if i not in done]
@@ -522,14 +606,18 @@ def run_sweep(
     try:
         with (
             _progress(plan_, done, cfg.progress) as bar,
-            make_executor(cfg.executor, cfg.workers, cfg.scheduler) as executor,
+            make_executor(cfg.executor, cfg.workers, cfg.scheduler, preload=WORKER_MODULES) as (
+                executor
+            ),
         ):
-            tasks = (plan_.task(i) for i in todo)
+            writes_in_worker = workers_share_files(cfg)
             facts = dict(experiment=str(cfg.name), seed=int(cfg.seed))
+            tasks = (plan_.task(i, directory if writes_in_worker else None) for i in todo)
             for result in executor.map_unordered(run_chunk, tasks):
-                write_parts(directory, result, **facts)
+                if result.summary is not None:
+                    write_parts(directory, result, **facts)
                 seconds += result.seconds
-                bar.update(len(result.summary))
+                bar.update(result.runs)
                 if on_chunk is not None:
                     on_chunk(result.index)
         finish(directory, plan_)
@@ -550,6 +638,11 @@ def run_sweep(
         chunk_seconds=round(seconds, 3),
     )
     return directory
+
+
+def workers_share_files(cfg: DictConfig) -> bool:
+    """Whether workers see the sweep directory: local ones do, a remote Dask cluster may not."""
+    return cfg.executor != "dask" or cfg.scheduler in (None, "threads")
 
 
 def write_parts(directory: Path, result: ChunkResult, **facts: Any) -> None:

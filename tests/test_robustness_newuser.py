@@ -62,21 +62,25 @@ def test_the_benchmark_baseline_imports_the_model() -> None:
     assert done.stdout.split()[-2:] == ["True", "True"]
 
 
-def test_run_steps_with_progress_and_the_same_results() -> None:
+def test_run_reports_progress_per_chunk_and_the_same_results(tmp_path) -> None:
     import numpy as np
 
-    from sim.commands.run import _simulate_with_progress
     from sim.config import compose, model_values
     from sim.model import simulate
+    from sim.streaming import simulate_to_parquet
 
     values = model_values(compose(["scenario=baseline"]))
     seeds = np.arange(20)
     once = simulate(values, seeds=seeds, months=24, run_ids=np.arange(20))
-    again = _simulate_with_progress(
-        values, months=24, label="t", seeds=seeds, run_ids=np.arange(20)
+    done: list[int] = []
+    streamed = simulate_to_parquet(
+        values, seeds, 24, tmp_path, "baseline", trajectories=True, events=False,
+        chunk_size=7, progress=done.append,
+    )  # fmt: skip
+    assert done == [7, 7, 6]
+    pd.testing.assert_frame_equal(
+        once.summary, streamed.summary.drop(columns="scenario"), check_dtype=False
     )
-    pd.testing.assert_frame_equal(once.summary, again.summary)
-    pd.testing.assert_frame_equal(once.trajectories, again.trajectories)
 
 
 def test_a_design_levels_override_that_does_nothing_is_warned_about(capsys) -> None:

@@ -334,20 +334,28 @@ def run_scenario(
     command: Sequence[str] | None = None,
     overrides: Sequence[str] = (),
     quiet: bool = False,
+    chunk_size: int | None = None,
 ) -> Path:
     """Simulate a composed, checked config and write its results directory; return its path.
+
+    The runs are simulated in chunks and their tables streamed to Parquet as each chunk
+    finishes (``sim.streaming``), so memory does not grow with the number of runs; the files
+    are the same for any chunk size. With ``calibration=<dir>`` each run's calibrated
+    parameters are drawn from the posterior (``sim.calibration.posterior``).
 
     Args:
         cfg: a config composed by Hydra or `sim.config.compose`.
         command: the command line, for the manifest (default: sys.argv).
         overrides: the Hydra overrides that made `cfg`, for the manifest.
         quiet: do not print the summary.
+        chunk_size: runs per chunk (default: `sim.streaming.chunk_runs`).
     """
     import numpy as np
 
     from sim.calibration import posterior
     from sim.report import format_summary
     from sim.rng import derive_seeds
+    from sim.streaming import FIGURE_RUNS, simulate_to_parquet
 
     started = time.perf_counter()
     run, scenario = cfg.run, str(cfg.scenario.name)
@@ -356,31 +364,30 @@ def run_scenario(
     seeds = derive_seeds(run.seed, run_ids)
     calibration = cfg.get("calibration")
     params, drawn = posterior.calibrated_params(calibration, C.model_values(cfg), run.seed, run_ids)
-    with store.Stopwatch() as clock:
-        result = _simulate_with_progress(
+    runs = Path(run.output_root) / "runs"
+    final = safety.check_inside(runs, runs / scenario / store.timestamp(), "scenario.name")
+    facts = dict(
+        seed=int(run.seed),
+        scenario=scenario,
+        replicates=int(run.replicates),
+        months=int(run.months),
+    )
+    with store.staged_directory(final) as staging, _progress(run.replicates, scenario) as bar:
+        streamed = simulate_to_parquet(
             params,
             seeds=seeds,
             months=run.months,
-            run_ids=run_ids,
+            directory=staging,
+            scenario=scenario,
             trajectories=bool(run.trajectories),
             events=bool(run.events),
-            label=scenario,
+            chunk_size=chunk_size,
+            announce=lambda size, measured: _announce(size, measured, final),
+            progress=bar.update,
+            facts=facts,
         )
-    summary = result.summary
-    summary.insert(2, "scenario", scenario)
-    runs = Path(run.output_root) / "runs"
-    final = safety.check_inside(runs, runs / scenario / store.timestamp(), "scenario.name")
-    with store.staged_directory(final) as staging:
-        files = _write_tables(
-            staging,
-            summary,
-            result.trajectories,
-            result.events,
-            seed=int(run.seed),
-            scenario=scenario,
-            replicates=int(run.replicates),
-            months=int(run.months),
-        )
+        summary = streamed.summary
+        files: dict[str, int | None] = dict(streamed.files)
         if drawn is not None:
             files.update(posterior.write_run_tables(staging, summary, drawn, run.months))
         store.write_config(cfg, staging)
@@ -388,9 +395,9 @@ def run_scenario(
             from sim.plots import run_figures
 
             figures = run_figures(
-                summary,
-                result.trajectories,
-                result.events,
+                _first_runs(summary, FIGURE_RUNS),
+                streamed.trajectories,
+                streamed.events,
                 scenario,
                 run.months,
                 staging / "figures",
@@ -398,15 +405,14 @@ def run_scenario(
             files.update({f"figures/{p.name}": None for p in figures})
         wall = time.perf_counter() - started
         fields: dict[str, Any] = dict(
-            scenario=scenario,
-            seed=int(run.seed),
-            replicates=int(run.replicates),
-            months=int(run.months),
+            **facts,
             overrides=list(overrides),
-            simulation_seconds=clock.seconds,
+            simulation_seconds=streamed.simulation_seconds,
             wall_seconds=wall,
-            runs_per_second=run.replicates / max(clock.seconds, 1e-9),
+            runs_per_second=run.replicates / max(streamed.simulation_seconds, 1e-9),
             seeds="run i has seed sim.rng.derive_seeds(seed, i)",
+            chunk_size=streamed.chunk_size,
+            figure_runs=min(int(run.replicates), FIGURE_RUNS) if run.figures else 0,
             files=files,
         )
         if command is not None:
@@ -415,52 +421,33 @@ def run_scenario(
             fields["calibration"] = posterior.load(calibration).describe()
         store.write_manifest(staging, **fields)
     if not quiet:
-        print(format_summary(summary, scenario, run.months, run.seed, clock.seconds, final))
+        seconds = streamed.simulation_seconds
+        print(format_summary(summary, scenario, run.months, run.seed, seconds, final))
+        if run.figures and run.replicates > FIGURE_RUNS:
+            print(f"Figures: drawn from the first {FIGURE_RUNS:,} of {run.replicates:,} runs.")
         if drawn is not None:
             split = posterior.run_variance_split(summary, drawn, run.months)
             print("\n".join(posterior.format_variance_split(split)))
     return final
 
 
-def _simulate_with_progress(values: Any, months: int, label: str, **options: Any) -> Any:
-    """`sim.model.simulate`, with a bar of months on stderr when it is a terminal.
-
-    Steps the same model the same way as `EscalationModel.run` (the results are identical);
-    the bar is hidden when stderr is not a terminal (logs, tests).
-    """
+def _progress(runs: int, label: str) -> Any:
+    """A bar of runs on stderr, shown only when stderr is a terminal (not in logs or tests)."""
     from tqdm import tqdm
 
-    from sim.model import EscalationModel
-
-    model = EscalationModel(values, months=months, **options)
-    with tqdm(
-        total=months, desc=label, unit="month", file=sys.stderr, disable=None, leave=False
-    ) as bar:
-        while model.month < model.months:
-            model.step()
-            bar.update(1)
-    return model.results()
+    return tqdm(total=runs, desc=label, unit="run", file=sys.stderr, disable=None, leave=False)
 
 
-def _write_tables(
-    directory: Path,
-    summary: Any,
-    trajectories: Any,
-    events: Any,
-    **facts: Any,
-) -> dict[str, int | None]:
-    """Write the Parquet tables that were recorded; return {file name: row count}.
+def _first_runs(summary: Any, runs: int) -> Any:
+    """The summary rows of runs 0..runs-1: the runs whose trajectories the figures show."""
+    return summary if len(summary) <= runs else summary.iloc[:runs]
 
-    `facts` (seed, scenario, ...) go into each file's metadata beside units, version, commit.
-    """
-    tables = {
-        "summary.parquet": summary,
-        "trajectories.parquet": trajectories,
-        "events.parquet": events,
-    }
-    files: dict[str, int | None] = {}
-    for name, frame in tables.items():
-        if frame is not None:
-            store.write_table(frame, directory / name, table=name.split(".")[0], **facts)
-            files[name] = len(frame)
-    return files
+
+def _announce(size: int, runs: int, directory: Path) -> None:
+    print(
+        f"{PROG}: writing about {size / 1e9:.1f} GB of Parquet tables to {directory} "
+        f"(estimated from the first {runs:,} runs); run.trajectories=false and "
+        "run.events=false write far less",
+        file=sys.stderr,
+        flush=True,
+    )

@@ -31,8 +31,6 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    from sim.analysis import analyze_sweep
-    from sim.commands.analyze import print_tables
     from sim.design import load_experiment
     from sim.runner import SweepFailed, SweepInterrupted, run_sweep
 
@@ -60,6 +58,10 @@ def main(argv: list[str]) -> int:
         return 1
     print(f"sweep written to {directory}")
     if cfg.analysis.run:
+        # Imported only now: SciPy and the analysis are not needed to run the sweep.
+        from sim.analysis import analyze_sweep
+        from sim.commands.analyze import print_tables
+
         # This command's analysis.* settings, also on resume (they may differ from the stored).
         options = OmegaConf.to_container(cfg.analysis)
         options.pop("run")
