@@ -296,14 +296,25 @@ def list_experiments() -> list[tuple[str, str]]:
     return [(e.name, _first_line(e.path, None)) for e in experiment_entries() if not e.shadowed]
 
 
-def _first_line(path: Path, node: str | None) -> str:
+def file_problem(path: Path, node: str | None) -> str | None:
+    """Why a scenario (node "scenario") or experiment (node None) file cannot be used, or None."""
     try:
         data = read_yaml_mapping(path)
         if node:
-            data = _section(path, data, node)
+            _section(path, data, node)
         _usable_name(path)
     except ConfigError as error:
-        return f"(cannot be used: {error})"
+        return str(error)
+    return None
+
+
+def _first_line(path: Path, node: str | None) -> str:
+    problem = file_problem(path, node)
+    if problem:
+        return f"(cannot be used: {problem})"
+    data = read_yaml_mapping(path)
+    if node:
+        data = _section(path, data, node)
     description = str(data.get("description", "")).strip()
     return description.splitlines()[0] if description else ""
 

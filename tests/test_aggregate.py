@@ -25,7 +25,7 @@ def narrow_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "escalation_threshold",
             [
                 "scenarios=[baseline]",
-                "factors.kazakhstan.drift_pace.levels=2",
+                "factors.kazakhstan.multivector.levels=2",
                 "replicates=20",
                 "months=24",
                 "trajectories=true",
@@ -85,7 +85,7 @@ def test_the_parent_writes_the_same_parts_when_workers_cannot(
     """A remote Dask cluster may not see the sweep directory: its chunks come back as tables."""
     options = [
         "scenarios=[baseline]",
-        "factors.kazakhstan.drift_pace.levels=2",
+        "factors.kazakhstan.multivector.levels=2",
         "replicates=12",
         "months=6",
         "executor=serial",

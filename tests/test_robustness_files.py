@@ -42,7 +42,6 @@ def bad_files(tmp_path: Path, monkeypatch) -> Path:
         (experiments / f"{name}.yaml").write_text(text)
     monkeypatch.setattr(C, "CONFIG_DIR", configs)
     monkeypatch.setattr(C, "EXPERIMENTS_DIR", experiments)
-    monkeypatch.setattr(design, "EXPERIMENTS_DIR", experiments)
     import sim.commands.list as listing
 
     monkeypatch.setattr(listing, "CONFIG_DIR", configs)

@@ -45,7 +45,7 @@ def nothing_under(root: Path) -> bool:
         (["replicates=2", "months=1000000"], ["months", "at most 600"]),
         (["replicates=2", "months=700"], ["months = 700", "at most 600"]),
         (
-            ["replicates=1", "factors.kazakhstan.drift_pace.levels=100000000"],
+            ["replicates=1", "factors.kazakhstan.multivector.levels=100000000"],
             ["400,000,000 points", "at most"],
         ),
         (["replicates=2", "workers=1000"], ["workers", "memory"]),

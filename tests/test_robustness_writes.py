@@ -71,7 +71,9 @@ def test_a_shared_experiment_file_cannot_name_its_way_out(
     experiments = tmp_path / "experiments"
     experiments.mkdir()
     (experiments / "shared.yaml").write_text("name: ../../../escaped\nreplicates: 2\nmonths: 3\n")
-    monkeypatch.setattr(D, "EXPERIMENTS_DIR", experiments)
+    import sim.config as C
+
+    monkeypatch.setattr(C, "EXPERIMENTS_DIR", experiments)
     with pytest.raises(ConfigError, match="name"):
         load_experiment("shared", [f"output_root={tmp_path / 'root'}"])
 

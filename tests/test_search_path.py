@@ -39,7 +39,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_listing_shows_origins_and_hidden_duplicates(folder, capsys):
     assert main(["list", "--search-path", str(folder)]) == 0
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())  # entries wrap at 100 columns
     assert f"Mine (from {folder})" in out and f"My grid (from {folder})" in out
     assert "A second baseline" in out and "hidden by a file of the same name" in out
 

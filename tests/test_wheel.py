@@ -109,7 +109,7 @@ def test_user_folder_adds_a_scenario_to_the_installed_package(installed, tmp_pat
         "model:\n  war:\n    outcome: frozen\n"
     )
     listing = _run([str(bin_dir / "sim"), "--search-path", str(mine), "list"], tmp_path, env)
-    assert f"A frozen war (from {mine})" in listing.stdout
+    assert f"A frozen war (from {mine})" in " ".join(listing.stdout.split())  # wrapped
     _run(
         [str(bin_dir / "sim"), "run", f"--search-path={mine}", "scenario=quiet_war"]
         + ["run.replicates=4", "run.months=6", "run.figures=false"],

@@ -13,9 +13,9 @@ from sim.config import (
     BUILT_IN,
     CONFIG_DIR,
     EXPERIMENTS_DIR,
-    ConfigError,
     Entry,
     experiment_entries,
+    file_problem,
     read_yaml_mapping,
     scenario_entries,
 )
@@ -36,7 +36,11 @@ def format_listing(title: str, hint: str, rows: Sequence[tuple[str, str]]) -> li
     width = max(len(name) for name, _ in rows)
     for name, text in rows:
         # Long descriptions wrap under their own column, so no line is wider than WIDTH.
-        wrapped = textwrap.wrap(text or "(no description)", WIDTH - width - 4) or [""]
+        wrapped = textwrap.wrap(
+            text or "(no description)",
+            WIDTH - width - 4,
+            break_on_hyphens=False,  # paths stay whole
+        ) or [""]
         lines.append(f"  {name:<{width}}  {wrapped[0]}")
         lines += [f"  {'':<{width}}  {more}" for more in wrapped[1:]]
     return lines
@@ -47,13 +51,11 @@ def _describe(entry: Entry, node: str | None) -> str:
 
     A file that cannot be read is listed with its problem, so one bad file breaks nothing else.
     """
-    try:
-        data = read_yaml_mapping(entry.path)
-    except ConfigError as error:
-        return f"(cannot be used: {error})"
+    problem = file_problem(entry.path, node)
+    if problem:
+        return f"(cannot be used: {problem})"
+    data = read_yaml_mapping(entry.path)
     section = (data.get(node) or {}) if node else data
-    if not isinstance(section, dict):
-        return f"(cannot be used: {entry.path}: {node} is not a mapping)"
     description = str(section.get("description", "")).strip()
     text = description.splitlines()[0] if description else "(no description)"
     sources = (section.get("sources") or []) if node else []
@@ -88,6 +90,7 @@ def main(argv: Sequence[str]) -> int:
     lines += [""] + format_listing(
         "experiments", "python -m sim sweep experiment=<name>", experiment_rows()
     )
-    lines += ["", f"built-in: {CONFIG_DIR / 'scenario'} and {EXPERIMENTS_DIR}"]
+    where = f"built-in: {CONFIG_DIR / 'scenario'} and {EXPERIMENTS_DIR}"
+    lines += ["", *textwrap.wrap(where, WIDTH, break_on_hyphens=False, subsequent_indent="  ")]
     print("\n".join(lines))
     return 0

@@ -227,6 +227,9 @@ def validate_overrides(overrides: Sequence[str]) -> None:
                         f"unknown scenario {value!r}; choose one of: "
                         f"{', '.join(scenarios)} (python -m sim list)"
                     )
+                problem = C.scenario_problem(value)  # the file itself: YAML, keys, package line
+                if problem:
+                    raise UsageError(problem)
                 _check_scenario_file(value)
         elif key not in keys:
             raise UsageError(_unknown_key(key, keys))
