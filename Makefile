@@ -12,6 +12,7 @@ ARGS ?=
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
+	@echo "installing the package and its dependencies into $(VENV) (a minute or two the first time) ..."
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test,cluster,discovery,viz]"
 	@touch $@

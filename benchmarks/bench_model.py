@@ -163,7 +163,10 @@ def main() -> None:
         print(json.dumps(worker(json.loads(args.worker), args.months, args.min_seconds)))
         return
 
-    rows = [(c, measure(c, args.months, args.min_seconds)) for c in configs(args.batch_runs)]
+    rows = []
+    for config in configs(args.batch_runs):
+        print(f"measuring {config['label']} ...", file=sys.stderr, flush=True)  # no long silence
+        rows.append((config, measure(config, args.months, args.min_seconds)))
     results = {c["label"]: r for c, r in rows}
     baseline = results["import only"]["peak_mib"]
     print_table(rows, baseline, args.months)

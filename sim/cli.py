@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             for folder in folders:
                 add_user_folder(folder)
         except ConfigError as error:
-            print(f"error: {error}", file=sys.stderr)
+            print(f"python -m sim: error: {error}", file=sys.stderr)
             return 2
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
         print(
-            f"error: unknown command {command!r}; choose one of: {', '.join(COMMANDS)}",
+            f"python -m sim: error: unknown command {command!r}; "
+            f"choose one of: {', '.join(COMMANDS)}",
             file=sys.stderr,
         )
         return 2

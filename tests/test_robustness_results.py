@@ -149,7 +149,7 @@ def test_bad_analysis_options_are_refused_and_leave_the_tables(
     before = (directory / "analysis" / "probabilities.csv").read_bytes()
     assert analyze.main([str(directory), option]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and "Traceback" not in err
+    assert err.startswith("python -m sim ") and "error: " in err and "Traceback" not in err
     assert (directory / "analysis" / "probabilities.csv").read_bytes() == before
 
 

@@ -50,6 +50,15 @@ SHOWN = {
 }
 
 
+#: What a printed table's numbers mean, where that is not plain from its columns.
+NOTES: dict[str, str] = {
+    "median_times": (
+        "(a month T counts as reached 'by month T+1': a rung first reached in month 0 has a\n"
+        " median month of 1, the number of months elapsed; summary.month_rung_k is the index)"
+    ),
+}
+
+
 def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     """Each table, tidy, truncated to its first rows (the CSV holds everything)."""
     with pd.option_context(
@@ -69,6 +78,8 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
                 shown = shown[:2] + factors + shown[2:]
                 table = table.sort_values("threshold", na_position="last", kind="stable")
             print(f"\n== {name} ({len(table)} rows; all in analysis/{name}.csv of the sweep)")
+            if name in NOTES:
+                print(NOTES[name])
             if table.empty:
                 print("(empty)")
                 continue
@@ -93,21 +104,27 @@ def main(argv: list[str]) -> int:
         options = OmegaConf.to_container(OmegaConf.from_dotlist(argv[1:]))
     except Exception as error:  # OmegaConf raises several types for a malformed dotlist
         first = str(error).strip().splitlines()[0]
-        print(f"error: cannot read options {' '.join(argv[1:])!r}: {first}", file=sys.stderr)
+        print(
+            f"python -m sim analyze: error: cannot read options {' '.join(argv[1:])!r}: {first}",
+            file=sys.stderr,
+        )
         return 2
     allow = bool(options.pop("allow_incomplete", False))
     check_directory(directory, ("sweep",), "analyze")  # a run, a damaged file: one line
     if not (directory / "config.yaml").exists():
-        print(f"error: {directory} is not a sweep directory (no config.yaml)", file=sys.stderr)
+        print(
+            f"python -m sim analyze: error: {directory} is not a sweep directory (no config.yaml)",
+            file=sys.stderr,
+        )
         return 2
     try:
         options = check_options(options)
         tables = analyze_sweep(directory, allow_incomplete=allow, options=options)
     except IncompleteSweep as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"python -m sim analyze: error: {error}", file=sys.stderr)
         return 3
     except ConfigError as error:  # a bad option, an edited config.yaml, missing parts
-        print(f"error: {error}", file=sys.stderr)
+        print(f"python -m sim analyze: error: {error}", file=sys.stderr)
         return 2
     print_tables(tables, directory)
     return 0

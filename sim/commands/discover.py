@@ -110,13 +110,13 @@ def main(argv: list[str]) -> int:
         check_where_written(directory, options)
         boxes, settings = discover(directory, **options)
     except MissingDependency as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"python -m sim discover: error: {error}", file=sys.stderr)
         return 2
     except IncompleteSweep as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"python -m sim discover: error: {error}", file=sys.stderr)
         return 3
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"python -m sim discover: error: {error}", file=sys.stderr)
         return 2
     print(report(boxes, settings))
     out = write(directory, boxes, settings)

@@ -26,7 +26,8 @@ def main(argv: list[str]) -> int:
     overrides = [a for a in argv if not a.startswith("experiment=")]
     if name is None:
         print(
-            "error: name an experiment: python -m sim sweep experiment=<name>; one of "
+            "python -m sim sweep: error: name an experiment: "
+            "python -m sim sweep experiment=<name>; one of "
             + ", ".join(n for n, _ in list_experiments()),
             file=sys.stderr,
         )
@@ -40,7 +41,7 @@ def main(argv: list[str]) -> int:
         warn_inert_levels(cfg, overrides)
         directory = run_sweep(cfg)
     except (ConfigError, ParamError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"python -m sim sweep: error: {error}", file=sys.stderr)
         return 2
     except SweepInterrupted as stop:
         print(
@@ -51,12 +52,13 @@ def main(argv: list[str]) -> int:
         return 130
     except SweepFailed as failure:
         print(
-            f"error: {failure}; the chunks done so far are kept in {failure.directory}: "
+            f"python -m sim sweep: error: {failure}; "
+            f"the chunks done so far are kept in {failure.directory}: "
             f"finish it with {resume_command(name, overrides, failure.directory)}",
             file=sys.stderr,
         )
         return 1
-    print(f"sweep written to {directory}")
+    print(f"sweep written to {shown(directory)}")
     if cfg.analysis.run:
         # Imported only now: SciPy and the analysis are not needed to run the sweep.
         from sim.analysis import analyze_sweep
@@ -68,6 +70,17 @@ def main(argv: list[str]) -> int:
         print("analysing the sweep: probabilities, survival curves, thresholds ...", flush=True)
         print_tables(analyze_sweep(directory, options=options), directory)
     return 0
+
+
+def shown(directory: object) -> str:
+    """A results path as `run` prints it: relative to the working directory when inside it."""
+    from pathlib import Path
+
+    path = Path(str(directory))
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def resume_command(name: str, overrides: list[str], directory: object) -> str:
