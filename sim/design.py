@@ -263,7 +263,11 @@ def check_grid_levels(factors: Sequence[Factor], levels: int) -> None:
     An integer parameter given a range with more levels than integers in it repeats values
     after rounding; a list of values can repeat one by mistake.
     """
+    from sim.guards import MAX_DESIGN_POINTS
+
     for factor in factors:
+        if factor.is_range and (factor.levels or levels) > MAX_DESIGN_POINTS:
+            continue  # the size guard refuses this design; building its grid would take minutes
         values = factor.grid(levels)
         if len(set(values)) < len(values):
             what = (
