@@ -101,11 +101,8 @@ class Kazakhstan(EnsembleAgent):
         """How much of Kazakhstan's economy Russia can hurt: oil routes and trade, halves."""
         return 0.5 * self.via_russia_share + 0.5 * self.model.trade.russia_share
 
-    def offsets(self, level: np.ndarray) -> np.ndarray:
-        """Share of the damage credible partner offers offset: economic up to rung 3,
-        security from rung 4."""
-        model = self.model
-        offer = np.where(level >= Rung.POSTURING, model.security_offer, model.economic_offer)
+    def offsets(self, offer: np.ndarray) -> np.ndarray:
+        """Share of the damage of refusing that credible partner offers offset."""
         return self.on.partner_offers * self.p.protection * np.minimum(offer, 1.0)
 
     def comply_cost(self, content: np.ndarray) -> np.ndarray:
@@ -128,7 +125,9 @@ class Kazakhstan(EnsembleAgent):
     def answer_terms(self, content: np.ndarray) -> AnswerTerms:
         """What Astana weighs when it answers a demand of this content, at today's state."""
         scale = self.p.damage_scale / TOP_RUNG * self.exposure()
-        economic, security = (self.offsets(np.full(self.size, k)) for k in (Rung.ECONOMIC, 4))
+        # Economic offers offset the damage of rungs up to 3, security offers that of rungs 4-5.
+        economic = self.offsets(self.model.economic_offer)
+        security = self.offsets(self.model.security_offer)
         return AnswerTerms(
             scale * (1.0 - economic), scale * (1.0 - security), self.comply_cost(content)
         )
