@@ -222,6 +222,15 @@ class EscalationModel(mesa.Model):
             "final_war_stance": kz.war_stance,
             "final_corridor_cargo": self.trade.corridor_cargo,
             "oil_revenue_lost": kz.revenue_lost,
+            "oil_route_cost": kz.route_cost,
+            **{
+                f"deliveries_{actor.name.lower()}": self.partners[actor].deliveries
+                for actor in PARTNERS
+            },
+            **{
+                f"arms_delivered_{actor.name.lower()}": self.partners[actor].arms_delivered
+                for actor in PARTNERS
+            },
         }
         return pd.DataFrame(table)
 

@@ -60,7 +60,8 @@ class Kazakhstan(EnsembleAgent):
         self.oil_revenue = p.oil_revenue_base * (
             1.0 - p.alternative_route_cost * self.alternative_share
         )
-        self.revenue_lost = np.zeros(self.size)
+        self.revenue_lost = np.zeros(self.size)  # to CPC stoppages
+        self.route_cost = np.zeros(self.size)  # given up by shipping on costlier routes
         self.defence = self.full(p.initial_defence)
         self.threat = np.zeros(self.size)
         self.reform = self.full(p.initial_reform)
@@ -238,6 +239,9 @@ class Kazakhstan(EnsembleAgent):
             1.0 - lost_share - p.alternative_route_cost * self.alternative_share
         )
         self.revenue_lost = self.revenue_lost + p.oil_revenue_base * lost_share
+        self.route_cost = self.route_cost + (
+            p.oil_revenue_base * p.alternative_route_cost * self.alternative_share
+        )
 
     # --- 4. defence --------------------------------------------------------------------------
     def arm(self) -> None:

@@ -30,6 +30,8 @@ class Partner(EnsembleAgent):
         self.due_month = np.full(self.size, np.inf)  # month the open pledge falls due
         self.support = np.zeros(self.size)  # delivered support, decaying unless renewed
         self.engaged = np.zeros(self.size)  # open pledge (1) or delivered support (0-1)
+        self.deliveries = np.zeros(self.size, dtype=np.int32)  # pledges kept (its cost)
+        self.arms_delivered = np.zeros(self.size)  # arms given, in 2021 Kazakh budgets
         self._streams = (f"pledge_{self.group}", f"deliver_{self.group}")
 
     def act(self, month: int) -> None:
@@ -75,6 +77,8 @@ class Partner(EnsembleAgent):
         delivered = due & self.streams.chance(self._streams[1], month, self.delivery_probability())
         broken = due & ~delivered
         self.support = np.where(delivered, 1.0, self.support)
+        self.deliveries = self.deliveries + delivered
+        self.arms_delivered = self.arms_delivered + p.arms * delivered
         self.due_month = np.where(due, np.inf, self.due_month)
         self._learn(due, delivered)
         kz = self.model.kazakhstan
