@@ -49,6 +49,7 @@ def _built_in_dir(name: str) -> Path:
 
 CONFIG_DIR = _built_in_dir("configs")
 EXPERIMENTS_DIR = _built_in_dir("experiments")
+POLICIES = "policies"  # experiments/policies/: policy experiments (`sim policy`, docs/policy.md)
 
 
 class ConfigError(ValueError):
@@ -284,6 +285,18 @@ def experiment_entries() -> list[Entry]:
     folders = [(EXPERIMENTS_DIR, BUILT_IN)]
     folders += [(_experiment_folder(user), str(user)) for user in user_folders()]
     return _entries(folders)
+
+
+def policy_entries() -> list[Entry]:
+    """Every policy experiment file (experiments/policies/), built-in first, then the users'."""
+    folders = [(EXPERIMENTS_DIR / POLICIES, BUILT_IN)]
+    folders += [(_experiment_folder(user) / POLICIES, str(user)) for user in user_folders()]
+    return _entries(folders)
+
+
+def list_policy_experiments() -> list[tuple[str, str]]:
+    """(name, one-line description) for every experiment that `sim policy` can load."""
+    return [(e.name, _first_line(e.path, None)) for e in policy_entries() if not e.shadowed]
 
 
 def list_scenarios() -> list[tuple[str, str]]:
