@@ -148,6 +148,10 @@ def load(name: str, overrides: Sequence[str] = ()) -> DictConfig:
         )
     except OmegaConfBaseException as error:
         raise ConfigError(f"experiment {name!r}: {error}".splitlines()[0]) from error
+    for override in overrides:  # merging {} keeps the file's node: `levers={}` means empty
+        key, _, value = override.partition("=")
+        if value.strip() == "{}" and OmegaConf.select(cfg, key) is not None:
+            OmegaConf.update(cfg, key, {}, merge=False)
     keep_literal(cfg)
     if cfg.quick:
         explicit = {o.split("=", 1)[0] for o in overrides}

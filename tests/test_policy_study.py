@@ -1,0 +1,201 @@
+"""`sim policy`: a study's tables, exact sums, bit-identical chunking, resume, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.commands.policy import main as policy_main
+from sim.model import EscalationModel
+from sim.params import ParamSet
+from sim.policy import spec
+from sim.policy.evaluate import Evaluation, run_evaluation, sample_ensemble
+from sim.policy.objectives import OBJECTIVES
+from sim.policy.search import non_dominated
+from sim.policy.study import Study, StudyInterrupted, run_study
+from sim.rng import derive_seeds
+
+TABLES = ("evaluations", "pareto", "robustness", "scenarios")
+SMALL = [
+    "search.population=6",
+    "search.generations=1",
+    "search.runs=20",
+    "robustness.scenarios=6",
+    "robustness.replicates=4",
+    "robustness.max_policies=3",
+    "months=24",
+    "executor=serial",
+    "progress=false",
+]
+
+
+def small(tmp_path: Path, *extra: str):
+    return spec.load("partner_commitments", [*SMALL, f"output_root={tmp_path}", *extra])
+
+
+def tables(directory: Path) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_parquet(directory / f"{name}.parquet") for name in TABLES}
+
+
+@pytest.fixture(scope="module")
+def study_dir(tmp_path_factory) -> Path:
+    return run_study(small(tmp_path_factory.mktemp("policy")))
+
+
+def test_a_study_writes_every_table_and_says_complete(study_dir):
+    manifest = json.loads((study_dir / "manifest.json").read_text())
+    assert manifest["kind"] == "policy" and manifest["complete"] is True
+    t = tables(study_dir)
+    cfg = spec.load("partner_commitments", SMALL)
+    levers = [v.path for v in spec.levers_of(cfg)]
+    assert set(levers + list(cfg.objectives)) <= set(t["evaluations"].columns)
+    # Status quo first, with the base scenario's own lever values.
+    first = t["evaluations"].iloc[0]
+    base = spec.base_values(cfg)
+    assert first["reference"] and first["generation"] == -1
+    assert all(first[p] == base[p] for p in levers)
+    assert t["evaluations"]["policy"].is_unique
+
+
+def test_the_pareto_set_is_non_dominated_within_the_final_population(study_dir):
+    t = tables(study_dir)
+    objectives = list(spec.load("partner_commitments", SMALL).objectives)
+    pareto = t["pareto"][objectives].to_numpy()
+    assert len(non_dominated(pareto)) == len(pareto)
+    assert set(t["pareto"]["policy"]) <= set(t["evaluations"]["policy"])
+
+
+def test_robustness_measures_hold_their_definitions(study_dir):
+    t = tables(study_dir)
+    robust, scenarios = t["robustness"], t["scenarios"]
+    objectives = list(spec.load("partner_commitments", SMALL).objectives)
+    assert robust["reference"].sum() == 1 and robust["chosen"].sum() == 1
+    assert robust["threshold_share"].between(0, 1).all()
+    for name in objectives:
+        cells = scenarios.pivot(index="scenario", columns="policy", values=name)
+        regret = cells.sub(cells.min(axis=1), axis=0)
+        by_policy = robust.set_index("policy")
+        np.testing.assert_allclose(by_policy[f"{name}_regret_mean"], regret.mean().loc[by_policy.index])
+        np.testing.assert_allclose(by_policy[f"{name}_regret_max"], regret.max().loc[by_policy.index])
+        np.testing.assert_allclose(by_policy[name], cells.mean().loc[by_policy.index])
+    share = (scenarios.pivot(index="scenario", columns="policy", values="p_rung4") <= 0.15).mean()
+    np.testing.assert_allclose(robust.set_index("policy")["threshold_share"], share.loc[robust["policy"]])
+    assert robust.loc[robust["chosen"], "threshold_share"].item() == robust["threshold_share"].max()
+
+
+def test_an_evaluation_equals_the_model_run_directly(tmp_path):
+    """The sums over chunks are the plain means of the runs, run by run."""
+    cfg = small(tmp_path)
+    study = Study.plan(cfg)
+    ensemble = sample_ensemble(study.uncertainties, 5, 3, seed=11)
+    policies = np.vstack([study.status_quo(), study.status_quo() * 0.9])
+    evaluation = study.evaluation(policies, ensemble)
+    from sim.executors import SerialExecutor
+
+    means = run_evaluation(evaluation, SerialExecutor(), tmp_path / "parts")
+    for p, levers in enumerate(policies):
+        scenario = np.repeat(np.arange(5), 3)
+        columns = dict(study.base) | dict(zip(study.lever_paths, levers, strict=True))
+        columns |= {path: values[scenario] for path, values in ensemble.values.items()}
+        model = EscalationModel(
+            ParamSet(columns, 15),
+            seeds=derive_seeds(11, np.arange(15)),
+            months=int(cfg.months),
+            trajectories=False,
+            events=False,
+        )
+        summary = model.run().summary
+        for k, name in enumerate(study.objectives):
+            per_run = OBJECTIVES[name].per_run(summary, cfg.months / 12)
+            np.testing.assert_allclose(means[p, :, k], per_run.reshape(5, 3).mean(axis=1), atol=1e-6)
+
+
+def test_results_do_not_depend_on_chunk_size_or_executor(study_dir, tmp_path):
+    other = run_study(small(tmp_path, "chunk_size=7", "executor=process", "workers=2"))
+    for name, table in tables(study_dir).items():
+        pd.testing.assert_frame_equal(table, tables(other)[name], check_exact=True, obj=name)
+
+
+def test_an_interrupted_study_resumes_to_the_same_result(study_dir, tmp_path):
+    seen = []
+
+    def stop_after_a_few(runs: int) -> None:
+        seen.append(runs)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    cfg = small(tmp_path, "chunk_size=25")
+    with pytest.raises(StudyInterrupted) as stop:
+        run_study(cfg, on_chunk=stop_after_a_few)
+    directory = stop.value.directory
+    assert json.loads((directory / "manifest.json").read_text())["complete"] is False
+    assert not (directory / "pareto.parquet").exists()
+    resumed = run_study(small(tmp_path, "chunk_size=25", f"resume={directory}", "workers=1"))
+    assert resumed == directory
+    for name, table in tables(study_dir).items():
+        pd.testing.assert_frame_equal(table, tables(directory)[name], check_exact=True, obj=name)
+
+
+def test_resume_refuses_a_different_config(study_dir, tmp_path, capsys):
+    code = policy_main(
+        ["experiment=partner_commitments", *SMALL, "months=36", f"resume={study_dir}"]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "months" in err[0] and "different config" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("override", "words"),
+    [
+        ("levers.china.loyalty.range=[0,1]", "levers.china.loyalty"),
+        ("objectives=[p_rung4,happiness]", "'happiness'"),
+        ("levers={}", "levers = {} is not allowed"),
+        ("levers.turkey.arms.range=[0.2,0.2]", "levers.turkey.arms.range = [0.2, 0.2]"),
+        ("robustness.threshold=1.5", "robustness.threshold = 1.5"),
+        ("robustness.objective=p_rung3", "robustness.objective = 'p_rung3'"),
+        ("levers.turkey.arms.range=[0,0.9]", "levers.turkey.arms.range = 0.9"),
+        ("levers.turkey.arms.values=[0,0.1]", "levers.turkey.arms"),
+        ("uncertainties.turkey.arms.range=[0,0.1]", "uncertainties.turkey.arms"),
+        ("search.method=annealing", "search.method = 'annealing'"),
+        ("search.population=1", "search.population = 1"),
+    ],
+)
+def test_bad_input_gets_one_line_and_leaves_nothing(tmp_path, capsys, override, words):
+    code = policy_main(["experiment=partner_commitments", f"output_root={tmp_path}", override])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and words in err[0]
+    assert "not allowed" in err[0] or "unknown" in err[0]
+    assert not any(tmp_path.iterdir())
+
+
+def test_an_unknown_experiment_names_the_known_ones(capsys):
+    assert policy_main(["experiment=nope"]) == 2
+    err = capsys.readouterr().err
+    assert "partner_commitments" in err and len(err.strip().splitlines()) == 1
+
+
+def test_quick_mode_shrinks_the_study_but_keeps_explicit_values():
+    cfg = spec.load("partner_commitments", ["quick=true", "search.runs=50"])
+    assert cfg.search.population == 8 and cfg.robustness.scenarios == 12
+    assert cfg.search.runs == 50
+
+
+def test_an_evaluation_covers_every_cell(tmp_path):
+    cfg = small(tmp_path)
+    study = Study.plan(cfg)
+    ensemble = sample_ensemble(study.uncertainties, 4, 3, seed=1)
+    evaluation = Evaluation(
+        np.repeat(study.status_quo(), 3, axis=0), study.lever_paths, ensemble, study.base,
+        study.objectives, 6, 5,
+    )
+    covered = np.zeros((3, 4), dtype=int)
+    for index in range(evaluation.chunks):
+        task = evaluation.task(index)
+        flat = np.arange(task.start, task.stop)
+        np.add.at(covered, (flat // 12, (flat % 12) // 3), 1)
+    assert np.all(covered == 3)
