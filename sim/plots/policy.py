@@ -365,24 +365,24 @@ def robustness_matrix(result: PolicyResult) -> tuple[pd.DataFrame, np.ndarray, n
     """The re-evaluated policies, most robust first, with the heatmap's colours and numbers.
 
     Returns (rows, colour, shown): colour[i, j] is policy i's mean regret on objective j
-    divided by the column's largest (0 = least regret), and, in the last column, how far its
-    threshold share falls below the best share (0 = the best); shown holds the objective's
-    mean and, last, the threshold share.
+    scaled to the column's range (0 = the least regret of these policies, 1 = the most), and,
+    in the last column, its threshold share on the same scale (0 = the highest share); shown
+    holds the objective's mean and, last, the threshold share.
     """
     rows = result.robustness.sort_values(
         ["threshold_share", result.robust_objective], ascending=[False, True], kind="stable"
     ).reset_index(drop=True)
-    colour, shown = [], []
-    for name in result.objectives:
-        regret = rows[f"{name}_regret_mean"].to_numpy(float)
-        top = np.nanmax(regret) if len(regret) else 0.0
-        colour.append(regret / top if top > 0 else np.zeros_like(regret))
-        shown.append(rows[name].to_numpy(float))
+    regrets = [rows[f"{name}_regret_mean"].to_numpy(float) for name in result.objectives]
     share = rows["threshold_share"].to_numpy(float)
-    spread = np.nanmax(share) - np.nanmin(share) if len(share) else 0.0
-    colour.append((np.nanmax(share) - share) / spread if spread > 0 else np.zeros_like(share))
-    shown.append(share)
+    colour = [*(min_max(r) for r in regrets), min_max(-share)]
+    shown = [*(rows[name].to_numpy(float) for name in result.objectives), share]
     return rows, np.column_stack(colour), np.column_stack(shown)
+
+
+def min_max(cost: np.ndarray) -> np.ndarray:
+    """A cost scaled from its lowest (0) to its highest value (1); 0 throughout if all equal."""
+    low, high = np.nanmin(cost), np.nanmax(cost)
+    return (cost - low) / (high - low) if high > low else np.zeros_like(cost)
 
 
 def robustness_heatmap_figure(result: PolicyResult) -> Figure:
@@ -432,8 +432,8 @@ def robustness_heatmap_figure(result: PolicyResult) -> Figure:
         ax=ax,
         shrink=0.8,
         label=wrapped(
-            "Mean regret, scaled per column (0 = least, 1 = most); last column: "
-            "shortfall from the best share",
+            "Mean regret, scaled per column (0 = the least of these policies, 1 = the "
+            "most); last column: 0 = the highest share",
             36,
         ),
     )
