@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from sim.plots.style import OKABE_ITO, UNIT_WORDS
+from sim.plots.sweep import wrap_title
 
 REFERENCE_WORDS = "status quo (the base scenario's levers)"
 PARETO_COLOUR = OKABE_ITO[0]
@@ -473,14 +474,14 @@ def failure_drivers(result: PolicyResult, frame: pd.DataFrame) -> list[str]:
         if u in frame and pd.api.types.is_numeric_dtype(frame[u]) and frame[u].nunique() > 1
     ]
     value = frame[result.robust_objective].rank()
-    strength = {u: abs(frame[u].rank().corr(value)) for u in numeric}
+    strength = {u: np.nan_to_num(abs(frame[u].rank().corr(value))) for u in numeric}
     boxed: dict[str, float] = {}
     box = result.failure_box
     if box is not None and len(box):
         restricted = box[box["restricted"].astype(bool) & box["factor"].isin(numeric)]
         for r in restricted.itertuples():
             boxed[r.factor] = float(np.nanmin([r.qp_low, r.qp_high, 1.0]))
-    return sorted(numeric, key=lambda u: (u not in boxed, boxed.get(u, 0.0), -(strength[u] or 0)))
+    return sorted(numeric, key=lambda u: (u not in boxed, boxed.get(u, 0.0), -strength[u]))
 
 
 def scenario_failures_figure(result: PolicyResult) -> Figure | None:
@@ -502,7 +503,7 @@ def scenario_failures_figure(result: PolicyResult) -> Figure | None:
     fails = values > threshold
     x = frame[drivers[0]].to_numpy(float)
     panels = 2 if len(drivers) > 1 else 1
-    fig = Figure(figsize=(5.2 * panels + 0.8, 5.0), layout="constrained")
+    fig = Figure(figsize=(5.2 * panels + 1.8 * (panels == 1) + 0.8, 5.0), layout="constrained")
     axes = fig.subplots(1, panels, squeeze=False)[0]
     if panels == 2:
         _outcomes(axes[0], x, frame[drivers[1]].to_numpy(float), fails)
@@ -528,11 +529,15 @@ def scenario_failures_figure(result: PolicyResult) -> Figure | None:
         frameon=False,
         fontsize=8,
     )
-    fig.suptitle(
-        f"Where policy {chosen}, the most robust, fails: {objective_label(objective, False)} "
-        f"above {threshold:g} in {int(fails.sum())} of {len(frame)} scenarios ({result.label})",
-        fontsize=10,
+    what = objective_label(objective, False)
+    title = (
+        f"Where policy {chosen}, the most robust, fails: {what} above {threshold:g} in "
+        f"{int(fails.sum())} of {len(frame)} scenarios"
+        if fails.any()
+        else f"Policy {chosen}, the most robust, keeps {what} at or under {threshold:g} in all "
+        f"{len(frame)} scenarios"
     )
+    fig.suptitle(wrap_title(f"{title} ({result.label})", fig), fontsize=10)
     return fig
 
 
