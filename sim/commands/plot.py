@@ -1,14 +1,14 @@
 """`python -m sim plot <results dir> [format=png|pdf|svg|[png,pdf]]`: every figure, and a report.
 
-Draws every figure that suits the directory (a scenario run or a sweep) into its `figures/`
-folder, in each requested format (PNG by default), and writes `report.html` next to it: the
-figures embedded as base64 PNG, the tables and the config inline, so it opens in any browser
-without a server.
+Draws every figure that suits the directory (a scenario run, a sweep or a policy search) into
+its `figures/` folder, in each requested format (PNG by default), and writes `report.html` next
+to it: the figures embedded as base64 PNG, the tables and the config inline, so it opens in any
+browser without a server.
 
 A directory that is not a results directory, or is incomplete (a file the manifest lists is
-missing, a sweep whose manifest says `complete: false`), is refused with exit code 2, naming
-what is missing, and nothing is written. Figures are drawn into a hidden staging folder and
-moved into place only when all of them are done.
+missing, a sweep or a policy search whose manifest says `complete: false`), is refused with exit
+code 2, naming what is missing, and nothing is written. Figures are drawn into a hidden staging
+folder and moved into place only when all of them are done.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from omegaconf import OmegaConf
@@ -59,14 +60,15 @@ def parse_options(argv: Sequence[str]) -> dict:
 
 
 def results_kind(directory: Path) -> str:
-    """'run' or 'sweep'; raises BadInput naming what is missing for anything else."""
+    """'run', 'sweep' or 'policy'; raises BadInput naming what is missing for anything else."""
     if not directory.is_dir():
         raise BadInput(f"{directory} is not a directory")
     missing = [n for n in ("manifest.json", "config.yaml") if not (directory / n).is_file()]
     if len(missing) == 2:
         raise BadInput(
             f"{directory} is not a results directory: no manifest.json or config.yaml "
-            "(expected a run from `sim run` or a sweep from `sim sweep`)"
+            "(expected a run from `sim run`, a sweep from `sim sweep` or a policy search "
+            "from `sim policy`)"
         )
     if missing:
         raise BadInput(f"{directory} is incomplete: {missing[0]} is missing")
@@ -78,6 +80,9 @@ def results_kind(directory: Path) -> str:
     if manifest.get("kind") == "sweep":
         check_sweep(directory, manifest)
         return "sweep"
+    if manifest.get("kind") == "policy":
+        check_policy(directory, manifest)
+        return "policy"
     check_run(directory, manifest)
     return "run"
 
@@ -122,6 +127,52 @@ def check_sweep(directory: Path, manifest: dict) -> None:
         planned_parts(directory, "summary")  # every part of the plan, not a subset
     except DamagedSweep as error:
         raise BadInput(str(error)) from None
+
+
+POLICY_TABLES = ("evaluations", "pareto", "robustness", "scenarios")
+
+
+def check_policy(directory: Path, manifest: dict) -> None:
+    """A policy search must say complete: true and have its tables, with the columns the
+    config's levers, objectives and uncertainties name."""
+    if manifest.get("complete") is not True:
+        experiment = manifest.get("experiment") or "<name>"
+        raise BadInput(
+            f"{directory} is an incomplete policy search (manifest.json says complete: "
+            f"{str(manifest.get('complete')).lower()}); make it again with "
+            f"`python -m sim policy experiment={experiment}`"
+        )
+    missing = [f"{n}.parquet" for n in POLICY_TABLES if not (directory / f"{n}.parquet").is_file()]
+    if missing:
+        raise BadInput(f"{directory} is incomplete: missing {', '.join(missing)}")
+    import pyarrow.parquet as pq
+
+    for name, columns in policy_columns(directory).items():
+        absent = [c for c in columns if c not in pq.read_schema(directory / name).names]
+        if absent:
+            raise BadInput(
+                f"{directory / name} lacks the column(s) {', '.join(absent)} that config.yaml's "
+                "levers, objectives and uncertainties call for"
+            )
+
+
+def policy_columns(directory: Path) -> dict[str, list[str]]:
+    """The columns each policy table must have, by file name."""
+    from sim.plots.policy import flat_ranges
+    from sim.store import read_config
+
+    cfg = OmegaConf.to_container(read_config(directory), resolve=True)
+    levers = list(flat_ranges(cfg.get("levers", {})))
+    objectives = [str(o) for o in cfg.get("objectives", [])]
+    uncertainties = list(flat_ranges(cfg.get("uncertainties", {})))
+    regrets = [f"{o}_regret_{kind}" for o in objectives for kind in ("mean", "max")]
+    searched = ["policy", "reference", *levers, *objectives]
+    return {
+        "evaluations.parquet": ["generation", *searched],
+        "pareto.parquet": searched,
+        "robustness.parquet": [*searched, *regrets, "threshold_share", "chosen"],
+        "scenarios.parquet": ["policy", "scenario", *uncertainties, *objectives],
+    }
 
 
 # --- drawing ---------------------------------------------------------------------------------
@@ -213,14 +264,107 @@ def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], s
     return figures, title, tables, config, notes
 
 
+def policy_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
+    """Figures, title, tables, config and notes of a policy search's report."""
+    from sim import plots
+
+    result = plots.load_policy(directory)
+    figures = plots.policy_figure_set(result)
+    search, robust = result.settings["search"], result.settings["robustness"]
+    objective = plots.objective_label(result.robust_objective, unit=False)
+    notes = [
+        f"Policy directory: {directory}",
+        f"Base scenario: {result.scenario}. Search: {search.get('method', '?')}, population "
+        f"{search.get('population', '?')}, {search.get('generations', '?')} generations, "
+        f"{search.get('runs', '?')} runs per policy; {len(result.evaluations):,} policies "
+        f"evaluated, {len(result.pareto)} non-dominated (the Pareto set).",
+        f"Robustness: {len(result.robustness)} policies (the Pareto set, at most "
+        f"{robust.get('max_policies', '?')} of it, and the status quo) re-evaluated on "
+        f"{robust.get('scenarios', '?')} fresh scenarios x {robust.get('replicates', '?')} runs. "
+        "Regret: how much worse a policy does than the best re-evaluated policy in the same "
+        f"scenario. The most robust policy (policy {result.chosen}) keeps {objective} at or "
+        f"under {result.threshold:g} in the most scenarios.",
+        "Every objective is a cost: lower is better. The status quo is the base scenario's own "
+        "lever values.",
+    ]
+    if result.failure_text:
+        notes += ["Where the most robust policy fails (PRIM):", *result.failure_text.splitlines()]
+    else:
+        notes.append(
+            "No failure box: no scenario failed the threshold, or EMA Workbench was missing."
+        )
+    title = (
+        f"Policy search {result.name}: {len(result.evaluations):,} policies evaluated, "
+        f"{len(result.pareto)} non-dominated, {result.runs:,} runs"
+    )
+    config = (directory / "config.yaml").read_text()
+    return figures, title, policy_tables(result), config, notes
+
+
+def policy_tables(result: Any) -> dict[str, pd.DataFrame]:
+    """The report's tables: robustness, the Pareto set, what each column means, the box."""
+    from sim import plots
+
+    robustness = result.robustness.sort_values(
+        ["threshold_share", result.robust_objective], ascending=[False, True], kind="stable"
+    )
+    regrets = [f"{o}_regret_mean" for o in result.objectives]
+    first = ["policy", "reference", "chosen", "threshold_share", *result.objectives, *regrets]
+    reference = result.reference
+    tables = {
+        "Robustness on the fresh ensemble (most robust first)": robustness[
+            [*first, *(c for c in robustness.columns if c not in first)]
+        ],
+        "Pareto set (values on the search ensemble)": result.pareto.sort_values(
+            result.objectives[0]
+        ),
+        "Objectives (costs: lower is better)": pd.DataFrame(
+            {
+                "objective": result.objectives,
+                "label": [plots.objective_label(o) for o in result.objectives],
+                "meaning": [objective_doc(o) for o in result.objectives],
+            }
+        ),
+        "Levers (searched range) and uncertainties (sampled range)": pd.DataFrame(
+            [
+                {
+                    "kind": kind,
+                    "path": path,
+                    "label": plots.lever_label(path),
+                    "low": low,
+                    "high": high,
+                    "status quo": reference[path]
+                    if kind == "lever" and reference is not None
+                    else None,
+                }
+                for kind, ranges in (
+                    ("lever", result.levers),
+                    ("uncertainty", result.uncertainties),
+                )
+                for path, (low, high) in ranges.items()
+            ]
+        ),
+    }
+    if result.failure_box is not None and len(result.failure_box):
+        tables["Failure box of the most robust policy (PRIM limits)"] = result.failure_box
+    return tables
+
+
+def objective_doc(name: str) -> str:
+    from sim.policy.objectives import OBJECTIVES
+
+    return OBJECTIVES[name].doc if name in OBJECTIVES else ""
+
+
+REPORTS = {"run": run_report, "sweep": sweep_report, "policy": policy_report}
+
+
 def draw(directory: Path, kind: str, formats: Sequence[str]) -> list[Path]:
     """Draw the figures and the report into a staging folder, then move them into place."""
     from sim import plots
     from sim.html_report import render_report, write_report
 
-    figures, title, tables, config, notes = (run_report if kind == "run" else sweep_report)(
-        directory
-    )
+    figures, title, tables, config, notes = REPORTS[kind](directory)
     from sim.store import remove_stale_staging
 
     remove_stale_staging(directory)  # left by a plot that was killed
@@ -251,7 +395,7 @@ def main(argv: Sequence[str]) -> int:
         return 0 if argv else 2
     directory = Path(argv[0])
     try:
-        check_directory(directory, ("run", "sweep"), "plot", BadInput)  # a comparison...
+        check_directory(directory, ("run", "sweep", "policy"), "plot", BadInput)  # a comparison...
         options = parse_options(argv[1:])
         kind = results_kind(directory)
     except BadInput as error:

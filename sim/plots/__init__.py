@@ -4,7 +4,8 @@
 - `sim.plots.run`: a scenario run (`python -m sim run`);
 - `sim.plots.sweep`: a sweep (`python -m sim sweep`);
 - `sim.plots.compare`: several scenario runs side by side (`python -m sim compare`);
-- `sim.plots.sensitivity`: Sobol, Morris and PRIM results of a sweep.
+- `sim.plots.sensitivity`: Sobol, Morris and PRIM results of a sweep;
+- `sim.plots.policy`: a policy search (`python -m sim policy`).
 
 Every figure function returns a `matplotlib.figure.Figure` and draws nothing else; the
 names are re-exported here so callers write `plots.rung_share_figure`.
@@ -18,6 +19,18 @@ from sim.plots.compare import (
     comparison_fan_figure,
     comparison_shares_figure,
     forest_figure,
+)
+from sim.plots.policy import (
+    PolicyResult,
+    lever_label,
+    load_policy,
+    objective_label,
+    pareto_parallel_figure,
+    policy_figure_set,
+    policy_tradeoff_figure,
+    robustness_heatmap_figure,
+    robustness_matrix,
+    scenario_failures_figure,
 )
 from sim.plots.run import (
     cumulative_escalation,
@@ -80,6 +93,16 @@ from sim.plots.sweep import (
 )
 
 __all__ = [
+    "PolicyResult",
+    "lever_label",
+    "load_policy",
+    "objective_label",
+    "pareto_parallel_figure",
+    "policy_figure_set",
+    "policy_tradeoff_figure",
+    "robustness_heatmap_figure",
+    "robustness_matrix",
+    "scenario_failures_figure",
     "ANALYSIS_TABLES",
     "COMPARISON_VARIABLES",
     "FORMATS",
