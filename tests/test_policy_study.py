@@ -61,6 +61,27 @@ def test_a_study_writes_every_table_and_says_complete(study_dir):
     assert t["evaluations"]["policy"].is_unique
 
 
+def test_the_search_objectives_are_means_over_the_whole_search_ensemble(study_dir):
+    """The status quo's row: each objective is its mean over every run of the ensemble."""
+    cfg = spec.load("partner_commitments", SMALL)
+    study = Study.plan(cfg)
+    ensemble = study.search_ensemble()
+    columns = dict(study.base) | dict(ensemble.values)
+    model = EscalationModel(
+        ParamSet(columns, ensemble.size),
+        seeds=derive_seeds(ensemble.seed, np.arange(ensemble.size)),
+        months=int(cfg.months),
+        trajectories=False,
+        events=False,
+    )
+    summary = model.run().summary
+    first = tables(study_dir)["evaluations"].iloc[0]
+    for name in study.objectives:
+        direct = OBJECTIVES[name].per_run(summary, cfg.months / 12).mean()
+        assert first[name] == pytest.approx(direct, abs=1e-6), name
+    assert 0 < first["p_rung4"] < 1  # a degenerate ensemble would hide a wrong mean
+
+
 def test_the_pareto_set_is_non_dominated_within_the_final_population(study_dir):
     t = tables(study_dir)
     objectives = list(spec.load("partner_commitments", SMALL).objectives)
@@ -79,11 +100,13 @@ def test_robustness_measures_hold_their_definitions(study_dir):
         cells = scenarios.pivot(index="scenario", columns="policy", values=name)
         regret = cells.sub(cells.min(axis=1), axis=0)
         by_policy = robust.set_index("policy")
-        np.testing.assert_allclose(by_policy[f"{name}_regret_mean"], regret.mean().loc[by_policy.index])
-        np.testing.assert_allclose(by_policy[f"{name}_regret_max"], regret.max().loc[by_policy.index])
-        np.testing.assert_allclose(by_policy[name], cells.mean().loc[by_policy.index])
-    share = (scenarios.pivot(index="scenario", columns="policy", values="p_rung4") <= 0.15).mean()
-    np.testing.assert_allclose(robust.set_index("policy")["threshold_share"], share.loc[robust["policy"]])
+        order = by_policy.index
+        np.testing.assert_allclose(by_policy[f"{name}_regret_mean"], regret.mean().loc[order])
+        np.testing.assert_allclose(by_policy[f"{name}_regret_max"], regret.max().loc[order])
+        np.testing.assert_allclose(by_policy[name], cells.mean().loc[order])
+    p4 = scenarios.pivot(index="scenario", columns="policy", values="p_rung4")
+    share = (p4 <= 0.15).mean().loc[robust["policy"]]
+    np.testing.assert_allclose(robust.set_index("policy")["threshold_share"], share)
     assert robust.loc[robust["chosen"], "threshold_share"].item() == robust["threshold_share"].max()
 
 
@@ -111,7 +134,8 @@ def test_an_evaluation_equals_the_model_run_directly(tmp_path):
         summary = model.run().summary
         for k, name in enumerate(study.objectives):
             per_run = OBJECTIVES[name].per_run(summary, cfg.months / 12)
-            np.testing.assert_allclose(means[p, :, k], per_run.reshape(5, 3).mean(axis=1), atol=1e-6)
+            direct = per_run.reshape(5, 3).mean(axis=1)
+            np.testing.assert_allclose(means[p, :, k], direct, atol=1e-6)
 
 
 def test_results_do_not_depend_on_chunk_size_or_executor(study_dir, tmp_path):
@@ -190,8 +214,13 @@ def test_an_evaluation_covers_every_cell(tmp_path):
     study = Study.plan(cfg)
     ensemble = sample_ensemble(study.uncertainties, 4, 3, seed=1)
     evaluation = Evaluation(
-        np.repeat(study.status_quo(), 3, axis=0), study.lever_paths, ensemble, study.base,
-        study.objectives, 6, 5,
+        np.repeat(study.status_quo(), 3, axis=0),
+        study.lever_paths,
+        ensemble,
+        study.base,
+        study.objectives,
+        6,
+        5,
     )
     covered = np.zeros((3, 4), dtype=int)
     for index in range(evaluation.chunks):

@@ -139,8 +139,8 @@ def check_policy(directory: Path, manifest: dict) -> None:
         experiment = manifest.get("experiment") or "<name>"
         raise BadInput(
             f"{directory} is an incomplete policy search (manifest.json says complete: "
-            f"{str(manifest.get('complete')).lower()}); make it again with "
-            f"`python -m sim policy experiment={experiment}`"
+            f"{str(manifest.get('complete')).lower()}); finish it with "
+            f"`python -m sim policy experiment={experiment} resume={directory}`"
         )
     missing = [f"{n}.parquet" for n in POLICY_TABLES if not (directory / f"{n}.parquet").is_file()]
     if missing:

@@ -20,6 +20,7 @@ from sim.ladder import TOP_RUNG
 
 PARTNER_GROUPS = ("china", "turkey", "eu")
 PARTNER_NAMES = {"china": "China", "turkey": "Turkey", "eu": "the EU"}
+PARTNER_LABELS = {"china": "China", "turkey": "Turkey", "eu": "EU"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +90,7 @@ def _build() -> dict[str, Objective]:
         objectives += [
             Objective(
                 f"support_{group}",
-                f"{name} support kept".capitalize(),
+                f"{PARTNER_LABELS[group]} pledges kept",
                 "pledges per year",
                 f"Pledges {name} delivers per year: what keeping its commitments costs it.",
                 (f"deliveries_{group}",),
@@ -97,7 +98,7 @@ def _build() -> dict[str, Objective]:
             ),
             Objective(
                 f"arms_{group}",
-                f"{name} arms given".capitalize(),
+                f"{PARTNER_LABELS[group]} arms given",
                 "2021 Kazakh defence budgets per year",
                 f"Arms {name} delivers per year, in units of Kazakhstan's 2021 defence budget "
                 "($1.7 bn).",

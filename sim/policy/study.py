@@ -199,6 +199,7 @@ def run_study(cfg: DictConfig, on_chunk: Any = None) -> Path:
     directory = reopen(Path(cfg.resume), cfg) if cfg.resume else new_directory(cfg)
     write_manifest(directory, study, complete=False)
     began = time.perf_counter()
+    runs = {"search": 0, "robustness": 0}
     try:
         with (
             _Progress(study, cfg.progress) as progress,
@@ -212,12 +213,17 @@ def run_study(cfg: DictConfig, on_chunk: Any = None) -> Path:
 
             search = search_phase(study, directory, executor, counted, progress)
             robust = robustness_phase(study, directory, executor, counted, search, progress)
+            runs["search"] = len(search) * int(cfg.search.runs)
+            runs["robustness"] = len(robust["table"]) * study.robustness_ensemble().size
     except KeyboardInterrupt:
         raise StudyInterrupted(directory) from None
     write_manifest(
         directory,
         study,
         complete=True,
+        runs=int(runs["search"] + runs["robustness"]),
+        runs_search=int(runs["search"]),
+        runs_robustness=int(runs["robustness"]),
         policies_evaluated=int(len(search) - 1),
         pareto_policies=int(search["pareto"].sum()),
         robustness_policies=int(len(robust["table"])),
@@ -240,7 +246,7 @@ def search_phase(
     def evaluate(values: np.ndarray, name: str) -> np.ndarray:
         _check_replay(folder / name, values, study.lever_paths)
         means = run_evaluation(study.evaluation(values, ensemble), executor, folder / name, counted)
-        return means[:, 0, :]
+        return means.mean(axis=1)  # every scenario of the search ensemble has one run
 
     reference = evaluate(study.status_quo(), "status-quo")
 
