@@ -186,6 +186,7 @@ def test_resume_refuses_a_different_config(study_dir, tmp_path, capsys):
         ("uncertainties.turkey.arms.range=[0,0.1]", "uncertainties.turkey.arms"),
         ("search.method=annealing", "search.method = 'annealing'"),
         ("search.population=1", "search.population = 1"),
+        ("uncertainties.kazakhstan.caspian_ceiling_low.range=[0,0.1]", "caspian_ceiling_low = 0.0"),
     ],
 )
 def test_bad_input_gets_one_line_and_leaves_nothing(tmp_path, capsys, override, words):
@@ -228,3 +229,41 @@ def test_an_evaluation_covers_every_cell(tmp_path):
         flat = np.arange(task.start, task.stop)
         np.add.at(covered, (flat // 12, (flat % 12) // 3), 1)
     assert np.all(covered == 3)
+
+
+def test_a_values_list_of_choices_is_an_uncertainty(tmp_path):
+    """war.outcome drawn from a list: each value equally often, named in the scenario table."""
+    cfg = small(
+        tmp_path,
+        "uncertainties.war.outcome.values=[favorable,unfavorable,frozen]",
+        "robustness.scenarios=9",
+    )
+    study = Study.plan(cfg)
+    frame = study.robustness_ensemble().frame(study.uncertainties)
+    assert sorted(frame["war.outcome"].value_counts().tolist()) == [3, 3, 3]
+    directory = run_study(cfg)
+    scenarios = pd.read_parquet(directory / "scenarios.parquet")
+    assert set(scenarios["war.outcome"]) == {"favorable", "unfavorable", "frozen"}
+
+
+def test_the_command_runs_a_study_and_draws_its_report(tmp_path, capsys):
+    code = policy_main(["experiment=partner_commitments", *SMALL, f"output_root={tmp_path}"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    (directory,) = (tmp_path / "policies" / "partner_commitments").iterdir()
+    assert f"policy study written to {directory}" in out
+    assert (directory / "report.html").is_file()
+    assert {p.stem for p in (directory / "figures").glob("*.png")} >= {
+        "pareto_parallel",
+        "tradeoff",
+        "robustness_heatmap",
+    }
+
+
+def test_list_shows_the_policy_experiments(capsys):
+    from sim.commands.list import main as list_main
+
+    assert list_main([]) == 0
+    out = capsys.readouterr().out
+    section = out.split("policy experiments (python -m sim policy experiment=<name>):")[1]
+    assert "partner_commitments" in section.split("\n\n")[0]

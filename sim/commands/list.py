@@ -16,6 +16,7 @@ from sim.config import (
     Entry,
     experiment_entries,
     file_problem,
+    policy_entries,
     read_yaml_mapping,
     scenario_entries,
 )
@@ -23,8 +24,9 @@ from sim.config import (
 WIDTH = 100
 USAGE = (
     "usage: python -m sim [--search-path DIR] list\n\n"
-    "Lists the scenarios and experiments, one line each, with where each comes from: "
-    "built-in, or a folder added by --search-path DIR (its scenario/ and experiments/)."
+    "Lists the scenarios, experiments and policy experiments, one line each, with where each "
+    "comes from: built-in, or a folder added by --search-path DIR (its scenario/, experiments/ "
+    "and experiments/policies/)."
 )
 
 
@@ -78,6 +80,11 @@ def experiment_rows() -> list[tuple[str, str]]:
     return [(e.name, _describe(e, None)) for e in experiment_entries()]
 
 
+def policy_rows() -> list[tuple[str, str]]:
+    """(name, description and origin) for every policy experiment file."""
+    return [(e.name, _describe(e, None)) for e in policy_entries()]
+
+
 def main(argv: Sequence[str]) -> int:
     """Print the listing; any argument other than --help is an error (exit code 2)."""
     if argv and argv[0] in ("-h", "--help"):
@@ -89,6 +96,9 @@ def main(argv: Sequence[str]) -> int:
     lines = format_listing("scenarios", "python -m sim run scenario=<name>", scenario_rows())
     lines += [""] + format_listing(
         "experiments", "python -m sim sweep experiment=<name>", experiment_rows()
+    )
+    lines += [""] + format_listing(
+        "policy experiments", "python -m sim policy experiment=<name>", policy_rows()
     )
     where = f"built-in: {CONFIG_DIR / 'scenario'} and {EXPERIMENTS_DIR}"
     lines += ["", *textwrap.wrap(where, WIDTH, break_on_hyphens=False, subsequent_indent="  ")]

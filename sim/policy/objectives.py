@@ -84,6 +84,15 @@ def _build() -> dict[str, Objective]:
             ("oil_revenue_lost", "oil_route_cost"),
             _per_year("oil_revenue_lost", "oil_route_cost"),
         ),
+        Objective(
+            "kazakhstan_alignment",
+            "Kazakh alignment with Moscow",
+            "index (0-1)",
+            "Kazakhstan's alignment with Moscow at the horizon: the autonomy Astana gives up "
+            "(lower: a more independent foreign policy).",
+            ("final_alignment",),
+            lambda s, years: s["final_alignment"].to_numpy(dtype=float),
+        ),
     ]
     for group in PARTNER_GROUPS:
         name = PARTNER_NAMES[group]
