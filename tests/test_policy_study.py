@@ -21,7 +21,7 @@ from sim.rng import derive_seeds
 
 TABLES = ("evaluations", "pareto", "robustness", "scenarios")
 SMALL = [
-    "search.population=6",
+    "search.population=9",
     "search.generations=1",
     "search.runs=20",
     "robustness.scenarios=6",
@@ -186,6 +186,7 @@ def test_resume_refuses_a_different_config(study_dir, tmp_path, capsys):
         ("uncertainties.turkey.arms.range=[0,0.1]", "uncertainties.turkey.arms"),
         ("search.method=annealing", "search.method = 'annealing'"),
         ("search.population=1", "search.population = 1"),
+        ("search.population=5", "at least one policy per objective"),
         ("uncertainties.kazakhstan.caspian_ceiling_low.range=[0,0.1]", "caspian_ceiling_low = 0.0"),
     ],
 )
@@ -206,7 +207,8 @@ def test_an_unknown_experiment_names_the_known_ones(capsys):
 
 def test_quick_mode_shrinks_the_study_but_keeps_explicit_values():
     cfg = spec.load("partner_commitments", ["quick=true", "search.runs=50"])
-    assert cfg.search.population == 8 and cfg.robustness.scenarios == 12
+    assert cfg.search.population == 9  # 8, raised to one per objective for NSGA-III
+    assert cfg.robustness.scenarios == 12
     assert cfg.search.runs == 50
 
 

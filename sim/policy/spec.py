@@ -158,6 +158,8 @@ def load(name: str, overrides: Sequence[str] = ()) -> DictConfig:
         for key, value in QUICK.items():
             if key not in explicit:
                 OmegaConf.update(cfg, key, min(value, OmegaConf.select(cfg, key)))
+        if "search.population" not in explicit:  # NSGA-III needs one per objective at least
+            cfg.search.population = max(cfg.search.population, len(cfg.objectives))
     check(cfg)
     return cfg
 
@@ -298,6 +300,12 @@ def _check_counts(cfg: DictConfig, levers: int) -> None:
     if cfg.executor not in ("process", "dask", "serial"):
         raise ConfigError(
             f"executor = {cfg.executor!r} is not allowed: expected process, dask or serial"
+        )
+    if s.method == "nsga3" and s.population < len(cfg.objectives):
+        raise ConfigError(
+            f"search.population = {s.population} is not allowed with nsga3 and "
+            f"{len(cfg.objectives)} objectives: expected at least one policy per objective "
+            f"(>= {len(cfg.objectives)}), for NSGA-III's reference directions"
         )
     if s.method == "grid" and s.levels**levers > 10**6:
         raise ConfigError(

@@ -330,15 +330,15 @@ def robustness_phase(
     pareto = evaluations[evaluations["pareto"]]
     first = int(np.argmin(pareto[robust.objective].to_numpy()))
     kept = pareto.iloc[R.thin(pareto[objectives].to_numpy(), first, int(robust.max_policies))]
-    chosen = pd.concat([evaluations.iloc[[0]], kept]).drop_duplicates("policy")
+    tested = pd.concat([evaluations.iloc[[0]], kept]).drop_duplicates("policy")
     ensemble = study.robustness_ensemble()
-    progress.phase("robustness", len(chosen) * ensemble.size)
-    values = chosen[list(study.lever_paths)].to_numpy()
+    progress.phase("robustness", len(tested) * ensemble.size)
+    values = tested[list(study.lever_paths)].to_numpy()
     folder = directory / PARTS / "robustness"
     _check_replay(folder, values, study.lever_paths)
     means = run_evaluation(study.evaluation(values, ensemble), executor, folder, counted)
     table = R.robustness_table(means, objectives, robust.objective, float(robust.threshold))
-    head = chosen[["policy", "reference", *study.lever_paths]].reset_index(drop=True)
+    head = tested[["policy", "reference", *study.lever_paths]].reset_index(drop=True)
     table = pd.concat([head, table], axis=1)
     scenarios = ensemble.frame(study.uncertainties)
     write_table(table, directory / "robustness.parquet", table="robustness")
