@@ -76,6 +76,7 @@ def test_wheel_carries_the_configs_and_runs_from_an_empty_directory(installed, t
     listing = _run([str(bin_dir / "sim"), "list"], tmp_path, env).stdout
     assert "baseline" in listing and "war_favorable_russia" in listing
     assert "screening" in listing and "(none)" not in listing
+    assert "partner_commitments" in listing  # experiments/policies/ travels in the wheel too
 
     _run(
         [str(bin_dir / "sim"), "run", "scenario=war_favorable_russia", "run.replicates=8"]
