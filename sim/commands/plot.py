@@ -20,11 +20,14 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from omegaconf import OmegaConf
 
 from sim.inputs import check_directory
+
+if TYPE_CHECKING:  # pandas and matplotlib are imported when a directory is drawn, not for --help
+    import pandas as pd
 
 PROG = "python -m sim plot"
 OPTIONS = ("format",)
@@ -127,6 +130,8 @@ def check_sweep(directory: Path, manifest: dict) -> None:
 # --- drawing ---------------------------------------------------------------------------------
 def read_run(directory: Path) -> dict:
     """The tables of a run directory (None for those not recorded) and its settings."""
+    import pandas as pd
+
     from sim.store import read_config
 
     cfg = read_config(directory)
