@@ -32,7 +32,7 @@ from sim.errors import explain
 from sim.params import PARAMS, ParamError
 
 # Hydra, pandas and the model are imported where they are used, so that `--help` and a bad
-# override answer at once (docs/performance.md, "Start-up").
+# override answer at once (benchmarks/README.md, "Start-up").
 if TYPE_CHECKING:
     from hydra.errors import HydraException
     from omegaconf import DictConfig
