@@ -76,7 +76,8 @@ def main(argv: Sequence[str]) -> int:
     try:
         if not any(_flag_name(a) in _HYDRA_ONLY_FLAGS for a in _argv):
             validate_overrides(overrides_of(_argv))
-            _import_model()
+            if not any(_flag_name(a) in ("-c", "--cfg") for a in _argv):  # --cfg runs no job
+                _import_model()
     except UsageError as error:
         return _fail(str(error))
     saved = sys.argv
