@@ -20,8 +20,10 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(PY) -m sim run scenario=$(SCENARIO) $(ARGS)
 
+# -n auto: one pytest worker per core (pytest-xdist); --dist loadfile keeps each test file on one
+# worker, so a module's fixture (a run, a sweep made once for its tests) is built only once.
 test: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

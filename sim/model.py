@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.agents import EU, China, Kazakhstan, Partner, Russia, Turkey
+from sim.dates import month_dates
 from sim.events import EventLog, events_frame
 from sim.ladder import PARTNERS, TOP_RUNG, Actor
 from sim.mesa_api import ensemble_collector, keyword_params, seed_from_rng
@@ -36,13 +37,7 @@ from sim.rng import RunStreams
 from sim.trade import TradeNetwork
 from sim.war import WarTimeline
 
-START_DATE = pd.Timestamp("2022-03-01")
 INTERVENTION_KINDS = ("none", "limited", "full")
-
-
-def month_dates(months: int) -> pd.DatetimeIndex:
-    """The first day of each simulated month, from March 2022."""
-    return pd.date_range(START_DATE, periods=months, freq="MS")
 
 
 @dataclass

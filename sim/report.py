@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import rung_probabilities
+from sim.dates import month_dates
 from sim.ladder import TOP_RUNG
-from sim.model import month_dates
 
 #: Short names of the rungs, for tables and legends.
 RUNG_LABELS: dict[int, str] = {

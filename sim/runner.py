@@ -48,15 +48,17 @@ from sim.executors import local_workers, make_executor, start_workers_early
 from sim.rng import derive_seeds
 from sim.safety import check_inside, check_name, escape_interpolations, output_folder
 from sim.store import (
+    CONFIG,
     check_config,
+    config_yaml,
     read_manifest,
     timestamp,
     with_metadata,
     write_arrow,
     write_atomic,
-    write_config,
     write_manifest,
     write_table,
+    write_text,
 )
 
 if TYPE_CHECKING:
@@ -478,11 +480,17 @@ def plan(cfg: DictConfig) -> Plan:
     return Plan(cfg, design, point_values(design, resolved), resolved)
 
 
+def resolved_data(plan_: Plan) -> dict[str, Any]:
+    """The experiment plus each scenario's full parameter values (what config.yaml holds), as
+    plain data whose text reads back literally (``${`` escaped)."""
+    data = escape_interpolations(OmegaConf.to_container(plan_.cfg, resolve=True))
+    data["resolved"] = {name: _nest(values) for name, values in plan_.resolved.items()}
+    return data
+
+
 def resolved_config(plan_: Plan) -> DictConfig:
-    """The experiment plus each scenario's full parameter values (what config.yaml holds)."""
-    cfg = escape_interpolations(OmegaConf.to_container(plan_.cfg, resolve=True))
-    cfg["resolved"] = {name: _nest(values) for name, values in plan_.resolved.items()}
-    return OmegaConf.create(cfg)
+    """`resolved_data` as a config, to hold against a stored config.yaml."""
+    return OmegaConf.create(resolved_data(plan_))
 
 
 def _nest(flat: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -539,12 +547,11 @@ def new_directory(cfg: DictConfig) -> Path:
 
 def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set[int]]:
     """A new sweep directory, or the one to resume after checking it holds the same config."""
-    resolved = resolved_config(plan_)
     if resume is None:
         directory = new_directory(plan_.cfg)
         for kind in part_kinds(plan_.cfg):
             (directory / PARTS / kind).mkdir(parents=True)
-        write_config(resolved, directory)
+        write_text(config_yaml(resolved_data(plan_)), directory / CONFIG)
         write_table(
             plan_.design, directory / DESIGN, table="design", experiment=str(plan_.cfg.name)
         )
@@ -556,7 +563,7 @@ def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set
     output_folder(directory, PARTS)
     stored = OmegaConf.load(directory / "config.yaml")
     check_resumable(directory, stored, plan_.cfg)
-    differences = config_differences(stored, resolved)
+    differences = config_differences(stored, resolved_config(plan_))
     if differences:
         shown = "; ".join(differences[:3])
         more = f" (and {len(differences) - 3} more)" if len(differences) > 3 else ""

@@ -17,11 +17,11 @@ docs/statistics.md gives each formula, when each command uses it, and the covera
 from __future__ import annotations
 
 import warnings
+from types import ModuleType
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 LEVEL = 0.95
 
@@ -34,9 +34,23 @@ class Interval(NamedTuple):
     upper: float
 
 
+def _scipy_stats() -> ModuleType:
+    """scipy.stats, imported on first use: it takes about a second to import, and most callers
+    (a run's summary, compare) need only Wilson intervals."""
+    from scipy import stats
+
+    return stats
+
+
 def z_value(level: float = LEVEL) -> float:
-    """The two-sided standard normal quantile of a confidence level (1.96 for 0.95)."""
-    return float(stats.norm.ppf(0.5 + level / 2))
+    """The two-sided standard normal quantile of a confidence level (1.96 for 0.95).
+
+    ``scipy.special.ndtri`` is the function ``scipy.stats.norm.ppf`` evaluates (the same bits;
+    tests/test_statistics.py checks it), without importing all of scipy.stats.
+    """
+    from scipy.special import ndtri
+
+    return float(ndtri(0.5 + level / 2))
 
 
 # --- proportions -------------------------------------------------------------------------------
@@ -160,7 +174,7 @@ def mean_interval(values: np.ndarray, level: float = LEVEL) -> Interval:
         return Interval(mean, -np.inf, np.inf)
     if np.ptp(values) == 0:  # scipy warns and returns NaN for a sample without spread
         return Interval(mean, mean, mean)
-    ci = stats.ttest_1samp(values, 0.0).confidence_interval(level)
+    ci = _scipy_stats().ttest_1samp(values, 0.0).confidence_interval(level)
     return Interval(mean, float(ci.low), float(ci.high))
 
 
@@ -193,7 +207,7 @@ def bootstrap_mean_difference(
     mean = float(diff.mean())
     if diff.size < 2 or np.ptp(diff) == 0:  # no spread: BCa is undefined, the mean is exact
         return Interval(mean, mean, mean) if diff.size else Interval(np.nan, -np.inf, np.inf)
-    result = stats.bootstrap(
+    result = _scipy_stats().bootstrap(
         (diff,),
         np.mean,
         n_resamples=resamples,
@@ -231,6 +245,7 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray, level: float = LEVEL) -> p
     events = np.bincount(np.searchsorted(times, time[event]), minlength=times.size)
     survival = lower = upper = np.ones(0)
     if times.size:
+        stats = _scipy_stats()
         curve = stats.ecdf(stats.CensoredData.right_censored(time, ~event)).sf
         with warnings.catch_warnings():  # "undefined at some observations": handled below
             warnings.simplefilter("ignore", RuntimeWarning)

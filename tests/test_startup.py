@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
@@ -39,3 +40,75 @@ print(sorted(m for m in ("mesa", "hydra", "scipy") if m in sys.modules))
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_config_yaml_is_omegaconfs_text() -> None:
+    """config.yaml is dumped without building a DictConfig; the text must not change."""
+    from sim.design import load_experiment
+    from sim.runner import plan, resolved_data
+    from sim.safety import escape_interpolations
+    from sim.store import config_yaml
+
+    tricky = {
+        "text": ["${oc.env:HOME}", "a \\${b}", "null", "1e3", "true", "0x10", "Āstana", ""],
+        "numbers": {"int": 7, "float": 0.1, "tiny": 1e-300, "none": None, "flag": False},
+        "empty": {},
+    }
+    sweep = plan(load_experiment("scenario_comparison", ["replicates=1", "months=1"]))
+    run = escape_interpolations(
+        OmegaConf.to_container(compose(["scenario=baseline"]), resolve=True)
+    )
+    for data in (escape_interpolations(tricky), resolved_data(sweep), run):
+        assert config_yaml(data) == OmegaConf.to_yaml(OmegaConf.create(data))
+
+
+def test_run_help_is_hydras_help_without_hydra() -> None:
+    """`run --help` alone is answered without Hydra; with an override Hydra answers it."""
+    fast, hydra = (
+        subprocess.run(
+            [sys.executable, "-m", "sim", "run", *args],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        for args in (["--help"], ["--help", "scenario=baseline"])
+    )
+    assert fast.returncode == hydra.returncode == 0, fast.stderr + hydra.stderr
+    assert "Scenarios (python -m sim list describes each)" in fast.stdout
+    assert fast.stdout == hydra.stdout
+
+
+HEAVY = ("mesa", "pandas", "pyarrow", "hydra", "scipy", "matplotlib")
+
+
+def _imported_after(code: str) -> list[str]:
+    """The HEAVY packages a fresh interpreter has imported after running `code`."""
+    check = f"{code}\nimport sys\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", check], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return ast.literal_eval(done.stdout.strip().splitlines()[-1])
+
+
+def test_help_of_every_command_imports_nothing_heavy() -> None:
+    """--help answers at once: none of Mesa, pandas, pyarrow, Hydra, scipy or matplotlib."""
+    code = """
+import contextlib, io
+from sim.cli import COMMANDS, main
+for command in COMMANDS:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+        main([command, "--help"])
+"""
+    assert _imported_after(code) == []
+
+
+def test_commands_that_read_results_do_not_import_mesa() -> None:
+    """Analysing, drawing and comparing results never steps the model, so never imports Mesa."""
+    code = """
+import sim.commands.analyze, sim.commands.plot, sim.commands.compare, sim.commands.events
+import sim.commands.discover, sim.commands.list, sim.commands.sweep
+import sim.analysis, sim.report, sim.plots, sim.html_report, sim.eventcompare, sim.runner
+"""
+    assert "mesa" not in _imported_after(code)

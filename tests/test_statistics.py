@@ -71,6 +71,12 @@ def test_wilson_equals_scipy_and_statsmodels(n: int) -> None:
         assert (lo, hi) == pytest.approx((ci.low, ci.high), abs=1e-12)
 
 
+def test_z_value_is_scipys_normal_quantile_bit_for_bit() -> None:
+    """z_value avoids importing scipy.stats; every interval must stay the same to the bit."""
+    for level in [*np.linspace(0.001, 0.999, 999), 0.5, 0.8, 0.9, 0.95, 0.99, 0.999]:
+        assert stats.z_value(level) == float(scipy_stats.norm.ppf(0.5 + level / 2)), level
+
+
 def test_wilson_at_zero_and_all_events() -> None:
     lower, upper = stats.wilson_interval(np.array([0, 50]), np.array([50, 50]))
     assert lower[0] == 0.0 and upper[0] == pytest.approx(Z**2 / (50 + Z**2))

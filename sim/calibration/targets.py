@@ -19,14 +19,16 @@ import inspect
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import yaml
 
 from sim.config import CONFIG_DIR
 from sim.params import ParamSet
+
+if TYPE_CHECKING:  # only annotations: `calibrate --help` and its usage errors need no pandas
+    import pandas as pd
 
 TARGETS_DIR = CONFIG_DIR / "targets"
 

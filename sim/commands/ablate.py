@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sim import config as C
-from sim import store
 from sim.commands.run import UsageError, validate_overrides
 
 PROG = "python -m sim ablate"
@@ -55,6 +54,7 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
     """Run the ablation of a composed config and write its directory; return the path."""
     import numpy as np
 
+    from sim import store
     from sim.ablation import ablate, markdown_table, moves
     from sim.rng import derive_seeds
 

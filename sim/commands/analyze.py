@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.analysis import IncompleteSweep, analyze_sweep
 from sim.analysis_options import check_options, design_warning
 from sim.config import ConfigError
 from sim.inputs import check_directory
+
+if TYPE_CHECKING:  # pandas and the analysis are imported when a sweep is analysed, not for --help
+    import pandas as pd
 
 MAX_ROWS = 24
 WIDTH = 100  # terminal lines; wider tables wrap into blocks of columns
@@ -61,6 +63,8 @@ NOTES: dict[str, str] = {
 
 def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     """Each table, tidy, truncated to its first rows (the CSV holds everything)."""
+    import pandas as pd
+
     with pd.option_context(
         "display.width", 100, "display.max_columns", 12, "display.float_format", "{:.4g}".format
     ):
@@ -117,6 +121,8 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    from sim.analysis import IncompleteSweep, analyze_sweep
+
     try:
         options = check_options(options)
         tables = analyze_sweep(directory, allow_incomplete=allow, options=options)

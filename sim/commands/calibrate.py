@@ -12,7 +12,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.calibration.abc import Settings
 from sim.calibration.targets import CalibrationError, available
 
 PROG = "python -m sim calibrate"
@@ -69,6 +68,8 @@ def main(argv: Sequence[str]) -> int:
 
 def parse_args(argv: Sequence[str]) -> dict:
     """Read key=value arguments; raise CalibrationError naming the bad argument."""
+    from sim.calibration.abc import Settings  # imports pandas: not needed for --help
+
     raw: dict[str, str] = {}
     for arg in argv:
         key, sep, value = arg.partition("=")

@@ -22,13 +22,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.analysis import reached_by
-from sim.stats import newcombe_difference, paired_proportion_difference, wilson_interval
+if TYPE_CHECKING:  # pandas and the statistics are imported when runs are compared, not for --help
+    import pandas as pd
 
 PROG = "python -m sim compare"
 OPTIONS = ("output", "format", "rungs", "months")
@@ -62,6 +62,11 @@ def comparison_table(
         One row per scenario, rung and month: scenario, rung, month, runs, hits, probability,
         lower, upper, difference, diff_lower, diff_upper, method (NaN/empty for the reference).
     """
+    import pandas as pd
+
+    from sim.analysis import reached_by
+    from sim.stats import newcombe_difference, paired_proportion_difference, wilson_interval
+
     labels = list(summaries)
     reference = summaries[labels[0]].sort_values("run_id")
     rows = []
@@ -184,6 +189,8 @@ def labelled(runs: list[dict]) -> list[str]:
 
 def comparison_figures(runs: list[dict], labels: list[str], table: pd.DataFrame, horizon: int):
     """Every comparison figure, by name."""
+    import pandas as pd
+
     from sim import plots
 
     total = sum(len(r["summary"]) for r in runs)
@@ -257,14 +264,14 @@ def format_table(table: pd.DataFrame, reference: str) -> str:
 
 def main(argv: Sequence[str]) -> int:
     """Check every directory and option, then compare; return the exit code."""
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if argv else 2
     from sim import plots, store
     from sim.commands.plot import BadInput, read_run
     from sim.html_report import render_report, write_report
     from sim.report import report_months
 
-    if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__)
-        return 0 if argv else 2
     try:
         directories, opts = parse(argv)
         check_runs(directories)

@@ -24,11 +24,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from omegaconf import OmegaConf
 
-from sim import eventdata
+if TYPE_CHECKING:  # pandas and the event readers are imported for a comparison, not for --help
+    import pandas as pd
 
 PROG = "python -m sim events"
 SUBCOMMANDS = ("compare",)
@@ -42,6 +43,8 @@ class BadInput(ValueError):
 
 def parse(argv: Sequence[str]) -> tuple[Path, Path, dict]:
     """The run directory, the events file and the options; BadInput on a mistake."""
+    from sim import eventdata
+
     if not argv or argv[0] not in SUBCOMMANDS:
         given = argv[0] if argv else ""
         raise BadInput(f"unknown subcommand {given!r}; choose one of: {', '.join(SUBCOMMANDS)}")
@@ -84,6 +87,8 @@ def check_run(directory: Path) -> dict:
         raise BadInput(f"{directory} is a sweep: events compare takes a scenario run (sim run)")
     if not (directory / "events.parquet").is_file():
         raise BadInput(f"{directory} has no events.parquet (it was run with run.events=false)")
+    import pandas as pd
+
     columns = ["run_id", "month", "actor", "target", "cameo", "goldstein"]
     try:
         events = pd.read_parquet(directory / "events.parquet", columns=columns)
@@ -96,6 +101,8 @@ def check_run(directory: Path) -> dict:
 
 def read_observed(path: Path, opts: dict, months: int) -> tuple[pd.DataFrame, dict, list[str]]:
     """The observed events for the comparison, the read report and the dyads."""
+    from sim import eventdata
+
     try:
         observed, report = eventdata.read_events(path, opts.get("format"))
     except eventdata.EventFileError as error:
@@ -124,7 +131,7 @@ def read_observed(path: Path, opts: dict, months: int) -> tuple[pd.DataFrame, di
 
 def comparison(run: dict, observed: pd.DataFrame, dyads: list[str]) -> dict:
     """Aggregates, bands, coverage and PIT histograms of one comparison."""
-    from sim import eventcompare
+    from sim import eventcompare, eventdata
 
     months = eventdata.event_months(observed)
     model = eventdata.monthly_aggregates(run["events"], months, dyads, runs=run["runs"])
@@ -157,6 +164,8 @@ def figures(result: dict, dyads: list[str], runs: int, scenario: str, source: st
 
 def format_table(coverage: pd.DataFrame) -> str:
     """The printed summary: the basic measures of each dyad."""
+    from sim import eventdata
+
     lines = [
         "dyad, measure: observed total | model median [90% of runs] | months inside 50% / 90% "
         "band | mean PIT | mean CRPS"

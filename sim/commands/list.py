@@ -41,7 +41,8 @@ def format_listing(title: str, hint: str, rows: Sequence[tuple[str, str]]) -> li
         wrapped = textwrap.wrap(
             text or "(no description)",
             WIDTH - width - 4,
-            break_on_hyphens=False,  # paths stay whole
+            break_on_hyphens=False,  # paths stay whole, even one longer than the column
+            break_long_words=False,
         ) or [""]
         lines.append(f"  {name:<{width}}  {wrapped[0]}")
         lines += [f"  {'':<{width}}  {more}" for more in wrapped[1:]]
@@ -101,6 +102,11 @@ def main(argv: Sequence[str]) -> int:
         "policy experiments", "python -m sim policy experiment=<name>", policy_rows()
     )
     where = f"built-in: {CONFIG_DIR / 'scenario'} and {EXPERIMENTS_DIR}"
-    lines += ["", *textwrap.wrap(where, WIDTH, break_on_hyphens=False, subsequent_indent="  ")]
+    lines += [
+        "",
+        *textwrap.wrap(
+            where, WIDTH, break_on_hyphens=False, break_long_words=False, subsequent_indent="  "
+        ),
+    ]
     print("\n".join(lines))
     return 0

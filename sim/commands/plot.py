@@ -20,12 +20,14 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from omegaconf import OmegaConf
 
 from sim.inputs import check_directory
+
+if TYPE_CHECKING:  # pandas and matplotlib are imported when a directory is drawn, not for --help
+    import pandas as pd
 
 PROG = "python -m sim plot"
 OPTIONS = ("format",)
@@ -178,6 +180,8 @@ def policy_columns(directory: Path) -> dict[str, list[str]]:
 # --- drawing ---------------------------------------------------------------------------------
 def read_run(directory: Path) -> dict:
     """The tables of a run directory (None for those not recorded) and its settings."""
+    import pandas as pd
+
     from sim.store import read_config
 
     cfg = read_config(directory)
@@ -303,6 +307,8 @@ def policy_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], 
 
 def policy_tables(result: Any) -> dict[str, pd.DataFrame]:
     """The report's tables: robustness, the Pareto set, what each column means, the box."""
+    import pandas as pd
+
     from sim import plots
 
     robustness = result.robustness.sort_values(

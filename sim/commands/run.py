@@ -15,24 +15,27 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+import string
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.errors import HydraException, MissingConfigException
-from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+import yaml
+from omegaconf import OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
 from sim import config as C
-from sim import guards, safety, store
+from sim import guards, safety
 from sim.errors import explain
 from sim.params import PARAMS, ParamError
+
+# Hydra, pandas and the model are imported where they are used, so that `--help` and a bad
+# override answer at once (benchmarks/README.md, "Start-up").
+if TYPE_CHECKING:
+    from hydra.errors import HydraException
+    from omegaconf import DictConfig
 
 PROG = "python -m sim run"
 #: Hydra flags after which no run happens, or the config comes from elsewhere: leave to Hydra.
@@ -67,9 +70,14 @@ def main(argv: Sequence[str]) -> int:
     """Check the overrides, then hand the arguments to the Hydra app; return the exit code."""
     global _argv
     _argv = list(argv)
+    if _argv in (["-h"], ["--help"]) and not C.user_folders():
+        print(help_text())  # what Hydra's --help prints (a test compares them), without Hydra
+        return 0
     try:
         if not any(_flag_name(a) in _HYDRA_ONLY_FLAGS for a in _argv):
             validate_overrides(overrides_of(_argv))
+            if not any(_flag_name(a) in ("-c", "--cfg") for a in _argv):  # --cfg runs no job
+                _import_model()
     except UsageError as error:
         return _fail(str(error))
     saved = sys.argv
@@ -86,6 +94,16 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
+def _import_model() -> None:
+    """Import the model (and Mesa) now, near the bottom of the call stack.
+
+    Mesa names its loggers by walking the stack (`inspect.stack()` in `mesa.mesa_logging`),
+    which reads every frame's source and scans every loaded module: imported from inside
+    Hydra's job, some 30 frames deep, that costs about 0.1-0.2 s more than imported here.
+    """
+    import sim.model  # noqa: F401
+
+
 def _fail(message: str) -> int:
     print(f"{PROG}: error: {message}", file=sys.stderr)
     return 2
@@ -100,12 +118,39 @@ def overrides_of(argv: Sequence[str]) -> list[str]:
     return [a for a in argv if ("=" in a or a.startswith("~")) and not a.startswith("-")]
 
 
-C.register_schema()
+def help_text() -> str:
+    """The `hydra.help.template` of configs/config.yaml with its config groups filled in."""
+    template = yaml.safe_load((C.CONFIG_DIR / "config.yaml").read_text())["hydra"]["help"]
+    groups = "".join(f"{group}: {', '.join(options)}\n" for group, options in _config_groups())
+    return string.Template(template["template"]).substitute(APP_CONFIG_GROUPS=groups)
 
 
-@hydra.main(config_path=str(C.CONFIG_DIR), config_name="config", version_base="1.3")
-def _hydra_app(cfg: DictConfig) -> None:
+def _config_groups(folder: Path | None = None, prefix: str = "") -> list[tuple[str, list[str]]]:
+    """Each config group under configs/ and its options, sorted, as Hydra lists them."""
+    folder = folder or C.CONFIG_DIR
+    groups = []
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir()):
+        options = sorted(p.stem for p in sub.glob("*.yaml"))
+        if options:
+            groups.append((prefix + sub.name, options))
+        groups += _config_groups(sub, f"{prefix}{sub.name}/")
+    return sorted(groups)
+
+
+def _hydra_app() -> None:
+    """Start the Hydra app, which composes the config and calls `_hydra_job` (once per job)."""
+    import hydra
+
+    C.register_schema()
+    app = hydra.main(config_path=str(C.CONFIG_DIR), config_name="config", version_base="1.3")
+    app(_hydra_job)()
+
+
+def _hydra_job(cfg: DictConfig) -> None:
     """One Hydra job: run the composed scenario (each job of a --multirun calls this)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
     try:
         safety.keep_literal(cfg)  # scenario text is never resolved (no ${oc.env:...})
         C.check(cfg)  # already checked in main; kept for Hydra paths main cannot see
@@ -168,6 +213,8 @@ def _check_resources(cfg: DictConfig) -> None:
 
 def _index_job(directory: Path) -> None:
     """Append this job to the sweep directory's jobs.tsv, the index of a --multirun."""
+    from hydra.core.hydra_config import HydraConfig
+
     hc = HydraConfig.get()
     index = Path(hc.sweep.dir) / "jobs.tsv"
     new = not index.exists()
@@ -194,6 +241,9 @@ def validate_overrides(overrides: Sequence[str]) -> None:
     Sweep overrides (``a,b``, ``range(1,4)``) are expanded; every value is checked once, with
     the other overrides at their first value, so a --multirun fails before its first job.
     """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
     parser = OverridesParser.create()
     parsed = []
     for text in overrides:
@@ -248,6 +298,8 @@ def _combinations(choices: list[tuple[str, list[str]]]) -> list[list[str]]:
 
 
 def _compose_or_explain(overrides: list[str]) -> None:
+    from hydra.errors import HydraException, MissingConfigException
+
     from sim.calibration.targets import CalibrationError
 
     for override in overrides:
@@ -355,8 +407,8 @@ def run_scenario(
     """
     import numpy as np
 
+    from sim import store
     from sim.calibration import posterior
-    from sim.report import format_summary
     from sim.rng import derive_seeds
     from sim.streaming import FIGURE_RUNS, simulate_to_parquet
 
@@ -424,6 +476,8 @@ def run_scenario(
             fields["calibration"] = posterior.load(calibration).describe()
         store.write_manifest(staging, **fields)
     if not quiet:
+        from sim.report import format_summary
+
         seconds = streamed.simulation_seconds
         print(format_summary(summary, scenario, run.months, run.seed, seconds, final))
         if run.figures and run.replicates > FIGURE_RUNS:

@@ -17,17 +17,16 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from omegaconf import OmegaConf
 
-from sim import store
-from sim.calibration.posterior import calibrated_params
-from sim.config import compose, model_values
-from sim.model import simulate
-from sim.rng import derive_seeds
-from sim.validation import BATCHES, CLAIMS, Batch, BatchSpec, Claim, evaluate_all
+# The model (Mesa), pandas and the claims are imported when the validation runs, not for --help.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.validation import Batch, BatchSpec, Claim
 
 PROG = "python -m sim validate"
 FULL_REPLICATES = 10_000
@@ -110,6 +109,7 @@ def _int(key: str, value: str, low: int, high: int) -> int:
 def check_resources(options: Options) -> None:
     """Refuse, before any batch runs, an unwritable output_root or batches too large to hold."""
     from sim import guards
+    from sim.validation import BATCHES
 
     guards.check_output_root(options.output_root, "output_root")
     estimates = [
@@ -148,6 +148,12 @@ def run_batches(
     """Simulate every batch with the same run seeds; return the batches and their configs."""
     from tqdm import tqdm
 
+    from sim.calibration.posterior import calibrated_params
+    from sim.config import compose, model_values
+    from sim.model import simulate
+    from sim.rng import derive_seeds
+    from sim.validation import Batch
+
     seeds = derive_seeds(seed, np.arange(replicates))
     batches, configs = {}, {}
     # One step per batch, on stderr; hidden when stderr is not a terminal (logs, tests).
@@ -182,6 +188,9 @@ def main(argv: Sequence[str]) -> int:
     except ValueError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
+    from sim import store
+    from sim.validation import BATCHES, evaluate_all
+
     with store.Stopwatch() as clock:
         batches, configs = run_batches(
             BATCHES, options.replicates, options.seed, options.calibration
@@ -204,6 +213,9 @@ def write_results(
     seconds: float,
 ) -> Path:
     """Write the validation directory (staged: it appears only when complete)."""
+    from sim import store
+    from sim.validation import CLAIMS
+
     final = options.output_root / "validation" / store.timestamp()
     with store.staged_directory(final) as staging:
         store.write_table(table, staging / "claims.parquet")
@@ -282,6 +294,10 @@ def verdict_line(table: pd.DataFrame) -> str:
 
 def report(table: pd.DataFrame, options: Options, seconds: float, figures: list[str]) -> str:
     """validation.md: the table, the notes behind each value, and the figures."""
+    import pandas as pd
+
+    from sim.validation import BATCHES
+
     notes = [f"- **{row.id}**: {row.note}" for row in table.itertuples(index=False) if row.note]
     failed = table.loc[table["verdict"] == "fail", "id"].tolist()
     parts = [

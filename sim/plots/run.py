@@ -16,8 +16,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from sim.analysis import rung_probabilities
+from sim.dates import month_dates
 from sim.ladder import TOP_RUNG, Actor
-from sim.model import month_dates
 from sim.plots.style import (
     KAZAKHSTAN_VARIABLES,
     OKABE_ITO,
