@@ -27,8 +27,9 @@ from bench_sweep import pure_rate, timed_command  # noqa: E402
 GOAL_SECONDS = 600  # a full study in under ten minutes on two cores
 
 
-def study(workers: int, overrides: list[str]) -> dict:
-    with tempfile.TemporaryDirectory() as out:
+def study(workers: int, overrides: list[str], keep: str | None) -> dict:
+    with tempfile.TemporaryDirectory() as temporary:
+        out = keep or temporary
         command = [
             sys.executable,
             "-m",
@@ -51,10 +52,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=8.0, help="pure model: time per rate")
     parser.add_argument("--chunk", type=int, default=12000, help="R of the pure model")
+    parser.add_argument("--keep", help="write the study here (default: a temporary folder)")
     parser.add_argument("overrides", nargs="*", help="key=value overrides of the experiment")
     args = parser.parse_args()
 
-    found = study(args.workers, args.overrides)
+    found = study(args.workers, args.overrides, args.keep)
     pure = pure_rate(args.workers, args.chunk, 120, args.seconds)
     rate = found["runs"] / found["seconds"]
     print(f"policy study partner_commitments {' '.join(args.overrides)}".rstrip())

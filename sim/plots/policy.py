@@ -509,7 +509,9 @@ def scenario_failures_figure(result: PolicyResult) -> Figure | None:
         _outcomes(axes[0], x, frame[drivers[1]].to_numpy(float), fails)
         _draw_box(axes[0], result.failure_box, drivers[:2])
         axes[0].set_ylabel(lever_label(drivers[1]), fontsize=9)
-        axes[0].set_title("Each dot a scenario", fontsize=9)
+        hidden = hidden_limits(result.failure_box, drivers[:2])
+        note = f"; the box also limits {', '.join(hidden)}" if hidden else ""
+        axes[0].set_title(wrap_title(f"Each dot a scenario{note}", fig), fontsize=9)
     values_ax = axes[-1]
     _outcomes(values_ax, x, values, fails)
     values_ax.axhline(threshold, color="0.25", ls=":", lw=1.3, label=f"threshold {threshold:g}")
@@ -563,6 +565,17 @@ def _outcomes(ax, x: np.ndarray, y: np.ndarray, fails: np.ndarray) -> None:
     )
 
 
+def hidden_limits(box: pd.DataFrame | None, shown: list[str]) -> list[str]:
+    """The uncertainties the PRIM box limits significantly but the panel does not show."""
+    from sim.discovery import WEAK_QP, factor_label
+
+    if box is None or not len(box):
+        return []
+    qp = box[["qp_low", "qp_high"]].astype(float).max(axis=1, skipna=True)
+    other = box["restricted"].astype(bool) & ~box["factor"].isin(shown) & ~(qp > WEAK_QP)
+    return [factor_label(f) for f in box.loc[other, "factor"]]
+
+
 def _draw_box(ax, box: pd.DataFrame | None, shown: list[str]) -> None:
     """The PRIM box (dashed) when it restricts at least one of the two uncertainties shown."""
     if box is None or not len(box):
@@ -571,6 +584,7 @@ def _draw_box(ax, box: pd.DataFrame | None, shown: list[str]) -> None:
     if len(limits) < 2 or not limits.loc[shown, "restricted"].astype(bool).any():
         return
     (x0, x1), (y0, y1) = (limits.loc[f, ["low", "high"]].astype(float) for f in shown)
+    label = "PRIM box: where the failures concentrate"
     ax.add_patch(
         Rectangle(
             (x0, y0),
@@ -581,7 +595,7 @@ def _draw_box(ax, box: pd.DataFrame | None, shown: list[str]) -> None:
             lw=1.5,
             color="black",
             zorder=2,
-            label="PRIM box: where the failures concentrate",
+            label=label,
         )
     )
 
