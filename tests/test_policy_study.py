@@ -269,3 +269,18 @@ def test_list_shows_the_policy_experiments(capsys):
     out = capsys.readouterr().out
     section = out.split("policy experiments (python -m sim policy experiment=<name>):")[1]
     assert "partner_commitments" in section.split("\n\n")[0]
+
+
+def test_ctrl_c_prints_the_command_that_finishes_the_study(tmp_path, capsys, monkeypatch):
+    import sim.policy.study as study_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(study_module, "run_evaluation", interrupted)
+    code = policy_main(["experiment=partner_commitments", *SMALL, f"output_root={tmp_path}"])
+    err = capsys.readouterr().err
+    (directory,) = (tmp_path / "policies" / "partner_commitments").iterdir()
+    assert code == 130
+    assert f"resume={directory}" in err and "python -m sim policy experiment=" in err
+    assert json.loads((directory / "manifest.json").read_text())["complete"] is False
