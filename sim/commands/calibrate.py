@@ -69,18 +69,12 @@ def main(argv: Sequence[str]) -> int:
 def parse_args(argv: Sequence[str]) -> dict:
     """Read key=value arguments; raise CalibrationError naming the bad argument."""
     from sim.calibration.abc import Settings  # imports pandas: not needed for --help
+    from sim.commands.options import as_bool, key_values
 
-    raw: dict[str, str] = {}
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        if not sep or not value:
-            raise CalibrationError(f"expected key=value, got {arg!r}")
-        if key not in KEYS:
-            raise CalibrationError(f"unknown option {key!r}; options: {', '.join(KEYS)}")
-        raw[key] = value
+    raw = key_values(argv, KEYS, CalibrationError)
     if "targets" not in raw:
         raise CalibrationError(f"name the targets: targets=<name>, one of {', '.join(available())}")
-    quick = _bool("quick", raw.get("quick", "false"))
+    quick = as_bool("quick", raw.get("quick", "false"), CalibrationError)
     size = QUICK if quick else FULL
     population = _int("population", raw.get("population"), size["population"], 10, 1_000_000)
     budget = _int("budget", raw.get("budget"), size["budget"], 1, 10**10)
@@ -97,37 +91,21 @@ def parse_args(argv: Sequence[str]) -> dict:
         ),
         min_acceptance=size["min_acceptance"],
         seed=_int("seed", raw.get("seed"), 20221028, 0, 2**62),
-        progress=_bool("progress", raw.get("progress", "true")),
+        progress=as_bool("progress", raw.get("progress", "true"), CalibrationError),
     )
     return {
         "targets": raw["targets"],
         "scenario": raw.get("scenario"),
         "settings": settings,
         "output_root": Path(raw.get("output_root", "results")),
-        "figures": _bool("figures", raw.get("figures", "true")),
+        "figures": as_bool("figures", raw.get("figures", "true"), CalibrationError),
     }
 
 
-def _bool(key: str, value: str) -> bool:
-    if value.lower() in ("true", "1", "yes"):
-        return True
-    if value.lower() in ("false", "0", "no"):
-        return False
-    raise CalibrationError(f"{key} = {value!r} is not allowed: expected true or false")
-
-
 def _int(key: str, value: str | None, default: int, low: int, high: int) -> int:
-    if value is None:
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = None
-    if number is None or not low <= number <= high:
-        raise CalibrationError(
-            f"{key} = {value!r} is not allowed: expected an integer in [{low}, {high}]"
-        )
-    return number
+    from sim.commands.options import as_int
+
+    return default if value is None else as_int(key, value, low, high, CalibrationError)
 
 
 def report(calibration, directory: Path) -> str:

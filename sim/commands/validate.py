@@ -62,48 +62,22 @@ class Options:
 # --- command line -------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str]) -> Options:
     """Read key=value arguments; raise UsageError naming the bad argument."""
-    raw: dict[str, str] = {}
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        if not sep or not value:
-            raise UsageError(f"expected key=value, got {arg!r}")
-        if key not in ("quick", "replicates", "seed", "output_root", "figures", "calibration"):
-            raise UsageError(
-                f"unknown option {key!r}; options: quick, replicates, seed, output_root, "
-                "figures, calibration"
-            )
-        raw[key] = value
-    quick = _bool("quick", raw.get("quick", "false"))
+    from sim.commands.options import as_bool, as_int, key_values
+
+    keys = ("quick", "replicates", "seed", "output_root", "figures", "calibration")
+    raw = key_values(argv, keys, UsageError)
+    quick = as_bool("quick", raw.get("quick", "false"), UsageError)
     default_n = QUICK_REPLICATES if quick else FULL_REPLICATES
     return Options(
         quick=quick,
-        replicates=_int("replicates", raw.get("replicates", str(default_n)), 2, 10_000_000),
-        seed=_int("seed", raw.get("seed", str(DEFAULT_SEED)), 0, 2**63 - 1),
+        replicates=as_int(
+            "replicates", raw.get("replicates", str(default_n)), 2, 10_000_000, UsageError
+        ),
+        seed=as_int("seed", raw.get("seed", str(DEFAULT_SEED)), 0, 2**63 - 1, UsageError),
         output_root=Path(raw.get("output_root", "results")),
-        figures=_bool("figures", raw.get("figures", "true")),
+        figures=as_bool("figures", raw.get("figures", "true"), UsageError),
         calibration=_calibration(raw.get("calibration")),
     )
-
-
-def _bool(key: str, value: str) -> bool:
-    lowered = value.lower()
-    if lowered in ("true", "1", "yes"):
-        return True
-    if lowered in ("false", "0", "no"):
-        return False
-    raise UsageError(f"{key} = {value!r} is not allowed: expected true or false")
-
-
-def _int(key: str, value: str, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = None
-    if number is None or not low <= number <= high:
-        raise UsageError(
-            f"{key} = {value!r} is not allowed: expected an integer in [{low}, {high}]"
-        )
-    return number
 
 
 def check_resources(options: Options) -> None:
