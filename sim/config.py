@@ -287,6 +287,24 @@ def experiment_entries() -> list[Entry]:
     return _entries(folders)
 
 
+def experiment_file(name: str, entries: list[Entry], folder: str) -> Path:
+    """The file of experiment `name` among `entries` (built-in first, then the user folders).
+
+    `name` is a plain name, never a path (results use it); ConfigError names the known ones.
+    """
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise ConfigError(
+            f"experiment={name!r} is not allowed: expected the name of a file in {folder}/ "
+            "(without .yaml), not a path; copy a shared experiment file there"
+        )
+    usable = [e for e in entries if not e.shadowed]
+    for entry in usable:
+        if entry.name == name:
+            return entry.path
+    known = ", ".join(e.name for e in usable) or "(none)"
+    raise ConfigError(f"experiment={name!r} is unknown: expected one of {known}")
+
+
 def policy_entries() -> list[Entry]:
     """Every policy experiment file (experiments/policies/), built-in first, then the users'."""
     folders = [(EXPERIMENTS_DIR / POLICIES, BUILT_IN)]

@@ -137,21 +137,10 @@ class Factor:
 
 # --- loading --------------------------------------------------------------------------------
 def experiment_path(name: str) -> Path:
-    """The file of experiment `name`: built-in first, then the user folders (--search-path).
+    """The file of experiment `name`: built-in first, then the user folders (--search-path)."""
+    from sim.config import experiment_file
 
-    `name` is a plain name, never a path (results use it).
-    """
-    if "/" in name or "\\" in name or name.startswith("."):
-        raise ConfigError(
-            f"experiment={name!r} is not allowed: expected the name of a file in experiments/ "
-            "(without .yaml), not a path; copy a shared experiment file there"
-        )
-    entries = [e for e in experiment_entries() if not e.shadowed]
-    for entry in entries:
-        if entry.name == name:
-            return entry.path
-    known = ", ".join(e.name for e in entries)
-    raise ConfigError(f"experiment={name!r} is unknown: expected one of {known}")
+    return experiment_file(name, experiment_entries(), "experiments")
 
 
 def load_experiment(name: str | None, overrides: Sequence[str] = ()) -> DictConfig:

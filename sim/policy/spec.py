@@ -117,17 +117,9 @@ class Variable:
 # --- loading ---------------------------------------------------------------------------------
 def experiment_path(name: str) -> Path:
     """The file of policy experiment `name` (a plain name, never a path)."""
-    if "/" in name or "\\" in name or name.startswith("."):
-        raise ConfigError(
-            f"experiment={name!r} is not allowed: expected the name of a file in "
-            "experiments/policies/ (without .yaml), not a path"
-        )
-    entries = [e for e in policy_entries() if not e.shadowed]
-    for entry in entries:
-        if entry.name == name:
-            return entry.path
-    known = ", ".join(e.name for e in entries) or "(none)"
-    raise ConfigError(f"experiment={name!r} is unknown: expected one of {known}")
+    from sim.config import experiment_file
+
+    return experiment_file(name, policy_entries(), "experiments/policies")
 
 
 def load(name: str, overrides: Sequence[str] = ()) -> DictConfig:
