@@ -284,3 +284,19 @@ def test_ctrl_c_prints_the_command_that_finishes_the_study(tmp_path, capsys, mon
     assert code == 130
     assert f"resume={directory}" in err and "python -m sim policy experiment=" in err
     assert json.loads((directory / "manifest.json").read_text())["complete"] is False
+
+
+def test_a_full_disk_keeps_the_chunks_and_says_how_to_finish(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import sim.policy.study as study_module
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(study_module, "run_evaluation", disk_full)
+    code = policy_main(["experiment=partner_commitments", *SMALL, f"output_root={tmp_path}"])
+    err = capsys.readouterr().err.strip().splitlines()
+    (directory,) = (tmp_path / "policies" / "partner_commitments").iterdir()
+    assert code == 1 and len(err) == 1
+    assert "space" in err[0] and f"resume={directory}" in err[0]

@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
     from sim.config import ConfigError
     from sim.params import ParamError
     from sim.policy import spec
-    from sim.policy.study import StudyInterrupted, run_study
+    from sim.policy.study import StudyFailed, StudyInterrupted, run_study
 
     try:
         cfg = spec.load(name, overrides)
@@ -57,13 +57,19 @@ def main(argv: list[str]) -> int:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     except StudyInterrupted as stop:
-        kept = [o for o in overrides if not o.startswith("resume=")]
-        command = " ".join([PROG, f"experiment={name}", *kept, f"resume={stop.directory}"])
+        command = resume_command(name, overrides, stop.directory)
         print(
             f"\ninterrupted: {stop.directory} is incomplete; finish it with\n  {command}",
             file=sys.stderr,
         )
         return 130
+    except StudyFailed as failure:
+        print(
+            f"{PROG}: error: {failure}; the chunks done so far are kept in {failure.directory}: "
+            f"finish it with {resume_command(name, overrides, failure.directory)}",
+            file=sys.stderr,
+        )
+        return 1
     from sim.commands.sweep import shown
 
     print(f"policy study written to {shown(directory)}")
@@ -72,3 +78,9 @@ def main(argv: list[str]) -> int:
 
         return plot([str(directory)])
     return 0
+
+
+def resume_command(name: str, overrides: list[str], directory: object) -> str:
+    """The command that finishes an interrupted or failed study (its own resume= replaced)."""
+    kept = [o for o in overrides if not o.startswith("resume=")]
+    return " ".join([PROG, f"experiment={name}", *kept, f"resume={directory}"])

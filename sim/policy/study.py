@@ -40,6 +40,16 @@ FILES = ("evaluations", "pareto", "robustness", "scenarios", "failure_boxes")
 SEED_STREAMS = {"search": 0, "robustness": 1, "optimiser": 2}
 
 
+class StudyFailed(RuntimeError):
+    """A study stopped by a failure it can be resumed from (disk full, a worker killed)."""
+
+    def __init__(self, directory: Path, error: BaseException) -> None:
+        from sim.errors import explain
+
+        super().__init__(explain(error)[0])
+        self.directory = directory
+
+
 class StudyInterrupted(KeyboardInterrupt):
     """Ctrl-C during a study; carries the directory to resume."""
 
@@ -206,10 +216,10 @@ def run_study(cfg: DictConfig, on_chunk: Any = None) -> Path:
             make_executor(cfg.executor, cfg.workers, cfg.scheduler, WORKER_MODULES) as executor,
         ):
 
-            def counted(runs: int) -> None:
-                progress.update(runs)
+            def counted(done: int) -> None:
+                progress.update(done)
                 if on_chunk is not None:
-                    on_chunk(runs)
+                    on_chunk(done)
 
             search = search_phase(study, directory, executor, counted, progress)
             robust = robustness_phase(study, directory, executor, counted, search, progress)
@@ -217,6 +227,12 @@ def run_study(cfg: DictConfig, on_chunk: Any = None) -> Path:
             runs["robustness"] = len(robust["table"]) * study.robustness_ensemble().size
     except KeyboardInterrupt:
         raise StudyInterrupted(directory) from None
+    except Exception as error:
+        from sim.errors import explain
+
+        if explain(error)[0] is None:  # a bug: the traceback is the useful report
+            raise
+        raise StudyFailed(directory, error) from error
     write_manifest(
         directory,
         study,
