@@ -300,3 +300,17 @@ def test_a_full_disk_keeps_the_chunks_and_says_how_to_finish(tmp_path, capsys, m
     (directory,) = (tmp_path / "policies" / "partner_commitments").iterdir()
     assert code == 1 and len(err) == 1
     assert "space" in err[0] and f"resume={directory}" in err[0]
+
+
+def test_a_grid_study_evaluates_every_combination_and_keeps_its_front(tmp_path):
+    cfg = small(tmp_path, "search.method=grid", "search.levels=2", "search.population=100")
+    directory = run_study(cfg)
+    evaluations = pd.read_parquet(directory / "evaluations.parquet")
+    levers = [v.path for v in spec.levers_of(cfg)]
+    searched = evaluations[~evaluations["reference"]]
+    assert len(searched) == 2 ** len(levers)  # every corner of the lever box once
+    assert not searched.duplicated(levers).any()
+    assert searched["generation"].max() == 2  # 256 policies in batches of 100
+    objectives = searched[list(cfg.objectives)].to_numpy()
+    front = set(searched["policy"].to_numpy()[non_dominated(objectives)])
+    assert front == set(searched.loc[searched["pareto"], "policy"])
