@@ -42,6 +42,7 @@ def main(argv: list[str]) -> int:
         )
         return 2
     from sim import guards
+    from sim.commands.sweep import resume_command
     from sim.config import ConfigError
     from sim.params import ParamError
     from sim.policy import spec
@@ -57,7 +58,7 @@ def main(argv: list[str]) -> int:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     except StudyInterrupted as stop:
-        command = resume_command(name, overrides, stop.directory)
+        command = resume_command(name, overrides, stop.directory, "policy")
         print(
             f"\ninterrupted: {stop.directory} is incomplete; finish it with\n  {command}",
             file=sys.stderr,
@@ -66,7 +67,7 @@ def main(argv: list[str]) -> int:
     except StudyFailed as failure:
         print(
             f"{PROG}: error: {failure}; the chunks done so far are kept in {failure.directory}: "
-            f"finish it with {resume_command(name, overrides, failure.directory)}",
+            f"finish it with {resume_command(name, overrides, failure.directory, 'policy')}",
             file=sys.stderr,
         )
         return 1
@@ -78,9 +79,3 @@ def main(argv: list[str]) -> int:
 
         return plot([str(directory)])
     return 0
-
-
-def resume_command(name: str, overrides: list[str], directory: object) -> str:
-    """The command that finishes an interrupted or failed study (its own resume= replaced)."""
-    kept = [o for o in overrides if not o.startswith("resume=")]
-    return " ".join([PROG, f"experiment={name}", *kept, f"resume={directory}"])

@@ -83,10 +83,15 @@ def shown(directory: object) -> str:
         return str(path)
 
 
-def resume_command(name: str, overrides: list[str], directory: object) -> str:
-    """The command that finishes an interrupted or failed sweep (its own resume= replaced)."""
+def resume_command(
+    name: str, overrides: list[str], directory: object, command: str = "sweep"
+) -> str:
+    """The command that finishes an interrupted or failed sweep or policy study (its own
+    resume= replaced)."""
     kept = [o for o in overrides if not o.startswith("resume=")]
-    return " ".join(["python -m sim sweep", f"experiment={name}", *kept, f"resume={directory}"])
+    return " ".join(
+        [f"python -m sim {command}", f"experiment={name}", *kept, f"resume={directory}"]
+    )
 
 
 def check_before_running(cfg: object) -> None:
