@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from sim import EscalationModel, ParamSet
-from sim.ladder import Actor, Cause, Demand, Rung
-from sim.params import MECHANISMS
+from sim.model.ladder import Actor, Cause, Demand, Rung
+from sim.model.params import MECHANISMS
 
 
 def make_model(runs: int, params: dict[str, Any] | ParamSet | None = None) -> EscalationModel:
