@@ -58,7 +58,10 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     particle = None
     if task.calibration:  # replicate r of every design point gets the same posterior draw
         params, particle = posterior.override_params(
-            params, posterior.load_cached(task.calibration), task.seed, replicate
+            params,
+            posterior.load_cached(task.calibration).without(task.fixed),
+            task.seed,
+            replicate,
         )
     model = EscalationModel(
         params,

@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config.paths import escape_interpolations
 from sim.engine.design import EXECUTION_KEYS, build_design, point_values, scenario_values
-from sim.engine.posterior_draws import check_for_sweep
+from sim.engine.posterior_draws import check_for_sweep, resolve
 from sim.model import params as P
 
 if TYPE_CHECKING:
@@ -58,7 +58,8 @@ class Plan:
             columns={c: block[c].to_numpy() for c in block.columns},
             scenarios=tuple(self.design["scenario"].iloc[first : last + 1]),
             trajectories=bool(self.cfg.trajectories),
-            calibration=self.cfg.get("calibration"),
+            calibration=resolve(self.cfg.get("calibration")),
+            fixed=tuple(str(c) for c in self.design.columns),
             directory=None if directory is None else str(directory),
             experiment=str(self.cfg.name),
         )
@@ -67,8 +68,8 @@ class Plan:
 def plan(cfg: DictConfig) -> Plan:
     """Build the design and every point's parameters; refuses bad values before any run."""
     design = build_design(cfg)
-    if cfg.get("calibration"):
-        check_for_sweep(cfg.calibration, design.columns)
+    if cfg.get("calibration") is not None and resolve(cfg.calibration) is not None:
+        check_for_sweep(resolve(cfg.calibration), design.columns)
     resolved = scenario_values(cfg)
     return Plan(cfg, design, point_values(design, resolved), resolved)
 
@@ -131,5 +132,6 @@ class ChunkTask:
     scenarios: tuple[str, ...]
     trajectories: bool
     calibration: str | None = None  # a posterior directory: calibrated parameters drawn from it
+    fixed: tuple[str, ...] = ()  # the design's columns: the default posterior leaves them alone
     directory: str | None = None
     experiment: str = ""  # for the parts' metadata

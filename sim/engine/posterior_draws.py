@@ -23,14 +23,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config import ConfigError
+from sim.config import CONFIG_DIR, ConfigError
 from sim.errors import CalibrationError
 from sim.model.params import PARAMS_BY_PATH, ParamSet, encode
 from sim.model.rng import RunStreams, derive_seeds
-from sim.model.version import model_version
+from sim.model.version import model_version, prior_version
 
 #: The file of a calibration directory that holds the particles (written by `sim calibrate`).
 POSTERIOR = "posterior.parquet"
+#: Shipped posteriors: configs/posteriors/<name>/ (written by `sim calibrate ... ship=true`).
+POSTERIORS_DIR = CONFIG_DIR / "posteriors"
+#: The posterior every run command draws from unless told `calibration=none` or another one.
+DEFAULT_POSTERIOR = "seed_2022"
+#: `calibration=none`: the hand-set values of the parameter table.
+NONE = "none"
+RECALIBRATE = "make posterior"
 RUNS_PER_DRAW = 10
 _DRAW_SEED_SALT = 0x5EED_CA1B  # keeps the draws' seeds apart from the runs' own seeds
 
@@ -44,6 +51,30 @@ class Posterior:
     theta: np.ndarray
     weights: np.ndarray
     targets: str
+    manifest: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def warnings(self) -> list[str]:
+        """Why this posterior should not be trusted, one line each (empty if it can be):
+        a quick smoke test, a calibration that stopped on its budget, missed targets."""
+        m, where = self.manifest, f"posterior {self.directory}"
+        lines = []
+        if m.get("quick"):
+            lines.append(f"{where} is a quick smoke-test calibration, not an inference")
+        if m.get("converged") is False:
+            lines.append(
+                f"{where} did not converge (stopped: {m.get('stop_reason')}); recalibrate: "
+                f"{RECALIBRATE}"
+            )
+        for target in m.get("missed_targets") or []:
+            lines.append(f"{where} misses target {target} (posterior predictive check)")
+        return lines
+
+    def without(self, names: Sequence[str]) -> Posterior:
+        """The posterior of the other parameters (a sweep's factors are set by its design)."""
+        keep = [j for j, n in enumerate(self.names) if n not in set(names)]
+        return dataclasses.replace(
+            self, names=tuple(self.names[j] for j in keep), theta=self.theta[:, keep]
+        )
 
     def describe(self) -> dict[str, Any]:
         """What a run's manifest records about the posterior it used."""
@@ -54,7 +85,66 @@ class Posterior:
             "parameters": list(self.names),
             "particles": len(self.weights),
             "runs_per_draw": RUNS_PER_DRAW,
+            "warnings": self.warnings(),
         }
+
+
+def stale_reason(manifest: Mapping[str, Any]) -> str | None:
+    """Why a posterior no longer fits this model (another parameter table or prior), or None."""
+    if manifest.get("model_version") != model_version():
+        return (
+            f"it was made with model version {manifest.get('model_version')}, this model is "
+            f"{model_version()}"
+        )
+    if manifest.get("prior_version", prior_version()) != prior_version():
+        return "the uncertainty table (sim/model/uncertainty.py) changed since"
+    return None
+
+
+def resolve(calibration: str | None) -> str | None:
+    """The posterior directory a run command draws from, or None for the hand-set values.
+
+    Unset: the shipped default (configs/posteriors/seed_2022/), unless it is missing or stale,
+    when the runs use the hand-set values and `default_notice` says why. `none`: hand-set
+    values. A name in configs/posteriors/, or a calibration directory.
+    """
+    if calibration is None:
+        default = POSTERIORS_DIR / DEFAULT_POSTERIOR
+        if default_notice() is not None:
+            return None
+        return str(default)
+    if str(calibration).lower() == NONE:
+        return None
+    shipped = POSTERIORS_DIR / str(calibration)
+    if "/" not in str(calibration) and shipped.is_dir():
+        return str(shipped)
+    return str(calibration)
+
+
+def default_notice() -> str | None:
+    """Why runs cannot use the shipped default posterior, or None when they can."""
+    default = POSTERIORS_DIR / DEFAULT_POSTERIOR
+    manifest_path = default / "manifest.json"
+    if not manifest_path.is_file():
+        return (
+            f"no shipped posterior ({default}): runs use the hand-set values; calibrate: "
+            f"{RECALIBRATE}"
+        )
+    reason = stale_reason(json.loads(manifest_path.read_text()))
+    if reason:
+        return (
+            f"the shipped posterior {default} is stale ({reason}): runs use the hand-set "
+            f"values; recalibrate: {RECALIBRATE}"
+        )
+    return None
+
+
+def notices(calibration: str | None) -> list[str]:
+    """The warnings a command prints on every use of `calibration` (unresolved, as given)."""
+    if calibration is None and default_notice():
+        return [str(default_notice())]
+    directory = resolve(calibration)
+    return load_cached(directory).warnings() if directory else []
 
 
 def load(directory: str | Path) -> Posterior:
@@ -72,10 +162,10 @@ def load(directory: str | Path) -> Posterior:
     manifest = json.loads(manifest_path.read_text())
     if manifest.get("kind") != "calibration":
         raise CalibrationError(f"{key} is not allowed: its manifest is not a calibration's")
-    if manifest.get("model_version") != model_version():
+    stale = stale_reason(manifest)
+    if stale:
         raise CalibrationError(
-            f"{key} was made with model version {manifest.get('model_version')}, this model "
-            f"is {model_version()}: calibrate again (python -m sim calibrate "
+            f"{key}: {stale}: calibrate again (python -m sim calibrate "
             f"targets={manifest.get('targets')})"
         )
     frame = pd.read_parquet(directory / POSTERIOR)
@@ -90,6 +180,7 @@ def load(directory: str | Path) -> Posterior:
         theta=frame[list(names)].to_numpy(dtype=float),
         weights=weights / weights.sum(),
         targets=str(manifest.get("targets")),
+        manifest=manifest,
     )
 
 
@@ -169,6 +260,7 @@ def calibrated_params(
 ) -> tuple[Mapping[str, Any] | ParamSet, pd.DataFrame | None]:
     """The parameters of a run command: `values`, or with `calibration=` the posterior draws
     and the params.parquet table recording them."""
-    if not calibration:
+    directory = resolve(calibration)
+    if directory is None:
         return values, None
-    return params_for_runs(load(calibration), values, seed, run_ids)
+    return params_for_runs(load_cached(directory), values, seed, run_ids)

@@ -11,9 +11,17 @@ from __future__ import annotations
 import hashlib
 
 from sim.model.params import PARAMS
+from sim.model.uncertainty import UNCERTAIN
 
 
 def model_version() -> str:
     """A short hash of every parameter's path, range and kind (stable across processes)."""
     text = "\n".join(f"{p.path}|{p.low}|{p.high}|{p.integer}|{','.join(p.choices)}" for p in PARAMS)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def prior_version() -> str:
+    """A short hash of the uncertainty table (``sim.model.uncertainty``): which parameters a
+    calibration with ``parameters: uncertain`` infers, on which prior ranges."""
+    text = "\n".join(f"{path}|{u.low}|{u.high}" for path, u in sorted(UNCERTAIN.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:16]

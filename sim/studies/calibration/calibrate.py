@@ -22,8 +22,8 @@ from sim.engine import store
 from sim.engine.posterior_draws import POSTERIOR
 from sim.model.params import ParamSet, encode
 from sim.model.rng import derive_seeds
-from sim.model.version import model_version
-from sim.studies.calibration import abc, priors
+from sim.model.version import model_version, prior_version
+from sim.studies.calibration import abc, priors, regression
 from sim.studies.calibration.targets import CalibrationError, RunTables, TargetSet
 
 DIAGNOSTICS = "diagnostics.parquet"
@@ -75,32 +75,80 @@ def check_targets(simulator: ModelSimulator) -> None:
     simulator(theta, np.array([1, 2]))
 
 
+#: A target is missed when fewer than this share of posterior predictive runs fall within
+#: its tolerance of the observation (the manifest lists it; every use of the posterior warns).
+MISS_SHARE = 0.05
+SBC_TRIALS = 300
+SBC_DRAWS = 99
+SBC = "sbc_ranks.parquet"
+
+
 @dataclasses.dataclass(frozen=True)
 class Calibration:
-    """A finished calibration: what ran, and the ABC result."""
+    """A finished calibration: what ran, the ABC result, its checks, and how long it took."""
 
     targets: TargetSet
     prior: priors.UniformPrior
-    settings: abc.Settings
+    settings: abc.Settings | regression.Settings
     scenario: str
-    result: abc.Result
+    result: abc.Result | regression.Result
     predictive: pd.DataFrame
     seconds: float
+    quick: bool = False
+    sbc: pd.DataFrame | None = None  # ranks of true values (trials, parameters)
+
+    @property
+    def method(self) -> str:
+        return "regression" if isinstance(self.result, regression.Result) else "smc"
+
+    @property
+    def converged(self) -> bool:
+        """Stopped on its convergence criteria (regression) or not on its budget (ABC-SMC)."""
+        if isinstance(self.result, regression.Result):
+            return self.result.converged
+        return self.result.stop_reason != "budget"
+
+    def missed_targets(self) -> list[str]:
+        """Targets the posterior predictive check misses (see MISS_SHARE)."""
+        table = predictive_table(self)
+        return table.loc[table["share_within_tolerance"] < MISS_SHARE, "target"].tolist()
 
 
 def calibrate(
-    targets: TargetSet, settings: abc.Settings, scenario: str | None = None
+    targets: TargetSet,
+    settings: abc.Settings | regression.Settings,
+    scenario: str | None = None,
+    quick: bool = False,
 ) -> Calibration:
-    """Run ABC-SMC on the model and the posterior predictive check; write nothing."""
+    """Run the sampler that `settings` names on the model, the posterior predictive check and
+    (regression ABC) simulation-based calibration; write nothing."""
     prior = priors.build(targets.parameters)
     name = scenario or targets.scenario
     simulator = ModelSimulator(targets, prior, scenario_values(targets, name))
     check_targets(simulator)
+    sbc = None
     with store.Stopwatch() as clock:
-        result = abc.abc_smc(simulator, targets.observed, targets.tolerance, prior, settings)
+        if isinstance(settings, regression.Settings):
+            result = regression.regression_abc(
+                simulator, targets.observed, targets.tolerance, prior, settings
+            )
+            ranks = regression.sbc_ranks(
+                result,
+                prior,
+                targets.tolerance,
+                settings.accept,
+                SBC_TRIALS,
+                SBC_DRAWS,
+                settings.seed,
+            )
+            sbc = pd.DataFrame(ranks, columns=list(prior.names))
+        else:
+            result = abc.abc_smc(simulator, targets.observed, targets.tolerance, prior, settings)
         names = [t.name for t in targets.targets]
         predictive = posterior_predictive(simulator, result.posterior, settings.seed, names)
-    return Calibration(targets, prior, settings, name, result, predictive, clock.seconds)
+    return Calibration(
+        targets, prior, settings, name, result, predictive, clock.seconds, quick, sbc
+    )
 
 
 def posterior_predictive(
@@ -187,6 +235,9 @@ def write(
             yaml.safe_dump(config_dict(calibration), sort_keys=False), staging / store.CONFIG
         )
         files = [POSTERIOR, GENERATIONS, DIAGNOSTICS, PREDICTIVE, store.CONFIG]
+        if calibration.sbc is not None:
+            store.write_table(calibration.sbc, staging / SBC)
+            files.append(SBC)
         if draw_figures is not None:
             files += [f"figures/{p.name}" for p in draw_figures(staging, calibration)]
         store.write_manifest(
@@ -202,8 +253,22 @@ def write(
             stop_reason=calibration.result.stop_reason,
             wall_seconds=calibration.seconds,
             files=files,
+            **status(calibration),
         )
     return final
+
+
+def status(calibration: Calibration) -> dict[str, Any]:
+    """What a posterior's manifest says about whether to trust it (read by every command that
+    draws from it: ``sim.engine.posterior_draws.Posterior.warnings``)."""
+    return {
+        "method": calibration.method,
+        "converged": calibration.converged,
+        "quick": calibration.quick,
+        "missed_targets": calibration.missed_targets(),
+        "prior_version": prior_version(),
+        "ess": abc.effective_sample_size(calibration.result.posterior.weights),
+    }
 
 
 def summary_table(calibration: Calibration) -> pd.DataFrame:

@@ -1,9 +1,10 @@
 """Priors of the calibrated parameters, built from the parameter table's ranges.
 
-Every prior is uniform on an interval: by default the parameter's allowed range in
-``sim.model.params`` (the widest values the model accepts), or a narrower ``low``/``high`` given
-for it
-in the targets file, with a ``why`` that says where the narrower range comes from. A uniform
+Every prior is uniform on an interval. A targets file that says ``parameters: uncertain`` takes
+every parameter the table marks uncertain, with the range and reason given there
+(``sim.model.uncertainty``). A parameter named on its own takes its allowed range in
+``sim.model.params``, or a narrower ``low``/``high`` given for it in the targets file, with a
+``why`` that says where the narrower range comes from. A uniform
 prior states only bounds, which is all the parameter table records; docs/calibration.md lists
 the prior of every calibrated parameter. Integer parameters are calibrated on a continuous
 scale and rounded when a run uses them.
@@ -18,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from sim.model.params import PARAMS_BY_PATH, Param, check_export_shares, encode, unknown_path_error
-from sim.studies.calibration.targets import CalibrationError
+from sim.model.uncertainty import UNCERTAIN, check_table
+from sim.studies.calibration.targets import UNCERTAIN_KEYWORD, CalibrationError
 
 PRIOR_KEYS = ("low", "high", "why")
 
@@ -77,10 +79,31 @@ def _shares_ok(names: tuple[str, ...], row: np.ndarray) -> bool:
     return True
 
 
+def from_table() -> dict[str, dict[str, Any]]:
+    """Every parameter the table marks uncertain, as a targets file's `parameters` mapping."""
+    check_table()
+    return {
+        path: {"low": entry.low, "high": entry.high, "why": entry.why}
+        for path, entry in UNCERTAIN.items()
+    }
+
+
+def expand(parameters: Mapping[str, Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """`parameters` with the keyword `uncertain` replaced by the table's uncertain parameters
+    (an explicit entry beside it overrides the table's prior of that parameter)."""
+    expanded: dict[str, Mapping[str, Any]] = {}
+    for path, spec in parameters.items():
+        if path == UNCERTAIN_KEYWORD:
+            expanded.update({k: v for k, v in from_table().items() if k not in parameters})
+        else:
+            expanded[path] = spec
+    return expanded
+
+
 def build(parameters: Mapping[str, Mapping[str, Any]]) -> UniformPrior:
     """The prior of a targets file's `parameters` mapping; raise CalibrationError if bad."""
     names, lows, highs, whys = [], [], [], []
-    for path, spec in parameters.items():
+    for path, spec in expand(parameters).items():
         param = _calibratable(path)
         for key in spec:
             if key not in PRIOR_KEYS:

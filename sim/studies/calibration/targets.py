@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # only annotations: `calibrate --help` and its usage errors n
     import pandas as pd
 
 TARGETS_DIR = CONFIG_DIR / "targets"
+#: `parameters: uncertain` calibrates every parameter of sim.model.uncertainty.UNCERTAIN.
+UNCERTAIN_KEYWORD = "uncertain"
 
 
 # --- the tables a measure reads ------------------------------------------------------------------
@@ -339,9 +341,12 @@ def load(name: str) -> TargetSet:
     if len(set(names)) != len(names):
         raise CalibrationError(f"{path}: target names must be unique, got {names}")
     parameters = data.get("parameters") or {}
-    if not isinstance(parameters, dict) or not parameters:
+    if parameters == UNCERTAIN_KEYWORD:
+        parameters = {UNCERTAIN_KEYWORD: {}}
+    elif not isinstance(parameters, dict) or not parameters:
         raise CalibrationError(
-            f"{path}: parameters is empty: expected a mapping of parameter paths to priors"
+            f"{path}: parameters is empty: expected '{UNCERTAIN_KEYWORD}' (every parameter the "
+            "table marks uncertain) or a mapping of parameter paths to priors"
         )
     months = data.get("months", 8)
     if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 600:

@@ -1,0 +1,181 @@
+"""What we do not know: the parameters marked uncertain, each with a prior range and a reason.
+
+The parameter table (``sim.model.params``) gives every parameter one default. Where that
+default is a guess (``assumption``) or was tuned by hand to a 2022 fact (``calibration``),
+the honest statement is a range. This table marks those parameters *uncertain* with the range
+a calibration starts from (a uniform prior) and the reason for the range. A targets file that
+says ``parameters: uncertain`` calibrates every parameter listed here, so a model change that
+adds or drops an uncertain parameter changes the calibration with no other edit; and because
+the model version hashes this table too (``sim.model.version``), the shipped posterior then
+reads as stale until it is recalibrated (``make posterior``).
+
+Which assumptions are listed was decided by a Morris screening of every remaining
+``assumption`` constant (``experiments/screening_assumptions.yaml``; docs/calibration.md,
+"Which constants are uncertain"): a constant whose elementary effect on P(rung >= k by T)
+averages above ``SCREENING_THRESHOLD`` over its screening range is listed; the others keep their
+defaults. Every range here is stated from knowledge available by October 2022.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.model.params import ASSUME, PARAMS, PARAMS_BY_PATH, Param
+
+#: mu* (Morris, in probability) above which a screened assumption enters the prior.
+SCREENING_THRESHOLD = 0.05
+
+
+@dataclass(frozen=True)
+class Uncertain:
+    """A prior range [low, high] of one parameter and why it is that wide."""
+
+    low: float
+    high: float
+    why: str
+
+
+def screening_range(param: Param) -> tuple[float, float]:
+    """The range an assumption is screened over: half to twice its default, inside its
+    allowed range (a default of 0 spans the lowest quarter of the allowed range)."""
+    default = float(param.default)
+    if default == 0.0:
+        low, high = param.low, param.low + 0.25 * (param.high - param.low)
+    else:
+        low, high = sorted((default * 0.5, default * 2.0))
+        low, high = max(low, param.low), min(high, param.high)
+    if param.integer:
+        low, high = float(round(low)), float(round(high))
+    return float(low), float(high)
+
+
+#: Export shares and route ceilings are bound together (``params.check_export_shares``): varied
+#: one at a time they leave the allowed set, so they are not screened; they are 2021-22 route
+#: facts more than assumptions.
+JOINTLY_BOUND = frozenset(
+    f"kazakhstan.{name}"
+    for name in (
+        "initial_china_share",
+        "caspian_ceiling_low",
+        "caspian_ceiling_high",
+        "china_ceiling_low",
+        "china_ceiling_high",
+    )
+)
+
+
+def screened_assumptions() -> list[Param]:
+    """The numeric assumptions a screening covers (switches, choices, null months and the
+    jointly bound export shares left out)."""
+    return [
+        p
+        for p in PARAMS
+        if p.source == ASSUME
+        and p.path not in JOINTLY_BOUND
+        and not p.choices
+        and p.default is not None
+        and screening_range(p)[0] < screening_range(p)[1]
+    ]
+
+
+_HALF_TO_DOUBLE = "an assumption with no direct 2022 anchor; half to twice the default"
+
+
+def _screened(low: float, high: float, mu_star: float, outcome: str) -> Uncertain:
+    """An assumption the screening kept: its range is the screening range."""
+    return Uncertain(low, high, f"screening mu* {mu_star:.2f} on {outcome}; {_HALF_TO_DOUBLE}")
+
+
+_TUNED = "hand-tuned to a 2022 fact (the targets file now carries that fact); "
+
+# fmt: off
+UNCERTAIN: dict[str, Uncertain] = {
+    # --- hand-tuned to a 2022 fact: the calibration replaces the tuning ----------------------
+    "russia.war_value": Uncertain(0.3, 4.0, _TUNED + "rung 2 in 2022 bounds it only loosely"),
+    "russia.credibility_horizon": Uncertain(3.0, 36.0, _TUNED + "from a quarter to three years "
+                                            "of future demands"),
+    "russia.demand_period": Uncertain(1.0, 6.0, _TUNED + "four stoppages in six months allow "
+                                      "a new demand every month up to every half year"),
+    "kazakhstan.defence_response": Uncertain(0.5, 4.0, _TUNED + "about 1.5-fold defence "
+                                             "spending in 2022 (seed, Oct 28, 2022)"),
+    "kazakhstan.defence_adjust": Uncertain(0.02, 0.5, _TUNED + "budget cycles: a gap closed "
+                                           "in two months to four years"),
+    "trade.gray_reexport": Uncertain(0.0, 0.3, _TUNED + "EAEU trade +5% Jan-Aug 2022 (seed)"),
+    "trade.corridor_diversion": Uncertain(2.0, 20.0, _TUNED + "2022 corridor cargo six times "
+                                          "2021's (seed)"),
+    "trade.corridor_adjust": Uncertain(0.05, 0.8, _TUNED + "how fast cargo moved to the corridor"),
+    # --- decisive constants named by the first calibration review (issue 22) -----------------
+    "russia.cpc_cost": Uncertain(0.0, 0.3, "Newnham 2011 gives the channel, not the size: "
+                                 "transit fees and Russia's own crude in the CPC"),
+    "russia.posture_cost": Uncertain(0.1, 1.0, "an assumption: the monthly cost of posturing "
+                                     "is not observed; a third to three times the default"),
+    "russia.threat_cost": Uncertain(0.05, 0.6, "Fearon 1994 gives the sign, not the size"),
+    "russia.war_cost": Uncertain(0.1, 1.0, "Fearon 1995 gives the sign, not the size"),
+    "russia.audience_cost": Uncertain(0.05, 1.0, "Fearon 1994 gives the sign, not the size"),
+    "russia.defence_weight": Uncertain(0.0, 0.3, "no estimate of how Kazakh defence spending "
+                                       "weighs against Russian forces; from none to six times "
+                                       "the default"),
+    "russia.base_resolve": Uncertain(0.5, 2.0, "the seed says losing Kazakhstan would be "
+                                     "'catastrophic' for Moscow but gives no scale"),
+    "russia.window_weight": Uncertain(2.0, 12.0, "Powell 2006 gives the mechanism, not the size"),
+    "russia.initial_credibility": Uncertain(0.2, 0.8, "Kazakhstan's belief in Russian threats "
+                                            "in March 2022 is not observed"),
+    "kazakhstan.sovereignty_cost": Uncertain(0.3, 3.0, "the seed names the domestic cost of "
+                                             "looking subservient, not its size"),
+    "kazakhstan.war_stance_cost": Uncertain(0.1, 2.0, "the seed names the cost of endorsing "
+                                            "the war, not its size"),
+    "kazakhstan.multivector": Uncertain(0.05, 0.6, "the multi-vector policy (seed) has no "
+                                        "measured weight; one ablation flips a policy claim"),
+    "kazakhstan.protection": Uncertain(0.2, 0.9, "Crawford 2003 gives the mechanism; how much "
+                                       "of the damage partners offset is not measured"),
+    "china.security_capability": Uncertain(0.2, 3.0, "Crawford 2003: the cost China could "
+                                           "impose on Russia is not measured"),
+    "turkey.security_capability": Uncertain(0.1, 1.5, "Crawford 2003: the cost Turkey could "
+                                            "impose on Russia is not measured"),
+    "eu.security_capability": Uncertain(0.1, 1.5, "Crawford 2003: the cost the EU could impose "
+                                        "(new sanctions) is not measured"),
+    "china.reliability": Uncertain(0.3, 0.9, "no record of Chinese security pledges to "
+                                   "Kazakhstan being tested by October 2022"),
+    "turkey.reliability": Uncertain(0.4, 0.95, "one delivered agreement (ANKA, May 2022) is "
+                                    "all the record there is"),
+    # --- assumptions the Morris screening found to matter (mu* - its 95% conf > 0.05) -------
+    "kazakhstan.comply_noise": _screened(0.15, 0.6, 0.55, "P(4+ by 120)"),
+    "russia.decision_noise": _screened(0.015, 0.06, 0.31, "P(3+ by 120)"),
+    "russia.review_rate": _screened(0.175, 0.7, 0.29, "P(3+ by 36)"),
+    "russia.military_requirement": _screened(0.25, 1.0, 0.33, "P(4+ by 120)"),
+    "russia.sanctions_value": _screened(0.3, 1.2, 0.13, "P(3+ by 120)"),
+    "kazakhstan.initial_nationalism": _screened(0.15, 0.6, 0.14, "P(3+ by 36)"),
+    "russia.economic_cost": _screened(0.015, 0.06, 0.12, "P(3+ by 120)"),
+    "partners.support_decay": _screened(0.015, 0.06, 0.10, "P(3+ by 120)"),
+    "kazakhstan.pressure_to_nationalism": _screened(0.15, 0.6, 0.09, "P(3+ by 120)"),
+    # 2021 observations the screening found to matter: pre-2022 history sets their range
+    "trade.kz_ru": Uncertain(1.7, 2.4, "screening mu* 0.19 on P(3+ by 120); Kazakh-Russian trade "
+                             "was about $24-25 bn in 2021 (Kazakh customs statistics, early "
+                             "2022); the range allows for how re-exports and services count"),
+    "trade.kz_eu": Uncertain(2.2, 3.6, "screening mu* 0.11 on P(3+ by 120); Kazakh-EU trade was "
+                             "about $27-40 bn a year in 2019-2021 (Eurostat, Kazakh customs "
+                             "statistics), oil prices moving it most"),
+    # --- the war's course: nothing by October 2022 says how it ends --------------------------
+    "war.p_favorable": Uncertain(0.1, 0.5, "how the war ends was unknown in October 2022"),
+    "war.p_unfavorable": Uncertain(0.05, 0.4, "how the war ends was unknown in October 2022"),
+    "war.resolve_favorable": Uncertain(0.1, 0.7, "the seed's main risk is an emboldened Russia "
+                                       "after a win; it gives no size"),
+    "war.free_capacity_during": Uncertain(0.1, 0.35, "how much of Russia's ground force the "
+                                          "war left free was not public"),
+}
+# fmt: on
+
+
+def check_table() -> None:
+    """Every entry names a numeric parameter and lies inside its allowed range (else raise)."""
+    for path, entry in UNCERTAIN.items():
+        param = PARAMS_BY_PATH.get(path)
+        if param is None or param.choices:
+            raise ValueError(f"uncertainty table: {path!r} is not a numeric model parameter")
+        if not param.low <= entry.low < entry.high <= param.high:
+            raise ValueError(
+                f"uncertainty table: {path} prior [{entry.low:g}, {entry.high:g}] is not "
+                f"within the allowed range [{param.low:g}, {param.high:g}]"
+            )
+        if not entry.why.strip():
+            raise ValueError(f"uncertainty table: {path} has no reason for its range")
