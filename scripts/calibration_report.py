@@ -1,15 +1,19 @@
-"""Fill the generated sections of docs/calibration.md from a calibration: one command re-runs it.
+"""Fill the generated sections of docs/calibration.md from the shipped posterior.
 
-    python scripts/calibration_report.py                  # calibrate seed_2022, then write
+    make posterior                      # calibrate, ship, then this script (one command)
+    python scripts/calibration_report.py                      # from configs/posteriors/seed_2022
     python scripts/calibration_report.py --calibration results/calibrations/seed_2022/<ts>
-    python scripts/calibration_report.py --quick          # a quick calibration (a check only)
 
 Every number in the generated sections comes from here: the targets and priors (from the
-targets file), the posterior, the per-generation diagnostics, the posterior predictive check,
-what the data pin down, the split of the baseline's escalation probabilities into parameter
-and dice spread, and the recovery check of the sampler. The figures are copied to
-docs/figures/calibration/. Text between the markers is replaced; the rest of the file is not
-touched.
+targets file and the uncertainty table), the Morris screening that chose the priors, the
+posterior, the convergence diagnostics, the posterior predictive check, the simulation-based
+calibration, what the data pin down, the split of the baseline's escalation probabilities into
+parameter and dice spread, and the side-by-side recovery check of the two samplers. The figures
+are copied to docs/figures/calibration/. Text between the markers is replaced; the rest of the
+file is not touched.
+
+It refuses a posterior whose manifest marks it quick (a smoke test), unconverged, or missing a
+target of its predictive check: the docs are never written from one.
 """
 
 from __future__ import annotations
@@ -22,39 +26,54 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sim.commands.calibrate import FULL, QUICK  # noqa: E402
+from sim.engine.posterior_draws import POSTERIORS_DIR  # noqa: E402
 from sim.studies.calibration import recovery  # noqa: E402
-from sim.studies.calibration.abc import Settings  # noqa: E402
 from sim.studies.calibration.calibrate import (  # noqa: E402
     DIAGNOSTICS,
     POSTERIOR,
     PREDICTIVE,
-    calibrate,
+    SBC,
+    SBC_DRAWS,
     posterior_summary,
     predictive_summary,
-    write,
 )
-from sim.studies.calibration.targets import load  # noqa: E402
+from sim.studies.calibration.regression import sbc_uniformity  # noqa: E402
 
 DOC = REPO / "docs" / "calibration.md"
 FIGURES = REPO / "docs" / "figures" / "calibration"
+SCREENING = REPO / "docs" / "screening_assumptions.csv"
 BASELINE_RUNS = 2000
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calibration", type=Path, help="an existing calibration directory")
-    parser.add_argument("--targets", default="seed_2022")
-    parser.add_argument("--quick", action="store_true", help="a quick calibration")
+    parser.add_argument(
+        "--calibration",
+        type=Path,
+        default=POSTERIORS_DIR / "seed_2022",
+        help="a shipped posterior or a calibration directory (default: the shipped seed_2022)",
+    )
     parser.add_argument("--trials", type=int, default=100, help="recovery-check trials")
     args = parser.parse_args()
-    directory = args.calibration or run_calibration(args.targets, args.quick)
+    directory = args.calibration
+    if not (directory / "manifest.json").is_file():
+        print(f"error: {directory} is not a calibration (run: make posterior)", file=sys.stderr)
+        return 2
+    problems = refusals(json.loads((directory / "manifest.json").read_text()))
+    if problems:
+        print(
+            f"error: refusing to write docs/calibration.md from {directory}: "
+            + "; ".join(problems),
+            file=sys.stderr,
+        )
+        return 2
     sections = build_sections(directory, args.trials)
     text = DOC.read_text()
     for name, body in sections.items():
@@ -65,15 +84,15 @@ def main() -> int:
     return 0
 
 
-def run_calibration(targets: str, quick: bool) -> Path:
-    size = QUICK if quick else FULL
-    settings = Settings(
-        population=size["population"],
-        budget=size["budget"],
-        max_generations=size["max_generations"],
-        min_acceptance=size["min_acceptance"],
-    )
-    return write(calibrate(load(targets), settings), REPO / "results")
+def refusals(manifest: dict) -> list[str]:
+    """Why a posterior may not stand behind the docs (empty if it may)."""
+    problems = []
+    if manifest.get("quick"):
+        problems.append("it is a quick smoke test")
+    if manifest.get("converged") is not True:
+        problems.append(f"it did not converge (stopped: {manifest.get('stop_reason')})")
+    problems += [f"it misses target {t}" for t in manifest.get("missed_targets") or []]
+    return problems
 
 
 def build_sections(directory: Path, trials: int) -> dict[str, str]:
@@ -94,18 +113,56 @@ def build_sections(directory: Path, trials: int) -> dict[str, str]:
         "informed": informed_section(summary),
         "variance": variance_section(directory),
         "recovery": recovery_section(trials),
+        "screening": screening_section(),
+        "sbc": sbc_section(directory),
     }
 
 
 def run_section(directory: Path, manifest: dict) -> str:
     shown = directory.relative_to(REPO) if directory.is_relative_to(REPO) else directory
     return (
-        f"Calibration `{shown}`"
-        f" (model version `{manifest['model_version']}`, commit `{manifest['git_commit']}`, "
-        f"{manifest['created']}): {manifest['particles']} particles, "
-        f"{manifest['generations']} generations, {manifest['simulations']:,} simulated runs, "
-        f"{manifest['wall_seconds']:.0f} s on {manifest['host']['cpus']} cores; stopped: "
+        f"Calibration `{shown}` ({manifest.get('method', 'smc')}; model version "
+        f"`{manifest['model_version']}`, prior version `{manifest.get('prior_version')}`, "
+        f"commit `{manifest['git_commit']}`, {manifest['created']}): "
+        f"{len(manifest['parameters'])} parameters, {manifest['particles']} particles "
+        f"(ESS {manifest.get('ess', float('nan')):,.0f}), {manifest['simulations']:,} simulated "
+        f"runs, {manifest['wall_seconds']:.0f} s on {manifest['host']['cpus']} cores; stopped: "
         f"{manifest['stop_reason']}."
+    )
+
+
+def screening_section() -> str:
+    """The Morris screening that chose which assumptions enter the prior."""
+    table = pd.read_csv(SCREENING)
+    table["in the prior"] = np.where(
+        table["mu_star"] - table["mu_star_conf"] > 0.05, "yes", "no (default kept)"
+    )
+    return markdown(table.head(20), digits=3) + (
+        f"\n\n({len(table)} assumptions screened; the other {len(table) - 20} have smaller "
+        f"mu*; all in `docs/screening_assumptions.csv`.)"
+    )
+
+
+def sbc_section(directory: Path) -> str:
+    """Per parameter: the chi-square p-value of its SBC rank histogram against uniform."""
+    if not (directory / SBC).is_file():
+        return "No simulation-based calibration in this calibration (ABC-SMC)."
+    ranks = pd.read_parquet(directory / SBC)
+    pvalues = sbc_uniformity(ranks.to_numpy(), SBC_DRAWS)
+    low = ranks.to_numpy() < (SBC_DRAWS + 1) * 0.05
+    high = ranks.to_numpy() >= (SBC_DRAWS + 1) * 0.95
+    table = pd.DataFrame(
+        {
+            "parameter": ranks.columns,
+            "chi2_p": pvalues,
+            "share_in_outer_10pct": (low | high).mean(axis=0),
+        }
+    )
+    return (
+        f"{len(ranks)} trials, {SBC_DRAWS} posterior draws each; under calibration the share "
+        f"of true values in the outer 10% of ranks is 0.10 (above: over-confident; below: "
+        f"under-confident). Parameters with chi-square p < 0.01: "
+        f"{int((pvalues < 0.01).sum())} of {len(pvalues)}.\n\n" + markdown(table, digits=3)
     )
 
 
@@ -207,12 +264,7 @@ def drivers_table(run_directory: Path) -> pd.DataFrame:
 
 
 def recovery_section(trials: int) -> str:
-    result = recovery.check(trials)
-    return (
-        f"{result.trials} trials, two parameters each: the true value fell inside the 90% "
-        f"credible interval {result.coverage:.0%} of the time; the intervals were on average "
-        f"{result.mean_width:.0%} of the prior's width."
-    )
+    return markdown(recovery.compare(trials), digits=3)
 
 
 def markdown(frame: pd.DataFrame, digits: int = 3) -> str:

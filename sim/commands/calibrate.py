@@ -1,7 +1,9 @@
 """`python -m sim calibrate targets=<name> [scenario=S] [budget=N] [quick=true] [...]`.
 
-Likelihood-free inference (ABC-SMC) of the parameters listed in a targets file, on the targets
-in it. Writes ``<output_root>/calibrations/<targets>/<timestamp>/`` (posterior.parquet,
+Likelihood-free inference (regression-adjusted ABC, or ABC-SMC with method=smc) of the
+parameters listed in a targets file, on the targets in it; ``ship=true`` writes the posterior
+to configs/posteriors/<targets>/, where every run command finds it.
+Writes ``<output_root>/calibrations/<targets>/<timestamp>/`` (posterior.parquet,
 diagnostics, predictive check, figures, config.yaml, manifest.json); the directory appears only
 when complete. See docs/calibration.md.
 """
@@ -15,22 +17,42 @@ from pathlib import Path
 from sim.studies.calibration.targets import CalibrationError, available
 
 PROG = "python -m sim calibrate"
+#: Regression ABC (the default): reference-table sizes and runs kept (docs/calibration.md).
+REGRESSION_QUICK = {"accept": 400, "batch": 20_000, "min_simulations": 40_000, "budget": 40_000}
+REGRESSION_FULL = {
+    "accept": 3000,
+    "batch": 200_000,
+    "min_simulations": 1_000_000,
+    "budget": 5_000_000,
+}
 QUICK = {"population": 400, "budget": 100_000, "max_generations": 10, "min_acceptance": 0.01}
 FULL = {"population": 2000, "budget": 1_500_000, "max_generations": 20, "min_acceptance": 0.005}
+METHODS = ("regression", "smc")
+SMOKE_TEST = (
+    "quick=true: a SMOKE TEST of the machinery, not an inference; its posterior is marked "
+    "quick and every use of it warns"
+)
 USAGE = f"""usage: {PROG} targets=<name|file.yaml> [key=value ...]
 
   targets=NAME         a file in configs/targets/ ({{targets}}) or a path to a .yaml file
+  method=NAME          regression (regression-adjusted ABC, default) or smc (ABC-SMC)
+  ship=true|false      write the posterior to configs/posteriors/<targets>/, the default of
+                       every run command, replacing the one there (default false)
   scenario=NAME        the scenario to simulate (default: the targets file's scenario)
-  quick=true|false     a small calibration, under a minute (default false)
-  budget=N             simulated runs, all generations ({FULL["budget"]}; quick {QUICK["budget"]})
-  population=N         particles per generation ({FULL["population"]}; quick {QUICK["population"]})
-  generations=N        at most this many generations (default {FULL["max_generations"]})
+  quick=true|false     a smoke test of the machinery, under a minute (default false)
+  budget=N             simulated runs at most (regression {REGRESSION_FULL["budget"]}, smc \
+{FULL["budget"]}; quick {REGRESSION_QUICK["budget"]} / {QUICK["budget"]})
+  population=N         runs kept (regression {REGRESSION_FULL["accept"]}) or particles per
+                       generation (smc {FULL["population"]})
+  generations=N        smc: at most this many generations (default {FULL["max_generations"]})
   seed=S               seed of the sampler and of every run (default 20221028)
   output_root=DIR      results go to DIR/calibrations/<targets>/<timestamp>/ (default results)
   figures=true|false   draw the figures (default true)
-  progress=true|false  a progress bar per generation (default true)"""
+  progress=true|false  a progress bar (default true)"""
 KEYS = (
     "targets",
+    "method",
+    "ship",
     "scenario",
     "quick",
     "budget",
@@ -54,11 +76,15 @@ def main(argv: Sequence[str]) -> int:
         from sim.studies.calibration.calibrate import calibrate, write
 
         target_set = T.load(options["targets"])
-        calibration = calibrate(target_set, options["settings"], options["scenario"])
+        if options["quick"]:
+            print(SMOKE_TEST, file=sys.stderr)
+        calibration = calibrate(
+            target_set, options["settings"], options["scenario"], quick=options["quick"]
+        )
         from sim.plots.calibration import calibration_figures
 
         draw = calibration_figures if options["figures"] else None
-        directory = write(calibration, options["output_root"], draw)
+        directory = write(calibration, options["output_root"], draw, ship_it=options["ship"])
     except CalibrationError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
@@ -72,12 +98,58 @@ def main(argv: Sequence[str]) -> int:
 def parse_args(argv: Sequence[str]) -> dict:
     """Read key=value arguments; raise CalibrationError naming the bad argument."""
     from sim.commands.options import as_bool, key_values
-    from sim.studies.calibration.abc import Settings  # imports pandas: not needed for --help
 
     raw = key_values(argv, KEYS, CalibrationError)
     if "targets" not in raw:
         raise CalibrationError(f"name the targets: targets=<name>, one of {', '.join(available())}")
     quick = as_bool("quick", raw.get("quick", "false"), CalibrationError)
+    method = raw.get("method", "regression")
+    if method not in METHODS:
+        raise CalibrationError(
+            f"method = {method!r} is not allowed: expected one of {', '.join(METHODS)}"
+        )
+    seed = _int("seed", raw.get("seed"), 20221028, 0, 2**62)
+    progress = as_bool("progress", raw.get("progress", "true"), CalibrationError)
+    if method == "regression":
+        settings = _regression_settings(raw, quick, seed, progress)
+    else:
+        settings = _smc_settings(raw, quick, seed, progress)
+    return {
+        "targets": raw["targets"],
+        "scenario": raw.get("scenario"),
+        "settings": settings,
+        "quick": quick,
+        "ship": as_bool("ship", raw.get("ship", "false"), CalibrationError),
+        "output_root": Path(raw.get("output_root", "results")),
+        "figures": as_bool("figures", raw.get("figures", "true"), CalibrationError),
+    }
+
+
+def _regression_settings(raw: dict, quick: bool, seed: int, progress: bool):
+    from sim.studies.calibration.regression import Settings
+
+    size = REGRESSION_QUICK if quick else REGRESSION_FULL
+    accept = _int("population", raw.get("population"), size["accept"], 10, 1_000_000)
+    budget = _int("budget", raw.get("budget"), size["budget"], 1, 10**10)
+    if budget < 2 * accept:
+        raise CalibrationError(
+            f"budget = {budget} is not allowed: expected at least twice population = {accept} "
+            "(the runs kept must be a small share of the reference table)"
+        )
+    return Settings(
+        accept=accept,
+        batch=min(size["batch"], budget),
+        min_simulations=min(size["min_simulations"], budget),
+        budget=budget,
+        min_ess=min(1000.0, accept / 3),
+        seed=seed,
+        progress=progress,
+    )
+
+
+def _smc_settings(raw: dict, quick: bool, seed: int, progress: bool):
+    from sim.studies.calibration.abc import Settings  # imports pandas: not needed for --help
+
     size = QUICK if quick else FULL
     population = _int("population", raw.get("population"), size["population"], 10, 1_000_000)
     budget = _int("budget", raw.get("budget"), size["budget"], 1, 10**10)
@@ -86,23 +158,16 @@ def parse_args(argv: Sequence[str]) -> dict:
             f"budget = {budget} is not allowed: expected at least population = {population} "
             "(the first generation alone simulates that many runs)"
         )
-    settings = Settings(
+    return Settings(
         population=population,
         budget=budget,
         max_generations=_int(
             "generations", raw.get("generations"), size["max_generations"], 1, 1000
         ),
         min_acceptance=size["min_acceptance"],
-        seed=_int("seed", raw.get("seed"), 20221028, 0, 2**62),
-        progress=as_bool("progress", raw.get("progress", "true"), CalibrationError),
+        seed=seed,
+        progress=progress,
     )
-    return {
-        "targets": raw["targets"],
-        "scenario": raw.get("scenario"),
-        "settings": settings,
-        "output_root": Path(raw.get("output_root", "results")),
-        "figures": as_bool("figures", raw.get("figures", "true"), CalibrationError),
-    }
 
 
 def _int(key: str, value: str | None, default: int, low: int, high: int) -> int:
@@ -117,9 +182,9 @@ def report(calibration, directory: Path) -> str:
 
     result = calibration.result
     lines = [
-        f"calibration on {calibration.targets.name} ({calibration.scenario}): "
-        f"{len(result.generations)} generations, {result.simulations} runs, "
-        f"{calibration.seconds:.1f} s; stopped: {result.stop_reason}",
+        f"calibration on {calibration.targets.name} ({calibration.scenario}), "
+        f"{calibration.method}: {result.simulations} runs, {calibration.seconds:.1f} s; "
+        f"stopped: {result.stop_reason}",
         "",
         "posterior (weighted; 90% interval; sd/prior sd: below 1 means the data inform it)",
     ]
@@ -138,4 +203,16 @@ def report(calibration, directory: Path) -> str:
             f"within tolerance {row.share_within_tolerance:.0%}"
         )
     lines += ["", f"written to {directory}"]
+    warnings = _warnings(calibration)
+    if warnings:
+        lines += ["", *(f"WARNING: {w}" for w in warnings)]
     return "\n".join(lines)
+
+
+def _warnings(calibration) -> list[str]:
+    """What the manifest marks: a smoke test, no convergence, missed targets."""
+    lines = [SMOKE_TEST] if calibration.quick else []
+    if not calibration.converged:
+        lines.append(f"not converged (stopped: {calibration.result.stop_reason})")
+    lines += [f"the predictive check misses target {t}" for t in calibration.missed_targets()]
+    return lines

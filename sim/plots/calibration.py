@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.plots.style import OKABE_ITO, save_figures
+from sim.studies.calibration.calibrate import SBC_DRAWS
 
 if TYPE_CHECKING:
     from sim.studies.calibration.calibrate import Calibration
@@ -128,21 +129,49 @@ def _step(values: np.ndarray) -> float:
 
 
 def diagnostics_figure(calibration: Calibration) -> Figure:
-    """Tolerance, acceptance rate and effective sample size per generation."""
+    """Tolerance, acceptance rate, effective sample size (and, for regression ABC, the change
+    in the posterior) per generation or per reference-table size."""
     table = calibration.result.diagnostics
-    fig = Figure(figsize=(9, 2.8), layout="constrained")
-    axes = fig.subplots(1, 3)
-    for ax, column, label in zip(
-        axes,
-        ("epsilon", "acceptance_rate", "ess"),
-        ("tolerance (distance)", "acceptance rate", "effective sample size"),
-        strict=True,
-    ):
-        ax.plot(table["generation"], table[column], marker="o", color=POSTERIOR_COLOUR)
-        ax.set_xlabel("generation")
+    x = "generation" if "generation" in table else "simulations"
+    panels = [
+        ("epsilon", "tolerance (distance)"),
+        ("acceptance_rate", "acceptance rate"),
+        ("ess", "effective sample size"),
+    ]
+    if "change" in table:
+        panels.append(("change", "change in the posterior (prior sd)"))
+    fig = Figure(figsize=(3 * len(panels), 2.8), layout="constrained")
+    axes = fig.subplots(1, len(panels))
+    for ax, (column, label) in zip(axes, panels, strict=True):
+        ax.plot(table[x], table[column], marker="o", color=POSTERIOR_COLOUR)
+        ax.set_xlabel("generation" if x == "generation" else "simulated runs")
         ax.set_title(label, fontsize=9)
-        if column == "acceptance_rate":
+        if column in ("acceptance_rate", "change"):
             ax.set_yscale("log")
+    return fig
+
+
+def sbc_figure(ranks: np.ndarray, names: list[str], draws: int, bins: int = 10) -> Figure:
+    """Simulation-based calibration (Talts et al. 2018): each parameter's histogram of the rank
+    of its true value among posterior draws, with the band of 99% of uniform histograms.
+    A U shape means an over-confident posterior, a hump an under-confident one."""
+    from scipy import stats  # scipy: only for the band
+
+    trials = ranks.shape[0]
+    expected = trials / bins
+    low, high = stats.binom.ppf([0.005, 0.995], trials, 1 / bins)
+    fig, axes = _grid(len(names), columns=6, size=2.0)
+    for j, ax in enumerate(axes[: len(names)]):
+        ax.axhspan(low, high, color=PRIOR_COLOUR, alpha=0.3, lw=0)
+        ax.axhline(expected, color=PRIOR_COLOUR, lw=1)
+        ax.hist(ranks[:, j], bins=bins, range=(0, draws + 1), color=POSTERIOR_COLOUR, alpha=0.8)
+        ax.set_title(names[j], fontsize=6)
+        ax.set_xticks([])
+        ax.tick_params(labelsize=6)
+    fig.suptitle(
+        f"SBC rank histograms, {trials} trials (grey: 99% band of a uniform histogram)",
+        fontsize=9,
+    )
     return fig
 
 
@@ -154,4 +183,8 @@ def calibration_figures(directory: Path, calibration: Calibration) -> list[Path]
         "predictive_check": predictive_figure(calibration),
         "diagnostics": diagnostics_figure(calibration),
     }
+    if calibration.sbc is not None:
+        figures["sbc_ranks"] = sbc_figure(
+            calibration.sbc.to_numpy(), list(calibration.sbc.columns), SBC_DRAWS
+        )
     return save_figures(figures, Path(directory) / "figures")

@@ -9,6 +9,9 @@ so an interrupted calibration leaves nothing that looks finished.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ import yaml
 
 from sim.config import compose, list_scenarios, model_values
 from sim.engine import store
-from sim.engine.posterior_draws import POSTERIOR
+from sim.engine.posterior_draws import POSTERIOR, POSTERIORS_DIR
 from sim.model.params import ParamSet, encode
 from sim.model.rng import derive_seeds
 from sim.model.version import model_version, prior_version
@@ -214,10 +217,43 @@ def config_dict(calibration: Calibration) -> dict[str, Any]:
     }
 
 
+#: What a shipped posterior holds (configs/posteriors/<targets>/): small tables, no figures.
+SHIPPED = (POSTERIOR, DIAGNOSTICS, PREDICTIVE, SBC, store.CONFIG, "manifest.json")
+TARGETS_COPY = "targets.yaml"
+
+
+def ship(directory: Path, name: str) -> Path:
+    """Copy a calibration directory's posterior and checks to configs/posteriors/<name>/,
+    replacing what is there only once the new copy is complete; return the shipped path."""
+    final = POSTERIORS_DIR / name
+    staging = POSTERIORS_DIR / f".{name}.{os.getpid()}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        for file in SHIPPED:
+            if (directory / file).is_file():
+                shutil.copyfile(directory / file, staging / file)
+        config = yaml.safe_load((directory / store.CONFIG).read_text())
+        shutil.copyfile(config["targets"]["file"], staging / TARGETS_COPY)
+        manifest = json.loads((staging / "manifest.json").read_text())
+        manifest["calibration_directory"] = str(directory)
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    old = POSTERIORS_DIR / f".{name}.{os.getpid()}.old"
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
 def write(
     calibration: Calibration,
     output_root: Path,
     draw_figures: Callable[[Path, Calibration], list[Path]] | None = None,
+    ship_it: bool = False,
 ) -> Path:
     """Write the calibration directory; return its final path.
 
@@ -255,6 +291,8 @@ def write(
             files=files,
             **status(calibration),
         )
+    if ship_it:
+        ship(final, calibration.targets.name)
     return final
 
 

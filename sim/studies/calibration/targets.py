@@ -73,7 +73,7 @@ class RunTables:
         month = frame["month"].to_numpy()
         mask = (month >= first) & (month <= last)
         for column, value in equal.items():
-            mask &= (frame[column] == value).to_numpy()
+            mask &= _equal(frame[column], value)
         return mask
 
     def param(self, path: str) -> np.ndarray:
@@ -91,6 +91,16 @@ class RunTables:
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise CalibrationError(f"the {table} table has no column {column!r}{hint}")
         return frame
+
+
+def _equal(column: pd.Series, value: str) -> np.ndarray:
+    """column == value, on a categorical's codes where it is one (much faster on many events)."""
+    if isinstance(column.dtype, __import__("pandas").CategoricalDtype):
+        categories = list(column.cat.categories)
+        if value not in categories:
+            return np.zeros(len(column), dtype=bool)
+        return column.cat.codes.to_numpy() == categories.index(value)
+    return (column == value).to_numpy()
 
 
 # --- the registry of measures --------------------------------------------------------------------
@@ -221,6 +231,20 @@ def event_count(
     """How many events `action` (by `actor`, if given) the run has in months first..last."""
     equal = {"action": action} | ({"actor": actor} if actor else {})
     return tables.event_counts(tables.events_where(first, last, **equal))
+
+
+@measure
+def cameo_events(
+    tables: RunTables, actor: str, target: str, roots: list[str], first: int, last: int
+) -> np.ndarray:
+    """Events from `actor` to `target` in months first..last whose CAMEO root code (the
+    first two digits) is one of `roots`: the counts event datasets report, per run."""
+    frame = tables.events
+    mask = tables.events_where(first, last, actor=actor, target=target)
+    cameo = frame["cameo"].cat  # per category, not per event: there are few codes, many events
+    wanted = np.array([str(c)[:2] in {str(r).zfill(2) for r in roots} for c in cameo.categories])
+    codes = cameo.codes.to_numpy()
+    return tables.event_counts(mask & (codes >= 0) & wanted[np.maximum(codes, 0)])
 
 
 @measure
