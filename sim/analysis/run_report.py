@@ -52,15 +52,32 @@ def probability_cell(p: float, lower: float, upper: float) -> str:
     return f"{p:.0e} [{lower:.0e}, {upper:.0e}]"
 
 
-def format_escalation(table: pd.DataFrame) -> list[str]:
-    """The escalation table as text: one line per rung, one column per month."""
+def parameter_range(p: float, sd: float) -> tuple[float, float]:
+    """The 95% range of a probability over the posterior's parameters: p +- 1.96 sd, in [0, 1]
+    (sd: the between-draw sd of the variance split, ``sim.analysis.variance_split``)."""
+    return max(0.0, p - 1.96 * sd), min(1.0, p + 1.96 * sd)
+
+
+def format_escalation(table: pd.DataFrame, split: pd.DataFrame | None = None) -> list[str]:
+    """The escalation table as text: one line per rung, one column per month; with a variance
+    `split` (runs drawn from a posterior) each cell also gives the parameters' 95% range."""
     months = sorted(table["month"].unique())
-    width = 22
+    width = 22 if split is None else 36
+    sd = (
+        {}
+        if split is None
+        else {(r.rung, r.month): r.sd_from_parameters for r in split.itertuples()}
+    )
     header = f"  {'rung reached':<22}" + "".join(f"{'by month ' + str(m):>{width}}" for m in months)
     lines = [header]
     for rung, rows in table.groupby("rung", sort=True):
         cells = [
             probability_cell(r.probability, r.lower, r.upper)
+            + (
+                " ({:.2f}-{:.2f})".format(*parameter_range(r.probability, sd[(rung, r.month)]))
+                if (rung, r.month) in sd
+                else ""
+            )
             for r in rows.sort_values("month").itertuples()
         ]
         name = f"{rung}+ {RUNG_LABELS[int(rung)]}"
@@ -93,8 +110,10 @@ def format_summary(
     seed: int,
     seconds: float,
     directory: Path | None,
+    split: pd.DataFrame | None = None,
 ) -> str:
-    """The text printed after a run: escalation probabilities, halts, alignment, location."""
+    """The text printed after a run: escalation probabilities, halts, alignment, location
+    (with a variance `split`, each probability also carries the parameters' range)."""
     runs = len(summary)
     dates = month_dates(months)
     span = f"{dates[0]:%b %Y} - {dates[-1]:%b %Y}"
@@ -102,9 +121,10 @@ def format_summary(
         f"{scenario}: {runs:,} runs x {months} months ({span}), seed {seed}, "
         f"{seconds:.1f} s ({runs / max(seconds, 1e-9):,.0f} runs/s)",
         "",
-        "P(Russia reaches rung k or higher by month T) [95% Wilson interval]; "
-        "by month 12 = by the end of Feb 2023",
-        *format_escalation(escalation_table(summary, report_months(months))),
+        "P(Russia reaches rung k or higher by month T) [95% Wilson interval: the dice]"
+        + ("" if split is None else " (95% range over the posterior's parameters)")
+        + "; by month 12 = by the end of Feb 2023",
+        *format_escalation(escalation_table(summary, report_months(months)), split),
         "",
     ]
     russian = "pipeline_halts_russia" if "pipeline_halts_russia" in summary else "pipeline_halts"

@@ -21,6 +21,8 @@ from sim import config as C
 from sim.commands.run import UsageError, validate_overrides
 
 PROG = "python -m sim ablate"
+#: Runs per posterior draw: enough that a draw's own effect is not mostly the dice's.
+ABLATION_RUNS_PER_DRAW = 50
 USAGE = f"""usage: {PROG} scenario=<name> [run.replicates=N] [run.seed=S] [run.months=M]
        [run.output_root=DIR] [run.figures=false] [model.<group>.<name>=value ...]
 
@@ -54,7 +56,7 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
     """Run the ablation of a composed config and write its directory; return the path."""
     import numpy as np
 
-    from sim.engine import store
+    from sim.engine import posterior_draws, store
     from sim.model.rng import derive_seeds
     from sim.studies.ablation import ablate, markdown_table, moves
 
@@ -66,8 +68,22 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
         print(f"  off: {mechanism}", file=sys.stderr, flush=True)
 
     print(f"{scenario}: {run.replicates:,} runs x {run.months} months per batch", file=sys.stderr)
-    table = ablate(C.model_values(cfg), seeds, int(run.months), progress=progress)
+    given = cfg.get("calibration")
+    for line in posterior_draws.notices(given):
+        print(f"WARNING: {line}", file=sys.stderr)
+    run_ids = np.arange(run.replicates)
+    params, drawn = posterior_draws.calibrated_params(
+        given, C.model_values(cfg), int(run.seed), run_ids, ABLATION_RUNS_PER_DRAW
+    )
+    draws = None if drawn is None else drawn["draw"].to_numpy()
+    table = ablate(params, seeds, int(run.months), progress=progress, draws=draws)
     print(format_table(table))
+    print(
+        f"parameters: {posterior_draws.resolve(given)} ({draws.max() + 1} posterior draws; "
+        "sign held: share of draws with the overall sign)"
+        if draws is not None
+        else "parameters: the hand-set values (calibration=none)"
+    )
     final = Path(run.output_root) / "ablations" / scenario / store.timestamp()
     with store.staged_directory(final) as staging:
         store.write_table(table, staging / "ablation.parquet")
@@ -91,6 +107,11 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
             months=int(run.months),
             overrides=list(overrides),
             mechanisms_that_move=sorted(m for m, v in moves(table).items() if v),
+            calibration=(
+                posterior_draws.load_cached(posterior_draws.resolve(given)).describe()
+                if draws is not None
+                else "none: the parameter table's hand-set values"
+            ),
             wall_seconds=round(time.perf_counter() - started, 3),
         )
     return final
@@ -113,4 +134,11 @@ def format_table(table) -> str:
             for c in wide.columns
         )
         lines.append(f"{str(mechanism):<18}{cells}")
+    if table["sign_share"].notna().any():
+        share = table.pivot(index="mechanism", columns="outcome", values="sign_share")
+        lines += ["", "share of posterior draws in which the sign holds (< 0.80: conditional)"]
+        lines.append(header)
+        for mechanism, row in share.iterrows():
+            cells = "".join(f"{row[c]:>12.2f} " for c in share.columns)
+            lines.append(f"{str(mechanism):<18}{cells}")
     return "\n".join(lines)

@@ -50,6 +50,9 @@ def main(argv: list[str]) -> int:
 
     try:
         cfg = spec.load(name, overrides)
+        from sim.commands.sweep import warn_posterior
+
+        warn_posterior(cfg.get("calibration"))
         guards.check_output_root(
             cfg.resume or cfg.output_root, "resume" if cfg.resume else ("output_root")
         )

@@ -311,10 +311,10 @@ def _compose_or_explain(overrides: list[str]) -> None:
             raise UsageError(problem)
     try:
         cfg = C.compose(overrides)
-        if cfg.get("calibration"):
-            from sim.engine.posterior_draws import load
+        from sim.engine.posterior_draws import load, resolve
 
-            load(cfg.calibration)
+        if resolve(cfg.get("calibration")):
+            load(resolve(cfg.get("calibration")))
     except (C.ConfigError, ParamError, CalibrationError) as error:
         raise UsageError(str(error)) from None
     except MissingConfigException as error:
@@ -419,7 +419,9 @@ def run_scenario(
     _check_name(scenario)
     run_ids = np.arange(run.replicates)
     seeds = derive_seeds(run.seed, run_ids)
-    calibration = cfg.get("calibration")
+    calibration = posterior_draws.resolve(cfg.get("calibration"))
+    for line in posterior_draws.notices(cfg.get("calibration")):
+        print(f"WARNING: {line}", file=sys.stderr)
     params, drawn = posterior_draws.calibrated_params(
         calibration, C.model_values(cfg), run.seed, run_ids
     )
@@ -477,18 +479,25 @@ def run_scenario(
         if command is not None:
             fields["command"] = list(command)
         if drawn is not None:
-            fields["calibration"] = posterior_draws.load(calibration).describe()
+            fields["calibration"] = posterior_draws.load_cached(calibration).describe()
+        else:
+            fields["calibration"] = "none: the parameter table's hand-set values"
         store.write_manifest(staging, **fields)
     if not quiet:
         from sim.analysis.run_report import format_summary
 
         seconds = streamed.simulation_seconds
-        print(format_summary(summary, scenario, run.months, run.seed, seconds, final))
-        if run.figures and run.replicates > FIGURE_RUNS:
-            print(f"Figures: drawn from the first {FIGURE_RUNS:,} of {run.replicates:,} runs.")
+        split = None
         if drawn is not None:
             split = variance_split.run_variance_split(summary, drawn, run.months)
+        print(format_summary(summary, scenario, run.months, run.seed, seconds, final, split))
+        if run.figures and run.replicates > FIGURE_RUNS:
+            print(f"Figures: drawn from the first {FIGURE_RUNS:,} of {run.replicates:,} runs.")
+        if split is not None:
             print("\n".join(variance_split.format_variance_split(split)))
+            print(f"Parameters drawn from {calibration}; calibration=none: the hand-set values.")
+        else:
+            print("Parameters: the hand-set values of the parameter table (no posterior).")
     return final
 
 

@@ -18,6 +18,21 @@ from sim.config import ConfigError, list_experiments
 from sim.model.params import ParamError
 
 
+def warn_posterior(calibration: str | None) -> None:
+    """Say on every use which posterior the runs draw from and what is wrong with it."""
+    from sim.engine.posterior_draws import notices, resolve
+
+    for line in notices(calibration):
+        print(f"WARNING: {line}", file=sys.stderr)
+    directory = resolve(calibration)
+    print(
+        f"parameters: drawn from {directory} (calibration=none: the hand-set values)"
+        if directory
+        else "parameters: the hand-set values of the parameter table",
+        file=sys.stderr,
+    )
+
+
 def main(argv: list[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__)
@@ -39,6 +54,7 @@ def main(argv: list[str]) -> int:
     try:
         cfg = load_experiment(name, overrides)
         check_before_running(cfg)
+        warn_posterior(cfg.get("calibration"))
         warn_inert_levels(cfg, overrides)
         directory = run_sweep(cfg)
     except (ConfigError, ParamError, ValueError) as error:

@@ -103,16 +103,20 @@ def check_resources(options: Options) -> None:
 
 
 # --- running ------------------------------------------------------------------------------------
-def _calibration(directory: str | None) -> str | None:
-    """A posterior directory, checked now so a bad one is a usage error (docs/calibration.md)."""
-    if directory is not None:
-        from sim.engine.posterior_draws import load
-        from sim.studies.calibration.targets import CalibrationError
+def _calibration(given: str | None) -> str | None:
+    """The posterior directory (default: the shipped one; `none`: hand-set values), checked
+    now so a bad one is a usage error (docs/calibration.md)."""
+    from sim.engine.posterior_draws import load, notices, resolve
+    from sim.studies.calibration.targets import CalibrationError
 
+    directory = resolve(given)
+    if directory is not None:
         try:
             load(directory)
         except CalibrationError as error:
             raise UsageError(str(error)) from None
+    for line in notices(given):
+        print(f"WARNING: {line}", file=sys.stderr)
     return directory
 
 
@@ -163,13 +167,17 @@ def main(argv: Sequence[str]) -> int:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     from sim.engine import store
-    from sim.studies.validation import BATCHES, evaluate_all
+    from sim.studies.validation import BATCHES, CLAIMS, evaluate_all
 
     with store.Stopwatch() as clock:
         batches, configs = run_batches(
             BATCHES, options.replicates, options.seed, options.calibration
         )
         table = evaluate_all(batches)
+        if options.calibration is not None:
+            from sim.studies.parameter_spread import parameter_columns
+
+            table = parameter_columns(table, list(CLAIMS), batches)
     directory = write_results(table, batches, configs, options, clock.seconds)
     print(format_terminal(table))
     print()
@@ -223,6 +231,11 @@ def write_results(
     return final
 
 
+def _parameter_cell(row: object) -> str:
+    """'(low, high)': the claim's 95% range over the posterior's parameters."""
+    return f"({_number(row.param_lower)}, {_number(row.param_upper)})"
+
+
 def _number(value: float) -> str:
     if not np.isfinite(value):
         return str(value)
@@ -237,6 +250,8 @@ def format_table(table: pd.DataFrame) -> str:
     ]
     for row in table.itertuples(index=False):
         interval = f"{_number(row.value)} [{_number(row.lower)}, {_number(row.upper)}]"
+        if "param_lower" in table:
+            interval += f" {_parameter_cell(row)}"
         lines.append(
             f"| {row.id} | {row.claim} | {row.source} | {row.measure} | {row.criterion} | "
             f"{interval} | {row.runs} | **{row.verdict}** |"
@@ -252,10 +267,13 @@ def format_terminal(table: pd.DataFrame, width: int = TERMINAL_WIDTH) -> str:
 
     The claims, sources and criteria are in validation.md (the printed path).
     """
-    lines = [f"{'id':<6} {'verdict':<9} {'value [95% CI]':<30} measure"]
+    spread = "param_lower" in table
+    extra = f" {'(parameters 95%)':<22}" if spread else ""
+    lines = [f"{'id':<6} {'verdict':<9} {'value [95% CI: dice]':<30}{extra} measure"]
     for row in table.itertuples(index=False):
         interval = f"{_number(row.value)} [{_number(row.lower)}, {_number(row.upper)}]"
-        line = f"{row.id!s:<6} {row.verdict:<9} {interval:<30} {row.measure}"
+        params = f" {_parameter_cell(row):<22}" if spread else ""
+        line = f"{row.id!s:<6} {row.verdict:<9} {interval:<30}{params} {row.measure}"
         lines.append(line if len(line) <= width else line[: width - 3] + "...")
     lines.append("(claims, sources and criteria: validation.md in the directory below)")
     return "\n".join(lines)

@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config.paths import escape_interpolations
 from sim.engine.design import EXECUTION_KEYS, build_design, point_values, scenario_values
-from sim.engine.posterior_draws import check_for_sweep, resolve
+from sim.engine.posterior_draws import check_for_sweep, resolve, set_explicitly
 from sim.model import params as P
 
 if TYPE_CHECKING:
@@ -37,6 +37,15 @@ class Plan:
     def chunks(self) -> int:
         return -(-self.runs // self.cfg.chunk_size)
 
+    @property
+    def fixed(self) -> tuple[str, ...]:
+        """Parameters the posterior leaves alone: the design's factors, and those a scenario
+        sets away from the table's default (``posterior_draws.set_explicitly``)."""
+        names = {str(c) for c in self.design.columns}
+        for values in self.resolved.values():
+            names.update(set_explicitly(values))
+        return tuple(sorted(names))
+
     def chunk_bounds(self, index: int) -> tuple[int, int]:
         start = index * self.cfg.chunk_size
         return start, min(start + self.cfg.chunk_size, self.runs)
@@ -59,7 +68,7 @@ class Plan:
             scenarios=tuple(self.design["scenario"].iloc[first : last + 1]),
             trajectories=bool(self.cfg.trajectories),
             calibration=resolve(self.cfg.get("calibration")),
-            fixed=tuple(str(c) for c in self.design.columns),
+            fixed=self.fixed,
             directory=None if directory is None else str(directory),
             experiment=str(self.cfg.name),
         )

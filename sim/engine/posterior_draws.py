@@ -206,9 +206,11 @@ def check_for_sweep(directory: str, factors: Sequence[str]) -> None:
         )
 
 
-def draw_particles(posterior: Posterior, seed: int, run_ids: np.ndarray) -> np.ndarray:
-    """The particle of each run: one by-weight draw per group of RUNS_PER_DRAW runs."""
-    draws = np.asarray(run_ids, dtype=np.int64) // RUNS_PER_DRAW
+def draw_particles(
+    posterior: Posterior, seed: int, run_ids: np.ndarray, runs_per_draw: int = RUNS_PER_DRAW
+) -> np.ndarray:
+    """The particle of each run: one by-weight draw per group of `runs_per_draw` runs."""
+    draws = np.asarray(run_ids, dtype=np.int64) // runs_per_draw
     u = RunStreams(derive_seeds(int(seed) ^ _DRAW_SEED_SALT, draws)).uniform("posterior_draw", 0)
     cumulative = np.cumsum(posterior.weights)
     index = np.searchsorted(cumulative, u * cumulative[-1], side="right")
@@ -224,19 +226,35 @@ def calibrated_columns(posterior: Posterior, particles: np.ndarray) -> dict[str,
     return columns
 
 
+def set_explicitly(values: Mapping[str, Any]) -> list[str]:
+    """The parameters a scenario or an override sets away from the table's default: they keep
+    that value, and the posterior draws only the others (a scenario that sets partners'
+    reliability, or `model.kazakhstan.multivector=0`, means what it says)."""
+    return [
+        path
+        for path, value in values.items()
+        if path in PARAMS_BY_PATH and value != PARAMS_BY_PATH[path].default
+    ]
+
+
 def params_for_runs(
-    posterior: Posterior, values: Mapping[str, Any], seed: int, run_ids: np.ndarray
+    posterior: Posterior,
+    values: Mapping[str, Any],
+    seed: int,
+    run_ids: np.ndarray,
+    runs_per_draw: int = RUNS_PER_DRAW,
 ) -> tuple[ParamSet, pd.DataFrame]:
     """The runs' parameters (the scenario's `values`, calibrated ones from the posterior) and
     the table recording them (params.parquet: run_id, draw, particle, one column per path)."""
-    particles = draw_particles(posterior, seed, run_ids)
+    posterior = posterior.without(set_explicitly(values))
+    particles = draw_particles(posterior, seed, run_ids, runs_per_draw)
     columns: dict[str, Any] = dict(encode(values))
     calibrated = calibrated_columns(posterior, particles)
     columns.update(calibrated)
     table = pd.DataFrame(
         {
             "run_id": np.asarray(run_ids),
-            "draw": np.asarray(run_ids) // RUNS_PER_DRAW,
+            "draw": np.asarray(run_ids) // runs_per_draw,
             "particle": particles,
             **calibrated,
         }
@@ -256,11 +274,16 @@ def override_params(
 
 
 def calibrated_params(
-    calibration: str | None, values: Mapping[str, Any], seed: int, run_ids: np.ndarray
+    calibration: str | None,
+    values: Mapping[str, Any],
+    seed: int,
+    run_ids: np.ndarray,
+    runs_per_draw: int = RUNS_PER_DRAW,
 ) -> tuple[Mapping[str, Any] | ParamSet, pd.DataFrame | None]:
-    """The parameters of a run command: `values`, or with `calibration=` the posterior draws
-    and the params.parquet table recording them."""
+    """The parameters of a run command: the posterior's draws (the shipped default, or
+    `calibration`) and the params.parquet table recording them, or `values` and None with
+    `calibration=none` (or no usable default)."""
     directory = resolve(calibration)
     if directory is None:
         return values, None
-    return params_for_runs(load_cached(directory), values, seed, run_ids)
+    return params_for_runs(load_cached(directory), values, seed, run_ids, runs_per_draw)

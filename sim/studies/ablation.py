@@ -8,7 +8,10 @@ random numbers), so each difference is paired run by run and its interval is nar
 Outcomes: P(rung >= 3, >= 4 and 5 by months 36 and 120), with Wilson intervals and Newcombe's
 paired interval for the difference, and the mean number of Russia-attributable CPC disruptions
 per year, with normal intervals on the per-run values and on the paired differences. A
-mechanism "moves" an outcome when the 95% interval of its difference excludes zero. The count
+mechanism "moves" an outcome when the 95% interval of its difference excludes zero. With
+parameters drawn from a posterior, ``sign_share`` is the share of posterior draws in which the
+difference has its overall sign (each draw's runs paired on and off by their seeds): under
+``ROBUST_SHARE`` a claim about that effect is worded as conditional, or dropped. The count
 of stoppages of any cause is there for the one mechanism whose job is attribution: stoppages
 that are not coercion change that count and should leave Moscow's choices nearly alone.
 """
@@ -24,7 +27,7 @@ import pandas as pd
 
 from sim.analysis.probabilities import reached_by
 from sim.model.escalation import simulate
-from sim.model.params import MECHANISMS
+from sim.model.params import MECHANISMS, ParamSet
 from sim.studies.validation import (
     Estimate,
     mean_interval,
@@ -35,8 +38,11 @@ from sim.studies.validation import (
 
 COLUMNS = (
     "mechanism", "outcome", "value", "lower", "upper", "baseline_value", "difference",
-    "difference_lower", "difference_upper",
+    "difference_lower", "difference_upper", "sign_share",
 )  # fmt: skip
+#: A claim whose sign holds in fewer posterior draws than this is worded as conditional or
+#: dropped (docs/calibration.md, "How robust a claim is").
+ROBUST_SHARE = 0.8
 
 
 @dataclass(frozen=True)
@@ -82,11 +88,24 @@ def outcomes_for(months: int) -> tuple[Outcome, ...]:
     return tuple(o for o in OUTCOMES if o.months_needed <= months)
 
 
-def switched_off(values: Mapping[str, Any], mechanism: str) -> dict[str, Any]:
-    """The flat model values with one mechanism switched off."""
+def switched_off(values: Mapping[str, Any] | ParamSet, mechanism: str) -> dict[str, Any] | ParamSet:
+    """The flat model values (or per-run parameters) with one mechanism switched off."""
     if mechanism not in MECHANISMS:
         raise KeyError(f"unknown mechanism {mechanism!r}; known: {', '.join(MECHANISMS)}")
+    if isinstance(values, ParamSet):
+        return ParamSet({**values.columns, f"mechanisms.{mechanism}": 0.0}, values.size)
     return {**values, f"mechanisms.{mechanism}": 0}
+
+
+def sign_share(difference: np.ndarray, draws: np.ndarray | None) -> float:
+    """The share of posterior draws in which the per-draw effect (mean paired difference over
+    the draw's runs, same seeds on and off) has the sign of the overall effect; a draw with no
+    difference does not count as holding. nan without draws (hand-set values)."""
+    if draws is None:
+        return float("nan")
+    _, group = np.unique(draws, return_inverse=True)
+    per_draw = np.bincount(group, weights=difference) / np.bincount(group)
+    return float(np.mean(np.sign(per_draw) == np.sign(difference.mean())))
 
 
 def _estimate_pair(
@@ -102,7 +121,11 @@ def _estimate_pair(
 
 
 def compare(
-    mechanism: str, off: pd.DataFrame, on: pd.DataFrame, months: int
+    mechanism: str,
+    off: pd.DataFrame,
+    on: pd.DataFrame,
+    months: int,
+    draws: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of the ablation table for one mechanism: each outcome off against all on."""
     if not np.array_equal(off["seed"].to_numpy(), on["seed"].to_numpy()):
@@ -122,21 +145,24 @@ def compare(
                 "difference": difference.value,
                 "difference_lower": difference.lower,
                 "difference_upper": difference.upper,
+                "sign_share": sign_share(np.asarray(x, float) - np.asarray(y, float), draws),
             }
         )
     return rows
 
 
 def ablate(
-    values: Mapping[str, Any],
+    values: Mapping[str, Any] | ParamSet,
     seeds: np.ndarray,
     months: int,
     mechanisms: tuple[str, ...] = tuple(MECHANISMS),
     progress: Callable[[str], None] | None = None,
+    draws: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The ablation table of a scenario's model values (see the module docstring)."""
+    """The ablation table of a scenario's model values, or of per-run parameters drawn from a
+    posterior with each run's `draws` (see the module docstring)."""
 
-    def summary_of(model_values: Mapping[str, Any]) -> pd.DataFrame:
+    def summary_of(model_values: Mapping[str, Any] | ParamSet) -> pd.DataFrame:
         result = simulate(
             model_values, seeds=seeds, months=months, trajectories=False, events=False
         )
@@ -147,7 +173,8 @@ def ablate(
     for mechanism in mechanisms:
         if progress:
             progress(mechanism)
-        rows += compare(mechanism, summary_of(switched_off(values, mechanism)), on, months)
+        off = summary_of(switched_off(values, mechanism))
+        rows += compare(mechanism, off, on, months, draws)
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     table["mechanism"] = pd.Categorical(table["mechanism"], categories=list(mechanisms))
     table["outcome"] = pd.Categorical(table["outcome"], categories=[o.name for o in OUTCOMES])

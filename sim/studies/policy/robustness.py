@@ -50,6 +50,21 @@ def regret(means: np.ndarray) -> np.ndarray:
     return means - means.min(axis=0, keepdims=True)
 
 
+def sign_share(values: np.ndarray) -> np.ndarray:
+    """(policies, scenarios) -> per policy, the share of scenarios in which its effect against
+    policy 0 (the status quo) has the sign of its mean effect; nan for the status quo.
+
+    With the calibrated parameters drawn once per scenario (``Study.with_posterior``) this is
+    the share of posterior draws in which the claim "policy p raises (lowers) the objective"
+    holds; a tie (no difference in a scenario) does not count as holding.
+    """
+    effect = values - values[:1]
+    direction = np.sign(effect.mean(axis=1, keepdims=True))
+    share = (np.sign(effect) == direction).mean(axis=1)
+    share[0] = np.nan
+    return share
+
+
 def robustness_table(
     means: np.ndarray, objectives: Sequence[str], robust: str, threshold: float
 ) -> pd.DataFrame:
@@ -62,6 +77,7 @@ def robustness_table(
         table[name] = means[:, :, k].mean(axis=1)
         table[f"{name}_regret_mean"] = r[:, :, k].mean(axis=1)
         table[f"{name}_regret_max"] = r[:, :, k].max(axis=1)
+        table[f"{name}_sign_share"] = sign_share(means[:, :, k])
     k = list(objectives).index(robust)
     table["threshold_share"] = (means[:, :, k] <= threshold).mean(axis=1)
     frame = pd.DataFrame(table)

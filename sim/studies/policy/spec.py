@@ -86,6 +86,9 @@ class PolicyExperimentConfig:
     months: int = 120
     seed: int = 20221028
     quick: bool = False
+    # A posterior the scenarios draw the calibrated parameters from (unset: the shipped
+    # default; none: the hand-set values); each ensemble scenario is one posterior draw.
+    calibration: Optional[str] = None  # noqa: UP045
     chunk_size: int = 10000  # runs per task (part of the result's identity)
     # Execution only: never changes a result, so a resume may change them.
     executor: str = "process"  # process | dask | serial

@@ -30,6 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim.analysis.discovery import MissingDependency, discovery_tables
 from sim.config import ConfigError
 from sim.config.paths import check_inside, check_name, escape_interpolations, output_folder
+from sim.engine import posterior_draws
 from sim.engine.executors import make_executor, start_workers_early
 from sim.engine.store import check_config, read_manifest, timestamp, write_config, write_table
 from sim.engine.store import write_manifest as write
@@ -94,13 +95,37 @@ class Study:
         return tuple(v.path for v in self.levers)
 
     def search_ensemble(self) -> Ensemble:
-        return sample(self.uncertainties, int(self.cfg.search.runs), 1, self.seed("search"))
+        ensemble = sample(self.uncertainties, int(self.cfg.search.runs), 1, self.seed("search"))
+        return self.with_posterior(ensemble, "search")
 
     def robustness_ensemble(self) -> Ensemble:
         r = self.cfg.robustness
-        return sample(
+        ensemble = sample(
             self.uncertainties, int(r.scenarios), int(r.replicates), self.seed("robustness")
         )
+        return self.with_posterior(ensemble, "robustness")
+
+    def posterior(self) -> posterior_draws.Posterior | None:
+        """The posterior the scenarios draw from, without the levers, the uncertainties and
+        what the base scenario sets itself (None: the hand-set values)."""
+        directory = posterior_draws.resolve(self.cfg.get("calibration"))
+        if directory is None:
+            return None
+        fixed = {*self.lever_paths, *(v.path for v in self.uncertainties)}
+        fixed.update(posterior_draws.set_explicitly(self.base))
+        return posterior_draws.load_cached(directory).without(sorted(fixed))
+
+    def with_posterior(self, ensemble: Ensemble, stream: str) -> Ensemble:
+        """Each scenario of the ensemble takes one posterior draw of the calibrated parameters
+        (its replicates share it), so a policy's effect is evaluated per draw, with common
+        random numbers, and its sign can be counted over the draws."""
+        posterior = self.posterior()
+        if posterior is None:
+            return ensemble
+        scenarios = np.arange(ensemble.scenarios) * posterior_draws.RUNS_PER_DRAW
+        particles = posterior_draws.draw_particles(posterior, self.seed(stream), scenarios)
+        drawn = posterior_draws.calibrated_columns(posterior, particles)
+        return dataclasses.replace(ensemble, values={**ensemble.values, **drawn})
 
     def lever_values(self, unit: np.ndarray) -> np.ndarray:
         """(policies, levers): unit-cube points as encoded lever values."""

@@ -1,0 +1,93 @@
+"""How much of a claim's spread comes from the posterior's parameters, for any claim.
+
+Runs drawn from a posterior come in draws of ``RUNS_PER_DRAW`` runs sharing one parameter set
+(``sim.engine.posterior_draws``). A claim's value is (close to) a mean over runs, so split the
+draws into ``BLOCKS`` blocks (draw d goes to block d mod BLOCKS) and evaluate the claim on
+each block. With m draws per block and n runs per draw, and the claim's own standard error
+se_b on each block (its dice interval, which treats the block's runs as independent):
+
+    A = m Var_b(value_b)       estimates  s_p^2 + s_d^2 / n
+    B = m n mean_b(se_b^2)     estimates  s_p^2 + s_d^2
+
+so s_p^2 = (n A - B) / (n - 1), where s_p is the sd of the claim's value over the parameters
+and s_d the dice's sd of one run. This is the law-of-total-variance split that
+``sim.analysis.variance_split`` does for probabilities, for a claim of any form; with 20
+blocks it is itself uncertain by about a third.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from sim.engine.posterior_draws import RUNS_PER_DRAW
+from sim.model.escalation import EnsembleResult
+from sim.studies.validation import Batch, Estimate
+
+BLOCKS = 20
+Z95 = 1.959964
+
+
+def subset(batch: Batch, run_ids: np.ndarray) -> Batch:
+    """The runs `run_ids` of a batch, renumbered 0..k-1 in every table."""
+    run_ids = np.sort(np.asarray(run_ids))
+
+    def take(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        if frame is None:
+            return None
+        kept = frame[np.isin(frame["run_id"].to_numpy(), run_ids)].copy()
+        kept["run_id"] = np.searchsorted(run_ids, kept["run_id"].to_numpy())
+        return kept.reset_index(drop=True)
+
+    r = batch.result
+    result = EnsembleResult(take(r.summary), take(r.trajectories), take(r.events))
+    return replace(batch, result=result)
+
+
+def blocks_of(batches: Mapping[str, Batch], blocks: int = BLOCKS) -> list[dict[str, Batch]]:
+    """The batches split into blocks of draws (made once, shared by every claim)."""
+    runs = len(next(iter(batches.values())).result.summary)
+    draws = np.arange(runs) // RUNS_PER_DRAW
+    return [
+        {
+            name: subset(batch, np.flatnonzero(draws % blocks == b))
+            for name, batch in batches.items()
+        }
+        for b in range(blocks)
+    ]
+
+
+def parameter_sd(
+    compute: Callable[[Mapping[str, Batch]], Estimate], blocks: list[dict[str, Batch]]
+) -> float:
+    """The sd of a claim's value over the posterior's parameters (0 if the dice explain all;
+    nan if the claim cannot be measured on enough blocks)."""
+    values, errors = [], []
+    for block in blocks:
+        estimate = compute(block)
+        if np.isfinite(estimate.value) and np.isfinite(estimate.upper - estimate.lower):
+            values.append(estimate.value)
+            errors.append((estimate.upper - estimate.lower) / (2 * Z95))
+    if len(values) < 3:
+        return float("nan")
+    runs = len(next(iter(blocks[0].values())).result.summary)
+    m, n = runs / RUNS_PER_DRAW, RUNS_PER_DRAW
+    between = m * np.var(values, ddof=1)
+    total = m * n * np.mean(np.square(errors))
+    return float(np.sqrt(max(0.0, (n * between - total) / (n - 1))))
+
+
+def parameter_columns(
+    table: pd.DataFrame, claims: list, batches: Mapping[str, Batch]
+) -> pd.DataFrame:
+    """The validation table with each claim's 95% range over the parameters
+    (value +- 1.96 sd; columns param_lower, param_upper)."""
+    blocks = blocks_of(batches)
+    sds = np.array([parameter_sd(claim.compute, blocks) for claim in claims])
+    table = table.copy()
+    table["param_lower"] = table["value"].to_numpy(dtype=float) - Z95 * sds
+    table["param_upper"] = table["value"].to_numpy(dtype=float) + Z95 * sds
+    return table
