@@ -48,7 +48,8 @@ USAGE = f"""usage: {PROG} targets=<name|file.yaml> [key=value ...]
   seed=S               seed of the sampler and of every run (default 20221028)
   output_root=DIR      results go to DIR/calibrations/<targets>/<timestamp>/ (default results)
   figures=true|false   draw the figures (default true)
-  progress=true|false  a progress bar (default true)"""
+  progress=true|false  a progress bar (default true)
+  workers=N            regression: processes simulating the reference table (default 2)"""
 KEYS = (
     "targets",
     "method",
@@ -62,6 +63,7 @@ KEYS = (
     "output_root",
     "figures",
     "progress",
+    "workers",
 )
 
 
@@ -144,6 +146,7 @@ def _regression_settings(raw: dict, quick: bool, seed: int, progress: bool):
         min_ess=min(1000.0, accept / 3),
         seed=seed,
         progress=progress,
+        workers=_int("workers", raw.get("workers"), 1 if quick else 2, 1, 64),
     )
 
 

@@ -32,7 +32,9 @@ extra simulation cost: ``sbc_ranks`` takes runs of the table as pseudo-observati
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -65,6 +67,7 @@ class Settings:
     min_ess: float = 1000.0
     seed: int = 20221028
     progress: bool = True
+    workers: int = 1
 
 
 @dataclasses.dataclass
@@ -149,22 +152,29 @@ def regression_abc(
     rng = np.random.default_rng(settings.seed)
     thetas, summaries, rows = [], [], []
     count, previous, reason = 0, None, "budget"
-    with tqdm(
-        total=settings.budget,
-        desc="reference table",
-        unit="run",
-        disable=not settings.progress,
-        leave=True,
-    ) as bar:
+    with (
+        tqdm(
+            total=settings.budget,
+            desc="reference table",
+            unit="run",
+            disable=not settings.progress,
+            leave=True,
+        ) as bar,
+        _pool(settings.workers) as pool,
+    ):
         while count < settings.budget:
             began = time.perf_counter()
             size = min(settings.batch, settings.budget - count)
             theta = prior.sample(size, rng)
-            for start in range(0, size, CHUNK):  # the model's tables of 20,000 runs fit in memory
-                part = theta[start : start + CHUNK]
-                seeds = derive_seeds(settings.seed, np.arange(count, count + len(part)))
+            parts = [theta[start : start + CHUNK] for start in range(0, size, CHUNK)]
+            firsts = count + np.cumsum([0, *map(len, parts[:-1])])
+            calls = [
+                (simulate, p, derive_seeds(settings.seed, f + np.arange(len(p))))
+                for p, f in zip(parts, firsts, strict=True)
+            ]
+            for part, summary in zip(parts, pool.map(_simulate, calls), strict=True):
                 thetas.append(part.astype(np.float32))
-                summaries.append(np.asarray(simulate(part, seeds), dtype=np.float32))
+                summaries.append(summary)
                 count += len(part)
                 bar.update(len(part))
             if count < min(settings.min_simulations, settings.budget) and count < settings.budget:
@@ -186,6 +196,33 @@ def regression_abc(
         np.concatenate(thetas),
         np.concatenate(summaries),
     )
+
+
+def _simulate(call: tuple[abc.Simulator, np.ndarray, np.ndarray]) -> np.ndarray:
+    """One simulator call (in a worker process with workers > 1); single-precision summaries."""
+    simulate, theta, seeds = call
+    return np.asarray(simulate(theta, seeds), dtype=np.float32)
+
+
+class _InProcess:
+    """The pool interface with no worker processes."""
+
+    def __enter__(self) -> _InProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def map(self, function, items):  # noqa: ANN001, ANN201 (the pool's own signature)
+        return map(function, items)
+
+
+def _pool(workers: int) -> _InProcess | ProcessPoolExecutor:
+    """Worker processes for the simulator calls; each call's seeds depend only on the index
+    of its runs, so the table is the same for any number of workers."""
+    if workers <= 1:
+        return _InProcess()
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _row(

@@ -1,0 +1,217 @@
+"""The posterior as the default: what is uncertain, a calibration that converges and says so,
+simulation-based calibration, the shipped posterior's freshness, and loud warnings.
+
+The SBC and recovery tests are reduced versions of the full checks (docs/calibration.md): a
+cheap simulator (parameters seen through Gaussian noise) goes through the same sampler code as
+the model, with fixed seeds, so each test gives the same answer on every machine.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.engine import posterior_draws
+from sim.model.params import PARAMS_BY_PATH
+from sim.model.uncertainty import UNCERTAIN, check_table
+from sim.model.version import model_version, prior_version
+from sim.studies.calibration import priors, recovery, regression
+from sim.studies.calibration import targets as T
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED = posterior_draws.POSTERIORS_DIR / posterior_draws.DEFAULT_POSTERIOR
+RECALIBRATE = (
+    "the shipped posterior is stale or missing: recalibrate with `make posterior` "
+    "(python -m sim calibrate targets=seed_2022 ship=true, then "
+    "python scripts/calibration_report.py)"
+)
+
+
+# --- what is uncertain ---------------------------------------------------------------------------
+def test_every_uncertain_parameter_has_a_range_and_a_reason():
+    check_table()
+    assert 20 <= len(UNCERTAIN) <= 45
+    for path, entry in UNCERTAIN.items():
+        param = PARAMS_BY_PATH[path]
+        assert param.low <= entry.low < entry.high <= param.high, path
+        assert len(entry.why) > 20, path
+
+
+def test_the_targets_file_calibrates_every_uncertain_parameter():
+    target_set = T.load("seed_2022")
+    prior = priors.build(target_set.parameters)
+    assert set(prior.names) == set(UNCERTAIN)
+    for name, low, high, why in zip(prior.names, prior.low, prior.high, prior.why, strict=True):
+        assert (low, high, why) == (UNCERTAIN[name].low, UNCERTAIN[name].high, UNCERTAIN[name].why)
+
+
+def test_every_target_is_an_observation_with_a_source_up_to_october_2022():
+    target_set = T.load("seed_2022")
+    assert target_set.months <= 8  # month 7 = October 2022
+    for target in target_set.targets:
+        assert target.source and "2022" in target.source + target.period, target.name
+        for key in ("last", "month"):
+            assert target.args.get(key, 0) <= 7, target.name
+    monthly = [t for t in target_set.targets if t.measure == "cameo_events"]
+    assert len(monthly) == 16
+
+
+# --- the sampler: recovery, convergence, SBC -----------------------------------------------------
+def test_regression_abc_recovers_known_values():
+    result = recovery.check(12, population=300, budget=20_000, method="regression", dim=3)
+    assert 0.75 <= result.coverage <= 1.0
+    assert result.mean_width < 0.45  # much narrower than the prior: it learns
+
+
+def test_regression_abc_stops_on_convergence_or_says_it_ran_out():
+    prior = priors.build(recovery.parameters(3))
+    simulate = recovery.noisy_simulator(prior)
+    observed = simulate(prior.sample(1, np.random.default_rng(5)), np.array([9]))[0]
+    scale = np.full(4, recovery.NOISE)
+    settings = regression.Settings(
+        accept=500, batch=10_000, min_simulations=20_000, budget=400_000, min_ess=150,
+        seed=1, progress=False,
+    )  # fmt: skip
+    result = regression.regression_abc(simulate, observed, scale, prior, settings)
+    assert result.stop_reason == regression.CONVERGED and result.simulations < 400_000
+    last = result.diagnostics.iloc[-1]
+    assert last["change"] < settings.max_change and last["ess"] >= 150
+    assert last["acceptance_rate"] < settings.max_acceptance
+    short = regression.Settings(
+        accept=500, batch=5_000, min_simulations=5_000, budget=10_000, seed=1, progress=False
+    )
+    assert regression.regression_abc(simulate, observed, scale, prior, short).stop_reason == (
+        "budget"
+    )
+
+
+def test_reduced_sbc_ranks_are_uniform():
+    """Talts et al. (2018), reduced: 200 trials on a 4-parameter problem."""
+    prior = priors.build(recovery.parameters(4))
+    simulate = recovery.noisy_simulator(prior)
+    settings = regression.Settings(
+        accept=400, batch=40_000, min_simulations=40_000, budget=40_000, seed=3, progress=False
+    )
+    result = regression.regression_abc(
+        simulate, np.full(5, 0.5), np.full(5, recovery.NOISE), prior, settings
+    )
+    ranks = regression.sbc_ranks(
+        result, prior, np.full(5, recovery.NOISE), 400, trials=200, draws=99, seed=4
+    )
+    pvalues = regression.sbc_uniformity(ranks, draws=99)
+    assert (pvalues > 0.001).all(), pvalues
+    outer = ((ranks < 5) | (ranks >= 95)).mean(axis=0)  # expected 0.10 when calibrated
+    assert ((outer > 0.03) & (outer < 0.2)).all(), outer
+
+
+# --- the shipped posterior -----------------------------------------------------------------------
+def test_the_shipped_posterior_belongs_to_this_model():
+    manifest_path = SHIPPED / "manifest.json"
+    assert manifest_path.is_file(), RECALIBRATE
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["model_version"] == model_version(), RECALIBRATE
+    assert manifest["prior_version"] == prior_version(), RECALIBRATE
+    shipped_targets = (SHIPPED / "targets.yaml").read_text()
+    assert shipped_targets == (T.TARGETS_DIR / "seed_2022.yaml").read_text(), RECALIBRATE
+    assert set(manifest["parameters"]) == set(UNCERTAIN), RECALIBRATE
+
+
+def test_the_shipped_posterior_converged_and_fits_every_target():
+    manifest = json.loads((SHIPPED / "manifest.json").read_text())
+    assert not manifest["quick"]
+    assert manifest["converged"], f"stopped: {manifest['stop_reason']}; {RECALIBRATE}"
+    assert manifest["missed_targets"] == []
+    assert manifest["ess"] >= 1000
+    frame = pd.read_parquet(SHIPPED / posterior_draws.POSTERIOR)
+    assert (SHIPPED / posterior_draws.POSTERIOR).stat().st_size < 2_000_000
+    assert len(frame) == manifest["particles"]
+
+
+def test_runs_draw_from_the_shipped_posterior_by_default_and_none_gives_hand_set_values():
+    assert posterior_draws.resolve(None) == str(SHIPPED)
+    assert posterior_draws.resolve("none") is None
+    assert posterior_draws.resolve("seed_2022") == str(SHIPPED)
+    values = {"kazakhstan.multivector": 0.0}
+    params, drawn = posterior_draws.calibrated_params(None, values, 1, np.arange(40))
+    assert drawn is not None and drawn["draw"].nunique() == 4
+    assert params.columns["kazakhstan.multivector"] == 0.0  # what a user sets, stays set
+    assert np.ndim(params.columns["russia.war_value"]) == 1
+    same, none = posterior_draws.calibrated_params("none", values, 1, np.arange(40))
+    assert same is values and none is None
+
+
+# --- a doubtful posterior says so, everywhere ----------------------------------------------------
+def _doubtful(tmp_path: Path, **marks: object) -> Path:
+    """A copy of the shipped posterior whose manifest carries `marks`."""
+    import shutil
+
+    directory = tmp_path / "doubtful"
+    shutil.copytree(SHIPPED, directory)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest.update(marks)
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    return directory
+
+
+def test_a_doubtful_posterior_warns_on_every_use(tmp_path: Path):
+    directory = _doubtful(
+        tmp_path, converged=False, stop_reason="budget", missed_targets=["cpc_halts_russia"]
+    )
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sim", "run", f"calibration={directory}"]
+    run = subprocess.run(
+        [*command, "run.replicates=20", "run.months=12", "run.figures=false",
+         f"run.output_root={out}"],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "did not converge" in run.stderr and "misses target cpc_halts_russia" in run.stderr
+    assert "(95% range over the posterior's parameters)" in run.stdout
+    manifest = json.loads(next(out.rglob("manifest.json")).read_text())
+    assert "misses target cpc_halts_russia" in " ".join(manifest["calibration"]["warnings"])
+
+
+def test_the_report_refuses_a_quick_or_failing_posterior(tmp_path: Path):
+    before = (REPO / "docs" / "calibration.md").read_text()
+    for marks in ({"quick": True}, {"converged": False}, {"missed_targets": ["x"]}):
+        directory = _doubtful(tmp_path / str(len(str(marks))), **marks)
+        report = subprocess.run(
+            [sys.executable, "scripts/calibration_report.py", f"--calibration={directory}"],
+            capture_output=True, text=True, cwd=REPO, check=False,
+        )  # fmt: skip
+        assert report.returncode == 2 and "refusing" in report.stderr
+    assert (REPO / "docs" / "calibration.md").read_text() == before
+
+
+def test_quick_mode_says_it_is_a_smoke_test(tmp_path: Path, capsys: pytest.CaptureFixture):
+    from sim.commands import calibrate as command
+
+    arguments = ["targets=seed_2022", "quick=true", "budget=2000", "population=100"]
+    code = command.main([*arguments, "figures=false", "progress=false", f"output_root={tmp_path}"])
+    assert code == 0
+    captured = capsys.readouterr()
+    assert "SMOKE TEST" in captured.err and "SMOKE TEST" in captured.out
+    manifest = json.loads(next(tmp_path.rglob("manifest.json")).read_text())
+    assert manifest["quick"] is True
+    warnings = posterior_draws.load(next(tmp_path.rglob("manifest.json")).parent).warnings()
+    assert any("smoke-test" in w for w in warnings)
+
+
+# --- how robust a claim is -----------------------------------------------------------------------
+def test_sign_share_counts_the_draws_in_which_an_effect_holds():
+    from sim.studies.ablation import sign_share
+    from sim.studies.policy.robustness import sign_share as policy_sign_share
+
+    # five draws of two runs: effects +1, 0, 0 (a +1 and a -1), 0, +1: the sign holds in 2
+    difference = np.array([1, 1, 0, 0, 1, -1, 0, 0, 1, 1], dtype=float)
+    assert sign_share(difference, np.repeat(np.arange(5), 2)) == pytest.approx(0.4)
+    assert np.isnan(sign_share(difference, None))
+    means = np.array([[0.5, 0.5, 0.5, 0.5], [0.4, 0.6, 0.3, 0.2]])  # status quo, one policy
+    share = policy_sign_share(means)
+    assert np.isnan(share[0]) and share[1] == pytest.approx(0.75)
