@@ -218,7 +218,7 @@ def variance_section(directory: Path) -> str:
         calibrated = run_scenario(compose([*common, f"calibration={directory}"]), quiet=True)
         split = pd.read_parquet(calibrated / VARIANCE_TABLE)
         drivers = drivers_table(calibrated)
-        default = run_scenario(compose(common), quiet=True)
+        default = run_scenario(compose([*common, "calibration=none"]), quiet=True)
         from sim.analysis.probabilities import reached_by
 
         summary = pd.read_parquet(default / "summary.parquet")

@@ -20,10 +20,10 @@ PROG = "python -m sim calibrate"
 #: Regression ABC (the default): reference-table sizes and runs kept (docs/calibration.md).
 REGRESSION_QUICK = {"accept": 400, "batch": 20_000, "min_simulations": 40_000, "budget": 40_000}
 REGRESSION_FULL = {
-    "accept": 3000,
-    "batch": 200_000,
-    "min_simulations": 1_000_000,
-    "budget": 5_000_000,
+    "accept": 6000,
+    "batch": 500_000,
+    "min_simulations": 1_500_000,
+    "budget": 6_000_000,
 }
 QUICK = {"population": 400, "budget": 100_000, "max_generations": 10, "min_acceptance": 0.01}
 FULL = {"population": 2000, "budget": 1_500_000, "max_generations": 20, "min_acceptance": 0.005}
