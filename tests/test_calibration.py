@@ -304,12 +304,11 @@ def test_a_sweep_on_a_posterior_shares_draws_across_design_points(
         "executor=serial",
         "progress=false",
         "analysis.run=false",
-        "scenarios=[baseline]",
-        "factors.kazakhstan.multivector.levels=2",
+        "scenarios=[baseline,csto_exit]",  # two design points, no factor the posterior sets
         f"output_root={tmp_path}",
         f"calibration={calibration_dir}",
     ]
-    directory = run_sweep(load_experiment("escalation_threshold", options))
+    directory = run_sweep(load_experiment("scenario_comparison", options))
     summary = read_parts(directory)
     by_point = summary.pivot(index="replicate", columns="design_point", values="particle")
     assert by_point.shape == (20, 2) and (by_point[0] == by_point[1]).all()

@@ -215,3 +215,35 @@ def test_sign_share_counts_the_draws_in_which_an_effect_holds():
     means = np.array([[0.5, 0.5, 0.5, 0.5], [0.4, 0.6, 0.3, 0.2]])  # status quo, one policy
     share = policy_sign_share(means)
     assert np.isnan(share[0]) and share[1] == pytest.approx(0.75)
+
+
+def test_a_sweep_leaves_its_factors_and_its_scenarios_settings_to_the_design():
+    from sim.engine.design import load_experiment
+    from sim.engine.plan import plan
+
+    cfg = load_experiment("escalation_threshold", ["scenarios=[baseline,fast_drift]"])
+    planned = plan(cfg)
+    assert "kazakhstan.multivector" in planned.fixed and "multivector" in str(UNCERTAIN)
+    task = planned.task(0)
+    assert task.calibration == str(SHIPPED) and "kazakhstan.multivector" in task.fixed
+
+
+def test_a_claims_spread_over_the_parameters_is_separated_from_the_dice():
+    from sim.model.escalation import EnsembleResult
+    from sim.studies.parameter_spread import blocks_of, parameter_sd
+    from sim.studies.validation import Batch, BatchSpec, proportion_interval
+
+    runs = 4000  # 400 draws of ten runs
+    draws = np.arange(runs) // posterior_draws.RUNS_PER_DRAW
+    rng = np.random.default_rng(0)
+
+    def sd_of(hits: np.ndarray) -> float:
+        summary = pd.DataFrame({"run_id": np.arange(runs), "hit": hits})
+        batch = Batch(BatchSpec("b", "baseline"), EnsembleResult(summary, None, None), {})
+        claim = lambda batches: proportion_interval(batches["b"].result.summary["hit"].to_numpy())  # noqa: E731
+        return parameter_sd(claim, blocks_of({"b": batch}))
+
+    parameters = rng.random(draws.max() + 1) < 0.5  # a draw's parameters decide it all
+    assert sd_of(parameters[draws].astype(float)) == pytest.approx(0.5, abs=0.1)
+    dice = rng.random(runs) < 0.5  # every draw alike: all dice
+    assert sd_of(dice.astype(float)) < 0.1
