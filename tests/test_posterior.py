@@ -71,7 +71,7 @@ def test_regression_abc_recovers_known_values():
 
 def test_regression_abc_stops_on_convergence_or_says_it_ran_out():
     prior = priors.build(recovery.parameters(3))
-    simulate = recovery.noisy_simulator(prior)
+    simulate = recovery.noisy_simulator(prior=prior)
     observed = simulate(prior.sample(1, np.random.default_rng(5)), np.array([9]))[0]
     scale = np.full(4, recovery.NOISE)
     settings = regression.Settings(
@@ -94,7 +94,7 @@ def test_regression_abc_stops_on_convergence_or_says_it_ran_out():
 def test_reduced_sbc_ranks_are_uniform():
     """Talts et al. (2018), reduced: 200 trials on a 4-parameter problem."""
     prior = priors.build(recovery.parameters(4))
-    simulate = recovery.noisy_simulator(prior)
+    simulate = recovery.noisy_simulator(prior=prior)
     settings = regression.Settings(
         accept=400, batch=40_000, min_simulations=40_000, budget=40_000, seed=3, progress=False
     )

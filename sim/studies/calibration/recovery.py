@@ -28,7 +28,7 @@ PARAMETERS = {"russia.initial_credibility": {}, "russia.credibility_gain": {}}
 
 
 def noisy_simulator(
-    prior: priors.UniformPrior | None = None, sigma: float = NOISE
+    sigma: float = NOISE, prior: priors.UniformPrior | None = None
 ) -> abc.Simulator:
     """Each parameter (on its prior's unit scale) and their sum, seen through Gaussian noise
     driven by the seeds."""
@@ -68,7 +68,7 @@ def check(
 ) -> Coverage:
     """Run `trials` recoveries with `method` (smc or regression); the 90% intervals' coverage."""
     prior = priors.build(parameters(dim))
-    simulate = noisy_simulator(prior)
+    simulate = noisy_simulator(prior=prior)
     scale = np.full(dim + 1, NOISE)
     rng = np.random.default_rng(seed)
     covered, widths, sims, began = [], [], 0, time.perf_counter()

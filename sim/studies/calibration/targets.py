@@ -27,6 +27,7 @@ import yaml
 from sim.config import CONFIG_DIR
 from sim.errors import CalibrationError
 from sim.model.params import ParamSet
+from sim.model.uncertainty import UNCERTAIN
 
 if TYPE_CHECKING:  # only annotations: `calibrate --help` and its usage errors need no pandas
     import pandas as pd
@@ -365,8 +366,10 @@ def load(name: str) -> TargetSet:
     if len(set(names)) != len(names):
         raise CalibrationError(f"{path}: target names must be unique, got {names}")
     parameters = data.get("parameters") or {}
-    if parameters == UNCERTAIN_KEYWORD:
-        parameters = {UNCERTAIN_KEYWORD: {}}
+    if parameters == UNCERTAIN_KEYWORD:  # the table's uncertain parameters, ranges and reasons
+        parameters = {
+            path: {"low": u.low, "high": u.high, "why": u.why} for path, u in UNCERTAIN.items()
+        }
     elif not isinstance(parameters, dict) or not parameters:
         raise CalibrationError(
             f"{path}: parameters is empty: expected '{UNCERTAIN_KEYWORD}' (every parameter the "
