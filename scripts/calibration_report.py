@@ -60,7 +60,7 @@ def main() -> int:
         default=POSTERIORS_DIR / "seed_2022",
         help="a shipped posterior or a calibration directory (default: the shipped seed_2022)",
     )
-    parser.add_argument("--trials", type=int, default=100, help="recovery-check trials")
+    parser.add_argument("--trials", type=int, default=40, help="recovery-comparison trials")
     args = parser.parse_args()
     directory = args.calibration
     if not (directory / "manifest.json").is_file():
