@@ -1,6 +1,7 @@
 """`python -m sim calibrate targets=<name> [scenario=S] [budget=N] [quick=true] [...]`.
 
-Likelihood-free inference (regression-adjusted ABC, or ABC-SMC with method=smc) of the
+Likelihood-free inference (rejection ABC on a growing reference table; regression-adjusted
+with method=regression; ABC-SMC with method=smc) of the
 parameters listed in a targets file, on the targets in it; ``ship=true`` writes the posterior
 to configs/posteriors/<targets>/, where every run command finds it.
 Writes ``<output_root>/calibrations/<targets>/<timestamp>/`` (posterior.parquet,
@@ -27,7 +28,7 @@ REGRESSION_FULL = {
 }
 QUICK = {"population": 400, "budget": 100_000, "max_generations": 10, "min_acceptance": 0.01}
 FULL = {"population": 2000, "budget": 1_500_000, "max_generations": 20, "min_acceptance": 0.005}
-METHODS = ("regression", "smc")
+METHODS = ("rejection", "regression", "smc")
 SMOKE_TEST = (
     "quick=true: a SMOKE TEST of the machinery, not an inference; its posterior is marked "
     "quick and every use of it warns"
@@ -35,7 +36,8 @@ SMOKE_TEST = (
 USAGE = f"""usage: {PROG} targets=<name|file.yaml> [key=value ...]
 
   targets=NAME         a file in configs/targets/ ({{targets}}) or a path to a .yaml file
-  method=NAME          regression (regression-adjusted ABC, default) or smc (ABC-SMC)
+  method=NAME          rejection (kernel-weighted rejection ABC on a growing reference table,
+                       default), regression (the same, regression-adjusted) or smc (ABC-SMC)
   ship=true|false      write the posterior to configs/posteriors/<targets>/, the default of
                        every run command, replacing the one there (default false)
   scenario=NAME        the scenario to simulate (default: the targets file's scenario)
@@ -105,15 +107,15 @@ def parse_args(argv: Sequence[str]) -> dict:
     if "targets" not in raw:
         raise CalibrationError(f"name the targets: targets=<name>, one of {', '.join(available())}")
     quick = as_bool("quick", raw.get("quick", "false"), CalibrationError)
-    method = raw.get("method", "regression")
+    method = raw.get("method", "rejection")
     if method not in METHODS:
         raise CalibrationError(
             f"method = {method!r} is not allowed: expected one of {', '.join(METHODS)}"
         )
     seed = _int("seed", raw.get("seed"), 20221028, 0, 2**62)
     progress = as_bool("progress", raw.get("progress", "true"), CalibrationError)
-    if method == "regression":
-        settings = _regression_settings(raw, quick, seed, progress)
+    if method in ("rejection", "regression"):
+        settings = _regression_settings(raw, quick, seed, progress, adjust=method == "regression")
     else:
         settings = _smc_settings(raw, quick, seed, progress)
     return {
@@ -127,7 +129,7 @@ def parse_args(argv: Sequence[str]) -> dict:
     }
 
 
-def _regression_settings(raw: dict, quick: bool, seed: int, progress: bool):
+def _regression_settings(raw: dict, quick: bool, seed: int, progress: bool, adjust: bool):
     from sim.studies.calibration.regression import Settings
 
     size = REGRESSION_QUICK if quick else REGRESSION_FULL
@@ -147,6 +149,7 @@ def _regression_settings(raw: dict, quick: bool, seed: int, progress: bool):
         seed=seed,
         progress=progress,
         workers=_int("workers", raw.get("workers"), 1 if quick else 2, 1, 64),
+        adjust=adjust,
     )
 
 

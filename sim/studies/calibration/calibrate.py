@@ -102,7 +102,9 @@ class Calibration:
 
     @property
     def method(self) -> str:
-        return "regression" if isinstance(self.result, regression.Result) else "smc"
+        if isinstance(self.settings, regression.Settings):
+            return "regression" if self.settings.adjust else "rejection"
+        return "smc"
 
     @property
     def converged(self) -> bool:
@@ -143,6 +145,7 @@ def calibrate(
                 SBC_TRIALS,
                 SBC_DRAWS,
                 settings.seed,
+                adjust=settings.adjust,
             )
             sbc = pd.DataFrame(ranks, columns=list(prior.names))
         else:

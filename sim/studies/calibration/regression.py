@@ -1,4 +1,5 @@
-"""Regression-adjusted rejection ABC on a growing reference table, stopped on convergence.
+"""Rejection ABC on a growing reference table, regression-adjusted or not, stopped on
+convergence.
 
 Beaumont, Zhang and Balding (2002): simulate a reference table of prior draws and their
 summaries; keep the ``accept`` runs nearest the observation (distance in units of each
@@ -8,8 +9,10 @@ kept parameter vector along the fitted slope to where its summaries would equal 
 observation. Parameters are adjusted on the logit scale of their prior box, so every adjusted
 value stays inside the prior.
 
-Why this and not ABC-SMC at 30 parameters: docs/calibration.md, "Choice of method" (the
-recovery comparison of ``sim.studies.calibration.recovery``).
+With ``adjust=False`` the kept runs' own parameters, kernel-weighted, are the posterior (plain
+rejection ABC): wider, but stable where the regression would extrapolate far from the kept
+runs. Which one the model uses, and why, and why not ABC-SMC: docs/calibration.md, "Choice of
+method" (the recovery comparison of ``sim.studies.calibration.recovery``).
 
 The table grows in batches of ``batch`` runs. After each batch the posterior is computed
 again, and the calibration stops as *converged* when, from one batch to the next,
@@ -70,6 +73,7 @@ class Settings:
     seed: int = 20221028
     progress: bool = True
     workers: int = 1
+    adjust: bool = True  # False: kernel-weighted rejection ABC on the same table
 
 
 @dataclasses.dataclass
@@ -112,6 +116,7 @@ def adjusted_posterior(
     prior: UniformPrior,
     accept: int,
     exclude: int | None = None,
+    adjust: bool = True,
 ) -> abc.Generation:
     """The regression-adjusted posterior of one observation from a reference table (without
     row `exclude`, the observation itself in a simulation-based calibration)."""
@@ -125,6 +130,8 @@ def adjusted_posterior(
     epsilon = float(d.max())
     weights = 1.0 - (d / (epsilon * (1 + 1e-9))) ** 2  # Epanechnikov; the farthest gets ~0
     weights = weights / weights.sum()
+    if not adjust:  # kernel-weighted rejection ABC: the kept runs' own parameters
+        return abc.Generation(theta, weights, d, summaries, epsilon)
     x = (summaries - observed) / scale
     z = _logit(theta, prior)
     design = np.column_stack([np.ones(len(x)), x])
@@ -182,7 +189,15 @@ def regression_abc(
             if count < min(settings.min_simulations, settings.budget) and count < settings.budget:
                 continue
             table_theta, table_s = np.concatenate(thetas), np.concatenate(summaries)
-            gen = adjusted_posterior(table_theta, table_s, observed, scale, prior, settings.accept)
+            gen = adjusted_posterior(
+                table_theta,
+                table_s,
+                observed,
+                scale,
+                prior,
+                settings.accept,
+                adjust=settings.adjust,
+            )
             row = _row(gen, previous, prior, count, settings, began)
             rows.append(row)
             bar.set_postfix(eps=f"{gen.epsilon:.3g}", change=f"{row['change']:.3f}")
@@ -271,6 +286,7 @@ def sbc_ranks(
     trials: int,
     draws: int = 99,
     seed: int = 0,
+    adjust: bool = True,
 ) -> np.ndarray:
     """Ranks (trials, parameters) of true values among `draws` posterior draws, each trial
     taking one run of the reference table as the observation and the rest as the table.
@@ -285,7 +301,14 @@ def sbc_ranks(
     ranks = np.empty((trials, prior.dim), dtype=int)
     for t, i in enumerate(picks):
         gen = adjusted_posterior(
-            theta, summaries, summaries[i].astype(float), scale, prior, accept, exclude=i
+            theta,
+            summaries,
+            summaries[i].astype(float),
+            scale,
+            prior,
+            accept,
+            exclude=i,
+            adjust=adjust,
         )
         sample = gen.theta[rng.choice(len(gen.weights), size=draws, p=gen.weights)]
         below = (sample < theta[i]).sum(axis=0)
