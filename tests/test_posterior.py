@@ -63,8 +63,9 @@ def test_every_target_is_an_observation_with_a_source_up_to_october_2022():
 
 
 # --- the sampler: recovery, convergence, SBC -----------------------------------------------------
-def test_regression_abc_recovers_known_values():
-    result = recovery.check(12, population=300, budget=20_000, method="regression", dim=3)
+@pytest.mark.parametrize("method", ["rejection", "regression"])
+def test_the_reference_table_samplers_recover_known_values(method: str):
+    result = recovery.check(12, population=300, budget=20_000, method=method, dim=3)
     assert 0.75 <= result.coverage <= 1.0
     assert result.mean_width < 0.45  # much narrower than the prior: it learns
 
@@ -91,23 +92,34 @@ def test_regression_abc_stops_on_convergence_or_says_it_ran_out():
     )
 
 
-def test_reduced_sbc_ranks_are_uniform():
-    """Talts et al. (2018), reduced: 200 trials on a 4-parameter problem."""
+def _sbc(adjust: bool) -> np.ndarray:
+    """Talts et al. (2018), reduced: ranks of 200 trials on a 4-parameter problem."""
     prior = priors.build(recovery.parameters(4))
     simulate = recovery.noisy_simulator(prior=prior)
     settings = regression.Settings(
-        accept=400, batch=40_000, min_simulations=40_000, budget=40_000, seed=3, progress=False
-    )
-    result = regression.regression_abc(
-        simulate, np.full(5, 0.5), np.full(5, recovery.NOISE), prior, settings
-    )
-    ranks = regression.sbc_ranks(
-        result, prior, np.full(5, recovery.NOISE), 400, trials=200, draws=99, seed=4
-    )
+        accept=400, batch=40_000, min_simulations=40_000, budget=40_000, seed=3,
+        progress=False, adjust=adjust,
+    )  # fmt: skip
+    scale = np.full(5, recovery.NOISE)
+    result = regression.regression_abc(simulate, np.full(5, 0.5), scale, prior, settings)
+    return regression.sbc_ranks(result, prior, scale, 400, 200, 99, seed=4, adjust=adjust)
+
+
+def test_reduced_sbc_regression_ranks_are_uniform():
+    ranks = _sbc(adjust=True)
     pvalues = regression.sbc_uniformity(ranks, draws=99)
     assert (pvalues > 0.001).all(), pvalues
     outer = ((ranks < 5) | (ranks >= 95)).mean(axis=0)  # expected 0.10 when calibrated
     assert ((outer > 0.03) & (outer < 0.2)).all(), outer
+
+
+def test_reduced_sbc_rejection_is_never_over_confident():
+    """Rejection ABC keeps runs within a tolerance, so its posterior is at most as narrow as
+    the true one: its ranks hump in the middle (under-confident), never pile at the ends."""
+    ranks = _sbc(adjust=False)
+    outer = ((ranks < 10) | (ranks >= 90)).mean(axis=0)  # 0.20 when calibrated
+    middle = ((ranks >= 30) & (ranks < 70)).mean(axis=0)  # 0.40 when calibrated
+    assert (outer < 0.2).all() and (middle > 0.4).all(), (outer, middle)
 
 
 # --- the shipped posterior -----------------------------------------------------------------------
