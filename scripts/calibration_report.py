@@ -289,8 +289,12 @@ def replace_section(text: str, name: str, body: str) -> str:
 
 
 def copy_figures(directory: Path) -> None:
+    """The calibration's figures (a shipped posterior has none: they are in the calibration
+    directory it was copied from, named in its manifest)."""
+    manifest = json.loads((directory / "manifest.json").read_text())
+    source = Path(manifest.get("calibration_directory", directory))
     FIGURES.mkdir(parents=True, exist_ok=True)
-    for path in (directory / "figures").glob("*.png"):
+    for path in (source / "figures").glob("*.png"):
         shutil.copyfile(path, FIGURES / path.name)
 
 

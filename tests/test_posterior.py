@@ -189,6 +189,25 @@ def test_a_doubtful_posterior_warns_on_every_use(tmp_path: Path):
     assert "misses target cpc_halts_russia" in " ".join(manifest["calibration"]["warnings"])
 
 
+def test_ablate_and_sweep_warn_too_and_ablate_counts_sign_shares(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+):
+    from sim.commands import ablate
+    from sim.commands.sweep import warn_posterior
+
+    directory = _doubtful(tmp_path, missed_targets=["defence_effort"])
+    warn_posterior(str(directory))
+    assert "misses target defence_effort" in capsys.readouterr().err
+    out = tmp_path / "out"
+    arguments = ["run.replicates=100", "run.months=36", "run.figures=false"]
+    code = ablate.main([f"calibration={directory}", *arguments, f"run.output_root={out}"])
+    captured = capsys.readouterr()
+    assert code == 0 and "misses target defence_effort" in captured.err
+    assert "share of posterior draws in which the sign holds" in captured.out
+    table = pd.read_parquet(next(out.rglob("ablation.parquet")))
+    assert table["sign_share"].between(0, 1).all()
+
+
 def test_the_report_refuses_a_quick_or_failing_posterior(tmp_path: Path):
     before = (REPO / "docs" / "calibration.md").read_text()
     for marks in ({"quick": True}, {"converged": False}, {"missed_targets": ["x"]}):
