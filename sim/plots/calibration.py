@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from sim.plots.style import OKABE_ITO, save_figures
 from sim.studies.calibration.calibrate import SBC_DRAWS
@@ -139,7 +140,7 @@ def diagnostics_figure(calibration: Calibration) -> Figure:
         ("ess", "effective sample size"),
     ]
     if "change" in table:
-        panels.append(("change", "change in the posterior (prior sd)"))
+        panels.append(("change", "posterior change (prior sd)"))
     fig = Figure(figsize=(3 * len(panels), 2.8), layout="constrained")
     axes = fig.subplots(1, len(panels))
     for ax, (column, label) in zip(axes, panels, strict=True):
@@ -148,6 +149,11 @@ def diagnostics_figure(calibration: Calibration) -> Figure:
         ax.set_title(label, fontsize=9)
         if column in ("acceptance_rate", "change"):
             ax.set_yscale("log")
+            # plain numbers: the style turns mathtext off, so the log axis' default labels
+            # would print their TeX source
+            plain = FuncFormatter(lambda value, _: f"{value:g}")
+            ax.yaxis.set_major_formatter(plain)
+            ax.yaxis.set_minor_formatter(plain)
     return fig
 
 

@@ -253,8 +253,8 @@ def _row(
     """The diagnostics of one check, and whether every convergence criterion holds."""
     ess = abc.effective_sample_size(gen.weights)
     acceptance = len(gen.weights) / count
-    if previous is None:
-        fall, change = 1.0, 1.0
+    if previous is None:  # nothing to compare with yet: no criterion can hold
+        fall, change = float("nan"), float("nan")
     else:
         fall = (previous.epsilon - gen.epsilon) / previous.epsilon
         (m0, s0), (m1, s1) = _moments(previous, prior), _moments(gen, prior)
