@@ -150,11 +150,13 @@ def test_runs_draw_from_the_shipped_posterior_by_default_and_none_gives_hand_set
     assert posterior_draws.resolve("none") is None
     assert posterior_draws.resolve("seed_2022") == str(SHIPPED)
     values = {"kazakhstan.multivector": 0.0}
-    params, drawn = posterior_draws.calibrated_params(None, values, 1, np.arange(40))
+    default = posterior_draws.resolve(None)
+    params, drawn = posterior_draws.calibrated_params(default, values, 1, np.arange(40))
     assert drawn is not None and drawn["draw"].nunique() == 4
     assert params.columns["kazakhstan.multivector"] == 0.0  # what a user sets, stays set
     assert np.ndim(params.columns["russia.war_value"]) == 1
-    same, none = posterior_draws.calibrated_params("none", values, 1, np.arange(40))
+    hand_set = posterior_draws.resolve("none")
+    same, none = posterior_draws.calibrated_params(hand_set, values, 1, np.arange(40))
     assert same is values and none is None
 
 

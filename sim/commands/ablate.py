@@ -73,7 +73,11 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
         print(f"WARNING: {line}", file=sys.stderr)
     run_ids = np.arange(run.replicates)
     params, drawn = posterior_draws.calibrated_params(
-        given, C.model_values(cfg), int(run.seed), run_ids, ABLATION_RUNS_PER_DRAW
+        posterior_draws.resolve(given),
+        C.model_values(cfg),
+        int(run.seed),
+        run_ids,
+        ABLATION_RUNS_PER_DRAW,
     )
     draws = None if drawn is None else drawn["draw"].to_numpy()
     table = ablate(params, seeds, int(run.months), progress=progress, draws=draws)

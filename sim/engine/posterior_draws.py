@@ -280,10 +280,9 @@ def calibrated_params(
     run_ids: np.ndarray,
     runs_per_draw: int = RUNS_PER_DRAW,
 ) -> tuple[Mapping[str, Any] | ParamSet, pd.DataFrame | None]:
-    """The parameters of a run command: the posterior's draws (the shipped default, or
-    `calibration`) and the params.parquet table recording them, or `values` and None with
-    `calibration=none` (or no usable default)."""
-    directory = resolve(calibration)
-    if directory is None:
+    """The parameters of a run command: the draws from the posterior in directory
+    `calibration` (already resolved: ``resolve``) and the params.parquet table recording them,
+    or `values` and None when `calibration` is None (the hand-set values)."""
+    if calibration is None:
         return values, None
-    return params_for_runs(load_cached(directory), values, seed, run_ids, runs_per_draw)
+    return params_for_runs(load_cached(calibration), values, seed, run_ids, runs_per_draw)
