@@ -22,7 +22,12 @@ from sim.config import REPO_ROOT
 from sim.studies import validation as V
 
 #: claim id -> why the current model fails it (empty: every claim passes or is undecided).
-KNOWN_FAILURES: dict[str, str] = {}
+KNOWN_FAILURES: dict[str, str] = {
+    "F1": "runs draw from the shipped posterior (rejection ABC over 41 uncertain parameters), "
+    "which predicts about 2.2 Russian CPC disruptions March-October 2022 against the four "
+    "observed (37% of its predictive runs within one of four, docs/calibration.md); the "
+    "hand-set values were tuned to four",
+}
 
 
 # --- the quick run ---------------------------------------------------------------------------
@@ -59,7 +64,9 @@ def test_writes_every_output(quick_run: Path) -> None:
 
 def test_table_has_one_row_per_claim(table: pd.DataFrame, quick_run: Path) -> None:
     assert table["id"].tolist() == [c.id for c in V.CLAIMS]
-    assert list(table.columns) == list(V.COLUMNS)
+    # runs draw from the shipped posterior: each claim also has its range over the parameters
+    assert list(table.columns) == [*V.COLUMNS, "param_lower", "param_upper"]
+    assert (table["param_lower"] <= table["value"] + 1e-12).all()
     assert (
         pd.read_parquet(quick_run / "claims.parquet")["verdict"].tolist()
         == table["verdict"].tolist()
