@@ -19,18 +19,12 @@ from sim.model.params import ParamError
 
 
 def warn_posterior(calibration: str | None) -> None:
-    """Say on every use which posterior the runs draw from and what is wrong with it."""
-    from sim.engine.posterior_draws import notices, resolve
+    """Say on every use what is wrong with the posterior the runs draw from (nothing when
+    nothing is: an error stays the one line on stderr)."""
+    from sim.engine.posterior_draws import notices
 
     for line in notices(calibration):
         print(f"WARNING: {line}", file=sys.stderr)
-    directory = resolve(calibration)
-    print(
-        f"parameters: drawn from {directory} (calibration=none: the hand-set values)"
-        if directory
-        else "parameters: the hand-set values of the parameter table",
-        file=sys.stderr,
-    )
 
 
 def main(argv: list[str]) -> int:
