@@ -21,6 +21,7 @@ from matplotlib import image
 
 from sim.config import compose, list_scenarios, model_values
 from sim.model.escalation import simulate
+from sim.model.params import PARAMS_BY_PATH
 from sim.model.recording import TRAJECTORY_VARIABLES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,6 +80,8 @@ def test_run_writes_the_directory_contract(run) -> None:
         "trajectories.parquet",
         "events.parquet",
         "figures",
+        "params.parquet",  # each run's parameters drawn from the shipped posterior
+        "variance_split.parquet",  # the spread from the parameters vs the dice
     }
     assert {p.name for p in directory.iterdir()} == expected
     assert not list(directory.parent.glob(".*partial"))
@@ -183,9 +186,12 @@ def test_printed_summary_gives_probabilities_within_the_horizon(run) -> None:
 def test_a_run_resimulated_alone_by_its_seed_gives_the_same_row(run) -> None:
     _, directory = run
     summary = pd.read_parquet(directory / "summary.parquet")
-    values = model_values(compose([f"scenario={SCENARIO}"]))
+    drawn = pd.read_parquet(directory / "params.parquet").set_index("run_id")
+    calibrated = [c for c in drawn.columns if c in PARAMS_BY_PATH]
     for index in (0, REPLICATES // 2, REPLICATES - 1):
         row = summary.iloc[[index]].drop(columns="scenario").reset_index(drop=True)
+        values = model_values(compose([f"scenario={SCENARIO}"]))  # and the run's posterior draw
+        values.update(drawn.loc[int(row.at[0, "run_id"]), calibrated].to_dict())
         alone = simulate(
             values,
             seeds=[int(row.at[0, "seed"])],
