@@ -378,7 +378,11 @@ def _check_name(name: str) -> None:
 
 
 def _check_scenario_file(name: str) -> None:
-    """The scenario file's own name must equal its file name (else results are misfiled)."""
+    """The scenario file's own name must equal its file name (else results are misfiled),
+    and it may set only scenario: and model: (checked again in each job of a --multirun)."""
+    problem = C.scenario_problem(name)
+    if problem:
+        raise UsageError(problem)
     try:
         safety.check_scenario_file(C.scenario_path(name))
     except safety.UnsafePath as error:

@@ -1,0 +1,93 @@
+"""The second adversarial review's defects (shared/reviews/robustness-cases-2.md, D1-D16).
+
+Each test reproduces one defect: a file or an option that could write outside the output root,
+leak a secret, or give a silently wrong result must be refused with one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim import config as C
+from sim.cli import main
+
+HYDRA_CALLBACK = """# @package _global_
+scenario:
+  name: cbopen
+hydra:
+  callbacks:
+    pwn:
+      _target_: builtins.open
+      file: {victim}
+      mode: w
+model: {{}}
+"""
+
+RUN_BLOCK = """# @package _global_
+scenario:
+  name: moved
+run:
+  output_root: {elsewhere}
+  replicates: 7
+model: {{}}
+"""
+
+
+def _one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.fixture
+def user_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(C.SEARCH_PATH_ENV, "")  # restored after the test
+    folder = tmp_path / "my"
+    (folder / "scenario").mkdir(parents=True)
+    return folder
+
+
+def test_d1_scenario_file_hydra_block_is_refused(user_folder, tmp_path, capsys):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("important data")
+    text = HYDRA_CALLBACK.format(victim=victim)
+    (user_folder / "scenario" / "cbopen.yaml").write_text(text)
+    root = tmp_path / "out"
+    code = main(
+        ["--search-path", str(user_folder), "run", "scenario=cbopen", "run.replicates=5",
+         "run.months=3", f"run.output_root={root}"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "'hydra'" in line and "scenario" in line and "model" in line
+    assert victim.read_text() == "important data" and not root.exists()
+
+
+def test_d2_scenario_file_run_block_is_refused(user_folder, tmp_path, capsys):
+    elsewhere = tmp_path / "elsewhere"
+    (user_folder / "scenario" / "moved.yaml").write_text(RUN_BLOCK.format(elsewhere=elsewhere))
+    root = tmp_path / "out"
+    code = main(
+        ["--search-path", str(user_folder), "run", "scenario=moved", "run.replicates=5",
+         "run.months=3", f"run.output_root={root}", "run.figures=false"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "'run'" in line
+    assert not elsewhere.exists() and not root.exists()
+
+
+def test_d1_d2_sim_list_flags_such_files(user_folder, tmp_path, capsys):
+    scenario = user_folder / "scenario"
+    (scenario / "cbopen.yaml").write_text(HYDRA_CALLBACK.format(victim=tmp_path / "v.txt"))
+    (scenario / "moved.yaml").write_text(RUN_BLOCK.format(elsewhere=tmp_path / "e"))
+    assert main(["--search-path", str(user_folder), "list"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.count("(cannot be used:") == 2 and "'hydra'" in out and "'run'" in out
+
+
+def test_d1_d2_composing_a_scenario_for_a_sweep_refuses_other_keys(user_folder, tmp_path):
+    (user_folder / "scenario" / "moved.yaml").write_text(RUN_BLOCK.format(elsewhere=tmp_path))
+    C.add_user_folder(user_folder)
+    with pytest.raises(C.ConfigError, match="'run'"):
+        C.compose_scenario("moved")
