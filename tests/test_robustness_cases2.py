@@ -91,3 +91,15 @@ def test_d1_d2_composing_a_scenario_for_a_sweep_refuses_other_keys(user_folder, 
     C.add_user_folder(user_folder)
     with pytest.raises(C.ConfigError, match="'run'"):
         C.compose_scenario("moved")
+
+
+@pytest.mark.parametrize("name", ["{scratch}/abs_escape", "../../escaped_abl"])
+def test_d3_ablate_refuses_a_scenario_name_that_leaves_the_root(name, tmp_path, capsys):
+    scratch, root = tmp_path / "scratch", tmp_path / "a" / "b" / "abl"
+    code = main(
+        ["ablate", "scenario=baseline", f"scenario.name={name.format(scratch=scratch)}",
+         f"run.output_root={root}", "run.replicates=5", "run.months=3", "run.figures=false"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "scenario.name" in line
+    assert not scratch.exists() and not (tmp_path / "a").exists()
