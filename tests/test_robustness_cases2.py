@@ -103,3 +103,42 @@ def test_d3_ablate_refuses_a_scenario_name_that_leaves_the_root(name, tmp_path, 
     line = _one_line(capsys.readouterr().err)
     assert code == 2 and "scenario.name" in line
     assert not scratch.exists() and not (tmp_path / "a").exists()
+
+
+RUN_SMALL = ["run.replicates=5", "run.months=3", "run.figures=false"]
+
+
+def test_d7_an_environment_value_never_reaches_the_manifest(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KZ_CASES2_SECRET", "topsecret-123")
+    root = tmp_path / "out"
+    args = ["scenario.description=${oc.env:KZ_CASES2_SECRET}", f"run.output_root={root}"]
+    assert main(["run", "scenario=baseline", *RUN_SMALL, *args]) == 0
+    (manifest,) = root.glob("runs/baseline/*/manifest.json")
+    text = manifest.read_text()
+    assert "topsecret-123" not in text and "${oc.env:KZ_CASES2_SECRET}" in text
+
+
+def test_d8_a_multirun_index_cannot_be_written_outside_the_root(tmp_path, capsys, monkeypatch):
+    fake_home = tmp_path / "fakehome"
+    monkeypatch.setenv("HOME", str(fake_home))
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        ["run", "--multirun", "run.output_root=${oc.env:HOME}", "run.replicates=5,6",
+         "run.months=3", "run.figures=false"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "run.output_root" in line and "${" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("key", ["hydra.sweep.dir", "hydra.run.dir"])
+def test_d8_hydra_output_settings_are_refused(key, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root, scratch = tmp_path / "out", tmp_path / "scratch"
+    code = main(
+        ["run", "--multirun", f"{key}={scratch}", f"run.output_root={root}",
+         "run.replicates=5,6", "run.months=3", "run.figures=false"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and key in line
+    assert not scratch.exists() and not root.exists()
