@@ -142,3 +142,40 @@ def test_d8_hydra_output_settings_are_refused(key, tmp_path, capsys, monkeypatch
     line = _one_line(capsys.readouterr().err)
     assert code == 2 and key in line
     assert not scratch.exists() and not root.exists()
+
+
+EVENT_TARGET = """scenario: baseline
+months: 8
+parameters:
+  russia.war_value: {{}}
+targets:
+  - name: probe
+    measure: {measure}
+    args: {args}
+    observed: 2
+    tolerance: 1
+    period: 2022
+    source: test
+"""
+
+
+@pytest.mark.parametrize(
+    ("measure", "args", "key"),
+    [
+        ("russia_halts", "{first: 50, last: 90}", "first"),
+        ("russia_halts", "{first: -5, last: 3}", "first"),
+        ("russia_halts", "{first: 7, last: 0}", "last"),
+        ("event_count", "{action: security_pledge, actor: Mars, first: 0, last: 5}", "actor"),
+        ("event_count", "{action: security_pledge, actor: china, first: 0, last: 5}", "actor"),
+        ("event_count", "{action: teleport, first: 0, last: 5}", "action"),
+        ("refusal_share", "{demand: nope, first: 0, last: 7}", "demand"),
+        ("refusal_share", "{demand: endorse_war, first: 0}", "last"),
+    ],
+)
+def test_d4_event_count_targets_are_checked(measure, args, key, tmp_path, capsys):
+    path = tmp_path / "probe.yaml"
+    path.write_text(EVENT_TARGET.format(measure=measure, args=args))
+    root = tmp_path / "out"
+    code = main(["calibrate", f"targets={path}", f"output_root={root}", "quick=true"])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and f"args.{key}" in line and not root.exists()
