@@ -179,3 +179,56 @@ def test_d4_event_count_targets_are_checked(measure, args, key, tmp_path, capsys
     code = main(["calibrate", f"targets={path}", f"output_root={root}", "quick=true"])
     line = _one_line(capsys.readouterr().err)
     assert code == 2 and f"args.{key}" in line and not root.exists()
+
+
+# --- D5: a posterior is validated on load ---------------------------------------------------------
+def _posterior(tmp_path: Path, **columns) -> Path:
+    """A hand-made calibration directory of this model (valid unless `columns` spoil it)."""
+    import json
+
+    import pandas as pd
+
+    from sim.model.version import model_version
+
+    directory = tmp_path / "calibration"
+    directory.mkdir()
+    values = {"russia.war_value": [1.0, 2.0, 3.0], "weight": [0.2, 0.3, 0.5]} | columns
+    names = [n for n in values if n != "weight"]
+    manifest = {"kind": "calibration", "model_version": model_version(), "parameters": names,
+                "targets": "seed_2022"}  # fmt: skip
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    pd.DataFrame(values).to_parquet(directory / "posterior.parquet")
+    return directory
+
+
+def test_d5_a_valid_posterior_loads(tmp_path):
+    from sim.engine.posterior_draws import load
+
+    assert load(_posterior(tmp_path)).weights.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("columns", "words"),
+    [
+        ({"russia.war_value": [1.0, 99.0, 2.0]}, ["russia.war_value", "99", "[0, 5]"]),
+        ({"russia.war_value": [float("nan")] * 3}, ["russia.war_value", "nan"]),
+        ({"weight": [0.0, 0.0, 0.0]}, ["weight", "positive"]),
+        ({"weight": [0.5, float("nan"), 0.5]}, ["weight", "nan"]),
+        ({"weight": [0.5, -0.1, 0.5]}, ["weight", "-0.1"]),
+        ({"mars.gravity": [1.0, 1.0, 1.0]}, ["mars.gravity", "parameter table"]),
+    ],
+)
+def test_d5_a_spoiled_posterior_is_refused_by_run(columns, words, tmp_path, capsys):
+    directory, root = _posterior(tmp_path, **columns), tmp_path / "out"
+    code = main(["run", f"calibration={directory}", f"run.output_root={root}", *RUN_SMALL])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and all(word in line for word in words), line
+    assert not root.exists()
+
+
+def test_d5_a_corrupt_posterior_file_is_refused(tmp_path, capsys):
+    directory, root = _posterior(tmp_path), tmp_path / "out"
+    (directory / "posterior.parquet").write_bytes(b"PAR1 not really parquet")
+    code = main(["run", f"calibration={directory}", f"run.output_root={root}", *RUN_SMALL])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "posterior.parquet" in line and not root.exists()
