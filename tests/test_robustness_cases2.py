@@ -232,3 +232,16 @@ def test_d5_a_corrupt_posterior_file_is_refused(tmp_path, capsys):
     code = main(["run", f"calibration={directory}", f"run.output_root={root}", *RUN_SMALL])
     line = _one_line(capsys.readouterr().err)
     assert code == 2 and "posterior.parquet" in line and not root.exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("seed", "-1"), ("seed", str(2**64 - 1)), ("months", "601")]
+)
+def test_d6_policy_seed_and_months_are_range_checked(key, value, tmp_path, capsys):
+    root = tmp_path / "out"
+    code = main(
+        ["policy", "experiment=partner_commitments", "quick=true", f"{key}={value}",
+         f"output_root={root}", "plot=false"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and f"{key} = {value}" in line and "[" in line and not root.exists()
