@@ -181,7 +181,7 @@ def test_d4_event_count_targets_are_checked(measure, args, key, tmp_path, capsys
     assert code == 2 and f"args.{key}" in line and not root.exists()
 
 
-# --- D5: a posterior is validated on load ---------------------------------------------------------
+# --- D5: a posterior is validated on load -----------------------------------------------------
 def _posterior(tmp_path: Path, **columns) -> Path:
     """A hand-made calibration directory of this model (valid unless `columns` spoil it)."""
     import json
@@ -245,3 +245,61 @@ def test_d6_policy_seed_and_months_are_range_checked(key, value, tmp_path, capsy
     )  # fmt: skip
     line = _one_line(capsys.readouterr().err)
     assert code == 2 and f"{key} = {value}" in line and "[" in line and not root.exists()
+
+
+# --- D9: data files are cross-checked against the manifest ----------------------------------
+@pytest.fixture(scope="module")
+def small_sweep(tmp_path_factory) -> Path:
+    from sim.engine.design import load_experiment
+    from sim.engine.runner import run_sweep
+
+    root = tmp_path_factory.mktemp("sweep")
+    args = ["replicates=20", "months=12", "chunk_size=40", "workers=1", "executor=serial",
+            f"output_root={root}", "progress=false"]  # fmt: skip
+    return run_sweep(load_experiment("escalation_threshold", args))
+
+
+def test_d9_a_part_copied_over_another_is_refused(small_sweep, tmp_path, capsys):
+    import shutil
+
+    sweep = tmp_path / "copy"
+    shutil.copytree(small_sweep, sweep)
+    assert main(["analyze", str(sweep)]) == 0  # the untouched copy is fine
+    capsys.readouterr()
+    parts = sweep / "parts" / "summary"
+    shutil.copyfile(parts / "part-000004.parquet", parts / "part-000005.parquet")
+    analysis = sorted((sweep / "analysis").rglob("*"))
+    assert main(["analyze", str(sweep)]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "part-000005.parquet" in line and "checksum" in line
+    assert sorted((sweep / "analysis").rglob("*")) == analysis
+
+
+def test_d9_a_summary_copied_into_another_run_is_refused(tmp_path, capsys):
+    import shutil
+
+    root = tmp_path / "out"
+    for scenario in ("frozen_conflict", "war_favorable_russia"):
+        args = ["run", f"scenario={scenario}", f"run.output_root={root}", *RUN_SMALL]
+        assert main(args) == 0
+    (frozen,) = (root / "runs" / "frozen_conflict").iterdir()
+    (favorable,) = (root / "runs" / "war_favorable_russia").iterdir()
+    shutil.copyfile(frozen / "summary.parquet", favorable / "summary.parquet")
+    capsys.readouterr()
+    code = main(["compare", str(frozen), str(favorable), f"output={tmp_path / 'cmp'}"])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "summary.parquet" in line and not (tmp_path / "cmp").exists()
+
+
+def test_d9_a_resume_refuses_a_replaced_part(small_sweep, tmp_path, capsys):
+    import shutil
+
+    sweep = tmp_path / "copy"
+    shutil.copytree(small_sweep, sweep)
+    parts = sweep / "parts" / "aggregate"
+    shutil.copyfile(parts / "part-000001.parquet", parts / "part-000002.parquet")
+    from sim.engine.checksums import check_data_files
+    from sim.errors import CommandError
+
+    with pytest.raises(CommandError, match="part-000002"):
+        check_data_files(sweep)
