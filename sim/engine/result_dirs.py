@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from sim.engine.checksums import check_data_files
 from sim.errors import CommandError
 
 #: What each kind of directory is, in words, and the command that reads it.
@@ -88,12 +89,14 @@ def _check_sweep_parts(directory: Path) -> None:
 
 
 def check_readable(directory: Path) -> None:
-    """config.yaml a mapping, manifest.json an object, every Parquet file with a whole footer."""
+    """config.yaml a mapping, manifest.json an object, every Parquet file with a whole footer,
+    and every data file the one its manifest recorded."""
     directory = Path(directory)
     _check_yaml(directory / "config.yaml")
     _check_json(directory / "manifest.json")
     for path in _parquet_files(directory):
         _check_parquet(path)
+    check_data_files(directory)  # a data file replaced by another reads fine: compare checksums
 
 
 def _parquet_files(directory: Path) -> list[Path]:
