@@ -7,7 +7,8 @@ runs. The scores:
 - CRPS (continuous ranked probability score) of the ensemble's empirical distribution,
   E|X - y| - E|X - X'| / 2 (Gneiting and Raftery 2007), in the quantity's own unit; 0 for a
   perfect point forecast, lower is better; from `scoringrules` (the "qd" estimator, exact for
-  the empirical distribution). A point forecast x is an ensemble of one: its CRPS is |x - y|.
+  the empirical distribution). A point forecast x is an ensemble of one: its CRPS is |x - y|;
+  the uniform distribution's CRPS has a closed form (also from `scoringrules`).
 - PIT (probability integral transform) interval [F(y-), F(y)] of a count, and the
   non-randomised PIT histogram of Czado, Gneiting and Held (2009, Biometrics 65:1254).
 - Brier score (p - y)^2 and log score -log|p + y - 1| of a probability p of a binary event
@@ -21,6 +22,8 @@ runs. The scores:
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import scoringrules
@@ -43,6 +46,13 @@ def crps(ensemble: np.ndarray, observed: np.ndarray) -> np.ndarray:
             np.asarray(observed, float), np.asarray(ensemble, float), m_axis=0, estimator="qd"
         ),
         dtype=float,
+    )
+
+
+def crps_uniform(observed: np.ndarray, low: float, high: float) -> np.ndarray:
+    """CRPS of the uniform distribution on [low, high] (closed form, from `scoringrules`)."""
+    return np.asarray(
+        scoringrules.crps_uniform(np.asarray(observed, float), low, high), dtype=float
     )
 
 
@@ -125,16 +135,18 @@ def skill_interval(
         safe = np.where(mean_r > 0, mean_r, np.nan)
         return 1.0 - np.mean(s, axis=axis) / safe
 
-    result = stats.bootstrap(
-        (score, reference),
-        statistic,
-        paired=True,
-        vectorized=True,
-        n_resamples=BOOTSTRAP_RESAMPLES,
-        confidence_level=level,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
+    with warnings.catch_warnings():  # a degenerate resample is expected with few facts
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        result = stats.bootstrap(
+            (score, reference),
+            statistic,
+            paired=True,
+            vectorized=True,
+            n_resamples=BOOTSTRAP_RESAMPLES,
+            confidence_level=level,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
     # A resample whose reference scores 0 has no skill (NaN): the percentiles skip it.
     tail = (1.0 - level) / 2.0
     low, high = np.nanquantile(result.bootstrap_distribution, [tail, 1.0 - tail])
