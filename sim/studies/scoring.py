@@ -225,7 +225,8 @@ def score_facts(
     scored: Sequence[Fact], known: Sequence[Fact], predictive: np.ndarray
 ) -> pd.DataFrame:
     """One row per scored fact and score: the predictive summary, the model's score, each
-    reference's score and the skill against it; PIT and coverage for counts and quantities."""
+    reference's score (and its probability or mean, `<reference>_forecast`) and the skill
+    against it; PIT and coverage for counts and continuous facts."""
     runs = predictive.shape[0]
     rows = []
     for j, fact in enumerate(scored):
@@ -238,6 +239,7 @@ def score_facts(
             for name in REFERENCES:
                 ref = _reference_score(score, refs[name], fact, runs)
                 row[name] = ref
+                row[f"{name}_forecast"] = _reference_centre(refs[name])
                 row[f"skill_{name}"] = S.skill(np.array([model]), np.array([ref]))
             rows.append(row)
     return pd.DataFrame(rows)
@@ -286,6 +288,15 @@ def _score(score: str, values: np.ndarray, fact: Fact, runs: int) -> float:
     if score == "brier":
         return float(S.brier(p, y)[0])
     return float(S.log_score(p, y, members=runs)[0])
+
+
+def _reference_centre(ref: Any) -> float:
+    """A reference's probability (binary) or mean, for the figures."""
+    if ref.probability is not None:
+        return float(ref.probability)
+    if ref.uniform is not None:
+        return float(np.mean(ref.uniform))
+    return float(np.mean(ref.ensemble)) if ref.ensemble is not None else float("nan")
 
 
 def _reference_score(score: str, ref: Any, fact: Fact, runs: int) -> float:
