@@ -166,3 +166,36 @@ def score_figure_set(scores: pd.DataFrame, skill: pd.DataFrame, what: str) -> di
         figures["score_pit"] = pit_figure(scores, f"PIT histograms: {what}")
     figures.update(predictive_figures(scores, f"Predictive against observed: {what}"))
     return figures
+
+
+def skill_comparison_figure(table: pd.DataFrame, title: str) -> Figure:
+    """Skill per kind, score and reference, one marker per scoring (compare's table)."""
+    table = table[table["facts"] > 0]
+    keys = list(dict.fromkeys(zip(table["kind"], table["score"], table["reference"], strict=True)))
+    labels = list(dict.fromkeys(table["label"]))
+    fig = Figure(figsize=(7.0, 0.5 * len(keys) + 1.8), layout="constrained")
+    ax = fig.subplots()
+    offsets = np.linspace(-0.25, 0.25, len(labels)) if len(labels) > 1 else [0.0]
+    for i, (label, offset) in enumerate(zip(labels, offsets, strict=True)):
+        part = table[table["label"] == label].set_index(["kind", "score", "reference"])
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        for k, key in enumerate(keys):
+            if key not in part.index:
+                continue
+            row = part.loc[key]
+            y = len(keys) - 1 - k + offset
+            if np.isfinite(row["skill_low"]):
+                low, high = np.clip([row["skill_low"], row["skill_high"]], -2, 1)
+                ax.hlines(y, low, high, color=colour, lw=2, alpha=0.5)
+            ax.plot(
+                np.clip(row["skill"], -2, 1), y, "o", color=colour, label=label if k == 0 else None
+            )
+    ax.set_yticks(np.arange(len(keys))[::-1], [" ".join(k) for k in keys], fontsize=8)
+    ax.axvline(0, color="0.4", lw=0.8)
+    ax.set_xlim(-2.05, 1.05)
+    ax.set_xlabel(
+        "skill = 1 - score / reference score\n(clipped at -2; bars: 90% bootstrap interval)"
+    )
+    ax.set_title(title, fontsize=9)
+    fig.legend(loc="outside lower center", fontsize=8, frameon=False)
+    return fig
