@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "ablate": "switch each mechanism off in turn: ablate scenario=<name> [overrides]",
     "policy": "search partners' commitments for robust low-risk policies: policy experiment=<name>",
     "calibrate": "infer uncertain parameters from observed facts: calibrate targets=<name>",
+    "score": "score forecasts of the facts after a cut-off against naive ones: score facts=<name>",
     "list": "list the scenarios and experiments, one line each, and where each is from",
     "app": "an interactive app in the browser (needs the `viz` extra): app [--port N]",
 }

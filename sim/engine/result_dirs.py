@@ -24,12 +24,13 @@ KIND_WORDS = {
     "policy": "a policy search (from `sim policy`; `sim plot` reads it)",
     "comparison": "a comparison (from `sim compare`; open its report.html)",
     "validation": "a validation report (from `sim validate`; open its validation.md)",
+    "score": "a scoring (from `sim score`; `sim plot` and `sim compare` read it)",
 }
 
 
 def directory_kind(directory: Path) -> str | None:
-    """'run', 'sweep', 'policy', 'comparison' or 'validation' from the manifest; None if
-    unknown."""
+    """'run', 'sweep', 'policy', 'comparison', 'validation' or 'score' from the manifest; None
+    if unknown."""
     manifest = Path(directory) / "manifest.json"
     try:
         data = json.loads(manifest.read_text())
