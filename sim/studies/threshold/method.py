@@ -26,7 +26,8 @@ widest, across the line, and at a second line point at least 0.25 away). When th
 cross the level inside the range, the batch goes to the end (corner) whose fitted probability
 is closest to the level.
 
-Convergence rule. Stop when the interval is closed (inside the range) and at most
+Convergence rule. After at least MIN_BATCHES batches (the first and three placed by the fit),
+stop when the interval is closed (inside the range) and at most
 `tolerance` of the range wide (two factors: the band, measured across the line, at its widest
 point), or when the level is excluded at the closest end (its interval, from the runs there,
 does not hold the level): "never crossed". Otherwise stop when the budget is spent
@@ -53,7 +54,7 @@ MIN_HALF_WIDTH = 0.005  # design points never closer to the crossing than this (
 SECOND_POINT_DISTANCE = 0.25
 WINDOW = 4.0  # the local fit uses runs within this many half-widths of the crossing
 MIN_WINDOW = 0.05
-MIN_BATCHES = 4  # a crossing is accepted after the first batch and at least 3 placed near it  # two factors: the batch's second line point, at least this far
+MIN_BATCHES = 4  # an answer is accepted after the first batch and at least 3 placed by the fit  # two factors: the batch's second line point, at least this far
 
 
 @dataclasses.dataclass(frozen=True)
@@ -359,9 +360,7 @@ def curve_2d(model: Fit, settings: Settings, history: History, clusters: np.ndar
     """The level line, its band, and where it is least certain."""
     axis = np.linspace(0.0, 1.0, GRID_2D)
     target, z = settings.target, settings.z
-    line = np.vstack(
-        [_roots_along(model, target, 1, axis), _roots_along(model, target, 0, axis)]
-    )
+    line = np.vstack([_roots_along(model, target, 1, axis), _roots_along(model, target, 0, axis)])
     a, b1, b2, b12 = model.beta
     if len(line):
         gradient = np.column_stack([b1 + b12 * line[:, 1], b2 + b12 * line[:, 0]])
@@ -455,12 +454,10 @@ def _near(history: History, answer: Crossing | Curve) -> np.ndarray | None:
 
 def converged(settings: Settings, answer: Crossing | Curve, history_batches: int) -> bool:
     """The convergence rule (module docstring)."""
+    if history_batches < MIN_BATCHES or answer.status == "undetermined":
+        return False
     if answer.status == "not crossed":
         return True
-    if answer.status != "crossed":
-        return False
-    if history_batches < MIN_BATCHES:
-        return False
     if isinstance(answer, Crossing):
         closed = not (answer.open_lower or answer.open_upper)
         return closed and answer.width <= settings.tolerance
