@@ -51,10 +51,10 @@ GRID_1D = np.linspace(0.0, 1.0, 2001)
 GRID_2D = 101  # points per axis of the 2-factor grid
 INITIAL_POINTS = {1: 5, 2: 3}  # per axis
 MIN_HALF_WIDTH = 0.005  # design points never closer to the crossing than this (unit coords)
-SECOND_POINT_DISTANCE = 0.25
+SECOND_POINT_DISTANCE = 0.25  # two factors: the batch's second line point, at least this far
 WINDOW = 4.0  # the local fit uses runs within this many half-widths of the crossing
 MIN_WINDOW = 0.05
-MIN_BATCHES = 4  # an answer is accepted after the first batch and at least 3 placed by the fit  # two factors: the batch's second line point, at least this far
+MIN_BATCHES = 4  # an answer is accepted after the first batch and at least 3 placed by the fit
 
 
 @dataclasses.dataclass(frozen=True)
