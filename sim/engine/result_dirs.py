@@ -22,6 +22,7 @@ KIND_WORDS = {
     "run": "a scenario run (from `sim run`; `sim plot` and `sim compare` read it)",
     "sweep": "a sweep (from `sim sweep`; `sim analyze`, `plot` and `discover` read it)",
     "policy": "a policy search (from `sim policy`; `sim plot` reads it)",
+    "threshold": "a threshold study (from `sim threshold`; `sim plot` and `compare` read it)",
     "comparison": "a comparison (from `sim compare`; open its report.html)",
     "validation": "a validation report (from `sim validate`; open its validation.md)",
     "score": "a scoring (from `sim score`; `sim plot` and `sim compare` read it)",
@@ -29,8 +30,8 @@ KIND_WORDS = {
 
 
 def directory_kind(directory: Path) -> str | None:
-    """'run', 'sweep', 'policy', 'comparison', 'validation' or 'score' from the manifest; None
-    if unknown."""
+    """'run', 'sweep', 'policy', 'threshold', 'score', 'comparison' or 'validation' from the
+    manifest; None if unknown."""
     manifest = Path(directory) / "manifest.json"
     try:
         data = json.loads(manifest.read_text())
