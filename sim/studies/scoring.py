@@ -25,10 +25,10 @@ import yaml
 from sim.analysis import scores as S
 from sim.config import compose, list_scenarios, model_values
 from sim.engine import store
+from sim.engine.ensemble import chunk_bounds
 from sim.engine.executors import make_executor
 from sim.engine.posterior_draws import POSTERIOR, Posterior, params_for_runs
 from sim.engine.posterior_draws import load as load_posterior
-from sim.engine.streaming import chunks
 from sim.errors import CalibrationError
 from sim.model.params import ParamSet, encode
 from sim.model.rng import derive_seeds
@@ -199,7 +199,8 @@ def predict(
     seeds = derive_seeds(options.seed, np.arange(options.replicates))
     tasks = (
         ChunkTask(i, params.take(ids), seeds[ids], options.months, tuple(facts))
-        for i, ids in enumerate(chunks(options.replicates, options.chunk_size))
+        for i, (start, stop) in enumerate(chunk_bounds(options.replicates, 1, options.chunk_size))
+        for ids in [np.arange(start, stop)]
     )
     parts: dict[int, np.ndarray] = {}
     with make_executor(options.executor, options.workers, preload=WORKER_MODULES) as executor:
