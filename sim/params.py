@@ -10,6 +10,11 @@ Sources are cited by short key; ``docs/ODD.md`` gives the full references:
 ``Fearon 1995``, ``Powell 2006``, ``Axelrod 1995``, ``Drezner 1998`` are the theory papers;
 ``calibration`` marks a value set so the 2022 baseline reproduces a fact named in the ODD;
 ``assumption`` marks a modelling choice with no direct empirical anchor.
+
+Independently of its source, a parameter whose value the evidence leaves open is *uncertain*:
+it carries a ``prior``, the range that evidence allows, which is what calibration infers it
+within. A parameter without one is either sourced (a number taken from a named source) or a
+choice that moves no outcome much. ``docs/ODD.md`` marks the uncertain ones in its table.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ class Param:
         choices: the allowed values of a categorical parameter.
         integer: whether the value must be a whole number.
         nullable: whether null ("never") is allowed (month parameters).
+        prior: for an *uncertain* parameter, the range of values its evidence leaves open (the
+            calibration prior); None for a value that is sourced, or a choice nobody need infer.
     """
 
     path: str
@@ -51,6 +58,12 @@ class Param:
     choices: tuple[str, ...] = ()
     integer: bool = False
     nullable: bool = False
+    prior: tuple[float, float] | None = None
+
+    @property
+    def uncertain(self) -> bool:
+        """Whether the evidence leaves the value open: then ``prior`` is the range it allows."""
+        return self.prior is not None
 
     @property
     def group(self) -> str:
@@ -104,6 +117,7 @@ SEED = "seed"
 ASSUME = "assumption"
 CALIB = "calibration"
 WAR_OUTCOMES = ("ongoing", "favorable", "unfavorable", "frozen", "uncertain")
+WAR_TIMINGS = ("duration_prior", "window")
 P = Param
 
 #: The switchable mechanisms: name -> what turning it off removes (docs/mechanisms.md).
@@ -138,16 +152,29 @@ PARAMS: tuple[Param, ...] = (
       "How the war ends: ongoing (not within the horizon), favorable or unfavorable to "
       "Russia, frozen, or uncertain (each run draws one of the four with the "
       "probabilities below).", choices=WAR_OUTCOMES),
+    P("war.timing", "duration_prior", None, None, "1", "Slantchev 2004",
+      "When an uncertain war ends: duration_prior (a log-logistic duration law of interstate "
+      "wars, conditioned on the war lasting through war.ongoing_through) or window (uniform "
+      "within war.end_month_spread of war.end_month). A fixed outcome always ends in that "
+      "window.", choices=WAR_TIMINGS),
+    P("war.duration_median", 4.6, 0.5, 120.0, "month", "COW 1816-2007",
+      "Median duration of interstate wars (139 days in the Correlates of War interstate war "
+      "data, v4.0): the scale of the duration law.", prior=(3.0, 12.0)),
+    P("war.duration_shape", 1.4, 0.5, 4.0, "1", "Slantchev 2004",
+      "Shape of the log-logistic duration law; above 1 the hazard of ending peaks early and "
+      "then falls with duration (1.4 gives the COW mean of 408 days with its median).",
+      prior=(1.0, 2.0)),
     P("war.end_month", 36, 0, 600, "month", ASSUME,
-      "Month (0 = March 2022) in which the war ends; ignored while the outcome is "
-      "ongoing.", integer=True),
+      "Month (0 = March 2022) in which the war ends with a fixed outcome, or with timing "
+      "window; ignored while the outcome is ongoing.", integer=True),
     P("war.end_month_spread", 0, 0, 120, "month", ASSUME,
       "Each run's end month is drawn uniformly within this many months of "
       "war.end_month.", integer=True),
-    P("war.ongoing_through", None, 0, 600, "month", "observation",
+    P("war.ongoing_through", 7, 0, 600, "month", SEED,
       "Condition every run on the war still going on through this month (null: no "
-      "condition): ended outcomes are reweighted by their chance of ending later, and end "
-      "months are drawn after it.", integer=True, nullable=True),
+      "condition; 7 = October 2022, when the source analysis was written): ended outcomes "
+      "are reweighted by their chance of ending later, and end months are drawn after it.",
+      integer=True, nullable=True),
     P("war.p_favorable", 0.3, 0.0, 1.0, "probability", ASSUME,
       "Chance of a favourable end when the outcome is uncertain."),
     P("war.p_unfavorable", 0.2, 0.0, 1.0, "probability", ASSUME,
@@ -155,14 +182,18 @@ PARAMS: tuple[Param, ...] = (
     P("war.p_frozen", 0.3, 0.0, 1.0, "probability", ASSUME,
       "Chance of a frozen conflict when the outcome is uncertain (the rest: ongoing; "
       "probabilities summing to more than 1 are rescaled)."),
-    P("war.free_capacity_during", 0.2, 0.0, 1.0, "share of forces", ASSUME,
-      "Share of Russian ground forces free for other theatres while the war lasts."),
+    P("war.free_capacity_during", 0.2, 0.0, 1.0, "share of forces", "US DoD 2022",
+      "Share of Russian ground forces free for other theatres while the war lasts: 1 minus "
+      "the share committed in Ukraine (Western estimates of 2022: about 120 of some 170 "
+      "battalion tactical groups in spring, more later).", prior=(0.1, 0.3)),
     P("war.free_capacity_favorable", 0.75, 0.0, 1.0, "share of forces", ASSUME,
-      "Free share that Russia reconstitutes after a favourable end of the war."),
+      "Free share that Russia reconstitutes after a favourable end of the war (garrisons "
+      "still hold what it took).", prior=(0.5, 0.9)),
     P("war.free_capacity_unfavorable", 0.35, 0.0, 1.0, "share of forces", ASSUME,
-      "Free share after an unfavourable end (losses, depleted stocks)."),
+      "Free share after an unfavourable end (losses, depleted stocks).", prior=(0.2, 0.5)),
     P("war.free_capacity_frozen", 0.45, 0.0, 1.0, "share of forces", ASSUME,
-      "Free share after a frozen conflict (forces still tied along the line)."),
+      "Free share after a frozen conflict (forces still tied along the line).",
+      prior=(0.3, 0.6)),
     P("war.reconstitution_months", 24, 1, 240, "month", ASSUME,
       "Time constant with which free capacity and resolve move to their post-war "
       "levels."),
@@ -173,6 +204,20 @@ PARAMS: tuple[Param, ...] = (
       "Change in Russia's resolve after an unfavourable end."),
     P("war.resolve_frozen", 0.1, -1.0, 1.0, "1", ASSUME,
       "Change in Russia's resolve after a frozen conflict."),
+    # --- Military balance (forces in thousands of troops) ---------------------------------------
+    P("forces.russia_ground", 360.0, 100.0, 1000.0, "thousand troops", "IISS 2022",
+      "Russian ground forces before the war: Army 280, Airborne 45, Naval Infantry 35 (The "
+      "Military Balance 2022)."),
+    P("forces.kazakhstan_active", 39.0, 10.0, 200.0, "thousand troops", "IISS 2022",
+      "Kazakh active forces at the 2021 budget: Army 20, Air 12, Navy 3, MoD 4 (The Military "
+      "Balance 2022; paramilitaries left out on both sides)."),
+    P("forces.defender_advantage", 2.0, 1.0, 5.0, "1", "Mearsheimer 1989",
+      "Force ratio at which an attack on a defender on its own ground has even odds (the "
+      "3:1 rule at the point of attack; 1.3-1.6 for defence in Dupuy's model).",
+      prior=(1.5, 3.0)),
+    P("forces.decisiveness", 1.5, 0.5, 3.0, "1", "Hirshleifer 1989",
+      "Exponent of the force ratio in the odds of winning (1: Lanchester's linear law, 2: "
+      "his square law).", prior=(1.0, 2.0)),
     # --- Russia ----------------------------------------------------------------------------------
     P("russia.initial_rung", 2, 0, 4, "rung", SEED,
       "Rung in March 2022: economic coercion (the first CPC stoppage came that month).",
@@ -218,10 +263,8 @@ PARAMS: tuple[Param, ...] = (
     P("russia.threat_cost", 0.2, 0.0, 1.0, "value/month", "Fearon 1994",
       "Monthly cost of a public threat of force (diplomatic isolation, partners' notice)."),
     P("russia.posture_cost", 0.3, 0.0, 2.0, "value/month", ASSUME,
-      "Monthly cost of military posturing with all the forces it needs free."),
-    P("russia.military_requirement", 0.5, 0.05, 1.0, "share of forces", ASSUME,
-      "Free share of forces at which posturing and war cost their base amount; fewer free "
-      "forces raise both costs and lower the odds of winning."),
+      "Monthly cost of military posturing with all the forces it needs free; dearer by the "
+      "ratio of forces needed to forces free (docs/ODD.md 7.5).", prior=(0.1, 0.6)),
     P("russia.audience_cost", 0.25, 0.0, 3.0, "value", "Fearon 1994",
       "Cost of backing down from a public threat (rung 3 or higher) that was refused."),
     P("russia.initial_credibility", 0.5, 0.0, 1.0, "probability", ASSUME,
@@ -268,10 +311,8 @@ PARAMS: tuple[Param, ...] = (
     P("russia.stakes", 1.0, 0.1, 3.0, "value", SEED,
       "Value to Russia of full control over Kazakhstan."),
     P("russia.war_cost", 0.3, 0.0, 3.0, "value", "Fearon 1995",
-      "Cost of intervention with the forces it needs free, before partners act."),
-    P("russia.defence_weight", 0.05, 0.0, 3.0, "1", "Fearon 1995",
-      "Weight of Kazakh defence (1 = 2021 level, $1.7 bn) against Russia's free share "
-      "of forces."),
+      "Cost of intervention with the forces it needs free, before partners act; dearer by "
+      "the ratio of forces needed to forces free.", prior=(0.1, 1.0)),
     P("russia.war_window_weight", 2.0, 0.0, 10.0, "value/leverage", "Powell 2006",
       "Value, in units of stakes, of acting now rather than after the projected "
       "leverage loss."),

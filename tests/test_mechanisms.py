@@ -146,9 +146,44 @@ def test_war_demand_lapses_when_the_war_ends():
 
 def test_tied_forces_make_posturing_dearer():
     model = make_model(3)
-    model.war.free_capacity = np.array([0.1, 0.3, 0.9])
+    model.war.free_capacity = np.array([0.05, 0.15, 0.9])
     costs = model.russia.posture_costs()[Rung.POSTURING]
-    assert strictly_decreasing(costs)
+    assert strictly_decreasing(costs[:2]) and costs[1] > costs[2]
+
+
+def test_posturing_costs_the_ratio_of_forces_needed_to_forces_free():
+    """cost(4) = posture_cost * max(a * K * defence / (free * G), 1), from IISS 2022 numbers."""
+    model = make_model(3)
+    f, russia = model.params.forces, model.russia
+    model.war.free_capacity = np.full(3, 0.2)
+    model.kazakhstan.defence = np.array([0.5, 1.5, 3.0])
+    needed = f.defender_advantage * f.kazakhstan_active * model.kazakhstan.defence
+    expected = russia.p.posture_cost * np.maximum(needed / (0.2 * f.russia_ground), 1.0)
+    model.expected_response = np.zeros(3)
+    assert russia.posture_costs()[Rung.POSTURING] == pytest.approx(expected)
+
+
+def test_odds_of_winning_follow_the_force_ratio():
+    """P(win) = F^m / (F^m + N^m): even odds at F = N, rising with free forces, falling with
+    Kazakh defence."""
+    from sim.war import odds_of_winning
+
+    model = make_model(1)
+    f = model.params.forces
+    even = f.defender_advantage * f.kazakhstan_active / f.russia_ground
+    assert odds_of_winning(f, np.array([even]), np.array([1.0]))[0] == pytest.approx(0.5)
+    rising = odds_of_winning(f, np.array([0.1, 0.3, 0.9]), np.ones(3))
+    falling = odds_of_winning(f, np.full(3, 0.5), np.array([0.5, 1.0, 2.0]))
+    assert strictly_increasing(rising) and strictly_decreasing(falling)
+
+
+def test_war_surplus_falls_with_kazakh_defence():
+    model = make_model(3)
+    model.war.free_capacity = np.full(3, 0.75)
+    model.kazakhstan.defence = np.array([0.5, 1.0, 2.0])
+    model.russia.decide_intervention(1, np.zeros(3, dtype=bool))
+    assert strictly_decreasing(model.russia.p_win)
+    assert strictly_decreasing(model.russia.war_surplus)
 
 
 def test_expected_partner_response_makes_threats_and_posturing_dearer():
