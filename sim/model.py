@@ -129,7 +129,7 @@ class EscalationModel(mesa.Model):
         month = self.month
         self.war.update(month)
         self.trade.update()
-        self.trade.move_corridor()
+        self.trade.move_corridor(month)
         for actor in PARTNERS:
             self.partners[actor].act(month)
         self.weigh_offers()

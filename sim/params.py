@@ -132,6 +132,8 @@ MECHANISMS: dict[str, str] = {
     "when it hedges (off: it ignores them).",
     "closing_window": "Projected loss of leverage adds value to acting now (off: no window).",
     "diversification": "Halts speed Kazakh orders of export capacity (off: only the base pace).",
+    "capacity_limits": "Export routes and the corridor grow only within capacity that existed or "
+    "was contracted by October 2022 (off: no ceilings on oil routes or corridor cargo).",
     "hedging": "Alignment follows a hedging target that trade, joint projects, nationalism and "
     "coercion move both ways (off: alignment only takes shocks, demands and unrest).",
     "domestic": "Reforms and pressure feed nationalism (off: nationalism stays at its 2022 level).",
@@ -388,18 +390,33 @@ PARAMS: tuple[Param, ...] = (
       "month without pressure."),
     P("kazakhstan.diversification_halt", 0.05, 0.0, 3.0, "1/month", "Drezner 1998",
       "Extra share of spare capacity ordered per month per unit of halt memory."),
-    P("kazakhstan.route_lag", 24, 1, 120, "month", "Tokayev order 2022",
-      "Months from ordering export capacity (ports, tankers, pipes) to its use.",
-      integer=True),
-    P("kazakhstan.caspian_ceiling_low", 0.08, 0.0, 1.0, "share of exports", ASSUME,
-      "Lowest ceiling of Trans-Caspian oil capacity (tankers, Aktau and Kuryk ports, Baku "
-      "terminals); each run draws its ceiling uniformly between low and high."),
-    P("kazakhstan.caspian_ceiling_high", 0.25, 0.0, 1.0, "share of exports", ASSUME,
-      "Highest ceiling of Trans-Caspian oil capacity (see caspian_ceiling_low)."),
+    P("kazakhstan.caspian_lead_low", 6, 1, 120, "month", "Caspian ports 2005-2021",
+      "Shortest lead time of new Trans-Caspian oil capacity: chartering tankers and reopening "
+      "idle oil berths at Aktau; each run draws its lead time uniformly between low and "
+      "high.", integer=True),
+    P("kazakhstan.caspian_lead_high", 36, 1, 120, "month", "Caspian ports 2005-2021",
+      "Longest lead time of new Trans-Caspian oil capacity: new tankers and berths (Kuryk's "
+      "ferry complex took from April 2015 to December 2016 to build).", integer=True),
+    P("kazakhstan.china_lead_low", 12, 1, 120, "month", "KCP 2004-2009",
+      "Shortest lead time of new capacity for Kazakh oil to China (pumping and reversal on "
+      "the existing Kazakhstan-China pipeline).", integer=True),
+    P("kazakhstan.china_lead_high", 48, 1, 120, "month", "KCP 2004-2009",
+      "Longest lead time of new capacity to China (Atasu-Alashankou, 2004-2006, and "
+      "Kenkiyak-Kumkol, 2007-2009, each took about two years to build after years of "
+      "negotiation).", integer=True),
+    P("kazakhstan.caspian_ceiling_low", 0.04, 0.0, 1.0, "share of exports", ASSUME,
+      "Lowest ceiling of Trans-Caspian oil capacity existing or contracted in 2022 (about 3 "
+      "Mt/year of some 68 Mt of exports: the tankers and Baku reception Kazakhstan can count "
+      "on); each run draws its ceiling uniformly between low and high."),
+    P("kazakhstan.caspian_ceiling_high", 0.15, 0.0, 1.0, "share of exports", "Aktau port 2006",
+      "Highest ceiling of Trans-Caspian oil capacity: about 10 Mt/year, the oil Aktau port "
+      "shipped in 2006 (9.96 Mt, TACIS feasibility study), of some 68 Mt of exports."),
     P("kazakhstan.china_ceiling_low", 0.03, 0.0, 1.0, "share of exports", ASSUME,
-      "Lowest ceiling of Kazakh oil exports to China by pipeline; drawn per run as above."),
-    P("kazakhstan.china_ceiling_high", 0.1, 0.0, 1.0, "share of exports", ASSUME,
-      "Highest ceiling of Kazakh oil exports to China by pipeline."),
+      "Lowest ceiling of Kazakh oil exports to China by pipeline (about 2 Mt/year); drawn "
+      "per run as above."),
+    P("kazakhstan.china_ceiling_high", 0.13, 0.0, 1.0, "share of exports", "KCP 2013",
+      "Highest ceiling of Kazakh oil exports to China: about 9 Mt/year, the pipeline's 20 "
+      "Mt/year less the 10 Mt/year of Russian transit agreed in 2013 and 1 Mt of Kazakh oil."),
     P("kazakhstan.initial_cpc_share", 0.8, 0.5, 0.95, "share of exports", SEED,
       "CPC share of Kazakh oil exports in 2022 (more than 80%)."),
     P("kazakhstan.initial_trans_caspian_share", 0.005, 0.0, 0.2, "share of exports", SEED,
@@ -602,14 +619,32 @@ PARAMS: tuple[Param, ...] = (
       "Rise of Kazakh trade with a partner per unit of that partner's delivered "
       "support."),
     P("trade.corridor_2021", 0.53, 0.0, 10.0, "Mt/year", SEED,
-      "Trans-Caspian corridor cargo in 2021 (one sixth of 3.2 Mt in 2022)."),
+      "Trans-Caspian corridor cargo in 2021 (one sixth of the 3.2 Mt expected for 2022)."),
     P("trade.corridor_diversion", 8.5, 0.0, 30.0, "1", CALIB,
-      "Multiple of 2021 corridor cargo that sanctions divert to the corridor (sets 2022 "
-      "sixfold)."),
+      "Multiple of 2021 corridor cargo that sanctions divert to the corridor (sets the 2022 "
+      "projection of sixfold)."),
     P("trade.corridor_adjust", 0.25, 0.0, 1.0, "1/month", CALIB,
       "Monthly share of the gap to the corridor's target cargo closed."),
-    P("trade.corridor_per_capacity", 20.0, 0.0, 200.0, "Mt/year", ASSUME,
-      "Extra corridor cargo per unit of alternative export capacity built."),
+    P("trade.corridor_volatility", 0.15, 0.0, 1.0, "1", "TITR 2017-2021",
+      "Standard deviation of the monthly log-shock to corridor demand (ferry schedules, "
+      "weather, rail): cargo through Kuryk ran from 0.9 Mt in nine months of 2017 to about "
+      "1.3-1.5 Mt/year, unevenly.", prior=(0.05, 0.3)),
+    P("trade.corridor_capacity_low", 6.0, 0.0, 50.0, "Mt/year", "Kuryk port 2016-2021",
+      "Lowest capacity of the Kazakh Caspian ports for corridor cargo in 2022: Kuryk's rail "
+      "ferry berth (4.1 Mt/year) and Aktau's ferry berth (about 2, a third of the total once "
+      "Kuryk opened); each run draws its capacity uniformly between low and high."),
+    P("trade.corridor_capacity_high", 8.0, 0.0, 50.0, "Mt/year", "Kuryk port 2016-2021",
+      "Highest capacity for corridor cargo in 2022, with Kuryk's road-ferry berths (two rail "
+      "and two road berths: 6 Mt/year at Kuryk)."),
+    P("trade.corridor_expansion", 1.75, 0.0, 20.0, "Mt/year", "Kuryk port 2021",
+      "Capacity contracted by 2022: Kuryk's announced addition of 1.5-2 Mt/year for "
+      "2022-2023 (August 2021)."),
+    P("trade.corridor_lead_low", 9, 0, 120, "month", "Kuryk port 2021",
+      "Earliest month (0 = March 2022) the contracted expansion opens; each run draws its "
+      "month uniformly between low and high.", integer=True),
+    P("trade.corridor_lead_high", 33, 0, 120, "month", "Kuryk port 2021",
+      "Latest month the contracted expansion opens (end of 2024: a year's slip past the "
+      "announced 2022-2023).", integer=True),
     # --- Leverage index --------------------------------------------------------------------------
     P("leverage.route_weight", 0.4, 0.0, 1.0, "1", "Drezner 1998",
       "Weight of the share of oil exports crossing Russia in Russia's leverage."),
@@ -672,7 +707,25 @@ def encode(values: Mapping[str, Any]) -> dict[str, float]:
             raise unknown_path_error(path)
     encoded = {p.path: p.encode(values.get(p.path, p.default)) for p in PARAMS}
     check_export_shares(encoded)
+    check_draw_ranges(encoded)
     return encoded
+
+
+#: Pairs of parameters between which each run draws a value: low must not exceed high.
+DRAW_RANGES: tuple[tuple[str, str], ...] = (
+    ("kazakhstan.caspian_lead_low", "kazakhstan.caspian_lead_high"),
+    ("kazakhstan.china_lead_low", "kazakhstan.china_lead_high"),
+    ("trade.corridor_capacity_low", "trade.corridor_capacity_high"),
+    ("trade.corridor_lead_low", "trade.corridor_lead_high"),
+)
+
+
+def check_draw_ranges(encoded: Mapping[str, float]) -> None:
+    """Each drawn range must run from low to high (the ceilings are checked with the shares)."""
+    for low_path, high_path in DRAW_RANGES:
+        low, high = encoded[low_path], encoded[high_path]
+        if high < low:
+            raise ParamError(high_path, high, f"at least {low_path.split('.', 1)[1]} = {low:g}")
 
 
 def check_export_shares(encoded: Mapping[str, float]) -> None:

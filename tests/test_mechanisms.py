@@ -15,6 +15,7 @@ import pytest
 
 from sim import EscalationModel, ParamSet
 from sim.ladder import Actor, Cause, Demand, Rung
+from sim.model import simulate
 from sim.params import MECHANISMS
 
 
@@ -398,3 +399,120 @@ def test_every_mechanism_has_a_switch_parameter():
     model = make_model(1)
     for name in MECHANISMS:
         assert getattr(model.params.mechanisms, name) == 1
+
+
+# --- capacity bounds diversification (docs/ODD.md 7.10 and 7.25) ------------------------------
+def step_through(model: EscalationModel, months: int, each=None) -> None:
+    for _ in range(months):
+        model.step()
+        if each is not None:
+            each(model)
+
+
+def test_route_capacity_never_exceeds_what_existed_or_was_contracted():
+    """Under constant pressure, each route stays under its own run's ceiling, month by month."""
+    model = EscalationModel(
+        {"kazakhstan.diversification_base": 0.2, "russia.initial_rung": 4},
+        seeds=np.arange(200), months=120, trajectories=False, events=False,
+    )  # fmt: skip
+    kz, trade = model.kazakhstan, model.trade
+
+    def check(m: EscalationModel) -> None:
+        assert np.all(kz.trans_caspian_capacity <= kz.caspian_ceiling + 1e-12)
+        assert np.all(kz.china_capacity <= kz.china_ceiling + 1e-12)
+        assert np.all(trade.corridor_cargo <= trade.corridor_capacity + 1e-12)
+
+    step_through(model, 120, check)
+    high = model.params.kazakhstan
+    assert np.all(kz.caspian_ceiling <= high.caspian_ceiling_high)
+    # Pressure fills the ceilings: the bound binds, not the pace.
+    assert np.median(kz.trans_caspian_capacity / kz.caspian_ceiling) > 0.9
+
+
+def test_new_route_capacity_waits_for_its_lead_time():
+    """Nothing ordered in month 0 arrives before the run's own lead time has passed."""
+    model = EscalationModel(
+        {"kazakhstan.diversification_base": 0.2, "kazakhstan.caspian_lead_low": 6,
+         "kazakhstan.caspian_lead_high": 36},
+        seeds=np.arange(300), months=40, trajectories=False, events=False,
+    )  # fmt: skip
+    kz = model.kazakhstan
+    lead = kz.caspian_lead.copy()
+    assert lead.min() >= 6 and lead.max() <= 36 and np.unique(lead).size > 10
+    initial = kz.trans_caspian_capacity.copy()
+    first_growth = np.full(300, -1)
+    for month in range(40):
+        model.step()
+        grown = (kz.trans_caspian_capacity > initial + 1e-12) & (first_growth < 0)
+        first_growth[grown] = month
+    seen = first_growth >= 0
+    assert seen.sum() > 100
+    assert np.all(first_growth[seen] == lead[seen])  # ordered in month 0, delivered at lead
+
+
+def test_lead_times_and_capacities_differ_between_runs_and_repeat_with_the_seed():
+    a = EscalationModel(None, seeds=np.arange(50), months=12, trajectories=False)
+    b = EscalationModel(None, seeds=np.arange(50), months=12, trajectories=False)
+    for attribute in ("caspian_lead", "china_lead", "caspian_ceiling", "china_ceiling"):
+        values = getattr(a.kazakhstan, attribute)
+        assert np.unique(values).size > 5
+        assert np.array_equal(values, getattr(b.kazakhstan, attribute))
+    assert np.unique(a.trade.corridor_capacity).size > 5
+
+
+def test_corridor_cargo_is_stochastic_but_reproducible():
+    a = simulate_cargo(seeds=[1, 2, 3])
+    b = simulate_cargo(seeds=[1, 2, 3])
+    assert np.array_equal(a, b)
+    assert not np.allclose(a[0], a[1])  # not one deterministic path
+    flat = simulate_cargo(seeds=[1, 2, 3], volatility=0.0)
+    assert np.allclose(flat[0], flat[1])  # the spread comes from the shocks
+
+
+def simulate_cargo(seeds, volatility: float | None = None) -> np.ndarray:
+    values = {} if volatility is None else {"trade.corridor_volatility": volatility}
+    values["trade.corridor_capacity_low"] = values["trade.corridor_capacity_high"] = 50.0
+    model = EscalationModel(values, seeds=np.asarray(seeds), months=24, trajectories=False)
+    path = []
+    for _ in range(24):
+        model.step()
+        path.append(model.trade.corridor_cargo.copy())
+    return np.array(path).T
+
+
+def test_contracted_corridor_expansion_opens_in_its_drawn_month():
+    model = EscalationModel(None, seeds=np.arange(100), months=40, trajectories=False)
+    trade = model.trade
+    base, opens = trade.corridor_capacity.copy(), trade._corridor_opens
+    assert opens.min() >= trade.p.corridor_lead_low and opens.max() <= trade.p.corridor_lead_high
+    for month in range(40):
+        model.step()
+        expected = base + trade.p.corridor_expansion * (month >= opens)
+        assert np.allclose(trade.corridor_capacity, expected)
+
+
+def test_capacity_limits_off_lifts_the_ceilings():
+    on = EscalationModel(None, seeds=np.arange(20), months=12, trajectories=False)
+    off = EscalationModel({"mechanisms.capacity_limits": 0}, seeds=np.arange(20), months=12,
+                          trajectories=False)  # fmt: skip
+    assert np.all(on.kazakhstan.caspian_ceiling < 0.2)
+    assert np.all(off.kazakhstan.caspian_ceiling == 1)
+    assert np.all(np.isinf(off.trade.corridor_capacity))
+
+
+# --- the war is a price, not a wall (docs/ODD.md 7.5-7.6) ---------------------------------------
+def test_rungs_4_and_5_are_reachable_while_the_war_lasts():
+    """At the IISS 2022 force numbers, with the war on for the whole horizon, Moscow can still
+    posture, and intervenes when Kazakhstan breaks with both blocs."""
+    from sim.analysis import reached_by
+
+    war_on = {"war.outcome": "ongoing"}
+    quiet = simulate(war_on, seeds=np.arange(600), months=120, trajectories=False,
+                     events=False).summary  # fmt: skip
+    assert 0.01 < reached_by(quiet, 4, 120).mean() < 0.5
+    assert (quiet["war_outcome"] == "ongoing").all()
+    exits = {"kazakhstan.csto_exit_month": 12, "kazakhstan.eaeu_exit_month": 12}
+    breach = simulate({**war_on, **exits}, seeds=np.arange(600), months=120,
+                      trajectories=False, events=False).summary  # fmt: skip
+    assert reached_by(breach, 4, 120).mean() > 0.5
+    assert reached_by(breach, 5, 120).mean() > 0.01
