@@ -178,12 +178,12 @@ PARAMS: tuple[Param, ...] = (
       "are reweighted by their chance of ending later, and end months are drawn after it.",
       integer=True, nullable=True),
     P("war.p_favorable", 0.3, 0.0, 1.0, "probability", ASSUME,
-      "Chance of a favourable end when the outcome is uncertain."),
+      "Chance of a favourable end when the outcome is uncertain.", prior=(0.15, 0.45)),
     P("war.p_unfavorable", 0.2, 0.0, 1.0, "probability", ASSUME,
-      "Chance of an unfavourable end when the outcome is uncertain."),
+      "Chance of an unfavourable end when the outcome is uncertain.", prior=(0.05, 0.35)),
     P("war.p_frozen", 0.3, 0.0, 1.0, "probability", ASSUME,
       "Chance of a frozen conflict when the outcome is uncertain (the rest: ongoing; "
-      "probabilities summing to more than 1 are rescaled)."),
+      "probabilities summing to more than 1 are rescaled).", prior=(0.15, 0.45)),
     P("war.free_capacity_during", 0.2, 0.0, 1.0, "share of forces", "US DoD 2022",
       "Share of Russian ground forces free for other theatres while the war lasts: 1 minus "
       "the share committed in Ukraine (Western estimates of 2022: about 120 of some 170 "
@@ -198,10 +198,10 @@ PARAMS: tuple[Param, ...] = (
       prior=(0.3, 0.6)),
     P("war.reconstitution_months", 24, 1, 240, "month", ASSUME,
       "Time constant with which free capacity and resolve move to their post-war "
-      "levels."),
+      "levels.", prior=(12, 48)),
     P("war.resolve_favorable", 0.4, -1.0, 1.0, "1", SEED,
       "Change in Russia's resolve after a favourable end (emboldened; the seed's main "
-      "risk)."),
+      "risk).", prior=(0.2, 0.8)),
     P("war.resolve_unfavorable", -0.3, -1.0, 1.0, "1", ASSUME,
       "Change in Russia's resolve after an unfavourable end."),
     P("war.resolve_frozen", 0.1, -1.0, 1.0, "1", ASSUME,
@@ -317,7 +317,7 @@ PARAMS: tuple[Param, ...] = (
       "the ratio of forces needed to forces free.", prior=(0.1, 1.0)),
     P("russia.war_window_weight", 2.0, 0.0, 10.0, "value/leverage", "Powell 2006",
       "Value, in units of stakes, of acting now rather than after the projected "
-      "leverage loss."),
+      "leverage loss.", prior=(1.0, 4.0)),
     P("russia.war_noise", 0.1, 0.01, 1.0, "value", ASSUME,
       "Scale of the logistic noise in the decision to intervene."),
     P("russia.war_rate", 0.1, 0.0, 1.0, "1/month", ASSUME,
@@ -581,14 +581,16 @@ PARAMS: tuple[Param, ...] = (
     P("partners.support_decay", 0.03, 0.0, 0.5, "1/month", ASSUME,
       "Monthly decay of delivered support that is not renewed."),
     # --- Trade -----------------------------------------------------------------------------------
-    P("trade.kz_ru", 2.0, 0.0, 100.0, "bn USD/month", ASSUME,
-      "Kazakhstan-Russia trade in 2021."),
-    P("trade.kz_cn", 2.0, 0.0, 100.0, "bn USD/month", ASSUME,
-      "Kazakhstan-China trade in 2021."),
-    P("trade.kz_tr", 0.4, 0.0, 100.0, "bn USD/month", ASSUME,
-      "Kazakhstan-Turkey trade in 2021."),
-    P("trade.kz_eu", 3.0, 0.0, 100.0, "bn USD/month", ASSUME,
-      "Kazakhstan-EU trade in 2021."),
+    P("trade.kz_ru", 2.0, 0.0, 100.0, "bn USD/month", "KZ statistics 2021",
+      "Kazakhstan-Russia trade in 2021 (about $24 bn in the Kazakh statistics)."),
+    P("trade.kz_cn", 2.0, 0.0, 100.0, "bn USD/month", "KZ statistics 2021",
+      "Kazakhstan-China trade in 2021 (about $18 bn in the Kazakh statistics, $25 bn in the "
+      "Chinese: mirror statistics differ).", prior=(1.5, 2.1)),
+    P("trade.kz_tr", 0.4, 0.0, 100.0, "bn USD/month", "KZ statistics 2021",
+      "Kazakhstan-Turkey trade in 2021 (order of magnitude)."),
+    P("trade.kz_eu", 3.0, 0.0, 100.0, "bn USD/month", "KZ statistics 2021",
+      "Kazakhstan-EU trade in 2021, mostly oil (Eurostat and the Kazakh statistics differ by "
+      "where oil is counted).", prior=(2.4, 3.6)),
     P("trade.ru_cn", 12.0, 0.0, 200.0, "bn USD/month", ASSUME,
       "Russia-China trade in 2021."),
     P("trade.ru_tr", 2.8, 0.0, 200.0, "bn USD/month", ASSUME,
