@@ -627,10 +627,10 @@ PARAMS: tuple[Param, ...] = (
       "projection of sixfold)."),
     P("trade.corridor_adjust", 0.25, 0.0, 1.0, "1/month", CALIB,
       "Monthly share of the gap to the corridor's target cargo closed."),
-    P("trade.corridor_volatility", 0.15, 0.0, 1.0, "1", "TITR 2017-2021",
-      "Standard deviation of the monthly log-shock to corridor demand (ferry schedules, "
-      "weather, rail): cargo through Kuryk ran from 0.9 Mt in nine months of 2017 to about "
-      "1.3-1.5 Mt/year, unevenly.", prior=(0.05, 0.3)),
+    P("trade.corridor_volatility", 0.15, 0.0, 0.5, "1", "TITR 2017-2021",
+      "Standard deviation of the monthly (mean-one, uniform) shock to corridor demand (ferry "
+      "schedules, weather, rail): cargo through Kuryk ran from 0.9 Mt in nine months of 2017 "
+      "to about 1.3-1.5 Mt/year, unevenly.", prior=(0.05, 0.3)),
     P("trade.corridor_capacity_low", 6.0, 0.0, 50.0, "Mt/year", "Kuryk port 2016-2021",
       "Lowest capacity of the Kazakh Caspian ports for corridor cargo in 2022: Kuryk's rail "
       "ferry berth (4.1 Mt/year) and Aktau's ferry berth (about 2, a third of the total once "

@@ -109,8 +109,10 @@ class TradeNetwork:
         self.corridor_demand = self.corridor_demand + p.corridor_adjust * (
             p.corridor_2021 * (1.0 + p.corridor_diversion) - self.corridor_demand
         )
-        sigma = np.asarray(p.corridor_volatility, dtype=float)
-        shock = np.exp(sigma * self.model.streams.normal("corridor_cargo", month) - 0.5 * sigma**2)
+        # A mean-one uniform shock with standard deviation `corridor_volatility`: one draw a
+        # month (a normal one would cost two), and never negative in the allowed range.
+        u = self.model.streams.uniform("corridor_cargo", month)
+        shock = 1.0 + p.corridor_volatility * np.sqrt(3.0) * (2.0 * u - 1.0)
         self.corridor_capacity = self._corridor_base + p.corridor_expansion * (
             month >= self._corridor_opens
         )
