@@ -166,6 +166,10 @@ PARAMS: tuple[Param, ...] = (
       "Shape of the log-logistic duration law; above 1 the hazard of ending peaks early and "
       "then falls with duration (1.4 gives the COW mean of 408 days with its median).",
       prior=(1.0, 2.0)),
+    P("war.initiator_decline", 0.5, 0.0, 2.0, "1", "Slantchev 2004",
+      "Elasticity of the odds of an end favourable to Russia, the initiator, to the war's "
+      "duration under the duration prior: initiators do worse the longer the war (the sign "
+      "is Slantchev's finding, the size is not).", prior=(0.0, 1.0)),
     P("war.end_month", 36, 0, 600, "month", ASSUME,
       "Month (0 = March 2022) in which the war ends with a fixed outcome, or with timing "
       "window; ignored while the outcome is ongoing.", integer=True),

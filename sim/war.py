@@ -42,8 +42,8 @@ class WarTimeline:
         # month from the duration law; it is ongoing if that month lies past the horizon.
         by_prior = (chosen == UNCERTAIN) & (np.asarray(w.timing) == DURATION_PRIOR)
         if by_prior.any():
-            prior_end = _duration_end(w, streams, known)
-            drawn = np.where(by_prior, _draw_ended_outcome(w, streams), drawn)
+            prior_end, decline = _duration_end(w, streams, known)
+            drawn = np.where(by_prior, _draw_ended_outcome(w, streams, decline), drawn)
             drawn = np.where(by_prior & (prior_end >= horizon), ONGOING, drawn)
             end = np.where(by_prior, prior_end, end)
         self.outcome = np.where(chosen == UNCERTAIN, drawn, chosen)
@@ -115,13 +115,16 @@ def _draw_outcome(w, streams: RunStreams, later: np.ndarray) -> np.ndarray:
     return drawn
 
 
-def _duration_end(w, streams: RunStreams, known: np.ndarray) -> np.ndarray:
+def _duration_end(w, streams: RunStreams, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """End months from a log-logistic duration law, given the war lasted past ``known``.
 
     Survival S(T) = 1 / (1 + (T / alpha)^beta) in months of war since 24 February 2022
     (Slantchev 2004 fits log-logistic hazards to interstate wars; alpha is their median
     duration). Conditioned on T > a0 (the end of month ``known``, or the start of month 0):
     T = alpha * ((1 + (a0 / alpha)^beta) / (1 - u) - 1)^(1 / beta), u uniform in [0, 1).
+    Also returns the factor (reference / T)^gamma by which a longer war lowers the odds of an
+    end favourable to Russia, the initiator (Slantchev 2004; gamma = war.initiator_decline,
+    reference = the later of the conditioning age and the median duration).
     """
     alpha = np.asarray(w.duration_median, dtype=float)
     beta = np.asarray(w.duration_shape, dtype=float)
@@ -129,15 +132,17 @@ def _duration_end(w, streams: RunStreams, known: np.ndarray) -> np.ndarray:
     u = streams.uniform("war_duration", 0)
     odds = (1.0 + (survived / alpha) ** beta) / (1.0 - u) - 1.0
     age = alpha * odds ** (1.0 / beta)
-    return np.floor(np.minimum(age - AGE_AT_START, 1e6))
+    decline = (np.maximum(survived, alpha) / np.maximum(age, 1e-9)) ** w.initiator_decline
+    return np.floor(np.minimum(age - AGE_AT_START, 1e6)), np.minimum(decline, 1.0)
 
 
-def _draw_ended_outcome(w, streams: RunStreams) -> np.ndarray:
-    """Favorable, unfavorable or frozen, with the probabilities war.p_* normalised to 1."""
+def _draw_ended_outcome(w, streams: RunStreams, decline: np.ndarray) -> np.ndarray:
+    """Favorable, unfavorable or frozen: war.p_* with the favourable one times `decline`,
+    normalised to 1."""
     ended = np.stack(
         [
             np.broadcast_to(np.asarray(x, dtype=float), (streams.size,))
-            for x in (w.p_favorable, w.p_unfavorable, w.p_frozen)
+            for x in (w.p_favorable * decline, w.p_unfavorable, w.p_frozen)
         ]
     )
     total = ended.sum(axis=0)

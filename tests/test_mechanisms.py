@@ -516,3 +516,49 @@ def test_rungs_4_and_5_are_reachable_while_the_war_lasts():
                       trajectories=False, events=False).summary  # fmt: skip
     assert reached_by(breach, 4, 120).mean() > 0.5
     assert reached_by(breach, 5, 120).mean() > 0.01
+
+
+# --- the war's end from the duration literature (docs/ODD.md 7.1) ------------------------------
+def war_draws(runs: int, **values: Any):
+    from sim.rng import RunStreams
+    from sim.war import WarTimeline
+
+    params = ParamSet.uniform({"war.outcome": "uncertain", **values}, size=runs)
+    return WarTimeline(params, RunStreams(np.arange(runs)), horizon=120)
+
+
+def test_duration_prior_ends_after_the_known_month_with_the_log_logistic_median():
+    """Given the war lasted through month K, S(T | T > a0) = 1/2 at the analytic median."""
+    war = war_draws(20000)
+    ended = np.isfinite(war.end_month)
+    assert np.all(war.end_month[ended] >= 8)  # war.ongoing_through = 7 (October 2022)
+    alpha, beta, a0 = 4.6, 1.4, 8.0 + 5.0 / 30.0
+    median_age = alpha * (2.0 * (1.0 + (a0 / alpha) ** beta) - 1.0) ** (1.0 / beta)
+    months = np.where(ended, war.end_month, 10**6)
+    assert np.median(months) == pytest.approx(np.floor(median_age - 5.0 / 30.0), abs=1.0)
+    # Ongoing = the end lies past the horizon: about S(120.2) / S(a0) = 3%.
+    assert 0.02 < np.mean(war.outcome == 0) < 0.045
+
+
+def test_the_hazard_of_ending_falls_with_duration():
+    war = war_draws(40000)
+    months = war.end_month[np.isfinite(war.end_month)]
+    at_risk = lambda m: np.sum(months >= m)  # noqa: E731
+    hazard = [np.sum(months == m) / at_risk(m) for m in (10, 20, 40)]
+    assert strictly_decreasing(np.array(hazard))
+
+
+def test_a_longer_war_is_less_often_favourable_to_russia():
+    """Slantchev (2004): initiators do worse the longer the war; none of it with decline 0."""
+    war = war_draws(40000)
+    short, long = war.end_month < 16, (war.end_month >= 30) & np.isfinite(war.end_month)
+    favourable = war.outcome == 1
+    assert favourable[short].mean() > favourable[long].mean() + 0.05
+    flat = war_draws(40000, **{"war.initiator_decline": 0.0})
+    short, long = flat.end_month < 16, (flat.end_month >= 30) & np.isfinite(flat.end_month)
+    assert abs((flat.outcome == 1)[short].mean() - (flat.outcome == 1)[long].mean()) < 0.03
+
+
+def test_a_fixed_outcome_keeps_its_window():
+    war = war_draws(50, **{"war.outcome": "favorable", "war.end_month": 24})
+    assert np.all(war.end_month == 24) and np.all(war.outcome == 1)
