@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.executors import ensure_importable
-from sim.params import DRAW_RANGES
+from sim.engine.executors import ensure_importable
+from sim.model.params import DRAW_RANGES
 
 ensure_importable()
 
@@ -15,8 +15,8 @@ def make_consistent(row: dict[str, Any]) -> dict[str, Any]:
 
     Each value is drawn within its own range; together the initial shares must leave room for
     the routes through Russia, and each route's ceiling range must run from its initial share
-    (low) to at least low (high), as sim.params.check_export_shares demands; so must every
-    other range a run draws from (sim.params.DRAW_RANGES).
+    (low) to at least low (high), as sim.model.params.check_export_shares demands; so must
+    every other range a run draws from (sim.model.params.DRAW_RANGES).
     """
     k = "kazakhstan."
     tc, cn = row[k + "initial_trans_caspian_share"], row[k + "initial_china_share"]

@@ -14,9 +14,12 @@ import numpy as np
 import pytest
 
 from sim import EscalationModel, ParamSet
-from sim.ladder import Actor, Cause, Demand, Rung
-from sim.model import simulate
-from sim.params import MECHANISMS
+from sim.analysis.probabilities import reached_by
+from sim.model.escalation import simulate
+from sim.model.ladder import Actor, Cause, Demand, Rung
+from sim.model.params import MECHANISMS
+from sim.model.rng import RunStreams
+from sim.model.war import WarTimeline, odds_of_winning
 
 
 def make_model(runs: int, params: dict[str, Any] | ParamSet | None = None) -> EscalationModel:
@@ -167,8 +170,6 @@ def test_posturing_costs_the_ratio_of_forces_needed_to_forces_free():
 def test_odds_of_winning_follow_the_force_ratio():
     """P(win) = F^m / (F^m + N^m): even odds at F = N, rising with free forces, falling with
     Kazakh defence."""
-    from sim.war import odds_of_winning
-
     model = make_model(1)
     f = model.params.forces
     even = f.defender_advantage * f.kazakhstan_active / f.russia_ground
@@ -504,8 +505,6 @@ def test_capacity_limits_off_lifts_the_ceilings():
 def test_rungs_4_and_5_are_reachable_while_the_war_lasts():
     """At the IISS 2022 force numbers, with the war on for the whole horizon, Moscow can still
     posture, and intervenes when Kazakhstan breaks with both blocs."""
-    from sim.analysis import reached_by
-
     war_on = {"war.outcome": "ongoing"}
     quiet = simulate(war_on, seeds=np.arange(600), months=120, trajectories=False,
                      events=False).summary  # fmt: skip
@@ -520,9 +519,6 @@ def test_rungs_4_and_5_are_reachable_while_the_war_lasts():
 
 # --- the war's end from the duration literature (docs/ODD.md 7.1) ------------------------------
 def war_draws(runs: int, **values: Any):
-    from sim.rng import RunStreams
-    from sim.war import WarTimeline
-
     params = ParamSet.uniform({"war.outcome": "uncertain", **values}, size=runs)
     return WarTimeline(params, RunStreams(np.arange(runs)), horizon=120)
 

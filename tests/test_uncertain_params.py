@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.odd import render_parameters
-from sim.params import PARAMS
+from sim.model.odd import render_parameters
+from sim.model.params import PARAMS
 
 UNCERTAIN = [p for p in PARAMS if p.uncertain]
 
