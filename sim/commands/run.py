@@ -421,6 +421,7 @@ def run_scenario(
 
     from sim.analysis import variance_split
     from sim.engine import posterior_draws, store
+    from sim.engine.ensemble import Ensembles
     from sim.engine.streaming import FIGURE_RUNS, simulate_to_parquet
     from sim.model.rng import derive_seeds
 
@@ -441,7 +442,11 @@ def run_scenario(
         replicates=int(run.replicates),
         months=int(run.months),
     )
-    with store.staged_directory(final) as staging, _progress(run.replicates, scenario) as bar:
+    with (
+        store.staged_directory(final) as staging,
+        _progress(run.replicates, scenario) as bar,
+        Ensembles(workers=run.get("workers")) as ensembles,
+    ):
         streamed = simulate_to_parquet(
             params,
             seeds=seeds,
@@ -454,6 +459,7 @@ def run_scenario(
             announce=lambda size, measured: _announce(size, measured, final),
             progress=bar.update,
             facts=facts,
+            ensembles=ensembles,
         )
         summary = streamed.summary
         files: dict[str, int | None] = dict(streamed.files)
