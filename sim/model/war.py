@@ -1,15 +1,21 @@
-"""The war in Ukraine as an exogenous timeline: Russia's free military capacity and resolve.
+"""The war in Ukraine as an exogenous timeline, and the military balance it leaves.
 
-While the war lasts, most Russian ground forces are tied in Ukraine. When it ends (at
-``war.end_month``, unless the outcome is "ongoing"), free capacity and resolve move towards the
-levels of that outcome with time constant ``war.reconstitution_months``. With the outcome
-"uncertain", each run draws its outcome (probabilities ``war.p_*``) and, with a spread, its end
-month from its own random stream, once at the start. ``war.ongoing_through`` conditions every
-run on the war still going on through a given month (a forecast from a later date):
+While the war lasts, most Russian ground forces are tied in Ukraine. When it ends (unless the
+outcome is "ongoing"), free capacity and resolve move towards the levels of that outcome with
+time constant ``war.reconstitution_months``. With the outcome "uncertain", each run draws once,
+from its own random streams, when the war ends, from the log-logistic duration law of
+interstate wars given that it lasted through ``war.ongoing_through`` (``war.timing`` =
+duration_prior), or uniformly around ``war.end_month`` (window), and how: the odds of an end
+favourable to Russia fall with the duration (Slantchev 2004). A fixed outcome ends in its
+window:
 
     m(t) = m_during + (m_outcome - m_during) * ramp(t)
     shift(t) = resolve_outcome * ramp(t)
     ramp(t) = 1 - exp(-(t - t_end) / tau)   for t >= t_end, else 0
+
+The military balance (IISS 2022 force numbers, thousands of troops) prices Russia's military
+options: the forces an attack on Kazakhstan needs, the odds of winning with the forces free, and
+how much dearer posturing and war are when too few are free (docs/ODD.md 7.5-7.6).
 """
 
 from __future__ import annotations
