@@ -19,6 +19,8 @@ from pathlib import Path
 
 from sim import config as C
 from sim.commands.run import UsageError, validate_overrides
+from sim.config import paths as safety
+from sim.engine import resources as guards
 
 PROG = "python -m sim ablate"
 USAGE = f"""usage: {PROG} scenario=<name> [run.replicates=N] [run.seed=S] [run.months=M]
@@ -38,6 +40,7 @@ def main(argv: Sequence[str]) -> int:
         validate_overrides(list(argv))
         cfg = C.compose(list(argv))
         C.check(cfg)
+        _check_output(cfg)
     except (UsageError, C.ConfigError, ValueError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
@@ -48,6 +51,16 @@ def main(argv: Sequence[str]) -> int:
         return 130
     print(f"\nResults: {directory}")
     return 0
+
+
+def _check_output(cfg) -> None:
+    """Refuse, before any work, a scenario name that is not a plain name (it names a folder:
+    `../x` or an absolute path would file the results outside the output root), a name too
+    long for the filesystem, or an output root that cannot be written."""
+    root, scenario = cfg.run.output_root, cfg.scenario.name
+    safety.check_name("scenario.name", scenario)
+    guards.check_output_root(root, "run.output_root")
+    guards.check_name_length(str(scenario), "scenario.name", root)
 
 
 def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
@@ -72,7 +85,11 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
             C.model_values(cfg), seeds, int(run.months), progress=progress, ensembles=ensembles
         )
     print(format_table(table))
-    final = Path(run.output_root) / "ablations" / scenario / store.timestamp()
+    ablations = Path(run.output_root) / "ablations"
+    safety.check_name("scenario.name", scenario)
+    final = safety.check_inside(
+        ablations, ablations / scenario / store.timestamp(), "scenario.name"
+    )
     with store.staged_directory(final) as staging:
         store.write_table(table, staging / "ablation.parquet")
         store.write_text(table.to_csv(index=False), staging / "ablation.csv")

@@ -132,7 +132,9 @@ def compose_scenario(name: str, model: Mapping[str, Any] | None = None) -> DictC
     """
     path = scenario_path(name)
     data = yaml.safe_load(path.read_text()) if path.is_file() else None
-    if not isinstance(data, dict) or "defaults" in data:
+    if isinstance(data, dict):
+        check_scenario_keys(path, data)
+    if not isinstance(data, dict):
         overrides = [f"model.{k}={'null' if v is None else v}" for k, v in (model or {}).items()]
         return compose([f"scenario={name}", *overrides])
     values: dict[str, Any] = {}
@@ -332,12 +334,32 @@ def list_experiments() -> list[tuple[str, str]]:
     return [(e.name, _first_line(e.path, None)) for e in experiment_entries() if not e.shadowed]
 
 
+#: The top-level keys a scenario file may have. Anything else would reach past the scenario:
+#: a `hydra:` block can run callbacks (e.g. open any writable file) or move Hydra's output, a
+#: `run:` block can move the results and change the replicates, a `defaults:` list can pull in
+#: Hydra plugins. None of that belongs to a scenario (robustness review 2, D1 and D2).
+SCENARIO_KEYS = ("scenario", "model")
+
+
+def check_scenario_keys(path: Path, data: Mapping[str, Any]) -> None:
+    """Raise ConfigError naming the first top-level key of a scenario file other than
+    `scenario` and `model`."""
+    for key in data:
+        if key not in SCENARIO_KEYS:
+            raise ConfigError(
+                f"{path}: top-level key {str(key)!r} is not allowed: a scenario file sets only "
+                "scenario: and model: (run settings go on the command line)"
+            )
+
+
 def file_problem(path: Path, node: str | None) -> str | None:
     """Why a scenario (node "scenario") or experiment (node None) file cannot be used, or None."""
     try:
         data = read_yaml_mapping(path)
         if node:
             _section(path, data, node)
+        if node == "scenario":
+            check_scenario_keys(path, data)
         _usable_name(path)
     except ConfigError as error:
         return str(error)
@@ -405,6 +427,7 @@ def scenario_problem(name: str) -> str | None:
         _usable_name(path)
         data = read_yaml_mapping(path)
         _section(path, data, "scenario")
+        check_scenario_keys(path, data)
         model = data.get("model")
         if model is not None and not isinstance(model, dict):
             raise ConfigError(
