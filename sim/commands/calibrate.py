@@ -50,8 +50,8 @@ USAGE = f"""usage: {PROG} targets=<name|file.yaml> [key=value ...]
   seed=S               seed of the sampler and of every run (default 20221028)
   output_root=DIR      results go to DIR/calibrations/<targets>/<timestamp>/ (default results)
   figures=true|false   draw the figures (default true)
-  progress=true|false  a progress bar (default true)
-  workers=N            regression: processes simulating the reference table (default 2)"""
+  workers=N            processes that simulate the runs (default: every core)
+  progress=true|false  a progress bar (default true)"""
 KEYS = (
     "targets",
     "method",
@@ -83,7 +83,11 @@ def main(argv: Sequence[str]) -> int:
         if options["quick"]:
             print(SMOKE_TEST, file=sys.stderr)
         calibration = calibrate(
-            target_set, options["settings"], options["scenario"], quick=options["quick"]
+            target_set,
+            options["settings"],
+            options["scenario"],
+            quick=options["quick"],
+            workers=options["workers"],
         )
         from sim.plots.calibration import calibration_figures
 
@@ -102,6 +106,7 @@ def main(argv: Sequence[str]) -> int:
 def parse_args(argv: Sequence[str]) -> dict:
     """Read key=value arguments; raise CalibrationError naming the bad argument."""
     from sim.commands.options import as_bool, key_values
+    from sim.config import MAX_WORKERS
 
     raw = key_values(argv, KEYS, CalibrationError)
     if "targets" not in raw:
@@ -126,6 +131,7 @@ def parse_args(argv: Sequence[str]) -> dict:
         "ship": as_bool("ship", raw.get("ship", "false"), CalibrationError),
         "output_root": Path(raw.get("output_root", "results")),
         "figures": as_bool("figures", raw.get("figures", "true"), CalibrationError),
+        "workers": _int("workers", raw.get("workers"), 0, 1, MAX_WORKERS) or None,
     }
 
 
@@ -148,7 +154,6 @@ def _regression_settings(raw: dict, quick: bool, seed: int, progress: bool, adju
         min_ess=min(1000.0, accept / 3),
         seed=seed,
         progress=progress,
-        workers=_int("workers", raw.get("workers"), 1 if quick else 2, 1, 64),
         adjust=adjust,
     )
 

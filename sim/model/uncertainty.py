@@ -112,9 +112,14 @@ UNCERTAIN: dict[str, Uncertain] = {
     "russia.threat_cost": Uncertain(0.05, 0.6, "Fearon 1994 gives the sign, not the size"),
     "russia.war_cost": Uncertain(0.1, 1.0, "Fearon 1995 gives the sign, not the size"),
     "russia.audience_cost": Uncertain(0.05, 1.0, "Fearon 1994 gives the sign, not the size"),
-    "russia.defence_weight": Uncertain(0.0, 0.3, "no estimate of how Kazakh defence spending "
-                                       "weighs against Russian forces; from none to six times "
-                                       "the default"),
+    "forces.defender_advantage": Uncertain(
+        1.3, 3.5, "Mearsheimer 1989's 3:1 rule against Dupuy's 1.3-1.6: the force ratio a "
+        "defender on its own ground needs is contested"
+    ),
+    "forces.decisiveness": Uncertain(
+        0.8, 2.5, "Hirshleifer 1989: between Lanchester's linear and square laws; which holds "
+        "for a war in Kazakhstan is not known"
+    ),
     "russia.base_resolve": Uncertain(0.5, 2.0, "the seed says losing Kazakhstan would be "
                                      "'catastrophic' for Moscow but gives no scale"),
     "russia.window_weight": Uncertain(2.0, 12.0, "Powell 2006 gives the mechanism, not the size"),
@@ -142,7 +147,6 @@ UNCERTAIN: dict[str, Uncertain] = {
     "kazakhstan.comply_noise": _screened(0.15, 0.6, 0.55, "P(4+ by 120)"),
     "russia.decision_noise": _screened(0.015, 0.06, 0.31, "P(3+ by 120)"),
     "russia.review_rate": _screened(0.175, 0.7, 0.29, "P(3+ by 36)"),
-    "russia.military_requirement": _screened(0.25, 1.0, 0.33, "P(4+ by 120)"),
     "russia.sanctions_value": _screened(0.3, 1.2, 0.13, "P(3+ by 120)"),
     "kazakhstan.initial_nationalism": _screened(0.15, 0.6, 0.14, "P(3+ by 36)"),
     "russia.economic_cost": _screened(0.015, 0.06, 0.12, "P(3+ by 120)"),

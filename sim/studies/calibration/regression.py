@@ -37,9 +37,7 @@ extra simulation cost: ``sbc_ranks`` takes runs of the table as pseudo-observati
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -50,7 +48,7 @@ from sim.studies.calibration import abc
 from sim.studies.calibration.priors import UniformPrior
 
 _EDGE = 1e-6  # keeps the logit finite at the prior's bounds
-CHUNK = 20_000  # runs per simulator call
+CHUNK = 50_000  # runs per simulator call (the simulator spreads them over its workers)
 #: SBC takes its pseudo-observations and tables from the first million runs of the table: it
 #: checks the procedure at that table size, in a minute instead of five.
 SBC_TABLE = 1_000_000
@@ -72,7 +70,6 @@ class Settings:
     min_ess: float = 1000.0
     seed: int = 20221028
     progress: bool = True
-    workers: int = 1
     adjust: bool = True  # False: kernel-weighted rejection ABC on the same table
 
 
@@ -161,29 +158,22 @@ def regression_abc(
     rng = np.random.default_rng(settings.seed)
     thetas, summaries, rows = [], [], []
     count, previous, reason = 0, None, "budget"
-    with (
-        tqdm(
-            total=settings.budget,
-            desc="reference table",
-            unit="run",
-            disable=not settings.progress,
-            leave=True,
-        ) as bar,
-        _pool(settings.workers) as pool,
-    ):
+    with tqdm(
+        total=settings.budget,
+        desc="reference table",
+        unit="run",
+        disable=not settings.progress,
+        leave=True,
+    ) as bar:
         while count < settings.budget:
             began = time.perf_counter()
             size = min(settings.batch, settings.budget - count)
             theta = prior.sample(size, rng)
-            parts = [theta[start : start + CHUNK] for start in range(0, size, CHUNK)]
-            firsts = count + np.cumsum([0, *map(len, parts[:-1])])
-            calls = [
-                (simulate, p, derive_seeds(settings.seed, f + np.arange(len(p))))
-                for p, f in zip(parts, firsts, strict=True)
-            ]
-            for part, summary in zip(parts, pool.map(_simulate, calls), strict=True):
+            for start in range(0, size, CHUNK):  # the model's tables of a chunk fit in memory
+                part = theta[start : start + CHUNK]
+                seeds = derive_seeds(settings.seed, np.arange(count, count + len(part)))
                 thetas.append(part.astype(np.float32))
-                summaries.append(summary)
+                summaries.append(np.asarray(simulate(part, seeds), dtype=np.float32))
                 count += len(part)
                 bar.update(len(part))
             if count < min(settings.min_simulations, settings.budget) and count < settings.budget:
@@ -213,33 +203,6 @@ def regression_abc(
         np.concatenate(thetas),
         np.concatenate(summaries),
     )
-
-
-def _simulate(call: tuple[abc.Simulator, np.ndarray, np.ndarray]) -> np.ndarray:
-    """One simulator call (in a worker process with workers > 1); single-precision summaries."""
-    simulate, theta, seeds = call
-    return np.asarray(simulate(theta, seeds), dtype=np.float32)
-
-
-class _InProcess:
-    """The pool interface with no worker processes."""
-
-    def __enter__(self) -> _InProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def map(self, function, items):  # noqa: ANN001, ANN201 (the pool's own signature)
-        return map(function, items)
-
-
-def _pool(workers: int) -> _InProcess | ProcessPoolExecutor:
-    """Worker processes for the simulator calls; each call's seeds depend only on the index
-    of its runs, so the table is the same for any number of workers."""
-    if workers <= 1:
-        return _InProcess()
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
 
 def _row(
