@@ -178,7 +178,7 @@ def report(result: Any, directory: Path) -> str:
         "",
         "skill = 1 - score / reference score (90% bootstrap interval over the facts)",
     ]
-    for row in result.skill.itertuples(index=False):
+    for row in result.skill[result.skill["facts"] > 0].itertuples(index=False):
         lines.append(
             f"  {row.kind:<10} {row.score:<5} vs {row.reference:<11} ({row.facts:>2} facts): "
             f"model {row.model_mean:.3f}, reference {row.reference_mean:.3f}, skill "

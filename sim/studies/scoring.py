@@ -310,7 +310,9 @@ def _reference_score(score: str, ref: Any, fact: Fact, runs: int) -> float:
     p = np.array([ref.probability])
     if score == "brier":
         return float(S.brier(p, y)[0])
-    return float(S.log_score(p, y, members=runs)[0])
+    if ref.name == "persistence":  # certain: an infinite log score whenever it is wrong
+        return float("nan")
+    return float(S.log_score(p, y)[0])
 
 
 def skill_table(scores: pd.DataFrame, seed: int) -> pd.DataFrame:
