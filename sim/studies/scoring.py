@@ -28,7 +28,6 @@ from sim.engine import store
 from sim.engine.executors import make_executor
 from sim.engine.posterior_draws import POSTERIOR, Posterior, params_for_runs
 from sim.engine.posterior_draws import load as load_posterior
-from sim.engine.streaming import chunks
 from sim.errors import CalibrationError
 from sim.model.params import ParamSet, encode
 from sim.model.rng import derive_seeds
@@ -197,9 +196,13 @@ def predict(
     """The (runs, facts) predictive values; the same for any executor and chunk size, since
     run i has seed derive_seeds(seed, i) and its own parameters wherever it is simulated."""
     seeds = derive_seeds(options.seed, np.arange(options.replicates))
+    starts = range(0, options.replicates, options.chunk_size)
     tasks = (
         ChunkTask(i, params.take(ids), seeds[ids], options.months, tuple(facts))
-        for i, ids in enumerate(chunks(options.replicates, options.chunk_size))
+        for i, ids in enumerate(
+            np.arange(start, min(start + options.chunk_size, options.replicates))
+            for start in starts
+        )
     )
     parts: dict[int, np.ndarray] = {}
     with make_executor(options.executor, options.workers, preload=WORKER_MODULES) as executor:
@@ -386,13 +389,14 @@ def check(facts: FactSet, options: Options) -> dict[str, Any]:
 def run(
     facts: FactSet,
     options: Options,
-    calibrate: Callable[[T.TargetSet, abc.Settings, str], Any] | None = None,
+    calibrate: Callable[[T.TargetSet, abc.Settings, str, int | None], Any] | None = None,
     progress: Callable | None = None,
 ) -> Scoring:
     """Check, calibrate (calibration=auto), simulate and score; write nothing.
 
-    `calibrate(targets, settings, scenario)` is ``sim.studies.calibration.calibrate.calibrate``
-    (passed in so that a test can count what it is given).
+    `calibrate(targets, settings, scenario, workers)` is
+    ``sim.studies.calibration.calibrate.calibrate`` (passed in so that a test can see what it is
+    given); it runs on one process with executor=serial, else on `workers` processes.
     """
     values = check(facts, options)
     scored, known = facts.scored(options.cutoff), facts.known(options.cutoff)
@@ -400,7 +404,10 @@ def run(
     with store.Stopwatch() as clock:
         if options.calibration == "auto":
             targets = calibration_targets(facts, options.cutoff)
-            calibration = (calibrate or C.calibrate)(targets, options.settings, options.scenario)
+            workers = 1 if options.executor == "serial" else options.workers
+            calibration = (calibrate or C.calibrate)(
+                targets, options.settings, options.scenario, workers
+            )
             posterior = posterior_of(calibration, Path(CALIBRATION_DIR))
         elif options.calibration != "none":
             posterior = load_posterior(options.calibration)
