@@ -67,13 +67,14 @@ KEYS = (
 
 def main(argv: Sequence[str]) -> int:
     """Parse, check, score, write; return the exit code."""
-    # pandas, the event readers and the model load here, not for a bare `python -m sim`
-    from sim.studies import scoring
-    from sim.studies.facts import available
+    from sim.studies.fact_files import available
 
     if any(a in ("-h", "--help", "help") for a in argv):
         print(USAGE.format(facts=", ".join(available())))
         return 0
+    # pandas, scipy and the event readers load here: after --help
+    from sim.studies import scoring
+
     try:
         facts, options, output_root, figures = parse_args(argv)
         scoring.check(facts, options)  # every refusal before any work or any file
@@ -102,7 +103,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Any, Any, Path, bool]:
     from sim.engine import resources
     from sim.studies import facts as F
     from sim.studies.calibration.abc import Settings
-    from sim.studies.facts import FactsError, available
+    from sim.studies.fact_files import FactsError, available
     from sim.studies.scoring import Options
 
     raw = key_values(argv, KEYS, FactsError)
@@ -160,7 +161,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Any, Any, Path, bool]:
 
 def _int(raw: dict[str, str], key: str, default: int, low: int, high: int) -> int:
     from sim.commands.options import as_int
-    from sim.studies.facts import FactsError
+    from sim.studies.fact_files import FactsError
 
     return default if key not in raw else as_int(key, raw[key], low, high, FactsError)
 
