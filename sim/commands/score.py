@@ -77,8 +77,7 @@ def main(argv: Sequence[str]) -> int:
 
     try:
         facts, options, output_root, figures = parse_args(argv)
-        scoring.check(facts, options)  # every refusal before any work or any file
-        result = scoring.run(facts, options)
+        result = scoring.run(facts, options)  # checks everything before any long work
         directory = scoring.write(result, output_root, _draw if figures else None)
     except CalibrationError as error:  # facts, options, a posterior, a targets file
         print(f"{PROG}: error: {error}", file=sys.stderr)

@@ -251,7 +251,7 @@ def _fact(raw: Any, index: int, path: Path) -> Fact:
 
 
 def _check_args(measure_name: str, args: dict[str, Any], where: str) -> None:
-    accepted = [a for a in list(inspect.signature(MEASURES[measure_name]).parameters)[1:]]
+    accepted = list(inspect.signature(MEASURES[measure_name]).parameters)[1:]
     for key in args:
         if key in MONTH_ARGS:
             raise FactsError(

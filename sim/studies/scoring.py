@@ -124,7 +124,7 @@ def calibration_targets(facts: FactSet, cutoff: int) -> T.TargetSet:
             "targets file (targets: <name>) whose parameters give the priors"
         )
     base = T.load(facts.targets)
-    kept = [t for t in base.targets if (target_last_month(t) or cutoff + 1) <= cutoff]
+    kept = [t for t in base.targets if _ends_by(target_last_month(t), cutoff)]
     for fact in facts.known(cutoff):
         if fact.tolerance is not None and fact.first >= 0:
             kept.append(
@@ -149,6 +149,11 @@ def calibration_targets(facts: FactSet, cutoff: int) -> T.TargetSet:
         months=cutoff + 1,
         targets=tuple(kept),
     )
+
+
+def _ends_by(last: int | None, cutoff: int) -> bool:
+    """Whether a target's last month is known to lie by the cut-off (no months: it is not)."""
+    return last is not None and last <= cutoff
 
 
 def posterior_of(calibration: Any, directory: Path) -> Posterior:
