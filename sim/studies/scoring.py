@@ -25,6 +25,7 @@ import yaml
 from sim.analysis import scores as S
 from sim.config import compose, list_scenarios, model_values
 from sim.engine import store
+from sim.engine.ensemble import chunk_bounds
 from sim.engine.executors import make_executor
 from sim.engine.posterior_draws import POSTERIOR, Posterior, params_for_runs
 from sim.engine.posterior_draws import load as load_posterior
@@ -201,13 +202,10 @@ def predict(
     """The (runs, facts) predictive values; the same for any executor and chunk size, since
     run i has seed derive_seeds(seed, i) and its own parameters wherever it is simulated."""
     seeds = derive_seeds(options.seed, np.arange(options.replicates))
-    starts = range(0, options.replicates, options.chunk_size)
     tasks = (
         ChunkTask(i, params.take(ids), seeds[ids], options.months, tuple(facts))
-        for i, ids in enumerate(
-            np.arange(start, min(start + options.chunk_size, options.replicates))
-            for start in starts
-        )
+        for i, (start, stop) in enumerate(chunk_bounds(options.replicates, 1, options.chunk_size))
+        for ids in [np.arange(start, stop)]
     )
     parts: dict[int, np.ndarray] = {}
     with make_executor(options.executor, options.workers, preload=WORKER_MODULES) as executor:
