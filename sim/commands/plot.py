@@ -62,7 +62,8 @@ def parse_options(argv: Sequence[str]) -> dict:
 
 
 def results_kind(directory: Path) -> str:
-    """'run', 'sweep' or 'policy'; raises BadInput naming what is missing for anything else."""
+    """'run', 'sweep', 'policy' or 'threshold'; raises BadInput naming what is missing for
+    anything else."""
     if not directory.is_dir():
         raise BadInput(f"{directory} is not a directory")
     missing = [n for n in ("manifest.json", "config.yaml") if not (directory / n).is_file()]
@@ -85,6 +86,9 @@ def results_kind(directory: Path) -> str:
     if manifest.get("kind") == "policy":
         check_policy(directory, manifest)
         return "policy"
+    if manifest.get("kind") == "threshold":
+        check_threshold(directory, manifest)
+        return "threshold"
     check_run(directory, manifest)
     return "run"
 
@@ -156,6 +160,24 @@ def check_policy(directory: Path, manifest: dict) -> None:
                 f"{directory / name} lacks the column(s) {', '.join(absent)} that config.yaml's "
                 "levers, objectives and uncertainties call for"
             )
+
+
+THRESHOLD_TABLES = ("threshold", "evaluations", "curve")
+
+
+def check_threshold(directory: Path, manifest: dict) -> None:
+    """A threshold study must say complete: true and have its tables."""
+    if manifest.get("complete") is not True:
+        raise BadInput(
+            f"{directory} is an incomplete threshold study (manifest.json says complete: "
+            f"{str(manifest.get('complete')).lower()}); finish it with the same "
+            f"`python -m sim threshold ...` command and resume={directory}"
+        )
+    missing = [
+        f"{n}.parquet" for n in THRESHOLD_TABLES if not (directory / f"{n}.parquet").is_file()
+    ]
+    if missing:
+        raise BadInput(f"{directory} is incomplete: missing {', '.join(missing)}")
 
 
 def policy_columns(directory: Path) -> dict[str, list[str]]:
@@ -363,7 +385,39 @@ def objective_doc(name: str) -> str:
     return OBJECTIVES[name].doc if name in OBJECTIVES else ""
 
 
-REPORTS = {"run": run_report, "sweep": sweep_report, "policy": policy_report}
+def threshold_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
+    """Figures, title, tables, config and notes of a threshold study's report."""
+    from sim.plots.threshold import load_threshold, threshold_figure_set
+
+    result = load_threshold(directory)
+    row = result.threshold.iloc[0]
+    notes = [
+        f"Threshold directory: {directory}",
+        f"Answer: {result.answer}.",
+        f"{int(row['runs']):,} runs in {int(row['batches'])} batches; convergence rule "
+        f"{'met' if row['converged'] else 'not met (the budget was spent first)'}. "
+        "Method: sequential logistic fits, each batch placed where the crossing is least "
+        "certain; Fieller interval from the cluster-robust covariance (docs/thresholds.md).",
+    ]
+    if row.get("posterior"):
+        notes.append(
+            "Parameters drawn from a posterior: the interval carries the parameters' spread as "
+            "well as the dice's (dice_lower and dice_upper: the dice's alone)."
+        )
+    tables = {
+        "Threshold": result.threshold,
+        "Evaluations (every batch and point)": result.evaluations,
+    }
+    config = (directory / "config.yaml").read_text()
+    return threshold_figure_set(result), result.title, tables, config, notes
+
+
+REPORTS = {
+    "run": run_report,
+    "sweep": sweep_report,
+    "policy": policy_report,
+    "threshold": threshold_report,
+}
 
 
 def draw(directory: Path, kind: str, formats: Sequence[str]) -> list[Path]:
@@ -402,7 +456,9 @@ def main(argv: Sequence[str]) -> int:
         return 0 if argv else 2
     directory = Path(argv[0])
     try:
-        check_directory(directory, ("run", "sweep", "policy"), "plot", BadInput)  # a comparison...
+        check_directory(
+            directory, ("run", "sweep", "policy", "threshold"), "plot", BadInput
+        )  # a comparison...
         options = parse_options(argv[1:])
         kind = results_kind(directory)
     except BadInput as error:

@@ -246,6 +246,7 @@ class Crossing:
     probability: float  # at `closest`: the runs' share (not crossed) or the level (crossed)
     probability_lower: float
     probability_upper: float
+    tau2: float = 0.0  # the parameters' spread of logit p near the crossing (a posterior)
 
     @property
     def width(self) -> float:
@@ -335,6 +336,7 @@ class Curve:
     probability: float
     probability_lower: float
     probability_upper: float
+    tau2: float = 0.0
 
     @property
     def widest(self) -> float:
@@ -572,5 +574,5 @@ def with_parameter_spread(
     tau2 = parameter_spread(history, clusters, model, near)
     widened = Fit(model.beta, model.cov, tau2)
     if isinstance(answer, Crossing):
-        return crossing_1d(widened, settings, history, clusters)
-    return curve_2d(widened, settings, history, clusters)
+        return dataclasses.replace(crossing_1d(widened, settings, history, clusters), tau2=tau2)
+    return dataclasses.replace(curve_2d(widened, settings, history, clusters), tau2=tau2)

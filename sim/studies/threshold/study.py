@@ -393,8 +393,15 @@ def crossing_table(study: Study, history: M.History, a: M.Crossing, done: bool) 
         "batches": history.batches,
         "converged": bool(done),
         "posterior": bool(cfg.calibration),
+        "sd_parameters": sd_parameters(study, a.tau2),
     }
     return pd.DataFrame([row])
+
+
+def sd_parameters(study: Study, tau2: float) -> float:
+    """The parameters' spread of P at the crossing (probability scale; 0 without a posterior)."""
+    level = float(study.cfg.level)
+    return float(np.sqrt(tau2) * level * (1 - level))
 
 
 def curve_2d_table(study: Study, history: M.History, c: M.Curve, done: bool) -> pd.DataFrame:
@@ -423,6 +430,7 @@ def curve_2d_table(study: Study, history: M.History, c: M.Curve, done: bool) -> 
     table["batches"] = history.batches
     table["converged"] = bool(done)
     table["posterior"] = bool(study.cfg.calibration)
+    table["sd_parameters"] = sd_parameters(study, c.tau2)
     return table
 
 
