@@ -1,9 +1,9 @@
 """`python -m sim plot <results dir> [format=png|pdf|svg|[png,pdf]]`: every figure, and a report.
 
-Draws every figure that suits the directory (a scenario run, a sweep or a policy search) into
-its `figures/` folder, in each requested format (PNG by default), and writes `report.html` next
-to it: the figures embedded as base64 PNG, the tables and the config inline, so it opens in any
-browser without a server.
+Draws every figure that suits the directory (a scenario run, a sweep, a policy search or a
+scoring from `sim score`) into its `figures/` folder, in each requested format (PNG by
+default), and writes `report.html` next to it: the figures embedded as base64 PNG, the tables
+and the config inline, so it opens in any browser without a server.
 
 A directory that is not a results directory, or is incomplete (a file the manifest lists is
 missing, a sweep or a policy search whose manifest says `complete: false`), is refused with exit
@@ -62,8 +62,8 @@ def parse_options(argv: Sequence[str]) -> dict:
 
 
 def results_kind(directory: Path) -> str:
-    """'run', 'sweep', 'policy' or 'threshold'; raises BadInput naming what is missing for
-    anything else."""
+    """'run', 'sweep', 'policy', 'threshold' or 'score'; raises BadInput naming what is
+    missing otherwise."""
     if not directory.is_dir():
         raise BadInput(f"{directory} is not a directory")
     missing = [n for n in ("manifest.json", "config.yaml") if not (directory / n).is_file()]
@@ -89,6 +89,9 @@ def results_kind(directory: Path) -> str:
     if manifest.get("kind") == "threshold":
         check_threshold(directory, manifest)
         return "threshold"
+    if manifest.get("kind") == "score":
+        check_score(directory)
+        return "score"
     check_run(directory, manifest)
     return "run"
 
@@ -176,6 +179,16 @@ def check_threshold(directory: Path, manifest: dict) -> None:
     missing = [
         f"{n}.parquet" for n in THRESHOLD_TABLES if not (directory / f"{n}.parquet").is_file()
     ]
+    if missing:
+        raise BadInput(f"{directory} is incomplete: missing {', '.join(missing)}")
+
+
+SCORE_TABLES = ("scores.parquet", "skill.parquet", "predictive.parquet")
+
+
+def check_score(directory: Path) -> None:
+    """A scores directory needs its three tables."""
+    missing = [n for n in SCORE_TABLES if not (directory / n).is_file()]
     if missing:
         raise BadInput(f"{directory} is incomplete: missing {', '.join(missing)}")
 
@@ -412,11 +425,50 @@ def threshold_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame
     return threshold_figure_set(result), result.title, tables, config, notes
 
 
+def score_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
+    """Figures, title, tables, config and notes of a scoring's report."""
+    from sim.plots.score import score_figure_set
+    from sim.studies.scoring import coverage_summary, read
+
+    data = read(directory)
+    config, scores = data["config"], data["scores"]
+    runs = config["run"]["replicates"]
+    what = (
+        f"{config['facts']['name']}, cut-off {config['cutoff']}, calibration "
+        f"{config['calibration']}, {runs:,} runs"
+    )
+    figures = score_figure_set(scores, data["skill"], what)
+    coverage = coverage_summary(scores)
+    notes = [
+        f"Scores directory: {directory}",
+        f"{len(config['scored'])} facts after the cut-off {config['cutoff']} scored; "
+        f"{len(config['known'])} known by it (they make the reference forecasts"
+        + (" and the calibration targets)." if config["calibration"] == "auto" else ")."),
+        "Scores: lower is better. Skill = 1 - score / reference score: 1 perfect, 0 no better "
+        "than the reference, negative worse; 90% bootstrap intervals over the facts.",
+    ]
+    if coverage:
+        notes.append(
+            f"Counts and continuous facts ({coverage['facts']}): {coverage['inside_50']:.0%} "
+            f"inside the model's 50% interval, {coverage['inside_90']:.0%} inside its 90% "
+            f"interval; mean PIT {coverage['pit_mean']:.2f} (0.5 without bias)."
+        )
+    columns = ["fact", "kind", "period", "observed", "mean", "q05", "median", "q95"]
+    columns += ["probability", "score", "model", "climatology", "persistence", "uniform"]
+    tables = {
+        "Skill against the reference forecasts": data["skill"],
+        "Scores per fact": scores[columns],
+    }
+    title = f"Forecast skill: {what}"
+    return figures, title, tables, (directory / "config.yaml").read_text(), notes
+
+
 REPORTS = {
     "run": run_report,
     "sweep": sweep_report,
     "policy": policy_report,
     "threshold": threshold_report,
+    "score": score_report,
 }
 
 
@@ -457,7 +509,7 @@ def main(argv: Sequence[str]) -> int:
     directory = Path(argv[0])
     try:
         check_directory(
-            directory, ("run", "sweep", "policy", "threshold"), "plot", BadInput
+            directory, ("run", "sweep", "policy", "threshold", "score"), "plot", BadInput
         )  # a comparison...
         options = parse_options(argv[1:])
         kind = results_kind(directory)

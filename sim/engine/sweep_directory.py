@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config import ConfigError
 from sim.config.paths import check_inside, check_name, output_folder
+from sim.engine.checksums import check_data_files
 from sim.engine.executors import local_workers
 from sim.engine.store import (
     CONFIG,
@@ -87,6 +88,7 @@ def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set
     if not (directory / "config.yaml").exists():
         raise ConfigError(f"resume={directory}: not a sweep directory (no config.yaml)")
     check_config(directory)  # an edited config.yaml would let a resume mix two plans
+    check_data_files(directory)  # the manifest is rewritten below: check its checksums first
     output_folder(directory, PARTS)
     stored = OmegaConf.load(directory / "config.yaml")
     check_resumable(directory, stored, plan_.cfg)

@@ -26,7 +26,7 @@ import pandas as pd
 
 from sim.analysis import stats
 from sim.analysis.probabilities import reached_by
-from sim.model.escalation import EnsembleResult
+from sim.engine.ensemble import EnsembleTables
 
 SEED = "The Risks of Kazakhstan's Slow Drift From Russia (Oct 28, 2022)"
 HORIZON = 120  # months: "within ten years"
@@ -87,7 +87,7 @@ class Batch:
     """The tables of one batch and the flat model parameters it ran with."""
 
     spec: BatchSpec
-    result: EnsembleResult
+    result: EnsembleTables
     values: Mapping[str, object]
 
 
