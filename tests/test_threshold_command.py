@@ -128,3 +128,25 @@ def test_plot_and_compare_read_threshold_directories(serial, tmp_path, capsys):
     table = pd.read_parquet(output / "comparison.parquet")
     assert list(table["level"]) == [0.3, 0.4]
     assert (output / "report.html").is_file()
+
+
+def test_on_a_posterior_the_interval_carries_the_parameters(tmp_path):
+    """A tiny calibration: the study runs on it, records the parameters' spread, and its
+    interval holds the dice-only one; a missing posterior is refused in one line."""
+    from sim.commands import calibrate
+    from sim.engine import posterior_draws
+
+    root = tmp_path / "calibration"
+    tiny = ["population=60", "budget=3000", "generations=3", "progress=false", "seed=7"]
+    assert calibrate.main(["targets=seed_2022", f"output_root={root}", *tiny]) == 0
+    (calibration,) = [p.parent for p in root.rglob("posterior.parquet")]
+    posterior = posterior_draws.load(calibration)
+    if "kazakhstan.multivector" in posterior.names:
+        pytest.skip("multivector is calibrated: it cannot be the factor")
+    directory = run_study(settings(tmp_path, "executor=serial", f"calibration={calibration}"))
+    row = pd.read_parquet(directory / "threshold.parquet").iloc[0]
+    assert bool(row["posterior"]) and row["sd_parameters"] >= 0
+    if row["status"] == "crossed":
+        assert row["lower"] <= row["dice_lower"] <= row["dice_upper"] <= row["upper"]
+    bad = command.main([*SMALL, f"calibration={tmp_path / 'none'}", f"output_root={tmp_path}"])
+    assert bad == 2
