@@ -104,7 +104,7 @@ def test_resumes_after_an_interruption(serial, tmp_path):
         run_study(settings(tmp_path, "executor=serial"), on_batch=stop)
     directory = stopped.value.directory
     assert read_manifest(directory)["complete"] is False
-    assert len(list((directory / "parts").glob("batch-*.parquet"))) == 2
+    assert len(list((directory / "parts" / "batches").glob("part-*.parquet"))) == 2
     finished = run_study(settings(tmp_path, "executor=serial", f"resume={directory}"))
     assert finished == directory
     for name, table in tables(serial).items():

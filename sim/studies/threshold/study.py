@@ -3,7 +3,7 @@
 Directory ``results/thresholds/<scenario>/<timestamp>/`` (docs/thresholds.md, "Outputs"):
 
 * ``config.yaml``, ``manifest.json`` (``complete: false`` until the end);
-* ``parts/batch-<i>.parquet``: each batch's runs (point, replicate, outcome) as it finished;
+* ``parts/batches/part-<i>.parquet``: each batch's runs (point, replicate, outcome) as it finished;
   a resumed study replays the design on them and goes on from the first missing batch;
 * ``evaluations.parquet``: every batch and point: factor value(s), runs, successes;
 * ``threshold.parquet``: the crossing (two factors: the crossing curve) with its interval,
@@ -34,11 +34,12 @@ from scipy.special import expit
 from sim.config import ConfigError
 from sim.config.paths import check_inside, check_name, escape_interpolations, output_folder
 from sim.engine import posterior_draws as posterior
+from sim.engine.checksums import check_data_files
 from sim.engine.ensemble import WORKER_MODULES, Ensembles
 from sim.engine.executors import start_workers_early
 from sim.engine.store import check_config, read_manifest, timestamp, write_config, write_table
 from sim.engine.store import write_manifest as write
-from sim.errors import explain
+from sim.errors import CommandError, explain
 from sim.model import params as P
 from sim.model.params import ParamSet
 from sim.model.rng import derive_seeds
@@ -131,7 +132,7 @@ def new_directory(cfg: DictConfig) -> Path:
     root = root if root.is_absolute() else Path.cwd() / root
     name = check_name("scenario", cfg.scenario)
     directory = check_inside(root, root / "thresholds" / name / timestamp(), key="scenario")
-    (directory / PARTS).mkdir(parents=True)
+    (directory / PARTS / "batches").mkdir(parents=True)
     write_config(stored_config(cfg), directory)
     return directory
 
@@ -147,6 +148,10 @@ def reopen(directory: Path, cfg: DictConfig) -> Path:
     if read_manifest(directory).get("kind") != "threshold":
         raise ConfigError(f"resume={directory} is not a threshold study: only one can be resumed")
     check_config(directory)
+    try:
+        check_data_files(directory)  # a batch copied over another would replay other runs
+    except CommandError as error:
+        raise ConfigError(str(error)) from None
     output_folder(directory, PARTS)
     stored = _identity(OmegaConf.load(directory / "config.yaml"))
     now = _identity(stored_config(cfg))
@@ -168,7 +173,7 @@ def _identity(cfg: DictConfig) -> dict[str, Any]:
 
 
 def part_path(directory: Path, index: int) -> Path:
-    return Path(directory) / PARTS / f"batch-{index:06d}.parquet"
+    return Path(directory) / PARTS / "batches" / f"part-{index:06d}.parquet"
 
 
 def write_batch(directory: Path, study: Study, batch: M.Batch, outcomes: np.ndarray) -> None:
@@ -264,6 +269,7 @@ def run_study(cfg: DictConfig, on_batch: Any = None) -> Path:
                     progress.update(runs.size)
                 outcomes = happened.reshape(len(batch.points), batch.runs)
                 write_batch(directory, study, batch, outcomes)
+                write_manifest(directory, study, complete=False, batches_done=batch.index + 1)
                 if on_batch is not None:
                     on_batch(batch.index)
                 return outcomes
