@@ -189,7 +189,8 @@ def _typed_overrides() -> list[str]:
 
 
 def war_window_warning(cfg: DictConfig) -> str | None:
-    """A warning when the war's end months, spread around war.end_month, leave the horizon.
+    """A warning when the war's end months, spread around war.end_month, leave the horizon,
+    or lie before the month through which the war is known to go on (war.ongoing_through).
 
     End months are drawn within war.end_month_spread of war.end_month and clipped at 0, so a
     spread that reaches below month 0 piles many runs up at month 0 (the war ends at once).
@@ -197,6 +198,15 @@ def war_window_warning(cfg: DictConfig) -> str | None:
     end = OmegaConf.select(cfg, "model.war.end_month")
     spread = OmegaConf.select(cfg, "model.war.end_month_spread")
     outcome = OmegaConf.select(cfg, "model.war.outcome")
+    known = OmegaConf.select(cfg, "model.war.ongoing_through")
+    by_window = outcome != "uncertain" or OmegaConf.select(cfg, "model.war.timing") == "window"
+    ends = outcome != "ongoing" and end is not None
+    if ends and by_window and known is not None and end + (spread or 0) <= known:
+        return (
+            f"model.war.end_month = {end} lies before model.war.ongoing_through = {known} "
+            f"(the war is known to go on through that month), so the war ends in month "
+            f"{known + 1}; set model.war.ongoing_through=null for a war that ends at month {end}"
+        )
     if end is None or not spread or outcome == "ongoing":
         return None
     if end - spread < 0:

@@ -28,19 +28,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from scipy.special import expit
 
 from sim.config import ConfigError
-from sim.config.paths import check_inside, check_name, escape_interpolations, output_folder
 from sim.engine import posterior_draws as posterior
 from sim.engine.checksums import check_data_files
 from sim.engine.ensemble import WORKER_MODULES, Ensembles
 from sim.engine.executors import start_workers_early
-from sim.engine.store import check_config, read_manifest, timestamp, write_config, write_table
 from sim.engine.store import write_manifest as write
+from sim.engine.store import write_table
+from sim.engine.study_directory import new_study_directory, reopen_study
 from sim.errors import CommandError, explain
-from sim.model import params as P
 from sim.model.params import ParamSet
 from sim.model.rng import derive_seeds
 from sim.studies.threshold import method as M
@@ -128,48 +127,18 @@ class Study:
 
 # --- directories -------------------------------------------------------------------------------
 def new_directory(cfg: DictConfig) -> Path:
-    root = Path(cfg.output_root)
-    root = root if root.is_absolute() else Path.cwd() / root
-    name = check_name("scenario", cfg.scenario)
-    directory = check_inside(root, root / "thresholds" / name / timestamp(), key="scenario")
-    (directory / PARTS / "batches").mkdir(parents=True)
-    write_config(stored_config(cfg), directory)
-    return directory
-
-
-def stored_config(cfg: DictConfig) -> DictConfig:
-    return OmegaConf.create(escape_interpolations(OmegaConf.to_container(cfg, resolve=True)))
+    """<output_root>/thresholds/<scenario>/<timestamp>, created with its config."""
+    return new_study_directory(cfg, "thresholds", "scenario", f"{PARTS}/batches")
 
 
 def reopen(directory: Path, cfg: DictConfig) -> Path:
     """The directory of an interrupted study of the same question (execution keys may differ)."""
-    if not (directory / "config.yaml").is_file() or not (directory / "manifest.json").is_file():
-        raise ConfigError(f"resume={directory}: not a threshold study directory (no config.yaml)")
-    if read_manifest(directory).get("kind") != "threshold":
-        raise ConfigError(f"resume={directory} is not a threshold study: only one can be resumed")
-    check_config(directory)
+    reopen_study(directory, cfg, "threshold", PARTS, spec.EXECUTION_KEYS)
     try:
         check_data_files(directory)  # a batch copied over another would replay other runs
     except CommandError as error:
         raise ConfigError(str(error)) from None
-    output_folder(directory, PARTS)
-    stored = _identity(OmegaConf.load(directory / "config.yaml"))
-    now = _identity(stored_config(cfg))
-    differences = sorted(k for k in set(stored) | set(now) if stored.get(k) != now.get(k))
-    if differences:
-        key = differences[0]
-        raise ConfigError(
-            f"resume={directory} holds a different question; refusing to mix: {key}: "
-            f"{stored.get(key, '<missing>')!r} there, {now.get(key, '<missing>')!r} now"
-        )
     return directory
-
-
-def _identity(cfg: DictConfig) -> dict[str, Any]:
-    data = OmegaConf.to_container(cfg, resolve=True)
-    for key in spec.EXECUTION_KEYS:
-        data.pop(key, None)
-    return P.flatten(data)
 
 
 def part_path(directory: Path, index: int) -> Path:
