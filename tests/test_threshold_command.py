@@ -150,3 +150,32 @@ def test_on_a_posterior_the_interval_carries_the_parameters(tmp_path):
         assert row["lower"] <= row["dice_lower"] <= row["dice_upper"] <= row["upper"]
     bad = command.main([*SMALL, f"calibration={tmp_path / 'none'}", f"output_root={tmp_path}"])
     assert bad == 2
+
+
+def test_two_factors_give_a_crossing_curve_and_its_figure(tmp_path):
+    from sim.commands import plot
+
+    given = [a for a in SMALL if not a.startswith(("factor=", "budget=", "batch="))]
+    cfg = spec.load(
+        [
+            *given,
+            "factor=[kazakhstan.multivector,turkey.reliability]",
+            "range=[[0,0.6],[0.2,1.0]]",
+            "budget=1620",
+            "batch=360",
+            "executor=serial",
+            f"output_root={tmp_path}",
+        ]
+    )
+    directory = run_study(cfg)
+    table = pd.read_parquet(directory / "threshold.parquet")
+    assert {"kazakhstan.multivector", "factor", "crossing", "lower", "upper"} <= set(table.columns)
+    assert (table["factor"] == "turkey.reliability").all()
+    crossed = table.dropna(subset=["crossing"])
+    assert (
+        (crossed["lower"] <= crossed["crossing"]) & (crossed["crossing"] <= crossed["upper"])
+    ).all()
+    evaluations = pd.read_parquet(directory / "evaluations.parquet")
+    assert evaluations["runs"].sum() == table["runs"].iloc[0] <= 1620
+    assert plot.main([str(directory)]) == 0
+    assert (directory / "figures" / "threshold_line.png").is_file()
