@@ -138,5 +138,8 @@ def ensemble_collector(model: EscalationModel) -> mesa.DataCollector:
     every_name = sorted({name for agent in model.agents for name in _state_names(agent, 1)})
     return mesa.DataCollector(
         model_reporters=reporters,
-        agent_reporters={"actor": lambda a: a.actor.name, **{n: _agent_value(n) for n in every_name}},
+        agent_reporters={
+            "actor": lambda a: a.actor.name,
+            **{n: _agent_value(n) for n in every_name},
+        },
     )
