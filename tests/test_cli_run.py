@@ -319,6 +319,21 @@ def test_sweep_and_policy_accept_cfg_job(command, tmp_path: Path, monkeypatch, c
 
 
 @pytest.mark.parametrize(
+    "command", ["sweep experiment=screening", "policy experiment=partner_commitments quick=true"]
+)
+def test_dask_without_the_cluster_extra_is_one_line(command, tmp_path, monkeypatch, capsys):
+    from sim.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    code = main([*command.split(), "executor=dask", f"output_root={tmp_path / 'out'}"])
+    message = capsys.readouterr().err.strip()
+    assert code == 2 and len(message.splitlines()) == 1, message
+    assert "distributed not installed" in message and "[cluster]" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
     "failure", [RuntimeError("disk full"), KeyboardInterrupt()], ids=["error", "interrupt"]
 )
 def test_a_run_that_fails_midway_leaves_no_directory(failure, tmp_path: Path, monkeypatch) -> None:

@@ -120,13 +120,14 @@ def check_before_running(cfg: object) -> None:
     scheduler; warn when more workers than cores are asked for."""
     from sim.engine import resources as guards
     from sim.engine.executors import local_workers
-    from sim.engine.workers import check_scheduler
+    from sim.engine.workers import check_scheduler, require_dask
 
     guards.check_sweep_settings(cfg)
     guards.check_output_root(
         cfg.resume or cfg.output_root, "resume" if cfg.resume else "output_root"
     )
     if cfg.executor == "dask":
+        require_dask()
         check_scheduler(cfg.scheduler)
     cores = local_workers(None)
     if cfg.executor == "process" and cfg.workers and cfg.workers > cores:
