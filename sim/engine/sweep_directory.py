@@ -19,6 +19,7 @@ from sim.config.paths import check_inside, check_name, output_folder
 from sim.engine.executors import local_workers
 from sim.engine.store import (
     CONFIG,
+    FIXED_POINT_SCALE,
     check_config,
     config_yaml,
     read_manifest,
@@ -147,6 +148,7 @@ def finish(directory: Path, plan_: Plan) -> None:
                 table = with_metadata(
                     pa.Table.from_pandas(frame, preserve_index=False),
                     table="aggregate",
+                    fixed_point_scale=FIXED_POINT_SCALE,  # of the *_sum columns
                     experiment=str(plan_.cfg.name),
                     seed=int(plan_.cfg.seed),
                 )
