@@ -87,6 +87,10 @@ def test_a_sweep_folder_holds_one_table_and_reads_in_one_line(tmp_path):
     assert sums["alignment_sum"].startswith("2^-24 x (1)")
     assert _facts(directory / "aggregate.parquet")["sim.fixed_point_scale"] == "2^-24"
     assert json.loads(_facts(directory / "design.parquet")["sim.units"])["war.end_month"]
+    design = pd.read_parquet(directory / "design.parquet")  # factor values, plain names
+    merged = summary.merge(design, on="design_point")
+    assert (merged["factor_war_end_month"] == merged["war.end_month"]).all()
+    assert json.loads(_facts(part)["sim.units"])["factor_war_end_month"] == "month"
 
 
 def test_units_come_from_one_place():

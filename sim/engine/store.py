@@ -206,7 +206,15 @@ def column_unit(name: str) -> str | None:
         return MONTH_UNIT
     if name in PARAMS_BY_PATH:  # a design factor, by its parameter path
         return PARAMS_BY_PATH[name].unit
+    if name.startswith("factor_"):  # a design factor in the summary parts (plan.factor_column)
+        path = _factor_paths().get(name[len("factor_") :])
+        return PARAMS_BY_PATH[path].unit if path else None
     return None
+
+
+@functools.cache
+def _factor_paths() -> dict[str, str]:
+    return {path.replace(".", "_"): path for path in PARAMS_BY_PATH}
 
 
 def flags_as_booleans(frame: pd.DataFrame) -> pd.DataFrame:
