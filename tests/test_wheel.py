@@ -32,6 +32,20 @@ def _run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
     return done
 
 
+def test_the_version_is_written_once():
+    """pyproject.toml reads sim.__version__; CITATION.cff (which cannot) must agree with it."""
+    import tomllib
+
+    import yaml
+
+    from sim import __version__
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    assert "version" not in project and project["dynamic"] == ["version"]
+    citation = yaml.safe_load((REPO_ROOT / "CITATION.cff").read_text())
+    assert str(citation["version"]) == __version__
+
+
 def _head() -> str | None:
     done = subprocess.run(
         ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
