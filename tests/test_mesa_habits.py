@@ -144,6 +144,7 @@ def test_mesa_batch_run_works_as_in_mesa_docs():
     for row in rows[:2]:  # each row names the seed it ran, so it can be run again
         again = EscalationModel(war_outcome=row["war_outcome"], months=MONTHS, rng=row["seed"])
         again.run_for(MONTHS)
-        assert again.datacollector.get_model_vars_dataframe().iloc[-1]["mean_alignment"] == (
-            row["mean_alignment"]
+        assert (
+            again.datacollector.get_model_vars_dataframe().iloc[-1]["mean_alignment"]
+            == (row["mean_alignment"])
         )

@@ -19,13 +19,14 @@ PROG = "python -m sim policy"
 
 
 def main(argv: list[str]) -> int:
-    from sim.commands.sweep import cfg_flag
     from sim.config import list_policy_experiments
 
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__)
         print("experiments:", ", ".join(name for name, _ in list_policy_experiments()))
         return 0
+    from sim.commands.sweep import cfg_flag
+
     try:
         show_cfg, argv = cfg_flag(argv, PROG)
     except ValueError as error:
