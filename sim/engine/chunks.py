@@ -77,6 +77,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     )
     if particle is not None:
         labels["particle"] = particle
+    labels.update({name: values[local] for name, values in task.factors.items()})
     summary = result.summary.assign(**labels)
     trajectories = None
     if result.trajectories is not None:

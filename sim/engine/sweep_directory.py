@@ -20,6 +20,7 @@ from sim.engine.checksums import check_data_files
 from sim.engine.executors import local_workers
 from sim.engine.store import (
     CONFIG,
+    FIXED_POINT_SCALE,
     check_config,
     config_yaml,
     read_manifest,
@@ -146,6 +147,7 @@ def finish(directory: Path, plan_: Plan) -> None:
                 table = with_metadata(
                     pa.Table.from_pandas(frame, preserve_index=False),
                     table="aggregate",
+                    fixed_point_scale=FIXED_POINT_SCALE,  # of the *_sum columns
                     experiment=str(plan_.cfg.name),
                     seed=int(plan_.cfg.seed),
                 )

@@ -30,7 +30,7 @@ from sim.model.agents import EU, China, Kazakhstan, Partner, Russia, Turkey
 from sim.model.dates import month_dates
 from sim.model.event_log import EventLog, events_frame
 from sim.model.ladder import PARTNERS, TOP_RUNG, Actor
-from sim.model.mesa_api import ensemble_collector, keyword_params, seed_from_rng
+from sim.model.mesa_api import ensemble_collector, keyword_params, mesa_seed, seed_from_rng
 from sim.model.params import WAR_OUTCOMES, ParamSet
 from sim.model.recording import TRAJECTORY_VARIABLES, Recorder
 from sim.model.rng import RunStreams
@@ -63,6 +63,7 @@ class EscalationModel(mesa.Model):
             None draws a fresh one, others draw it from the generator (sim.model.mesa_api).
         collect: keep a `mesa.DataCollector` of ensemble reporters (``model.datacollector``);
             default: on for a Mesa-style model (no `seeds`, as `mesa.batch_run` builds it).
+        seed: Mesa's deprecated form of ``rng=<int>``, with Mesa's FutureWarning.
         **parameters: flat model parameters, ``war_end_month=24`` or ``**{"war.end_month": 24}``
             (applied on top of a `params` mapping), as `mesa.batch_run` passes them.
     """
@@ -77,8 +78,10 @@ class EscalationModel(mesa.Model):
         events: bool = True,
         rng: Any = None,
         collect: bool | None = None,
+        seed: int | None = None,
         **parameters: Any,
     ) -> None:
+        rng = mesa_seed(seed, rng)
         mesa_style = seeds is None
         if mesa_style:
             seeds = [seed_from_rng(rng)]
@@ -117,7 +120,7 @@ class EscalationModel(mesa.Model):
         self.recorder = Recorder(self, self.months, trajectories)
         if collect is None:
             collect = mesa_style
-        self.datacollector = ensemble_collector() if collect else None
+        self.datacollector = ensemble_collector(self) if collect else None
         if self.datacollector is not None:
             self.datacollector.collect(self)
 

@@ -30,8 +30,18 @@ class EnsembleAgent(mesa.Agent):
         self.size = model.params.size
 
     def step(self) -> None:
-        """Mesa's habit: act for the model's current month (the model calls `act` in order)."""
-        self.act(self.model.month)
+        """Refuse Mesa's ``agents.do("step")``: a month is more than the agents' own acts.
+
+        The model runs the war, trade, the partners, Russia's demand, Kazakhstan's answer,
+        Russia's enforcement, Kazakhstan's own moves and the recorder in a fixed order
+        (``EscalationModel.step``); an agent stepped alone would act out of that order and leave
+        the month unchanged, so it raises before touching any state.
+        """
+        raise RuntimeError(
+            f"{type(self).__name__}.step() is not a month of the model: its actors move in a "
+            "fixed order with the war, trade and the recorder; call model.step() "
+            "(or model.run_for(n)) instead of model.agents.do('step')"
+        )
 
     def act(self, month: int) -> None:
         """The agent's monthly decisions for every run; each actor defines its own."""
