@@ -8,6 +8,7 @@ as a map, the level line with its band, and the evaluated points. Several studie
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,8 +152,6 @@ def line_figure(result: ThresholdResult) -> Figure:
 
 
 def _wrapped(result: ThresholdResult) -> str:
-    import textwrap
-
     return "\n".join(textwrap.wrap(f"{result.title}. {result.answer}", 95))
 
 
