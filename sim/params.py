@@ -127,6 +127,18 @@ MECHANISMS: dict[str, str] = {
     "coercion does).",
     "unrest": "Mass unrest can break out and push Kazakhstan's course away from Moscow (off: "
     "never).",
+    "episodes": "Demands open on a trigger and close on compliance, a drop or a moot gap, "
+    "with a deadline and an assurance (off: Moscow renews its demand every month and "
+    "compliance ends nothing).",
+    "quantal_choice": "Moscow picks among doing nothing, a disruption, a restriction and an "
+    "inducement by a quantal response over their expected net values (off: the best reply, "
+    "an argmax).",
+    "learning": "Moscow learns each instrument's effect and Astana's resolve from the answers "
+    "it sees (Beta-Bernoulli), and Astana learns whether compliance ends the pressure "
+    "(off: both keep their priors).",
+    "attribution": "A disruption under a pretext is attributed to Moscow only with a "
+    "pretext-dependent chance, and stoppages with other causes are sometimes read as "
+    "coercion (off: every coercive disruption is attributed and no other one is).",
 }
 
 
@@ -209,8 +221,10 @@ PARAMS: tuple[Param, ...] = (
     P("russia.review_rate", 0.35, 0.05, 1.0, "1/month", ASSUME,
       "Monthly chance that Moscow reviews its posture (bureaucratic and political "
       "inertia)."),
-    P("russia.decision_noise", 0.03, 0.01, 1.0, "value", ASSUME,
-      "Scale of the logistic noise in Moscow's choice of posture and of punishment."),
+    P("russia.choice_precision", 33.0, 1.0, 1000.0, "1/value", "McKelvey & Palfrey 1995",
+      "Precision of Moscow's quantal-response choices (posture, opening and reviewing a "
+      "demand, instrument): option i is chosen with probability proportional to "
+      "exp(precision * U_i); large values approach the best reply."),
     P("russia.rhetoric_cost", 0.01, 0.0, 1.0, "value/month", ASSUME,
       "Monthly cost to Russia of information operations against Kazakhstan."),
     P("russia.economic_cost", 0.03, 0.0, 1.0, "value/month", ASSUME,
@@ -230,12 +244,45 @@ PARAMS: tuple[Param, ...] = (
       "Share of the distance to full credibility gained when Moscow punishes a refusal."),
     P("russia.credibility_loss", 0.25, 0.0, 1.0, "1", "Schelling 1966",
       "Share of credibility lost when a refusal goes unpunished."),
-    P("russia.credibility_horizon", 15.0, 0.0, 36.0, "month", CALIB,
+    P("russia.credibility_horizon", 36.0, 0.0, 120.0, "month", CALIB,
       "Months of future demands over which Moscow values credibility it earns by "
       "punishing (sets four disruptions March-October 2022)."),
-    P("russia.demand_period", 1, 1, 24, "month", CALIB,
-      "Months between renewed demands while a gap persists (2022: four stoppages in six "
-      "months).", integer=True),
+    P("russia.demand_deadline", 1, 1, 24, "month", CALIB,
+      "Months Moscow gives Kazakhstan to comply before it reviews a refused demand "
+      "(escalate, renew or drop; 2022: stoppages one to three months apart).", integer=True),
+    P("russia.demand_cost", 0.02, 0.0, 1.0, "value", ASSUME,
+      "Cost to Moscow of opening or renewing a demand (diplomatic friction)."),
+    P("russia.need_step", 0.25, 0.0, 5.0, "1", ASSUME,
+      "Relative rise of Moscow's stake since its last episode closed that opens an episode "
+      "on its own need."),
+    P("russia.effect_prior", 0.25, 0.01, 0.99, "probability", "Drezner 1999",
+      "Moscow's prior mean that an instrument (halt, restriction, inducement) is followed by "
+      "compliance at the next answer; coercers expect little of coercing a partner."),
+    P("russia.effect_strength", 4.0, 0.5, 100.0, "observations", ASSUME,
+      "Weight, in observed answers, of Moscow's prior on each instrument's effect and on "
+      "Astana's resolve (Beta prior strength)."),
+    P("russia.belief_memory", 0.97, 0.5, 1.0, "1/month", ASSUME,
+      "Monthly retention of the answers behind Moscow's beliefs (older evidence fades and "
+      "the prior returns)."),
+    P("russia.inducement_offset", 0.3, 0.0, 3.0, "cost", "Cooley 2012",
+      "Fall of Astana's cost of complying with the next answer brought by a joint project "
+      "offered as an inducement."),
+    P("russia.inducement_cost", 0.05, 0.0, 1.0, "value", ASSUME,
+      "Cost to Moscow of a joint project offered as an inducement."),
+    P("russia.exposure_cost", 0.1, 0.0, 2.0, "value", "Carson 2018",
+      "Cost to Moscow of a coercive act attributed to it (an ally coerced in the open: EAEU "
+      "and CSTO cohesion, partners' notice), paid in expectation: times the chance of "
+      "attribution (1 for a trade restriction, an official act)."),
+    P("russia.attribution_storm", 0.3, 0.0, 1.0, "probability", "Rid & Buchanan 2015",
+      "Chance that a disruption under a storm-damage pretext is attributed to Moscow (storms "
+      "do stop the terminal in winter)."),
+    P("russia.attribution_ordnance", 0.5, 0.0, 1.0, "probability", "Rid & Buchanan 2015",
+      "Chance that a disruption under a wartime-ordnance pretext is attributed to Moscow."),
+    P("russia.attribution_court", 0.9, 0.0, 1.0, "probability", SEED,
+      "Chance that a disruption under a court-order pretext is attributed to Moscow (the July "
+      "2022 order was overturned within days)."),
+    P("russia.attribution_repairs", 0.5, 0.0, 1.0, "probability", "Rid & Buchanan 2015",
+      "Chance that a disruption under a mooring-repairs pretext is attributed to Moscow."),
     P("russia.cpc_cost", 0.05, 0.0, 1.0, "value", "Newnham 2011",
       "Cost to Russia of a CPC disruption at full severity: lost transit fees and its own "
       "crude shipped through the CPC."),
@@ -340,6 +387,26 @@ PARAMS: tuple[Param, ...] = (
       "Share of the damage of refusing that fully credible partner offers offset."),
     P("kazakhstan.comply_noise", 0.3, 0.05, 3.0, "cost", ASSUME,
       "Scale of the logistic noise in the comply-or-refuse decision."),
+    P("kazakhstan.statement_rate", 0.08, 0.0, 1.0, "1/month", SEED,
+      "Monthly chance, while the war lasts and at the 2022 war stance, of a public refusal to "
+      "back it (a statement or a UN vote); falls as the stance moves towards endorsement."),
+    P("kazakhstan.statement_month", 3, 0, 600, "month", SEED,
+      "Month of a public refusal given outside the model (June 2022: Tokayev at the St "
+      "Petersburg forum declines to recognise the statelets; null: none).", integer=True,
+      nullable=True),
+    P("kazakhstan.enforcement_step", 0.01, 0.0, 1.0, "1", ASSUME,
+      "Monthly rise of sanctions enforcement that Moscow reads as a step to enforce "
+      "sanctions (a trigger)."),
+    P("kazakhstan.assurance_prior", 0.9, 0.01, 0.99, "probability", "Sechser 2011",
+      "Astana's prior that complying ends the pressure of a demand (Moscow's assurance)."),
+    P("kazakhstan.assurance_strength", 4.0, 0.5, 100.0, "observations", ASSUME,
+      "Weight, in observed compliances, of Astana's prior on the assurance (Beta prior)."),
+    P("kazakhstan.assurance_window", 6, 1, 60, "month", "Schelling 1966",
+      "Months after a compliance within which a new demand on the same content counts as a "
+      "broken assurance.", integer=True),
+    P("kazakhstan.misattribution", 0.25, 0.0, 1.0, "probability", "Rid & Buchanan 2015",
+      "Chance that Astana reads a CPC stoppage with another cause (storm, repairs, third "
+      "party) as Russian coercion."),
     P("kazakhstan.halt_memory", 0.9, 0.0, 0.999, "1", "Drezner 1998",
       "Monthly retention of the memory of pipeline halts that drives diversification."),
     P("kazakhstan.diversification_base", 0.02, 0.0, 0.2, "1/month", SEED,

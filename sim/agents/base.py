@@ -13,6 +13,11 @@ if TYPE_CHECKING:
     from sim.model import EscalationModel
 
 
+def logistic(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)), written to stay finite for large |x|."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
 class EnsembleAgent(mesa.Agent):
     """A Mesa agent whose state variables are numpy arrays with one entry per run.
 

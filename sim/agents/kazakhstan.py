@@ -25,8 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.agents.base import EnsembleAgent
-from sim.agents.russia import logistic
+from sim.agents.base import EnsembleAgent, logistic
 from sim.ladder import TOP_RUNG, Action, Actor, Demand, Rung
 
 
@@ -74,7 +73,20 @@ class Kazakhstan(EnsembleAgent):
         self.in_eaeu = np.ones(self.size, dtype=bool)
         self.left_bloc = np.zeros(self.size, dtype=bool)
         self.complied = np.zeros(self.size, dtype=bool)
+        self._runs = np.arange(self.size)
+        self._terms: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.refused = np.zeros(self.size, dtype=bool)
+        # Acts Moscow opposes, read by it the next month. The refusal to recognise the
+        # statelets and to join the war (February 2022) is the first.
+        self.public_refusal = np.ones(self.size, dtype=bool)
+        self.enforcement_stepped = np.zeros(self.size, dtype=bool)
+        self.inducement = np.zeros(self.size)  # eases the next answer (a joint project)
+        # Astana's belief that compliance ends the pressure (Beta counts of kept and broken
+        # assurances) and the compliance under watch: its content and the end of its window.
+        self.assurance_kept = np.zeros(self.size)
+        self.assurance_broken = np.zeros(self.size)
+        self.watch_content = np.full(self.size, -1, dtype=np.int8)
+        self.watch_until = np.zeros(self.size, dtype=np.int32)
 
     def _ceiling(self, stream: str, name: str) -> np.ndarray:
         """Each run's capacity ceiling, uniform between the low and high parameter."""
@@ -82,7 +94,8 @@ class Kazakhstan(EnsembleAgent):
         return low + (high - low) * self.streams.uniform(f"ceiling_{stream}", 0)
 
     def answer(self, month: int) -> None:
-        """Phase before Russia enforces: answer a new demand."""
+        """Phase before Russia enforces: judge the last assurance, answer a new demand."""
+        self.judge_assurance(month)
         self.answer_demand(month)
 
     def act(self, month: int) -> None:
@@ -94,6 +107,7 @@ class Kazakhstan(EnsembleAgent):
         self.risk_unrest(month)
         self.hedge(month)
         self.enforce_sanctions()
+        self.speak(month)
         self.decide_memberships(month)
         self.leader_support += self.p.support_recovery * (1.0 - self.leader_support)
 
@@ -123,15 +137,53 @@ class Kazakhstan(EnsembleAgent):
             np.where(content == Demand.EVADE_SANCTIONS, sanctions, sovereignty),
         )
 
-    def answer_terms(self, content: np.ndarray) -> AnswerTerms:
-        """What Astana weighs when it answers a demand of this content, at today's state."""
-        scale = self.p.damage_scale / TOP_RUNG * self.exposure()
+    def assurance(self) -> np.ndarray:
+        """Astana's belief that complying ends the pressure: a Beta-Bernoulli posterior mean."""
+        p = self.p
+        n0 = p.assurance_strength
+        return (n0 * p.assurance_prior + self.assurance_kept) / (
+            n0 + self.assurance_kept + self.assurance_broken
+        )
+
+    def judge_assurance(self, month: int) -> None:
+        """A new demand on the content Astana complied with, within the window, breaks the
+        assurance; the window passing without one keeps it (Schelling 1966; Sechser 2011)."""
+        watching = self.watch_content >= 0
+        if not watching.any():
+            return
+        russia = self.model.russia
+        broken = watching & russia.opened_now & (russia.demand == self.watch_content)
+        kept = watching & ~broken & (month >= self.watch_until)
+        learns = np.asarray(self.on.learning) > 0
+        self.assurance_broken = self.assurance_broken + (broken & learns)
+        self.assurance_kept = self.assurance_kept + (kept & learns)
+        self.watch_content = np.where(broken | kept, -1, self.watch_content).astype(np.int8)
+
+    def refresh_terms(self) -> None:
+        """Fix the terms of this phase of the month (Russia's decisions read them many times)."""
+        self._terms = self._phase_terms()
+
+    def forget_terms(self) -> None:
+        self._terms = None
+
+    def _phase_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Damage per rung (economic, security offers netted out) and the cost of each content."""
+        scale = self.p.damage_scale / TOP_RUNG * self.exposure() * self.assurance()
         # Economic offers offset the damage of rungs up to 3, security offers that of rungs 4-5.
         economic = self.offsets(self.model.economic_offer)
         security = self.offsets(self.model.security_offer)
-        return AnswerTerms(
-            scale * (1.0 - economic), scale * (1.0 - security), self.comply_cost(content)
-        )
+        costs = np.stack([self.comply_cost(np.full(self.size, d)) for d in Demand])
+        return scale * (1.0 - economic), scale * (1.0 - security), costs
+
+    def answer_terms(self, content: np.ndarray) -> AnswerTerms:
+        """What Astana weighs when it answers a demand of this content, at today's state.
+
+        Complying spares the damage only if Moscow keeps its assurance: the damage of refusing
+        is weighed by Astana's belief in it; an inducement eases the cost of complying.
+        """
+        economic, security, costs = self._terms or self._phase_terms()
+        cost = costs[np.asarray(content, dtype=np.intp), self._runs] - self.inducement
+        return AnswerTerms(economic, security, cost)
 
     def answer_probability(
         self, level: np.ndarray, credibility: np.ndarray, terms: AnswerTerms
@@ -155,7 +207,10 @@ class Kazakhstan(EnsembleAgent):
         demand, content = russia.new_demand, russia.demand
         chance = demand * self.comply_probability(russia.rung, content, russia.credibility)
         comply = self.streams.chance("comply", month, chance)
-        self.refused = demand & ~comply
+        self.refused = (demand & ~comply) | russia.defiance
+        self.inducement = np.where(demand, 0.0, self.inducement)  # spent on this answer
+        self.watch_content = np.where(comply, content, self.watch_content).astype(np.int8)
+        self.watch_until = np.where(comply, month + p.assurance_window, self.watch_until)
         step = p.comply_step * comply
         self.war_stance = np.where(
             content == Demand.ENDORSE_WAR, self.war_stance + step * (1.0 - self.war_stance),
@@ -305,6 +360,16 @@ class Kazakhstan(EnsembleAgent):
         self.course_shift = self.course_shift - p.unrest_shock * unrest
         self.log(Action.UNREST, unrest, Actor.KAZAKHSTAN)
 
+    def speak(self, month: int) -> None:
+        """A public refusal to back the war (a statement, a UN vote), likelier the further the
+        stance is from endorsement; Moscow reads it next month (a trigger)."""
+        p, war = self.p, self.model.war
+        distance = (1.0 - self.war_stance) / np.maximum(1.0 - p.initial_war_stance, 1e-6)
+        chance = war.ongoing * np.minimum(p.statement_rate * distance, 1.0)
+        scripted = (month == p.statement_month) & war.ongoing
+        self.public_refusal = scripted | self.streams.chance("statement", month, chance)
+        self.log(Action.KAZAKH_STATEMENT, self.public_refusal, Actor.RUSSIA)
+
     # --- 8. sanctions ------------------------------------------------------------------------
     def enforce_sanctions(self) -> None:
         """Enforcement moves towards a target raised by EU pressure, lowered by alignment."""
@@ -316,9 +381,9 @@ class Kazakhstan(EnsembleAgent):
             0.0,
             1.0,
         )
-        self.sanctions_enforcement = self.sanctions_enforcement + p.sanctions_adjust * (
-            target - self.sanctions_enforcement
-        )
+        step = p.sanctions_adjust * (target - self.sanctions_enforcement)
+        self.sanctions_enforcement = self.sanctions_enforcement + step
+        self.enforcement_stepped = step > p.enforcement_step
 
     # --- 9. blocs ----------------------------------------------------------------------------
     def decide_memberships(self, month: int) -> None:

@@ -32,6 +32,7 @@ class Partner(EnsembleAgent):
         self.engaged = np.zeros(self.size)  # open pledge (1) or delivered support (0-1)
         self.deliveries = np.zeros(self.size, dtype=np.int32)  # pledges kept (its cost)
         self.arms_delivered = np.zeros(self.size)  # arms given, in 2021 Kazakh budgets
+        self.delivered_now = np.zeros(self.size, dtype=bool)  # a deal this month (a trigger)
         self._streams = (f"pledge_{self.group}", f"deliver_{self.group}")
 
     def act(self, month: int) -> None:
@@ -72,10 +73,12 @@ class Partner(EnsembleAgent):
         """Deliver or break the pledges that fall due this month; Moscow learns from it."""
         p = self.p
         due = self.due_month <= month
+        self.delivered_now = np.zeros(self.size, dtype=bool)
         if not due.any():
             return
         delivered = due & self.streams.chance(self._streams[1], month, self.delivery_probability())
         broken = due & ~delivered
+        self.delivered_now = delivered
         self.support = np.where(delivered, 1.0, self.support)
         self.deliveries = self.deliveries + delivered
         self.arms_delivered = self.arms_delivered + p.arms * delivered

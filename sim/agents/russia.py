@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.agents.base import EnsembleAgent
+from sim.agents.base import EnsembleAgent, logistic
+from sim.agents.kazakhstan import AnswerTerms
+from sim.episodes import Instrument, Outcome, Trigger
 from sim.ladder import RUNG_SIGNATURE, TOP_RUNG, Action, Actor, Cause, Demand, Pretext, Rung
 
-
-def logistic(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)), written to stay finite for large |x|."""
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
+#: The instruments whose effect Moscow learns, in the order of its belief arrays.
+INSTRUMENTS = (Instrument.HALT, Instrument.RESTRICTION, Instrument.INDUCEMENT)
 
 # Months of the year with winter storms at the CPC terminal (month 0 = March): Nov-Mar.
 STORM_MONTHS = (0, 8, 9, 10, 11)
@@ -53,8 +52,17 @@ class Russia(EnsembleAgent):
         self.leverage_trend = np.zeros(self.size)  # EWMA of the monthly change of leverage
         self.motivation = np.zeros(self.size)  # the stake: value of closing every gap
         self.demand = np.full(self.size, Demand.BLOC_LOYALTY, dtype=np.int8)
-        self.demand_age = np.full(self.size, 10**6, dtype=np.int32)  # months since a demand
         self.new_demand = np.zeros(self.size, dtype=bool)
+        self.opened_now = np.zeros(self.size, dtype=bool)  # an episode opened this month
+        self.defiance = np.zeros(self.size, dtype=bool)  # a public refusal in an open episode
+        self.need_reference = np.full(self.size, np.nan)  # stake when the last episode ended
+        self._runs = np.arange(self.size)
+        # Beliefs (Beta-Bernoulli counts, fading): Astana's resolve, each instrument's effect.
+        self.answers = np.zeros(self.size)
+        self.yields = np.zeros(self.size)
+        self.trials = np.zeros((len(INSTRUMENTS), self.size))
+        self.successes = np.zeros((len(INSTRUMENTS), self.size))
+        self.last_instrument = np.full(self.size, -1, dtype=np.int8)  # used since the answer
         self.credibility = self.full(p.initial_credibility)
         self.face_at_stake = np.zeros(self.size, dtype=bool)  # a refused threat, unpunished
         self.friction = np.zeros(self.size)  # shareholders' memory of disruptions
@@ -64,9 +72,13 @@ class Russia(EnsembleAgent):
         self.halt_months_left = np.zeros(self.size, dtype=np.int16)
         self.halt_severity = np.zeros(self.size)
         self.halt_cut = np.zeros(self.size)  # share of CPC flow lost this month, any cause
+        self.coercive_halt = np.zeros(self.size, dtype=bool)  # the running stoppage is coercion
         self.restriction_months_left = np.zeros(self.size, dtype=np.int16)
         self.restriction_cut = np.zeros(self.size)  # share of KZ-RU trade cut this month
         self.halts = np.zeros(self.size, dtype=np.int32)  # coercive CPC disruptions
+        self.halts_attributed = np.zeros(self.size, dtype=np.int32)  # of those, blamed on it
+        self.misread = np.zeros(self.size, dtype=np.int32)  # other stoppages read as coercion
+        self.inducements = np.zeros(self.size, dtype=np.int32)
         self.other_halts = np.zeros(self.size, dtype=np.int32)  # weather, repairs, others
         self.restrictions = np.zeros(self.size, dtype=np.int32)
         self.demands = np.zeros(self.size, dtype=np.int32)
@@ -83,15 +95,19 @@ class Russia(EnsembleAgent):
         """Observe, value the gaps, choose a posture and issue a demand (before Kazakhstan)."""
         self.observe(month)
         self.motivation = self.stake()
-        old = self.rung.copy()
+        self.model.kazakhstan.refresh_terms()
         self.choose_rung(month)
-        self.issue_demand(old)
+        self.run_episodes(month)
         self.offer_project(month)
+        self.model.kazakhstan.forget_terms()
 
     def enforce(self, month: int) -> None:
-        """After Kazakhstan answers: punish or let a refusal pass; other disruptions."""
+        """After Kazakhstan answers: learn, close complied episodes, answer a refusal."""
         self.tick_durations()
+        self.learn_from_answers(month)
+        self.model.kazakhstan.refresh_terms()
         self.respond_to_refusals(month)
+        self.model.kazakhstan.forget_terms()
         self.other_disruptions(month)
         self.halt_cut = np.where(self.halt_months_left > 0, self.halt_severity, 0.0)
         self.restriction_cut = np.where(
@@ -214,12 +230,8 @@ class Russia(EnsembleAgent):
             np.minimum(old + 1, Rung.POSTURING),
         ]
         values = self.posture_values(options)
-        weights = np.exp((values - values.max(axis=0)) / p.decision_noise)
-        cumulative = np.cumsum(weights, axis=0) / weights.sum(axis=0)
-        u = self.streams.uniform("posture", month)
-        pick = (u > cumulative[0]).astype(int) + (u > cumulative[1])
-        chosen = np.choose(pick, options)
         review = self.streams.chance("review", month, p.review_rate) & (old < Rung.INTERVENTION)
+        chosen = np.choose(self.quantal(values, "posture", month, review), options)
         new_rung = np.where(review, chosen, old).astype(np.int8)
         holding_posture = (old == Rung.POSTURING) & (new_rung == Rung.POSTURING)
         intervene, full = self.decide_intervention(month, holding_posture)
@@ -274,26 +286,192 @@ class Russia(EnsembleAgent):
         self.log(Action.INTERVENTION_FULL, full, Actor.KAZAKHSTAN, self.p_win)
         self.log(Action.INTERVENTION_LIMITED, intervene & ~full, Actor.KAZAKHSTAN, self.p_win)
 
-    # --- 4. demands --------------------------------------------------------------------------
-    def issue_demand(self, old_rung: np.ndarray) -> None:
-        """Demand when climbing, when the content changes, or when the last one is old."""
-        content = self._content
-        self.demand_age += 1
-        pressing = (
-            (self.rung >= Rung.RHETORIC)
-            & (self.rung < Rung.INTERVENTION)
-            & (self._gaps.max(axis=0) > 0.0)
+    # --- 4. episodes: open on a trigger, review at the deadline ------------------------------
+    def quantal(
+        self, values: np.ndarray, stream: str, month: int, runs: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The option each run picks from values (K, R); -inf marks an option not available.
+
+        Quantal response (McKelvey & Palfrey 1995): P(i) = exp(precision * U_i) / sum_j
+        exp(precision * U_j). With the switch off, the best reply (argmax). Option 0 must
+        always be available. Only the runs in the mask `runs` choose (the rest get 0).
+        """
+        u = self.streams.uniform(stream, month)
+        chosen = np.zeros(self.size, dtype=np.intp)
+        index = self._runs if runs is None else np.flatnonzero(runs)
+        if index.size == 0:
+            return chosen
+        values = values[:, index] if runs is not None else values
+        precision = self.p.choice_precision
+        if np.ndim(precision):
+            precision = precision[index]
+        weights = np.exp((values - values.max(axis=0)) * precision)
+        cumulative = np.cumsum(weights, axis=0)
+        pick = (u[index] * cumulative[-1] > cumulative[:-1]).sum(axis=0)
+        switch = np.asarray(self.on.quantal_choice)
+        if not np.all(switch > 0):
+            best = values.argmax(axis=0)
+            pick = np.where((switch if switch.ndim == 0 else switch[index]) > 0, pick, best)
+        chosen[index] = pick
+        return chosen
+
+    def fade_beliefs(self) -> None:
+        """Older answers weigh less: Moscow's evidence decays and its prior returns."""
+        keep = self.p.belief_memory
+        self.answers *= keep
+        self.yields *= keep
+        self.trials *= keep
+        self.successes *= keep
+
+    def expected_compliance(self, level: np.ndarray, terms: AnswerTerms) -> np.ndarray:
+        """Moscow's belief that Astana complies at rung `level` (its belief about resolve).
+
+        A Beta-Bernoulli posterior mean whose prior mean is Astana's own answer function and
+        whose data are the answers Moscow has seen: (n0 * P(k) + yields) / (n0 + answers).
+        """
+        kz, n0 = self.model.kazakhstan, self.p.effect_strength
+        model = kz.answer_probability(level, self.credibility, terms)
+        return (n0 * model + self.yields) / (n0 + self.answers)
+
+    def beliefs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each instrument's believed chance of compliance at the next answer, and that chance
+        relative to the prior (its believed effect, 1 a priori), both shape (3, R).
+
+        theta_j = (n0 * m0 + successes_j) / (n0 + trials_j), Beta-Bernoulli (Pape 1997; Drezner
+        1999): an instrument that keeps failing to produce compliance loses value.
+        """
+        p = self.p
+        theta = (p.effect_strength * p.effect_prior + self.successes) / (
+            p.effect_strength + self.trials
         )
-        due = (
-            (self.rung > old_rung)
-            | (content != self.demand)
-            | (self.demand_age >= self.p.demand_period)
+        return theta, theta / p.effect_prior
+
+    def content_gain(self, content: np.ndarray) -> np.ndarray:
+        """Value to Moscow of Astana's compliance with a demand of this content."""
+        return self.resolve() * self._gaps[content, self._runs]
+
+    def run_episodes(self, month: int) -> None:
+        """Close settled episodes, open new ones on triggers, review deadlines, demand."""
+        book = self.model.episodes
+        self.fade_beliefs()
+        pressing = (self.rung >= Rung.RHETORIC) & (self.rung < Rung.INTERVENTION)
+        gap_gone = self._gaps[book.content, self._runs] <= 0.0
+        book.close(month, book.open & (self.rung >= Rung.INTERVENTION), Outcome.INTERVENTION)
+        book.close(month, book.open & gap_gone, Outcome.MOOT)
+        book.close(month, book.open & (self.rung == Rung.NORMAL), Outcome.DROPPED)
+        trigger, content = self.triggers()
+        opened = self.open_episodes(month, trigger, content, pressing)
+        kz = self.model.kazakhstan
+        self.defiance = (
+            book.open & ~opened & kz.public_refusal & (book.content == Demand.ENDORSE_WAR)
         )
-        self.new_demand = pressing & due
-        self.demand = np.where(self.new_demand, content, self.demand).astype(np.int8)
-        self.demand_age = np.where(self.new_demand, 0, self.demand_age)
+        renewed, escalated = self.review_deadlines(month, opened)
+        self.opened_now = opened
+        self.new_demand = opened | renewed | escalated
+        self.demand = book.content.copy()
+        book.note(self.rung, self.new_demand)
         self.demands += self.new_demand
-        self.log(Action.RUSSIA_DEMAND, self.new_demand, Actor.KAZAKHSTAN, self.motivation, content)
+        self.log(
+            Action.RUSSIA_DEMAND, self.new_demand, Actor.KAZAKHSTAN, self.motivation, self.demand
+        )
+
+    def triggers(self) -> tuple[np.ndarray, np.ndarray]:
+        """The trigger (-1: none) and content of an episode Moscow could open this month.
+
+        Kazakh acts of last month (a public refusal, a step to enforce sanctions, a bloc exit),
+        partners' deliveries this month, or a rise of Moscow's own stake. Earlier kinds take
+        precedence. With episodes off, Moscow's need fires every month (the v2 process).
+        """
+        kz, p = self.model.kazakhstan, self.p
+        if np.isnan(self.need_reference).any():
+            self.need_reference = np.where(
+                np.isnan(self.need_reference), self.motivation, self.need_reference
+            )
+        episodic = np.asarray(self.on.episodes) > 0
+        need = (self.motivation > (1.0 + p.need_step) * self.need_reference) | ~episodic
+        deal = np.logical_or.reduce([self.model.partners[a].delivered_now for a in PEERS])
+        candidates = (
+            (Trigger.PUBLIC_REFUSAL, kz.public_refusal & episodic, Demand.ENDORSE_WAR),
+            (Trigger.SANCTIONS_STEP, kz.enforcement_stepped & episodic, Demand.EVADE_SANCTIONS),
+            (Trigger.PARTNER_DEAL, deal & episodic, Demand.BLOC_LOYALTY),
+            (Trigger.BLOC_MOVE, kz.left_bloc & episodic, Demand.BLOC_LOYALTY),
+            (Trigger.MOSCOW_NEED, need, self._content),
+        )
+        trigger = np.full(self.size, -1, dtype=np.int8)
+        content = np.zeros(self.size, dtype=np.int8)
+        for kind, fired, asked in reversed(candidates):
+            asked = np.broadcast_to(asked, (self.size,))
+            hit = fired & (self._gaps[asked, self._runs] > 0.0)
+            trigger = np.where(hit, kind, trigger).astype(np.int8)
+            content = np.where(hit, asked, content).astype(np.int8)
+        return trigger, content
+
+    def open_episodes(
+        self, month: int, trigger: np.ndarray, content: np.ndarray, pressing: np.ndarray
+    ) -> np.ndarray:
+        """Open an episode where a trigger fired and a demand is worth more than silence."""
+        book, p = self.model.episodes, self.p
+        can = ~book.open & pressing & (trigger >= 0)
+        if not can.any():
+            return can
+        terms = self.model.kazakhstan.answer_terms(content)
+        value = self.expected_compliance(self.rung, terms) * self.content_gain(content)
+        options = np.stack([np.zeros(self.size), np.where(can, value - p.demand_cost, -np.inf)])
+        opened = can & (self.quantal(options, "open_demand", month, can) == 1)
+        deadline = month + self.deadline_months()
+        book.start(month, opened, trigger, content, deadline, self.rung)
+        self.need_reference = np.where(opened, self.motivation, self.need_reference)
+        return opened
+
+    def deadline_months(self) -> np.ndarray:
+        """Months to the review of a demand: the deadline, or every month with episodes off."""
+        return np.where(np.asarray(self.on.episodes) > 0, self.p.demand_deadline, 1)
+
+    def review_deadlines(self, month: int, opened: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """At the deadline of a refused demand: drop, renew or escalate, by expected value.
+
+        U(drop) = -face;  U(renew) = P_M(rung) * gain - demand_cost;
+        U(escalate) = P_M(rung + 1) * gain - demand_cost - deadline * (cost(rung+1) - cost(rung)).
+        With episodes off a demand is renewed every month and never dropped.
+        """
+        book, p = self.model.episodes, self.p
+        due = book.open & ~opened & (month >= book.deadline)
+        if not due.any():
+            return due, due
+        content, rung = book.content, self.rung
+        terms = self.model.kazakhstan.answer_terms(content)
+        gain = self.content_gain(content)
+        costs = self.posture_costs()
+        up = np.minimum(rung + 1, Rung.POSTURING)
+        episodic = np.asarray(self.on.episodes) > 0
+        face = self.on.audience_costs * p.audience_cost * (rung >= Rung.THREAT)
+        renew = self.expected_compliance(rung, terms) * gain - p.demand_cost
+        climb = (
+            self.expected_compliance(up, terms) * gain
+            - p.demand_cost
+            - p.demand_deadline * (costs[up, self._runs] - costs[rung, self._runs])
+        )
+        options = np.stack(
+            [
+                np.where(episodic, -face, 0.0),
+                renew,
+                np.where(episodic & (rung < Rung.POSTURING), climb, -np.inf),
+            ]
+        )
+        choice = self.quantal(options, "review_demand", month, due)
+        choice = np.where(episodic, choice, 1)
+        dropped, renewed, escalated = due & (choice == 0), due & (choice == 1), due & (choice == 2)
+        book.close(month, dropped, Outcome.DROPPED)
+        self.need_reference = np.where(dropped, self.motivation, self.need_reference)
+        if escalated.any():
+            self.rung = np.where(escalated, up, self.rung).astype(np.int8)
+            book.use(escalated, Instrument.ESCALATION)
+            self._log_moves(escalated, np.zeros_like(escalated), *(np.zeros_like(escalated),) * 2)
+        again = renewed | escalated
+        book.deadline = np.where(again, month + self.deadline_months(), book.deadline).astype(
+            np.int16
+        )
+        return renewed, escalated
 
     def offer_project(self, month: int) -> None:
         """Inducement: a large joint project, likelier while a loyalty gap persists."""
@@ -304,13 +482,42 @@ class Russia(EnsembleAgent):
         kz.project_pull = kz.project_pull + self.p.project_pull * offer
         self.log(Action.JOINT_PROJECT, offer, Actor.KAZAKHSTAN, self.p.project_pull)
 
-    # --- 5. carrying out threats -------------------------------------------------------------
+    # --- 5. after the answer: learning, closing, instruments ---------------------------------
     def tick_durations(self) -> None:
         self.halt_months_left = np.maximum(self.halt_months_left - 1, 0).astype(np.int16)
         self.restriction_months_left = np.maximum(self.restriction_months_left - 1, 0).astype(
             np.int16
         )
         self.friction = self.p.friction_memory * self.friction
+
+    def learn_from_answers(self, month: int) -> None:
+        """Update beliefs on the answer; compliance closes the episode and ends its pressure.
+
+        Beliefs: every answer tells Moscow about Astana's resolve; the answer after an
+        instrument tells it about that instrument. The assurance (Schelling 1966; Sechser
+        2011): a running coercive halt and trade restriction stop when Astana complies.
+        """
+        kz, book = self.model.kazakhstan, self.model.episodes
+        answered = self.new_demand
+        complied = kz.complied
+        if np.any(self.on.learning):
+            learns = np.asarray(self.on.learning) > 0
+            self.answers = self.answers + (answered & learns)
+            self.yields = self.yields + (complied & learns)
+            for j in range(len(INSTRUMENTS)):
+                tested = answered & learns & (self.last_instrument == j)
+                self.trials[j] += tested
+                self.successes[j] += tested & complied
+        self.last_instrument = np.where(answered, -1, self.last_instrument).astype(np.int8)
+        closing = complied & book.open & (np.asarray(self.on.episodes) > 0)
+        if closing.any():
+            book.close(month, closing, Outcome.COMPLIED)
+            self.need_reference = np.where(closing, self.motivation, self.need_reference)
+            ends_halt = closing & self.coercive_halt
+            self.halt_months_left = np.where(ends_halt, 0, self.halt_months_left).astype(np.int16)
+            self.restriction_months_left = np.where(
+                closing, 0, self.restriction_months_left
+            ).astype(np.int16)
 
     def credibility_value(self) -> np.ndarray:
         """Value of the credibility a punishment earns: more compliance with future demands."""
@@ -319,11 +526,32 @@ class Russia(EnsembleAgent):
         terms = kz.answer_terms(self.demand)
         now = kz.answer_probability(self.rung, self.credibility, terms)
         then = kz.answer_probability(self.rung, gained, terms)
-        demands_ahead = p.credibility_horizon / p.demand_period
+        demands_ahead = p.credibility_horizon / self.deadline_months()
         return self.on.credibility * (then - now) * self.motivation * demands_ahead
 
-    def disruption_cost(self) -> np.ndarray:
-        """Russia's cost of a CPC disruption: fees and crude, shareholders, diversification."""
+    def attribution_chance(self, pretext: np.ndarray) -> np.ndarray:
+        """Chance a disruption under this pretext is attributed to Moscow (1 with it off)."""
+        p = self.p
+        by_pretext = np.stack(
+            [
+                np.broadcast_to(np.asarray(x, dtype=float), (self.size,))
+                for x in (
+                    p.attribution_storm,
+                    p.attribution_ordnance,
+                    p.attribution_court,
+                    p.attribution_repairs,
+                )
+            ]
+        )
+        chance = by_pretext[pretext, self._runs]
+        return np.where(np.asarray(self.on.attribution) > 0, chance, 1.0)
+
+    def disruption_cost(self, attribution: np.ndarray | float = 1.0) -> np.ndarray:
+        """Russia's cost of a CPC disruption: fees and crude, shareholders, diversification.
+
+        Shareholders' friction is paid only for the share attributed to Moscow: deniability's
+        value (its cost is the credibility it does not earn).
+        """
         p, kz = self.p, self.model.kazakhstan
         kzp = kz.p
         memory = 1.0 / (1.0 - kzp.halt_memory)
@@ -331,7 +559,7 @@ class Russia(EnsembleAgent):
         lost_leverage = self.model.params.leverage.route_weight * speedup * kz.spare_capacity()
         return (
             p.cpc_cost * p.halt_severity
-            + p.shareholder_cost * (1.0 + self.friction)
+            + (p.exposure_cost + p.shareholder_cost * (1.0 + self.friction)) * attribution
             + p.diversification_foresight * p.window_weight * lost_leverage
         )
 
@@ -339,40 +567,93 @@ class Russia(EnsembleAgent):
         """Russia's cost of a trade restriction: its own dependence on Kazakh transit."""
         trade = self.model.trade
         dependence = trade.gray_share / np.maximum(trade.p.gray_reexport, 1e-12)
-        return self.p.restriction_cost * (0.2 + dependence)
+        return self.p.restriction_cost * (0.2 + dependence) + self.p.exposure_cost
+
+    def instrument_values(self, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Expected net values (4, R) of nothing, a disruption, a restriction, an inducement.
+
+        Each option is valued by Moscow's belief that the next answer complies after it, times
+        the content's value G, and punishments also by the credibility they earn (B, scaled by
+        the instrument's believed effect and the chance of attribution a):
+        U(nothing) = P_M(rung) * G;  U(halt) = theta_halt * G + e_halt * a * B - C_cpc(a);
+        U(restriction) = theta_restr * G + e_restr * B - C_trade;
+        U(inducement) = theta_ind * G - C_ind.
+        Punishments need rung >= 2, a disruption no stoppage running.
+        """
+        p, on, kz = self.p, self.on, self.model.kazakhstan
+        theta, effect = self.beliefs()
+        gain = self.content_gain(self.demand)
+        pretext = self._pretext(month)
+        attribution = self.attribution_chance(pretext)
+        benefit = self.credibility_value()
+        costly = np.asarray(on.instrument_costs)
+        economic = self.rung >= Rung.ECONOMIC
+        terms = kz.answer_terms(self.demand)
+        nothing = self.expected_compliance(self.rung, terms) * gain
+        halt = theta[0] * gain + effect[0] * attribution * benefit
+        halt = halt - costly * self.disruption_cost(attribution)
+        restrict = theta[1] * gain + effect[1] * benefit - costly * self.restriction_cost()
+        induce = theta[2] * gain - costly * p.inducement_cost
+        values = np.stack(
+            [
+                nothing,
+                np.where(economic & (self.halt_months_left == 0), halt, -np.inf),
+                np.where(economic, restrict, -np.inf),
+                np.where(np.asarray(on.hedging) > 0, induce, -np.inf),
+            ]
+        )
+        return values, pretext, attribution
 
     def respond_to_refusals(self, month: int) -> None:
-        """Punish a refusal when credibility is worth the cheaper instrument's cost."""
-        p, kz = self.p, self.model.kazakhstan
-        refused = kz.refused & (self.rung >= Rung.ECONOMIC) & (self.rung < Rung.INTERVENTION)
+        """Answer a refusal: nothing, a disruption, a restriction or an inducement (quantal)."""
+        p, kz, book = self.p, self.model.kazakhstan, self.model.episodes
+        refused = kz.refused & (self.rung >= Rung.RHETORIC) & (self.rung < Rung.INTERVENTION)
         self.refusals += kz.refused
         if not refused.any():
             return
-        cpc, restrict = self.disruption_cost(), self.restriction_cost()
-        cost = np.minimum(cpc, restrict) * self.on.instrument_costs
-        net = self.credibility_value() - cost
-        punish = refused & self.streams.chance("punish", month, logistic(net / p.decision_noise))
-        use_cpc = punish & (cpc <= restrict) & (self.halt_months_left == 0)
-        use_trade = punish & ~use_cpc
+        values, pretext, attribution = self.instrument_values(month)
+        choice = self.quantal(values, "instrument", month, refused)
+        use_cpc, use_trade, induce = choice == 1, choice == 2, choice == 3
+        attributed = use_cpc & self.streams.chance("attribution", month, attribution)
         if use_cpc.any():
-            self._start_halts(month, use_cpc)
+            self._start_halts(month, use_cpc, pretext, attributed)
+            book.use(use_cpc, Instrument.HALT)
         if use_trade.any():
             self._start_restrictions(use_trade)
-        lapsed = refused & ~punish
+            book.use(use_trade, Instrument.RESTRICTION)
+        if induce.any():
+            self._induce(induce)
+            book.use(induce, Instrument.INDUCEMENT)
+        self.last_instrument = np.where(choice > 0, choice - 1, self.last_instrument).astype(
+            np.int8
+        )
+        punish = use_trade | attributed  # what Astana sees as a threat carried out
+        lapsed = refused & (choice == 0) & (self.rung >= Rung.ECONOMIC)
         learns = np.asarray(self.on.credibility) > 0
         c = self.credibility
         c = np.where(punish & learns, c + p.credibility_gain * (1.0 - c), c)
         self.credibility = np.where(lapsed & learns, c * (1.0 - p.credibility_loss), c)
         self.face_at_stake |= lapsed & (self.rung >= Rung.THREAT)
 
-    def _start_halts(self, month: int, start: np.ndarray) -> None:
+    def _induce(self, start: np.ndarray) -> None:
+        """A joint project offered to buy compliance: eases the next answer, pulls alignment."""
+        kz, p = self.model.kazakhstan, self.p
+        kz.inducement = np.where(start, p.inducement_offset, kz.inducement)
+        kz.project_pull = kz.project_pull + p.project_pull * start
+        self.inducements += start
+        self.log(Action.JOINT_PROJECT, start, Actor.KAZAKHSTAN, p.project_pull)
+
+    def _start_halts(
+        self, month: int, start: np.ndarray, pretext: np.ndarray, attributed: np.ndarray
+    ) -> None:
         p = self.p
         duration, severity = self._draw_halt(month, p.halt_mean_months, p.halt_severity)
         self.halt_months_left = np.where(start, duration, self.halt_months_left).astype(np.int16)
         self.halt_severity = np.where(start, severity, self.halt_severity)
+        self.coercive_halt = np.where(start, True, self.coercive_halt)
         self.halts += start
-        self.friction = self.friction + start
-        pretext = self._pretext(month)
+        self.halts_attributed += attributed
+        self.friction = self.friction + attributed
         self.log(Action.PIPELINE_HALT, start, Actor.KAZAKHSTAN, severity, pretext)
 
     def _draw_halt(self, month: int, mean_months: float, mean_severity) -> tuple:
@@ -386,12 +667,12 @@ class Russia(EnsembleAgent):
         return duration, np.clip(mean_severity * jitter, 0.05, 1.0)
 
     def _pretext(self, month: int) -> np.ndarray:
-        """The most deniable pretext: storms in winter, else repairs, ordnance, courts in turn."""
+        """The pretext of a disruption started now: storms in winter, else the technical ones in
+        turn (after a March storm, the 2022 order: ordnance, court order, repairs)."""
         if month % 12 in STORM_MONTHS:
             return np.full(self.size, Pretext.STORM_DAMAGE, dtype=np.int16)
-        # `halts` already counts this one; the 2022 order was ordnance, court, repairs.
         technical = np.array(
-            [Pretext.COURT_ORDER, Pretext.MOORING_REPAIRS, Pretext.WARTIME_ORDNANCE], np.int16
+            [Pretext.MOORING_REPAIRS, Pretext.WARTIME_ORDNANCE, Pretext.COURT_ORDER], np.int16
         )
         return technical[self.halts % technical.size]
 
@@ -423,11 +704,26 @@ class Russia(EnsembleAgent):
                 continue
             self.halt_months_left = np.where(hit, 1, self.halt_months_left).astype(np.int16)
             self.halt_severity = np.where(hit, d.severity, self.halt_severity)
+            self.coercive_halt = np.where(hit, False, self.coercive_halt)
             self.other_halts += hit
+            self._misread(month, hit)
             self.model.events.add(
                 month, hit, Actor.OTHER, Actor.KAZAKHSTAN, Action.CPC_DISRUPTION, self.rung,
                 d.severity, int(cause),
             )  # fmt: skip
+
+    def _misread(self, month: int, hit: np.ndarray) -> None:
+        """Astana sometimes reads a stoppage with another cause as coercion (Rid & Buchanan
+        2015): its belief that Moscow carries out threats rises as if it had punished."""
+        chance = self.on.attribution * self.model.kazakhstan.p.misattribution
+        misread = hit & self.streams.chance("misread", month, chance)
+        if not misread.any():
+            return
+        self.misread += misread
+        if np.any(self.on.credibility):
+            c, gain = self.credibility, self.p.credibility_gain
+            learns = np.asarray(self.on.credibility) > 0
+            self.credibility = np.where(misread & learns, c + gain * (1.0 - c), c)
 
 
 #: The partners whose responses Russia anticipates (set here to avoid an import cycle).
