@@ -155,6 +155,26 @@ COLUMN_UNITS: dict[str, str] = {
     "cameo": "CAMEO code",
     "goldstein": "Goldstein scale (-10 to 10)",
     "pretext": "category",
+    "pipeline_halts_attributed": "count",
+    "stoppages_misread": "count",
+    "trade_restrictions": "count",
+    "inducements": "count",
+    "demands": "count",
+    "refusals": "count",
+    "episodes": "count",
+    "episodes_complied": "count",
+    "episodes_dropped": "count",
+    # the episodes table
+    "trigger": "category",
+    "content": "category",
+    "opened_month": MONTH_UNIT,
+    "closed_month": MONTH_UNIT,
+    "outcome": "category",
+    "used_halt": "flag",
+    "used_restriction": "flag",
+    "used_inducement": "flag",
+    "escalated": "flag",
+    "peak_rung": "rung",
 }
 
 
