@@ -224,7 +224,8 @@ PARAMS: tuple[Param, ...] = (
     P("russia.choice_precision", 33.0, 1.0, 1000.0, "1/value", "McKelvey & Palfrey 1995",
       "Precision of Moscow's quantal-response choices (posture, opening and reviewing a "
       "demand, instrument): option i is chosen with probability proportional to "
-      "exp(precision * U_i); large values approach the best reply."),
+      "exp(precision * U_i); large values approach the best reply (33: v2's logistic noise "
+      "of 0.03)."),
     P("russia.rhetoric_cost", 0.01, 0.0, 1.0, "value/month", ASSUME,
       "Monthly cost to Russia of information operations against Kazakhstan."),
     P("russia.economic_cost", 0.03, 0.0, 1.0, "value/month", ASSUME,
@@ -273,11 +274,12 @@ PARAMS: tuple[Param, ...] = (
       "Cost to Moscow of a coercive act attributed to it (an ally coerced in the open: EAEU "
       "and CSTO cohesion, partners' notice), paid in expectation: times the chance of "
       "attribution (1 for a trade restriction, an official act)."),
-    P("russia.attribution_storm", 0.3, 0.0, 1.0, "probability", "Rid & Buchanan 2015",
+    P("russia.attribution_storm", 0.4, 0.0, 1.0, "probability", SEED,
       "Chance that a disruption under a storm-damage pretext is attributed to Moscow (storms "
-      "do stop the terminal in winter)."),
-    P("russia.attribution_ordnance", 0.5, 0.0, 1.0, "probability", "Rid & Buchanan 2015",
-      "Chance that a disruption under a wartime-ordnance pretext is attributed to Moscow."),
+      "do stop the terminal in winter; the March 2022 account drew observers' skepticism)."),
+    P("russia.attribution_ordnance", 0.7, 0.0, 1.0, "probability", SEED,
+      "Chance that a disruption under a wartime-ordnance pretext is attributed to Moscow "
+      "(the June 2022 stoppage was widely read in Kazakhstan as political)."),
     P("russia.attribution_court", 0.9, 0.0, 1.0, "probability", SEED,
       "Chance that a disruption under a court-order pretext is attributed to Moscow (the July "
       "2022 order was overturned within days)."),
@@ -293,9 +295,10 @@ PARAMS: tuple[Param, ...] = (
     P("russia.diversification_foresight", 0.5, 0.0, 5.0, "1", "Drezner 1999",
       "Weight Moscow gives to the leverage a disruption costs it by speeding Kazakh "
       "diversification."),
-    P("russia.restriction_cost", 0.3, 0.0, 5.0, "value", "Farrell & Newman 2019",
+    P("russia.restriction_cost", 0.6, 0.0, 5.0, "value", CALIB,
       "Cost to Russia of a trade restriction per unit of its own dependence on Kazakh "
-      "transit and re-exports."),
+      "transit and re-exports (Farrell & Newman 2019; sets Kazakh-Russian trade up about 5% "
+      "in January-August 2022: no restrictions cut it)."),
     P("russia.restriction_severity", 0.3, 0.0, 1.0, "share of trade", ASSUME,
       "Share of Kazakh-Russian trade a restriction (import bans, transit curbs) cuts."),
     P("russia.restriction_months", 3, 1, 24, "month", ASSUME,
@@ -387,13 +390,14 @@ PARAMS: tuple[Param, ...] = (
       "Share of the damage of refusing that fully credible partner offers offset."),
     P("kazakhstan.comply_noise", 0.3, 0.05, 3.0, "cost", ASSUME,
       "Scale of the logistic noise in the comply-or-refuse decision."),
-    P("kazakhstan.statement_rate", 0.08, 0.0, 1.0, "1/month", SEED,
+    P("kazakhstan.statement_rate", 0.08, 0.0, 1.0, "1/month", ASSUME,
       "Monthly chance, while the war lasts and at the 2022 war stance, of a public refusal to "
       "back it (a statement or a UN vote); falls as the stance moves towards endorsement."),
-    P("kazakhstan.statement_month", 3, 0, 600, "month", SEED,
-      "Month of a public refusal given outside the model (June 2022: Tokayev at the St "
-      "Petersburg forum declines to recognise the statelets; null: none).", integer=True,
-      nullable=True),
+    P("kazakhstan.scripted_statements", 1, 0, 1, "switch", SEED,
+      "Replay the public refusals of 2022 the source analysis records (1) or not (0): the "
+      "anti-war rally and the ban on war symbols (March), the cancelled Victory Day parades "
+      "(May), the refusal to recognise the statelets (June) and the annexations (September).",
+      integer=True),
     P("kazakhstan.enforcement_step", 0.01, 0.0, 1.0, "1", ASSUME,
       "Monthly rise of sanctions enforcement that Moscow reads as a step to enforce "
       "sanctions (a trigger)."),

@@ -483,7 +483,7 @@ def test_learning_counts_answers_and_its_switch_keeps_the_priors():
         assert np.all(russia.successes == 0) and np.array_equal(russia.yields, yields)
 
 
-def test_astana_learns_that_a_renewed_demand_breaks_the_assurance():
+def test_astana_learns_that_an_unprovoked_new_demand_breaks_the_assurance():
     model = make_model(10)
     kz, russia = model.kazakhstan, model.russia
     before = kz.assurance().copy()
@@ -491,6 +491,7 @@ def test_astana_learns_that_a_renewed_demand_breaks_the_assurance():
     kz.watch_until[:] = model.month + 6
     russia.opened_now = np.arange(10) < 5
     russia.demand = np.full(10, Demand.ENDORSE_WAR, dtype=np.int8)
+    model.episodes.trigger[:] = Trigger.MOSCOW_NEED  # unprovoked: no new Kazakh act
     kz.judge_assurance(model.month)
     assert np.all(kz.assurance()[:5] < before[:5]) and np.all(kz.assurance()[5:] == before[5:])
     kz.judge_assurance(model.month + 6)  # the window passes without a new demand

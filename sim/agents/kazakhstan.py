@@ -26,7 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.agents.base import EnsembleAgent, logistic
+from sim.episodes import Trigger
 from sim.ladder import TOP_RUNG, Action, Actor, Demand, Rung
+
+#: Months of the public refusals of 2022 the source analysis records (month 0 = March 2022):
+#: the anti-war rally and the ban on war symbols (March), the cancelled Victory Day parades
+#: (May), the refusal to recognise the statelets at the St Petersburg forum (June), the refusal
+#: to recognise the annexations (September).
+STATEMENTS_2022 = (0, 2, 3, 6)
 
 
 class Kazakhstan(EnsembleAgent):
@@ -146,13 +153,15 @@ class Kazakhstan(EnsembleAgent):
         )
 
     def judge_assurance(self, month: int) -> None:
-        """A new demand on the content Astana complied with, within the window, breaks the
-        assurance; the window passing without one keeps it (Schelling 1966; Sechser 2011)."""
+        """A new demand on the content Astana complied with, opened within the window with no
+        new Kazakh act to provoke it (on Moscow's own need), breaks the assurance; the window
+        passing without one keeps it (Schelling 1966; Sechser 2011)."""
         watching = self.watch_content >= 0
         if not watching.any():
             return
-        russia = self.model.russia
-        broken = watching & russia.opened_now & (russia.demand == self.watch_content)
+        russia, book = self.model.russia, self.model.episodes
+        unprovoked = russia.opened_now & (book.trigger == Trigger.MOSCOW_NEED)
+        broken = watching & unprovoked & (russia.demand == self.watch_content)
         kept = watching & ~broken & (month >= self.watch_until)
         learns = np.asarray(self.on.learning) > 0
         self.assurance_broken = self.assurance_broken + (broken & learns)
@@ -366,7 +375,8 @@ class Kazakhstan(EnsembleAgent):
         p, war = self.p, self.model.war
         distance = (1.0 - self.war_stance) / np.maximum(1.0 - p.initial_war_stance, 1e-6)
         chance = war.ongoing * np.minimum(p.statement_rate * distance, 1.0)
-        scripted = (month == p.statement_month) & war.ongoing
+        scripted = (month in STATEMENTS_2022) & (np.asarray(p.scripted_statements) > 0)
+        scripted = scripted & war.ongoing
         self.public_refusal = scripted | self.streams.chance("statement", month, chance)
         self.log(Action.KAZAKH_STATEMENT, self.public_refusal, Actor.RUSSIA)
 
