@@ -504,9 +504,9 @@ def test_credibility_earned_scales_with_attribution():
         params = {f"russia.attribution_{p}": chance for p in ("storm", "ordnance", "court")}
         model = refusing_model(4000, {**params, "russia.attribution_repairs": chance})
         model.russia.restriction_cost = lambda: np.full(4000, 10.0)  # leave only halts
-        before = model.russia.credibility.copy()
+        before, halts = model.russia.credibility.copy(), model.russia.halts.copy()
         model.russia.respond_to_refusals(model.month)
-        halted = model.russia.halts > 0
+        halted = model.russia.halts > halts
         assert halted.any()
         gains.append((model.russia.credibility - before)[halted].mean())
     assert gains[0] == 0.0 and gains[1] > 0.0
