@@ -1,9 +1,9 @@
 """The yardstick model for the `mesa.batch_run` comparison of the benchmarks.
 
-The escalation model itself goes to batch_run directly (`sim.model:EscalationModel`: it has a
-DataCollector when built Mesa-style). `PlainModel` is the yardstick of an ordinary per-run Mesa
-model: five agents with one number each, one random step a month, no numpy. Either is named to
-the benchmark as module:Class.
+The escalation model itself goes to batch_run directly (`sim.model.escalation:EscalationModel`:
+it has a DataCollector when built Mesa-style). `PlainModel` is the yardstick of an ordinary
+per-run Mesa model: five agents with one number each, one random step a month, no numpy. Either
+is named to the benchmark as module:Class.
 """
 
 from __future__ import annotations

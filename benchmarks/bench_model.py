@@ -93,7 +93,7 @@ def worker(config: dict, months: int, min_seconds: float) -> dict:
     sys.path.insert(0, str(ROOT))
     # The baseline pays the model's imports too (numpy, pandas, Mesa); `import sim` alone
     # loads nothing, since the package imports its modules lazily.
-    import sim.model  # noqa: F401
+    import sim.model.escalation  # noqa: F401
 
     kind, runs = config["kind"], config["runs"]
     calls, seconds = 0, 0.0

@@ -4,7 +4,7 @@ Run by hand from the project root (not a test); everything is printed side by si
 
     python benchmarks/bench_sweep.py                      # 10^5 and 10^6 runs, 2 rounds
     python benchmarks/bench_sweep.py --sizes 10000000 --rounds 1   # the flat-memory check
-    python benchmarks/bench_sweep.py --batch-model sim.model:EscalationModel
+    python benchmarks/bench_sweep.py --batch-model sim.model.escalation:EscalationModel
 
 What is measured (every number from a fresh subprocess, 120-month runs, summary only):
 
@@ -56,10 +56,10 @@ def pure_model(runs: int, months: int, seconds: float) -> dict:
 
     import numpy as np
 
-    from sim.design import load_experiment
-    from sim.model import EscalationModel
-    from sim.params import ParamSet
-    from sim.runner import plan
+    from sim.engine.design import load_experiment
+    from sim.engine.plan import plan
+    from sim.model.escalation import EscalationModel
+    from sim.model.params import ParamSet
 
     values = plan(load_experiment("scenario_comparison", ["replicates=1"])).values
     scenarios = itertools.cycle([dict(row) for _, row in values.iterrows()])
@@ -228,7 +228,7 @@ def startup(workers: int, repeats: int) -> dict:
 
 
 def default_chunk() -> int:
-    from sim.design import ExperimentConfig
+    from sim.engine.design import ExperimentConfig
 
     return ExperimentConfig.chunk_size
 
@@ -242,7 +242,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="pure model: time per rate")
     parser.add_argument("--batch-runs", type=int, default=100, help="runs of the model per run")
     parser.add_argument("--plain-runs", type=int, default=600, help="runs of the plain model")
-    parser.add_argument("--batch-model", default="sim.model:EscalationModel")
+    parser.add_argument("--batch-model", default="sim.model.escalation:EscalationModel")
     parser.add_argument("--plain-model", default="batch_run_model:PlainModel")
     parser.add_argument("--pure-runs", type=int, help="R of the pure model (default: chunk)")
     parser.add_argument("--pure", type=int, help=argparse.SUPPRESS)

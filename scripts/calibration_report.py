@@ -28,9 +28,10 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sim.calibration import recovery  # noqa: E402
-from sim.calibration.abc import Settings  # noqa: E402
-from sim.calibration.calibrate import (  # noqa: E402
+from sim.commands.calibrate import FULL, QUICK  # noqa: E402
+from sim.studies.calibration import recovery  # noqa: E402
+from sim.studies.calibration.abc import Settings  # noqa: E402
+from sim.studies.calibration.calibrate import (  # noqa: E402
     DIAGNOSTICS,
     POSTERIOR,
     PREDICTIVE,
@@ -39,8 +40,7 @@ from sim.calibration.calibrate import (  # noqa: E402
     predictive_summary,
     write,
 )
-from sim.calibration.targets import load  # noqa: E402
-from sim.commands.calibrate import FULL, QUICK  # noqa: E402
+from sim.studies.calibration.targets import load  # noqa: E402
 
 DOC = REPO / "docs" / "calibration.md"
 FIGURES = REPO / "docs" / "figures" / "calibration"
@@ -152,7 +152,7 @@ def informed_section(summary: pd.DataFrame) -> str:
 
 def variance_section(directory: Path) -> str:
     """Run the baseline with and without the posterior; split the calibrated probabilities."""
-    from sim.calibration.posterior import VARIANCE_TABLE
+    from sim.analysis.variance_split import VARIANCE_TABLE
     from sim.commands.run import run_scenario
     from sim.config import compose
 
@@ -162,7 +162,7 @@ def variance_section(directory: Path) -> str:
         split = pd.read_parquet(calibrated / VARIANCE_TABLE)
         drivers = drivers_table(calibrated)
         default = run_scenario(compose(common), quiet=True)
-        from sim.analysis import reached_by
+        from sim.analysis.probabilities import reached_by
 
         summary = pd.read_parquet(default / "summary.parquet")
         split.insert(
@@ -184,9 +184,9 @@ def variance_section(directory: Path) -> str:
 
 def drivers_table(run_directory: Path) -> pd.DataFrame:
     """Per calibrated parameter: its rank correlation with P(rung >= 4 by 120) across draws."""
-    from sim.analysis import reached_by
-    from sim.calibration.posterior import PARAMS_TABLE
-    from sim.params import PARAMS_BY_PATH
+    from sim.analysis.probabilities import reached_by
+    from sim.analysis.variance_split import PARAMS_TABLE
+    from sim.model.params import PARAMS_BY_PATH
 
     params = pd.read_parquet(run_directory / PARAMS_TABLE)
     summary = pd.read_parquet(run_directory / "summary.parquet").set_index("run_id")

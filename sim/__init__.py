@@ -13,11 +13,11 @@ __version__ = "0.1.0"
 __all__ = ["PARAMS", "EnsembleResult", "EscalationModel", "ParamSet", "simulate"]
 
 _HOMES = {
-    "EnsembleResult": "sim.model",
-    "EscalationModel": "sim.model",
-    "simulate": "sim.model",
-    "PARAMS": "sim.params",
-    "ParamSet": "sim.params",
+    "EnsembleResult": "sim.model.escalation",
+    "EscalationModel": "sim.model.escalation",
+    "simulate": "sim.model.escalation",
+    "PARAMS": "sim.model.params",
+    "ParamSet": "sim.model.params",
 }
 
 

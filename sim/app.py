@@ -8,7 +8,7 @@ holds one ensemble of R runs (default 1,000), stepped at once as the model alway
 * the event feed of one run (the last events, newest first).
 
 Both charts come from the model's own `mesa.DataCollector` (``collect=True``, ensemble
-reporters, see sim/mesa_api.py). The sliders are data, ``CONTROLS`` below: a parameter path
+reporters, see sim/model/mesa_api.py). The sliders are data, ``CONTROLS`` below: a parameter path
 and, if the parameter's own range is too wide for a slider, the range to offer. Choosing a
 scenario resets the controls to that scenario's values; changing a control restarts the
 ensemble at month 0 with the same seeds, so two settings are compared on common random numbers.
@@ -30,11 +30,11 @@ import solara
 from matplotlib.figure import Figure
 
 from sim import config as C
-from sim.events import events_frame
-from sim.ladder import TOP_RUNG
-from sim.model import EscalationModel, month_dates
-from sim.params import PARAMS_BY_PATH
-from sim.rng import derive_seeds
+from sim.model.escalation import EscalationModel, month_dates
+from sim.model.event_log import events_frame
+from sim.model.ladder import TOP_RUNG
+from sim.model.params import PARAMS_BY_PATH
+from sim.model.rng import derive_seeds
 
 matplotlib.use("Agg")  # figures are drawn to PNG on the server
 

@@ -55,6 +55,14 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+class ConfigError(ValueError):
+    """A config value that is not allowed; the message names key, value and what is allowed."""
+
+
+class CalibrationError(ValueError):
+    """A mistake in a targets file, a calibration directory or an option; one line, exit 2."""
+
+
 def one_line_errors(prog: str, main: Callable[[], int]) -> int:
     """Run a command's main; an expected failure becomes one line on stderr and an exit code.
 

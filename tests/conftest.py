@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.executors import ensure_importable
+from sim.engine.executors import ensure_importable
 
 ensure_importable()
 
@@ -14,7 +14,7 @@ def make_consistent(row: dict[str, Any]) -> dict[str, Any]:
 
     Each value is drawn within its own range; together the initial shares must leave room for
     the routes through Russia, and each route's ceiling range must run from its initial share
-    (low) to at least low (high), as sim.params.check_export_shares demands.
+    (low) to at least low (high), as sim.model.params.check_export_shares demands.
     """
     k = "kazakhstan."
     tc, cn = row[k + "initial_trans_caspian_share"], row[k + "initial_china_share"]

@@ -116,8 +116,8 @@ def robustness_table(policies: pd.DataFrame, scenarios: pd.DataFrame) -> pd.Data
 
 
 def failure_box(scenarios: pd.DataFrame) -> pd.DataFrame:
-    """A PRIM box's limits as sim.discovery.discovery_tables returns them ("limits")."""
-    from sim.discovery import factor_label, factor_unit
+    """A PRIM box's limits as sim.analysis.discovery.discovery_tables returns them ("limits")."""
+    from sim.analysis.discovery import factor_label, factor_unit
 
     rows = []
     for path in UNCERTAINTIES:
@@ -152,7 +152,7 @@ def make_policy_directory(path: Path, complete: bool = True) -> Path:
         path: the folder to make it in (e.g. pytest's tmp_path).
         complete: what manifest.json says; False makes the directory of an unfinished search.
     """
-    from sim.store import write_config, write_manifest, write_table
+    from sim.engine.store import write_config, write_manifest, write_table
 
     rng = np.random.default_rng(15)
     directory = Path(path) / "results" / "policies" / "tiny_search" / "20260101T000000Z"

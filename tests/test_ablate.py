@@ -6,10 +6,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.ablation import COLUMNS, OUTCOMES, ablate, compare, markdown_table, moves, outcomes_for
 from sim.commands import ablate as command
-from sim.params import MECHANISMS
-from sim.rng import derive_seeds
+from sim.model.params import MECHANISMS
+from sim.model.rng import derive_seeds
+from sim.studies.ablation import (
+    COLUMNS,
+    OUTCOMES,
+    ablate,
+    compare,
+    markdown_table,
+    moves,
+    outcomes_for,
+)
 
 
 @pytest.fixture(scope="module")

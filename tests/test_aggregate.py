@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import runner
-from sim.design import load_experiment
-from sim.runner import AGGREGATE, BINS, bounded_quantile, read_parts, run_sweep
+from sim.engine import aggregate, runner
+from sim.engine.aggregate import BINS, bounded_quantile
+from sim.engine.design import load_experiment
+from sim.engine.runner import run_sweep
+from sim.engine.sweep_directory import AGGREGATE, read_parts
 
 NARROW = {"alignment": (0.70, 0.74), "motivation": (1.0, 1.8)}  # many runs fall outside
 
@@ -19,7 +21,7 @@ NARROW = {"alignment": (0.70, 0.74), "motivation": (1.0, 1.8)}  # many runs fall
 def narrow_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A sweep with trajectories whose histograms cover too little of two variables."""
     patch = pytest.MonkeyPatch()
-    patch.setattr(runner, "AGGREGATE_VARIABLES", {**runner.AGGREGATE_VARIABLES, **NARROW})
+    patch.setattr(aggregate, "AGGREGATE_VARIABLES", {**aggregate.AGGREGATE_VARIABLES, **NARROW})
     try:
         cfg = load_experiment(
             "escalation_threshold",

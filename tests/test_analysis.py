@@ -6,9 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis import median_times, rung_probabilities, thresholds, time_to_escalation
-from sim.runner import histogram_quantile
-from sim.stats import crossing, kaplan_meier, wilson_interval
+from sim.analysis.probabilities import (
+    median_times,
+    rung_probabilities,
+    thresholds,
+    time_to_escalation,
+)
+from sim.analysis.stats import crossing, kaplan_meier, wilson_interval
+from sim.engine.aggregate import histogram_quantile
 
 
 def test_wilson_known_values() -> None:

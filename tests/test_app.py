@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pytest
 
-from sim.params import PARAMS_BY_PATH
+from sim.model.params import PARAMS_BY_PATH
 
 if os.environ.get("CI") != "true":
     pytest.importorskip("solara", reason="the app needs the viz extra")

@@ -18,12 +18,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from sim.calibration import abc, posterior, priors, recovery
-from sim.calibration import targets as T
-from sim.calibration.version import model_version
+from sim.analysis import variance_split
 from sim.commands import calibrate as calibrate_command
 from sim.config import compose, model_values
-from sim.params import ParamSet
+from sim.engine import posterior_draws as posterior
+from sim.model.params import ParamSet
+from sim.model.version import model_version
+from sim.studies.calibration import abc, priors, recovery
+from sim.studies.calibration import targets as T
 
 TINY = ["population=60", "budget=3000", "generations=3", "progress=false", "seed=7"]
 
@@ -81,7 +83,7 @@ def test_seed_targets_measure_todays_model():
     target_set = T.load("seed_2022")
     assert len(target_set.targets) >= 8 and len(target_set.parameters) >= 8
     params = ParamSet.uniform({}, size=50)
-    from sim.model import simulate
+    from sim.model.escalation import simulate
 
     result = simulate(params, seeds=np.arange(50), months=target_set.months)
     tables = T.RunTables(result.summary, result.trajectories, result.events, params, 8)
@@ -210,12 +212,12 @@ def test_variance_split_separates_parameters_from_dice():
             for k in (2,)
         }
     )
-    split = posterior.variance_split(summary, draws, [12], [2])
+    split = variance_split.variance_split(summary, draws, [12], [2])
     assert split["share_parameters"].iloc[0] > 0.95
     rng = np.random.default_rng(0)
     coin = rng.random(draws.size) < 0.5  # the same chance for every draw: all dice
     summary = pd.DataFrame({"month_rung_2": pd.array(np.where(coin, 3, None), dtype="Int32")})
-    split = posterior.variance_split(summary, draws, [12], [2])
+    split = variance_split.variance_split(summary, draws, [12], [2])
     assert split["share_parameters"].iloc[0] < 0.05
 
 
@@ -292,8 +294,9 @@ def test_a_posterior_of_another_model_version_is_refused(calibration_dir: Path, 
 def test_a_sweep_on_a_posterior_shares_draws_across_design_points(
     calibration_dir: Path, tmp_path: Path
 ):
-    from sim.design import load_experiment
-    from sim.runner import read_parts, run_sweep
+    from sim.engine.design import load_experiment
+    from sim.engine.runner import run_sweep
+    from sim.engine.sweep_directory import read_parts
 
     options = [
         "replicates=20",
@@ -316,8 +319,8 @@ def test_a_sweep_on_a_posterior_shares_draws_across_design_points(
 
 def test_a_sweep_refuses_a_posterior_of_its_own_factors(calibration_dir: Path, tmp_path: Path):
     from sim.config import ConfigError
-    from sim.design import load_experiment
-    from sim.runner import run_sweep
+    from sim.engine.design import load_experiment
+    from sim.engine.runner import run_sweep
 
     cfg = load_experiment(
         "pledge_deterrence", [f"output_root={tmp_path}", f"calibration={calibration_dir}"]

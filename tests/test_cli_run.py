@@ -20,8 +20,8 @@ import yaml
 from matplotlib import image
 
 from sim.config import compose, list_scenarios, model_values
-from sim.model import simulate
-from sim.recording import TRAJECTORY_VARIABLES
+from sim.model.escalation import simulate
+from sim.model.recording import TRAJECTORY_VARIABLES
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIO = "war_favorable_russia"

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.analysis.stats import newcombe_difference, newcombe_phi, paired_counts
 from sim.commands import compare
 from sim.commands.compare import PAIRED, UNPAIRED, comparison_table
-from sim.stats import newcombe_difference, newcombe_phi, paired_counts
 from tests.test_figures import results, sim  # noqa: F401  (the shared session fixture)
 from tests.test_plot_command import check_png, check_report
 

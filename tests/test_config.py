@@ -11,7 +11,7 @@ from hydra import initialize_config_dir
 
 from sim import config as C
 from sim.commands.run import UsageError, validate_overrides
-from sim.params import ParamError
+from sim.model.params import ParamError
 
 SCENARIOS = [name for name, _ in C.list_scenarios()]
 

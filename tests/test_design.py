@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from sim.config import ConfigError
-from sim.design import build_design, load_experiment, parse_factors, problem
-from sim.params import ParamError
+from sim.engine.design import build_design, load_experiment, parse_factors, problem
+from sim.model.params import ParamError
 
 SHIPPED = ("escalation_threshold", "pledge_deterrence", "scenario_comparison")
 

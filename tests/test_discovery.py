@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.discovery import (
+from sim.analysis.discovery import (
     choose_step,
     describe_box,
     factor_frame,
@@ -77,8 +77,8 @@ def test_restriction_words() -> None:
 @pytest.fixture(scope="module")
 def small_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Drift pace x war outcome (categorical), 8 replicates, 60 months."""
-    from sim.design import load_experiment
-    from sim.runner import run_sweep
+    from sim.engine.design import load_experiment
+    from sim.engine.runner import run_sweep
 
     out = tmp_path_factory.mktemp("grid")
     cfg = load_experiment(

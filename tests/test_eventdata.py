@@ -1,7 +1,7 @@
 """Reading ICEWS, GDELT and CSV event files, and aggregating events by month and dyad.
 
 The fixture files are written here, field by field at the positions the datasets' codebooks
-give, so that a wrong column list in sim.eventdata shows up as a wrong event.
+give, so that a wrong column list in sim.eventdata.readers shows up as a wrong event.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import eventdata
-from sim.eventdata import EventFileError, read_events
+from sim.eventdata import readers as eventdata
+from sim.eventdata.readers import EventFileError, read_events
 
 # --- ICEWS: the Dataverse header, 20 tab-separated columns -----------------------------------
 ICEWS_HEADER = (
@@ -204,7 +204,7 @@ def test_csv_with_comments_month_dates_and_quoted_text(tmp_path: Path) -> None:
 
 
 def test_the_shipped_example_reads_whole_and_stops_in_october_2022() -> None:
-    path = Path(eventdata.__file__).parent / "data" / "events_ru_kz_2022.csv"
+    path = eventdata.EXAMPLE_EVENTS
     events, report = read_events(path, "csv")
     assert report.kept == report.rows > 20
     assert report.malformed == report.invalid == report.unmapped == 0
@@ -343,7 +343,7 @@ def test_measurements_for_calibration() -> None:
 
 
 def test_observed_event_counts_of_the_example_file() -> None:
-    path = Path(eventdata.__file__).parent / "data" / "events_ru_kz_2022.csv"
+    path = eventdata.EXAMPLE_EVENTS
     table = eventdata.observed_event_counts(path, dyads=["Russia-Kazakhstan"])
     assert list(table["month"]) == list(range(8))  # March to October 2022
     assert table["root_16"].sum() == 4

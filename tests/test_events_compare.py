@@ -12,11 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import eventcompare, eventdata
 from sim.cli import main as cli_main
 from sim.commands import events as command
+from sim.eventdata import compare as eventcompare
+from sim.eventdata import readers as eventdata
 
-EXAMPLE = Path(eventdata.__file__).parent / "data" / "events_ru_kz_2022.csv"
+EXAMPLE = eventdata.EXAMPLE_EVENTS
 HEADER = "date,source,target,cameo,goldstein"
 
 

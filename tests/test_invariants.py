@@ -1,4 +1,4 @@
-"""Invariants that must hold for every parameter set within the ranges of sim.params.PARAMS.
+"""Invariants that must hold for every parameter set within the ranges of sim.model.params.PARAMS.
 
 Hypothesis draws parameter sets uniformly within each parameter's range (integers as integers,
 choices from their choices, nullable months sometimes null), either one set for a whole batch
@@ -6,7 +6,8 @@ or one per run (ParamSet.per_run), and runs small ensembles. The float64 state i
 by month through EscalationModel; the float32 tables are checked at the end.
 
 Initial export shares that are each in range but together no possible split of exports are
-refused by sim.params (tests at the end of this file); the random search draws consistent ones.
+refused by sim.model.params (tests at the end of this file); the random search draws consistent
+ones.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from sim import EscalationModel, ParamSet
-from sim.ladder import PARTNERS, TOP_RUNG
-from sim.params import PARAMS, Param, ParamError
+from sim.model.ladder import PARTNERS, TOP_RUNG
+from sim.model.params import PARAMS, Param, ParamError
 
 RUNS = 8
 MONTHS = 48

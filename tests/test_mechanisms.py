@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from sim import EscalationModel, ParamSet
-from sim.episodes import Outcome, Trigger
-from sim.ladder import Actor, Cause, Demand, Rung
-from sim.params import MECHANISMS
+from sim.model.episodes import Outcome, Trigger
+from sim.model.ladder import Actor, Cause, Demand, Rung
+from sim.model.params import MECHANISMS
 
 
 def make_model(runs: int, params: dict[str, Any] | ParamSet | None = None) -> EscalationModel:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from sim import EscalationModel
-from sim.agents import Russia
-from sim.mesa_api import seed_from_rng
+from sim.model.agents import Russia
+from sim.model.mesa_api import seed_from_rng
 
 MONTHS = 12
 

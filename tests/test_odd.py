@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from sim import odd
-from sim.ladder import Action
-from sim.params import PARAMS
+from sim.model import odd
+from sim.model.ladder import Action
+from sim.model.params import PARAMS
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,7 @@ def test_every_parameter_is_documented(text: str) -> None:
 
 def test_generated_sections_are_up_to_date(text: str) -> None:
     stale = odd.stale_sections(text)
-    assert not stale, f"stale sections {stale}: run `python -m sim.odd --write`"
+    assert not stale, f"stale sections {stale}: run `python -m sim.model.odd --write`"
 
 
 def test_stale_section_is_detected(text: str) -> None:
@@ -42,8 +42,8 @@ def test_submodel_references_resolve(text: str) -> None:
 
 
 def test_resolver_rejects_unknown_names() -> None:
-    assert odd.resolves("sim.agents.russia.Russia.choose_rung")
-    assert not odd.resolves("sim.agents.russia.Russia.no_such_method")
+    assert odd.resolves("sim.model.agents.russia.Russia.choose_rung")
+    assert not odd.resolves("sim.model.agents.russia.Russia.no_such_method")
     assert not odd.resolves("sim.no_such_module.thing")
 
 

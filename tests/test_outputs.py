@@ -12,9 +12,9 @@ import pytest
 
 from sim.commands.run import run_scenario
 from sim.config import compose
-from sim.design import load_experiment
-from sim.runner import run_sweep
-from sim.store import column_unit
+from sim.engine.design import load_experiment
+from sim.engine.runner import run_sweep
+from sim.engine.store import column_unit
 
 
 @pytest.fixture(scope="module")

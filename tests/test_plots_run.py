@@ -11,8 +11,8 @@ from matplotlib import image
 from matplotlib.colors import to_hex
 
 from sim import plots
-from sim.model import simulate
-from sim.report import format_summary, report_months
+from sim.analysis.run_report import format_summary, report_months
+from sim.model.escalation import simulate
 
 RUNS, MONTHS = 30, 36
 

@@ -79,7 +79,7 @@ def test_a_missing_table_or_column_is_named(tmp_path: Path) -> None:
 
 
 def test_other_commands_name_a_policy_search(tmp_path: Path) -> None:
-    from sim.inputs import check_directory
+    from sim.engine.result_dirs import check_directory
 
     with pytest.raises(ValueError, match="is a policy search"):
         check_directory(make_policy_directory(tmp_path), ("sweep",), "analyze", ValueError)

@@ -2,7 +2,7 @@
 
 DTLZ2 (Deb et al. 2002) with M objectives and n variables on [0, 1]: its Pareto front is the
 part of the unit sphere in the positive orthant, reached when the last n - M + 1 variables are
-0.5. The search loop (`sim.policy.search.run_search`) is the one `sim policy` runs; only the
+0.5. The search loop (`sim.studies.policy.search.run_search`) is the one `sim policy` runs; only the
 evaluate function differs (here DTLZ2, there the model on the scenario ensemble).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.policy.search import non_dominated, reference_directions, run_search
+from sim.studies.policy.search import non_dominated, reference_directions, run_search
 
 
 def dtlz2(unit: np.ndarray, objectives: int) -> np.ndarray:

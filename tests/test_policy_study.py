@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 from sim.commands.policy import main as policy_main
-from sim.model import EscalationModel
-from sim.params import ParamSet
-from sim.policy import spec
-from sim.policy.evaluate import Evaluation, run_evaluation, sample_ensemble
-from sim.policy.objectives import OBJECTIVES
-from sim.policy.search import non_dominated
-from sim.policy.study import Study, StudyInterrupted, run_study
-from sim.rng import derive_seeds
+from sim.model.escalation import EscalationModel
+from sim.model.params import ParamSet
+from sim.model.rng import derive_seeds
+from sim.studies.policy import spec
+from sim.studies.policy.evaluate import Evaluation, run_evaluation, sample_ensemble
+from sim.studies.policy.objectives import OBJECTIVES
+from sim.studies.policy.search import non_dominated
+from sim.studies.policy.study import Study, StudyInterrupted, run_study
 
 TABLES = ("evaluations", "pareto", "robustness", "scenarios")
 SMALL = [
@@ -117,7 +117,7 @@ def test_an_evaluation_equals_the_model_run_directly(tmp_path):
     ensemble = sample_ensemble(study.uncertainties, 5, 3, seed=11)
     policies = np.vstack([study.status_quo(), study.status_quo() * 0.9])
     evaluation = study.evaluation(policies, ensemble)
-    from sim.executors import SerialExecutor
+    from sim.engine.executors import SerialExecutor
 
     means = run_evaluation(evaluation, SerialExecutor(), tmp_path / "parts")
     for p, levers in enumerate(policies):
@@ -272,7 +272,7 @@ def test_list_shows_the_policy_experiments(capsys):
 
 
 def test_ctrl_c_prints_the_command_that_finishes_the_study(tmp_path, capsys, monkeypatch):
-    import sim.policy.study as study_module
+    import sim.studies.policy.study as study_module
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -289,7 +289,7 @@ def test_ctrl_c_prints_the_command_that_finishes_the_study(tmp_path, capsys, mon
 def test_a_full_disk_keeps_the_chunks_and_says_how_to_finish(tmp_path, capsys, monkeypatch):
     import errno
 
-    import sim.policy.study as study_module
+    import sim.studies.policy.study as study_module
 
     def disk_full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -16,7 +16,7 @@ import pytest
 from conftest import make_consistent
 
 from sim import EscalationModel, ParamSet, simulate
-from sim.params import PARAMS
+from sim.model.params import PARAMS
 
 MONTHS = 120
 TARGET_SEED = 20221028

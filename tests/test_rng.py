@@ -1,4 +1,4 @@
-"""Statistical and structural tests of the counter-based random streams (sim/rng.py).
+"""Statistical and structural tests of the counter-based random streams (sim/model/rng.py).
 
 The numbers are deterministic functions of the seeds, so every statistical test below is
 deterministic too: a threshold either holds for these seeds or it does not, and it never flakes.
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.rng import RunStreams, derive_seeds, stream_id
+from sim.model.rng import RunStreams, derive_seeds, stream_id
 
 N = 100_000
 ALPHA = 1e-3

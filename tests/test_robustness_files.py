@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from sim import config as C
-from sim import design
 from sim.cli import main
+from sim.engine import design
 
 HEAD = "# @package _global_\n"
 BAD_SCENARIOS = {

@@ -78,7 +78,7 @@ def test_a_run_too_large_for_memory_is_refused_with_its_estimate(
 
 
 def test_estimates_grow_with_the_work() -> None:
-    from sim import guards
+    from sim.engine import resources as guards
 
     small = guards.run_estimate(1000, 120, True, True)
     big = guards.run_estimate(100_000, 120, True, True)
@@ -163,12 +163,13 @@ def test_a_disk_error_during_a_sweep_ends_in_one_line_with_the_resume_command(
 ) -> None:
     import errno
 
-    from sim import runner
+    from sim.engine import chunks, runner
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "part"))
 
-    monkeypatch.setattr(runner, "write_parts", full)
+    monkeypatch.setattr(chunks, "write_parts", full)  # a worker writes its chunk's parts
+    monkeypatch.setattr(runner, "write_parts", full)  # or the parent does
     code = main(["sweep", *SMALL_SWEEP, "replicates=2", "workers=1", f"output_root={tmp_path}"])
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
@@ -180,7 +181,7 @@ def test_a_dead_worker_ends_in_one_line_with_the_resume_command(
 ) -> None:
     from concurrent.futures.process import BrokenProcessPool
 
-    from sim import runner
+    from sim.engine import runner
 
     def broken(task):
         raise BrokenProcessPool("A process in the process pool was terminated abruptly")
@@ -210,7 +211,7 @@ def _alive(pids: list[int]) -> list[int]:
 
 WORKERS_SCRIPT = """
 import time
-from sim.executors import ProcessExecutor
+from sim.engine.executors import ProcessExecutor
 with ProcessExecutor(2) as pool:
     print("ready", flush=True)
     for _ in pool.map_unordered(time.sleep, [60, 60, 60, 60]):
@@ -263,7 +264,7 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path) -> None:
 
 
 def test_staging_left_by_a_killed_writer_is_removed_by_the_next_one(tmp_path: Path) -> None:
-    from sim import store
+    from sim.engine import store
 
     parent = tmp_path / "runs" / "baseline"
     dead = parent / ".20260101T000000_000000Z.999999999.partial"  # no such pid
@@ -303,12 +304,12 @@ def test_a_full_disk_while_writing_tables_leaves_the_old_tables_whole(
 
     import pandas as pd
 
-    from sim import analysis, store
+    from sim.analysis import sweep_analysis as analysis
 
     out = tmp_path / "analysis"
     analysis.write_analysis(out, {"a": pd.DataFrame({"x": [1]}), "b": pd.DataFrame({"x": [2]})})
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    real = store.write_text
+    real = analysis.write_text
     calls = []
 
     def fills_up(text, path):
@@ -317,7 +318,7 @@ def test_a_full_disk_while_writing_tables_leaves_the_old_tables_whole(
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return real(text, path)
 
-    monkeypatch.setattr(store, "write_text", fills_up)
+    monkeypatch.setattr(analysis, "write_text", fills_up)
     new = {"a": pd.DataFrame({"x": [10]}), "b": pd.DataFrame({"x": [20]})}
     with pytest.raises(OSError):
         analysis.write_analysis(out, new)
@@ -329,7 +330,7 @@ def test_an_unwritable_output_root_is_refused_before_simulating(
     command, tmp_path: Path, monkeypatch, capsys
 ) -> None:
     """As root a chmod'ed folder stays writable, so os.access is made to say no."""
-    from sim import guards
+    from sim.engine import resources as guards
 
     monkeypatch.setattr(guards.os, "access", lambda path, mode: False)
     monkeypatch.chdir(tmp_path)

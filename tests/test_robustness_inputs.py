@@ -166,8 +166,8 @@ def test_a_factor_range_of_words_is_refused(tmp_path: Path, capsys) -> None:
 def test_a_run_of_a_run_or_sweep_directory_resimulates_bit_for_bit(kind, results) -> None:
     import pandas as pd
 
-    from sim.rerun import resimulate
-    from sim.runner import read_parts
+    from sim.engine.rerun import resimulate
+    from sim.engine.sweep_directory import read_parts
 
     directory = results[kind]
     stored = (
@@ -185,8 +185,8 @@ def test_a_run_of_a_run_or_sweep_directory_resimulates_bit_for_bit(kind, results
 
 
 def test_resimulating_from_another_directory_is_refused(results) -> None:
+    from sim.engine.rerun import resimulate
     from sim.errors import CommandError
-    from sim.rerun import resimulate
 
     with pytest.raises(CommandError, match="not a scenario run or a sweep"):
         resimulate(results["comparison"], 0)

@@ -52,7 +52,7 @@ def test_the_benchmark_baseline_imports_the_model() -> None:
     script = (
         "import sys; sys.path.insert(0, 'benchmarks'); import bench_model as b; "
         "b.worker({'kind': 'baseline', 'label': 'import only', 'runs': 0}, 12, 0.0); "
-        "print('sim.model' in sys.modules, 'numpy' in sys.modules)"
+        "print('sim.model.escalation' in sys.modules, 'numpy' in sys.modules)"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
@@ -66,8 +66,8 @@ def test_run_reports_progress_per_chunk_and_the_same_results(tmp_path) -> None:
     import numpy as np
 
     from sim.config import compose, model_values
-    from sim.model import simulate
-    from sim.streaming import simulate_to_parquet
+    from sim.engine.streaming import simulate_to_parquet
+    from sim.model.escalation import simulate
 
     values = model_values(compose(["scenario=baseline"]))
     seeds = np.arange(20)
@@ -85,7 +85,7 @@ def test_run_reports_progress_per_chunk_and_the_same_results(tmp_path) -> None:
 
 def test_a_design_levels_override_that_does_nothing_is_warned_about(capsys) -> None:
     from sim.commands.sweep import warn_inert_levels
-    from sim.design import load_experiment
+    from sim.engine.design import load_experiment
 
     cfg = load_experiment("pledge_deterrence", ["design.levels=3"])
     warn_inert_levels(cfg, ["design.levels=3"])
@@ -109,7 +109,7 @@ def test_discover_says_when_no_step_reaches_the_density_target() -> None:
 
 
 def test_a_rare_outcome_is_not_printed_as_zero() -> None:
-    from sim.report import probability_cell
+    from sim.analysis.run_report import probability_cell
 
     assert probability_cell(0.126, 0.12, 0.133) == "0.126 [0.120, 0.133]"
     assert probability_cell(0.0, 0.0, 3.8e-5) == "0 [0, 4e-05]"

@@ -12,8 +12,8 @@ import yaml
 from sim.commands import compare, discover, plot
 from sim.commands import run as run_command
 from sim.config import EXPERIMENTS_DIR, compose, list_scenarios
-from sim.design import _factor_specs, load_experiment
-from sim.runner import run_sweep
+from sim.engine.design import _factor_specs, load_experiment
+from sim.engine.runner import run_sweep
 
 REDUCED = [
     "replicates=2",
@@ -59,7 +59,7 @@ SCENARIOS = [name for name, _ in list_scenarios()]
 def test_plot_draws_a_reduced_run_of_every_shipped_experiment(
     experiment: str, tmp_path: Path, capsys
 ) -> None:
-    from sim.analysis import analyze_sweep
+    from sim.analysis.sweep_analysis import analyze_sweep
 
     cfg = load_experiment(experiment, [*reduced_overrides(experiment), f"output_root={tmp_path}"])
     directory = run_sweep(cfg)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.analysis import analyze_sweep
+from sim.analysis.sweep_analysis import analyze_sweep
 from sim.commands import analyze, discover, plot, sweep
 from sim.config import ConfigError
-from sim.design import load_experiment
-from sim.runner import run_sweep
+from sim.engine.design import load_experiment
+from sim.engine.runner import run_sweep
 
 TINY = [
     "scenarios=[baseline]",
@@ -64,7 +64,7 @@ def test_points_inside_the_allowed_shares_still_run(tmp_path: Path) -> None:
         "escalation_threshold",
         [*TINY, "factors.kazakhstan.initial_cpc_share={range: [0.5, 0.7], levels: 2}"],
     )
-    from sim.runner import plan
+    from sim.engine.plan import plan
 
     assert len(plan(cfg).design) == 4
 

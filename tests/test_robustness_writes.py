@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 import sim.config as C
-import sim.design as D
+import sim.engine.design as D
 from sim.commands import analyze, plot, sweep
 from sim.commands import run as run_command
 from sim.config import ConfigError, compose
-from sim.design import load_experiment
-from sim.runner import run_sweep
+from sim.engine.design import load_experiment
+from sim.engine.runner import run_sweep
 
 SWEEP = [
     "scenarios=[baseline]",
@@ -95,7 +95,7 @@ def test_run_refuses_a_scenario_name_of_dots(tmp_path: Path, name: str, capsys) 
 
 @pytest.mark.parametrize("name", ["baseline", "a.b-c_1", "v2.0"])
 def test_plain_names_are_allowed(name: str) -> None:
-    from sim.safety import check_name
+    from sim.config.paths import check_name
 
     assert check_name("name", name) == name
 
@@ -178,7 +178,7 @@ def test_a_scenario_named_unlike_its_file_is_refused(
 
 
 def test_the_shipped_scenarios_are_named_like_their_files() -> None:
-    from sim.safety import check_scenario_file
+    from sim.config.paths import check_scenario_file
 
     for path in sorted((C.CONFIG_DIR / "scenario").glob("*.yaml")):
         check_scenario_file(path)
@@ -224,6 +224,6 @@ def test_experiment_text_is_not_resolved_into_the_sweep(
 def test_escaped_text_reads_back_unchanged(text: str) -> None:
     from omegaconf import OmegaConf
 
-    from sim.safety import escape_interpolations
+    from sim.config.paths import escape_interpolations
 
     assert OmegaConf.create({"k": escape_interpolations(text)}).k == text

@@ -11,19 +11,13 @@ import pandas as pd
 import pytest
 
 from sim.config import REPO_ROOT, ConfigError
-from sim.design import load_experiment
-from sim.model import simulate
-from sim.params import ParamSet
-from sim.rng import derive_seeds
-from sim.runner import (
-    AGGREGATE,
-    SweepInterrupted,
-    is_complete,
-    part_path,
-    plan,
-    read_parts,
-    run_sweep,
-)
+from sim.engine.design import load_experiment
+from sim.engine.plan import plan
+from sim.engine.runner import SweepInterrupted, run_sweep
+from sim.engine.sweep_directory import AGGREGATE, is_complete, part_path, read_parts
+from sim.model.escalation import simulate
+from sim.model.params import ParamSet
+from sim.model.rng import derive_seeds
 
 SMALL = [
     "factors.kazakhstan.multivector.levels=3",

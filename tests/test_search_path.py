@@ -8,7 +8,7 @@ import pytest
 
 from sim import config as C
 from sim.cli import main
-from sim.design import experiment_path
+from sim.engine.design import experiment_path
 
 SCENARIO = """# @package _global_
 scenario:

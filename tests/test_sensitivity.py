@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from SALib.test_functions import Ishigami
 
-from sim.design import load_experiment, morris_sample, sobol_sample
-from sim.sensitivity import replicate_noise, replicate_rows, sensitivity_indices
+from sim.analysis.sensitivity import replicate_noise, replicate_rows, sensitivity_indices
+from sim.engine.design import load_experiment, morris_sample, sobol_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 ISHIGAMI = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
@@ -98,7 +98,7 @@ def test_morris_design_kind_and_refusals() -> None:
         "kazakhstan: {multivector: {range: [0, 0.5]}}}"
     ]
     from sim.config import ConfigError
-    from sim.design import build_design
+    from sim.engine.design import build_design
 
     cfg = load_experiment(None, [*ranges, "design.kind=morris", "design.n=5", "design.levels=4"])
     assert len(build_design(cfg)) == 5 * 3

@@ -28,8 +28,8 @@ def test_the_sweep_parent_imports_neither_mesa_nor_hydra_nor_scipy(tmp_path) -> 
     """The parent of a process-pool sweep plans, writes and merges; workers run the model."""
     code = f"""
 import sys
-from sim.design import load_experiment
-from sim.runner import run_sweep
+from sim.engine.design import load_experiment
+from sim.engine.runner import run_sweep
 cfg = load_experiment("scenario_comparison", ["replicates=2", "months=2", "workers=2",
     "progress=false", "analysis.run=false", "output_root={tmp_path}"])
 run_sweep(cfg)
@@ -44,10 +44,10 @@ print(sorted(m for m in ("mesa", "hydra", "scipy") if m in sys.modules))
 
 def test_config_yaml_is_omegaconfs_text() -> None:
     """config.yaml is dumped without building a DictConfig; the text must not change."""
-    from sim.design import load_experiment
-    from sim.runner import plan, resolved_data
-    from sim.safety import escape_interpolations
-    from sim.store import config_yaml
+    from sim.config.paths import escape_interpolations
+    from sim.engine.design import load_experiment
+    from sim.engine.plan import plan, resolved_data
+    from sim.engine.store import config_yaml
 
     tricky = {
         "text": ["${oc.env:HOME}", "a \\${b}", "null", "1e3", "true", "0x10", "Āstana", ""],
@@ -109,6 +109,7 @@ def test_commands_that_read_results_do_not_import_mesa() -> None:
     code = """
 import sim.commands.analyze, sim.commands.plot, sim.commands.compare, sim.commands.events
 import sim.commands.discover, sim.commands.list, sim.commands.sweep
-import sim.analysis, sim.report, sim.plots, sim.html_report, sim.eventcompare, sim.runner
+import sim.analysis.probabilities, sim.analysis.run_report, sim.analysis.html_report
+import sim.plots, sim.eventdata.compare, sim.engine.runner
 """
     assert "mesa" not in _imported_after(code)

@@ -1,4 +1,4 @@
-"""The shared estimators (sim.stats): known values, statsmodels cross-checks and coverage.
+"""The shared estimators (sim.analysis.stats): known values, statsmodels cross-checks and coverage.
 
 Coverage tests draw data with a known truth and count how often the 95% interval covers it.
 Where the sampling distribution can be enumerated (Wilson, unpaired Newcombe) the coverage is
@@ -16,10 +16,10 @@ from statsmodels.duration.survfunc import SurvfuncRight
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 from statsmodels.stats.weightstats import DescrStatsW
 
-from sim import stats
-from sim import validation as V
-from sim.analysis import reached_by
+from sim.analysis import stats
+from sim.analysis.probabilities import reached_by
 from sim.commands.compare import PAIRED, comparison_table
+from sim.studies import validation as V
 
 Z = stats.z_value()
 EPS = 1e-12  # rounding slack when checking that an interval covers the truth
@@ -50,7 +50,7 @@ def test_compare_and_validate_give_identical_paired_intervals() -> None:
         est = V.paired_proportion_difference(
             reached_by(summaries["scenario"], 4, month), reached_by(summaries["baseline"], 4, month)
         )
-        # Identical, not close: both commands call sim.stats.paired_proportion_difference.
+        # Identical, not close: both commands call sim.analysis.stats.paired_proportion_difference.
         assert (row["difference"], row["diff_lower"], row["diff_upper"]) == (
             est.value,
             est.lower,

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from test_reproducibility import assert_tables_identical
 
-from sim import streaming
 from sim.commands import run as run_command
 from sim.config import compose, model_values
-from sim.model import simulate
-from sim.rng import derive_seeds
+from sim.engine import streaming
+from sim.model.escalation import simulate
+from sim.model.rng import derive_seeds
 
 RUNS, MONTHS = 23, 30
 OPTIONS = [f"run.replicates={RUNS}", f"run.months={MONTHS}", "run.figures=false"]

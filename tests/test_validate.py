@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import validation as V
 from sim.commands import validate as cmd
 from sim.config import REPO_ROOT
+from sim.studies import validation as V
 
 #: claim id -> why the current model fails it (empty: every claim passes or is undecided).
 KNOWN_FAILURES: dict[str, str] = {}
@@ -87,7 +87,7 @@ def test_paired_difference_reduces_to_square_and_add_without_correlation() -> No
     x = np.array([1] * 20 + [1] * 20 + [0] * 30 + [0] * 30, dtype=bool)
     y = np.array([1] * 20 + [0] * 20 + [1] * 30 + [0] * 30, dtype=bool)
     est = V.paired_proportion_difference(x, y)
-    from sim.stats import wilson_interval
+    from sim.analysis.stats import wilson_interval
 
     l1, u1 = wilson_interval(40, 100)
     l2, u2 = wilson_interval(50, 100)
@@ -209,7 +209,7 @@ def test_restricted_time_censors_at_the_horizon() -> None:
 
 
 def test_pairing_refuses_batches_with_different_seeds() -> None:
-    from sim.model import EnsembleResult
+    from sim.model.escalation import EnsembleResult
 
     def batch(seeds: list[int]) -> V.Batch:
         summary = pd.DataFrame({"run_id": range(len(seeds)), "seed": seeds})
@@ -223,8 +223,8 @@ def test_early_batches_are_the_first_months_of_the_long_runs() -> None:
     # The 2022 facts and the CSTO window are read from 19-month batches; this holds only
     # because a run's first months do not depend on the horizon.
     from sim.config import compose, model_values
-    from sim.model import simulate
-    from sim.rng import derive_seeds
+    from sim.model.escalation import simulate
+    from sim.model.rng import derive_seeds
 
     values = model_values(compose(["scenario=csto_exit"]))
     seeds = derive_seeds(3, np.arange(40))

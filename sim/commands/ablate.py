@@ -3,7 +3,7 @@
 Runs the scenario with every mechanism on, then once per mechanism with that one switched off
 (``model.mechanisms.<name>=0``), all on the same run seeds, and writes
 ``<run.output_root>/ablations/<scenario>/<timestamp>/``: ``ablation.parquet`` and
-``ablation.csv`` (one row per mechanism and outcome, see ``sim.ablation``), ``ablation.md``
+``ablation.csv`` (one row per mechanism and outcome, see ``sim.studies.ablation``), ``ablation.md``
 (the same as a Markdown table), ``config.yaml``,
 ``manifest.json`` and ``figures/ablation.png``. Overrides are the same as for ``run``
 (``run.replicates``, ``run.seed``, ``run.months``, ``model.*``); a mechanism already off in the
@@ -54,9 +54,9 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
     """Run the ablation of a composed config and write its directory; return the path."""
     import numpy as np
 
-    from sim import store
-    from sim.ablation import ablate, markdown_table, moves
-    from sim.rng import derive_seeds
+    from sim.engine import store
+    from sim.model.rng import derive_seeds
+    from sim.studies.ablation import ablate, markdown_table, moves
 
     run, scenario = cfg.run, str(cfg.scenario.name)
     seeds = derive_seeds(run.seed, np.arange(run.replicates))

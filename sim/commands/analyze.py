@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 from omegaconf import OmegaConf
 
-from sim.analysis_options import check_options, design_warning
 from sim.config import ConfigError
-from sim.inputs import check_directory
+from sim.config.analysis_options import check_options, design_warning
+from sim.engine.result_dirs import check_directory
 
 if TYPE_CHECKING:  # pandas and the analysis are imported when a sweep is analysed, not for --help
     import pandas as pd
@@ -89,7 +89,7 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
                 continue
             print(table[shown].head(MAX_ROWS).to_string(index=False, line_width=WIDTH))
     # Sobol and Morris tables read best per outcome, factors ranked by importance.
-    from sim.sensitivity import format_sensitivity
+    from sim.analysis.sensitivity import format_sensitivity
 
     text = format_sensitivity(tables, directory)
     if text:
@@ -121,7 +121,7 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    from sim.analysis import IncompleteSweep, analyze_sweep
+    from sim.analysis.sweep_analysis import IncompleteSweep, analyze_sweep
 
     try:
         options = check_options(options)

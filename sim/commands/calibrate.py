@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.calibration.targets import CalibrationError, available
+from sim.studies.calibration.targets import CalibrationError, available
 
 PROG = "python -m sim calibrate"
 QUICK = {"population": 400, "budget": 100_000, "max_generations": 10, "min_acceptance": 0.01}
@@ -50,12 +50,15 @@ def main(argv: Sequence[str]) -> int:
         return 0
     try:
         options = parse_args(argv)
-        from sim.calibration import targets as T
-        from sim.calibration.calibrate import calibrate, write
+        from sim.studies.calibration import targets as T
+        from sim.studies.calibration.calibrate import calibrate, write
 
         target_set = T.load(options["targets"])
         calibration = calibrate(target_set, options["settings"], options["scenario"])
-        directory = write(calibration, options["output_root"], options["figures"])
+        from sim.plots.calibration import calibration_figures
+
+        draw = calibration_figures if options["figures"] else None
+        directory = write(calibration, options["output_root"], draw)
     except CalibrationError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
@@ -68,8 +71,8 @@ def main(argv: Sequence[str]) -> int:
 
 def parse_args(argv: Sequence[str]) -> dict:
     """Read key=value arguments; raise CalibrationError naming the bad argument."""
-    from sim.calibration.abc import Settings  # imports pandas: not needed for --help
     from sim.commands.options import as_bool, key_values
+    from sim.studies.calibration.abc import Settings  # imports pandas: not needed for --help
 
     raw = key_values(argv, KEYS, CalibrationError)
     if "targets" not in raw:
@@ -110,7 +113,7 @@ def _int(key: str, value: str | None, default: int, low: int, high: int) -> int:
 
 def report(calibration, directory: Path) -> str:
     """The printed result: the posterior per parameter and the predictive check per target."""
-    from sim.calibration.calibrate import predictive_table, summary_table
+    from sim.studies.calibration.calibrate import predictive_table, summary_table
 
     result = calibration.result
     lines = [

@@ -10,11 +10,11 @@ paired; the difference then gets Newcombe's (1998) paired score interval (his me
 combines the two Wilson intervals with the continuity-corrected phi correlation of the paired
 2x2 table). Otherwise the runs are independent and the interval is Newcombe's unpaired hybrid
 score interval (his method 10 for independent proportions). The table says which was used. Both
-come from sim.stats, which `validate` calls too (docs/statistics.md).
+come from sim.analysis.stats, which `validate` calls too (docs/statistics.md).
 
 Writes a new directory (default <results root>/comparisons/<timestamp>/, next to the runs'
 `runs/` folder; `output=` to choose) with comparison.parquet and .csv, figures/, report.html
-and manifest.json; it appears only when complete (sim.store.staged_directory).
+and manifest.json; it appears only when complete (sim.engine.store.staged_directory).
 """
 
 from __future__ import annotations
@@ -64,8 +64,12 @@ def comparison_table(
     """
     import pandas as pd
 
-    from sim.analysis import reached_by
-    from sim.stats import newcombe_difference, paired_proportion_difference, wilson_interval
+    from sim.analysis.probabilities import reached_by
+    from sim.analysis.stats import (
+        newcombe_difference,
+        paired_proportion_difference,
+        wilson_interval,
+    )
 
     labels = list(summaries)
     reference = summaries[labels[0]].sort_values("run_id")
@@ -150,7 +154,7 @@ def check_distinct(directories: Sequence[Path]) -> None:
 def check_runs(directories: Sequence[Path]) -> None:
     """Each directory must be a complete scenario run (not a sweep)."""
     from sim.commands.plot import BadInput, results_kind
-    from sim.inputs import check_directory
+    from sim.engine.result_dirs import check_directory
 
     for directory in directories:
         check_directory(directory, ("run",), "compare", BadInput)  # a damaged file: one line
@@ -160,7 +164,7 @@ def check_runs(directories: Sequence[Path]) -> None:
 
 def default_output(first: Path) -> Path:
     """<root>/comparisons/<timestamp> for a first run at <root>/runs/<scenario>/<timestamp>."""
-    from sim.store import timestamp
+    from sim.engine.store import timestamp
 
     first = first.resolve()
     root = first.parents[2] if first.parent.parent.name == "runs" else Path("results")
@@ -267,10 +271,11 @@ def main(argv: Sequence[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0 if argv else 2
-    from sim import plots, store
+    from sim import plots
+    from sim.analysis.html_report import render_report, write_report
+    from sim.analysis.run_report import report_months
     from sim.commands.plot import BadInput, read_run
-    from sim.html_report import render_report, write_report
-    from sim.report import report_months
+    from sim.engine import store
 
     try:
         directories, opts = parse(argv)

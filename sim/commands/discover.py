@@ -97,9 +97,9 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0 if argv else 2
-    from sim.analysis import IncompleteSweep
-    from sim.discovery import MissingDependency, discover
-    from sim.inputs import check_directory
+    from sim.analysis.discovery import MissingDependency, discover
+    from sim.analysis.sweep_analysis import IncompleteSweep
+    from sim.engine.result_dirs import check_directory
 
     try:
         directory, options = parse(argv)
@@ -126,9 +126,9 @@ def main(argv: list[str]) -> int:
 
 def check_where_written(directory: Path, options: dict[str, Any]) -> None:
     """config.yaml as made, and discovery/<question>/ real folders inside the sweep."""
-    from sim.discovery import output_directory
-    from sim.safety import output_folder
-    from sim.store import check_config
+    from sim.analysis.discovery import output_directory
+    from sim.config.paths import output_folder
+    from sim.engine.store import check_config
 
     check_config(directory)
     question = output_directory(directory, {"unit": "points", **options})
@@ -159,7 +159,7 @@ def check_numbers(options: dict[str, Any]) -> None:
 
 def report(boxes: list, settings: dict[str, Any]) -> str:
     """The boxes in plain words, preceded by what counted as a case of interest."""
-    from sim.discovery import describe_box, target_words
+    from sim.analysis.discovery import describe_box, target_words
 
     target = target_words(settings)
     head = (
@@ -174,7 +174,7 @@ def report(boxes: list, settings: dict[str, Any]) -> str:
     return head + "\n\n" + "\n\n".join(described)
 
 
-#: PRIM's settings when not given (sim.discovery.find_boxes), recorded in settings.json.
+#: PRIM's settings when not given (sim.analysis.discovery.find_boxes), recorded in settings.json.
 PRIM_DEFAULTS = {
     "density": 0.8,
     "boxes": 1,
@@ -198,11 +198,11 @@ def _density_note(box: Any, settings: dict[str, Any]) -> str:
 
 def write(directory: Path, boxes: list, settings: dict[str, Any]) -> Path:
     """Tables (Parquet and CSV), the words, the settings and the figures; returns the folder."""
-    from sim.analysis import write_analysis
-    from sim.discovery import discovery_tables, output_directory
+    from sim.analysis.discovery import discovery_tables, output_directory
+    from sim.analysis.sweep_analysis import write_analysis
+    from sim.engine.store import write_text
     from sim.plots import save_figure
     from sim.plots.sensitivity import discovery_figures
-    from sim.store import write_text
 
     out = output_directory(directory, settings)
     write_analysis(out, discovery_tables(boxes))

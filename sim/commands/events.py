@@ -43,7 +43,7 @@ class BadInput(ValueError):
 
 def parse(argv: Sequence[str]) -> tuple[Path, Path, dict]:
     """The run directory, the events file and the options; BadInput on a mistake."""
-    from sim import eventdata
+    from sim.eventdata import readers as eventdata
 
     if not argv or argv[0] not in SUBCOMMANDS:
         given = argv[0] if argv else ""
@@ -77,7 +77,7 @@ def check_run(directory: Path) -> dict:
     """The run's event log, run ids and months; BadInput if it is not a run with events."""
     from sim.commands.plot import BadInput as PlotBadInput
     from sim.commands.plot import results_kind
-    from sim.store import read_config
+    from sim.engine.store import read_config
 
     try:
         kind = results_kind(directory)
@@ -101,7 +101,7 @@ def check_run(directory: Path) -> dict:
 
 def read_observed(path: Path, opts: dict, months: int) -> tuple[pd.DataFrame, dict, list[str]]:
     """The observed events for the comparison, the read report and the dyads."""
-    from sim import eventdata
+    from sim.eventdata import readers as eventdata
 
     try:
         observed, report = eventdata.read_events(path, opts.get("format"))
@@ -131,7 +131,8 @@ def read_observed(path: Path, opts: dict, months: int) -> tuple[pd.DataFrame, di
 
 def comparison(run: dict, observed: pd.DataFrame, dyads: list[str]) -> dict:
     """Aggregates, bands, coverage and PIT histograms of one comparison."""
-    from sim import eventcompare, eventdata
+    from sim.eventdata import compare as eventcompare
+    from sim.eventdata import readers as eventdata
 
     months = eventdata.event_months(observed)
     model = eventdata.monthly_aggregates(run["events"], months, dyads, runs=run["runs"])
@@ -164,7 +165,7 @@ def figures(result: dict, dyads: list[str], runs: int, scenario: str, source: st
 
 def format_table(coverage: pd.DataFrame) -> str:
     """The printed summary: the basic measures of each dyad."""
-    from sim import eventdata
+    from sim.eventdata import readers as eventdata
 
     lines = [
         "dyad, measure: observed total | model median [90% of runs] | months inside 50% / 90% "
@@ -183,8 +184,8 @@ def format_table(coverage: pd.DataFrame) -> str:
 
 def write(output: Path, result: dict, observed: pd.DataFrame, figs: dict, manifest: dict) -> None:
     """Everything into a staging directory renamed to `output` when complete."""
-    from sim import store
-    from sim.html_report import render_report, write_report
+    from sim.analysis.html_report import render_report, write_report
+    from sim.engine import store
     from sim.plots.style import figure_png
 
     with store.staged_directory(output) as staging:
@@ -228,7 +229,7 @@ def main(argv: Sequence[str]) -> int:
     except BadInput as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    from sim.store import read_config
+    from sim.engine.store import read_config
 
     scenario = str(read_config(run_dir).scenario.name)
     result = comparison(run, observed, dyads)

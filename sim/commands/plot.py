@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from omegaconf import OmegaConf
 
-from sim.inputs import check_directory
+from sim.engine.result_dirs import check_directory
 
 if TYPE_CHECKING:  # pandas and matplotlib are imported when a directory is drawn, not for --help
     import pandas as pd
@@ -92,8 +92,8 @@ def results_kind(directory: Path) -> str:
 def check_where_written(directory: Path) -> None:
     """config.yaml as made (not edited since), and figures/ a real folder inside `directory`."""
     from sim.config import ConfigError
-    from sim.safety import output_folder
-    from sim.store import check_config
+    from sim.config.paths import output_folder
+    from sim.engine.store import check_config
 
     try:
         check_config(directory)
@@ -123,7 +123,7 @@ def check_sweep(directory: Path, manifest: dict) -> None:
         missing.append("parts/summary/part-*.parquet")
     if missing:
         raise BadInput(f"{directory} is incomplete: missing {', '.join(missing)}")
-    from sim.runner import DamagedSweep, planned_parts
+    from sim.engine.sweep_directory import DamagedSweep, planned_parts
 
     try:
         planned_parts(directory, "summary")  # every part of the plan, not a subset
@@ -160,8 +160,8 @@ def check_policy(directory: Path, manifest: dict) -> None:
 
 def policy_columns(directory: Path) -> dict[str, list[str]]:
     """The columns each policy table must have, by file name."""
+    from sim.engine.store import read_config
     from sim.plots.policy import flat_ranges
-    from sim.store import read_config
 
     cfg = OmegaConf.to_container(read_config(directory), resolve=True)
     levers = list(flat_ranges(cfg.get("levers", {})))
@@ -182,7 +182,7 @@ def read_run(directory: Path) -> dict:
     """The tables of a run directory (None for those not recorded) and its settings."""
     import pandas as pd
 
-    from sim.store import read_config
+    from sim.engine.store import read_config
 
     cfg = read_config(directory)
 
@@ -204,7 +204,7 @@ def read_run(directory: Path) -> dict:
 def run_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
     """Figures, title, tables, config and notes of a scenario run's report."""
     from sim import plots
-    from sim.report import RUNG_LABELS, escalation_table, report_months
+    from sim.analysis.run_report import RUNG_LABELS, escalation_table, report_months
 
     run = read_run(directory)
     summary = run["summary"]
@@ -240,7 +240,8 @@ def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], s
     sweep = plots.load_sweep(directory)
     figures = plots.sweep_figure_set(sweep)
     notes = [f"Sweep directory: {directory}"]
-    from sim.analysis_options import OPTIONS_FILE, read_options
+    from sim.analysis.sweep_analysis import read_options
+    from sim.config.analysis_options import OPTIONS_FILE
 
     used = read_options(directory / "analysis")
     if used:
@@ -357,7 +358,7 @@ def policy_tables(result: Any) -> dict[str, pd.DataFrame]:
 
 
 def objective_doc(name: str) -> str:
-    from sim.policy.objectives import OBJECTIVES
+    from sim.studies.policy.objectives import OBJECTIVES
 
     return OBJECTIVES[name].doc if name in OBJECTIVES else ""
 
@@ -368,10 +369,10 @@ REPORTS = {"run": run_report, "sweep": sweep_report, "policy": policy_report}
 def draw(directory: Path, kind: str, formats: Sequence[str]) -> list[Path]:
     """Draw the figures and the report into a staging folder, then move them into place."""
     from sim import plots
-    from sim.html_report import render_report, write_report
+    from sim.analysis.html_report import render_report, write_report
 
     figures, title, tables, config, notes = REPORTS[kind](directory)
-    from sim.store import remove_stale_staging
+    from sim.engine.store import remove_stale_staging
 
     remove_stale_staging(directory)  # left by a plot that was killed
     staging = Path(

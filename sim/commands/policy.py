@@ -41,12 +41,12 @@ def main(argv: list[str]) -> int:
             f"{PROG}: error: {bad_plot[0]} is not allowed: expected true or false", file=sys.stderr
         )
         return 2
-    from sim import guards
     from sim.commands.sweep import resume_command
     from sim.config import ConfigError
-    from sim.params import ParamError
-    from sim.policy import spec
-    from sim.policy.study import StudyFailed, StudyInterrupted, run_study
+    from sim.engine import resources as guards
+    from sim.model.params import ParamError
+    from sim.studies.policy import spec
+    from sim.studies.policy.study import StudyFailed, StudyInterrupted, run_study
 
     try:
         cfg = spec.load(name, overrides)

@@ -6,7 +6,8 @@ user error is one short line on stderr with exit code 2, instead of a Hydra stac
 results directory is ever started for a config that cannot run.
 
 Each run writes ``<run.output_root>/runs/<scenario>/<timestamp>/`` through
-``sim.store.staged_directory``: the directory appears under its final name only once every file
+``sim.engine.store.staged_directory``: the directory appears under its final name only once every
+file
 in it is complete.
 """
 
@@ -27,9 +28,10 @@ from omegaconf import OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
 
 from sim import config as C
-from sim import guards, safety
+from sim.config import paths as safety
+from sim.engine import resources as guards
 from sim.errors import explain
-from sim.params import PARAMS, ParamError
+from sim.model.params import PARAMS, ParamError
 
 # Hydra, pandas and the model are imported where they are used, so that `--help` and a bad
 # override answer at once (benchmarks/README.md, "Start-up").
@@ -101,7 +103,7 @@ def _import_model() -> None:
     which reads every frame's source and scans every loaded module: imported from inside
     Hydra's job, some 30 frames deep, that costs about 0.1-0.2 s more than imported here.
     """
-    import sim.model  # noqa: F401
+    import sim.model.escalation  # noqa: F401
 
 
 def _fail(message: str) -> int:
@@ -300,7 +302,7 @@ def _combinations(choices: list[tuple[str, list[str]]]) -> list[list[str]]:
 def _compose_or_explain(overrides: list[str]) -> None:
     from hydra.errors import HydraException, MissingConfigException
 
-    from sim.calibration.targets import CalibrationError
+    from sim.studies.calibration.targets import CalibrationError
 
     for override in overrides:
         key, _, value = override.partition("=")
@@ -310,7 +312,7 @@ def _compose_or_explain(overrides: list[str]) -> None:
     try:
         cfg = C.compose(overrides)
         if cfg.get("calibration"):
-            from sim.calibration.posterior import load
+            from sim.engine.posterior_draws import load
 
             load(cfg.calibration)
     except (C.ConfigError, ParamError, CalibrationError) as error:
@@ -394,23 +396,23 @@ def run_scenario(
     """Simulate a composed, checked config and write its results directory; return its path.
 
     The runs are simulated in chunks and their tables streamed to Parquet as each chunk
-    finishes (``sim.streaming``), so memory does not grow with the number of runs; the files
+    finishes (``sim.engine.streaming``), so memory does not grow with the number of runs; the files
     are the same for any chunk size. With ``calibration=<dir>`` each run's calibrated
-    parameters are drawn from the posterior (``sim.calibration.posterior``).
+    parameters are drawn from the posterior (``sim.engine.posterior_draws``).
 
     Args:
         cfg: a config composed by Hydra or `sim.config.compose`.
         command: the command line, for the manifest (default: sys.argv).
         overrides: the Hydra overrides that made `cfg`, for the manifest.
         quiet: do not print the summary.
-        chunk_size: runs per chunk (default: `sim.streaming.chunk_runs`).
+        chunk_size: runs per chunk (default: `sim.engine.streaming.chunk_runs`).
     """
     import numpy as np
 
-    from sim import store
-    from sim.calibration import posterior
-    from sim.rng import derive_seeds
-    from sim.streaming import FIGURE_RUNS, simulate_to_parquet
+    from sim.analysis import variance_split
+    from sim.engine import posterior_draws, store
+    from sim.engine.streaming import FIGURE_RUNS, simulate_to_parquet
+    from sim.model.rng import derive_seeds
 
     started = time.perf_counter()
     run, scenario = cfg.run, str(cfg.scenario.name)
@@ -418,7 +420,9 @@ def run_scenario(
     run_ids = np.arange(run.replicates)
     seeds = derive_seeds(run.seed, run_ids)
     calibration = cfg.get("calibration")
-    params, drawn = posterior.calibrated_params(calibration, C.model_values(cfg), run.seed, run_ids)
+    params, drawn = posterior_draws.calibrated_params(
+        calibration, C.model_values(cfg), run.seed, run_ids
+    )
     runs = Path(run.output_root) / "runs"
     final = safety.check_inside(runs, runs / scenario / store.timestamp(), "scenario.name")
     facts = dict(
@@ -444,7 +448,7 @@ def run_scenario(
         summary = streamed.summary
         files: dict[str, int | None] = dict(streamed.files)
         if drawn is not None:
-            files.update(posterior.write_run_tables(staging, summary, drawn, run.months))
+            files.update(variance_split.write_run_tables(staging, summary, drawn, run.months))
         store.write_config(cfg, staging)
         if run.figures:
             from sim.plots import run_figures
@@ -465,7 +469,7 @@ def run_scenario(
             simulation_seconds=streamed.simulation_seconds,
             wall_seconds=wall,
             runs_per_second=run.replicates / max(streamed.simulation_seconds, 1e-9),
-            seeds="run i has seed sim.rng.derive_seeds(seed, i)",
+            seeds="run i has seed sim.model.rng.derive_seeds(seed, i)",
             chunk_size=streamed.chunk_size,
             figure_runs=min(int(run.replicates), FIGURE_RUNS) if run.figures else 0,
             files=files,
@@ -473,18 +477,18 @@ def run_scenario(
         if command is not None:
             fields["command"] = list(command)
         if drawn is not None:
-            fields["calibration"] = posterior.load(calibration).describe()
+            fields["calibration"] = posterior_draws.load(calibration).describe()
         store.write_manifest(staging, **fields)
     if not quiet:
-        from sim.report import format_summary
+        from sim.analysis.run_report import format_summary
 
         seconds = streamed.simulation_seconds
         print(format_summary(summary, scenario, run.months, run.seed, seconds, final))
         if run.figures and run.replicates > FIGURE_RUNS:
             print(f"Figures: drawn from the first {FIGURE_RUNS:,} of {run.replicates:,} runs.")
         if drawn is not None:
-            split = posterior.run_variance_split(summary, drawn, run.months)
-            print("\n".join(posterior.format_variance_split(split)))
+            split = variance_split.run_variance_split(summary, drawn, run.months)
+            print("\n".join(variance_split.format_variance_split(split)))
     return final
 
 

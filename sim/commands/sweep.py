@@ -10,11 +10,12 @@ See docs/sweeps.md.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from omegaconf import OmegaConf
 
 from sim.config import ConfigError, list_experiments
-from sim.params import ParamError
+from sim.model.params import ParamError
 
 
 def main(argv: list[str]) -> int:
@@ -32,8 +33,8 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    from sim.design import load_experiment
-    from sim.runner import SweepFailed, SweepInterrupted, run_sweep
+    from sim.engine.design import load_experiment
+    from sim.engine.runner import SweepFailed, SweepInterrupted, run_sweep
 
     try:
         cfg = load_experiment(name, overrides)
@@ -61,7 +62,7 @@ def main(argv: list[str]) -> int:
     print(f"sweep written to {shown(directory)}")
     if cfg.analysis.run:
         # Imported only now: SciPy and the analysis are not needed to run the sweep.
-        from sim.analysis import analyze_sweep
+        from sim.analysis.sweep_analysis import analyze_sweep
         from sim.commands.analyze import print_tables
 
         # This command's analysis.* settings, also on resume (they may differ from the stored).
@@ -74,7 +75,6 @@ def main(argv: list[str]) -> int:
 
 def shown(directory: object) -> str:
     """A results path as `run` prints it: relative to the working directory when inside it."""
-    from pathlib import Path
 
     path = Path(str(directory))
     try:
@@ -97,9 +97,9 @@ def resume_command(
 def check_before_running(cfg: object) -> None:
     """Refuse, before any directory is made, what cannot work: too large, unwritable, no
     scheduler; warn when more workers than cores are asked for."""
-    from sim import guards
-    from sim.executors import local_workers
-    from sim.processes import check_scheduler
+    from sim.engine import resources as guards
+    from sim.engine.executors import local_workers
+    from sim.engine.workers import check_scheduler
 
     guards.check_sweep_settings(cfg)
     guards.check_output_root(
@@ -120,7 +120,7 @@ def warn_inert_levels(cfg: object, overrides: list[str]) -> None:
     """Say so when design.levels=... is given but no factor uses it (each has its own levels)."""
     if not any(o.startswith("design.levels=") for o in overrides) or cfg.design.kind != "grid":
         return
-    from sim.design import parse_factors
+    from sim.engine.design import parse_factors
 
     ranged = [f for f in parse_factors(cfg.factors) if f.is_range]
     if all(f.levels for f in ranged):

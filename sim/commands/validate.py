@@ -1,11 +1,11 @@
 """`python -m sim validate [quick=true] [replicates=N] [seed=S] [output_root=DIR] [figures=false]`.
 
-Runs the baseline and the comparison batches of ``sim.validation.BATCHES`` with the same seeds
-(common random numbers), evaluates every claim of ``sim.validation.CLAIMS``, prints the table
-and writes ``<output_root>/validation/<timestamp>/``: ``validation.md``, ``claims.parquet``,
-``claims.csv``, ``manifest.json``, the composed config of each batch under ``configs/`` and the
-figures under ``figures/``. The directory appears only when complete
-(``sim.store.staged_directory``).
+Runs the baseline and the comparison batches of ``sim.studies.validation.BATCHES`` with the same
+seeds (common random numbers), evaluates every claim of ``sim.studies.validation.CLAIMS``, prints
+the table and writes ``<output_root>/validation/<timestamp>/``: ``validation.md``,
+``claims.parquet``, ``claims.csv``, ``manifest.json``, the composed config of each batch under
+``configs/`` and the figures under ``figures/``. The directory appears only when complete
+(``sim.engine.store.staged_directory``).
 
 Exit code: 0 when no claim failed, 1 when at least one claim failed (the report is written
 either way), 2 for a mistake on the command line.
@@ -26,7 +26,7 @@ from omegaconf import OmegaConf
 if TYPE_CHECKING:
     import pandas as pd
 
-    from sim.validation import Batch, BatchSpec, Claim
+    from sim.studies.validation import Batch, BatchSpec, Claim
 
 PROG = "python -m sim validate"
 FULL_REPLICATES = 10_000
@@ -82,8 +82,8 @@ def parse_args(argv: Sequence[str]) -> Options:
 
 def check_resources(options: Options) -> None:
     """Refuse, before any batch runs, an unwritable output_root or batches too large to hold."""
-    from sim import guards
-    from sim.validation import BATCHES
+    from sim.engine import resources as guards
+    from sim.studies.validation import BATCHES
 
     guards.check_output_root(options.output_root, "output_root")
     estimates = [
@@ -106,8 +106,8 @@ def check_resources(options: Options) -> None:
 def _calibration(directory: str | None) -> str | None:
     """A posterior directory, checked now so a bad one is a usage error (docs/calibration.md)."""
     if directory is not None:
-        from sim.calibration.posterior import load
-        from sim.calibration.targets import CalibrationError
+        from sim.engine.posterior_draws import load
+        from sim.studies.calibration.targets import CalibrationError
 
         try:
             load(directory)
@@ -122,11 +122,11 @@ def run_batches(
     """Simulate every batch with the same run seeds; return the batches and their configs."""
     from tqdm import tqdm
 
-    from sim.calibration.posterior import calibrated_params
     from sim.config import compose, model_values
-    from sim.model import simulate
-    from sim.rng import derive_seeds
-    from sim.validation import Batch
+    from sim.engine.posterior_draws import calibrated_params
+    from sim.model.escalation import simulate
+    from sim.model.rng import derive_seeds
+    from sim.studies.validation import Batch
 
     seeds = derive_seeds(seed, np.arange(replicates))
     batches, configs = {}, {}
@@ -162,8 +162,8 @@ def main(argv: Sequence[str]) -> int:
     except ValueError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    from sim import store
-    from sim.validation import BATCHES, evaluate_all
+    from sim.engine import store
+    from sim.studies.validation import BATCHES, evaluate_all
 
     with store.Stopwatch() as clock:
         batches, configs = run_batches(
@@ -187,8 +187,8 @@ def write_results(
     seconds: float,
 ) -> Path:
     """Write the validation directory (staged: it appears only when complete)."""
-    from sim import store
-    from sim.validation import CLAIMS
+    from sim.engine import store
+    from sim.studies.validation import CLAIMS
 
     final = options.output_root / "validation" / store.timestamp()
     with store.staged_directory(final) as staging:
@@ -270,7 +270,7 @@ def report(table: pd.DataFrame, options: Options, seconds: float, figures: list[
     """validation.md: the table, the notes behind each value, and the figures."""
     import pandas as pd
 
-    from sim.validation import BATCHES
+    from sim.studies.validation import BATCHES
 
     notes = [f"- **{row.id}**: {row.note}" for row in table.itertuples(index=False) if row.note]
     failed = table.loc[table["verdict"] == "fail", "id"].tolist()

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.ablation import OUTCOMES
 from sim.plots.style import OKABE_ITO, tidy_panels
+from sim.studies.ablation import OUTCOMES
 
 
 def ablation_figure(table: pd.DataFrame, scenario: str, runs: int) -> Figure:

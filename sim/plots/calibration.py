@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from sim.plots.style import OKABE_ITO, save_figures
 
 if TYPE_CHECKING:
-    from sim.calibration.calibrate import Calibration
+    from sim.studies.calibration.calibrate import Calibration
 
 PRIOR_COLOUR, POSTERIOR_COLOUR, OBSERVED_COLOUR = "#999999", OKABE_ITO[0], OKABE_ITO[3]
 PAIR_PARAMETERS = 4

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.analysis.run_report import RUNG_LABELS
 from sim.plots.run import stack_rung_shares
 from sim.plots.style import (
     UNIT_WORDS,
@@ -16,7 +17,6 @@ from sim.plots.style import (
     series_style,
     tidy_panels,
 )
-from sim.report import RUNG_LABELS
 
 # --- a comparison of scenario runs ----------------------------------------------------------
 COMPARISON_VARIABLES: tuple[str, ...] = (

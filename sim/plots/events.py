@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.eventcompare import MEASURE_LABELS
-from sim.eventdata import BASIC_MEASURES
+from sim.eventdata.compare import MEASURE_LABELS
+from sim.eventdata.readers import BASIC_MEASURES
 from sim.plots.style import OKABE_ITO, tidy_panels
 
 MODEL_COLOUR = OKABE_ITO[0]

@@ -23,8 +23,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
+from sim.analysis.discovery import WEAK_QP, factor_label, factor_unit
+from sim.engine.store import read_manifest
+from sim.model.params import PARAMS_BY_PATH
 from sim.plots.style import OKABE_ITO, UNIT_WORDS
 from sim.plots.sweep import wrap_title
+from sim.studies.policy.objectives import OBJECTIVES
 
 REFERENCE_WORDS = "status quo (the base scenario's levers)"
 PARETO_COLOUR = OKABE_ITO[0]
@@ -99,8 +103,6 @@ def load_policy(directory: Path) -> PolicyResult:
     """Read a complete policy directory's settings and tables."""
     from omegaconf import OmegaConf
 
-    from sim.store import read_manifest
-
     directory = Path(directory)
     cfg = OmegaConf.to_container(OmegaConf.load(directory / "config.yaml"), resolve=True)
     manifest = read_manifest(directory)
@@ -134,8 +136,6 @@ def unit_words(unit: str) -> str:
 def lever_label(path: str) -> str:
     """'China reliability (probability)', 'Russia base resolve (index)': a lever's (or an
     uncertainty's) name and unit."""
-    from sim.discovery import factor_label, factor_unit
-    from sim.params import PARAMS_BY_PATH
 
     spec = PARAMS_BY_PATH.get(path)
     unit = factor_unit(path) or ("1" if spec is not None and not spec.choices else "")
@@ -144,7 +144,6 @@ def lever_label(path: str) -> str:
 
 def objective_label(name: str, unit: bool = True) -> str:
     """'P(rung ≥ 4) (probability)': the objective's short label and unit, from its registry."""
-    from sim.policy.objectives import OBJECTIVES
 
     objective = OBJECTIVES.get(name)
     if objective is None:
@@ -567,7 +566,6 @@ def _outcomes(ax, x: np.ndarray, y: np.ndarray, fails: np.ndarray) -> None:
 
 def hidden_limits(box: pd.DataFrame | None, shown: list[str]) -> list[str]:
     """The uncertainties the PRIM box limits significantly but the panel does not show."""
-    from sim.discovery import WEAK_QP, factor_label
 
     if box is None or not len(box):
         return []

@@ -15,9 +15,10 @@ import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from sim.analysis import rung_probabilities
-from sim.dates import month_dates
-from sim.ladder import TOP_RUNG, Actor
+from sim.analysis.probabilities import rung_probabilities
+from sim.analysis.run_report import RUNG_LABELS
+from sim.model.dates import month_dates
+from sim.model.ladder import TOP_RUNG, Actor
 from sim.plots.style import (
     KAZAKHSTAN_VARIABLES,
     OKABE_ITO,
@@ -32,7 +33,6 @@ from sim.plots.style import (
     series_style,
     tidy_panels,
 )
-from sim.report import RUNG_LABELS
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -53,7 +53,8 @@ def rung_shares(trajectories: pd.DataFrame) -> pd.DataFrame:
 def cumulative_escalation(summary: pd.DataFrame, months: int) -> pd.DataFrame:
     """P(rung k or higher by the end of each month), k = 1..5, with 95% Wilson intervals.
 
-    Returns the columns of `sim.analysis.rung_probabilities` plus `date` (the month's start).
+    Returns the columns of `sim.analysis.probabilities.rung_probabilities` plus `date` (the month's
+    start).
     """
     table = rung_probabilities(summary, months=range(1, months + 1))
     table["date"] = month_dates(months)[table["month"] - 1]

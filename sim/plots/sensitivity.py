@@ -10,6 +10,7 @@ trade-off and the chosen box's limits. Each figure function takes a tidy table a
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +19,9 @@ from matplotlib import colormaps
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
 
-from sim.discovery import factor_label
+from sim.analysis.discovery import factor_label
+from sim.analysis.sensitivity import headline_outcomes
 from sim.plots.style import OKABE_ITO
-from sim.sensitivity import headline_outcomes
 
 PANEL = (4.6, 3.6)  # inches per panel
 
@@ -260,7 +261,6 @@ def sensitivity_figures(directory: Path) -> dict[str, Figure]:
 
 def question_words(question: str) -> str:
     """A discovery folder's name in words: rung4_month120_points -> P(rung >= 4 by month 120)."""
-    import re
 
     found = re.fullmatch(r"rung(\d+)_month(\d+)_(\w+)", question)
     if not found:

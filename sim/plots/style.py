@@ -17,9 +17,9 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from sim.ladder import TOP_RUNG
-from sim.recording import TRAJECTORY_VARIABLES
-from sim.store import write_atomic
+from sim.engine.store import write_atomic
+from sim.model.ladder import TOP_RUNG
+from sim.model.recording import TRAJECTORY_VARIABLES
 
 # Names in titles and labels come from users (scenario and sweep names): a '$' in them must
 # stay a dollar sign, not start matplotlib's mathtext (which can fail to parse). No figure
@@ -77,7 +77,7 @@ UNIT_WORDS = {"1": "index", "share": "share", "2021 budget": "x 2021 budget"}
 
 
 def axis_label(variable: str) -> str:
-    """'Description (unit)' for a trajectory variable, from sim.recording."""
+    """'Description (unit)' for a trajectory variable, from sim.model.recording."""
     spec = VARIABLE_SPECS[variable]
     return f"{spec.doc} ({UNIT_WORDS.get(spec.unit, spec.unit)})"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,16 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sim.analysis import rung_probabilities
+from sim.analysis.probabilities import (
+    median_times,
+    rung_probabilities,
+    thresholds,
+    time_to_escalation,
+)
+from sim.analysis.sweep_analysis import read_options
+from sim.engine.store import read_manifest
+from sim.engine.sweep_directory import read_parts
+from sim.model.params import PARAMS_BY_PATH
 from sim.plots.style import OKABE_ITO, series_style
 
 # --- a sweep: data ---------------------------------------------------------------------------
@@ -63,12 +73,10 @@ def load_sweep(directory: Path) -> Sweep:
     """Read a complete sweep directory's design and analysis tables.
 
     A table missing from analysis/ (e.g. a sweep run with `analysis.run=false`) is computed in
-    memory from the run summaries with the sim.analysis functions and the stored analysis
-    settings; nothing is written.
+    memory from the run summaries with the sim.analysis.probabilities functions and the stored
+    analysis settings; nothing is written.
     """
     from omegaconf import OmegaConf
-
-    from sim.store import read_manifest
 
     directory = Path(directory)
     cfg = OmegaConf.load(directory / "config.yaml")
@@ -104,7 +112,6 @@ def _level(directory: Path, cfg: Any, computed: list[str]) -> float:
     `analyze level=0.25` rewrites analysis/ but not config.yaml; figures must name the level
     of the tables they draw.
     """
-    from sim.analysis_options import read_options
 
     recorded = read_options(directory / "analysis").get("level")
     if recorded is not None and "thresholds" not in computed:
@@ -115,9 +122,8 @@ def _level(directory: Path, cfg: Any, computed: list[str]) -> float:
 def _compute_tables(
     directory: Path, cfg: Any, design: pd.DataFrame, factors: list[str], names: list[str]
 ) -> dict[str, pd.DataFrame]:
-    """The analysis tables `names`, computed as sim.analysis.analyze_sweep does (not written)."""
-    from sim.analysis import median_times, thresholds, time_to_escalation
-    from sim.runner import read_parts
+    """The analysis tables `names`, computed as sim.analysis.sweep_analysis.analyze_sweep does
+    (not written)."""
 
     opts = cfg.analysis
     horizon = int(cfg.months)
@@ -143,8 +149,7 @@ def _compute_tables(
 
 
 def factor_label(factor: str) -> str:
-    """'kazakhstan.multivector (1)': the factor's path and unit from sim.params."""
-    from sim.params import PARAMS_BY_PATH
+    """'kazakhstan.multivector (1)': the factor's path and unit from sim.model.params."""
 
     spec = PARAMS_BY_PATH.get(factor)
     unit = "" if spec is None or spec.unit in ("1", "") else spec.unit
@@ -434,7 +439,6 @@ def colour_top(probabilities: pd.Series) -> float:
 
 def wrap_title(title: str, fig: Figure) -> str:
     """Wrap a figure title to the figure's width (a narrow figure clipped long titles)."""
-    import textwrap
 
     characters = max(30, int(fig.get_figwidth() * 9))
     return "\n".join(textwrap.fill(line, characters) for line in title.splitlines())

@@ -1,0 +1,413 @@
+"""Configuration: the typed schema, composing scenarios with Hydra, and checking values.
+
+The schema of the ``model`` node is generated from the parameter table in ``sim.model.params``, so a
+parameter is declared once. OmegaConf checks types and rejects unknown keys (struct mode);
+``check`` then checks ranges and allowed values, with a message that names the key, the value
+and what is allowed.
+
+Layout of a composed config::
+
+    run:       replicates, months, seed, trajectories, events, output_root, figures
+    scenario:  name, description, sources
+    model:     <group>.<name> for every parameter in sim.model.params.PARAMS
+    calibration, targets: a posterior to draw calibrated parameters from (docs/calibration.md)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config.paths import keep_literal
+from sim.errors import ConfigError
+from sim.model import params as P
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Where a wheel carries configs/ and experiments/ (copied there at build time, see setup.py).
+PACKAGE_DATA = Path(__file__).resolve().parents[1] / "_data"
+#: Extra folders of the user's own scenarios and experiments, separated by os.pathsep; set by
+#: the `--search-path DIR` option of `python -m sim`.
+SEARCH_PATH_ENV = "SIM_SEARCH_PATH"
+BUILT_IN = "built-in"
+MAX_MONTHS = 600
+#: Design points a sweep may have: each holds every parameter's value in memory.
+MAX_DESIGN_POINTS = 2_000_000
+
+
+def _built_in_dir(name: str) -> Path:
+    """The built-in configs/ or experiments/: in the package (a wheel), else the checkout's.
+
+    The package copy is tried first: in a wheel, the folder beside the package is
+    site-packages, where another distribution could have put a folder of the same name.
+    """
+    packaged = PACKAGE_DATA / name
+    return packaged if packaged.is_dir() else REPO_ROOT / name
+
+
+CONFIG_DIR = _built_in_dir("configs")
+EXPERIMENTS_DIR = _built_in_dir("experiments")
+POLICIES = "policies"  # experiments/policies/: policy experiments (`sim policy`, docs/policy.md)
+
+
+@dataclasses.dataclass
+class RunConfig:
+    replicates: int = 1000
+    months: int = 120
+    seed: int = 20221028
+    trajectories: bool = True
+    events: bool = True
+    output_root: str = "results"
+    figures: bool = True
+
+
+@dataclasses.dataclass
+class ScenarioInfo:
+    name: str = "baseline"
+    description: str = ""
+    sources: list[str] = dataclasses.field(default_factory=list)
+
+
+def _field_type(param: P.Param) -> Any:
+    if param.choices:
+        return str
+    if param.integer:
+        return Optional[int] if param.nullable else int  # noqa: UP045 (OmegaConf needs it)
+    return float
+
+
+def _group_schema(group: str) -> type:
+    fields = [
+        (p.name, _field_type(p), dataclasses.field(default=p.default))
+        for p in P.PARAMS
+        if p.group == group
+    ]
+    return dataclasses.make_dataclass(f"{group.capitalize()}Params", fields)
+
+
+_GROUP_SCHEMAS = {g: _group_schema(g) for g in P.GROUPS}
+ModelConfig = dataclasses.make_dataclass(
+    "ModelConfig",
+    [(g, cls, dataclasses.field(default_factory=cls)) for g, cls in _GROUP_SCHEMAS.items()],
+)
+
+
+@dataclasses.dataclass
+class Config:
+    run: RunConfig = dataclasses.field(default_factory=RunConfig)
+    scenario: ScenarioInfo = dataclasses.field(default_factory=ScenarioInfo)
+    model: Any = dataclasses.field(default_factory=ModelConfig)
+    # A calibration directory: calibrated parameters are drawn from its posterior (and a
+    # targets file's name, for calibrations composed with Hydra); docs/calibration.md.
+    calibration: Optional[str] = None  # noqa: UP045 (OmegaConf needs it)
+    targets: Optional[str] = None  # noqa: UP045
+
+
+def register_schema() -> None:
+    """Make the schema available to Hydra as `base_config` (config.yaml extends it)."""
+    from hydra.core.config_store import ConfigStore  # Hydra is imported only when used
+
+    if "base_config.yaml" not in ConfigStore.instance().repo:  # storing it again costs 0.1 s
+        ConfigStore.instance().store(name="base_config", node=Config)
+
+
+def compose_scenario(name: str, model: Mapping[str, Any] | None = None) -> DictConfig:
+    """The config `compose(["scenario=<name>"])` gives, with flat `model` values on top.
+
+    The same layers in the same order (the schema, then configs/scenario/<name>.yaml, which is
+    a `_global_` package, then the values), merged by OmegaConf without Hydra's start-up: ten
+    times faster, which counts for a sweep over many scenarios. tests/test_startup.py checks
+    that both agree. A scenario file with its own defaults list goes through Hydra.
+    """
+    path = scenario_path(name)
+    data = yaml.safe_load(path.read_text()) if path.is_file() else None
+    if not isinstance(data, dict) or "defaults" in data:
+        overrides = [f"model.{k}={'null' if v is None else v}" for k, v in (model or {}).items()]
+        return compose([f"scenario={name}", *overrides])
+    values: dict[str, Any] = {}
+    for key, value in (model or {}).items():
+        group, leaf = key.split(".", 1)
+        values.setdefault(group, {})[leaf] = value
+    cfg = OmegaConf.merge(_schema(), data, {"model": values})
+    keep_literal(cfg)  # scenario text is never resolved (no ${oc.env:...} in results)
+    check(cfg)
+    return cfg
+
+
+_SCHEMA: list[DictConfig] = []
+
+
+def _schema() -> DictConfig:
+    """The structured schema, built once (merging never changes it)."""
+    if not _SCHEMA:
+        _SCHEMA.append(OmegaConf.structured(Config))
+    return _SCHEMA[0]
+
+
+def user_folders() -> list[Path]:
+    """The user's own folders (from --search-path), in the order given."""
+    raw = os.environ.get(SEARCH_PATH_ENV, "")
+    return [Path(part).expanduser().resolve() for part in raw.split(os.pathsep) if part]
+
+
+def add_user_folder(folder: str | Path) -> Path:
+    """Add a folder of the user's own scenarios (<folder>/scenario/) and experiments.
+
+    Experiments are read from <folder>/experiments/, or from <folder> itself when it holds no
+    scenario/ or experiments/ subfolder. The folder is kept in an environment variable, so
+    worker processes see it too. Raises ConfigError when it is not a directory.
+    """
+    path = Path(folder).expanduser().resolve()
+    if not path.is_dir():
+        raise ConfigError(f"--search-path = {str(folder)!r} is not allowed: expected a directory")
+    folders = [*user_folders(), path]
+    os.environ[SEARCH_PATH_ENV] = os.pathsep.join(str(f) for f in dict.fromkeys(folders))
+    return path
+
+
+def hydra_search_path() -> list[str]:
+    """The user folders as Hydra overrides (empty when there are none).
+
+    Hydra appends `hydra.searchpath` after the built-in configs, so on a name clash the
+    built-in scenario wins; `python -m sim list` says so.
+    """
+    folders = user_folders()
+    if not folders:
+        return []
+    return ["hydra.searchpath=[" + ",".join(f"'file://{f}'" for f in folders) + "]"]
+
+
+def compose(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
+    """Compose a config from configs/ (and the user folders) with Hydra overrides."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    register_schema()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = hydra_compose(config_name=config_name, overrides=[*hydra_search_path(), *overrides])
+    keep_literal(cfg)  # scenario text is never resolved (no ${oc.env:...} in results)
+    check(cfg)
+    return cfg
+
+
+#: Allowed ranges of the integer `run` settings (closed intervals), used by `check`.
+RUN_LIMITS: dict[str, tuple[int, int]] = {
+    "replicates": (1, 10_000_000),
+    "months": (1, MAX_MONTHS),
+    "seed": (0, 2**63 - 1),
+}
+
+
+def check(cfg: DictConfig) -> None:
+    """Check every range and allowed value; raise ConfigError or ParamError naming the key."""
+    for name, (low, high) in RUN_LIMITS.items():
+        _check_int(f"run.{name}", cfg.run[name], low, high)
+    model_values(cfg)
+
+
+def allowed(key: str) -> str:
+    """What a config key accepts, in words (for error messages), e.g. "an integer in [1, 600]"."""
+    group, _, name = key.partition(".")
+    if group == "model" and name in P.PARAMS_BY_PATH:
+        return P.PARAMS_BY_PATH[name].allowed()
+    if group == "run" and name in RUN_LIMITS:
+        low, high = RUN_LIMITS[name]
+        return f"an integer in [{low}, {high}]"
+    field = {f.name: f for f in dataclasses.fields(RunConfig)}.get(name)
+    if group == "run" and field is not None:
+        return "true or false" if field.type in (bool, "bool") else "a string"
+    return "a string" if group == "scenario" else "a value of the schema's type"
+
+
+def _check_int(key: str, value: Any, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{key} = {value!r} is not allowed: expected {allowed(key)}")
+
+
+def model_values(cfg: DictConfig) -> dict[str, Any]:
+    """The model parameters of a composed config, flat {"group.name": value}, checked."""
+    flat = P.flatten(OmegaConf.to_container(cfg.model, resolve=True))
+    P.encode(flat)  # raises ParamError naming the first bad key
+    return flat
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """A scenario or experiment file and where it came from (BUILT_IN or a user folder)."""
+
+    name: str
+    path: Path
+    origin: str
+    shadowed: bool = False  # a file of the same name earlier in the search path wins
+
+
+def _entries(folders: Sequence[tuple[Path, str]]) -> list[Entry]:
+    entries, seen = [], set()
+    for folder, origin in folders:
+        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
+            entries.append(Entry(path.stem, path, origin, shadowed=path.stem in seen))
+            seen.add(path.stem)
+    return entries
+
+
+def _experiment_folder(user: Path) -> Path:
+    nested = user / "experiments"
+    return nested if nested.is_dir() or (user / "scenario").is_dir() else user
+
+
+def scenario_entries() -> list[Entry]:
+    """Every scenario file, built-in first, then each user folder's scenario/ (Hydra's order)."""
+    folders = [(CONFIG_DIR / "scenario", BUILT_IN)]
+    folders += [(user / "scenario", str(user)) for user in user_folders()]
+    return _entries(folders)
+
+
+def scenario_path(name: str) -> Path:
+    """The file `scenario=<name>` loads: the first of that name in the search path."""
+    for entry in scenario_entries():
+        if entry.name == name and not entry.shadowed:
+            return entry.path
+    return CONFIG_DIR / "scenario" / f"{name}.yaml"
+
+
+def experiment_entries() -> list[Entry]:
+    """Every experiment file, built-in first, then the user folders'."""
+    folders = [(EXPERIMENTS_DIR, BUILT_IN)]
+    folders += [(_experiment_folder(user), str(user)) for user in user_folders()]
+    return _entries(folders)
+
+
+def experiment_file(name: str, entries: list[Entry], folder: str) -> Path:
+    """The file of experiment `name` among `entries` (built-in first, then the user folders).
+
+    `name` is a plain name, never a path (results use it); ConfigError names the known ones.
+    """
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise ConfigError(
+            f"experiment={name!r} is not allowed: expected the name of a file in {folder}/ "
+            "(without .yaml), not a path; copy a shared experiment file there"
+        )
+    usable = [e for e in entries if not e.shadowed]
+    for entry in usable:
+        if entry.name == name:
+            return entry.path
+    known = ", ".join(e.name for e in usable) or "(none)"
+    raise ConfigError(f"experiment={name!r} is unknown: expected one of {known}")
+
+
+def policy_entries() -> list[Entry]:
+    """Every policy experiment file (experiments/policies/), built-in first, then the users'."""
+    folders = [(EXPERIMENTS_DIR / POLICIES, BUILT_IN)]
+    folders += [(_experiment_folder(user) / POLICIES, str(user)) for user in user_folders()]
+    return _entries(folders)
+
+
+def list_policy_experiments() -> list[tuple[str, str]]:
+    """(name, one-line description) for every experiment that `sim policy` can load."""
+    return [(e.name, _first_line(e.path, None)) for e in policy_entries() if not e.shadowed]
+
+
+def list_scenarios() -> list[tuple[str, str]]:
+    """(name, one-line description) for every scenario that `scenario=<name>` can load."""
+    return [(e.name, _first_line(e.path, "scenario")) for e in scenario_entries() if not e.shadowed]
+
+
+def list_experiments() -> list[tuple[str, str]]:
+    """(name, one-line description) for every experiment that `experiment=<name>` can load."""
+    return [(e.name, _first_line(e.path, None)) for e in experiment_entries() if not e.shadowed]
+
+
+def file_problem(path: Path, node: str | None) -> str | None:
+    """Why a scenario (node "scenario") or experiment (node None) file cannot be used, or None."""
+    try:
+        data = read_yaml_mapping(path)
+        if node:
+            _section(path, data, node)
+        _usable_name(path)
+    except ConfigError as error:
+        return str(error)
+    return None
+
+
+def _first_line(path: Path, node: str | None) -> str:
+    problem = file_problem(path, node)
+    if problem:
+        return f"(cannot be used: {problem})"
+    data = read_yaml_mapping(path)
+    if node:
+        data = _section(path, data, node)
+    description = str(data.get("description", "")).strip()
+    return description.splitlines()[0] if description else ""
+
+
+#: File names that can be given on the command line as scenario=<name> or experiment=<name>.
+USABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def read_yaml_mapping(path: Path) -> dict[str, Any]:
+    """The YAML file as a mapping (empty: {}); ConfigError naming the file if it is not one."""
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise ConfigError(f"{path}{where}: not valid YAML ({problem})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot be read ({error})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: expected a mapping of keys to values, got a {type(data).__name__}"
+        )
+    return data
+
+
+def _section(path: Path, data: dict[str, Any], node: str) -> dict[str, Any]:
+    section = data.get(node) or {}
+    if not isinstance(section, dict):
+        raise ConfigError(
+            f"{path}: {node} = {section!r} is not allowed: expected a mapping "
+            "(name, description, sources)"
+        )
+    return section
+
+
+def _usable_name(path: Path) -> None:
+    if not USABLE_NAME.match(path.stem):
+        raise ConfigError(
+            f"{path}: the file name cannot be given on the command line; rename it "
+            "with letters, digits, '_', '-' or '.' only"
+        )
+
+
+def scenario_problem(name: str) -> str | None:
+    """Why configs/scenario/<name>.yaml cannot be run (one line naming file, key and value),
+    or None when it looks fine (Hydra and `check` then check every value)."""
+    path = scenario_path(name)
+    try:
+        _usable_name(path)
+        data = read_yaml_mapping(path)
+        _section(path, data, "scenario")
+        model = data.get("model")
+        if model is not None and not isinstance(model, dict):
+            raise ConfigError(
+                f"{path}: model = {model!r} is not allowed: expected a mapping of parameter "
+                "groups (e.g. model: {war: {outcome: favorable}})"
+            )
+        first = path.read_text().lstrip().splitlines()[:1]
+        if data and first != ["# @package _global_"]:
+            raise ConfigError(
+                f"{path}: the first line must be '# @package _global_' (so that its "
+                "scenario: and model: keys land at the top of the config)"
+            )
+    except ConfigError as error:
+        return str(error)
+    return None

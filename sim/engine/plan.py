@@ -1,0 +1,135 @@
+"""The plan of a sweep: its design, chunks and the identity that a resumed sweep must match."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config.paths import escape_interpolations
+from sim.engine.design import EXECUTION_KEYS, build_design, point_values, scenario_values
+from sim.engine.posterior_draws import check_for_sweep
+from sim.model import params as P
+
+if TYPE_CHECKING:
+    pass
+
+
+@dataclasses.dataclass
+class Plan:
+    """Everything a sweep needs before it runs: the design and each point's parameters."""
+
+    cfg: DictConfig
+    design: pd.DataFrame
+    values: pd.DataFrame  # encoded parameters, one row per design point
+    resolved: dict[str, dict[str, Any]]  # each scenario's parameter values
+
+    @property
+    def runs(self) -> int:
+        return len(self.design) * self.cfg.replicates
+
+    @property
+    def chunks(self) -> int:
+        return -(-self.runs // self.cfg.chunk_size)
+
+    def chunk_bounds(self, index: int) -> tuple[int, int]:
+        start = index * self.cfg.chunk_size
+        return start, min(start + self.cfg.chunk_size, self.runs)
+
+    def task(self, index: int, directory: Path | None = None) -> ChunkTask:
+        """Chunk `index`; with a directory, the worker writes its parts there."""
+        start, stop = self.chunk_bounds(index)
+        reps = self.cfg.replicates
+        first, last = start // reps, (stop - 1) // reps
+        block = self.values.iloc[first : last + 1]
+        return ChunkTask(
+            index=index,
+            start=start,
+            stop=stop,
+            replicates=reps,
+            seed=int(self.cfg.seed),
+            months=int(self.cfg.months),
+            first_point=first,
+            columns={c: block[c].to_numpy() for c in block.columns},
+            scenarios=tuple(self.design["scenario"].iloc[first : last + 1]),
+            trajectories=bool(self.cfg.trajectories),
+            calibration=self.cfg.get("calibration"),
+            directory=None if directory is None else str(directory),
+            experiment=str(self.cfg.name),
+        )
+
+
+def plan(cfg: DictConfig) -> Plan:
+    """Build the design and every point's parameters; refuses bad values before any run."""
+    design = build_design(cfg)
+    if cfg.get("calibration"):
+        check_for_sweep(cfg.calibration, design.columns)
+    resolved = scenario_values(cfg)
+    return Plan(cfg, design, point_values(design, resolved), resolved)
+
+
+def resolved_data(plan_: Plan) -> dict[str, Any]:
+    """The experiment plus each scenario's full parameter values (what config.yaml holds), as
+    plain data whose text reads back literally (``${`` escaped)."""
+    data = escape_interpolations(OmegaConf.to_container(plan_.cfg, resolve=True))
+    data["resolved"] = {name: _nest(values) for name, values in plan_.resolved.items()}
+    return data
+
+
+def resolved_config(plan_: Plan) -> DictConfig:
+    """`resolved_data` as a config, to hold against a stored config.yaml."""
+    return OmegaConf.create(resolved_data(plan_))
+
+
+def _nest(flat: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    nested: dict[str, dict[str, Any]] = {}
+    for path, value in flat.items():
+        group, name = path.split(".", 1)
+        nested.setdefault(group, {})[name] = value
+    return nested
+
+
+def config_differences(stored: DictConfig, new: DictConfig) -> list[str]:
+    """Every key whose value differs, ignoring execution-only keys (workers, executor...)."""
+    a, b = (_flat_identity(c) for c in (stored, new))
+    return [
+        f"{k}: {a.get(k, '<missing>')!r} in the directory, {b.get(k, '<missing>')!r} now"
+        for k in sorted(set(a) | set(b))
+        if a.get(k, "<missing>") != b.get(k, "<missing>")
+    ]
+
+
+def _flat_identity(cfg: DictConfig) -> dict[str, Any]:
+    data = OmegaConf.to_container(cfg, resolve=True)
+    for key in EXECUTION_KEYS:
+        data.pop(key, None)
+    return P.flatten(data)
+
+
+@dataclasses.dataclass(frozen=True)
+class ChunkTask:
+    """Runs ``start .. stop-1`` of a sweep, with the encoded parameters of their points.
+
+    ``columns`` holds one value per design point covered (first_point, first_point + 1, ...).
+    ``directory``: where the worker writes the chunk's parts itself; None returns the tables to
+    the parent instead (workers that do not share the sweep's file system).
+    """
+
+    index: int
+    start: int
+    stop: int
+    replicates: int
+    seed: int
+    months: int
+    first_point: int
+    columns: dict[str, np.ndarray]
+    scenarios: tuple[str, ...]
+    trajectories: bool
+    calibration: str | None = None  # a posterior directory: calibrated parameters drawn from it
+    directory: str | None = None
+    experiment: str = ""  # for the parts' metadata

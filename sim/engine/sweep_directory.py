@@ -1,0 +1,239 @@
+"""A sweep's directory on disk: its part files, which chunks are done, resume, and the final merge.
+
+The directory exists while the sweep is incomplete (so it can be resumed); ``manifest.json`` has
+``"complete": false`` until the last step writes it as true.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config import ConfigError
+from sim.config.paths import check_inside, check_name, output_folder
+from sim.engine.executors import local_workers
+from sim.engine.store import (
+    CONFIG,
+    check_config,
+    config_yaml,
+    read_manifest,
+    timestamp,
+    with_metadata,
+    write_arrow,
+    write_atomic,
+    write_manifest,
+    write_table,
+    write_text,
+)
+
+if TYPE_CHECKING:
+    from sim.engine.chunks import ChunkResult
+from sim.engine.aggregate import iter_merged_aggregate
+from sim.engine.plan import Plan, config_differences, resolved_config, resolved_data
+from sim.engine.result_dirs import KIND_WORDS, directory_kind
+
+PARTS = "parts"
+
+
+DESIGN = "design.parquet"
+
+
+AGGREGATE = "aggregate.parquet"
+
+
+def part_path(directory: Path, kind: str, index: int) -> Path:
+    """parts/<kind>/part-<index>.parquet: one folder per table, so that reading a folder
+    (``pd.read_parquet(sweep / "parts" / "summary")``) never mixes two tables."""
+    return Path(directory) / PARTS / kind / f"part-{index:06d}.parquet"
+
+
+def part_kinds(cfg: DictConfig) -> tuple[str, ...]:
+    """Summary last: a chunk counts as done only when every one of its parts exists."""
+    return (("trajectories",) if cfg.trajectories else ()) + ("aggregate", "summary")
+
+
+def done_chunks(directory: Path, plan_: Plan) -> set[int]:
+    kinds = part_kinds(plan_.cfg)
+    return {
+        i for i in range(plan_.chunks) if all(part_path(directory, k, i).exists() for k in kinds)
+    }
+
+
+def new_directory(cfg: DictConfig) -> Path:
+    """<output_root>/sweeps/<name>/<timestamp>; refuses a name that would lead elsewhere."""
+    root = Path(cfg.output_root)
+    root = root if root.is_absolute() else Path.cwd() / root
+    name = check_name("name", cfg.name) if cfg.name else ""
+    return check_inside(root, root / "sweeps" / name / timestamp(), key="name")
+
+
+def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set[int]]:
+    """A new sweep directory, or the one to resume after checking it holds the same config."""
+    if resume is None:
+        directory = new_directory(plan_.cfg)
+        for kind in part_kinds(plan_.cfg):
+            (directory / PARTS / kind).mkdir(parents=True)
+        write_text(config_yaml(resolved_data(plan_)), directory / CONFIG)
+        write_table(
+            plan_.design, directory / DESIGN, table="design", experiment=str(plan_.cfg.name)
+        )
+        return directory, set()
+    directory = Path(resume)
+    if not (directory / "config.yaml").exists():
+        raise ConfigError(f"resume={directory}: not a sweep directory (no config.yaml)")
+    check_config(directory)  # an edited config.yaml would let a resume mix two plans
+    output_folder(directory, PARTS)
+    stored = OmegaConf.load(directory / "config.yaml")
+    check_resumable(directory, stored, plan_.cfg)
+    differences = config_differences(stored, resolved_config(plan_))
+    if differences:
+        shown = "; ".join(differences[:3])
+        more = f" (and {len(differences) - 3} more)" if len(differences) > 3 else ""
+        raise ConfigError(
+            f"resume={directory} holds a different config; refusing to mix: {shown}{more}"
+        )
+    for kind in part_kinds(plan_.cfg):
+        (directory / PARTS / kind).mkdir(parents=True, exist_ok=True)
+    return directory, done_chunks(directory, plan_)
+
+
+def check_resumable(directory: Path, stored: DictConfig, cfg: DictConfig) -> None:
+    """resume= must name a sweep of this experiment, not a run or another experiment's sweep."""
+
+    kind = directory_kind(directory)
+    if kind != "sweep" or "name" not in stored:
+        what = KIND_WORDS.get(kind, "not a results directory")
+        raise ConfigError(f"resume={directory} is {what}: only a sweep can be resumed")
+    if stored.name != cfg.name:
+        raise ConfigError(
+            f"resume={directory} is a sweep of experiment {stored.name!r}, not {cfg.name!r}; "
+            f"resume it with experiment={stored.name}"
+        )
+
+
+def workers_share_files(cfg: DictConfig) -> bool:
+    """Whether workers see the sweep directory: local ones do, a remote Dask cluster may not."""
+    return cfg.executor != "dask" or cfg.scheduler in (None, "threads")
+
+
+def write_parts(directory: Path, result: ChunkResult, **facts: Any) -> None:
+    """Write a chunk's parts, each atomically; the summary last (it marks the chunk done).
+
+    `facts` (experiment, seed) go into each file's metadata beside units, version and commit.
+    """
+    tables = [("trajectories", result.trajectories)] if result.trajectories is not None else []
+    tables += [("aggregate", result.aggregate), ("summary", result.summary)]
+    for kind, table in tables:
+        path = part_path(directory, kind, result.index)
+        if isinstance(table, pa.Table):
+            write_arrow(table, path, table=kind, chunk=result.index, **facts)
+        else:
+            write_table(table, path, table=kind, chunk=result.index, **facts)
+
+
+def finish(directory: Path, plan_: Plan) -> None:
+    """Merge the chunk aggregates into aggregate.parquet, one design-point range at a time."""
+    parts = [part_path(directory, "aggregate", i) for i in range(plan_.chunks)]
+
+    def write(tmp: Path) -> None:
+        writer = None
+        try:
+            for frame in iter_merged_aggregate(parts):
+                table = with_metadata(
+                    pa.Table.from_pandas(frame, preserve_index=False),
+                    table="aggregate",
+                    experiment=str(plan_.cfg.name),
+                    seed=int(plan_.cfg.seed),
+                )
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+
+    write_atomic(Path(directory) / AGGREGATE, write)
+
+
+def write_sweep_manifest(
+    directory: Path, plan_: Plan, complete: bool, done: int, **timing: Any
+) -> None:
+    cfg = plan_.cfg
+    write_manifest(
+        directory,
+        kind="sweep",
+        experiment=cfg.name,
+        runs=plan_.runs,
+        design_points=len(plan_.design),
+        replicates=cfg.replicates,
+        months=cfg.months,
+        chunks=plan_.chunks,
+        chunk_size=cfg.chunk_size,
+        chunks_done=done,
+        seeds={
+            "experiment_seed": cfg.seed,
+            "run_seed": "sim.model.rng.derive_seeds(seed, replicate)",
+            "common_random_numbers": True,
+        },
+        executor={
+            "kind": cfg.executor,
+            "workers": local_workers(cfg.workers),
+            "scheduler": cfg.scheduler,
+        },
+        **timing,
+        complete=complete,
+    )
+
+
+def is_complete(directory: Path) -> bool:
+    try:
+        return bool(read_manifest(directory).get("complete"))
+    except FileNotFoundError:
+        return False
+
+
+class DamagedSweep(ConfigError):
+    """A sweep whose manifest says complete lacks part files its plan needs (exit code 2)."""
+
+
+def planned_parts(directory: Path, kind: str = "summary") -> list[Path]:
+    """The part files of one kind that the sweep's plan (manifest.json `chunks`) holds.
+
+    Files beyond the plan are never read. In a complete sweep every planned part must exist:
+    analysing a subset would silently give other numbers.
+
+    Raises:
+        DamagedSweep: naming the first missing part of a complete sweep.
+    """
+    directory = Path(directory)
+    try:
+        manifest = read_manifest(directory)
+        chunks = int(manifest["chunks"])
+    except (OSError, ValueError, KeyError, TypeError):  # no usable manifest: what is there
+        return sorted((directory / PARTS / kind).glob("part-*.parquet"))
+    paths = [part_path(directory, kind, i) for i in range(chunks)]
+    present = [p for p in paths if p.is_file()]
+    if manifest.get("complete") is True and len(present) < len(paths):
+        missing = [p for p in paths if not p.is_file()]
+        raise DamagedSweep(
+            f"{directory} is damaged: {len(missing)} of {len(paths)} {kind} parts are missing "
+            f"(first {missing[0].relative_to(directory)}), though manifest.json says complete; "
+            f"rerun them with: python -m sim sweep experiment={manifest.get('experiment')} "
+            f"<the same settings> resume={directory}"
+        )
+    return present
+
+
+def read_parts(
+    directory: Path, kind: str = "summary", columns: list[str] | None = None
+) -> pd.DataFrame:
+    """The part files of one kind that the sweep's plan holds, in run order (see planned_parts)."""
+    paths = planned_parts(directory, kind)
+    if not paths:
+        return pd.DataFrame(columns=columns)
+    return pd.concat([pd.read_parquet(p, columns=columns) for p in paths], ignore_index=True)

@@ -1,0 +1,1 @@
+"""Observed events (ICEWS, GDELT, CSV): reading them, and holding a run's event log against them."""

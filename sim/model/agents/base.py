@@ -1,0 +1,60 @@
+"""The base class of the five actors."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.model.ladder import Actor
+
+if TYPE_CHECKING:
+    from sim.model.escalation import EscalationModel
+
+
+def logistic(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)), written to stay finite for large |x|."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+class EnsembleAgent(mesa.Agent):
+    """A Mesa agent whose state variables are numpy arrays with one entry per run.
+
+    Subclasses set ``actor``; ``self.p`` is the agent's own parameter group and ``self.streams``
+    the model's per-run random streams (Mesa's own `rng` is not used: see sim/model/rng.py).
+    """
+
+    actor: Actor
+    model: EscalationModel
+
+    def __init__(self, model: EscalationModel, group: str) -> None:
+        super().__init__(model)
+        self.p = getattr(model.params, group)
+        self.streams = model.streams
+        self.size = model.params.size
+
+    def step(self) -> None:
+        """Mesa's habit: act for the model's current month (the model calls `act` in order)."""
+        self.act(self.model.month)
+
+    def act(self, month: int) -> None:
+        """The agent's monthly decisions for every run; each actor defines its own."""
+        raise NotImplementedError
+
+    def full(self, value: float | np.ndarray, dtype: type = float) -> np.ndarray:
+        """A fresh (R,) state array initialised from a scalar or per-run parameter."""
+        return np.array(np.broadcast_to(value, (self.size,)), dtype=dtype)
+
+    def log(
+        self,
+        action,
+        mask: np.ndarray,
+        target: Actor,
+        size: float | np.ndarray = 0.0,
+        detail: int | np.ndarray = -1,
+    ) -> None:
+        """Log `action` by this actor for the runs in `mask`."""
+        self.model.events.add(
+            self.model.month, mask, self.actor, target, action, self.model.russia.rung, size, detail
+        )

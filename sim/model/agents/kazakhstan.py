@@ -1,0 +1,451 @@
+"""Kazakhstan: a strategic hedger that answers demands, diversifies, arms, reforms and drifts.
+
+Each month Kazakhstan
+1. answers a new Russian demand by complying or refusing, weighing the expected cost of refusing
+   (Moscow's credibility times the damage of its posture, less what credible partner offers
+   offset) against the cost of complying with that demand's content (domestic opinion, the
+   West's reaction, secondary sanctions) (Axelrod 1995; Schelling 1966);
+2. remembers disruptions and orders alternative export capacity up to each route's ceiling,
+   which comes into use after a lag (the sanctions paradox: Drezner 1998, 1999);
+3. loses oil revenue for the share of CPC flow stopped;
+4. moves defence towards a target set by the threat it perceives, plus delivered arms;
+5. reforms, and nationalism follows reforms and pressure with a long lag (domestic channel);
+6. moves its alignment towards a hedging target that Russian trade and joint projects raise and
+   partners' offers, nationalism and coercion lower: it can move back towards Moscow
+   (Kuik 2008; Cooley 2012); its war stance relaxes to its domestic level;
+7. sometimes sees unrest, which shifts its course away from Moscow;
+8. adjusts its selective enforcement of Western sanctions;
+9. leaves the CSTO or the EAEU when the scenario says so or alignment has collapsed.
+The equations are in docs/ODD.md, section "Submodels".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.model.agents.base import EnsembleAgent, logistic
+from sim.model.episodes import Trigger
+from sim.model.ladder import TOP_RUNG, Action, Actor, Demand, Rung
+
+#: Months of the public refusals of 2022 the source analysis records (month 0 = March 2022):
+#: the anti-war rally and the ban on war symbols (March), the cancelled Victory Day parades
+#: (May), the refusal to recognise the statelets at the St Petersburg forum (June), the refusal
+#: to recognise the annexations (September).
+STATEMENTS_2022 = (0, 2, 3, 6)
+
+
+class Kazakhstan(EnsembleAgent):
+    """Kazakhstan's state per run: positions, export routes, revenue, defence, polity, blocs."""
+
+    actor = Actor.KAZAKHSTAN
+
+    def __init__(self, model) -> None:
+        super().__init__(model, "kazakhstan")
+        p = self.p
+        self.on = model.params.mechanisms
+        self.alignment = self.full(p.initial_alignment)
+        self.war_stance = self.full(p.initial_war_stance)
+        self.project_pull = np.zeros(self.size)  # pull of Russian joint projects, decaying
+        self.course_shift = np.zeros(self.size)  # lasting shift of course after unrest
+        self.caspian_ceiling = self._ceiling("caspian", "caspian_ceiling")
+        self.china_ceiling = self._ceiling("china", "china_ceiling")
+        self.trans_caspian_capacity = self.full(p.initial_trans_caspian_share)
+        self.china_capacity = self.full(p.initial_china_share)
+        self._russian_cpc_fraction = p.initial_cpc_share / (
+            1.0 - p.initial_trans_caspian_share - p.initial_china_share
+        )
+        self._update_route_shares()
+        lag = np.broadcast_to(np.asarray(p.route_lag, dtype=int), (self.size,))
+        self._caspian_orders = RouteOrders(lag)
+        self._china_orders = RouteOrders(lag)
+        self.partner_orders = {"caspian": np.zeros(self.size), "china": np.zeros(self.size)}
+        self.arms_stock = np.zeros(self.size)
+        self.halt_memory = np.zeros(self.size)
+        self.oil_revenue = p.oil_revenue_base * (
+            1.0 - p.alternative_route_cost * self.alternative_share
+        )
+        self.revenue_lost = np.zeros(self.size)  # to CPC stoppages
+        self.route_cost = np.zeros(self.size)  # given up by shipping on costlier routes
+        self.defence = self.full(p.initial_defence)
+        self.threat = np.zeros(self.size)
+        self.reform = self.full(p.initial_reform)
+        self.nationalism = self.full(p.initial_nationalism)
+        self.pressure = np.zeros(self.size)  # slow memory of Russian pressure (rung / 5)
+        self.sanctions_enforcement = self.full(p.initial_sanctions_enforcement)
+        self.sanctions_pressure = np.zeros(self.size)  # set by the EU each month
+        self.leader_support = np.ones(self.size)
+        self.in_csto = np.ones(self.size, dtype=bool)
+        self.in_eaeu = np.ones(self.size, dtype=bool)
+        self.left_bloc = np.zeros(self.size, dtype=bool)
+        self.complied = np.zeros(self.size, dtype=bool)
+        self._runs = np.arange(self.size)
+        self._terms: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.refused = np.zeros(self.size, dtype=bool)
+        # Acts Moscow opposes, read by it the next month. The refusal to recognise the
+        # statelets and to join the war (February 2022) is the first.
+        self.public_refusal = np.ones(self.size, dtype=bool)
+        self.enforcement_stepped = np.zeros(self.size, dtype=bool)
+        self.inducement = np.zeros(self.size)  # eases the next answer (a joint project)
+        # Astana's belief that compliance ends the pressure (Beta counts of kept and broken
+        # assurances) and the compliance under watch: its content and the end of its window.
+        self.assurance_kept = np.zeros(self.size)
+        self.assurance_broken = np.zeros(self.size)
+        self.watch_content = np.full(self.size, -1, dtype=np.int8)
+        self.watch_until = np.zeros(self.size, dtype=np.int32)
+
+    def _ceiling(self, stream: str, name: str) -> np.ndarray:
+        """Each run's capacity ceiling, uniform between the low and high parameter."""
+        low, high = getattr(self.p, f"{name}_low"), getattr(self.p, f"{name}_high")
+        return low + (high - low) * self.streams.uniform(f"ceiling_{stream}", 0)
+
+    def answer(self, month: int) -> None:
+        """Phase before Russia enforces: judge the last assurance, answer a new demand."""
+        self.judge_assurance(month)
+        self.answer_demand(month)
+
+    def act(self, month: int) -> None:
+        """Phase after Russia enforces: routes, revenue, defence, polity, alignment, blocs."""
+        self.diversify(month)
+        self.earn_oil_revenue()
+        self.arm()
+        self.reform_and_nationalise()
+        self.risk_unrest(month)
+        self.hedge(month)
+        self.enforce_sanctions()
+        self.speak(month)
+        self.decide_memberships(month)
+        self.leader_support += self.p.support_recovery * (1.0 - self.leader_support)
+
+    # --- 1. demand or comply -----------------------------------------------------------------
+    def exposure(self) -> np.ndarray:
+        """How much of Kazakhstan's economy Russia can hurt: oil routes and trade, halves."""
+        return 0.5 * self.via_russia_share + 0.5 * self.model.trade.russia_share
+
+    def offsets(self, offer: np.ndarray) -> np.ndarray:
+        """Share of the damage of refusing that credible partner offers offset."""
+        return self.on.partner_offers * self.p.protection * np.minimum(offer, 1.0)
+
+    def comply_cost(self, content: np.ndarray) -> np.ndarray:
+        """Cost of complying with a demand of this content (`Demand`)."""
+        p = self.p
+        sovereignty = (
+            p.sovereignty_cost
+            * 0.5
+            * (self.nationalism + self.reform)
+            * (2.0 - self.leader_support)
+        )
+        sanctions = p.secondary_sanctions_cost * (0.5 + (self.sanctions_pressure > 0))
+        war = sovereignty + p.war_stance_cost
+        return np.where(
+            content == Demand.ENDORSE_WAR,
+            war,
+            np.where(content == Demand.EVADE_SANCTIONS, sanctions, sovereignty),
+        )
+
+    def assurance(self) -> np.ndarray:
+        """Astana's belief that complying ends the pressure: a Beta-Bernoulli posterior mean."""
+        p = self.p
+        n0 = p.assurance_strength
+        return (n0 * p.assurance_prior + self.assurance_kept) / (
+            n0 + self.assurance_kept + self.assurance_broken
+        )
+
+    def judge_assurance(self, month: int) -> None:
+        """A new demand on the content Astana complied with, opened within the window with no
+        new Kazakh act to provoke it (on Moscow's own need), breaks the assurance; the window
+        passing without one keeps it (Schelling 1966; Sechser 2011)."""
+        watching = self.watch_content >= 0
+        if not watching.any():
+            return
+        russia, book = self.model.russia, self.model.episodes
+        unprovoked = russia.opened_now & (book.trigger == Trigger.MOSCOW_NEED)
+        broken = watching & unprovoked & (russia.demand == self.watch_content)
+        kept = watching & ~broken & (month >= self.watch_until)
+        learns = np.asarray(self.on.learning) > 0
+        self.assurance_broken = self.assurance_broken + (broken & learns)
+        self.assurance_kept = self.assurance_kept + (kept & learns)
+        self.watch_content = np.where(broken | kept, -1, self.watch_content).astype(np.int8)
+
+    def refresh_terms(self) -> None:
+        """Fix the terms of this phase of the month (Russia's decisions read them many times)."""
+        self._terms = self._phase_terms()
+
+    def forget_terms(self) -> None:
+        self._terms = None
+
+    def _phase_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Damage per rung (economic, security offers netted out) and the cost of each content."""
+        scale = self.p.damage_scale / TOP_RUNG * self.exposure() * self.assurance()
+        # Economic offers offset the damage of rungs up to 3, security offers that of rungs 4-5.
+        economic = self.offsets(self.model.economic_offer)
+        security = self.offsets(self.model.security_offer)
+        costs = np.stack([self.comply_cost(np.full(self.size, d)) for d in Demand])
+        return scale * (1.0 - economic), scale * (1.0 - security), costs
+
+    def answer_terms(self, content: np.ndarray) -> AnswerTerms:
+        """What Astana weighs when it answers a demand of this content, at today's state.
+
+        Complying spares the damage only if Moscow keeps its assurance: the damage of refusing
+        is weighed by Astana's belief in it; an inducement eases the cost of complying.
+        """
+        economic, security, costs = self._terms or self._phase_terms()
+        cost = costs[np.asarray(content, dtype=np.intp), self._runs] - self.inducement
+        return AnswerTerms(economic, security, cost)
+
+    def answer_probability(
+        self, level: np.ndarray, credibility: np.ndarray, terms: AnswerTerms
+    ) -> np.ndarray:
+        """P(comply) = logistic((E[cost of refusing] - cost of complying) / noise).
+
+        E[cost of refusing] = credibility * damage_scale * (rung / 5) * exposure * (1 - offsets).
+        Russia evaluates its options with this same function: it sees what Kazakhstan sees.
+        """
+        per_rung = np.where(level >= Rung.POSTURING, terms.security, terms.economic)
+        return logistic((credibility * level * per_rung - terms.cost) / self.p.comply_noise)
+
+    def comply_probability(
+        self, level: np.ndarray, content: np.ndarray, credibility: np.ndarray
+    ) -> np.ndarray:
+        """P(comply) with a demand of this content backed by rung `level`."""
+        return self.answer_probability(level, credibility, self.answer_terms(content))
+
+    def answer_demand(self, month: int) -> None:
+        p, russia = self.p, self.model.russia
+        demand, content = russia.new_demand, russia.demand
+        chance = demand * self.comply_probability(russia.rung, content, russia.credibility)
+        comply = self.streams.chance("comply", month, chance)
+        self.refused = (demand & ~comply) | russia.defiance
+        self.inducement = np.where(demand, 0.0, self.inducement)  # spent on this answer
+        self.watch_content = np.where(comply, content, self.watch_content).astype(np.int8)
+        self.watch_until = np.where(comply, month + p.assurance_window, self.watch_until)
+        step = p.comply_step * comply
+        self.war_stance = np.where(
+            content == Demand.ENDORSE_WAR, self.war_stance + step * (1.0 - self.war_stance),
+            self.war_stance,
+        )  # fmt: skip
+        self.sanctions_enforcement = np.where(
+            content == Demand.EVADE_SANCTIONS,
+            self.sanctions_enforcement * (1.0 - step),
+            self.sanctions_enforcement,
+        )
+        self.alignment = np.where(
+            content == Demand.BLOC_LOYALTY, self.alignment + step * (1.0 - self.alignment),
+            self.alignment,
+        )  # fmt: skip
+        self.leader_support = np.where(
+            comply,
+            self.leader_support - p.subservience_penalty * self.nationalism,
+            self.leader_support,
+        ).clip(0.0, 1.0)
+        self.complied = comply
+        self.log(Action.KAZAKH_COMPLY, comply, Actor.RUSSIA, 0.0, content)
+        self.log(Action.KAZAKH_RESIST, self.refused, Actor.RUSSIA, 0.0, content)
+
+    # --- 2-3. routes and revenue -------------------------------------------------------------
+    def spare_capacity(self) -> np.ndarray:
+        """Capacity still to be built under both ceilings (share of exports)."""
+        return self._spare("caspian") + self._spare("china")
+
+    def _spare(self, route: str) -> np.ndarray:
+        if route == "caspian":
+            built, ceiling, orders = (
+                self.trans_caspian_capacity,
+                self.caspian_ceiling,
+                self._caspian_orders,
+            )
+        else:
+            built, ceiling, orders = self.china_capacity, self.china_ceiling, self._china_orders
+        return np.maximum(ceiling - built - orders.pending, 0.0)
+
+    def diversify(self, month: int) -> None:
+        """Order a share of each route's spare capacity (base + halts + partners); build."""
+        p = self.p
+        self.halt_memory = p.halt_memory * self.halt_memory + self.model.russia.halt_cut
+        pace = p.diversification_base + self.on.diversification * (
+            p.diversification_halt * self.halt_memory
+        )
+        for route, orders in (("caspian", self._caspian_orders), ("china", self._china_orders)):
+            share = np.minimum(pace + self.partner_orders[route], 1.0)
+            orders.place(month, share * self._spare(route))
+            self.partner_orders[route] = np.zeros(self.size)
+        self.trans_caspian_capacity = self.trans_caspian_capacity + self._caspian_orders.deliver(
+            month
+        )
+        self.china_capacity = self.china_capacity + self._china_orders.deliver(month)
+        opens = month == p.tc_pipeline_month  # a month parameter; never equal while null
+        if np.any(opens):
+            added = np.where(opens, p.tc_pipeline_capacity, 0.0)
+            self.trans_caspian_capacity = self.trans_caspian_capacity + added
+            self.caspian_ceiling = self.caspian_ceiling + added
+            self.log(
+                Action.ROUTE_INVESTMENT,
+                np.broadcast_to(opens, (self.size,)),
+                Actor.EU,
+                p.tc_pipeline_capacity,
+            )
+        self._update_route_shares()
+
+    def _update_route_shares(self) -> None:
+        """Routes avoiding Russia carry their capacity; the rest crosses Russia (mostly CPC)."""
+        self.alternative_share = np.minimum(self.trans_caspian_capacity + self.china_capacity, 1.0)
+        self.trans_caspian_share = np.minimum(self.trans_caspian_capacity, self.alternative_share)
+        self.china_share = self.alternative_share - self.trans_caspian_share
+        self.via_russia_share = 1.0 - self.alternative_share
+        self.cpc_share = self.via_russia_share * self._russian_cpc_fraction
+        self.other_russian_share = self.via_russia_share - self.cpc_share
+
+    def earn_oil_revenue(self) -> None:
+        p = self.p
+        lost_share = self.model.russia.halt_cut * self.cpc_share
+        self.oil_revenue = p.oil_revenue_base * (
+            1.0 - lost_share - p.alternative_route_cost * self.alternative_share
+        )
+        self.revenue_lost = self.revenue_lost + p.oil_revenue_base * lost_share
+        self.route_cost = self.route_cost + (
+            p.oil_revenue_base * p.alternative_route_cost * self.alternative_share
+        )
+
+    # --- 4. defence --------------------------------------------------------------------------
+    def arm(self) -> None:
+        p, war = self.p, self.model.war
+        rung_threat = self.model.russia.rung / TOP_RUNG
+        self.threat = np.maximum(rung_threat, p.war_alarm * war.ongoing)
+        target = p.initial_defence * (1.0 + p.defence_response * self.threat) + self.arms_stock
+        self.defence = self.defence + p.defence_adjust * (target - self.defence)
+
+    # --- 5. polity ---------------------------------------------------------------------------
+    def reform_and_nationalise(self) -> None:
+        p, on = self.p, self.on.domestic
+        self.reform = self.reform + p.reform_pace * (1.0 - self.reform)
+        self.pressure += p.pressure_adjust * (self.model.russia.rung / TOP_RUNG - self.pressure)
+        target = p.initial_nationalism + on * (
+            p.reform_to_nationalism * (self.reform - p.initial_reform)
+            + p.pressure_to_nationalism * self.pressure
+        )
+        self.nationalism = np.clip(
+            self.nationalism + p.nationalism_adjust * (target - self.nationalism), 0.0, 1.0
+        )
+
+    # --- 6. hedging --------------------------------------------------------------------------
+    def hedging_target(self) -> np.ndarray:
+        """A* = A0 + trade pull + projects - offers - nationalism - coercion + course shift."""
+        p, model = self.p, self.model
+        trade = model.trade
+        offers = self.on.partner_offers * (
+            model.economic_offer + np.minimum(model.security_offer, 1.0)
+        )
+        moved = (
+            p.trade_pull * (trade.russia_share - trade.initial_russia_share)
+            + self.project_pull
+            - p.multivector * offers
+            - p.nationalism_push * (self.nationalism - p.initial_nationalism)
+            - p.coercion_push * self.pressure
+        )
+        return np.clip(p.initial_alignment + self.on.hedging * moved + self.course_shift, 0.0, 1.0)
+
+    def hedge(self, month: int) -> None:
+        """Alignment moves towards the hedging target, with shocks; the war stance relaxes."""
+        p = self.p
+        self.project_pull = self.model.russia.p.project_memory * self.project_pull
+        shock = p.alignment_volatility * self.streams.normal("alignment_shock", month)
+        step = p.alignment_adjust * (self.hedging_target() - self.alignment)
+        self.alignment = np.clip(self.alignment + step + shock, 0.0, 1.0)
+        self.war_stance = self.war_stance + p.stance_adjust * (
+            p.initial_war_stance - self.war_stance
+        )
+
+    def risk_unrest(self, month: int) -> None:
+        """Unrest grows likelier with nationalism and a leader seen as subservient."""
+        p = self.p
+        strain = np.maximum(self.nationalism - p.initial_nationalism, 0.0) + (
+            1.0 - self.leader_support
+        )
+        chance = self.on.unrest * np.minimum(
+            p.unrest_rate * np.exp(p.unrest_sensitivity * strain), 1.0
+        )
+        unrest = self.streams.chance("unrest", month, chance)
+        self.course_shift = self.course_shift - p.unrest_shock * unrest
+        self.log(Action.UNREST, unrest, Actor.KAZAKHSTAN)
+
+    def speak(self, month: int) -> None:
+        """A public refusal to back the war (a statement, a UN vote), likelier the further the
+        stance is from endorsement; Moscow reads it next month (a trigger)."""
+        p, war = self.p, self.model.war
+        distance = (1.0 - self.war_stance) / np.maximum(1.0 - p.initial_war_stance, 1e-6)
+        chance = war.ongoing * np.minimum(p.statement_rate * distance, 1.0)
+        scripted = (month in STATEMENTS_2022) & (np.asarray(p.scripted_statements) > 0)
+        scripted = scripted & war.ongoing
+        self.public_refusal = scripted | self.streams.chance("statement", month, chance)
+        self.log(Action.KAZAKH_STATEMENT, self.public_refusal, Actor.RUSSIA)
+
+    # --- 8. sanctions ------------------------------------------------------------------------
+    def enforce_sanctions(self) -> None:
+        """Enforcement moves towards a target raised by EU pressure, lowered by alignment."""
+        p = self.p
+        target = np.clip(
+            p.initial_sanctions_enforcement
+            + self.sanctions_pressure
+            - p.enforcement_alignment * (self.alignment - p.initial_alignment),
+            0.0,
+            1.0,
+        )
+        step = p.sanctions_adjust * (target - self.sanctions_enforcement)
+        self.sanctions_enforcement = self.sanctions_enforcement + step
+        self.enforcement_stepped = step > p.enforcement_step
+
+    # --- 9. blocs ----------------------------------------------------------------------------
+    def decide_memberships(self, month: int) -> None:
+        p = self.p
+        thinkable = p.exit_hazard * logistic((p.exit_alignment - self.alignment) / p.exit_width)
+        leave_csto = self.in_csto & (
+            (month == p.csto_exit_month) | self.streams.chance("leave_csto", month, thinkable)
+        )
+        leave_eaeu = self.in_eaeu & (
+            (month == p.eaeu_exit_month) | self.streams.chance("leave_eaeu", month, thinkable)
+        )
+        self.in_csto = self.in_csto & ~leave_csto
+        self.in_eaeu = self.in_eaeu & ~leave_eaeu
+        self.left_bloc = leave_csto | leave_eaeu
+        self.log(Action.LEAVE_CSTO, leave_csto, Actor.RUSSIA)
+        self.log(Action.LEAVE_EAEU, leave_eaeu, Actor.RUSSIA)
+
+
+@dataclass(frozen=True)
+class AnswerTerms:
+    """The terms of Kazakhstan's answer, fixed within a month (docs/ODD.md 7.11).
+
+    economic, security: the damage of refusing per rung (credibility 1), with the partners'
+    economic or security offers netted out; cost: the cost of complying with the content.
+    """
+
+    economic: np.ndarray
+    security: np.ndarray
+    cost: np.ndarray
+
+
+class RouteOrders:
+    """Export capacity on order: what is ordered in month t comes into use in t + lag.
+
+    A ring buffer of shape (max lag + 1, R); each run may have its own lag. ``pending`` is the
+    capacity ordered and not yet delivered.
+    """
+
+    def __init__(self, lag: np.ndarray) -> None:
+        self._lag = lag
+        self._slots = int(lag.max()) + 1
+        self._buffer = np.zeros((self._slots, lag.size))
+        self._runs = np.arange(lag.size)
+        self.pending = np.zeros(lag.size)
+
+    def place(self, month: int, amount: np.ndarray) -> None:
+        self._buffer[(month + self._lag) % self._slots, self._runs] += amount
+        self.pending = self.pending + amount
+
+    def deliver(self, month: int) -> np.ndarray:
+        slot = month % self._slots
+        built = self._buffer[slot].copy()
+        self._buffer[slot] = 0.0
+        self.pending = self.pending - built
+        return built

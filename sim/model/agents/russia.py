@@ -1,0 +1,730 @@
+"""Russia: chooses its instruments by their expected net value, and backs its demands.
+
+Each month Russia
+1. reads Kazakhstan's three positions (war stance, sanctions evasion, alignment) with noise and
+   updates its estimate of its leverage trend;
+2. values closing the gaps between what it demands and what it sees, plus any bloc breach and
+   the closing window (the *stake*, Fearon 1995, Powell 2006);
+3. when it reviews its posture, picks the rung one step down, the same or one step up whose
+   expected concession (its estimate of Kazakhstan's answer times the stake) net of the
+   instrument's own cost is highest, with logistic noise; from rung 4 it intervenes when war
+   beats coercion (Fearon 1995); forces tied down in Ukraine raise military costs;
+4. issues a demand with content (the largest valued gap) when it climbs, when the content
+   changes or when the last demand is old;
+5. after Kazakhstan refuses, carries out the threat (a CPC disruption under a pretext or a trade
+   restriction, whichever costs Russia less) when the credibility it earns is worth the cost;
+   an unpunished refusal spends credibility, and after a public threat it costs face
+   (Schelling 1966, Fearon 1994);
+6. sometimes offers a large joint project to pull Kazakhstan back (inducement).
+The equations are in docs/ODD.md, section "Submodels".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.agents.base import EnsembleAgent, logistic
+from sim.model.agents.kazakhstan import AnswerTerms
+from sim.model.episodes import Instrument, Outcome, Trigger
+from sim.model.ladder import RUNG_SIGNATURE, TOP_RUNG, Action, Actor, Cause, Demand, Pretext, Rung
+
+#: The instruments whose effect Moscow learns, in the order of its belief arrays.
+INSTRUMENTS = (Instrument.HALT, Instrument.RESTRICTION, Instrument.INDUCEMENT)
+
+# Months of the year with winter storms at the CPC terminal (month 0 = March): Nov-Mar.
+STORM_MONTHS = (0, 8, 9, 10, 11)
+
+
+class Russia(EnsembleAgent):
+    """Russia's posture, beliefs, credibility and coercive acts, per run."""
+
+    actor = Actor.RUSSIA
+
+    def __init__(self, model) -> None:
+        super().__init__(model, "russia")
+        p, kz0 = self.p, model.params.kazakhstan
+        self.on = model.params.mechanisms
+        self.rung = self.full(p.initial_rung, np.int8)
+        self.seen_alignment = self.full(kz0.initial_alignment)
+        self.seen_stance = self.full(kz0.initial_war_stance)
+        self.seen_evasion = self.full(1.0 - kz0.initial_sanctions_enforcement)
+        self.leverage = np.zeros(self.size)  # set by `start`, once Kazakhstan exists
+        self.leverage_trend = np.zeros(self.size)  # EWMA of the monthly change of leverage
+        self.motivation = np.zeros(self.size)  # the stake: value of closing every gap
+        self.demand = np.full(self.size, Demand.BLOC_LOYALTY, dtype=np.int8)
+        self.new_demand = np.zeros(self.size, dtype=bool)
+        self.opened_now = np.zeros(self.size, dtype=bool)  # an episode opened this month
+        self.defiance = np.zeros(self.size, dtype=bool)  # a public refusal in an open episode
+        self.need_reference = np.full(self.size, np.nan)  # stake when the last episode ended
+        self._runs = np.arange(self.size)
+        # Beliefs (Beta-Bernoulli counts, fading): Astana's resolve, each instrument's effect.
+        self.answers = np.zeros(self.size)
+        self.yields = np.zeros(self.size)
+        self.trials = np.zeros((len(INSTRUMENTS), self.size))
+        self.successes = np.zeros((len(INSTRUMENTS), self.size))
+        self.last_instrument = np.full(self.size, -1, dtype=np.int8)  # used since the answer
+        self.credibility = self.full(p.initial_credibility)
+        self.face_at_stake = np.zeros(self.size, dtype=bool)  # a refused threat, unpunished
+        self.friction = np.zeros(self.size)  # shareholders' memory of disruptions
+        self.war_surplus = np.zeros(self.size)
+        self.p_win = np.zeros(self.size)
+        self.intervention = np.zeros(self.size, dtype=np.int8)  # 0 none, 1 limited, 2 full
+        self.halt_months_left = np.zeros(self.size, dtype=np.int16)
+        self.halt_severity = np.zeros(self.size)
+        self.halt_cut = np.zeros(self.size)  # share of CPC flow lost this month, any cause
+        self.coercive_halt = np.zeros(self.size, dtype=bool)  # the running stoppage is coercion
+        self.restriction_months_left = np.zeros(self.size, dtype=np.int16)
+        self.restriction_cut = np.zeros(self.size)  # share of KZ-RU trade cut this month
+        self.halts = np.zeros(self.size, dtype=np.int32)  # coercive CPC disruptions
+        self.halts_attributed = np.zeros(self.size, dtype=np.int32)  # of those, blamed on it
+        self.misread = np.zeros(self.size, dtype=np.int32)  # other stoppages read as coercion
+        self.inducements = np.zeros(self.size, dtype=np.int32)
+        self.other_halts = np.zeros(self.size, dtype=np.int32)  # weather, repairs, others
+        self.restrictions = np.zeros(self.size, dtype=np.int32)
+        self.demands = np.zeros(self.size, dtype=np.int32)
+        self.refusals = np.zeros(self.size, dtype=np.int32)
+        self.security_belief = {a: self.full(model.params_of(a).security_belief) for a in PEERS}
+        self.economic_belief = {a: self.full(model.params_of(a).economic_belief) for a in PEERS}
+
+    def start(self) -> None:
+        """Initialise leverage from Kazakhstan's initial state."""
+        self.leverage = self.leverage_index()
+
+    # --- the monthly decision ----------------------------------------------------------------
+    def act(self, month: int) -> None:
+        """Observe, value the gaps, choose a posture and issue a demand (before Kazakhstan)."""
+        self.observe(month)
+        self.motivation = self.stake()
+        self.model.kazakhstan.refresh_terms()
+        self.choose_rung(month)
+        self.run_episodes(month)
+        self.offer_project(month)
+        self.model.kazakhstan.forget_terms()
+
+    def enforce(self, month: int) -> None:
+        """After Kazakhstan answers: learn, close complied episodes, answer a refusal."""
+        self.tick_durations()
+        self.learn_from_answers(month)
+        self.model.kazakhstan.refresh_terms()
+        self.respond_to_refusals(month)
+        self.model.kazakhstan.forget_terms()
+        self.other_disruptions(month)
+        self.halt_cut = np.where(self.halt_months_left > 0, self.halt_severity, 0.0)
+        self.restriction_cut = np.where(
+            self.restriction_months_left > 0, self.p.restriction_severity, 0.0
+        )
+
+    # --- 1. observation ----------------------------------------------------------------------
+    def leverage_index(self) -> np.ndarray:
+        """Russia's leverage over Kazakhstan in [0, 1]: a weighted mean of four holds."""
+        kz, w = self.model.kazakhstan, self.model.params.leverage
+        total = w.route_weight + w.trade_weight + w.bloc_weight + w.alignment_weight
+        holds = (
+            w.route_weight * kz.via_russia_share
+            + w.trade_weight * self.model.trade.russia_share
+            + w.bloc_weight * 0.5 * (kz.in_csto.astype(float) + kz.in_eaeu)
+            + w.alignment_weight * kz.alignment
+        )
+        return holds / np.maximum(total, 1e-12)
+
+    def observe(self, month: int) -> None:
+        """Noisy reading of alignment; moving estimate of the leverage trend."""
+        kz, noise = self.model.kazakhstan, self.p.observation_noise
+
+        def seen(value: np.ndarray, stream: str) -> np.ndarray:
+            return np.clip(value + noise * self.streams.normal(stream, month), 0.0, 1.0)
+
+        self.seen_alignment = seen(kz.alignment, "perceive_alignment")
+        # Statements on the war and enforcement of sanctions are public: read as they are.
+        self.seen_stance = kz.war_stance
+        self.seen_evasion = 1.0 - kz.sanctions_enforcement
+        leverage = self.leverage_index()
+        change = leverage - self.leverage
+        self.leverage_trend += self.p.trend_memory * (change - self.leverage_trend)
+        self.leverage = leverage
+
+    # --- 2. the stake ------------------------------------------------------------------------
+    def resolve(self) -> np.ndarray:
+        return np.maximum(self.p.base_resolve + self.model.war.resolve_shift, 0.05)
+
+    def projected_loss(self) -> np.ndarray:
+        """Leverage Russia expects to lose within its horizon at the current trend (Powell)."""
+        return np.maximum(-self.leverage_trend, 0.0) * self.p.window_horizon
+
+    def gap_values(self) -> np.ndarray:
+        """Value of closing each demand's gap, shape (3, R), in the order of `Demand`."""
+        p, kz = self.p, self.model.kazakhstan
+        war = self.model.war.ongoing * np.maximum(p.war_demand - self.seen_stance, 0.0)
+        evasion = np.maximum(p.sanctions_demand - self.seen_evasion, 0.0)
+        loyalty = np.maximum(p.demand_alignment - self.seen_alignment, 0.0)
+        breach = p.csto_breach * ~kz.in_csto + p.eaeu_breach * ~kz.in_eaeu
+        return np.stack(
+            [p.war_value * war, p.sanctions_value * evasion, p.bloc_value * loyalty + breach]
+        )
+
+    def stake(self) -> np.ndarray:
+        """S = resolve * (sum of gap values + window_weight * projected loss)."""
+        window = self.on.closing_window * self.p.window_weight * self.projected_loss()
+        self._gaps = self.gap_values()
+        self._content = self.demand_content()
+        return self.resolve() * (self._gaps.sum(axis=0) + window)
+
+    # --- 3. posture --------------------------------------------------------------------------
+    def tied_factor(self) -> np.ndarray:
+        """How much dearer military options are with forces tied down: >= 1."""
+        free = self.free_forces()
+        return np.maximum(self.p.military_requirement / np.maximum(free, 0.02), 1.0)
+
+    def free_forces(self) -> np.ndarray:
+        """Free share of forces; with tied_forces off, Russia counts all of them as free."""
+        return np.where(np.asarray(self.on.tied_forces) > 0, self.model.war.free_capacity, 1.0)
+
+    def posture_costs(self) -> np.ndarray:
+        """Monthly cost to Russia of holding each rung, shape (6, R); rung 5 only by war.
+
+        Threats and posturing also price the partners' expected response (deterrence).
+        """
+        p, expected = self.p, self.on.deterrence * self.model.expected_response
+        rows = (
+            0.0,
+            p.rhetoric_cost,
+            p.economic_cost,
+            p.threat_cost + 0.25 * expected,
+            p.posture_cost * self.tied_factor() + 0.5 * expected,
+            0.0,
+        )
+        table = np.stack([np.broadcast_to(np.asarray(r, dtype=float), (self.size,)) for r in rows])
+        return table * np.asarray(self.on.instrument_costs)
+
+    def posture_values(self, levels: list[np.ndarray]) -> np.ndarray:
+        """U(k) = P_hat(comply | k) * stake - cost(k), minus face if it backs down; (K, R).
+
+        P_hat is Kazakhstan's own answer function: Moscow sees what Astana sees.
+        """
+        kz, runs = self.model.kazakhstan, np.arange(self.size)
+        costs = self.posture_costs()
+        terms = kz.answer_terms(self._content)
+        values = []
+        for level in levels:
+            comply = kz.answer_probability(level, self.credibility, terms)
+            value = np.where(level > 0, comply * self.motivation, 0.0) - costs[level, runs]
+            backs_down = (level < self.rung) & self.face_at_stake & (self.rung >= Rung.THREAT)
+            values.append(value - self.on.audience_costs * self.p.audience_cost * backs_down)
+        return np.stack(values)
+
+    def demand_content(self) -> np.ndarray:
+        """The demand Russia presses: the gap it values most (ties go to the earlier)."""
+        war, evasion, loyalty = self._gaps
+        return np.where(
+            (war >= evasion) & (war >= loyalty),
+            Demand.ENDORSE_WAR,
+            np.where(evasion >= loyalty, Demand.EVADE_SANCTIONS, Demand.BLOC_LOYALTY),
+        ).astype(np.int8)
+
+    def choose_rung(self, month: int) -> None:
+        """Review the posture (chance review_rate): step down, hold or climb by value."""
+        p, old = self.p, self.rung
+        options = [
+            np.maximum(old - 1, 0),
+            np.minimum(old, Rung.POSTURING),
+            np.minimum(old + 1, Rung.POSTURING),
+        ]
+        values = self.posture_values(options)
+        review = self.streams.chance("review", month, p.review_rate) & (old < Rung.INTERVENTION)
+        chosen = np.choose(self.quantal(values, "posture", month, review), options)
+        new_rung = np.where(review, chosen, old).astype(np.int8)
+        holding_posture = (old == Rung.POSTURING) & (new_rung == Rung.POSTURING)
+        intervene, full = self.decide_intervention(month, holding_posture)
+        new_rung[intervene] = Rung.INTERVENTION
+        down = new_rung < old
+        self.face_at_stake &= ~down  # backing down settles the account, at its cost
+        self.rung = new_rung  # set first, so the events below carry the rung they announce
+        self._log_moves(new_rung > old, down, intervene, full)
+
+    def decide_intervention(
+        self,
+        month: int,
+        eligible: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Intervene when war beats the best deal (Fearon) and the window closes (Powell).
+
+        Only runs holding rung 4 this month are eligible. Returns (intervene, full).
+        """
+        p, kz = self.p, self.model.kazakhstan
+        free = self.free_forces()
+        p_win = free / np.maximum(free + p.defence_weight * kz.defence, 1e-12)
+        value = self.resolve() * p.stakes
+        best_deal = np.minimum(
+            (self.seen_alignment + kz.p.comply_step * (1.0 - self.seen_alignment))
+            / self.p.demand_alignment,
+            1.0,
+        )
+        war_cost = p.war_cost * self.tied_factor() + self.on.deterrence * (
+            self.model.expected_response
+        )
+        urgency = self.on.closing_window * p.war_window_weight * self.projected_loss()
+        self.war_surplus = value * (p_win - best_deal + urgency) - war_cost
+        p_war = eligible * p.war_rate * logistic(self.war_surplus / p.war_noise)
+        go = self.streams.chance("intervene", month, p_war)
+        full = go & (p_win > p.full_intervention_odds)
+        self.p_win = p_win
+        self.intervention[go] = np.where(full[go], 2, 1)
+        return go, full
+
+    def _log_moves(
+        self, up: np.ndarray, down: np.ndarray, intervene: np.ndarray, full: np.ndarray
+    ) -> None:
+        climbed = up & ~intervene
+        for rung in range(Rung.RHETORIC, TOP_RUNG):
+            self.log(
+                RUNG_SIGNATURE[Rung(rung)],
+                climbed & (self.rung == rung),
+                Actor.KAZAKHSTAN,
+                float(rung),
+            )
+        self.log(Action.RUSSIA_DEESCALATE, down, Actor.KAZAKHSTAN, self.rung)
+        self.log(Action.INTERVENTION_FULL, full, Actor.KAZAKHSTAN, self.p_win)
+        self.log(Action.INTERVENTION_LIMITED, intervene & ~full, Actor.KAZAKHSTAN, self.p_win)
+
+    # --- 4. episodes: open on a trigger, review at the deadline ------------------------------
+    def quantal(
+        self, values: np.ndarray, stream: str, month: int, runs: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The option each run picks from values (K, R); -inf marks an option not available.
+
+        Quantal response (McKelvey & Palfrey 1995): P(i) = exp(precision * U_i) / sum_j
+        exp(precision * U_j). With the switch off, the best reply (argmax). Option 0 must
+        always be available. Only the runs in the mask `runs` choose (the rest get 0).
+        """
+        u = self.streams.uniform(stream, month)
+        chosen = np.zeros(self.size, dtype=np.intp)
+        index = self._runs if runs is None else np.flatnonzero(runs)
+        if index.size == 0:
+            return chosen
+        values = values[:, index] if runs is not None else values
+        precision = self.p.choice_precision
+        if np.ndim(precision):
+            precision = precision[index]
+        weights = np.exp((values - values.max(axis=0)) * precision)
+        cumulative = np.cumsum(weights, axis=0)
+        pick = (u[index] * cumulative[-1] > cumulative[:-1]).sum(axis=0)
+        switch = np.asarray(self.on.quantal_choice)
+        if not np.all(switch > 0):
+            best = values.argmax(axis=0)
+            pick = np.where((switch if switch.ndim == 0 else switch[index]) > 0, pick, best)
+        chosen[index] = pick
+        return chosen
+
+    def fade_beliefs(self) -> None:
+        """Older answers weigh less: Moscow's evidence decays and its prior returns."""
+        keep = self.p.belief_memory
+        self.answers *= keep
+        self.yields *= keep
+        self.trials *= keep
+        self.successes *= keep
+
+    def expected_compliance(self, level: np.ndarray, terms: AnswerTerms) -> np.ndarray:
+        """Moscow's belief that Astana complies at rung `level` (its belief about resolve).
+
+        A Beta-Bernoulli posterior mean whose prior mean is Astana's own answer function and
+        whose data are the answers Moscow has seen: (n0 * P(k) + yields) / (n0 + answers).
+        """
+        kz, n0 = self.model.kazakhstan, self.p.effect_strength
+        model = kz.answer_probability(level, self.credibility, terms)
+        return (n0 * model + self.yields) / (n0 + self.answers)
+
+    def beliefs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each instrument's believed chance of compliance at the next answer, and that chance
+        relative to the prior (its believed effect, 1 a priori), both shape (3, R).
+
+        theta_j = (n0 * m0 + successes_j) / (n0 + trials_j), Beta-Bernoulli (Pape 1997; Drezner
+        1999): an instrument that keeps failing to produce compliance loses value.
+        """
+        p = self.p
+        theta = (p.effect_strength * p.effect_prior + self.successes) / (
+            p.effect_strength + self.trials
+        )
+        return theta, theta / p.effect_prior
+
+    def content_gain(self, content: np.ndarray) -> np.ndarray:
+        """Value to Moscow of Astana's compliance with a demand of this content."""
+        return self.resolve() * self._gaps[content, self._runs]
+
+    def run_episodes(self, month: int) -> None:
+        """Close settled episodes, open new ones on triggers, review deadlines, demand."""
+        book = self.model.episodes
+        self.fade_beliefs()
+        pressing = (self.rung >= Rung.RHETORIC) & (self.rung < Rung.INTERVENTION)
+        gap_gone = self._gaps[book.content, self._runs] <= 0.0
+        book.close(month, book.open & (self.rung >= Rung.INTERVENTION), Outcome.INTERVENTION)
+        book.close(month, book.open & gap_gone, Outcome.MOOT)
+        book.close(month, book.open & (self.rung == Rung.NORMAL), Outcome.DROPPED)
+        trigger, content = self.triggers()
+        opened = self.open_episodes(month, trigger, content, pressing)
+        kz = self.model.kazakhstan
+        self.defiance = (
+            book.open & ~opened & kz.public_refusal & (book.content == Demand.ENDORSE_WAR)
+        )
+        renewed, escalated = self.review_deadlines(month, opened)
+        self.opened_now = opened
+        self.new_demand = opened | renewed | escalated
+        self.demand = book.content.copy()
+        book.note(self.rung, self.new_demand)
+        self.demands += self.new_demand
+        self.log(
+            Action.RUSSIA_DEMAND, self.new_demand, Actor.KAZAKHSTAN, self.motivation, self.demand
+        )
+
+    def triggers(self) -> tuple[np.ndarray, np.ndarray]:
+        """The trigger (-1: none) and content of an episode Moscow could open this month.
+
+        Kazakh acts of last month (a public refusal, a step to enforce sanctions, a bloc exit),
+        partners' deliveries this month, or a rise of Moscow's own stake. Earlier kinds take
+        precedence. With episodes off, Moscow's need fires every month (the v2 process).
+        """
+        kz, p = self.model.kazakhstan, self.p
+        if np.isnan(self.need_reference).any():
+            self.need_reference = np.where(
+                np.isnan(self.need_reference), self.motivation, self.need_reference
+            )
+        episodic = np.asarray(self.on.episodes) > 0
+        need = (self.motivation > (1.0 + p.need_step) * self.need_reference) | ~episodic
+        deal = np.logical_or.reduce([self.model.partners[a].delivered_now for a in PEERS])
+        candidates = (
+            (Trigger.PUBLIC_REFUSAL, kz.public_refusal & episodic, Demand.ENDORSE_WAR),
+            (Trigger.SANCTIONS_STEP, kz.enforcement_stepped & episodic, Demand.EVADE_SANCTIONS),
+            (Trigger.PARTNER_DEAL, deal & episodic, Demand.BLOC_LOYALTY),
+            (Trigger.BLOC_MOVE, kz.left_bloc & episodic, Demand.BLOC_LOYALTY),
+            (Trigger.MOSCOW_NEED, need, self._content),
+        )
+        trigger = np.full(self.size, -1, dtype=np.int8)
+        content = np.zeros(self.size, dtype=np.int8)
+        for kind, fired, asked in reversed(candidates):
+            asked = np.broadcast_to(asked, (self.size,))
+            hit = fired & (self._gaps[asked, self._runs] > 0.0)
+            trigger = np.where(hit, kind, trigger).astype(np.int8)
+            content = np.where(hit, asked, content).astype(np.int8)
+        return trigger, content
+
+    def open_episodes(
+        self, month: int, trigger: np.ndarray, content: np.ndarray, pressing: np.ndarray
+    ) -> np.ndarray:
+        """Open an episode where a trigger fired and a demand is worth more than silence."""
+        book, p = self.model.episodes, self.p
+        can = ~book.open & pressing & (trigger >= 0)
+        if not can.any():
+            return can
+        terms = self.model.kazakhstan.answer_terms(content)
+        value = self.expected_compliance(self.rung, terms) * self.content_gain(content)
+        options = np.stack([np.zeros(self.size), np.where(can, value - p.demand_cost, -np.inf)])
+        opened = can & (self.quantal(options, "open_demand", month, can) == 1)
+        deadline = month + self.deadline_months()
+        book.start(month, opened, trigger, content, deadline, self.rung)
+        self.need_reference = np.where(opened, self.motivation, self.need_reference)
+        return opened
+
+    def deadline_months(self) -> np.ndarray:
+        """Months to the review of a demand: the deadline, or every month with episodes off."""
+        return np.where(np.asarray(self.on.episodes) > 0, self.p.demand_deadline, 1)
+
+    def review_deadlines(self, month: int, opened: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """At the deadline of a refused demand: drop, renew or escalate, by expected value.
+
+        U(drop) = -face;  U(renew) = P_M(rung) * gain - demand_cost;
+        U(escalate) = P_M(rung + 1) * gain - demand_cost - deadline * (cost(rung+1) - cost(rung)).
+        With episodes off a demand is renewed every month and never dropped.
+        """
+        book, p = self.model.episodes, self.p
+        due = book.open & ~opened & (month >= book.deadline)
+        if not due.any():
+            return due, due
+        content, rung = book.content, self.rung
+        terms = self.model.kazakhstan.answer_terms(content)
+        gain = self.content_gain(content)
+        costs = self.posture_costs()
+        up = np.minimum(rung + 1, Rung.POSTURING)
+        episodic = np.asarray(self.on.episodes) > 0
+        face = self.on.audience_costs * p.audience_cost * (rung >= Rung.THREAT)
+        renew = self.expected_compliance(rung, terms) * gain - p.demand_cost
+        climb = (
+            self.expected_compliance(up, terms) * gain
+            - p.demand_cost
+            - p.demand_deadline * (costs[up, self._runs] - costs[rung, self._runs])
+        )
+        options = np.stack(
+            [
+                np.where(episodic, -face, 0.0),
+                renew,
+                np.where(episodic & (rung < Rung.POSTURING), climb, -np.inf),
+            ]
+        )
+        choice = self.quantal(options, "review_demand", month, due)
+        choice = np.where(episodic, choice, 1)
+        dropped, renewed, escalated = due & (choice == 0), due & (choice == 1), due & (choice == 2)
+        book.close(month, dropped, Outcome.DROPPED)
+        self.need_reference = np.where(dropped, self.motivation, self.need_reference)
+        if escalated.any():
+            self.rung = np.where(escalated, up, self.rung).astype(np.int8)
+            book.use(escalated, Instrument.ESCALATION)
+            self._log_moves(escalated, np.zeros_like(escalated), *(np.zeros_like(escalated),) * 2)
+        again = renewed | escalated
+        book.deadline = np.where(again, month + self.deadline_months(), book.deadline).astype(
+            np.int16
+        )
+        return renewed, escalated
+
+    def offer_project(self, month: int) -> None:
+        """Inducement: a large joint project, likelier while a loyalty gap persists."""
+        wants = self._gaps[Demand.BLOC_LOYALTY] > 0.0
+        rate = wants * self.p.project_rate * self.on.hedging
+        offer = self.streams.chance("joint_project", month, rate)
+        kz = self.model.kazakhstan
+        kz.project_pull = kz.project_pull + self.p.project_pull * offer
+        self.log(Action.JOINT_PROJECT, offer, Actor.KAZAKHSTAN, self.p.project_pull)
+
+    # --- 5. after the answer: learning, closing, instruments ---------------------------------
+    def tick_durations(self) -> None:
+        self.halt_months_left = np.maximum(self.halt_months_left - 1, 0).astype(np.int16)
+        self.restriction_months_left = np.maximum(self.restriction_months_left - 1, 0).astype(
+            np.int16
+        )
+        self.friction = self.p.friction_memory * self.friction
+
+    def learn_from_answers(self, month: int) -> None:
+        """Update beliefs on the answer; compliance closes the episode and ends its pressure.
+
+        Beliefs: every answer tells Moscow about Astana's resolve; the answer after an
+        instrument tells it about that instrument. The assurance (Schelling 1966; Sechser
+        2011): a running coercive halt and trade restriction stop when Astana complies.
+        """
+        kz, book = self.model.kazakhstan, self.model.episodes
+        answered = self.new_demand
+        complied = kz.complied
+        if np.any(self.on.learning):
+            learns = np.asarray(self.on.learning) > 0
+            self.answers = self.answers + (answered & learns)
+            self.yields = self.yields + (complied & learns)
+            for j in range(len(INSTRUMENTS)):
+                tested = answered & learns & (self.last_instrument == j)
+                self.trials[j] += tested
+                self.successes[j] += tested & complied
+        self.last_instrument = np.where(answered, -1, self.last_instrument).astype(np.int8)
+        closing = complied & book.open & (np.asarray(self.on.episodes) > 0)
+        if closing.any():
+            book.close(month, closing, Outcome.COMPLIED)
+            self.need_reference = np.where(closing, self.motivation, self.need_reference)
+            ends_halt = closing & self.coercive_halt
+            self.halt_months_left = np.where(ends_halt, 0, self.halt_months_left).astype(np.int16)
+            self.restriction_months_left = np.where(
+                closing, 0, self.restriction_months_left
+            ).astype(np.int16)
+
+    def credibility_value(self) -> np.ndarray:
+        """Value of the credibility a punishment earns: more compliance with future demands."""
+        p, kz = self.p, self.model.kazakhstan
+        gained = self.credibility + p.credibility_gain * (1.0 - self.credibility)
+        terms = kz.answer_terms(self.demand)
+        now = kz.answer_probability(self.rung, self.credibility, terms)
+        then = kz.answer_probability(self.rung, gained, terms)
+        demands_ahead = p.credibility_horizon / self.deadline_months()
+        return self.on.credibility * (then - now) * self.motivation * demands_ahead
+
+    def attribution_chance(self, pretext: np.ndarray) -> np.ndarray:
+        """Chance a disruption under this pretext is attributed to Moscow (1 with it off)."""
+        p = self.p
+        by_pretext = np.stack(
+            [
+                np.broadcast_to(np.asarray(x, dtype=float), (self.size,))
+                for x in (
+                    p.attribution_storm,
+                    p.attribution_ordnance,
+                    p.attribution_court,
+                    p.attribution_repairs,
+                )
+            ]
+        )
+        chance = by_pretext[pretext, self._runs]
+        return np.where(np.asarray(self.on.attribution) > 0, chance, 1.0)
+
+    def disruption_cost(self, attribution: np.ndarray | float = 1.0) -> np.ndarray:
+        """Russia's cost of a CPC disruption: fees and crude, shareholders, diversification.
+
+        Shareholders' friction is paid only for the share attributed to Moscow: deniability's
+        value (its cost is the credibility it does not earn).
+        """
+        p, kz = self.p, self.model.kazakhstan
+        kzp = kz.p
+        memory = 1.0 / (1.0 - kzp.halt_memory)
+        speedup = self.on.diversification * kzp.diversification_halt * p.halt_severity * memory
+        lost_leverage = self.model.params.leverage.route_weight * speedup * kz.spare_capacity()
+        return (
+            p.cpc_cost * p.halt_severity
+            + (p.exposure_cost + p.shareholder_cost * (1.0 + self.friction)) * attribution
+            + p.diversification_foresight * p.window_weight * lost_leverage
+        )
+
+    def restriction_cost(self) -> np.ndarray:
+        """Russia's cost of a trade restriction: its own dependence on Kazakh transit."""
+        trade = self.model.trade
+        dependence = trade.gray_share / np.maximum(trade.p.gray_reexport, 1e-12)
+        return self.p.restriction_cost * (0.2 + dependence) + self.p.exposure_cost
+
+    def instrument_values(self, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Expected net values (4, R) of nothing, a disruption, a restriction, an inducement.
+
+        Each option is valued by Moscow's belief that the next answer complies after it, times
+        the content's value G, and punishments also by the credibility they earn (B, scaled by
+        the instrument's believed effect and the chance of attribution a):
+        U(nothing) = P_M(rung) * G;  U(halt) = theta_halt * G + e_halt * a * B - C_cpc(a);
+        U(restriction) = theta_restr * G + e_restr * B - C_trade;
+        U(inducement) = theta_ind * G - C_ind.
+        Punishments need rung >= 2, a disruption no stoppage running.
+        """
+        p, on, kz = self.p, self.on, self.model.kazakhstan
+        theta, effect = self.beliefs()
+        gain = self.content_gain(self.demand)
+        pretext = self._pretext(month)
+        attribution = self.attribution_chance(pretext)
+        benefit = self.credibility_value()
+        costly = np.asarray(on.instrument_costs)
+        economic = self.rung >= Rung.ECONOMIC
+        terms = kz.answer_terms(self.demand)
+        nothing = self.expected_compliance(self.rung, terms) * gain
+        halt = theta[0] * gain + effect[0] * attribution * benefit
+        halt = halt - costly * self.disruption_cost(attribution)
+        restrict = theta[1] * gain + effect[1] * benefit - costly * self.restriction_cost()
+        induce = theta[2] * gain - costly * p.inducement_cost
+        values = np.stack(
+            [
+                nothing,
+                np.where(economic & (self.halt_months_left == 0), halt, -np.inf),
+                np.where(economic, restrict, -np.inf),
+                np.where(np.asarray(on.hedging) > 0, induce, -np.inf),
+            ]
+        )
+        return values, pretext, attribution
+
+    def respond_to_refusals(self, month: int) -> None:
+        """Answer a refusal: nothing, a disruption, a restriction or an inducement (quantal)."""
+        p, kz, book = self.p, self.model.kazakhstan, self.model.episodes
+        refused = kz.refused & (self.rung >= Rung.RHETORIC) & (self.rung < Rung.INTERVENTION)
+        self.refusals += kz.refused
+        if not refused.any():
+            return
+        values, pretext, attribution = self.instrument_values(month)
+        choice = self.quantal(values, "instrument", month, refused)
+        use_cpc, use_trade, induce = choice == 1, choice == 2, choice == 3
+        attributed = use_cpc & self.streams.chance("attribution", month, attribution)
+        if use_cpc.any():
+            self._start_halts(month, use_cpc, pretext, attributed)
+            book.use(use_cpc, Instrument.HALT)
+        if use_trade.any():
+            self._start_restrictions(use_trade)
+            book.use(use_trade, Instrument.RESTRICTION)
+        if induce.any():
+            self._induce(induce)
+            book.use(induce, Instrument.INDUCEMENT)
+        self.last_instrument = np.where(choice > 0, choice - 1, self.last_instrument).astype(
+            np.int8
+        )
+        punish = use_trade | attributed  # what Astana sees as a threat carried out
+        lapsed = refused & (choice == 0) & (self.rung >= Rung.ECONOMIC)
+        learns = np.asarray(self.on.credibility) > 0
+        c = self.credibility
+        c = np.where(punish & learns, c + p.credibility_gain * (1.0 - c), c)
+        self.credibility = np.where(lapsed & learns, c * (1.0 - p.credibility_loss), c)
+        self.face_at_stake |= lapsed & (self.rung >= Rung.THREAT)
+
+    def _induce(self, start: np.ndarray) -> None:
+        """A joint project offered to buy compliance: eases the next answer, pulls alignment."""
+        kz, p = self.model.kazakhstan, self.p
+        kz.inducement = np.where(start, p.inducement_offset, kz.inducement)
+        kz.project_pull = kz.project_pull + p.project_pull * start
+        self.inducements += start
+        self.log(Action.JOINT_PROJECT, start, Actor.KAZAKHSTAN, p.project_pull)
+
+    def _start_halts(
+        self, month: int, start: np.ndarray, pretext: np.ndarray, attributed: np.ndarray
+    ) -> None:
+        p = self.p
+        duration, severity = self._draw_halt(month, p.halt_mean_months, p.halt_severity)
+        self.halt_months_left = np.where(start, duration, self.halt_months_left).astype(np.int16)
+        self.halt_severity = np.where(start, severity, self.halt_severity)
+        self.coercive_halt = np.where(start, True, self.coercive_halt)
+        self.halts += start
+        self.halts_attributed += attributed
+        self.friction = self.friction + attributed
+        self.log(Action.PIPELINE_HALT, start, Actor.KAZAKHSTAN, severity, pretext)
+
+    def _draw_halt(self, month: int, mean_months: float, mean_severity) -> tuple:
+        """Geometric duration with the given mean (at least a month); severity around a mean."""
+        stay = 1.0 - 1.0 / np.asarray(mean_months, dtype=float)
+        u = self.streams.uniform("halt_duration", month)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            extra = np.where(stay > 0, np.floor(np.log1p(-u) / np.log(stay)), 0.0)
+        duration = 1 + np.minimum(extra, 120)
+        jitter = 0.5 + self.streams.uniform("halt_severity", month)
+        return duration, np.clip(mean_severity * jitter, 0.05, 1.0)
+
+    def _pretext(self, month: int) -> np.ndarray:
+        """The pretext of a disruption started now: storms in winter, else the technical ones in
+        turn (after a March storm, the 2022 order: ordnance, court order, repairs)."""
+        if month % 12 in STORM_MONTHS:
+            return np.full(self.size, Pretext.STORM_DAMAGE, dtype=np.int16)
+        technical = np.array(
+            [Pretext.MOORING_REPAIRS, Pretext.WARTIME_ORDNANCE, Pretext.COURT_ORDER], np.int16
+        )
+        return technical[self.halts % technical.size]
+
+    def _start_restrictions(self, start: np.ndarray) -> None:
+        months = self.p.restriction_months
+        self.restriction_months_left = np.where(start, months, self.restriction_months_left).astype(
+            np.int16
+        )
+        self.restrictions += start
+        self.log(Action.TRADE_RESTRICTION, start, Actor.KAZAKHSTAN, self.p.restriction_severity)
+
+    # --- disruptions that are not coercion ---------------------------------------------------
+    def other_disruptions(self, month: int) -> None:
+        """Storms (Nov-Mar), repairs and third parties (while the war lasts) stop the CPC too."""
+        d, on = self.model.params.disruptions, self.on.other_disruptions
+        storm_season = month % 12 in STORM_MONTHS
+        rates = {
+            Cause.WEATHER: on * d.weather_rate * storm_season,
+            Cause.MAINTENANCE: on * d.maintenance_rate,
+            Cause.THIRD_PARTY: on * d.third_party_rate * self.model.war.ongoing,
+        }
+        # One draw decides among the causes, so at most one stoppage starts a month.
+        u = self.streams.uniform("other_disruption", month)
+        free, upper = self.halt_months_left == 0, 0.0
+        for cause, rate in rates.items():
+            lower, upper = upper, upper + rate
+            hit = free & (u >= lower) & (u < upper)
+            if not hit.any():
+                continue
+            self.halt_months_left = np.where(hit, 1, self.halt_months_left).astype(np.int16)
+            self.halt_severity = np.where(hit, d.severity, self.halt_severity)
+            self.coercive_halt = np.where(hit, False, self.coercive_halt)
+            self.other_halts += hit
+            self._misread(month, hit)
+            self.model.events.add(
+                month, hit, Actor.OTHER, Actor.KAZAKHSTAN, Action.CPC_DISRUPTION, self.rung,
+                d.severity, int(cause),
+            )  # fmt: skip
+
+    def _misread(self, month: int, hit: np.ndarray) -> None:
+        """Astana sometimes reads a stoppage with another cause as coercion (Rid & Buchanan
+        2015): its belief that Moscow carries out threats rises as if it had punished."""
+        chance = self.on.attribution * self.model.kazakhstan.p.misattribution
+        misread = hit & self.streams.chance("misread", month, chance)
+        if not misread.any():
+            return
+        self.misread += misread
+        if np.any(self.on.credibility):
+            c, gain = self.credibility, self.p.credibility_gain
+            learns = np.asarray(self.on.credibility) > 0
+            self.credibility = np.where(misread & learns, c + gain * (1.0 - c), c)
+
+
+#: The partners whose responses Russia anticipates (set here to avoid an import cycle).
+PEERS = (Actor.CHINA, Actor.TURKEY, Actor.EU)

@@ -1,0 +1,192 @@
+"""Mechanism ablation: switch each mechanism off in turn and measure what it carries.
+
+Every mechanism of the model has a switch, ``model.mechanisms.<name>`` (1 on, 0 off; the list
+and what each removes is ``sim.model.params.MECHANISMS``). An ablation runs the scenario once with
+every switch on and once per mechanism with that one off, all with the same run seeds (common
+random numbers), so each difference is paired run by run and its interval is narrow.
+
+Outcomes: P(rung >= 3, >= 4 and 5 by months 36 and 120), with Wilson intervals and Newcombe's
+paired interval for the difference, and the mean number of Russia-attributable CPC disruptions
+per year, with normal intervals on the per-run values and on the paired differences. A
+mechanism "moves" an outcome when the 95% interval of its difference excludes zero. The count
+of stoppages of any cause is there for the one mechanism whose job is attribution: stoppages
+that are not coercion change that count and should leave Moscow's choices nearly alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.probabilities import reached_by
+from sim.model.escalation import simulate
+from sim.model.params import MECHANISMS
+from sim.studies.validation import (
+    Estimate,
+    mean_interval,
+    paired_mean_difference,
+    paired_proportion_difference,
+    proportion_interval,
+)
+
+COLUMNS = (
+    "mechanism", "outcome", "value", "lower", "upper", "baseline_value", "difference",
+    "difference_lower", "difference_upper",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One outcome of a run summary: a per-run array and whether it is a proportion."""
+
+    name: str
+    label: str
+    proportion: bool
+    months_needed: int
+    per_run: Callable[[pd.DataFrame, int], np.ndarray]
+
+
+def _reach(rung: int, month: int) -> Callable[[pd.DataFrame, int], np.ndarray]:
+    return lambda summary, months: reached_by(summary, rung, month)
+
+
+def _per_year(column: str) -> Callable[[pd.DataFrame, int], np.ndarray]:
+    return lambda summary, months: summary[column].to_numpy(dtype=float) * 12.0 / months
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    *(
+        Outcome(
+            f"p{rung}_{month}",
+            f"P(rung {'5' if rung == 5 else f'>= {rung}'} by month {month})",
+            True,
+            month,
+            _reach(rung, month),
+        )
+        for rung in (3, 4, 5)
+        for month in (36, 120)
+    ),
+    Outcome("halts_russia_per_year", "Russia-attributable CPC disruptions per year", False, 1,
+            _per_year("pipeline_halts_russia")),
+    Outcome("halts_all_per_year", "CPC stoppages of any cause per year", False, 1,
+            _per_year("pipeline_halts")),
+)  # fmt: skip
+
+
+def outcomes_for(months: int) -> tuple[Outcome, ...]:
+    """The outcomes a run of this many months can measure."""
+    return tuple(o for o in OUTCOMES if o.months_needed <= months)
+
+
+def switched_off(values: Mapping[str, Any], mechanism: str) -> dict[str, Any]:
+    """The flat model values with one mechanism switched off."""
+    if mechanism not in MECHANISMS:
+        raise KeyError(f"unknown mechanism {mechanism!r}; known: {', '.join(MECHANISMS)}")
+    return {**values, f"mechanisms.{mechanism}": 0}
+
+
+def _estimate_pair(
+    outcome: Outcome, off: np.ndarray, on: np.ndarray
+) -> tuple[Estimate, Estimate, Estimate]:
+    if outcome.proportion:
+        return (
+            proportion_interval(off),
+            proportion_interval(on),
+            paired_proportion_difference(off, on),
+        )
+    return mean_interval(off), mean_interval(on), paired_mean_difference(off, on)
+
+
+def compare(
+    mechanism: str, off: pd.DataFrame, on: pd.DataFrame, months: int
+) -> list[dict[str, Any]]:
+    """Rows of the ablation table for one mechanism: each outcome off against all on."""
+    if not np.array_equal(off["seed"].to_numpy(), on["seed"].to_numpy()):
+        raise ValueError("ablation batches must share their seeds, run by run")
+    rows = []
+    for outcome in outcomes_for(months):
+        x, y = outcome.per_run(off, months), outcome.per_run(on, months)
+        value, baseline, difference = _estimate_pair(outcome, x, y)
+        rows.append(
+            {
+                "mechanism": mechanism,
+                "outcome": outcome.name,
+                "value": value.value,
+                "lower": value.lower,
+                "upper": value.upper,
+                "baseline_value": baseline.value,
+                "difference": difference.value,
+                "difference_lower": difference.lower,
+                "difference_upper": difference.upper,
+            }
+        )
+    return rows
+
+
+def ablate(
+    values: Mapping[str, Any],
+    seeds: np.ndarray,
+    months: int,
+    mechanisms: tuple[str, ...] = tuple(MECHANISMS),
+    progress: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """The ablation table of a scenario's model values (see the module docstring)."""
+
+    def summary_of(model_values: Mapping[str, Any]) -> pd.DataFrame:
+        result = simulate(
+            model_values, seeds=seeds, months=months, trajectories=False, events=False
+        )
+        return result.summary
+
+    on = summary_of(values)
+    rows: list[dict[str, Any]] = []
+    for mechanism in mechanisms:
+        if progress:
+            progress(mechanism)
+        rows += compare(mechanism, summary_of(switched_off(values, mechanism)), on, months)
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    table["mechanism"] = pd.Categorical(table["mechanism"], categories=list(mechanisms))
+    table["outcome"] = pd.Categorical(table["outcome"], categories=[o.name for o in OUTCOMES])
+    return table
+
+
+def moves(table: pd.DataFrame) -> pd.Series:
+    """Per mechanism: does switching it off move at least one outcome (interval excludes 0)?"""
+    excludes_zero = (table["difference_lower"] > 0) | (table["difference_upper"] < 0)
+    return excludes_zero.groupby(table["mechanism"], observed=True).any()
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """The differences as a Markdown table: a row per mechanism, a column per outcome.
+
+    Each cell is "difference [lower, upper]", in bold where the interval excludes zero.
+    """
+    labels = {o.name: o.label for o in OUTCOMES}
+    outcomes = [o for o in table["outcome"].cat.categories if (table["outcome"] == o).any()]
+    first = table[table["mechanism"] == table["mechanism"].iloc[0]].set_index("outcome")
+    header = ["mechanism off", *(labels[o] for o in outcomes)]
+    baseline = ["*all on*", *(f"{first.loc[o, 'baseline_value']:.3f}" for o in outcomes)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines.append("| " + " | ".join(baseline) + " |")
+    for mechanism, rows in table.groupby("mechanism", observed=True, sort=False):
+        rows = rows.set_index("outcome")
+        cells = []
+        for o in outcomes:
+            r = rows.loc[o]
+            text = (
+                f"{_signed(r.difference)} [{_signed(r.difference_lower)}, "
+                f"{_signed(r.difference_upper)}]"
+            )
+            excludes = r.difference_lower > 0 or r.difference_upper < 0
+            cells.append(f"**{text}**" if excludes else text)
+        lines.append(f"| `{mechanism}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _signed(x: float) -> str:
+    """+0.123 / -0.123, with no "-0.000" for a value that rounds to zero."""
+    return f"{round(float(x), 3) + 0.0:+.3f}"

@@ -1,0 +1,272 @@
+"""Calibrate the model on a targets file and write ``results/calibrations/<targets>/<timestamp>/``.
+
+The simulator handed to ABC-SMC takes a batch of parameter vectors and steps them as one
+ensemble (one run per vector, the other parameters at the scenario's values), then measures
+every target on every run. The directory is written through ``sim.engine.store.staged_directory``,
+so an interrupted calibration leaves nothing that looks finished.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.config import compose, list_scenarios, model_values
+from sim.engine import store
+from sim.engine.posterior_draws import POSTERIOR
+from sim.model.params import ParamSet, encode
+from sim.model.rng import derive_seeds
+from sim.model.version import model_version
+from sim.studies.calibration import abc, priors
+from sim.studies.calibration.targets import CalibrationError, RunTables, TargetSet
+
+DIAGNOSTICS = "diagnostics.parquet"
+PREDICTIVE = "predictive.parquet"
+GENERATIONS = "generations.parquet"
+PREDICTIVE_DRAWS = 2000
+
+
+def scenario_values(targets: TargetSet, scenario: str | None = None) -> dict[str, Any]:
+    """The flat model values of the scenario the calibration simulates (checked)."""
+    name = scenario or targets.scenario
+    known = [n for n, _ in list_scenarios()]
+    if name not in known:
+        raise CalibrationError(
+            f"scenario = {name!r} is not allowed: expected one of {', '.join(known)}"
+        )
+    try:
+        return model_values(compose([f"scenario={name}"]))
+    except Exception as error:  # Hydra's missing-config error or a bad value in the scenario
+        raise CalibrationError(f"scenario = {name!r}: {str(error).splitlines()[0]}") from None
+
+
+class ModelSimulator:
+    """theta (n, d) and seeds (n,) -> the targets measured on n runs, an (n, targets) array."""
+
+    def __init__(self, targets: TargetSet, prior: priors.UniformPrior, values: dict[str, Any]):
+        self.targets, self.prior = targets, prior
+        self.base = encode(values)
+
+    def tables(self, theta: np.ndarray, seeds: np.ndarray) -> RunTables:
+        # Mesa: imported only where runs are simulated (in workers), never for --help
+        from sim.model.escalation import simulate
+
+        columns: dict[str, Any] = dict(self.base)
+        columns.update(priors.as_model_values(self.prior.names, theta))
+        params = ParamSet(columns, len(theta))
+        result = simulate(params, seeds=seeds, months=self.targets.months)
+        return RunTables(
+            result.summary, result.trajectories, result.events, params, self.targets.months
+        )
+
+    def __call__(self, theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+        return self.targets.evaluate(self.tables(theta, seeds))
+
+
+def check_targets(simulator: ModelSimulator) -> None:
+    """Measure every target on two prior draws, so a bad column fails before any long work."""
+    theta = simulator.prior.sample(2, np.random.default_rng(0))
+    simulator(theta, np.array([1, 2]))
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """A finished calibration: what ran, and the ABC result."""
+
+    targets: TargetSet
+    prior: priors.UniformPrior
+    settings: abc.Settings
+    scenario: str
+    result: abc.Result
+    predictive: pd.DataFrame
+    seconds: float
+
+
+def calibrate(
+    targets: TargetSet, settings: abc.Settings, scenario: str | None = None
+) -> Calibration:
+    """Run ABC-SMC on the model and the posterior predictive check; write nothing."""
+    prior = priors.build(targets.parameters)
+    name = scenario or targets.scenario
+    simulator = ModelSimulator(targets, prior, scenario_values(targets, name))
+    check_targets(simulator)
+    with store.Stopwatch() as clock:
+        result = abc.abc_smc(simulator, targets.observed, targets.tolerance, prior, settings)
+        names = [t.name for t in targets.targets]
+        predictive = posterior_predictive(simulator, result.posterior, settings.seed, names)
+    return Calibration(targets, prior, settings, name, result, predictive, clock.seconds)
+
+
+def posterior_predictive(
+    simulator: abc.Simulator, posterior: abc.Generation, seed: int, names: list[str]
+) -> pd.DataFrame:
+    """Fresh runs at particles drawn by weight: one row per run, one column per target."""
+    rng = np.random.default_rng(seed + 1)
+    particles = rng.choice(len(posterior.weights), size=PREDICTIVE_DRAWS, p=posterior.weights)
+    seeds = derive_seeds(seed + 1, np.arange(PREDICTIVE_DRAWS))
+    summaries = simulator(posterior.theta[particles], seeds)
+    frame = pd.DataFrame(summaries, columns=names)
+    frame.insert(0, "particle", particles)
+    return frame
+
+
+# --- writing ---------------------------------------------------------------------------------
+def posterior_frame(calibration: Calibration) -> pd.DataFrame:
+    """One row per particle: the calibrated parameters, weight and distance."""
+    post = calibration.result.posterior
+    frame = pd.DataFrame(post.theta, columns=list(calibration.prior.names))
+    frame.insert(0, "particle", np.arange(len(post.weights)))
+    frame["weight"] = post.weights
+    frame["distance"] = post.distances
+    return frame
+
+
+def generations_frame(calibration: Calibration) -> pd.DataFrame:
+    """Every generation's particles (for figures of how the posterior narrowed)."""
+    parts = []
+    for t, gen in enumerate(calibration.result.generations):
+        part = pd.DataFrame(gen.theta, columns=list(calibration.prior.names))
+        part.insert(0, "generation", t)
+        part["weight"] = gen.weights
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def config_dict(calibration: Calibration) -> dict[str, Any]:
+    """The calibration's full configuration: targets file, priors and sampler settings."""
+    t = calibration.targets
+    return {
+        "targets": {
+            "name": t.name,
+            "file": str(t.path),
+            "description": t.description,
+            "scenario": calibration.scenario,
+            "months": t.months,
+            "targets": [
+                {
+                    "name": x.name,
+                    "measure": x.measure,
+                    "args": dict(x.args),
+                    "observed": x.observed,
+                    "tolerance": x.tolerance,
+                    "period": x.period,
+                    "source": x.source,
+                }
+                for x in t.targets
+            ],
+        },
+        "priors": calibration.prior.table(),
+        "settings": dataclasses.asdict(calibration.settings),
+    }
+
+
+def write(
+    calibration: Calibration,
+    output_root: Path,
+    draw_figures: Callable[[Path, Calibration], list[Path]] | None = None,
+) -> Path:
+    """Write the calibration directory; return its final path.
+
+    `draw_figures(staging, calibration)` draws the figures into the directory before it is
+    complete (the command passes ``sim.plots.calibration.calibration_figures``; figures live
+    above studies, so they come in as a function).
+    """
+    final = Path(output_root) / "calibrations" / calibration.targets.name / store.timestamp()
+    with store.staged_directory(final) as staging:
+        store.write_table(posterior_frame(calibration), staging / POSTERIOR)
+        store.write_table(generations_frame(calibration), staging / GENERATIONS)
+        store.write_table(calibration.result.diagnostics, staging / DIAGNOSTICS)
+        store.write_table(calibration.predictive, staging / PREDICTIVE)
+        store.write_text(
+            yaml.safe_dump(config_dict(calibration), sort_keys=False), staging / store.CONFIG
+        )
+        files = [POSTERIOR, GENERATIONS, DIAGNOSTICS, PREDICTIVE, store.CONFIG]
+        if draw_figures is not None:
+            files += [f"figures/{p.name}" for p in draw_figures(staging, calibration)]
+        store.write_manifest(
+            staging,
+            kind="calibration",
+            model_version=model_version(),
+            targets=calibration.targets.name,
+            scenario=calibration.scenario,
+            parameters=list(calibration.prior.names),
+            particles=len(calibration.result.posterior.weights),
+            generations=len(calibration.result.generations),
+            simulations=calibration.result.simulations,
+            stop_reason=calibration.result.stop_reason,
+            wall_seconds=calibration.seconds,
+            files=files,
+        )
+    return final
+
+
+def summary_table(calibration: Calibration) -> pd.DataFrame:
+    """The posterior per parameter (see `posterior_summary`)."""
+    return posterior_summary(posterior_frame(calibration), calibration.prior.table())
+
+
+def posterior_summary(frame: pd.DataFrame, prior_rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per parameter: prior range, posterior mean and 90% interval, and how much it narrowed.
+
+    ``sd_ratio`` is the posterior sd over the uniform prior's sd: near 1 the data say little
+    about the parameter, near 0 they pin it down.
+    """
+    weights = frame["weight"].to_numpy()
+    rows = []
+    for row in prior_rows:
+        values = frame[row["parameter"]].to_numpy()
+        low, median, high = weighted_quantiles(values, weights, (0.05, 0.5, 0.95))
+        mean = float(np.average(values, weights=weights))
+        sd = float(np.sqrt(np.average((values - mean) ** 2, weights=weights)))
+        rows.append(
+            {
+                "parameter": row["parameter"],
+                "prior_low": row["low"],
+                "prior_high": row["high"],
+                "mean": mean,
+                "median": median,
+                "q05": low,
+                "q95": high,
+                "sd_ratio": sd / ((row["high"] - row["low"]) / np.sqrt(12.0)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def weighted_quantiles(
+    values: np.ndarray, weights: np.ndarray, qs: tuple[float, ...]
+) -> list[float]:
+    return [abc.weighted_quantile(values, weights, q) for q in qs]
+
+
+def predictive_table(calibration: Calibration) -> pd.DataFrame:
+    """The posterior predictive check per target (see `predictive_summary`)."""
+    rows = [dataclasses.asdict(t) for t in calibration.targets.targets]
+    return predictive_summary(calibration.predictive, rows)
+
+
+def predictive_summary(predictive: pd.DataFrame, targets: list[dict[str, Any]]) -> pd.DataFrame:
+    """Per target: observed value, predictive median and 90% interval, share within tolerance."""
+    rows = []
+    for target in targets:
+        values = predictive[target["name"]].to_numpy()
+        q05, q50, q95 = np.quantile(values, [0.05, 0.5, 0.95])
+        observed, tolerance = target["observed"], target["tolerance"]
+        rows.append(
+            {
+                "target": target["name"],
+                "observed": observed,
+                "tolerance": tolerance,
+                "median": q50,
+                "q05": q05,
+                "q95": q95,
+                "share_within_tolerance": float(np.mean(np.abs(values - observed) <= tolerance)),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,105 @@
+"""How robust the Pareto policies are on a fresh, larger ensemble of scenarios.
+
+For policies p, scenarios s and objectives o, ``M[p, s, o]`` is the objective's mean over the
+scenario's replicates. Three measures, in the many-objective robust decision making tradition
+(Kasprzyk et al. 2013; McPhail et al. 2018):
+
+* regret: ``M[p, s, o] - min over policies of M[., s, o]``, what choosing p costs in scenario s
+  against the best of the policies compared there (Savage 1951); its mean and maximum over the
+  scenarios;
+* satisficing: the share of scenarios in which the robustness objective stays at or under the
+  user's threshold (Starr 1963);
+* failure scenarios: where the most robust policy fails, as PRIM boxes over the uncertainties
+  (Bryant and Lempert 2010; ``sim.analysis.discovery``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.discovery import describe_box, factor_frame, find_boxes
+
+
+def thin(objectives: np.ndarray, first: int, count: int) -> np.ndarray:
+    """`count` rows spread over the front: farthest-point order from row `first`.
+
+    Each objective is scaled to [0, 1] over the rows, then rows are added one at a time, each
+    the farthest (Euclidean) from those already taken; ties go to the lower index. Returns the
+    chosen row indices, sorted.
+    """
+    n = len(objectives)
+    if n <= count:
+        return np.arange(n)
+    low, high = objectives.min(axis=0), objectives.max(axis=0)
+    scaled = (objectives - low) / np.where(high > low, high - low, 1.0)
+    chosen = [first]
+    distance = np.linalg.norm(scaled - scaled[first], axis=1)
+    while len(chosen) < count:
+        nxt = int(np.argmax(distance))
+        chosen.append(nxt)
+        distance = np.minimum(distance, np.linalg.norm(scaled - scaled[nxt], axis=1))
+    return np.sort(chosen)
+
+
+def regret(means: np.ndarray) -> np.ndarray:
+    """(policies, scenarios, objectives): each policy's regret in each scenario."""
+    return means - means.min(axis=0, keepdims=True)
+
+
+def robustness_table(
+    means: np.ndarray, objectives: Sequence[str], robust: str, threshold: float
+) -> pd.DataFrame:
+    """One row per policy: each objective's mean, mean and maximum regret, and the share of
+    scenarios where the robustness objective is at most the threshold; `chosen` marks the
+    policy with the largest share (ties: the least mean regret on that objective)."""
+    r = regret(means)
+    table: dict[str, Any] = {}
+    for k, name in enumerate(objectives):
+        table[name] = means[:, :, k].mean(axis=1)
+        table[f"{name}_regret_mean"] = r[:, :, k].mean(axis=1)
+        table[f"{name}_regret_max"] = r[:, :, k].max(axis=1)
+    k = list(objectives).index(robust)
+    table["threshold_share"] = (means[:, :, k] <= threshold).mean(axis=1)
+    frame = pd.DataFrame(table)
+    order = np.lexsort((frame[f"{robust}_regret_mean"], -frame["threshold_share"]))
+    frame["chosen"] = False
+    frame.loc[order[0], "chosen"] = True
+    return frame
+
+
+def scenario_table(
+    means: np.ndarray, policies: Sequence[int], scenarios: pd.DataFrame, objectives: Sequence[str]
+) -> pd.DataFrame:
+    """Long table: one row per (policy, scenario) with the uncertainties and objective means."""
+    count = len(scenarios)
+    frame = pd.concat([scenarios] * len(policies), ignore_index=True)
+    frame.insert(0, "policy", np.repeat(np.asarray(policies), count))
+    for k, name in enumerate(objectives):
+        frame[name] = means[:, :, k].reshape(-1)
+    return frame
+
+
+def failure_boxes(
+    scenarios: pd.DataFrame, failed: np.ndarray, what: str
+) -> tuple[list[Any], str | None]:
+    """PRIM boxes of the scenarios where a policy fails, and the first box in words.
+
+    Returns no boxes (and the reason, in words) when there is nothing to explain: no
+    uncertainty, no failure, or failure everywhere.
+    """
+
+    x = factor_frame(scenarios.rename(columns={"scenario": "design_point"}))
+    if x.shape[1] == 0:
+        return [], "no uncertainties: nothing to explain failure by"
+    if not failed.any():
+        return [], f"the policy never fails: {what} in no scenario"
+    if failed.all():
+        return [], f"the policy fails everywhere: {what} in every scenario"
+    boxes = find_boxes(x, failed)
+    if not boxes:
+        return [], "PRIM found no box"
+    return boxes, describe_box(boxes[0], 1, what)

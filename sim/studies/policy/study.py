@@ -1,0 +1,444 @@
+"""A policy study from start to finish: search, Pareto set, robustness, files.
+
+Directory ``results/policies/<experiment>/<timestamp>/`` (docs/policy.md, "Outputs"):
+
+* ``config.yaml``, ``manifest.json`` (``complete: false`` until the end);
+* ``evaluations.parquet``: every policy the search evaluated, the status quo first;
+* ``pareto.parquet``: the Pareto set (values on the search ensemble);
+* ``robustness.parquet``: the re-evaluated policies (the Pareto set thinned to
+  ``robustness.max_policies``, plus the status quo): means, regrets, threshold share, chosen;
+* ``scenarios.parquet``: each re-evaluated policy in each fresh scenario;
+* ``failure_boxes.parquet``: PRIM's box of the scenarios where the chosen policy fails;
+* ``parts/``: each chunk's sums as it finished, for resuming.
+
+Seeds: the search ensemble, the robustness ensemble and pymoo each get their own seed derived
+from the experiment seed, so the robustness scenarios are fresh (never the search's).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig, OmegaConf
+
+from sim.analysis.discovery import MissingDependency, discovery_tables
+from sim.config import ConfigError
+from sim.config.paths import check_inside, check_name, escape_interpolations, output_folder
+from sim.engine.executors import make_executor, start_workers_early
+from sim.engine.store import check_config, read_manifest, timestamp, write_config, write_table
+from sim.engine.store import write_manifest as write
+from sim.errors import explain
+from sim.model import params as P
+from sim.model.rng import derive_seeds
+from sim.studies.policy import robustness as R
+from sim.studies.policy import spec
+from sim.studies.policy.evaluate import WORKER_MODULES, Ensemble, Evaluation, run_evaluation
+from sim.studies.policy.evaluate import sample_ensemble as sample
+from sim.studies.policy.objectives import OBJECTIVES
+from sim.studies.policy.robustness import failure_boxes
+from sim.studies.policy.search import run_search
+
+PARTS = "parts"
+FILES = ("evaluations", "pareto", "robustness", "scenarios", "failure_boxes")
+SEED_STREAMS = {"search": 0, "robustness": 1, "optimiser": 2}
+
+
+class StudyFailed(RuntimeError):
+    """A study stopped by a failure it can be resumed from (disk full, a worker killed)."""
+
+    def __init__(self, directory: Path, error: BaseException) -> None:
+
+        super().__init__(explain(error)[0])
+        self.directory = directory
+
+
+class StudyInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a study; carries the directory to resume."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory))
+        self.directory = directory
+
+
+@dataclasses.dataclass
+class Study:
+    """Everything a study needs before it runs."""
+
+    cfg: DictConfig
+    levers: list[spec.Variable]
+    uncertainties: list[spec.Variable]
+    base: dict[str, float]
+    objectives: tuple[str, ...]
+
+    @classmethod
+    def plan(cls, cfg: DictConfig) -> Study:
+        return cls(
+            cfg,
+            spec.levers_of(cfg),
+            spec.uncertainties_of(cfg),
+            spec.base_values(cfg),
+            tuple(cfg.objectives),
+        )
+
+    def seed(self, stream: str) -> int:
+        return int(derive_seeds(int(self.cfg.seed), np.array([SEED_STREAMS[stream]]))[0])
+
+    @property
+    def lever_paths(self) -> tuple[str, ...]:
+        return tuple(v.path for v in self.levers)
+
+    def search_ensemble(self) -> Ensemble:
+        return sample(self.uncertainties, int(self.cfg.search.runs), 1, self.seed("search"))
+
+    def robustness_ensemble(self) -> Ensemble:
+        r = self.cfg.robustness
+        return sample(
+            self.uncertainties, int(r.scenarios), int(r.replicates), self.seed("robustness")
+        )
+
+    def lever_values(self, unit: np.ndarray) -> np.ndarray:
+        """(policies, levers): unit-cube points as encoded lever values."""
+        return np.column_stack([v.scale(unit[:, k]) for k, v in enumerate(self.levers)])
+
+    def status_quo(self) -> np.ndarray:
+        """The base scenario's own lever values: the policy the others are compared with."""
+        return np.array([[self.base[path] for path in self.lever_paths]])
+
+    def evaluation(self, policies: np.ndarray, ensemble: Ensemble) -> Evaluation:
+        return Evaluation(
+            policies,
+            self.lever_paths,
+            ensemble,
+            self.base,
+            self.objectives,
+            int(self.cfg.months),
+            int(self.cfg.chunk_size),
+        )
+
+    def expected_runs(self) -> int:
+        """Runs of the whole study (the search's at most: pymoo may drop duplicates)."""
+        s, r = self.cfg.search, self.cfg.robustness
+        if s.method == "grid":
+            policies = s.levels ** len(self.levers)
+        else:
+            policies = s.population * (s.generations + 1)
+        search = (policies + 1) * s.runs
+        return int(search + (r.max_policies + 1) * r.scenarios * r.replicates)
+
+
+# --- directories -------------------------------------------------------------------------------
+def new_directory(cfg: DictConfig) -> Path:
+    """<output_root>/policies/<name>/<timestamp>, created with its config."""
+
+    root = Path(cfg.output_root)
+    root = root if root.is_absolute() else Path.cwd() / root
+    name = check_name("name", cfg.name)
+    directory = check_inside(root, root / "policies" / name / timestamp(), key="name")
+    (directory / PARTS).mkdir(parents=True)
+    write_config(stored_config(cfg), directory)
+    return directory
+
+
+def stored_config(cfg: DictConfig) -> DictConfig:
+
+    return OmegaConf.create(escape_interpolations(OmegaConf.to_container(cfg, resolve=True)))
+
+
+def reopen(directory: Path, cfg: DictConfig) -> Path:
+    """The directory of an interrupted study of the same config (execution keys may differ)."""
+
+    if not (directory / "config.yaml").is_file() or not (directory / "manifest.json").is_file():
+        raise ConfigError(f"resume={directory}: not a policy study directory (no config.yaml)")
+    if read_manifest(directory).get("kind") != "policy":
+        raise ConfigError(f"resume={directory} is not a policy study: only one can be resumed")
+    check_config(directory)
+    output_folder(directory, PARTS)
+    stored = _identity(OmegaConf.load(directory / "config.yaml"))
+    now = _identity(stored_config(cfg))
+    differences = sorted(k for k in set(stored) | set(now) if stored.get(k) != now.get(k))
+    if differences:
+        key = differences[0]
+        raise ConfigError(
+            f"resume={directory} holds a different config; refusing to mix: {key}: "
+            f"{stored.get(key, '<missing>')!r} there, {now.get(key, '<missing>')!r} now"
+        )
+    return directory
+
+
+def _identity(cfg: DictConfig) -> dict[str, Any]:
+    data = OmegaConf.to_container(cfg, resolve=True)
+    for key in spec.EXECUTION_KEYS:
+        data.pop(key, None)
+    return P.flatten(data)
+
+
+def write_manifest(directory: Path, study: Study, complete: bool, **facts: Any) -> None:
+
+    cfg = study.cfg
+    write(
+        directory,
+        kind="policy",
+        experiment=cfg.name,
+        complete=complete,
+        levers=list(study.lever_paths),
+        uncertainties=[v.path for v in study.uncertainties],
+        objectives=list(study.objectives),
+        method=cfg.search.method,
+        seeds={stream: study.seed(stream) for stream in SEED_STREAMS},
+        **facts,
+    )
+
+
+# --- the study ---------------------------------------------------------------------------------
+def run_study(cfg: DictConfig, on_chunk: Any = None) -> Path:
+    """Run (or finish, with cfg.resume) a policy study and return its directory.
+
+    Args:
+        cfg: a policy experiment from ``sim.studies.policy.spec.load``.
+        on_chunk: called with each chunk's run count after its sums are written (a test hook:
+            raising there simulates an interruption).
+    """
+
+    start_workers_early(cfg.executor, cfg.workers, WORKER_MODULES)
+    study = Study.plan(cfg)
+    directory = reopen(Path(cfg.resume), cfg) if cfg.resume else new_directory(cfg)
+    write_manifest(directory, study, complete=False)
+    began = time.perf_counter()
+    runs = {"search": 0, "robustness": 0}
+    try:
+        with (
+            _Progress(study, cfg.progress) as progress,
+            make_executor(cfg.executor, cfg.workers, cfg.scheduler, WORKER_MODULES) as executor,
+        ):
+
+            def counted(done: int) -> None:
+                progress.update(done)
+                if on_chunk is not None:
+                    on_chunk(done)
+
+            search = search_phase(study, directory, executor, counted, progress)
+            robust = robustness_phase(study, directory, executor, counted, search, progress)
+            runs["search"] = len(search) * int(cfg.search.runs)
+            runs["robustness"] = len(robust["table"]) * study.robustness_ensemble().size
+    except KeyboardInterrupt:
+        raise StudyInterrupted(directory) from None
+    except Exception as error:
+        if explain(error)[0] is None:  # a bug: the traceback is the useful report
+            raise
+        raise StudyFailed(directory, error) from error
+    write_manifest(
+        directory,
+        study,
+        complete=True,
+        runs=int(runs["search"] + runs["robustness"]),
+        runs_search=int(runs["search"]),
+        runs_robustness=int(runs["robustness"]),
+        policies_evaluated=int(len(search) - 1),
+        pareto_policies=int(search["pareto"].sum()),
+        robustness_policies=int(len(robust["table"])),
+        wall_seconds=round(time.perf_counter() - began, 3),
+        **robust["facts"],
+    )
+    return directory
+
+
+def search_phase(
+    study: Study, directory: Path, executor: Any, counted: Any, progress: Any
+) -> pd.DataFrame:
+    """The status quo and every generation on the search ensemble; writes the search tables."""
+
+    cfg, ensemble = study.cfg, study.search_ensemble()
+    folder = directory / PARTS / "search"
+
+    def evaluate(values: np.ndarray, name: str) -> np.ndarray:
+        _check_replay(folder / name, values, study.lever_paths)
+        means = run_evaluation(study.evaluation(values, ensemble), executor, folder / name, counted)
+        return means.mean(axis=1)  # every scenario of the search ensemble has one run
+
+    reference = evaluate(study.status_quo(), "status-quo")
+
+    def evaluate_generation(generation: int, unit: np.ndarray) -> np.ndarray:
+        progress.generation(generation)
+        return evaluate(study.lever_values(unit), f"generation-{generation:04d}")
+
+    s = cfg.search
+    found = run_search(
+        s.method,
+        len(study.levers),
+        len(study.objectives),
+        evaluate_generation,
+        int(s.population),
+        int(s.generations),
+        int(s.levels),
+        study.seed("optimiser") % 2**31,
+    )
+    table = evaluations_table(study, reference, found)
+    write_table(table, directory / "evaluations.parquet", table="evaluations")
+    pareto = table[table["pareto"]].drop(columns="pareto")
+    write_table(pareto, directory / "pareto.parquet", table="pareto")
+    progress.say(
+        f"search: {len(table) - 1:,} policies on {ensemble.size:,} runs each; "
+        f"Pareto set: {len(pareto)} policies"
+    )
+    return table
+
+
+def _check_replay(folder: Path, values: np.ndarray, paths: tuple[str, ...]) -> None:
+    """The first time, store a batch's lever values; on a resume, they must be the same."""
+
+    stored = folder / "levers.parquet"
+    if stored.is_file():
+        before = pd.read_parquet(stored)[list(paths)].to_numpy()
+        if before.shape != values.shape or not np.array_equal(before, values):
+            raise ConfigError(
+                f"resume: {folder.name} asks other policies than when it started (another "
+                "pymoo or numpy version?); start the study anew"
+            )
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    write_table(pd.DataFrame(values, columns=list(paths)), stored, table="levers")
+
+
+def evaluations_table(study: Study, reference: np.ndarray, found: Any) -> pd.DataFrame:
+    """Status quo (policy 0) then every searched policy, with its levers and objectives."""
+    values = np.vstack([study.status_quo(), study.lever_values(found.unit)])
+    objectives = np.vstack([reference, found.objectives])
+    table = pd.DataFrame(
+        {
+            "policy": np.arange(len(values)),
+            "generation": np.r_[-1, found.generation].astype(int),
+            "reference": np.r_[True, np.zeros(len(found.unit), dtype=bool)],
+        }
+    )
+    for k, path in enumerate(study.lever_paths):
+        table[path] = values[:, k]
+    for k, name in enumerate(study.objectives):
+        table[name] = objectives[:, k]
+    table["pareto"] = False
+    table.loc[found.pareto + 1, "pareto"] = True
+    return table
+
+
+def robustness_phase(
+    study: Study,
+    directory: Path,
+    executor: Any,
+    counted: Any,
+    evaluations: pd.DataFrame,
+    progress: Any,
+) -> dict[str, Any]:
+    """The thinned Pareto set and the status quo on a fresh ensemble; writes the tables."""
+
+    cfg, objectives = study.cfg, list(study.objectives)
+    robust = cfg.robustness
+    pareto = evaluations[evaluations["pareto"]]
+    first = int(np.argmin(pareto[robust.objective].to_numpy()))
+    kept = pareto.iloc[R.thin(pareto[objectives].to_numpy(), first, int(robust.max_policies))]
+    tested = pd.concat([evaluations.iloc[[0]], kept]).drop_duplicates("policy")
+    ensemble = study.robustness_ensemble()
+    progress.phase("robustness", len(tested) * ensemble.size)
+    values = tested[list(study.lever_paths)].to_numpy()
+    folder = directory / PARTS / "robustness"
+    _check_replay(folder, values, study.lever_paths)
+    means = run_evaluation(study.evaluation(values, ensemble), executor, folder, counted)
+    table = R.robustness_table(means, objectives, robust.objective, float(robust.threshold))
+    head = tested[["policy", "reference", *study.lever_paths]].reset_index(drop=True)
+    table = pd.concat([head, table], axis=1)
+    scenarios = ensemble.frame(study.uncertainties)
+    write_table(table, directory / "robustness.parquet", table="robustness")
+    write_table(
+        R.scenario_table(means, head["policy"].tolist(), scenarios, objectives),
+        directory / "scenarios.parquet",
+        table="scenarios",
+    )
+    facts = failure_facts(study, directory, table, means, scenarios)
+    best = table[table["chosen"]].iloc[0]
+    progress.say(
+        f"robustness: {len(table)} policies on {ensemble.scenarios} fresh scenarios x "
+        f"{ensemble.replicates} runs; most robust: policy {int(best['policy'])}, "
+        f"{robust.objective} <= {robust.threshold:g} in {best['threshold_share']:.0%} of them"
+    )
+    return {"table": table, "facts": facts}
+
+
+def failure_facts(
+    study: Study,
+    directory: Path,
+    table: pd.DataFrame,
+    means: np.ndarray,
+    scenarios: pd.DataFrame,
+) -> dict[str, Any]:
+    """PRIM on the chosen policy's failures; writes failure_boxes.parquet when there is a box."""
+
+    robust = study.cfg.robustness
+    if not robust.prim:
+        return {"failure_box": None, "failure_note": "robustness.prim = false"}
+    row = int(np.flatnonzero(table["chosen"].to_numpy())[0])
+    k = list(study.objectives).index(robust.objective)
+    failed = means[row, :, k] > robust.threshold
+    what = f"{OBJECTIVES[robust.objective].label} > {robust.threshold:g}"
+    try:
+        boxes, words = failure_boxes(scenarios, failed, what)
+    except MissingDependency as error:
+        return {"failure_box": None, "failure_note": str(error)}
+    if boxes:
+        limits = discovery_tables(boxes)["limits"]
+        write_table(limits, directory / "failure_boxes.parquet", table="failure_boxes")
+        return {"failure_box": words, "failure_note": None}
+    return {"failure_box": None, "failure_note": words}
+
+
+class _Progress:
+    """A tqdm bar of runs on stderr, one per phase, and short lines between phases."""
+
+    def __init__(self, study: Study, enabled: bool) -> None:
+        self.study, self.enabled, self.bar = study, enabled, None
+        s = study.cfg.search
+        self.generations = (
+            -(-(s.levels ** len(study.levers)) // s.population)
+            if s.method == "grid"
+            else s.generations + 1
+        )
+        self.phase("search", study.expected_runs() - self._robust_runs())
+
+    def _robust_runs(self) -> int:
+        r = self.study.cfg.robustness
+        return int((r.max_policies + 1) * r.scenarios * r.replicates)
+
+    def phase(self, name: str, total: int) -> None:
+        from tqdm import tqdm
+
+        if self.bar is not None:
+            self.bar.close()
+        self.bar = tqdm(
+            total=total,
+            unit="run",
+            unit_scale=True,
+            file=sys.stderr,
+            disable=not self.enabled,
+            smoothing=0.1,
+            desc=name,
+        )
+
+    def generation(self, generation: int) -> None:
+        self.bar.set_postfix_str(f"generation {generation + 1}/{self.generations}")
+
+    def update(self, runs: int) -> None:
+        self.bar.update(runs)
+
+    def say(self, line: str) -> None:
+        if self.enabled:
+            self.bar.write(line, file=sys.stderr)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
