@@ -503,7 +503,7 @@ def test_credibility_earned_scales_with_attribution():
     for chance in (0.0, 1.0):
         params = {f"russia.attribution_{p}": chance for p in ("storm", "ordnance", "court")}
         model = refusing_model(4000, {**params, "russia.attribution_repairs": chance})
-        model.russia.restriction_cost = lambda: np.full(4000, 10.0)  # leave only halts
+        model.russia.restriction_cost = lambda at=None: 10.0  # leave only halts
         before, halts = model.russia.credibility.copy(), model.russia.halts.copy()
         model.russia.respond_to_refusals(model.month)
         halted = model.russia.halts > halts

@@ -18,6 +18,25 @@ def logistic(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
+class Runs:
+    """A subset of runs: reads per-run arrays (last axis) and parameters at those runs only.
+
+    A decision that concerns a few runs (those refusing, those due for review) computes its
+    values on them alone; `Runs()` (no index) reads everything as it is.
+    """
+
+    def __init__(self, index: np.ndarray | None = None) -> None:
+        self.index = index
+
+    def __call__(self, x):
+        if self.index is None or np.ndim(x) == 0:
+            return x
+        return np.asarray(x)[..., self.index]
+
+
+ALL = Runs()
+
+
 class EnsembleAgent(mesa.Agent):
     """A Mesa agent whose state variables are numpy arrays with one entry per run.
 

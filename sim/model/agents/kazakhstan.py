@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.agents.base import EnsembleAgent, logistic
+from sim.model.agents.base import ALL, EnsembleAgent, Runs, logistic
 from sim.model.episodes import Trigger
 from sim.model.ladder import TOP_RUNG, Action, Actor, Demand, Rung
 
@@ -127,8 +127,8 @@ class Kazakhstan(EnsembleAgent):
         """Share of the damage of refusing that credible partner offers offset."""
         return self.on.partner_offers * self.p.protection * np.minimum(offer, 1.0)
 
-    def comply_cost(self, content: np.ndarray) -> np.ndarray:
-        """Cost of complying with a demand of this content (`Demand`)."""
+    def comply_costs(self) -> np.ndarray:
+        """Cost of complying with a demand of each content, shape (3, R) in `Demand` order."""
         p = self.p
         sovereignty = (
             p.sovereignty_cost
@@ -138,11 +138,13 @@ class Kazakhstan(EnsembleAgent):
         )
         sanctions = p.secondary_sanctions_cost * (0.5 + (self.sanctions_pressure > 0))
         war = sovereignty + p.war_stance_cost
-        return np.where(
-            content == Demand.ENDORSE_WAR,
-            war,
-            np.where(content == Demand.EVADE_SANCTIONS, sanctions, sovereignty),
-        )
+        rows = (war, sanctions, sovereignty)
+        return np.stack([np.broadcast_to(r, (self.size,)) for r in rows])
+
+    def comply_cost(self, content: np.ndarray) -> np.ndarray:
+        """Cost of complying with a demand of this content (`Demand`)."""
+        content = np.broadcast_to(np.asarray(content, dtype=np.intp), (self.size,))
+        return self.comply_costs()[content, self._runs]
 
     def assurance(self) -> np.ndarray:
         """Astana's belief that complying ends the pressure: a Beta-Bernoulli posterior mean."""
@@ -181,21 +183,24 @@ class Kazakhstan(EnsembleAgent):
         # Economic offers offset the damage of rungs up to 3, security offers that of rungs 4-5.
         economic = self.offsets(self.model.economic_offer)
         security = self.offsets(self.model.security_offer)
-        costs = np.stack([self.comply_cost(np.full(self.size, d)) for d in Demand])
+        costs = self.comply_costs()
         return scale * (1.0 - economic), scale * (1.0 - security), costs
 
-    def answer_terms(self, content: np.ndarray) -> AnswerTerms:
+    def answer_terms(self, content: np.ndarray, at: Runs = ALL) -> AnswerTerms:
         """What Astana weighs when it answers a demand of this content, at today's state.
 
         Complying spares the damage only if Moscow keeps its assurance: the damage of refusing
         is weighed by Astana's belief in it; an inducement eases the cost of complying.
+        `content` is given at the runs `at`.
         """
         economic, security, costs = self._terms or self._phase_terms()
-        cost = costs[np.asarray(content, dtype=np.intp), self._runs] - self.inducement
-        return AnswerTerms(economic, security, cost)
+        runs = at(self._runs)
+        content = np.broadcast_to(np.asarray(content, dtype=np.intp), runs.shape)
+        cost = at(costs)[content, np.arange(runs.size)] - at(self.inducement)
+        return AnswerTerms(at(economic), at(security), cost)
 
     def answer_probability(
-        self, level: np.ndarray, credibility: np.ndarray, terms: AnswerTerms
+        self, level: np.ndarray, credibility: np.ndarray, terms: AnswerTerms, at: Runs = ALL
     ) -> np.ndarray:
         """P(comply) = logistic((E[cost of refusing] - cost of complying) / noise).
 
@@ -203,7 +208,7 @@ class Kazakhstan(EnsembleAgent):
         Russia evaluates its options with this same function: it sees what Kazakhstan sees.
         """
         per_rung = np.where(level >= Rung.POSTURING, terms.security, terms.economic)
-        return logistic((credibility * level * per_rung - terms.cost) / self.p.comply_noise)
+        return logistic((credibility * level * per_rung - terms.cost) / at(self.p.comply_noise))
 
     def comply_probability(
         self, level: np.ndarray, content: np.ndarray, credibility: np.ndarray

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.agents.base import EnsembleAgent, logistic
+from sim.model.agents.base import ALL, EnsembleAgent, Runs, logistic
 from sim.model.agents.kazakhstan import AnswerTerms
 from sim.model.episodes import Instrument, Outcome, Trigger
 from sim.model.ladder import RUNG_SIGNATURE, TOP_RUNG, Action, Actor, Cause, Demand, Pretext, Rung
@@ -196,20 +196,23 @@ class Russia(EnsembleAgent):
         table = np.stack([np.broadcast_to(np.asarray(r, dtype=float), (self.size,)) for r in rows])
         return table * np.asarray(self.on.instrument_costs)
 
-    def posture_values(self, levels: list[np.ndarray]) -> np.ndarray:
+    def posture_values(self, levels: list[np.ndarray], at: Runs = ALL) -> np.ndarray:
         """U(k) = P_hat(comply | k) * stake - cost(k), minus face if it backs down; (K, R).
 
-        P_hat is Kazakhstan's own answer function: Moscow sees what Astana sees.
+        P_hat is Kazakhstan's own answer function: Moscow sees what Astana sees. `levels` are
+        given at the runs `at`.
         """
-        kz, runs = self.model.kazakhstan, np.arange(self.size)
-        costs = self.posture_costs()
-        terms = kz.answer_terms(self._content)
+        kz, runs = self.model.kazakhstan, np.arange(levels[0].size)
+        costs = at(self.posture_costs())
+        terms = kz.answer_terms(at(self._content), at)
+        credibility, motivation, rung = at(self.credibility), at(self.motivation), at(self.rung)
+        face = at(self.face_at_stake) & (rung >= Rung.THREAT)
+        face_cost = at(self.on.audience_costs) * at(self.p.audience_cost)
         values = []
         for level in levels:
-            comply = kz.answer_probability(level, self.credibility, terms)
-            value = np.where(level > 0, comply * self.motivation, 0.0) - costs[level, runs]
-            backs_down = (level < self.rung) & self.face_at_stake & (self.rung >= Rung.THREAT)
-            values.append(value - self.on.audience_costs * self.p.audience_cost * backs_down)
+            comply = kz.answer_probability(level, credibility, terms, at)
+            value = np.where(level > 0, comply * motivation, 0.0) - costs[level, runs]
+            values.append(value - face_cost * ((level < rung) & face))
         return np.stack(values)
 
     def demand_content(self) -> np.ndarray:
@@ -229,10 +232,14 @@ class Russia(EnsembleAgent):
             np.minimum(old, Rung.POSTURING),
             np.minimum(old + 1, Rung.POSTURING),
         ]
-        values = self.posture_values(options)
         review = self.streams.chance("review", month, p.review_rate) & (old < Rung.INTERVENTION)
-        chosen = np.choose(self.quantal(values, "posture", month, review), options)
-        new_rung = np.where(review, chosen, old).astype(np.int8)
+        new_rung = old.copy()
+        index = np.flatnonzero(review)
+        if index.size:
+            at = Runs(index)
+            mine = [at(option) for option in options]
+            pick = self.quantal_at(self.posture_values(mine, at), "posture", month, index)
+            new_rung[index] = np.choose(pick, mine)
         holding_posture = (old == Rung.POSTURING) & (new_rung == Rung.POSTURING)
         intervene, full = self.decide_intervention(month, holding_posture)
         new_rung[intervene] = Rung.INTERVENTION
@@ -296,24 +303,29 @@ class Russia(EnsembleAgent):
         exp(precision * U_j). With the switch off, the best reply (argmax). Option 0 must
         always be available. Only the runs in the mask `runs` choose (the rest get 0).
         """
-        u = self.streams.uniform(stream, month)
         chosen = np.zeros(self.size, dtype=np.intp)
         index = self._runs if runs is None else np.flatnonzero(runs)
         if index.size == 0:
             return chosen
-        values = values[:, index] if runs is not None else values
+        chosen[index] = self.quantal_at(values[:, index], stream, month, index)
+        return chosen
+
+    def quantal_at(
+        self, values: np.ndarray, stream: str, month: int, index: np.ndarray
+    ) -> np.ndarray:
+        """`quantal` for the runs `index` only, values of shape (K, len(index))."""
+        u = self.streams.uniform(stream, month, runs=index)
         precision = self.p.choice_precision
         if np.ndim(precision):
             precision = precision[index]
         weights = np.exp((values - values.max(axis=0)) * precision)
         cumulative = np.cumsum(weights, axis=0)
-        pick = (u[index] * cumulative[-1] > cumulative[:-1]).sum(axis=0)
+        pick = (u * cumulative[-1] > cumulative[:-1]).sum(axis=0)
         switch = np.asarray(self.on.quantal_choice)
         if not np.all(switch > 0):
             best = values.argmax(axis=0)
             pick = np.where((switch if switch.ndim == 0 else switch[index]) > 0, pick, best)
-        chosen[index] = pick
-        return chosen
+        return pick
 
     def fade_beliefs(self) -> None:
         """Older answers weigh less: Moscow's evidence decays and its prior returns."""
@@ -323,32 +335,32 @@ class Russia(EnsembleAgent):
         self.trials *= keep
         self.successes *= keep
 
-    def expected_compliance(self, level: np.ndarray, terms: AnswerTerms) -> np.ndarray:
+    def expected_compliance(
+        self, level: np.ndarray, terms: AnswerTerms, at: Runs = ALL
+    ) -> np.ndarray:
         """Moscow's belief that Astana complies at rung `level` (its belief about resolve).
 
         A Beta-Bernoulli posterior mean whose prior mean is Astana's own answer function and
         whose data are the answers Moscow has seen: (n0 * P(k) + yields) / (n0 + answers).
         """
-        kz, n0 = self.model.kazakhstan, self.p.effect_strength
-        model = kz.answer_probability(level, self.credibility, terms)
-        return (n0 * model + self.yields) / (n0 + self.answers)
+        kz, n0 = self.model.kazakhstan, at(self.p.effect_strength)
+        model = kz.answer_probability(level, at(self.credibility), terms, at)
+        return (n0 * model + at(self.yields)) / (n0 + at(self.answers))
 
-    def beliefs(self) -> tuple[np.ndarray, np.ndarray]:
+    def beliefs(self, at: Runs = ALL) -> tuple[np.ndarray, np.ndarray]:
         """Each instrument's believed chance of compliance at the next answer, and that chance
         relative to the prior (its believed effect, 1 a priori), both shape (3, R).
 
         theta_j = (n0 * m0 + successes_j) / (n0 + trials_j), Beta-Bernoulli (Pape 1997; Drezner
         1999): an instrument that keeps failing to produce compliance loses value.
         """
-        p = self.p
-        theta = (p.effect_strength * p.effect_prior + self.successes) / (
-            p.effect_strength + self.trials
-        )
-        return theta, theta / p.effect_prior
+        n0, m0 = at(self.p.effect_strength), at(self.p.effect_prior)
+        theta = (n0 * m0 + at(self.successes)) / (n0 + at(self.trials))
+        return theta, theta / m0
 
-    def content_gain(self, content: np.ndarray) -> np.ndarray:
-        """Value to Moscow of Astana's compliance with a demand of this content."""
-        return self.resolve() * self._gaps[content, self._runs]
+    def content_gain(self, content: np.ndarray, at: Runs = ALL) -> np.ndarray:
+        """Value to Moscow of Astana's compliance with a demand of this content (at `at`)."""
+        return at(self.resolve()) * at(self._gaps)[content, np.arange(content.size)]
 
     def run_episodes(self, month: int) -> None:
         """Close settled episodes, open new ones on triggers, review deadlines, demand."""
@@ -414,10 +426,14 @@ class Russia(EnsembleAgent):
         can = ~book.open & pressing & (trigger >= 0)
         if not can.any():
             return can
-        terms = self.model.kazakhstan.answer_terms(content)
-        value = self.expected_compliance(self.rung, terms) * self.content_gain(content)
-        options = np.stack([np.zeros(self.size), np.where(can, value - p.demand_cost, -np.inf)])
-        opened = can & (self.quantal(options, "open_demand", month, can) == 1)
+        index = np.flatnonzero(can)
+        at = Runs(index)
+        asked = at(content)
+        terms = self.model.kazakhstan.answer_terms(asked, at)
+        value = self.expected_compliance(at(self.rung), terms, at) * self.content_gain(asked, at)
+        options = np.stack([np.zeros(index.size), value - at(p.demand_cost)])
+        opened = np.zeros(self.size, dtype=bool)
+        opened[index] = self.quantal_at(options, "open_demand", month, index) == 1
         deadline = month + self.deadline_months()
         book.start(month, opened, trigger, content, deadline, self.rung)
         self.need_reference = np.where(opened, self.motivation, self.need_reference)
@@ -438,18 +454,21 @@ class Russia(EnsembleAgent):
         due = book.open & ~opened & (month >= book.deadline)
         if not due.any():
             return due, due
-        content, rung = book.content, self.rung
-        terms = self.model.kazakhstan.answer_terms(content)
-        gain = self.content_gain(content)
-        costs = self.posture_costs()
+        index = np.flatnonzero(due)
+        at, runs = Runs(index), np.arange(index.size)
+        content, rung = at(book.content), at(self.rung)
+        terms = self.model.kazakhstan.answer_terms(content, at)
+        gain = self.content_gain(content, at)
+        costs = at(self.posture_costs())
         up = np.minimum(rung + 1, Rung.POSTURING)
-        episodic = np.asarray(self.on.episodes) > 0
-        face = self.on.audience_costs * p.audience_cost * (rung >= Rung.THREAT)
-        renew = self.expected_compliance(rung, terms) * gain - p.demand_cost
+        episodic = np.broadcast_to(at(self.on.episodes), index.shape) > 0
+        face = at(self.on.audience_costs) * at(p.audience_cost) * (rung >= Rung.THREAT)
+        demand_cost = at(p.demand_cost)
+        renew = self.expected_compliance(rung, terms, at) * gain - demand_cost
         climb = (
-            self.expected_compliance(up, terms) * gain
-            - p.demand_cost
-            - p.demand_deadline * (costs[up, self._runs] - costs[rung, self._runs])
+            self.expected_compliance(up, terms, at) * gain
+            - demand_cost
+            - at(p.demand_deadline) * (costs[up, runs] - costs[rung, runs])
         )
         options = np.stack(
             [
@@ -458,8 +477,11 @@ class Russia(EnsembleAgent):
                 np.where(episodic & (rung < Rung.POSTURING), climb, -np.inf),
             ]
         )
-        choice = self.quantal(options, "review_demand", month, due)
-        choice = np.where(episodic, choice, 1)
+        choice = np.zeros(self.size, dtype=np.intp)
+        choice[index] = np.where(
+            episodic, self.quantal_at(options, "review_demand", month, index), 1
+        )
+        up = np.minimum(self.rung + 1, Rung.POSTURING)
         dropped, renewed, escalated = due & (choice == 0), due & (choice == 1), due & (choice == 2)
         book.close(month, dropped, Outcome.DROPPED)
         self.need_reference = np.where(dropped, self.motivation, self.need_reference)
@@ -519,22 +541,24 @@ class Russia(EnsembleAgent):
                 closing, 0, self.restriction_months_left
             ).astype(np.int16)
 
-    def credibility_value(self) -> np.ndarray:
+    def credibility_value(self, at: Runs = ALL) -> np.ndarray:
         """Value of the credibility a punishment earns: more compliance with future demands."""
         p, kz = self.p, self.model.kazakhstan
-        gained = self.credibility + p.credibility_gain * (1.0 - self.credibility)
-        terms = kz.answer_terms(self.demand)
-        now = kz.answer_probability(self.rung, self.credibility, terms)
-        then = kz.answer_probability(self.rung, gained, terms)
-        demands_ahead = p.credibility_horizon / self.deadline_months()
-        return self.on.credibility * (then - now) * self.motivation * demands_ahead
+        credibility, rung = at(self.credibility), at(self.rung)
+        gained = credibility + at(p.credibility_gain) * (1.0 - credibility)
+        terms = kz.answer_terms(at(self.demand), at)
+        now = kz.answer_probability(rung, credibility, terms, at)
+        then = kz.answer_probability(rung, gained, terms, at)
+        demands_ahead = at(p.credibility_horizon) / at(self.deadline_months())
+        return at(self.on.credibility) * (then - now) * at(self.motivation) * demands_ahead
 
-    def attribution_chance(self, pretext: np.ndarray) -> np.ndarray:
+    def attribution_chance(self, pretext: np.ndarray, at: Runs = ALL) -> np.ndarray:
         """Chance a disruption under this pretext is attributed to Moscow (1 with it off)."""
         p = self.p
+        runs = np.arange(np.size(pretext))
         by_pretext = np.stack(
             [
-                np.broadcast_to(np.asarray(x, dtype=float), (self.size,))
+                np.broadcast_to(np.asarray(at(x), dtype=float), runs.shape)
                 for x in (
                     p.attribution_storm,
                     p.attribution_ordnance,
@@ -543,34 +567,37 @@ class Russia(EnsembleAgent):
                 )
             ]
         )
-        chance = by_pretext[pretext, self._runs]
-        return np.where(np.asarray(self.on.attribution) > 0, chance, 1.0)
+        chance = by_pretext[pretext, runs]
+        return np.where(np.asarray(at(self.on.attribution)) > 0, chance, 1.0)
 
-    def disruption_cost(self, attribution: np.ndarray | float = 1.0) -> np.ndarray:
+    def disruption_cost(self, attribution: np.ndarray | float = 1.0, at: Runs = ALL) -> np.ndarray:
         """Russia's cost of a CPC disruption: fees and crude, shareholders, diversification.
 
-        Shareholders' friction is paid only for the share attributed to Moscow: deniability's
-        value (its cost is the credibility it does not earn).
+        Shareholders' friction and the cost of exposure are paid only for the share attributed
+        to Moscow: deniability's value (its cost is the credibility it does not earn).
         """
         p, kz = self.p, self.model.kazakhstan
         kzp = kz.p
         memory = 1.0 / (1.0 - kzp.halt_memory)
         speedup = self.on.diversification * kzp.diversification_halt * p.halt_severity * memory
         lost_leverage = self.model.params.leverage.route_weight * speedup * kz.spare_capacity()
+        shareholders = at(p.shareholder_cost) * (1.0 + at(self.friction))
         return (
-            p.cpc_cost * p.halt_severity
-            + (p.exposure_cost + p.shareholder_cost * (1.0 + self.friction)) * attribution
-            + p.diversification_foresight * p.window_weight * lost_leverage
+            at(p.cpc_cost * p.halt_severity)
+            + (at(p.exposure_cost) + shareholders) * attribution
+            + at(p.diversification_foresight * p.window_weight * lost_leverage)
         )
 
-    def restriction_cost(self) -> np.ndarray:
-        """Russia's cost of a trade restriction: its own dependence on Kazakh transit."""
-        trade = self.model.trade
-        dependence = trade.gray_share / np.maximum(trade.p.gray_reexport, 1e-12)
-        return self.p.restriction_cost * (0.2 + dependence) + self.p.exposure_cost
+    def restriction_cost(self, at: Runs = ALL) -> np.ndarray:
+        """Russia's cost of a trade restriction: its own dependence on Kazakh transit, and the
+        cost of an act always attributed to it."""
+        trade, p = self.model.trade, self.p
+        dependence = at(trade.gray_share) / np.maximum(at(trade.p.gray_reexport), 1e-12)
+        return at(p.restriction_cost) * (0.2 + dependence) + at(p.exposure_cost)
 
-    def instrument_values(self, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Expected net values (4, R) of nothing, a disruption, a restriction, an inducement.
+    def instrument_values(self, month: int, at: Runs = ALL) -> tuple[np.ndarray, np.ndarray]:
+        """Expected net values (4, R) of nothing, a disruption, a restriction, an inducement,
+        and the attribution chance of a disruption, at the runs `at`.
 
         Each option is valued by Moscow's belief that the next answer complies after it, times
         the content's value G, and punishments also by the credibility they earn (B, scaled by
@@ -581,42 +608,45 @@ class Russia(EnsembleAgent):
         Punishments need rung >= 2, a disruption no stoppage running.
         """
         p, on, kz = self.p, self.on, self.model.kazakhstan
-        theta, effect = self.beliefs()
-        gain = self.content_gain(self.demand)
-        pretext = self._pretext(month)
-        attribution = self.attribution_chance(pretext)
-        benefit = self.credibility_value()
-        costly = np.asarray(on.instrument_costs)
-        economic = self.rung >= Rung.ECONOMIC
-        terms = kz.answer_terms(self.demand)
-        nothing = self.expected_compliance(self.rung, terms) * gain
+        theta, effect = self.beliefs(at)
+        demand, rung = at(self.demand), at(self.rung)
+        gain = self.content_gain(demand, at)
+        attribution = self.attribution_chance(at(self._pretext(month)), at)
+        benefit = self.credibility_value(at)
+        costly = at(on.instrument_costs)
+        economic = rung >= Rung.ECONOMIC
+        nothing = self.expected_compliance(rung, kz.answer_terms(demand, at), at) * gain
         halt = theta[0] * gain + effect[0] * attribution * benefit
-        halt = halt - costly * self.disruption_cost(attribution)
-        restrict = theta[1] * gain + effect[1] * benefit - costly * self.restriction_cost()
-        induce = theta[2] * gain - costly * p.inducement_cost
+        halt = halt - costly * self.disruption_cost(attribution, at)
+        restrict = theta[1] * gain + effect[1] * benefit - costly * self.restriction_cost(at)
+        induce = theta[2] * gain - costly * at(p.inducement_cost)
         values = np.stack(
             [
                 nothing,
-                np.where(economic & (self.halt_months_left == 0), halt, -np.inf),
+                np.where(economic & (at(self.halt_months_left) == 0), halt, -np.inf),
                 np.where(economic, restrict, -np.inf),
-                np.where(np.asarray(on.hedging) > 0, induce, -np.inf),
+                np.where(np.broadcast_to(at(on.hedging), rung.shape) > 0, induce, -np.inf),
             ]
         )
-        return values, pretext, attribution
+        return values, attribution
 
     def respond_to_refusals(self, month: int) -> None:
         """Answer a refusal: nothing, a disruption, a restriction or an inducement (quantal)."""
         p, kz, book = self.p, self.model.kazakhstan, self.model.episodes
         refused = kz.refused & (self.rung >= Rung.RHETORIC) & (self.rung < Rung.INTERVENTION)
         self.refusals += kz.refused
-        if not refused.any():
+        index = np.flatnonzero(refused)
+        if index.size == 0:
             return
-        values, pretext, attribution = self.instrument_values(month)
-        choice = self.quantal(values, "instrument", month, refused)
+        values, chance = self.instrument_values(month, Runs(index))
+        choice = np.zeros(self.size, dtype=np.intp)
+        choice[index] = self.quantal_at(values, "instrument", month, index)
         use_cpc, use_trade, induce = choice == 1, choice == 2, choice == 3
+        attribution = np.zeros(self.size)
+        attribution[index] = chance
         attributed = use_cpc & self.streams.chance("attribution", month, attribution)
         if use_cpc.any():
-            self._start_halts(month, use_cpc, pretext, attributed)
+            self._start_halts(month, use_cpc, self._pretext(month), attributed)
             book.use(use_cpc, Instrument.HALT)
         if use_trade.any():
             self._start_restrictions(use_trade)
