@@ -91,24 +91,27 @@ class EpisodeBook:
         rung: np.ndarray,
     ) -> None:
         """Open an episode in the runs of `mask` (none may be open there)."""
-        self.open |= mask
-        self.trigger = np.where(mask, trigger, self.trigger).astype(np.int8)
-        self.content = np.where(mask, content, self.content).astype(np.int8)
-        self.opened = np.where(mask, month, self.opened).astype(np.int16)
-        self.deadline = np.where(mask, deadline, self.deadline).astype(np.int16)
-        self.instruments = np.where(mask, 0, self.instruments).astype(np.int8)
-        self.demands = np.where(mask, 0, self.demands).astype(np.int16)
-        self.peak_rung = np.where(mask, rung, self.peak_rung).astype(np.int8)
-        self.count += mask
+        runs = np.flatnonzero(mask)
+        if runs.size == 0:
+            return
+        self.open[runs] = True
+        self.trigger[runs] = trigger[runs]
+        self.content[runs] = content[runs]
+        self.opened[runs] = month
+        self.deadline[runs] = np.broadcast_to(deadline, mask.shape)[runs]
+        self.instruments[runs] = 0
+        self.demands[runs] = 0
+        self.peak_rung[runs] = rung[runs]
+        self.count[runs] += 1
 
     def use(self, mask: np.ndarray, instrument: Instrument) -> None:
         """Mark an instrument as used in the open episodes of `mask`."""
-        self.instruments = np.where(mask, self.instruments | int(instrument), self.instruments)
+        self.instruments[mask] |= int(instrument)
 
     def note(self, rung: np.ndarray, demanded: np.ndarray) -> None:
         """Count a demand issued and keep the highest rung reached in each open episode."""
-        self.demands = self.demands + (demanded & self.open)
-        self.peak_rung = np.where(self.open, np.maximum(self.peak_rung, rung), self.peak_rung)
+        self.demands += demanded & self.open
+        np.maximum(self.peak_rung, rung, out=self.peak_rung, where=self.open)
 
     def close(self, month: int, mask: np.ndarray, outcome: Outcome) -> None:
         """Close the open episodes of `mask` with this outcome and keep their rows."""

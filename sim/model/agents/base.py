@@ -29,9 +29,10 @@ class Runs:
         self.index = index
 
     def __call__(self, x):
-        if self.index is None or np.ndim(x) == 0:
+        # Scalars (most parameters) pass through: this runs thousands of times a month.
+        if self.index is None or not isinstance(x, np.ndarray) or x.ndim == 0:
             return x
-        return np.asarray(x)[..., self.index]
+        return x[..., self.index]
 
 
 ALL = Runs()

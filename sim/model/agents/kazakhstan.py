@@ -138,8 +138,10 @@ class Kazakhstan(EnsembleAgent):
         )
         sanctions = p.secondary_sanctions_cost * (0.5 + (self.sanctions_pressure > 0))
         war = sovereignty + p.war_stance_cost
-        rows = (war, sanctions, sovereignty)
-        return np.stack([np.broadcast_to(r, (self.size,)) for r in rows])
+        costs = np.empty((len(Demand), self.size))
+        costs[Demand.ENDORSE_WAR], costs[Demand.EVADE_SANCTIONS] = war, sanctions
+        costs[Demand.BLOC_LOYALTY] = sovereignty
+        return costs
 
     def comply_cost(self, content: np.ndarray) -> np.ndarray:
         """Cost of complying with a demand of this content (`Demand`)."""
@@ -195,8 +197,9 @@ class Kazakhstan(EnsembleAgent):
         """
         economic, security, costs = self._terms or self._phase_terms()
         runs = at(self._runs)
-        content = np.broadcast_to(np.asarray(content, dtype=np.intp), runs.shape)
-        cost = at(costs)[content, np.arange(runs.size)] - at(self.inducement)
+        if np.ndim(content) == 0:
+            content = np.full(runs.size, content, dtype=np.intp)
+        cost = costs[content, runs] - at(self.inducement)
         return AnswerTerms(at(economic), at(security), cost)
 
     def answer_probability(

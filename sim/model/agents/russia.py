@@ -57,6 +57,7 @@ class Russia(EnsembleAgent):
         self.defiance = np.zeros(self.size, dtype=bool)  # a public refusal in an open episode
         self.need_reference = np.full(self.size, np.nan)  # stake when the last episode ended
         self._runs = np.arange(self.size)
+        self._costs: np.ndarray | None = None  # posture costs, fixed while Moscow decides
         # Beliefs (Beta-Bernoulli counts, fading): Astana's resolve, each instrument's effect.
         self.answers = np.zeros(self.size)
         self.yields = np.zeros(self.size)
@@ -96,10 +97,12 @@ class Russia(EnsembleAgent):
         self.observe(month)
         self.motivation = self.stake()
         self.model.kazakhstan.refresh_terms()
+        self._costs = self.posture_costs()  # fixed within the month's decisions
         self.choose_rung(month)
         self.run_episodes(month)
         self.offer_project(month)
         self.model.kazakhstan.forget_terms()
+        self._costs = None
 
     def enforce(self, month: int) -> None:
         """After Kazakhstan answers: learn, close complied episodes, answer a refusal."""
@@ -202,8 +205,8 @@ class Russia(EnsembleAgent):
         P_hat is Kazakhstan's own answer function: Moscow sees what Astana sees. `levels` are
         given at the runs `at`.
         """
-        kz, runs = self.model.kazakhstan, np.arange(levels[0].size)
-        costs = at(self.posture_costs())
+        kz, runs = self.model.kazakhstan, at(self._runs)
+        costs = self.posture_costs() if self._costs is None else self._costs
         terms = kz.answer_terms(at(self._content), at)
         credibility, motivation, rung = at(self.credibility), at(self.motivation), at(self.rung)
         face = at(self.face_at_stake) & (rung >= Rung.THREAT)
@@ -360,7 +363,7 @@ class Russia(EnsembleAgent):
 
     def content_gain(self, content: np.ndarray, at: Runs = ALL) -> np.ndarray:
         """Value to Moscow of Astana's compliance with a demand of this content (at `at`)."""
-        return at(self.resolve()) * at(self._gaps)[content, np.arange(content.size)]
+        return at(self.resolve()) * self._gaps[content, at(self._runs)]
 
     def run_episodes(self, month: int) -> None:
         """Close settled episodes, open new ones on triggers, review deadlines, demand."""
@@ -409,13 +412,12 @@ class Russia(EnsembleAgent):
             (Trigger.BLOC_MOVE, kz.left_bloc & episodic, Demand.BLOC_LOYALTY),
             (Trigger.MOSCOW_NEED, need, self._content),
         )
-        trigger = np.full(self.size, -1, dtype=np.int8)
-        content = np.zeros(self.size, dtype=np.int8)
-        for kind, fired, asked in reversed(candidates):
-            asked = np.broadcast_to(asked, (self.size,))
-            hit = fired & (self._gaps[asked, self._runs] > 0.0)
-            trigger = np.where(hit, kind, trigger).astype(np.int8)
-            content = np.where(hit, asked, content).astype(np.int8)
+        open_gap = self._gaps > 0.0
+        need_gap = open_gap[self._content, self._runs]
+        hits = [fired & (open_gap[asked] if np.ndim(asked) == 0 else need_gap)
+                for _, fired, asked in candidates]  # fmt: skip
+        trigger = np.select(hits, [int(kind) for kind, _, _ in candidates], -1).astype(np.int8)
+        content = np.select(hits, [asked for _, _, asked in candidates], 0).astype(np.int8)
         return trigger, content
 
     def open_episodes(
@@ -455,11 +457,11 @@ class Russia(EnsembleAgent):
         if not due.any():
             return due, due
         index = np.flatnonzero(due)
-        at, runs = Runs(index), np.arange(index.size)
+        at, runs = Runs(index), index
         content, rung = at(book.content), at(self.rung)
         terms = self.model.kazakhstan.answer_terms(content, at)
         gain = self.content_gain(content, at)
-        costs = at(self.posture_costs())
+        costs = self.posture_costs() if self._costs is None else self._costs
         up = np.minimum(rung + 1, Rung.POSTURING)
         episodic = np.broadcast_to(at(self.on.episodes), index.shape) > 0
         face = at(self.on.audience_costs) * at(p.audience_cost) * (rung >= Rung.THREAT)
@@ -526,10 +528,10 @@ class Russia(EnsembleAgent):
             learns = np.asarray(self.on.learning) > 0
             self.answers = self.answers + (answered & learns)
             self.yields = self.yields + (complied & learns)
-            for j in range(len(INSTRUMENTS)):
-                tested = answered & learns & (self.last_instrument == j)
-                self.trials[j] += tested
-                self.successes[j] += tested & complied
+            tested = np.flatnonzero(answered & learns & (self.last_instrument >= 0))
+            used = self.last_instrument[tested]
+            self.trials[used, tested] += 1.0
+            self.successes[used, tested] += complied[tested]
         self.last_instrument = np.where(answered, -1, self.last_instrument).astype(np.int8)
         closing = complied & book.open & (np.asarray(self.on.episodes) > 0)
         if closing.any():
@@ -541,12 +543,13 @@ class Russia(EnsembleAgent):
                 closing, 0, self.restriction_months_left
             ).astype(np.int16)
 
-    def credibility_value(self, at: Runs = ALL) -> np.ndarray:
+    def credibility_value(self, at: Runs = ALL, terms: AnswerTerms | None = None) -> np.ndarray:
         """Value of the credibility a punishment earns: more compliance with future demands."""
         p, kz = self.p, self.model.kazakhstan
         credibility, rung = at(self.credibility), at(self.rung)
         gained = credibility + at(p.credibility_gain) * (1.0 - credibility)
-        terms = kz.answer_terms(at(self.demand), at)
+        if terms is None:
+            terms = kz.answer_terms(at(self.demand), at)
         now = kz.answer_probability(rung, credibility, terms, at)
         then = kz.answer_probability(rung, gained, terms, at)
         demands_ahead = at(p.credibility_horizon) / at(self.deadline_months())
@@ -555,19 +558,21 @@ class Russia(EnsembleAgent):
     def attribution_chance(self, pretext: np.ndarray, at: Runs = ALL) -> np.ndarray:
         """Chance a disruption under this pretext is attributed to Moscow (1 with it off)."""
         p = self.p
-        runs = np.arange(np.size(pretext))
-        by_pretext = np.stack(
-            [
-                np.broadcast_to(np.asarray(at(x), dtype=float), runs.shape)
-                for x in (
-                    p.attribution_storm,
-                    p.attribution_ordnance,
-                    p.attribution_court,
-                    p.attribution_repairs,
-                )
-            ]
-        )
-        chance = by_pretext[pretext, runs]
+        by_pretext = [
+            at(x)
+            for x in (
+                p.attribution_storm,
+                p.attribution_ordnance,
+                p.attribution_court,
+                p.attribution_repairs,
+            )
+        ]
+        if all(np.ndim(x) == 0 for x in by_pretext):
+            chance = np.array(by_pretext, dtype=float)[pretext]
+        else:
+            runs = np.arange(np.size(pretext))
+            table = np.stack([np.broadcast_to(x, runs.shape) for x in by_pretext])
+            chance = table[pretext, runs]
         return np.where(np.asarray(at(self.on.attribution)) > 0, chance, 1.0)
 
     def disruption_cost(self, attribution: np.ndarray | float = 1.0, at: Runs = ALL) -> np.ndarray:
@@ -612,10 +617,11 @@ class Russia(EnsembleAgent):
         demand, rung = at(self.demand), at(self.rung)
         gain = self.content_gain(demand, at)
         attribution = self.attribution_chance(at(self._pretext(month)), at)
-        benefit = self.credibility_value(at)
+        terms = kz.answer_terms(demand, at)
+        benefit = self.credibility_value(at, terms)
         costly = at(on.instrument_costs)
         economic = rung >= Rung.ECONOMIC
-        nothing = self.expected_compliance(rung, kz.answer_terms(demand, at), at) * gain
+        nothing = self.expected_compliance(rung, terms, at) * gain
         halt = theta[0] * gain + effect[0] * attribution * benefit
         halt = halt - costly * self.disruption_cost(attribution, at)
         restrict = theta[1] * gain + effect[1] * benefit - costly * self.restriction_cost(at)
@@ -727,6 +733,7 @@ class Russia(EnsembleAgent):
         # One draw decides among the causes, so at most one stoppage starts a month.
         u = self.streams.uniform("other_disruption", month)
         free, upper = self.halt_months_left == 0, 0.0
+        stopped = np.zeros(self.size, dtype=bool)
         for cause, rate in rates.items():
             lower, upper = upper, upper + rate
             hit = free & (u >= lower) & (u < upper)
@@ -736,17 +743,24 @@ class Russia(EnsembleAgent):
             self.halt_severity = np.where(hit, d.severity, self.halt_severity)
             self.coercive_halt = np.where(hit, False, self.coercive_halt)
             self.other_halts += hit
-            self._misread(month, hit)
+            stopped = stopped | hit
             self.model.events.add(
                 month, hit, Actor.OTHER, Actor.KAZAKHSTAN, Action.CPC_DISRUPTION, self.rung,
                 d.severity, int(cause),
             )  # fmt: skip
+        if stopped.any():
+            self._misread(month, stopped)
 
     def _misread(self, month: int, hit: np.ndarray) -> None:
         """Astana sometimes reads a stoppage with another cause as coercion (Rid & Buchanan
         2015): its belief that Moscow carries out threats rises as if it had punished."""
-        chance = self.on.attribution * self.model.kazakhstan.p.misattribution
-        misread = hit & self.streams.chance("misread", month, chance)
+        chance = np.broadcast_to(
+            self.on.attribution * self.model.kazakhstan.p.misattribution, (self.size,)
+        )
+        index = np.flatnonzero(hit)
+        drawn = self.streams.uniform("misread", month, runs=index) < chance[index]
+        misread = np.zeros(self.size, dtype=bool)
+        misread[index[drawn]] = True
         if not misread.any():
             return
         self.misread += misread
