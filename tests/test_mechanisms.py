@@ -338,6 +338,66 @@ def test_delivered_arms_raise_moscows_security_belief_and_broken_pledges_lower_i
         assert np.all(np.sign(change) == direction)
 
 
+def test_an_open_pledge_is_cheap_talk_and_does_not_deter():
+    for on, deters in ((1, False), (0, True)):
+        model = make_model(20, {"mechanisms.costly_signals": on})
+        china = model.partners[Actor.CHINA]
+        china.support[:] = 0.0
+        china.due_month = np.full(20, model.month + 5.0)  # pledged, not yet delivered
+        china.act(model.month)
+        economic, security = china.offers()
+        assert bool(np.all(security > 0)) == deters and bool(np.all(economic > 0)) == deters
+
+
+def test_beliefs_move_in_proportion_to_the_cost_of_the_signal():
+    """Arms of half the full-signal size move Moscow's security belief half as far."""
+    moves = []
+    for arms in (0.05, 0.1):
+        model = make_model(10, {"turkey.arms": arms, "turkey.reliability": 1.0,
+                                "turkey.rupture_aversion": 0.0})  # fmt: skip
+        turkey, russia = model.partners[Actor.TURKEY], model.russia
+        before = russia.security_belief[Actor.TURKEY].copy()
+        turkey.due_month = np.full(10, float(model.month))
+        turkey.settle(model.month)
+        moves.append((russia.security_belief[Actor.TURKEY] - before) / (1.0 - before))
+    assert moves[0] == pytest.approx(0.5 * moves[1])
+
+
+def test_a_broken_pledge_lowers_beliefs_even_without_arms_or_investment():
+    model = make_model(10, {"eu.reliability": 0.0, "eu.route_investment": 0.0})
+    eu, russia = model.partners[Actor.EU], model.russia
+    before = russia.economic_belief[Actor.EU].copy()
+    eu.due_month = np.full(10, float(model.month))
+    eu.settle(model.month)
+    assert np.all(russia.economic_belief[Actor.EU] < before)
+
+
+def test_chinas_cost_to_moscow_grows_with_its_stake_and_russias_dependence():
+    model = make_model(3)
+    china = model.partners[Actor.CHINA]
+    assert np.all(china.dependence > 1.0)  # sanctions turned Russia's trade towards China
+    china.deliveries = np.array([0, 2, 4])
+    assert strictly_increasing(china.rupture_cost())
+    fixed = make_model(3, {"mechanisms.costly_signals": 0}).partners[Actor.CHINA]
+    fixed.deliveries = np.array([0, 2, 4])
+    assert np.all(fixed.rupture_cost() == fixed.p.security_capability)
+
+
+def test_both_offers_count_where_their_part_of_the_damage_lies():
+    """No partition of offers by rung: at rung 4 an economic offer still offsets the economic
+    part of the damage; at rung 2 a security offer offsets nothing (no military damage)."""
+    model = make_model(2)
+    kz = model.kazakhstan
+    content = levels(Demand.BLOC_LOYALTY, 2)
+    model.economic_offer = np.array([0.0, 0.8])
+    assert strictly_decreasing(kz.comply_probability(levels(4, 2), content, 0.6))
+    model.economic_offer = np.zeros(2)
+    model.security_offer = np.array([0.0, 0.8])
+    at_two = kz.comply_probability(levels(2, 2), content, 0.6)
+    assert at_two[0] == at_two[1]
+    assert strictly_decreasing(kz.comply_probability(levels(5, 2), content, 0.6))
+
+
 def test_rupture_aversion_withholds_deliveries_as_russia_escalates():
     model = make_model(3)
     china = model.partners[Actor.CHINA]

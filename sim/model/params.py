@@ -137,6 +137,11 @@ MECHANISMS: dict[str, str] = {
     "learning": "Moscow learns each instrument's effect and Astana's resolve from the answers "
     "it sees (Beta-Bernoulli), and Astana learns whether compliance ends the pressure "
     "(off: both keep their priors).",
+    "costly_signals": "Moscow judges partners by costly acts: open pledges carry no engagement, "
+    "each delivery moves its beliefs in proportion to its cost, broken pledges lower them, and "
+    "China's expected cost to Moscow grows with Russia's dependence on China and China's "
+    "stake (off: v2, an open pledge is full engagement, beliefs move only on arms or "
+    "investment, China's cost is fixed).",
     "attribution": "A disruption under a pretext is attributed to Moscow only with a "
     "pretext-dependent chance, and stoppages with other causes are sometimes read as "
     "coercion (off: every coercive disruption is attributed and no other one is).",
@@ -514,6 +519,9 @@ PARAMS: tuple[Param, ...] = (
       "Cost to Russia if China acts against Russian force."),
     P("china.economic_capability", 0.5, 0.0, 1.0, "share of damage", SEED,
       "Share of the damage of economic coercion China offsets if it acts (BRI, trade)."),
+    P("china.stake_weight", 1.0, 0.0, 10.0, "1/delivery", "Crawford 2011",
+      "Rise of the cost Moscow expects from China per unit of China's own delivered stake in "
+      "Kazakhstan (transit investment): the pivot's interest in the target."),
     P("china.delivery_lag", 6, 1, 60, "month", ASSUME,
       "Months from a pledge to its due delivery.", integer=True),
     P("china.route_investment", 0.2, 0.0, 1.0, "1", SEED,
@@ -592,6 +600,15 @@ PARAMS: tuple[Param, ...] = (
     P("partners.belief_update", 0.3, 0.0, 1.0, "1", "Huth 1988",
       "Share of the distance to the observed outcome (delivered 1, broken 0) by which "
       "beliefs in a partner move when a pledge falls due."),
+    P("partners.pledge_weight", 0.0, 0.0, 1.0, "1", "Fearon 1997",
+      "Engagement an open, undelivered pledge carries, against 1 for fresh delivered "
+      "support: cheap talk does not deter (used while mechanisms.costly_signals is on)."),
+    P("partners.arms_scale", 0.1, 0.01, 1.0, "2021 budget", ASSUME,
+      "Arms delivery (in 2021 Kazakh defence budgets) that counts as a full costly "
+      "security signal; smaller deliveries move Moscow's security belief proportionally."),
+    P("partners.investment_scale", 0.2, 0.01, 1.0, "1", ASSUME,
+      "Route investment (share of spare capacity ordered) that counts as a full costly "
+      "economic signal; smaller investments move the economic belief proportionally."),
     P("partners.support_decay", 0.03, 0.0, 0.5, "1/month", ASSUME,
       "Monthly decay of delivered support that is not renewed."),
     # --- Trade -----------------------------------------------------------------------------------

@@ -182,7 +182,7 @@ class Kazakhstan(EnsembleAgent):
     def _phase_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Damage per rung (economic, security offers netted out) and the cost of each content."""
         scale = self.p.damage_scale / TOP_RUNG * self.exposure() * self.assurance()
-        # Economic offers offset the damage of rungs up to 3, security offers that of rungs 4-5.
+        # Economic offers offset the economic part of the damage, security offers the military.
         economic = self.offsets(self.model.economic_offer)
         security = self.offsets(self.model.security_offer)
         costs = self.comply_costs()
@@ -207,11 +207,17 @@ class Kazakhstan(EnsembleAgent):
     ) -> np.ndarray:
         """P(comply) = logistic((E[cost of refusing] - cost of complying) / noise).
 
-        E[cost of refusing] = credibility * damage_scale * (rung / 5) * exposure * (1 - offsets).
-        Russia evaluates its options with this same function: it sees what Kazakhstan sees.
+        E[cost of refusing] = credibility * damage_scale / 5 * exposure * (min(rung, 3) * (1 -
+        economic offset) + max(rung - 3, 0) * (1 - security offset)): the damage of rungs 1-3
+        is economic and political, that of rungs 4-5 military, and each partner offer offsets
+        its own part at every rung. Russia evaluates its options with this same function: it
+        sees what Kazakhstan sees.
         """
-        per_rung = np.where(level >= Rung.POSTURING, terms.security, terms.economic)
-        return logistic((credibility * level * per_rung - terms.cost) / at(self.p.comply_noise))
+        economic = np.minimum(level, Rung.THREAT) * terms.economic
+        military = np.maximum(level - Rung.THREAT, 0) * terms.security
+        return logistic(
+            (credibility * (economic + military) - terms.cost) / at(self.p.comply_noise)
+        )
 
     def comply_probability(
         self, level: np.ndarray, content: np.ndarray, credibility: np.ndarray
