@@ -188,6 +188,7 @@ def refusing_model(runs: int, params: dict[str, Any] | None = None) -> Escalatio
     model.russia.rung[:] = Rung.ECONOMIC
     model.russia.halt_months_left[:] = 0
     model.kazakhstan.refused = np.ones(runs, dtype=bool)
+    model.kazakhstan.quiet = np.zeros(runs, dtype=bool)  # refused in word and in deed
     return model
 
 
@@ -536,6 +537,7 @@ def test_learning_counts_answers_and_its_switch_keeps_the_priors():
         russia.new_demand[:] = True
         russia.last_instrument[:] = 0
         model.kazakhstan.complied = np.zeros(100, dtype=bool)
+        model.kazakhstan.quiet = np.zeros(100, dtype=bool)
         answers, yields = russia.answers.copy(), russia.yields.copy()
         russia.trials[:] = 0.0
         russia.learn_from_answers(model.month)
@@ -590,6 +592,53 @@ def test_astana_sometimes_reads_other_stoppages_as_coercion():
 
 def simulate_summary(params: dict[str, Any]):
     return EscalationModel(params, seeds=np.arange(300), months=12, events=False).run().summary
+
+
+def test_astana_can_accommodate_quietly_and_moscow_credits_deeds_by_content():
+    model = make_model(3)
+    kz, russia = model.kazakhstan, model.russia
+    terms = kz.answer_terms(levels(Demand.EVADE_SANCTIONS, 3))
+    complies, deeds = kz.answer_shares(levels(2, 3), np.full(3, 0.8), terms)
+    assert np.all(deeds > 0) and np.all(complies + deeds < 1)
+    values = russia.deed_value(np.array([Demand.ENDORSE_WAR, Demand.EVADE_SANCTIONS,
+                                         Demand.BLOC_LOYALTY]))  # fmt: skip
+    assert values.tolist() == [0.5, 1.0, 0.3]
+    off = make_model(3, {"mechanisms.deeds": 0}).kazakhstan
+    _, none = off.answer_shares(levels(2, 3), np.full(3, 0.8), off.answer_terms(levels(1, 3)))
+    assert np.all(none == 0)
+
+
+def test_a_quiet_deed_loosens_enforcement_and_is_logged_apart_from_words():
+    params = {"kazakhstan.quiet_cost_share": 0.0, "mechanisms.episodes": 0}
+    result = EscalationModel(params, seeds=np.arange(200), months=12).run()
+    events, summary = result.events, result.summary
+    deeds = events[events["action"] == "kazakh_quiet_deed"]
+    assert len(deeds) == summary["quiet_deeds"].sum() > 0
+    refusals = events[events["action"] == "kazakh_resist"]
+    assert len(refusals) >= len(deeds)  # a quiet deed is a refusal in word
+    model = episode_model(10)
+    kz, before = model.kazakhstan, model.kazakhstan.sanctions_enforcement.copy()
+    model.russia.new_demand[:] = True
+    kz.answer_shares = lambda *args: (np.zeros(10), np.ones(10))  # every answer a quiet deed
+    kz.answer_demand(model.month)
+    assert np.all(kz.quiet) and np.all(kz.refused)
+    assert np.all(kz.sanctions_enforcement < before)
+
+
+def test_accepting_a_quiet_deed_closes_the_episode_without_a_lapse():
+    model = episode_model(2000, {"russia.cpc_cost": 1.0, "russia.restriction_cost": 5.0,
+                                 "russia.inducement_cost": 1.0})  # fmt: skip
+    russia, kz, book = model.russia, model.kazakhstan, model.episodes
+    russia.demand[:] = Demand.EVADE_SANCTIONS  # a deed delivers all of it
+    book.content[:] = Demand.EVADE_SANCTIONS
+    kz.refused[:] = True
+    kz.quiet[:] = True
+    before, quiet_before = russia.credibility.copy(), book.outcomes[Outcome.QUIET].copy()
+    russia.respond_to_refusals(model.month)
+    accepted = ~book.open
+    assert accepted.mean() > 0.9
+    assert np.all(russia.credibility[accepted] == before[accepted])
+    assert np.array_equal(book.outcomes[Outcome.QUIET] - quiet_before, accepted)
 
 
 def test_every_mechanism_has_a_switch_parameter():

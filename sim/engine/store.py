@@ -164,6 +164,8 @@ COLUMN_UNITS: dict[str, str] = {
     "inducements": "count",
     "demands": "count",
     "refusals": "count",
+    "quiet_deeds": "count",
+    "public_refusals": "count",
     "episodes": "count",
     "episodes_complied": "count",
     "episodes_dropped": "count",

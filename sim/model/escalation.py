@@ -208,6 +208,8 @@ class EscalationModel(mesa.Model):
             "inducements": russia.inducements,
             "demands": russia.demands,
             "refusals": russia.refusals,
+            "quiet_deeds": kz.quiet_deeds,
+            "public_refusals": kz.statements,
             "episodes": book.count,
             "episodes_complied": book.outcomes[Outcome.COMPLIED],
             "episodes_dropped": book.outcomes[Outcome.DROPPED],

@@ -137,6 +137,9 @@ MECHANISMS: dict[str, str] = {
     "learning": "Moscow learns each instrument's effect and Astana's resolve from the answers "
     "it sees (Beta-Bernoulli), and Astana learns whether compliance ends the pressure "
     "(off: both keep their priors).",
+    "deeds": "Astana can accommodate quietly in deed (tolerate re-exports, not enforce "
+    "sanctions) while refusing in word, and Moscow credits deeds by the demand's content "
+    "(off: Astana only complies or refuses).",
     "costly_signals": "Moscow judges partners by costly acts: open pledges carry no engagement, "
     "each delivery moves its beliefs in proportion to its cost, broken pledges lower them, and "
     "China's expected cost to Moscow grows with Russia's dependence on China and China's "
@@ -280,6 +283,14 @@ PARAMS: tuple[Param, ...] = (
       "Cost to Moscow of a coercive act attributed to it (an ally coerced in the open: EAEU "
       "and CSTO cohesion, partners' notice), paid in expectation: times the chance of "
       "attribution (1 for a trade restriction, an official act)."),
+    P("russia.deed_value_war", 0.5, 0.0, 1.0, "1", "Kuik 2008",
+      "Share of the value of compliance on the war Moscow credits to quiet accommodation in "
+      "deed (re-exports tolerated, sanctions not enforced) while Astana refuses in word."),
+    P("russia.deed_value_sanctions", 1.0, 0.0, 1.0, "1", SEED,
+      "Share credited on a demand to leave sanctions unenforced: the deed is the content "
+      "(Kazakhstan enforces only selectively, 2022)."),
+    P("russia.deed_value_bloc", 0.3, 0.0, 1.0, "1", "Cooley 2012",
+      "Share credited on a demand of bloc loyalty."),
     P("russia.attribution_storm", 0.4, 0.0, 1.0, "probability", SEED,
       "Chance that a disruption under a storm-damage pretext is attributed to Moscow (storms "
       "do stop the terminal in winter; the March 2022 account drew observers' skepticism)."),
@@ -414,6 +425,9 @@ PARAMS: tuple[Param, ...] = (
     P("kazakhstan.assurance_window", 6, 1, 60, "month", "Schelling 1966",
       "Months after a compliance within which a new demand on the same content counts as a "
       "broken assurance.", integer=True),
+    P("kazakhstan.quiet_cost_share", 0.5, 0.0, 1.0, "1", "Kuik 2008",
+      "Cost of quiet accommodation in deed as a share of the cost of complying openly on "
+      "sanctions (a deed draws less notice from the West and the public than a statement)."),
     P("kazakhstan.misattribution", 0.25, 0.0, 1.0, "probability", "Rid & Buchanan 2015",
       "Chance that Astana reads a CPC stoppage with another cause (storm, repairs, third "
       "party) as Russian coercion."),

@@ -80,6 +80,9 @@ class Kazakhstan(EnsembleAgent):
         self.in_eaeu = np.ones(self.size, dtype=bool)
         self.left_bloc = np.zeros(self.size, dtype=bool)
         self.complied = np.zeros(self.size, dtype=bool)
+        self.quiet = np.zeros(self.size, dtype=bool)  # accommodated in deed, refused in word
+        self.quiet_deeds = np.zeros(self.size, dtype=np.int32)
+        self.statements = np.zeros(self.size, dtype=np.int32)  # public refusals
         self._runs = np.arange(self.size)
         self._terms: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.refused = np.zeros(self.size, dtype=bool)
@@ -200,24 +203,41 @@ class Kazakhstan(EnsembleAgent):
         if np.ndim(content) == 0:
             content = np.full(runs.size, content, dtype=np.intp)
         cost = costs[content, runs] - at(self.inducement)
-        return AnswerTerms(at(economic), at(security), cost)
+        quiet = at(self.p.quiet_cost_share) * costs[Demand.EVADE_SANCTIONS, runs]
+        deed = self.model.russia.deed_value(content, at)
+        return AnswerTerms(at(economic), at(security), cost, deed, quiet)
+
+    def answer_shares(
+        self, level: np.ndarray, credibility: np.ndarray, terms: AnswerTerms, at: Runs = ALL
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """P(comply) and P(quiet deed): a logit over refusing, complying and a quiet deed.
+
+        Threat T = credibility * damage_scale / 5 * exposure * (min(rung, 3) * (1 - economic
+        offset) + max(rung - 3, 0) * (1 - security offset)): the damage of rungs 1-3 is
+        economic and political, that of rungs 4-5 military, and each partner offer offsets its
+        own part at every rung. U(refuse) = 0, U(comply) = T - cost, U(quiet) = v * T -
+        quiet_cost (Moscow credits a deed a share v), each over comply_noise. Russia evaluates
+        its options with this same function: it sees what Kazakhstan sees.
+        """
+        economic = np.minimum(level, Rung.THREAT) * terms.economic
+        military = np.maximum(level - Rung.THREAT, 0) * terms.security
+        threat = credibility * (economic + military)
+        noise = at(self.p.comply_noise)
+        comply = (threat - terms.cost) / noise
+        quiet = (terms.deed_value * threat - terms.quiet_cost) / noise
+        quiet = np.where(np.asarray(at(self.on.deeds)) > 0, quiet, -np.inf)
+        top = np.maximum(np.maximum(comply, quiet), 0.0)
+        complies, deeds, refuses = np.exp(comply - top), np.exp(quiet - top), np.exp(-top)
+        total = complies + deeds + refuses
+        return complies / total, deeds / total
 
     def answer_probability(
         self, level: np.ndarray, credibility: np.ndarray, terms: AnswerTerms, at: Runs = ALL
     ) -> np.ndarray:
-        """P(comply) = logistic((E[cost of refusing] - cost of complying) / noise).
-
-        E[cost of refusing] = credibility * damage_scale / 5 * exposure * (min(rung, 3) * (1 -
-        economic offset) + max(rung - 3, 0) * (1 - security offset)): the damage of rungs 1-3
-        is economic and political, that of rungs 4-5 military, and each partner offer offsets
-        its own part at every rung. Russia evaluates its options with this same function: it
-        sees what Kazakhstan sees.
-        """
-        economic = np.minimum(level, Rung.THREAT) * terms.economic
-        military = np.maximum(level - Rung.THREAT, 0) * terms.security
-        return logistic(
-            (credibility * (economic + military) - terms.cost) / at(self.p.comply_noise)
-        )
+        """The compliance Moscow expects: P(comply) + v * P(quiet deed) (it values deeds by
+        the demand's content)."""
+        complies, deeds = self.answer_shares(level, credibility, terms, at)
+        return complies + terms.deed_value * deeds
 
     def comply_probability(
         self, level: np.ndarray, content: np.ndarray, credibility: np.ndarray
@@ -228,9 +248,15 @@ class Kazakhstan(EnsembleAgent):
     def answer_demand(self, month: int) -> None:
         p, russia = self.p, self.model.russia
         demand, content = russia.new_demand, russia.demand
-        chance = demand * self.comply_probability(russia.rung, content, russia.credibility)
-        comply = self.streams.chance("comply", month, chance)
-        self.refused = (demand & ~comply) | russia.defiance
+        complies, deeds = self.answer_shares(
+            russia.rung, russia.credibility, self.answer_terms(content)
+        )
+        u = self.streams.uniform("comply", month)
+        comply = demand & (u < complies)
+        quiet = demand & ~comply & (u < complies + deeds)
+        self.quiet = quiet
+        self.quiet_deeds += quiet
+        self.refused = (demand & ~comply) | russia.defiance  # in word: quiet deeds included
         self.inducement = np.where(demand, 0.0, self.inducement)  # spent on this answer
         self.watch_content = np.where(comply, content, self.watch_content).astype(np.int8)
         self.watch_until = np.where(comply, month + p.assurance_window, self.watch_until)
@@ -239,11 +265,9 @@ class Kazakhstan(EnsembleAgent):
             content == Demand.ENDORSE_WAR, self.war_stance + step * (1.0 - self.war_stance),
             self.war_stance,
         )  # fmt: skip
-        self.sanctions_enforcement = np.where(
-            content == Demand.EVADE_SANCTIONS,
-            self.sanctions_enforcement * (1.0 - step),
-            self.sanctions_enforcement,
-        )
+        # A compliance on sanctions, or a quiet deed on any content, leaves more unenforced.
+        deed = np.where(content == Demand.EVADE_SANCTIONS, step, 0.0) + p.comply_step * quiet
+        self.sanctions_enforcement = self.sanctions_enforcement * (1.0 - deed)
         self.alignment = np.where(
             content == Demand.BLOC_LOYALTY, self.alignment + step * (1.0 - self.alignment),
             self.alignment,
@@ -256,6 +280,7 @@ class Kazakhstan(EnsembleAgent):
         self.complied = comply
         self.log(Action.KAZAKH_COMPLY, comply, Actor.RUSSIA, 0.0, content)
         self.log(Action.KAZAKH_RESIST, self.refused, Actor.RUSSIA, 0.0, content)
+        self.log(Action.KAZAKH_QUIET_DEED, quiet, Actor.RUSSIA, p.comply_step, content)
 
     # --- 2-3. routes and revenue -------------------------------------------------------------
     def spare_capacity(self) -> np.ndarray:
@@ -392,6 +417,7 @@ class Kazakhstan(EnsembleAgent):
         scripted = (month in STATEMENTS_2022) & (np.asarray(p.scripted_statements) > 0)
         scripted = scripted & war.ongoing
         self.public_refusal = scripted | self.streams.chance("statement", month, chance)
+        self.statements += self.public_refusal
         self.log(Action.KAZAKH_STATEMENT, self.public_refusal, Actor.RUSSIA)
 
     # --- 8. sanctions ------------------------------------------------------------------------
@@ -431,12 +457,15 @@ class AnswerTerms:
     """The terms of Kazakhstan's answer, fixed within a month (docs/ODD.md 7.11).
 
     economic, security: the damage of refusing per rung (credibility 1), with the partners'
-    economic or security offers netted out; cost: the cost of complying with the content.
+    economic or security offers netted out; cost: the cost of complying with the content;
+    deed_value, quiet_cost: what a quiet deed is worth to Moscow and costs Astana.
     """
 
     economic: np.ndarray
     security: np.ndarray
     cost: np.ndarray
+    deed_value: np.ndarray  # share of the content Moscow credits to a quiet deed (0: none)
+    quiet_cost: np.ndarray  # Astana's cost of accommodating quietly in deed
 
 
 class RouteOrders:

@@ -361,6 +361,17 @@ class Russia(EnsembleAgent):
         theta = (n0 * m0 + at(self.successes)) / (n0 + at(self.trials))
         return theta, theta / m0
 
+    def deed_value(self, content: np.ndarray, at: Runs = ALL) -> np.ndarray:
+        """Share of a demand's value Moscow credits to a quiet deed, by content (0 if off)."""
+        p = self.p
+        shares = [at(p.deed_value_war), at(p.deed_value_sanctions), at(p.deed_value_bloc)]
+        if all(np.ndim(x) == 0 for x in shares):
+            value = np.array(shares, dtype=float)[content]
+        else:
+            runs = np.arange(np.size(content))
+            value = np.stack([np.broadcast_to(x, runs.shape) for x in shares])[content, runs]
+        return np.where(np.asarray(at(self.on.deeds)) > 0, value, 0.0)
+
     def content_gain(self, content: np.ndarray, at: Runs = ALL) -> np.ndarray:
         """Value to Moscow of Astana's compliance with a demand of this content (at `at`)."""
         return at(self.resolve()) * self._gaps[content, at(self._runs)]
@@ -524,14 +535,16 @@ class Russia(EnsembleAgent):
         kz, book = self.model.kazakhstan, self.model.episodes
         answered = self.new_demand
         complied = kz.complied
+        # A quiet deed counts as compliance to the share Moscow credits it.
+        credited = complied + kz.quiet * self.deed_value(self.demand)
         if np.any(self.on.learning):
             learns = np.asarray(self.on.learning) > 0
             self.answers = self.answers + (answered & learns)
-            self.yields = self.yields + (complied & learns)
+            self.yields = self.yields + credited * learns
             tested = np.flatnonzero(answered & learns & (self.last_instrument >= 0))
             used = self.last_instrument[tested]
             self.trials[used, tested] += 1.0
-            self.successes[used, tested] += complied[tested]
+            self.successes[used, tested] += credited[tested]
         self.last_instrument = np.where(answered, -1, self.last_instrument).astype(np.int8)
         closing = complied & book.open & (np.asarray(self.on.episodes) > 0)
         if closing.any():
@@ -615,10 +628,13 @@ class Russia(EnsembleAgent):
         p, on, kz = self.p, self.on, self.model.kazakhstan
         theta, effect = self.beliefs(at)
         demand, rung = at(self.demand), at(self.rung)
-        gain = self.content_gain(demand, at)
+        # After a quiet deed only the part of the content it did not deliver is worth pressing.
+        delivered = at(self.model.kazakhstan.quiet) * self.deed_value(demand, at)
+        gain = self.content_gain(demand, at) * (1.0 - delivered)
         attribution = self.attribution_chance(at(self._pretext(month)), at)
         terms = kz.answer_terms(demand, at)
-        benefit = self.credibility_value(at, terms)
+        # Punishing what was partly delivered in deed earns credibility only on the rest.
+        benefit = self.credibility_value(at, terms) * (1.0 - delivered)
         costly = at(on.instrument_costs)
         economic = rung >= Rung.ECONOMIC
         nothing = self.expected_compliance(rung, terms, at) * gain
@@ -647,6 +663,9 @@ class Russia(EnsembleAgent):
         values, chance = self.instrument_values(month, Runs(index))
         choice = np.zeros(self.size, dtype=np.intp)
         choice[index] = self.quantal_at(values, "instrument", month, index)
+        # Accepting a quiet deed closes the episode; it is no lapse of a threat.
+        accepted = kz.quiet & refused & (choice == 0) & (np.asarray(self.on.episodes) > 0)
+        book.close(month, accepted, Outcome.QUIET)
         use_cpc, use_trade, induce = choice == 1, choice == 2, choice == 3
         attribution = np.zeros(self.size)
         attribution[index] = chance
@@ -664,7 +683,7 @@ class Russia(EnsembleAgent):
             np.int8
         )
         punish = use_trade | attributed  # what Astana sees as a threat carried out
-        lapsed = refused & (choice == 0) & (self.rung >= Rung.ECONOMIC)
+        lapsed = refused & ~kz.quiet & (choice == 0) & (self.rung >= Rung.ECONOMIC)
         learns = np.asarray(self.on.credibility) > 0
         c = self.credibility
         c = np.where(punish & learns, c + p.credibility_gain * (1.0 - c), c)
