@@ -223,12 +223,12 @@ class Kazakhstan(EnsembleAgent):
         military = np.maximum(level - Rung.THREAT, 0) * terms.security
         threat = credibility * (economic + military)
         noise = at(self.p.comply_noise)
-        comply = (threat - terms.cost) / noise
-        quiet = (terms.deed_value * threat - terms.quiet_cost) / noise
-        quiet = np.where(np.asarray(at(self.on.deeds)) > 0, quiet, -np.inf)
-        top = np.maximum(np.maximum(comply, quiet), 0.0)
-        complies, deeds, refuses = np.exp(comply - top), np.exp(quiet - top), np.exp(-top)
-        total = complies + deeds + refuses
+        # |utility| stays far below exp's overflow (damage and costs are bounded, noise >= 0.05).
+        complies = np.exp((threat - terms.cost) / noise)
+        deeds = np.exp((terms.deed_value * threat - terms.quiet_cost) / noise)
+        if not np.all(self.on.deeds):
+            deeds = np.where(np.asarray(at(self.on.deeds)) > 0, deeds, 0.0)
+        total = 1.0 + complies + deeds
         return complies / total, deeds / total
 
     def answer_probability(

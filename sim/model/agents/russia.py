@@ -58,6 +58,12 @@ class Russia(EnsembleAgent):
         self.need_reference = np.full(self.size, np.nan)  # stake when the last episode ended
         self._runs = np.arange(self.size)
         self._costs: np.ndarray | None = None  # posture costs, fixed while Moscow decides
+        shares = (p.deed_value_war, p.deed_value_sanctions, p.deed_value_bloc, self.on.deeds)
+        self._deed_table = (
+            np.array(shares[:3], dtype=float) * (self.on.deeds > 0)
+            if all(np.ndim(x) == 0 for x in shares)
+            else None
+        )
         # Beliefs (Beta-Bernoulli counts, fading): Astana's resolve, each instrument's effect.
         self.answers = np.zeros(self.size)
         self.yields = np.zeros(self.size)
@@ -364,6 +370,8 @@ class Russia(EnsembleAgent):
     def deed_value(self, content: np.ndarray, at: Runs = ALL) -> np.ndarray:
         """Share of a demand's value Moscow credits to a quiet deed, by content (0 if off)."""
         p = self.p
+        if self._deed_table is not None:  # the same shares in every run
+            return self._deed_table[content]
         shares = [at(p.deed_value_war), at(p.deed_value_sanctions), at(p.deed_value_bloc)]
         if all(np.ndim(x) == 0 for x in shares):
             value = np.array(shares, dtype=float)[content]
