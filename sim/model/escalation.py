@@ -60,7 +60,8 @@ class EscalationModel(mesa.Model):
         months: the horizon (month 0 is March 2022).
         run_ids: the ids written to the tables (default 0..R-1).
         trajectories: record monthly trajectories (memory: 4 bytes x variables x months x R).
-        events: record the event log and the episode table (one row per demand episode).
+        events: record the event log.
+        episodes: record the episode table, one row per demand episode (default: as `events`).
         rng: any of Mesa's `rng` forms, used when `seeds` is None: an int is the run's seed,
             None draws a fresh one, others draw it from the generator (sim.model.mesa_api).
         collect: keep a `mesa.DataCollector` of ensemble reporters (``model.datacollector``);
@@ -77,6 +78,7 @@ class EscalationModel(mesa.Model):
         run_ids: Sequence[int] | np.ndarray | None = None,
         trajectories: bool = True,
         events: bool = True,
+        episodes: bool | None = None,
         rng: Any = None,
         collect: bool | None = None,
         **parameters: Any,
@@ -103,7 +105,7 @@ class EscalationModel(mesa.Model):
         self.month = 0
         self.streams = RunStreams(seeds)
         self.events = EventLog(enabled=events)
-        self.episodes = EpisodeBook(params.size, enabled=events)
+        self.episodes = EpisodeBook(params.size, enabled=events if episodes is None else episodes)
         self.war = WarTimeline(params, self.streams)
         self.economic_offer = np.zeros(params.size)  # share of economic damage offset
         self.security_offer = np.zeros(params.size)  # partners' expected action against force
@@ -176,6 +178,7 @@ class EscalationModel(mesa.Model):
         events = episodes = None
         if self.events.enabled:
             events = events_frame(self.events.columns(), self.run_ids, dates)
+        if self.episodes.enabled:
             episodes = episodes_frame(self.episodes.columns(), self.run_ids)
         return EnsembleResult(self.summary(), trajectories, events, episodes)
 
