@@ -1,10 +1,11 @@
 """Kazakhstan: a strategic hedger that answers demands, diversifies, arms, reforms and drifts.
 
 Each month Kazakhstan
-1. answers a new Russian demand by complying or refusing, weighing the expected cost of refusing
-   (Moscow's credibility times the damage of its posture, less what credible partner offers
-   offset) against the cost of complying with that demand's content (domestic opinion, the
-   West's reaction, secondary sanctions) (Axelrod 1995; Schelling 1966);
+1. answers a new Russian demand by complying, accommodating quietly in deed while refusing in
+   word, or refusing, weighing the expected cost of refusing (Moscow's credibility times the
+   damage of its posture, less what credible partner offers offset, times its belief that
+   compliance ends the pressure) against the cost of complying with that demand's content
+   (Axelrod 1995; Schelling 1966; Kuik 2008), and learns whether Moscow keeps its assurance;
 2. remembers disruptions and orders alternative export capacity up to each route's ceiling,
    which comes into use after a lag (the sanctions paradox: Drezner 1998, 1999);
 3. loses oil revenue for the share of CPC flow stopped;
@@ -14,7 +15,8 @@ Each month Kazakhstan
    partners' offers, nationalism and coercion lower: it can move back towards Moscow
    (Kuik 2008; Cooley 2012); its war stance relaxes to its domestic level;
 7. sometimes sees unrest, which shifts its course away from Moscow;
-8. adjusts its selective enforcement of Western sanctions;
+8. adjusts its selective enforcement of Western sanctions, and sometimes refuses in public to
+   back the war (both are acts Moscow may answer with a demand);
 9. leaves the CSTO or the EAEU when the scenario says so or alignment has collapsed.
 The equations are in docs/ODD.md, section "Submodels".
 """

@@ -6,8 +6,9 @@ the more it wishes to avoid a rupture with Moscow. A pledge falls due after a la
 delivered with the partner's reliability, less what its rupture aversion withholds at Russia's
 current rung. Delivery brings investment in export routes or arms. Moscow keeps, per partner,
 two beliefs: the chance the partner acts against force (security) and against economic coercion
-(economic); each moves towards what it sees delivered when a pledge falls due, security only on
-costly signals (arms), economic on investment (Huth 1988; Slantchev 2003; Benson 2012). The EU
+(economic). An open pledge is cheap talk; each delivery moves the beliefs in proportion to its
+cost and each broken pledge lowers them (Fearon 1997; Huth 1988; Slantchev 2003). China's cost
+to Moscow grows with Russia's dependence on China and China's own stake (Crawford 2011). The EU
 also presses Kazakhstan to enforce sanctions when gray re-exports to Russia grow.
 """
 

@@ -1,22 +1,23 @@
-"""Russia: chooses its instruments by their expected net value, and backs its demands.
+"""Russia: coerces in episodes, chooses by quantal response, and learns what pays.
 
 Each month Russia
 1. reads Kazakhstan's three positions (war stance, sanctions evasion, alignment) with noise and
    updates its estimate of its leverage trend;
 2. values closing the gaps between what it demands and what it sees, plus any bloc breach and
    the closing window (the *stake*, Fearon 1995, Powell 2006);
-3. when it reviews its posture, picks the rung one step down, the same or one step up whose
-   expected concession (its estimate of Kazakhstan's answer times the stake) net of the
-   instrument's own cost is highest, with logistic noise; from rung 4 it intervenes when war
-   beats coercion (Fearon 1995); forces tied down in Ukraine raise military costs;
-4. issues a demand with content (the largest valued gap) when it climbs, when the content
-   changes or when the last demand is old;
-5. after Kazakhstan refuses, carries out the threat (a CPC disruption under a pretext or a trade
-   restriction, whichever costs Russia less) when the credibility it earns is worth the cost;
-   an unpunished refusal spends credibility, and after a public threat it costs face
-   (Schelling 1966, Fearon 1994);
-6. sometimes offers a large joint project to pull Kazakhstan back (inducement).
-The equations are in docs/ODD.md, section "Submodels".
+3. when it reviews its posture, picks the rung one step down, the same or one step up by a
+   quantal response over expected concession net of cost (McKelvey & Palfrey 1995); from rung
+   4 it intervenes when war beats coercion (Fearon 1995); tied forces raise military costs;
+4. runs its demand episodes (Schelling 1966; George 1991; Sechser 2011): opens one on a trigger
+   (a Kazakh act it opposes, a partner's deal, a rise of its own stake) with a content and a
+   deadline; at the deadline drops, renews or escalates a refused demand by expected value;
+5. after Astana answers, learns (Beta-Bernoulli beliefs about Astana's resolve and each
+   instrument's effect: Drezner 1999, Pape 1997), closes a complied episode and ends its
+   pressure (the assurance), and answers a refusal with nothing, a CPC disruption under a
+   pretext (attributed with a pretext-dependent chance), a trade restriction or an inducement;
+   an unanswered refusal spends credibility, after a public threat it costs face;
+6. sometimes offers a large joint project to pull Kazakhstan back, unprompted.
+The equations are in docs/ODD.md, sections 7.5-7.9.
 """
 
 from __future__ import annotations
