@@ -676,9 +676,10 @@ class Russia(EnsembleAgent):
         accepted = kz.quiet & refused & (choice == 0) & (np.asarray(self.on.episodes) > 0)
         book.close(month, accepted, Outcome.QUIET)
         use_cpc, use_trade, induce = choice == 1, choice == 2, choice == 3
-        attribution = np.zeros(self.size)
-        attribution[index] = chance
-        attributed = use_cpc & self.streams.chance("attribution", month, attribution)
+        halting = np.flatnonzero(use_cpc)
+        drawn = self.streams.uniform("attribution", month, runs=halting)
+        attributed = np.zeros(self.size, dtype=bool)
+        attributed[halting] = drawn < chance[np.searchsorted(index, halting)]
         if use_cpc.any():
             self._start_halts(month, use_cpc, self._pretext(month), attributed)
             book.use(use_cpc, Instrument.HALT)
