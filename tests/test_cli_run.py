@@ -78,6 +78,7 @@ def test_run_writes_the_directory_contract(run) -> None:
         "summary.parquet",
         "trajectories.parquet",
         "events.parquet",
+        "episodes.parquet",
         "figures",
     }
     assert {p.name for p in directory.iterdir()} == expected

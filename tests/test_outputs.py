@@ -33,7 +33,7 @@ def _facts(path: Path) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in metadata.items() if k.startswith(b"sim.")}
 
 
-@pytest.mark.parametrize("name", ["summary", "trajectories", "events"])
+@pytest.mark.parametrize("name", ["summary", "trajectories", "events", "episodes"])
 def test_every_run_table_carries_its_facts_and_units(run_dir, name):
     path = run_dir / f"{name}.parquet"
     facts = _facts(path)
@@ -52,6 +52,8 @@ def test_every_run_table_carries_its_facts_and_units(run_dir, name):
         assert units["final_alignment"] == "1" and units["month_rung_1"].startswith("month")
     if name == "trajectories":
         assert units["corridor_cargo"] == "Mt/year" and units["in_csto"] == "flag"
+    if name == "episodes":
+        assert units["opened_month"].startswith("month") and units["used_halt"] == "flag"
 
 
 def test_flags_are_booleans_and_tables_still_read_back(run_dir):

@@ -169,6 +169,28 @@ COLUMN_UNITS: dict[str, str] = {
     "demand": "category",
     "size": "depends on the action (docs/ODD.md: severity, rung, stake or belief)",
     **{f"share_rung_{k}": "share of runs" for k in range(len(RUNG_COLUMNS))},
+    "pipeline_halts_attributed": "count",
+    "stoppages_misread": "count",
+    "trade_restrictions": "count",
+    "inducements": "count",
+    "demands": "count",
+    "refusals": "count",
+    "quiet_deeds": "count",
+    "public_refusals": "count",
+    "episodes": "count",
+    "episodes_complied": "count",
+    "episodes_dropped": "count",
+    # the episodes table
+    "trigger": "category",
+    "content": "category",
+    "opened_month": MONTH_UNIT,
+    "closed_month": MONTH_UNIT,
+    "outcome": "category",
+    "used_halt": "flag",
+    "used_restriction": "flag",
+    "used_inducement": "flag",
+    "escalated": "flag",
+    "peak_rung": "rung",
 }
 
 

@@ -13,6 +13,31 @@ if TYPE_CHECKING:
     from sim.model.escalation import EscalationModel
 
 
+def logistic(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)), written to stay finite for large |x|."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+class Runs:
+    """A subset of runs: reads per-run arrays (last axis) and parameters at those runs only.
+
+    A decision that concerns a few runs (those refusing, those due for review) computes its
+    values on them alone; `Runs()` (no index) reads everything as it is.
+    """
+
+    def __init__(self, index: np.ndarray | None = None) -> None:
+        self.index = index
+
+    def __call__(self, x):
+        # Scalars (most parameters) pass through: this runs thousands of times a month.
+        if self.index is None or not isinstance(x, np.ndarray) or x.ndim == 0:
+            return x
+        return x[..., self.index]
+
+
+ALL = Runs()
+
+
 class EnsembleAgent(mesa.Agent):
     """A Mesa agent whose state variables are numpy arrays with one entry per run.
 
