@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 SCENARIO ?= war_favorable_russia
 ARGS ?=
 
-.PHONY: run test lint bench posterior clean-venv
+.PHONY: run test lint bench posterior app-screenshot clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
@@ -35,6 +35,10 @@ lint: $(VENV)/.installed
 posterior: $(VENV)/.installed
 	$(PY) -m sim calibrate targets=seed_2022 ship=true
 	$(PY) scripts/calibration_report.py
+
+# The app's picture in docs/app.md, taken by its browser test at the end of its walk-through.
+app-screenshot: $(VENV)/.installed
+	APP_SCREENSHOT=$(CURDIR)/docs/figures/app.png $(PY) -m pytest -p no:xdist -q tests/test_app_browser.py
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_model.py

@@ -15,6 +15,9 @@ combines the two Wilson intervals with the continuity-corrected phi correlation 
 score interval (his method 10 for independent proportions). The table says which was used. Both
 come from sim.analysis.stats, which `validate` calls too (docs/statistics.md).
 
+Threshold studies of one factor (`sim threshold`) are compared too: their crossings with
+their intervals side by side, in a table and a figure.
+
 Writes a new directory (default <results root>/comparisons/<timestamp>/, next to the runs'
 `runs/` folder; `output=` to choose) with comparison.parquet and .csv, figures/, report.html
 and manifest.json; it appears only when complete (sim.engine.store.staged_directory).
@@ -170,7 +173,8 @@ def default_output(first: Path) -> Path:
     from sim.engine.store import timestamp
 
     first = first.resolve()
-    root = first.parents[2] if first.parent.parent.name == "runs" else Path("results")
+    kinds = ("runs", "thresholds")
+    root = first.parents[2] if first.parent.parent.name in kinds else Path("results")
     return root / "comparisons" / timestamp()
 
 
@@ -269,6 +273,68 @@ def format_table(table: pd.DataFrame, reference: str) -> str:
     return "\n".join(lines)
 
 
+def compare_thresholds(directories: Sequence[Path], opts: dict) -> int:
+    """Threshold studies of one factor side by side: each crossing with its interval.
+
+    Raises BadInput (exit code 2) for incomplete or two-factor studies, or different factors.
+    """
+    from sim import plots
+    from sim.analysis.html_report import render_report, write_report
+    from sim.commands.plot import BadInput, results_kind
+    from sim.engine import store
+    from sim.plots.threshold import comparison_figure, load_threshold
+
+    check_distinct(directories)
+    for directory in directories:
+        results_kind(directory)  # complete, with its tables
+    results = [load_threshold(d) for d in directories]
+    factors = {tuple(r.factors) for r in results}
+    if len(factors) > 1 or len(next(iter(factors))) != 1:
+        raise BadInput(
+            "compare takes threshold studies of one and the same factor; these have "
+            + ", ".join(sorted("+".join(f) for f in factors))
+        )
+    output = Path(opts["output"]) if "output" in opts else default_output(directories[0])
+    if output.exists():
+        raise BadInput(f"output={output} already exists; choose a new directory")
+    labels = labelled(
+        [
+            {"scenario": f"{r.scenario}, P({r.outcome}) = {r.level:g}", "directory": d}
+            for r, d in zip(results, directories, strict=True)
+        ]
+    )
+    import pandas as pd
+
+    table = pd.concat(
+        [
+            r.threshold.iloc[[0]].assign(study=label, directory=str(d))
+            for r, label, d in zip(results, labels, directories, strict=True)
+        ],
+        ignore_index=True,
+    )
+    figure = comparison_figure(results, labels)
+    with store.staged_directory(output) as staging:
+        store.write_table(table, staging / "comparison.parquet")
+        store.write_text(table.to_csv(index=False), staging / "comparison.csv")
+        plots.save_figures({"compare_thresholds": figure}, staging / "figures", opts["format"])
+        write_report(
+            staging / "report.html",
+            render_report(
+                f"Comparison of {len(results)} threshold studies",
+                {"compare_thresholds": plots.figure_png(figure)},
+                {"Crossings": table},
+                notes=[r.answer for r in results],
+            ),
+        )
+        store.write_manifest(
+            staging, kind="comparison", directories=[str(d) for d in directories], labels=labels
+        )
+    for result, label in zip(results, labels, strict=True):
+        print(f"{label}: {result.answer}")
+    print(f"\nComparison: {output}")
+    return 0
+
+
 def main(argv: Sequence[str]) -> int:
     """Check every directory and option, then compare; return the exit code."""
     if not argv or argv[0] in ("-h", "--help"):
@@ -279,9 +345,12 @@ def main(argv: Sequence[str]) -> int:
     from sim.analysis.run_report import report_months
     from sim.commands.plot import BadInput, read_run
     from sim.engine import store
+    from sim.engine.result_dirs import directory_kind
 
     try:
         directories, opts = parse(argv)
+        if all(directory_kind(d) == "threshold" for d in directories):
+            return compare_thresholds(directories, opts)
         if _all_scores(directories):
             return compare_scores(directories, opts)
         check_runs(directories)

@@ -284,11 +284,7 @@ def validate_overrides(overrides: Sequence[str]) -> None:
                 f"~{key}: keys cannot be deleted (every key is needed); set it instead, "
                 f"e.g. {key}=<value> ({PROG} --cfg job shows the current values)"
             )
-        values = (
-            list(override.sweep_string_iterator())
-            if override.is_sweep_override()
-            else [override.get_value_element_as_str()]
-        )
+        values = _override_values(override, scenarios)
         if key == "scenario":  # scenario='my name' is compared without its quotes
             values = [v.strip("'\"") for v in values]
         if key == "run.output_root":
@@ -309,6 +305,38 @@ def validate_overrides(overrides: Sequence[str]) -> None:
         choices.append((f"{'+' if override.is_add() else ''}{key}", values))
     for combination in _combinations(choices):
         _compose_or_explain(combination)
+
+
+def _override_values(override: Any, scenarios: list[str]) -> list[str]:
+    """The values an override stands for; glob() over the scenarios, as Hydra expands it.
+
+    Hydra expands glob() and interval() only with its ConfigLoader or an optimising sweeper,
+    so they are read here: glob() against the scenario list, interval() refused in one line.
+    """
+    from hydra.core.override_parser.types import Glob, IntervalSweep
+
+    if not override.is_sweep_override():
+        return [override.get_value_element_as_str()]
+    key, value = override.key_or_group, override.value()
+    if isinstance(value, IntervalSweep):
+        raise UsageError(
+            f"{key}=interval(...) is not allowed: interval() is a search range for an optimising "
+            "sweeper plugin, which is not installed; give a list (a,b,c) or range(start,stop,step)"
+        )
+    if isinstance(value, Glob):
+        if key != "scenario":
+            raise UsageError(
+                f"{key}=glob(...) is not allowed: glob() chooses among config files; "
+                "use it for the scenario, e.g. 'scenario=glob(war_*)'"
+            )
+        chosen = value.filter(scenarios)
+        if not chosen:
+            raise UsageError(
+                f"scenario=glob({','.join(value.include)}) matches no scenario; "
+                f"choose among: {', '.join(scenarios)} (python -m sim list)"
+            )
+        return chosen
+    return list(override.sweep_string_iterator())
 
 
 #: The Hydra settings an override may change: none that moves output (hydra.run.dir,

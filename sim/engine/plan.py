@@ -71,6 +71,11 @@ class Plan:
             fixed=self.fixed,
             directory=None if directory is None else str(directory),
             experiment=str(self.cfg.name),
+            factors={
+                factor_column(c): self.design[c].iloc[first : last + 1].to_numpy()
+                for c in self.design.columns
+                if c not in ("design_point", "scenario")
+            },
         )
 
 
@@ -121,6 +126,16 @@ def _flat_identity(cfg: DictConfig) -> dict[str, Any]:
     return P.flatten(data)
 
 
+FACTOR_PREFIX = "factor_"
+
+
+def factor_column(path: str) -> str:
+    """A design factor's column in the summary parts: ``factor_`` and its path with ``_`` for
+    ``.`` (``kazakhstan.multivector`` -> ``factor_kazakhstan_multivector``), a plain name in
+    SQL; the prefix keeps it apart from the summary's own columns (``war_end_month``)."""
+    return FACTOR_PREFIX + path.replace(".", "_")
+
+
 @dataclasses.dataclass(frozen=True)
 class ChunkTask:
     """Runs ``start .. stop-1`` of a sweep, with the encoded parameters of their points.
@@ -144,3 +159,5 @@ class ChunkTask:
     fixed: tuple[str, ...] = ()  # the design's columns: the default posterior leaves them alone
     directory: str | None = None
     experiment: str = ""  # for the parts' metadata
+    #: The design's factor values of the points covered, by summary column (factor_column).
+    factors: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)

@@ -94,8 +94,6 @@ UNCERTAIN: dict[str, Uncertain] = {
     "russia.war_value": Uncertain(0.3, 4.0, _TUNED + "rung 2 in 2022 bounds it only loosely"),
     "russia.credibility_horizon": Uncertain(3.0, 36.0, _TUNED + "from a quarter to three years "
                                             "of future demands"),
-    "russia.demand_period": Uncertain(1.0, 6.0, _TUNED + "four stoppages in six months allow "
-                                      "a new demand every month up to every half year"),
     "kazakhstan.defence_response": Uncertain(0.5, 4.0, _TUNED + "about 1.5-fold defence "
                                              "spending in 2022 (seed, Oct 28, 2022)"),
     "kazakhstan.defence_adjust": Uncertain(0.02, 0.5, _TUNED + "budget cycles: a gap closed "
@@ -145,7 +143,6 @@ UNCERTAIN: dict[str, Uncertain] = {
                                     "all the record there is"),
     # --- assumptions the Morris screening found to matter (mu* - its 95% conf > 0.05) -------
     "kazakhstan.comply_noise": _screened(0.15, 0.6, 0.55, "P(4+ by 120)"),
-    "russia.decision_noise": _screened(0.015, 0.06, 0.31, "P(3+ by 120)"),
     "russia.review_rate": _screened(0.175, 0.7, 0.29, "P(3+ by 36)"),
     "russia.sanctions_value": _screened(0.3, 1.2, 0.13, "P(3+ by 120)"),
     "kazakhstan.initial_nationalism": _screened(0.15, 0.6, 0.14, "P(3+ by 36)"),
@@ -159,6 +156,26 @@ UNCERTAIN: dict[str, Uncertain] = {
     "trade.kz_eu": Uncertain(2.2, 3.6, "screening mu* 0.11 on P(3+ by 120); Kazakh-EU trade was "
                              "about $27-40 bn a year in 2019-2021 (Eurostat, Kazakh customs "
                              "statistics), oil prices moving it most"),
+    # --- model v3's decision side: the uncertain constants that decide the 2022 record ---------
+    "russia.restriction_cost": Uncertain(
+        0.0, 5.0, _TUNED + "Farrell & Newman 2019 give the channel, not the size; the table's range"
+    ),
+    "russia.exposure_cost": Uncertain(
+        0.0, 2.0, "Carson 2018: the cost of coercing an ally in the open is not measured; the "
+        "table's range"
+    ),
+    "russia.effect_prior": Uncertain(
+        0.01, 0.99, "Drezner 1999: Moscow's prior that coercion works is not observed; the "
+        "table's range"
+    ),
+    "russia.choice_precision": Uncertain(
+        10.0, 100.0, "quantal-response precision around v2's logistic noise of 0.03 (33); below "
+        "10 choices are near random, above 100 near the best reply"
+    ),
+    "kazakhstan.assurance_prior": Uncertain(
+        0.01, 0.99, "Sechser 2011: Astana's belief that complying ends the pressure is not "
+        "observed; the table's range"
+    ),
     # --- the war's course: nothing by October 2022 says how it ends --------------------------
     "war.p_favorable": Uncertain(0.1, 0.5, "how the war ends was unknown in October 2022"),
     "war.p_unfavorable": Uncertain(0.05, 0.4, "how the war ends was unknown in October 2022"),

@@ -36,6 +36,7 @@ from sim.config import (
     read_yaml_mapping,
 )
 from sim.config.paths import check_name, keep_literal
+from sim.engine.workers import require_dask
 from sim.model import params as P
 from sim.studies.policy.objectives import OBJECTIVES
 
@@ -311,6 +312,11 @@ def _check_counts(cfg: DictConfig, levers: int) -> None:
         raise ConfigError(
             f"executor = {cfg.executor!r} is not allowed: expected process, dask or serial"
         )
+    if cfg.executor == "dask":
+        try:
+            require_dask()
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
     if s.method == "nsga3" and s.population < len(cfg.objectives):
         raise ConfigError(
             f"search.population = {s.population} is not allowed with nsga3 and "
