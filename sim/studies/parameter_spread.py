@@ -18,7 +18,7 @@ blocks it is itself uncertain by about a third.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ Z95 = 1.959964
 
 
 def subset(batch: Batch, run_ids: np.ndarray) -> Batch:
-    """The runs `run_ids` of a batch, renumbered 0..k-1 in every table."""
+    """The runs `run_ids` of a batch, renumbered 0..k-1 in every table (each has run_id)."""
     run_ids = np.sort(np.asarray(run_ids))
 
     def take(frame: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -42,9 +42,8 @@ def subset(batch: Batch, run_ids: np.ndarray) -> Batch:
         kept["run_id"] = np.searchsorted(run_ids, kept["run_id"].to_numpy())
         return kept.reset_index(drop=True)
 
-    r = batch.result
-    result = EnsembleResult(take(r.summary), take(r.trajectories), take(r.events))
-    return replace(batch, result=result)
+    tables = {f.name: take(getattr(batch.result, f.name)) for f in fields(batch.result)}
+    return replace(batch, result=EnsembleResult(**tables))
 
 
 def blocks_of(batches: Mapping[str, Batch], blocks: int = BLOCKS) -> list[dict[str, Batch]]:
