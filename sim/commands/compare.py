@@ -217,7 +217,7 @@ def comparison_figures(runs: list[dict], labels: list[str], table: pd.DataFrame,
                     for r, label in zip(runs, labels, strict=True)
                 ]
             ),
-            f"CPC pipeline halts per year ({what})",
+            f"CPC pipeline stoppages per year, by cause ({what})",
         ),
         "compare_differences": plots.forest_figure(
             table,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.plots.style import OKABE_ITO, save_figures
+from sim.plots.style import OKABE_ITO, log_scale, save_figures
 
 if TYPE_CHECKING:
     from sim.studies.calibration.calibrate import Calibration
@@ -142,7 +142,7 @@ def diagnostics_figure(calibration: Calibration) -> Figure:
         ax.set_xlabel("generation")
         ax.set_title(label, fontsize=9)
         if column == "acceptance_rate":
-            ax.set_yscale("log")
+            log_scale(ax, "y")
     return fig
 
 
