@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from tests.figure_checks import (
     clipped_texts,
@@ -101,3 +102,109 @@ def test_a_legend_in_the_corner_over_tall_bars_is_detected() -> None:  # the che
     ax.legend(loc="upper right")
     assert legend_over_bars(fig)
     assert overlapping_tick_labels(Figure()) == []
+
+
+# --- sensitivity and discovery (new-user 9) ---------------------------------------------------
+def morris_table() -> pd.DataFrame:
+    """Two outcomes: rung 2 reached in every sample (no effects at all), alignment varies."""
+    factors = ["russia.base_resolve", "russia.war_value", "china.reliability", "turkey.reliability"]
+    rows = []
+    for outcome, label, scale in (("p_rung2", "P(rung >= 2 by month 36)", 0.0),
+                                  ("final_alignment", "mean final alignment", 1.0)):  # fmt: skip
+        for i, factor in enumerate(factors):
+            rows.append(
+                {
+                    "outcome": outcome,
+                    "label": label,
+                    "factor": factor,
+                    "mu_star": scale * (i + 1),
+                    "sigma": scale * (0.5 + i / 10),
+                    "mu_star_conf": scale * 0.2,
+                }  # fmt: skip
+            )
+    return pd.DataFrame(rows)
+
+
+def test_morris_panel_with_no_variance_says_so_instead_of_a_1e12_axis() -> None:
+    from sim.plots.sensitivity import morris_figure
+
+    fig = morris_figure(morris_table(), "Morris screening: baseline")
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any("the same in every sample" in t for t in texts)
+    assert not any("e-12" in t.get_text() or "1e" in t.get_text() for t in tick_labels(fig))
+    offsets = [ax.xaxis.offsetText.get_text() for ax in fig.axes]
+    assert all(o == "" for o in offsets), offsets
+    assert clipped_texts(fig) == []
+
+
+def test_morris_names_do_not_cover_each_other() -> None:
+    from sim.plots.sensitivity import morris_figure
+    from tests.figure_checks import drawn
+
+    table = morris_table()
+    table.loc[table["outcome"] == "final_alignment", "mu_star"] = [1.0, 1.01, 1.02, 1.03]
+    table.loc[table["outcome"] == "final_alignment", "sigma"] = [0.5, 0.5, 0.51, 0.5]
+    fig = morris_figure(table)
+    renderer = drawn(fig)
+    boxes = [Text.get_window_extent(t, renderer) for ax in fig.axes for t in ax.texts
+             if t.get_text().startswith(("Russia", "China", "Turkey"))]  # fmt: skip
+    assert len(boxes) == 4
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+
+
+def test_sobol_panel_with_no_variance_has_no_empty_axis() -> None:
+    from sim.plots.sensitivity import sobol_figure
+
+    table = morris_table().rename(columns={"mu_star": "ST", "sigma": "S1"})
+    table["ST_conf"] = table["S1_conf"] = 0.05
+    table.loc[table["outcome"] == "p_rung2", ["ST", "S1", "ST_conf", "S1_conf"]] = np.nan
+    fig = sobol_figure(table, None, "Sobol indices: baseline")
+    flat = fig.axes[0]
+    assert flat.get_xticks().size == 0 and flat.get_xlabel() == ""
+    assert clipped_texts(fig) == []
+
+
+def test_prim_limits_title_is_wrapped_not_cut_off() -> None:
+    from sim.plots.sensitivity import limits_figure
+
+    limits = pd.DataFrame(
+        {
+            "label": ["Turkey reliability", "China reliability"],
+            "restricted": [True, True],
+            "kind": ["numeric", "numeric"],
+            "low": [0.55, 0.4],
+            "high": [0.85, 1.0],
+            "full_low": [0.1, 0.1],
+            "full_high": [1.0, 1.0],
+        }  # fmt: skip
+    )
+    title = (  # one line, as discovery_figures wrote it
+        "Cases of interest: rung 3+ by month 36 (cases are design points), "
+        "box 1: coverage 17%, density 83%"
+    )
+    fig = limits_figure(limits, title)
+    assert clipped_texts(fig) == []
+    assert "density 83%" in fig.axes[0].get_title()
+
+
+def test_two_factor_heatmap_ticks_name_only_the_factors_levels() -> None:
+    from sim.plots.sweep import heatmap_figure
+
+    levels = [0.1, 0.4, 0.7, 1.0]
+    grid = [(x, y) for x in levels for y in levels]
+    frame = pd.DataFrame(
+        {
+            "name": "baseline\nchina.reliability = 0.1",
+            "row": 0,
+            "col": 0,
+            "x": [g[0] for g in grid],
+            "y": [g[1] for g in grid],
+            "probability": np.linspace(0.1, 0.9, len(grid)),
+        }  # fmt: skip
+    )
+    frame = pd.concat([frame, frame.assign(col=1, name="baseline\nchina.reliability = 1")])
+    fig = heatmap_figure(frame, "turkey.reliability", "turkey.security_belief", "P(rung 4+)")
+    for ax in fig.axes[:2]:  # the panels (the colour bar comes last)
+        for ticks in (ax.get_xticks(), ax.get_yticks()):
+            assert set(np.round(ticks, 9)) <= set(levels), ticks
+    assert overlapping_tick_labels(fig) == [] and clipped_texts(fig) == []

@@ -26,8 +26,7 @@ from matplotlib.patches import Rectangle
 from sim.analysis.discovery import WEAK_QP, factor_label, factor_unit
 from sim.engine.store import read_manifest
 from sim.model.params import PARAMS_BY_PATH
-from sim.plots.style import OKABE_ITO, UNIT_WORDS
-from sim.plots.sweep import wrap_title
+from sim.plots.style import OKABE_ITO, UNIT_WORDS, wrap_title
 from sim.studies.policy.objectives import OBJECTIVES
 
 REFERENCE_WORDS = "status quo (the base scenario's levers)"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import io
+import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -123,6 +124,13 @@ def log_scale(ax, axis: str = "y") -> None:
     plain = FuncFormatter(lambda value, _: f"{value:g}")
     target.set_major_formatter(plain)
     target.set_minor_formatter(plain)
+
+
+def wrap_title(title: str, fig: Figure) -> str:
+    """Wrap a figure title to the figure's width (a narrow figure clipped long titles)."""
+
+    characters = max(30, int(fig.get_figwidth() * 9))
+    return "\n".join(textwrap.fill(line, characters) for line in title.splitlines())
 
 
 def tidy_panels(axes: np.ndarray, columns: int, shown: int) -> None:
