@@ -79,11 +79,15 @@ def clipped_texts(fig: Figure, tolerance: float = 1.0) -> list[str]:
     return clipped
 
 
-def overlapping_tick_labels(fig: Figure, shrink: float = 1.0) -> list[tuple[str, str]]:
-    """Pairs of tick labels (of any panels) that overlap on the page."""
+def overlapping_tick_labels(fig: Figure, pad: float = 4.5) -> list[tuple[str, str]]:
+    """Pairs of tick labels (of any panels) that overlap or nearly touch on the page.
+
+    Each box is widened by `pad` pixels left and right (at 100 dpi, about a third of a
+    character): labels 8 px apart on a line, such as '1.0' ending one panel and '0.0'
+    starting the next, read as one number.
+    """
     renderer = drawn(fig)
-    boxes = [(t.get_text(), t.get_window_extent(renderer).shrunk(shrink, shrink))
-             for t in tick_labels(fig)]  # fmt: skip
+    boxes = [(t.get_text(), _widened(t.get_window_extent(renderer), pad)) for t in tick_labels(fig)]
     pairs = []
     for i, (a, box_a) in enumerate(boxes):
         for b, box_b in boxes[i + 1 :]:
@@ -120,6 +124,10 @@ def _outline_inside(patch: Polygon, box: Bbox) -> bool:
             if box.contains(x0 + share * (x1 - x0), y0 + share * (y1 - y0)):
                 return True
     return False
+
+
+def _widened(box: Bbox, pad: float) -> Bbox:
+    return Bbox.from_extents(box.x0 - pad, box.y0, box.x1 + pad, box.y1)
 
 
 def _overlap(a: Bbox, b: Bbox) -> float:

@@ -97,7 +97,7 @@ def test_the_status_quo_is_drawn_in_every_figure(result: P.PolicyResult) -> None
         if line.get_color() == "black" and line.get_linestyle() == "--"
     ]
     assert len(dashed) == 1
-    np.testing.assert_allclose(dashed[0].get_ydata(), expected)
+    np.testing.assert_allclose(dashed[0].get_xdata(), expected)  # axes are stacked rows
 
     tradeoff = P.policy_tradeoff_figure(result)
     panels = [ax for ax in tradeoff.axes if ax.get_visible()]

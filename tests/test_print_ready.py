@@ -208,3 +208,88 @@ def test_two_factor_heatmap_ticks_name_only_the_factors_levels() -> None:
         for ticks in (ax.get_xticks(), ax.get_yticks()):
             assert set(np.round(ticks, 9)) <= set(levels), ticks
     assert overlapping_tick_labels(fig) == [] and clipped_texts(fig) == []
+
+
+def test_validation_band_panels_keep_their_tick_labels_inside_and_apart() -> None:
+    from sim.commands.validate import bands_figure
+
+    def claim(label: str, low: float, high: float):
+        band = types.SimpleNamespace(band=lambda: (low, high))
+        return types.SimpleNamespace(label=label, unit="share of runs", criterion=band)
+
+    by_id = {
+        "D3a": claim("CSTO exit: share at rung >= 2, months 13-18", 0.8, 1.0),
+        "D7a": claim("baseline: P(rung 5 by 36)", 0.0, 0.01),
+        "D9": claim("baseline: P(rung 4 by 120)", 0.05, 0.5),
+    }
+    rows = pd.DataFrame(
+        {
+            "id": list(by_id),
+            "value": [0.978, 0.0, 0.31],
+            "lower": [0.968, 0.0, 0.28],
+            "upper": [0.986, 0.0038, 0.34],
+            "verdict": ["pass", "pass", "pass"],
+        }  # fmt: skip
+    ).set_index("id", drop=False)
+    fig = bands_figure(rows, by_id, "Probability claims: model value vs target band (1000 runs)")
+    assert clipped_texts(fig) == []
+    assert overlapping_tick_labels(fig) == []
+
+
+def test_pit_histograms_side_by_side_keep_their_end_ticks_apart() -> None:
+    from sim.plots.events import pit_figure
+
+    edges = np.linspace(0, 1, 11)
+    histograms = pd.concat(
+        pd.DataFrame(
+            {
+                "dyad": dyad,
+                "bin_low": edges[:-1],
+                "bin_high": edges[1:],
+                "density": np.linspace(0.6, 1.4, 10),
+            }
+        )  # fmt: skip
+        for dyad in ("russia-kazakhstan", "kazakhstan-russia", "china-kazakhstan")
+    )
+    fig = pit_figure(histograms, "PIT histograms")
+    assert overlapping_tick_labels(fig) == []
+    assert clipped_texts(fig) == []
+
+
+# --- policy figures (new-user 11 and the figure verdicts) -------------------------------------
+@pytest.fixture(scope="module")
+def policy(tmp_path_factory: pytest.TempPathFactory):
+    from sim.plots.policy import load_policy
+    from tests.policy_fixtures import make_policy_directory
+
+    return load_policy(make_policy_directory(tmp_path_factory.mktemp("policy")))
+
+
+def test_pareto_parallel_fits_a_report_and_names_axes_on_one_line(policy) -> None:
+    from sim.plots.policy import pareto_parallel_figure
+
+    fig = pareto_parallel_figure(policy)
+    assert fig.get_figwidth() <= 10.5  # a 1200 px report shows it at 9 pt or more
+    names = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(names) == len(policy.levers) + len(policy.objectives)
+    assert not any("\n" in n for n in names)
+    assert clipped_texts(fig) == [] and overlapping_tick_labels(fig) == []
+
+
+def test_policy_figures_show_intervals(policy) -> None:
+    from sim.plots.policy import (
+        policy_tradeoff_figure,
+        robustness_heatmap_figure,
+        scenario_failures_figure,
+    )
+
+    tradeoff = policy_tradeoff_figure(policy)
+    bars = [c for ax in tradeoff.axes for c in ax.collections if c.__class__.__name__ ==
+            "LineCollection"]  # fmt: skip
+    assert bars, "the Pareto set's risk has no interval"
+    heatmap = robustness_heatmap_figure(policy)
+    cells = [t.get_text() for t in heatmap.axes[0].texts]
+    assert cells and all("[" in c and "]" in c for c in cells)
+    failures = scenario_failures_figure(policy)
+    labels = [t.get_text() for t in failures.legends[0].get_texts()]
+    assert any("Wilson" in label for label in labels)

@@ -23,7 +23,7 @@ import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.text import Text
-from matplotlib.ticker import FuncFormatter, LogLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
 from sim.engine.store import write_atomic
 from sim.model.ladder import TOP_RUNG
@@ -124,6 +124,17 @@ def log_scale(ax, axis: str = "y") -> None:
     plain = FuncFormatter(lambda value, _: f"{value:g}")
     target.set_major_formatter(plain)
     target.set_minor_formatter(plain)
+
+
+def inward_x_ticks(ax, low: float, high: float, most: int = 6) -> None:
+    """Round x ticks from `low` to `high`; the first label leans right and the last left, so
+    that panels side by side do not run '120' into the next panel's '0'."""
+    ticks = [t for t in MaxNLocator(most).tick_values(low, high) if low <= t <= high]
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    labels = ax.get_xticklabels()
+    if len(labels) > 1:
+        labels[0].set_horizontalalignment("left")
+        labels[-1].set_horizontalalignment("right")
 
 
 def wrap_title(title: str, fig: Figure) -> str:

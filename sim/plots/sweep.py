@@ -26,7 +26,7 @@ from sim.analysis.sweep_analysis import read_options
 from sim.engine.store import read_manifest
 from sim.engine.sweep_directory import read_parts
 from sim.model.params import PARAMS_BY_PATH
-from sim.plots.style import OKABE_ITO, series_style, wrap_title
+from sim.plots.style import OKABE_ITO, inward_x_ticks, series_style, wrap_title
 
 # --- a sweep: data ---------------------------------------------------------------------------
 ANALYSIS_TABLES: tuple[str, ...] = (
@@ -529,6 +529,7 @@ def km_figure(curves: pd.DataFrame, factor: str | None, horizon: int, title: str
             ax.step(month, reached, where="post", color=colour, linestyle=style, lw=1.5)
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlim(0, horizon)
+        inward_x_ticks(ax, 0, horizon)
         ax.grid(alpha=0.3)
         ax.set_title(f"{scenario}: rung {rung}+", fontsize=9)
     for ax in axes[-1, :]:
