@@ -50,9 +50,9 @@ LINE_STYLES: tuple[str, ...] = ("-", "--", ":", "-.")
 
 
 #: The paper style's series colours: Okabe-Ito colours of clearly different lightness (black,
-#: blue, reddish purple, orange), so that four series stay apart printed in greyscale; every
-#: series also gets its own dash pattern from the first one on.
-GREY_SAFE: tuple[str, ...] = ("#000000", "#0072B2", "#CC79A7", "#E69F00")
+#: blue, vermillion, orange: greys 0, 0.34, 0.47, 0.64), so that four series stay apart
+#: printed in greyscale; every series also gets its own dash pattern from the first one on.
+GREY_SAFE: tuple[str, ...] = ("#000000", "#0072B2", "#D55E00", "#E69F00")
 
 
 def series_style(index: int) -> tuple[str, str]:
@@ -210,7 +210,30 @@ def fit_to_page(fig: Figure) -> Figure:
         text.set_fontsize(min(max(text.get_fontsize(), low), high))
     if fig.get_layout_engine() is None:
         fig.set_layout_engine("constrained")
+    for ax in fig.get_axes():  # narrower panels: titles on more lines
+        width = ax.get_position().width * fig.get_figwidth() * 72  # points
+        title = ax.title.get_text()
+        characters = max(12, int(width / (0.55 * ax.title.get_fontsize())))
+        if title:
+            ax.set_title("\n".join(textwrap.fill(t, characters) for t in title.splitlines()))
+    fig._suptitle is not None and fig._suptitle.set_text(wrap_title(fig._suptitle.get_text(), fig))
+    _thin_ticks(fig)
     return fig
+
+
+def _thin_ticks(fig: Figure) -> None:
+    """Drop every other x tick where neighbouring labels would touch on the smaller page."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()
+    for ax in fig.get_axes():
+        ticks = ax.get_xticks()
+        labels = [t for t in ax.get_xticklabels() if t.get_text()]
+        boxes = [t.get_window_extent(renderer) for t in labels]
+        touching = any(a.x1 + 3 > b.x0 for a, b in zip(boxes[:-1], boxes[1:], strict=True))
+        if touching and len(ticks) > 2:
+            ax.set_xticks(ticks[::2], [t.get_text() for t in ax.get_xticklabels()][::2])
 
 
 # --- saving ----------------------------------------------------------------------------------
