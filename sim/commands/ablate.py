@@ -19,10 +19,12 @@ from pathlib import Path
 
 from sim import config as C
 from sim.commands.run import UsageError, validate_overrides
+from sim.config import paths as safety
+from sim.engine import resources as guards
 
 PROG = "python -m sim ablate"
 USAGE = f"""usage: {PROG} scenario=<name> [run.replicates=N] [run.seed=S] [run.months=M]
-       [run.output_root=DIR] [run.figures=false] [model.<group>.<name>=value ...]
+       [run.output_root=DIR] [run.figures=false] [run.workers=N] [model.<group>.<name>=value ...]
 
 Switches each mechanism off in turn (same seeds) and writes ablation.parquet and a figure."""
 
@@ -38,6 +40,7 @@ def main(argv: Sequence[str]) -> int:
         validate_overrides(list(argv))
         cfg = C.compose(list(argv))
         C.check(cfg)
+        _check_output(cfg)
     except (UsageError, C.ConfigError, ValueError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
@@ -50,11 +53,22 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
+def _check_output(cfg) -> None:
+    """Refuse, before any work, a scenario name that is not a plain name (it names a folder:
+    `../x` or an absolute path would file the results outside the output root), a name too
+    long for the filesystem, or an output root that cannot be written."""
+    root, scenario = cfg.run.output_root, cfg.scenario.name
+    safety.check_name("scenario.name", scenario)
+    guards.check_output_root(root, "run.output_root")
+    guards.check_name_length(str(scenario), "scenario.name", root)
+
+
 def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
     """Run the ablation of a composed config and write its directory; return the path."""
     import numpy as np
 
     from sim.engine import store
+    from sim.engine.ensemble import Ensembles
     from sim.model.rng import derive_seeds
     from sim.studies.ablation import ablate, markdown_table, moves
 
@@ -66,9 +80,16 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
         print(f"  off: {mechanism}", file=sys.stderr, flush=True)
 
     print(f"{scenario}: {run.replicates:,} runs x {run.months} months per batch", file=sys.stderr)
-    table = ablate(C.model_values(cfg), seeds, int(run.months), progress=progress)
+    with Ensembles(workers=run.get("workers")) as ensembles:
+        table = ablate(
+            C.model_values(cfg), seeds, int(run.months), progress=progress, ensembles=ensembles
+        )
     print(format_table(table))
-    final = Path(run.output_root) / "ablations" / scenario / store.timestamp()
+    ablations = Path(run.output_root) / "ablations"
+    safety.check_name("scenario.name", scenario)
+    final = safety.check_inside(
+        ablations, ablations / scenario / store.timestamp(), "scenario.name"
+    )
     with store.staged_directory(final) as staging:
         store.write_table(table, staging / "ablation.parquet")
         store.write_text(table.to_csv(index=False), staging / "ablation.csv")

@@ -168,7 +168,7 @@ def _hydra_job(cfg: DictConfig) -> None:
         directory = run_scenario(
             cfg,
             command=["python", "-m", "sim", "run", *_argv],
-            overrides=list(HydraConfig.get().overrides.task),
+            overrides=_typed_overrides(),
         )
     except Exception as error:  # noqa: BLE001 (a full disk...: one line, not Hydra's trace)
         message, code = explain(error)
@@ -180,8 +180,17 @@ def _hydra_job(cfg: DictConfig) -> None:
         _index_job(directory)
 
 
+def _typed_overrides() -> list[str]:
+    """This job's overrides as typed: Hydra resolves `${oc.env:...}` when its config is read,
+    which would copy an environment variable's value into manifest.json (review 2, D7)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    return [str(o) for o in OmegaConf.to_container(HydraConfig.get().overrides.task)]
+
+
 def war_window_warning(cfg: DictConfig) -> str | None:
-    """A warning when the war's end months, spread around war.end_month, leave the horizon.
+    """A warning when the war's end months, spread around war.end_month, leave the horizon,
+    or lie before the month through which the war is known to go on (war.ongoing_through).
 
     End months are drawn within war.end_month_spread of war.end_month and clipped at 0, so a
     spread that reaches below month 0 piles many runs up at month 0 (the war ends at once).
@@ -189,6 +198,15 @@ def war_window_warning(cfg: DictConfig) -> str | None:
     end = OmegaConf.select(cfg, "model.war.end_month")
     spread = OmegaConf.select(cfg, "model.war.end_month_spread")
     outcome = OmegaConf.select(cfg, "model.war.outcome")
+    known = OmegaConf.select(cfg, "model.war.ongoing_through")
+    by_window = outcome != "uncertain" or OmegaConf.select(cfg, "model.war.timing") == "window"
+    ends = outcome != "ongoing" and end is not None
+    if ends and by_window and known is not None and end + (spread or 0) <= known:
+        return (
+            f"model.war.end_month = {end} lies before model.war.ongoing_through = {known} "
+            f"(the war is known to go on through that month), so the war ends in month "
+            f"{known + 1}; set model.war.ongoing_through=null for a war that ends at month {end}"
+        )
     if end is None or not spread or outcome == "ongoing":
         return None
     if end - spread < 0:
@@ -259,7 +277,8 @@ def validate_overrides(overrides: Sequence[str]) -> None:
     for override in parsed:
         key = override.key_or_group
         if key.startswith("hydra"):
-            continue  # Hydra's own settings: Hydra checks them
+            _check_hydra_override(key)
+            continue  # Hydra checks the value of the settings it allows
         if override.is_delete():
             raise UsageError(
                 f"~{key}: keys cannot be deleted (every key is needed); set it instead, "
@@ -272,6 +291,8 @@ def validate_overrides(overrides: Sequence[str]) -> None:
         )
         if key == "scenario":  # scenario='my name' is compared without its quotes
             values = [v.strip("'\"") for v in values]
+        if key == "run.output_root":
+            _check_plain_path(key, override.input_line or "")
         if key == "scenario":
             for value in values:
                 if value not in scenarios:
@@ -288,6 +309,31 @@ def validate_overrides(overrides: Sequence[str]) -> None:
         choices.append((f"{'+' if override.is_add() else ''}{key}", values))
     for combination in _combinations(choices):
         _compose_or_explain(combination)
+
+
+#: The Hydra settings an override may change: none that moves output (hydra.run.dir,
+#: hydra.sweep.dir, hydra.output_subdir), runs code (hydra.callbacks) or swaps a plugin
+#: (hydra/launcher=...), so nothing is written outside run.output_root (review 2, D8).
+HYDRA_OVERRIDES = ("hydra.verbose", "hydra.searchpath")
+
+
+def _check_hydra_override(key: str) -> None:
+    if key not in HYDRA_OVERRIDES:
+        raise UsageError(
+            f"{key} cannot be overridden: it would write or run outside run.output_root; "
+            f"allowed Hydra settings: {', '.join(HYDRA_OVERRIDES)}"
+        )
+
+
+def _check_plain_path(key: str, text: str) -> None:
+    """Refuse an interpolation in a path: Hydra would resolve it for its own --multirun index
+    (`${oc.env:HOME}` puts it in $HOME) while the results stay under the literal text."""
+    value = text.split("=", 1)[-1]
+    if "${" in value:
+        raise UsageError(
+            f"{key} = {value!r} is not allowed: expected a path without ${{...}} "
+            "(type the path itself; the shell expands $HOME)"
+        )
 
 
 def _combinations(choices: list[tuple[str, list[str]]]) -> list[list[str]]:
@@ -378,7 +424,11 @@ def _check_name(name: str) -> None:
 
 
 def _check_scenario_file(name: str) -> None:
-    """The scenario file's own name must equal its file name (else results are misfiled)."""
+    """The scenario file's own name must equal its file name (else results are misfiled),
+    and it may set only scenario: and model: (checked again in each job of a --multirun)."""
+    problem = C.scenario_problem(name)
+    if problem:
+        raise UsageError(problem)
     try:
         safety.check_scenario_file(C.scenario_path(name))
     except safety.UnsafePath as error:
@@ -411,6 +461,7 @@ def run_scenario(
 
     from sim.analysis import variance_split
     from sim.engine import posterior_draws, store
+    from sim.engine.ensemble import Ensembles
     from sim.engine.streaming import FIGURE_RUNS, simulate_to_parquet
     from sim.model.rng import derive_seeds
 
@@ -431,7 +482,11 @@ def run_scenario(
         replicates=int(run.replicates),
         months=int(run.months),
     )
-    with store.staged_directory(final) as staging, _progress(run.replicates, scenario) as bar:
+    with (
+        store.staged_directory(final) as staging,
+        _progress(run.replicates, scenario) as bar,
+        Ensembles(workers=run.get("workers")) as ensembles,
+    ):
         streamed = simulate_to_parquet(
             params,
             seeds=seeds,
@@ -444,6 +499,7 @@ def run_scenario(
             announce=lambda size, measured: _announce(size, measured, final),
             progress=bar.update,
             facts=facts,
+            ensembles=ensembles,
         )
         summary = streamed.summary
         files: dict[str, int | None] = dict(streamed.files)

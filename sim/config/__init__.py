@@ -37,6 +37,8 @@ PACKAGE_DATA = Path(__file__).resolve().parents[1] / "_data"
 SEARCH_PATH_ENV = "SIM_SEARCH_PATH"
 BUILT_IN = "built-in"
 MAX_MONTHS = 600
+#: Worker processes a command may start.
+MAX_WORKERS = 1024
 #: Design points a sweep may have: each holds every parameter's value in memory.
 MAX_DESIGN_POINTS = 2_000_000
 
@@ -65,6 +67,9 @@ class RunConfig:
     events: bool = True
     output_root: str = "results"
     figures: bool = True
+    # Processes that simulate the chunks (None: every core; 1: this process only). The results
+    # do not depend on it.
+    workers: Optional[int] = None  # noqa: UP045 (OmegaConf needs it)
 
 
 @dataclasses.dataclass
@@ -127,7 +132,9 @@ def compose_scenario(name: str, model: Mapping[str, Any] | None = None) -> DictC
     """
     path = scenario_path(name)
     data = yaml.safe_load(path.read_text()) if path.is_file() else None
-    if not isinstance(data, dict) or "defaults" in data:
+    if isinstance(data, dict):
+        check_scenario_keys(path, data)
+    if not isinstance(data, dict):
         overrides = [f"model.{k}={'null' if v is None else v}" for k, v in (model or {}).items()]
         return compose([f"scenario={name}", *overrides])
     values: dict[str, Any] = {}
@@ -208,6 +215,8 @@ def check(cfg: DictConfig) -> None:
     """Check every range and allowed value; raise ConfigError or ParamError naming the key."""
     for name, (low, high) in RUN_LIMITS.items():
         _check_int(f"run.{name}", cfg.run[name], low, high)
+    if cfg.run.get("workers") is not None:
+        _check_int("run.workers", cfg.run.workers, 1, MAX_WORKERS)
     model_values(cfg)
 
 
@@ -219,6 +228,8 @@ def allowed(key: str) -> str:
     if group == "run" and name in RUN_LIMITS:
         low, high = RUN_LIMITS[name]
         return f"an integer in [{low}, {high}]"
+    if key == "run.workers":
+        return f"an integer in [1, {MAX_WORKERS}], or null for every core"
     field = {f.name: f for f in dataclasses.fields(RunConfig)}.get(name)
     if group == "run" and field is not None:
         return "true or false" if field.type in (bool, "bool") else "a string"
@@ -323,12 +334,32 @@ def list_experiments() -> list[tuple[str, str]]:
     return [(e.name, _first_line(e.path, None)) for e in experiment_entries() if not e.shadowed]
 
 
+#: The top-level keys a scenario file may have. Anything else would reach past the scenario:
+#: a `hydra:` block can run callbacks (e.g. open any writable file) or move Hydra's output, a
+#: `run:` block can move the results and change the replicates, a `defaults:` list can pull in
+#: Hydra plugins. None of that belongs to a scenario (robustness review 2, D1 and D2).
+SCENARIO_KEYS = ("scenario", "model")
+
+
+def check_scenario_keys(path: Path, data: Mapping[str, Any]) -> None:
+    """Raise ConfigError naming the first top-level key of a scenario file other than
+    `scenario` and `model`."""
+    for key in data:
+        if key not in SCENARIO_KEYS:
+            raise ConfigError(
+                f"{path}: top-level key {str(key)!r} is not allowed: a scenario file sets only "
+                "scenario: and model: (run settings go on the command line)"
+            )
+
+
 def file_problem(path: Path, node: str | None) -> str | None:
     """Why a scenario (node "scenario") or experiment (node None) file cannot be used, or None."""
     try:
         data = read_yaml_mapping(path)
         if node:
             _section(path, data, node)
+        if node == "scenario":
+            check_scenario_keys(path, data)
         _usable_name(path)
     except ConfigError as error:
         return str(error)
@@ -396,6 +427,7 @@ def scenario_problem(name: str) -> str | None:
         _usable_name(path)
         data = read_yaml_mapping(path)
         _section(path, data, "scenario")
+        check_scenario_keys(path, data)
         model = data.get("model")
         if model is not None and not isinstance(model, dict):
             raise ConfigError(

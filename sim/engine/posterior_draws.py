@@ -69,7 +69,7 @@ def load(directory: str | Path) -> Posterior:
             f"{key} is not allowed: expected a finished calibration directory "
             f"(with manifest.json and {POSTERIOR}; python -m sim calibrate writes one)"
         )
-    manifest = json.loads(manifest_path.read_text())
+    manifest = _read_manifest(manifest_path, key)
     if manifest.get("kind") != "calibration":
         raise CalibrationError(f"{key} is not allowed: its manifest is not a calibration's")
     if manifest.get("model_version") != model_version():
@@ -78,19 +78,85 @@ def load(directory: str | Path) -> Posterior:
             f"is {model_version()}: calibrate again (python -m sim calibrate "
             f"targets={manifest.get('targets')})"
         )
-    frame = pd.read_parquet(directory / POSTERIOR)
-    names = tuple(manifest["parameters"])
-    unknown = [n for n in names if n not in PARAMS_BY_PATH]
-    if unknown:  # cannot happen with a matching version; kept so a hand-edited file fails clearly
-        raise CalibrationError(f"{key}: unknown parameters {unknown}")
-    weights = frame["weight"].to_numpy(dtype=float)
+    names = _parameter_names(manifest, key)
+    frame = _read_particles(directory / POSTERIOR, names, key)
+    weights = _checked_weights(frame["weight"].to_numpy(dtype=float), key)
+    theta = frame[list(names)].to_numpy(dtype=float)
+    for j, name in enumerate(names):
+        _check_values(name, theta[:, j], key)
     return Posterior(
         directory=directory,
         names=names,
-        theta=frame[list(names)].to_numpy(dtype=float),
+        theta=theta,
         weights=weights / weights.sum(),
         targets=str(manifest.get("targets")),
     )
+
+
+# A posterior is a file a user can copy, edit or damage: each check below turns what would be
+# a silently wrong run (a NaN parameter, a value outside its range, every run on the last
+# particle) into one line naming the file, the key and what is allowed (review 2, D5).
+def _read_manifest(path: Path, key: str) -> dict[str, Any]:
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CalibrationError(f"{key}: {path} cannot be read ({error})") from None
+    if not isinstance(manifest, dict):
+        raise CalibrationError(f"{key}: {path} is not a calibration manifest (not a mapping)")
+    return manifest
+
+
+def _parameter_names(manifest: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    names = manifest.get("parameters")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise CalibrationError(
+            f"{key}: manifest.json parameters = {names!r} is not allowed: expected a list of "
+            "parameter paths"
+        )
+    unknown = [n for n in names if n not in PARAMS_BY_PATH]
+    if unknown:
+        raise CalibrationError(
+            f"{key}: parameter {unknown[0]!r} is not allowed: expected a name in the parameter "
+            "table (docs/ODD.md)"
+        )
+    return tuple(names)
+
+
+def _read_particles(path: Path, names: Sequence[str], key: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as error:  # noqa: BLE001 (pyarrow raises many kinds for a damaged file)
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CalibrationError(f"{key}: {path} cannot be read ({first})") from None
+    missing = [c for c in ("weight", *names) if c not in frame.columns]
+    if missing:
+        raise CalibrationError(f"{key}: {path} has no column {missing[0]!r}")
+    if frame.empty:
+        raise CalibrationError(f"{key}: {path} has no particles")
+    return frame
+
+
+def _checked_weights(weights: np.ndarray, key: str) -> np.ndarray:
+    bad = weights[~np.isfinite(weights) | (weights < 0)]
+    if bad.size:
+        raise CalibrationError(
+            f"{key}: weight = {bad[0]!r} is not allowed: expected finite numbers >= 0"
+        )
+    if not weights.sum() > 0:
+        raise CalibrationError(
+            f"{key}: the weights sum to {weights.sum()!r}: expected a positive sum"
+        )
+    return weights
+
+
+def _check_values(name: str, values: np.ndarray, key: str) -> None:
+    param = PARAMS_BY_PATH[name]
+    low, high = (0, len(param.choices) - 1) if param.choices else (param.low, param.high)
+    bad = values[~np.isfinite(values) | (values < low) | (values > high)]
+    if bad.size:
+        raise CalibrationError(
+            f"{key}: {name} = {float(bad[0])!r} is not allowed: expected {param.allowed()}"
+        )
 
 
 @functools.lru_cache(maxsize=4)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from sim.engine.checksums import check_data_files
 from sim.errors import CommandError
 
 #: What each kind of directory is, in words, and the command that reads it.
@@ -21,14 +22,16 @@ KIND_WORDS = {
     "run": "a scenario run (from `sim run`; `sim plot` and `sim compare` read it)",
     "sweep": "a sweep (from `sim sweep`; `sim analyze`, `plot` and `discover` read it)",
     "policy": "a policy search (from `sim policy`; `sim plot` reads it)",
+    "threshold": "a threshold study (from `sim threshold`; `sim plot` and `compare` read it)",
     "comparison": "a comparison (from `sim compare`; open its report.html)",
     "validation": "a validation report (from `sim validate`; open its validation.md)",
+    "score": "a scoring (from `sim score`; `sim plot` and `sim compare` read it)",
 }
 
 
 def directory_kind(directory: Path) -> str | None:
-    """'run', 'sweep', 'policy', 'comparison' or 'validation' from the manifest; None if
-    unknown."""
+    """'run', 'sweep', 'policy', 'threshold', 'score', 'comparison' or 'validation' from the
+    manifest; None if unknown."""
     manifest = Path(directory) / "manifest.json"
     try:
         data = json.loads(manifest.read_text())
@@ -88,12 +91,14 @@ def _check_sweep_parts(directory: Path) -> None:
 
 
 def check_readable(directory: Path) -> None:
-    """config.yaml a mapping, manifest.json an object, every Parquet file with a whole footer."""
+    """config.yaml a mapping, manifest.json an object, every Parquet file with a whole footer,
+    and every data file the one its manifest recorded."""
     directory = Path(directory)
     _check_yaml(directory / "config.yaml")
     _check_json(directory / "manifest.json")
     for path in _parquet_files(directory):
         _check_parquet(path)
+    check_data_files(directory)  # a data file replaced by another reads fine: compare checksums
 
 
 def _parquet_files(directory: Path) -> list[Path]:

@@ -35,6 +35,7 @@ from omegaconf import DictConfig, OmegaConf
 from sim import __version__
 from sim.config import PACKAGE_DATA, REPO_ROOT, ConfigError
 from sim.config.paths import escape_interpolations
+from sim.engine.checksums import DATA_FILES, digests
 from sim.engine.workers import is_running
 from sim.model.recording import TRAJECTORY_VARIABLES
 
@@ -336,10 +337,12 @@ def write_manifest(directory: Path, **fields: Any) -> Path:
     """manifest.json: versions, git commit, command line, host, time, plus `fields`.
 
     With a config.yaml in `directory`, its SHA-256 too, so a later edit of it is detected
-    (`check_config`).
+    (`check_config`); and the size and footer checksum of every data file already written
+    (`sim.engine.checksums`), so a replaced or copied-over Parquet file is detected.
     """
     if (Path(directory) / CONFIG).is_file():
         fields.setdefault("config_sha256", config_digest(directory))
+    fields.setdefault(DATA_FILES, digests(directory))  # checked on read (sim.engine.checksums)
     manifest = {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command_line(),

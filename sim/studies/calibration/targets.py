@@ -26,6 +26,7 @@ import yaml
 
 from sim.config import CONFIG_DIR
 from sim.errors import CalibrationError
+from sim.model.ladder import Action, Actor, Demand
 from sim.model.params import ParamSet
 
 if TYPE_CHECKING:  # only annotations: `calibrate --help` and its usage errors need no pandas
@@ -334,7 +335,10 @@ def load(name: str) -> TargetSet:
     raw_targets = data.get("targets") or []
     if not isinstance(raw_targets, list) or not raw_targets:
         raise CalibrationError(f"{path}: targets is empty: expected a list of at least one target")
-    targets = tuple(_target(raw, i, path) for i, raw in enumerate(raw_targets))
+    months = data.get("months", 8)
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 600:
+        raise CalibrationError(f"{path}: months = {months!r}: expected an integer in [1, 600]")
+    targets = tuple(_target(raw, i, path, months) for i, raw in enumerate(raw_targets))
     names = [t.name for t in targets]
     if len(set(names)) != len(names):
         raise CalibrationError(f"{path}: target names must be unique, got {names}")
@@ -343,9 +347,6 @@ def load(name: str) -> TargetSet:
         raise CalibrationError(
             f"{path}: parameters is empty: expected a mapping of parameter paths to priors"
         )
-    months = data.get("months", 8)
-    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 600:
-        raise CalibrationError(f"{path}: months = {months!r}: expected an integer in [1, 600]")
     return TargetSet(
         name=path.stem,
         path=path,
@@ -357,7 +358,7 @@ def load(name: str) -> TargetSet:
     )
 
 
-def _target(raw: Any, index: int, path: Path) -> Target:
+def _target(raw: Any, index: int, path: Path, months: int) -> Target:
     where = f"{path}: targets[{index}]"
     if not isinstance(raw, dict):
         raise CalibrationError(f"{where}: expected a mapping with keys {', '.join(TARGET_KEYS)}")
@@ -380,6 +381,7 @@ def _target(raw: Any, index: int, path: Path) -> Target:
                 f"{where}.args.{key}: {measure_name} takes no argument {key!r}; "
                 f"it takes {', '.join(accepted)}"
             )
+    _check_args(f"{where}.args", MEASURES[measure_name], args, months)
     observed, tolerance = _number(raw["observed"]), _number(raw["tolerance"])
     if observed is None:
         raise CalibrationError(f"{where}.observed = {raw['observed']!r}: expected a number")
@@ -397,6 +399,44 @@ def _target(raw: Any, index: int, path: Path) -> Target:
         source=str(raw["source"]),
         doc=str(raw.get("doc", "")).strip(),
     )
+
+
+#: The names an event measure may select on, as the events table spells them. An event
+#: measure given a name the model never writes would silently count nothing (review 2, D4).
+EVENT_NAMES: dict[str, list[str]] = {
+    "actor": [a.label for a in Actor],  # as sim.model.event_log writes them
+    "action": [a.name.lower() for a in Action],
+    "demand": [d.name.lower() for d in Demand],
+}
+
+
+def _check_args(where: str, function: Measure, args: Mapping[str, Any], months: int) -> None:
+    """Every required argument given; months inside 0..months-1, first <= last; event names
+    known. Raise CalibrationError naming the argument, its value and what is allowed."""
+    signature = inspect.signature(function).parameters
+    for name, parameter in list(signature.items())[1:]:
+        if parameter.default is inspect.Parameter.empty and name not in args:
+            raise CalibrationError(f"{where}.{name} is missing")
+    for name in ("first", "last", "month"):
+        value = args.get(name)
+        if name in args and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < months
+        ):
+            raise CalibrationError(
+                f"{where}.{name} = {value!r} is not allowed: expected a month in "
+                f"[0, {months - 1}] (the targets file simulates months: {months})"
+            )
+    if "first" in args and "last" in args and args["first"] > args["last"]:
+        raise CalibrationError(
+            f"{where}.last = {args['last']!r} is not allowed: expected at least "
+            f"first = {args['first']!r}"
+        )
+    for name, names in EVENT_NAMES.items():
+        if args.get(name) is not None and args[name] not in names:
+            raise CalibrationError(
+                f"{where}.{name} = {args[name]!r} is not allowed: expected one of "
+                f"{', '.join(names)}"
+            )
 
 
 def _number(value: Any) -> float | None:

@@ -26,6 +26,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import (
+    RUN_LIMITS,
     ConfigError,
     compose_scenario,
     experiment_file,
@@ -293,6 +294,14 @@ def _check_counts(cfg: DictConfig, levers: int) -> None:
     for key, (value, low) in minimum.items():
         if value < low:
             raise ConfigError(f"{key} = {value} is not allowed: expected an integer >= {low}")
+    # As for `run`: seeds outside [0, 2^63 - 1] wrap to the same derived seeds (-1 and 2^64 - 1
+    # gave one study twice), and months beyond 600 are beyond any run (review 2, D6).
+    for key in ("seed", "months"):
+        low, high = RUN_LIMITS[key]
+        if not low <= cfg[key] <= high:
+            raise ConfigError(
+                f"{key} = {cfg[key]} is not allowed: expected an integer in [{low}, {high}]"
+            )
     if cfg.workers is not None and cfg.workers < 1:
         raise ConfigError(f"workers = {cfg.workers} is not allowed: expected an integer >= 1")
     if cfg.executor not in ("process", "dask", "serial"):

@@ -1,0 +1,305 @@
+"""The second adversarial review's defects (shared/reviews/robustness-cases-2.md, D1-D16).
+
+Each test reproduces one defect: a file or an option that could write outside the output root,
+leak a secret, or give a silently wrong result must be refused with one line and exit code 2.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim import config as C
+from sim.cli import main
+
+HYDRA_CALLBACK = """# @package _global_
+scenario:
+  name: cbopen
+hydra:
+  callbacks:
+    pwn:
+      _target_: builtins.open
+      file: {victim}
+      mode: w
+model: {{}}
+"""
+
+RUN_BLOCK = """# @package _global_
+scenario:
+  name: moved
+run:
+  output_root: {elsewhere}
+  replicates: 7
+model: {{}}
+"""
+
+
+def _one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+@pytest.fixture
+def user_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(C.SEARCH_PATH_ENV, "")  # restored after the test
+    folder = tmp_path / "my"
+    (folder / "scenario").mkdir(parents=True)
+    return folder
+
+
+def test_d1_scenario_file_hydra_block_is_refused(user_folder, tmp_path, capsys):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("important data")
+    text = HYDRA_CALLBACK.format(victim=victim)
+    (user_folder / "scenario" / "cbopen.yaml").write_text(text)
+    root = tmp_path / "out"
+    code = main(
+        ["--search-path", str(user_folder), "run", "scenario=cbopen", "run.replicates=5",
+         "run.months=3", f"run.output_root={root}"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "'hydra'" in line and "scenario" in line and "model" in line
+    assert victim.read_text() == "important data" and not root.exists()
+
+
+def test_d2_scenario_file_run_block_is_refused(user_folder, tmp_path, capsys):
+    elsewhere = tmp_path / "elsewhere"
+    (user_folder / "scenario" / "moved.yaml").write_text(RUN_BLOCK.format(elsewhere=elsewhere))
+    root = tmp_path / "out"
+    code = main(
+        ["--search-path", str(user_folder), "run", "scenario=moved", "run.replicates=5",
+         "run.months=3", f"run.output_root={root}", "run.figures=false"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "'run'" in line
+    assert not elsewhere.exists() and not root.exists()
+
+
+def test_d1_d2_sim_list_flags_such_files(user_folder, tmp_path, capsys):
+    scenario = user_folder / "scenario"
+    (scenario / "cbopen.yaml").write_text(HYDRA_CALLBACK.format(victim=tmp_path / "v.txt"))
+    (scenario / "moved.yaml").write_text(RUN_BLOCK.format(elsewhere=tmp_path / "e"))
+    assert main(["--search-path", str(user_folder), "list"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert out.count("(cannot be used:") == 2 and "'hydra'" in out and "'run'" in out
+
+
+def test_d1_d2_composing_a_scenario_for_a_sweep_refuses_other_keys(user_folder, tmp_path):
+    (user_folder / "scenario" / "moved.yaml").write_text(RUN_BLOCK.format(elsewhere=tmp_path))
+    C.add_user_folder(user_folder)
+    with pytest.raises(C.ConfigError, match="'run'"):
+        C.compose_scenario("moved")
+
+
+@pytest.mark.parametrize("name", ["{scratch}/abs_escape", "../../escaped_abl"])
+def test_d3_ablate_refuses_a_scenario_name_that_leaves_the_root(name, tmp_path, capsys):
+    scratch, root = tmp_path / "scratch", tmp_path / "a" / "b" / "abl"
+    code = main(
+        ["ablate", "scenario=baseline", f"scenario.name={name.format(scratch=scratch)}",
+         f"run.output_root={root}", "run.replicates=5", "run.months=3", "run.figures=false"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "scenario.name" in line
+    assert not scratch.exists() and not (tmp_path / "a").exists()
+
+
+RUN_SMALL = ["run.replicates=5", "run.months=3", "run.figures=false"]
+
+
+def test_d7_an_environment_value_never_reaches_the_manifest(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KZ_CASES2_SECRET", "topsecret-123")
+    root = tmp_path / "out"
+    args = ["scenario.description=${oc.env:KZ_CASES2_SECRET}", f"run.output_root={root}"]
+    assert main(["run", "scenario=baseline", *RUN_SMALL, *args]) == 0
+    (manifest,) = root.glob("runs/baseline/*/manifest.json")
+    text = manifest.read_text()
+    assert "topsecret-123" not in text and "${oc.env:KZ_CASES2_SECRET}" in text
+
+
+def test_d8_a_multirun_index_cannot_be_written_outside_the_root(tmp_path, capsys, monkeypatch):
+    fake_home = tmp_path / "fakehome"
+    monkeypatch.setenv("HOME", str(fake_home))
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        ["run", "--multirun", "run.output_root=${oc.env:HOME}", "run.replicates=5,6",
+         "run.months=3", "run.figures=false"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "run.output_root" in line and "${" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("key", ["hydra.sweep.dir", "hydra.run.dir"])
+def test_d8_hydra_output_settings_are_refused(key, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root, scratch = tmp_path / "out", tmp_path / "scratch"
+    code = main(
+        ["run", "--multirun", f"{key}={scratch}", f"run.output_root={root}",
+         "run.replicates=5,6", "run.months=3", "run.figures=false"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and key in line
+    assert not scratch.exists() and not root.exists()
+
+
+EVENT_TARGET = """scenario: baseline
+months: 8
+parameters:
+  russia.war_value: {{}}
+targets:
+  - name: probe
+    measure: {measure}
+    args: {args}
+    observed: 2
+    tolerance: 1
+    period: 2022
+    source: test
+"""
+
+
+@pytest.mark.parametrize(
+    ("measure", "args", "key"),
+    [
+        ("russia_halts", "{first: 50, last: 90}", "first"),
+        ("russia_halts", "{first: -5, last: 3}", "first"),
+        ("russia_halts", "{first: 7, last: 0}", "last"),
+        ("event_count", "{action: security_pledge, actor: Mars, first: 0, last: 5}", "actor"),
+        ("event_count", "{action: security_pledge, actor: china, first: 0, last: 5}", "actor"),
+        ("event_count", "{action: teleport, first: 0, last: 5}", "action"),
+        ("refusal_share", "{demand: nope, first: 0, last: 7}", "demand"),
+        ("refusal_share", "{demand: endorse_war, first: 0}", "last"),
+    ],
+)
+def test_d4_event_count_targets_are_checked(measure, args, key, tmp_path, capsys):
+    path = tmp_path / "probe.yaml"
+    path.write_text(EVENT_TARGET.format(measure=measure, args=args))
+    root = tmp_path / "out"
+    code = main(["calibrate", f"targets={path}", f"output_root={root}", "quick=true"])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and f"args.{key}" in line and not root.exists()
+
+
+# --- D5: a posterior is validated on load -----------------------------------------------------
+def _posterior(tmp_path: Path, **columns) -> Path:
+    """A hand-made calibration directory of this model (valid unless `columns` spoil it)."""
+    import json
+
+    import pandas as pd
+
+    from sim.model.version import model_version
+
+    directory = tmp_path / "calibration"
+    directory.mkdir()
+    values = {"russia.war_value": [1.0, 2.0, 3.0], "weight": [0.2, 0.3, 0.5]} | columns
+    names = [n for n in values if n != "weight"]
+    manifest = {"kind": "calibration", "model_version": model_version(), "parameters": names,
+                "targets": "seed_2022"}  # fmt: skip
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    pd.DataFrame(values).to_parquet(directory / "posterior.parquet")
+    return directory
+
+
+def test_d5_a_valid_posterior_loads(tmp_path):
+    from sim.engine.posterior_draws import load
+
+    assert load(_posterior(tmp_path)).weights.sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("columns", "words"),
+    [
+        ({"russia.war_value": [1.0, 99.0, 2.0]}, ["russia.war_value", "99", "[0, 5]"]),
+        ({"russia.war_value": [float("nan")] * 3}, ["russia.war_value", "nan"]),
+        ({"weight": [0.0, 0.0, 0.0]}, ["weight", "positive"]),
+        ({"weight": [0.5, float("nan"), 0.5]}, ["weight", "nan"]),
+        ({"weight": [0.5, -0.1, 0.5]}, ["weight", "-0.1"]),
+        ({"mars.gravity": [1.0, 1.0, 1.0]}, ["mars.gravity", "parameter table"]),
+    ],
+)
+def test_d5_a_spoiled_posterior_is_refused_by_run(columns, words, tmp_path, capsys):
+    directory, root = _posterior(tmp_path, **columns), tmp_path / "out"
+    code = main(["run", f"calibration={directory}", f"run.output_root={root}", *RUN_SMALL])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and all(word in line for word in words), line
+    assert not root.exists()
+
+
+def test_d5_a_corrupt_posterior_file_is_refused(tmp_path, capsys):
+    directory, root = _posterior(tmp_path), tmp_path / "out"
+    (directory / "posterior.parquet").write_bytes(b"PAR1 not really parquet")
+    code = main(["run", f"calibration={directory}", f"run.output_root={root}", *RUN_SMALL])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "posterior.parquet" in line and not root.exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("seed", "-1"), ("seed", str(2**64 - 1)), ("months", "601")]
+)
+def test_d6_policy_seed_and_months_are_range_checked(key, value, tmp_path, capsys):
+    root = tmp_path / "out"
+    code = main(
+        ["policy", "experiment=partner_commitments", "quick=true", f"{key}={value}",
+         f"output_root={root}", "plot=false"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and f"{key} = {value}" in line and "[" in line and not root.exists()
+
+
+# --- D9: data files are cross-checked against the manifest ----------------------------------
+@pytest.fixture(scope="module")
+def small_sweep(tmp_path_factory) -> Path:
+    from sim.engine.design import load_experiment
+    from sim.engine.runner import run_sweep
+
+    root = tmp_path_factory.mktemp("sweep")
+    args = ["replicates=20", "months=12", "chunk_size=40", "workers=1", "executor=serial",
+            f"output_root={root}", "progress=false"]  # fmt: skip
+    return run_sweep(load_experiment("escalation_threshold", args))
+
+
+def test_d9_a_part_copied_over_another_is_refused(small_sweep, tmp_path, capsys):
+    import shutil
+
+    sweep = tmp_path / "copy"
+    shutil.copytree(small_sweep, sweep)
+    assert main(["analyze", str(sweep)]) == 0  # the untouched copy is fine
+    capsys.readouterr()
+    parts = sweep / "parts" / "summary"
+    shutil.copyfile(parts / "part-000004.parquet", parts / "part-000005.parquet")
+    analysis = sorted((sweep / "analysis").rglob("*"))
+    assert main(["analyze", str(sweep)]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "part-000005.parquet" in line and "checksum" in line
+    assert sorted((sweep / "analysis").rglob("*")) == analysis
+
+
+def test_d9_a_summary_copied_into_another_run_is_refused(tmp_path, capsys):
+    import shutil
+
+    root = tmp_path / "out"
+    for scenario in ("frozen_conflict", "war_favorable_russia"):
+        args = ["run", f"scenario={scenario}", f"run.output_root={root}", *RUN_SMALL]
+        assert main(args) == 0
+    (frozen,) = (root / "runs" / "frozen_conflict").iterdir()
+    (favorable,) = (root / "runs" / "war_favorable_russia").iterdir()
+    shutil.copyfile(frozen / "summary.parquet", favorable / "summary.parquet")
+    capsys.readouterr()
+    code = main(["compare", str(frozen), str(favorable), f"output={tmp_path / 'cmp'}"])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "summary.parquet" in line and not (tmp_path / "cmp").exists()
+
+
+def test_d9_a_resume_refuses_a_replaced_part(small_sweep, tmp_path, capsys):
+    import shutil
+
+    sweep = tmp_path / "copy"
+    shutil.copytree(small_sweep, sweep)
+    parts = sweep / "parts" / "aggregate"
+    shutil.copyfile(parts / "part-000001.parquet", parts / "part-000002.parquet")
+    from sim.engine.checksums import check_data_files
+    from sim.errors import CommandError
+
+    with pytest.raises(CommandError, match="part-000002"):
+        check_data_files(sweep)
