@@ -52,7 +52,7 @@ def test_plot_a_policy_directory(tmp_path: Path) -> None:
         assert pixels[..., :3].var() > 0.001, name  # not blank
     report = (directory / "report.html").read_text()
     for name in FIGURES:
-        assert f"<figcaption>{name}</figcaption>" in report
+        assert f"({name})</figcaption>" in report  # a numbered caption naming the file
     assert report.count("data:image/png;base64,") == len(FIGURES)
     assert "Robustness on the fresh ensemble" in report
     assert "Failure box of the most robust policy" in report
