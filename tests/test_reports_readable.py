@@ -125,3 +125,29 @@ def test_one_rung_palette_for_figures_and_app() -> None:
     assert len(RUNG_COLOURS) == 6 and all(c.startswith("#") for c in RUNG_COLOURS)
     lightness = [np.dot(to_rgb(c), [0.299, 0.587, 0.114]) for c in RUNG_COLOURS]
     assert (np.diff(lightness) < 0).all()  # ordered in greyscale too
+
+
+def test_analyze_prints_one_line_per_row_with_readable_numbers(capsys) -> None:
+    from sim.commands.analyze import print_tables
+
+    probabilities = pd.DataFrame(
+        {
+            "design_point": range(3),
+            "scenario": ["war_unfavorable_russia"] * 3,
+            "kazakhstan.multivector": [0.1, 0.5, 0.9],
+            "china.reliability": [0.2, 0.4, 0.6],
+            "turkey.reliability": [0.3, 0.5, 0.7],
+            "rung": 5,
+            "month": 120,
+            "runs": 20000,
+            "probability": [3.531e-05, 0.0012, 0.25],
+            "lower": [6.2e-06, 0.0008, 0.244],
+            "upper": [0.0002, 0.0017, 0.256],
+        }  # fmt: skip
+    )
+    print_tables({"probabilities": probabilities}, Path("/some/sweep"))
+    out = capsys.readouterr().out
+    assert "e-05" not in out and "e-06" not in out and "0.0000353" in out and "20,000" in out
+    block = out.split("sweep)\n", 1)[1].strip().splitlines()
+    assert len(block) in (4, 5)  # header and three rows (and a note), not blocks of columns
+    assert max(map(len, out.splitlines())) <= 100

@@ -61,6 +61,28 @@ NOTES: dict[str, str] = {
 }
 
 
+def terminal_table(table: pd.DataFrame, factors: list[str]) -> str:
+    """A table as aligned text, one row a line (never wrapped into blocks of columns): numbers
+    as a reader writes them (0.0000353, 12,346), and factor columns left out from the right
+    until the lines fit WIDTH characters."""
+    from sim.analysis.html_report import format_number
+
+    cells = table.copy()
+    for column in cells.columns:
+        cells[column] = [format_number(v) for v in cells[column]]
+    cells = cells.rename(columns={"design_point": "point"})  # 7 characters for a factor's name
+    dropped = [f for f in factors if f in table.columns][1:]  # the first factor always shows
+    left_out = 0
+    text = cells.to_string(index=False)
+    while max(map(len, text.splitlines())) > WIDTH and dropped:
+        cells = cells.drop(columns=dropped.pop())
+        left_out += 1
+        text = cells.to_string(index=False)
+    if left_out:
+        text += f"\n({left_out} more factor column(s) in the CSV)"
+    return text
+
+
 def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     """Each table, tidy, truncated to its first rows (the CSV holds everything)."""
     import pandas as pd
@@ -87,7 +109,7 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
             if table.empty:
                 print("(empty)")
                 continue
-            print(table[shown].head(MAX_ROWS).to_string(index=False, line_width=WIDTH))
+            print(terminal_table(table[shown].head(MAX_ROWS), factors))
     # Sobol and Morris tables read best per outcome, factors ranked by importance.
     from sim.analysis.sensitivity import format_sensitivity
 
