@@ -303,3 +303,71 @@ def test_d9_a_resume_refuses_a_replaced_part(small_sweep, tmp_path, capsys):
 
     with pytest.raises(CommandError, match="part-000002"):
         check_data_files(sweep)
+
+
+# --- D10, D12, D15: analysis options and exit codes ------------------------------------------
+def _copy(sweep: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(sweep, tmp_path / "copy"))
+
+
+def test_d10_analyze_refuses_months_beyond_the_horizon(small_sweep, tmp_path, capsys):
+    sweep = _copy(small_sweep, tmp_path)
+    assert main(["analyze", str(sweep), "months=[24]"]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "months" in line and "24" in line and "[1, 12]" in line
+    assert not (sweep / "analysis" / "options.json").exists()
+
+
+def test_d10_analyze_records_the_months_it_used(small_sweep, tmp_path, capsys):
+    import json
+
+    sweep = _copy(small_sweep, tmp_path)
+    assert main(["analyze", str(sweep), "months=[6,12]"]) == 0
+    assert json.loads((sweep / "analysis" / "options.json").read_text())["months"] == [6, 12]
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> list[Path]:
+    root = tmp_path_factory.mktemp("runs")
+    for scenario in ("baseline", "csto_exit"):
+        assert main(["run", f"scenario={scenario}", f"run.output_root={root}", *RUN_SMALL]) == 0
+    return sorted(root.glob("runs/*/*"))
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [("months=[0]", ["months", "0"]), ("months=[1000]", ["months", "1000", "[1, 3]"]),
+     ("rungs=[3,3]", ["rungs", "distinct"]), ("months=[2,2]", ["months", "distinct"])],
+)  # fmt: skip
+def test_d10_compare_refuses_months_outside_the_horizon(two_runs, option, words, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    code = main(["compare", *map(str, two_runs), option, f"output={out}"])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and all(w in line for w in words), line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["analyze", "discover"])
+def test_d15_allow_incomplete_takes_true_or_false_only(command, small_sweep, tmp_path, capsys):
+    sweep = _copy(small_sweep, tmp_path)
+    extra = ["rung=2", "month=12"] if command == "discover" else []
+    assert main([command, str(sweep), "allow_incomplete=maybe", *extra]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "allow_incomplete" in line and "maybe" in line and "true or false" in line
+
+
+def test_d12_an_incomplete_sweep_or_a_missing_manifest_is_exit_code_2(
+    small_sweep, tmp_path, capsys
+):
+    import json
+
+    sweep = _copy(small_sweep, tmp_path)
+    manifest = json.loads((sweep / "manifest.json").read_text())
+    (sweep / "manifest.json").write_text(json.dumps(manifest | {"complete": False}))
+    assert main(["analyze", str(sweep)]) == 2
+    assert "resume=" in _one_line(capsys.readouterr().err)
+    (sweep / "manifest.json").unlink()
+    assert main(["analyze", str(sweep)]) == 2
+    assert "manifest.json" in _one_line(capsys.readouterr().err)

@@ -78,7 +78,13 @@ def check_directory(
 
 
 def _check_sweep_parts(directory: Path) -> None:
-    """A sweep whose manifest says complete must have its run summaries."""
+    """A sweep needs its manifest (its plan and whether it is complete), and one whose manifest
+    says complete must have its run summaries."""
+    if not (directory / "manifest.json").is_file():
+        raise CommandError(
+            f"{directory} is damaged: manifest.json is missing (it holds the sweep's plan); "
+            "restore it, or make the sweep again"
+        )
     manifest = json.loads((directory / "manifest.json").read_text())
     summaries = directory / "parts" / "summary"
     if manifest.get("complete") is True and not any(summaries.glob("part-*.parquet")):
