@@ -371,3 +371,18 @@ def test_d12_an_incomplete_sweep_or_a_missing_manifest_is_exit_code_2(
     (sweep / "manifest.json").unlink()
     assert main(["analyze", str(sweep)]) == 2
     assert "manifest.json" in _one_line(capsys.readouterr().err)
+
+
+# --- D14: a calibration or an ablation directory is the wrong kind -------------------------------
+@pytest.mark.parametrize("kind", ["calibration", "ablation"])
+@pytest.mark.parametrize("command", ["plot", "analyze", "compare", "discover"])
+def test_d14_other_kinds_of_directory_are_named(kind, command, tmp_path, capsys):
+    import json
+
+    directory = tmp_path / kind
+    directory.mkdir()
+    (directory / "manifest.json").write_text(json.dumps({"kind": kind}))
+    extra = {"compare": [str(directory)], "discover": ["rung=2", "month=12"]}.get(command, [])
+    code = main([command, str(directory), *extra])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and f"sim {kind[:5]}" in line and "incomplete" not in line, line

@@ -24,12 +24,16 @@ KIND_WORDS = {
     "policy": "a policy search (from `sim policy`; `sim plot` reads it)",
     "comparison": "a comparison (from `sim compare`; open its report.html)",
     "validation": "a validation report (from `sim validate`; open its validation.md)",
+    "calibration": "a calibration (from `sim calibrate`; use it with calibration=<dir>)",
+    "ablation": "an ablation (from `sim ablate`; open its ablation.md and figures/)",
+    "events_comparison": "an event-data comparison (from `sim events compare`; open its "
+    "report.html)",
 }
 
 
 def directory_kind(directory: Path) -> str | None:
-    """'run', 'sweep', 'policy', 'comparison' or 'validation' from the manifest; None if
-    unknown."""
+    """The kind the manifest names (a key of KIND_WORDS); else 'run' or 'sweep' from the
+    files; None if unknown."""
     manifest = Path(directory) / "manifest.json"
     try:
         data = json.loads(manifest.read_text())
