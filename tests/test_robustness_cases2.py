@@ -386,3 +386,23 @@ def test_d14_other_kinds_of_directory_are_named(kind, command, tmp_path, capsys)
     code = main([command, str(directory), *extra])
     line = _one_line(capsys.readouterr().err)
     assert code == 2 and f"sim {kind[:5]}" in line and "incomplete" not in line, line
+
+
+# --- D11: one line, not a traceback -------------------------------------------------------------
+def test_d11_compare_and_events_refuse_an_empty_output(two_runs, tmp_path, capsys):
+    from sim.eventdata.readers import EXAMPLE_EVENTS
+
+    assert main(["compare", *map(str, two_runs), "output="]) == 2
+    assert "output" in _one_line(capsys.readouterr().err)
+    assert main(["events", "compare", str(two_runs[0]), str(EXAMPLE_EVENTS), "output="]) == 2
+    assert "output" in _one_line(capsys.readouterr().err)
+    assert main(["events", "compare", str(two_runs[0]), str(EXAMPLE_EVENTS), "dyads=[]"]) == 2
+    assert "dyads" in _one_line(capsys.readouterr().err)
+
+
+def test_new_user_events_example_prints_the_shipped_file(capsys):
+    assert main(["events", "example"]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    assert path.is_file() and path.name == "events_ru_kz_2022.csv"
+    assert main(["events", "compare", "--help"]) == 0
+    assert "events example" in capsys.readouterr().out

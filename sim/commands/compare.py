@@ -137,6 +137,8 @@ def parse(argv: Sequence[str]) -> tuple[list[Path], dict]:
         raise BadInput(f"rungs={opts['rungs']} is not allowed: expected rungs 1 to 5")
     if "rungs" in opts and not opts["rungs"]:
         raise BadInput("rungs=[] is not allowed: expected at least one rung in 1 to 5")
+    if "output" in opts and (opts["output"] is None or not str(opts["output"]).strip()):
+        raise BadInput(f"output = {opts['output']!r} is not allowed: expected a new directory")
     if len(directories) < 2:
         raise BadInput("give at least two run directories to compare")
     return directories, opts
