@@ -406,3 +406,16 @@ def test_new_user_events_example_prints_the_shipped_file(capsys):
     assert path.is_file() and path.name == "events_ru_kz_2022.csv"
     assert main(["events", "compare", "--help"]) == 0
     assert "events example" in capsys.readouterr().out
+
+
+# --- new user: run.label names a run's directory ----------------------------------------------
+def test_run_label_names_the_directory(tmp_path, capsys):
+    root = tmp_path / "out"
+    assert main(["run", "run.label=war_value_2", f"run.output_root={root}", *RUN_SMALL]) == 0
+    (directory,) = (root / "runs" / "baseline").iterdir()
+    assert directory.name.endswith("_war_value_2")
+    assert (
+        main(["run", "run.label=../escape", f"run.output_root={tmp_path / 'no'}", *RUN_SMALL]) == 2
+    )
+    line = _one_line(capsys.readouterr().err)
+    assert "run.label" in line and "'../escape'" in line and not (tmp_path / "no").exists()

@@ -158,6 +158,7 @@ def _hydra_job(cfg: DictConfig) -> None:
         C.check(cfg)  # already checked in main; kept for Hydra paths main cannot see
         _check_scenario_file(HydraConfig.get().runtime.choices.get("scenario", "baseline"))
         _check_name(cfg.scenario.name)
+        _check_label(cfg.run.label)
     except (C.ConfigError, ParamError, UsageError) as error:
         raise SystemExit(_fail(str(error))) from None
     _check_resources(cfg)
@@ -216,6 +217,9 @@ def _check_resources(cfg: DictConfig) -> None:
     try:
         guards.check_output_root(run.output_root, "run.output_root")
         guards.check_name_length(str(cfg.scenario.name), "scenario.name", run.output_root)
+        if run.label is not None:
+            name = run_directory_name(run.label)
+            guards.check_name_length(name, "run.label", run.output_root)
         guards.check_run(run.replicates, run.months, run.trajectories, run.events, run.output_root)
     except ValueError as error:
         raise SystemExit(_fail(str(error))) from None
@@ -413,6 +417,23 @@ def _check_name(name: str) -> None:
         raise UsageError(str(error)) from None
 
 
+def _check_label(label: Any) -> None:
+    """run.label becomes part of a directory name: a plain name, or null for none."""
+    if label is None:
+        return
+    try:
+        safety.check_name("run.label", label)
+    except safety.UnsafePath as error:
+        raise UsageError(str(error)) from None
+
+
+def run_directory_name(label: Any) -> str:
+    """<timestamp>, or <timestamp>_<label>: sortable by time, and told apart by the label."""
+    from sim.engine import store
+
+    return store.timestamp() + (f"_{label}" if label is not None else "")
+
+
 def _check_scenario_file(name: str) -> None:
     """The scenario file's own name must equal its file name (else results are misfiled),
     and it may set only scenario: and model: (checked again in each job of a --multirun)."""
@@ -464,7 +485,9 @@ def run_scenario(
         calibration, C.model_values(cfg), run.seed, run_ids
     )
     runs = Path(run.output_root) / "runs"
-    final = safety.check_inside(runs, runs / scenario / store.timestamp(), "scenario.name")
+    _check_label(run.get("label"))
+    name = run_directory_name(run.get("label"))
+    final = safety.check_inside(runs, runs / scenario / name, "scenario.name")
     facts = dict(
         seed=int(run.seed),
         scenario=scenario,
