@@ -419,3 +419,43 @@ def test_run_label_names_the_directory(tmp_path, capsys):
     )
     line = _one_line(capsys.readouterr().err)
     assert "run.label" in line and "'../escape'" in line and not (tmp_path / "no").exists()
+
+
+# --- README: assumptions counted from the table, one version label ----------------------------
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_readme_counts_the_assumptions_of_the_parameter_table():
+    from sim.model.params import PARAMS
+
+    def kind(param) -> str:
+        return param.source.split()[0].split(":")[0]
+
+    assumed = sum(kind(p) == "assumption" for p in PARAMS)
+    calibrated = sum(kind(p) == "calibration" for p in PARAMS)
+    text = " ".join((REPO / "README.md").read_text().split())
+    assert f"Of the {len(PARAMS)} parameters" in text
+    assert f"{assumed} have the source `assumption`" in text
+    assert f"{calibrated} are set by calibration" in text
+    assert "Monte Carlo intervals only" in text
+
+
+def test_one_version_label():
+    import tomllib
+
+    import yaml
+
+    import sim
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "sim.__version__"}
+    assert str(yaml.safe_load((REPO / "CITATION.cff").read_text())["version"]) == sim.__version__
+    assert f"`sim.__version__` ({sim.__version__})" in (REPO / "README.md").read_text()
+
+
+def test_the_source_analysis_is_referenced_in_full():
+    for doc in ("README.md", "docs/ODD.md"):
+        text = " ".join((REPO / doc).read_text().split())
+        assert "The Risks of Kazakhstan's Slow Drift From Russia" in text
+        assert "Oct 28, 2022, 21:21 GMT" in text and "names no author, publisher or URL" in text
