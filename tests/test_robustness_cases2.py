@@ -459,3 +459,19 @@ def test_the_source_analysis_is_referenced_in_full():
         text = " ".join((REPO / doc).read_text().split())
         assert "The Risks of Kazakhstan's Slow Drift From Russia" in text
         assert "Oct 28, 2022, 21:21 GMT" in text and "names no author, publisher or URL" in text
+
+
+# --- new user 5: --search-path with a Hydra flag after the overrides --------------------------
+@pytest.mark.parametrize("flags", [["--cfg", "job"], ["--multirun"]])
+def test_search_path_works_with_a_flag_after_the_overrides(flags, user_folder, tmp_path, capsys):
+    (user_folder / "scenario" / "late.yaml").write_text(
+        "# @package _global_\nscenario:\n  name: late\n  description: Late\nmodel:\n"
+        "  war:\n    end_month: 40\n"
+    )
+    root = tmp_path / "out"
+    args = ["scenario=late", f"run.output_root={root}", *RUN_SMALL, *flags]
+    assert main(["--search-path", str(user_folder), "run", *args]) == 0, capsys.readouterr().err
+    if flags == ["--cfg", "job"]:
+        assert "end_month: 40" in capsys.readouterr().out
+    else:
+        assert len(list(root.glob("runs/late/*/manifest.json"))) == 1

@@ -83,7 +83,7 @@ def main(argv: Sequence[str]) -> int:
     except UsageError as error:
         return _fail(str(error))
     saved = sys.argv
-    sys.argv = [PROG, *_argv, *C.hydra_search_path()]  # Hydra reads its arguments from sys.argv
+    sys.argv = [PROG, *hydra_arguments(_argv)]  # Hydra reads its arguments from sys.argv
     try:
         _hydra_app()
     except SystemExit as exit_:
@@ -94,6 +94,16 @@ def main(argv: Sequence[str]) -> int:
     finally:
         sys.argv = saved
     return 0
+
+
+def hydra_arguments(argv: Sequence[str]) -> list[str]:
+    """The arguments for Hydra: every override (the user's, then --search-path's) before the
+    flags. Hydra's parser takes the overrides as one run of positional arguments, so an
+    override after a flag (`scenario=x --cfg job hydra.searchpath=[...]`) was refused as an
+    unrecognised argument (new-user walkthrough 2, item 5)."""
+    overrides = overrides_of(argv)
+    flags = [a for a in argv if a not in overrides]
+    return [*overrides, *C.hydra_search_path(), *flags]
 
 
 def _import_model() -> None:
