@@ -475,3 +475,21 @@ def test_search_path_works_with_a_flag_after_the_overrides(flags, user_folder, t
         assert "end_month: 40" in capsys.readouterr().out
     else:
         assert len(list(root.glob("runs/late/*/manifest.json"))) == 1
+
+
+def test_d11_run_into_a_symlinked_scenario_folder_is_one_line(tmp_path, capsys):
+    root, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    (root / "runs").mkdir(parents=True)
+    elsewhere.mkdir()
+    (root / "runs" / "baseline").symlink_to(elsewhere)
+    assert main(["run", f"run.output_root={root}", *RUN_SMALL]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "outside the output root" in line and list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("root", ["x" * 300, ""])
+def test_d11_d16_an_unusable_output_root_is_one_line(root, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", f"run.output_root={root}", *RUN_SMALL]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "run.output_root" in line and list(tmp_path.iterdir()) == []

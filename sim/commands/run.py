@@ -181,6 +181,8 @@ def _hydra_job(cfg: DictConfig) -> None:
             command=["python", "-m", "sim", "run", *_argv],
             overrides=_typed_overrides(),
         )
+    except C.ConfigError as error:  # e.g. runs/<scenario> a symlink to elsewhere: refused
+        raise SystemExit(_fail(str(error))) from None
     except Exception as error:  # noqa: BLE001 (a full disk...: one line, not Hydra's trace)
         message, code = explain(error)
         if message is None:

@@ -91,9 +91,16 @@ def free_disk(path: Path) -> float:
 def existing_ancestor(path: Path) -> Path:
     """`path` itself if it exists, else its nearest existing parent."""
     path = Path(os.path.abspath(path))
-    while not path.exists() and path != path.parent:
+    while not _exists(path) and path != path.parent:
         path = path.parent
     return path
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # e.g. a name longer than the filesystem allows: it cannot exist
+        return False
 
 
 # --- checks --------------------------------------------------------------------------------------
@@ -103,8 +110,17 @@ def check_output_root(root: Path | str, key: str = "output_root") -> None:
     Raises:
         ValueError: naming `key`, its value and why it cannot be written.
     """
+    if not str(root).strip():  # Path("") is ".": an empty value would write to ./runs silently
+        raise ValueError(f"{key} = {str(root)!r} is not allowed: expected a folder's path")
     root = Path(root)
     where = existing_ancestor(root)
+    limit = _name_max(where)
+    for part in root.parts:
+        if len(part.encode()) > limit:
+            raise ValueError(
+                f"{key} = {str(root)[:40]!r}... is not allowed: a folder name in it has "
+                f"{len(part.encode())} bytes, the filesystem allows at most {limit}"
+            )
     if not where.is_dir():
         raise ValueError(f"{key} = {str(root)!r} is not allowed: {where} is a file, not a folder")
     if not os.access(where, os.W_OK | os.X_OK):
