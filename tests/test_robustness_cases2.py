@@ -493,3 +493,82 @@ def test_d11_d16_an_unusable_output_root_is_one_line(root, tmp_path, capsys, mon
     assert main(["run", f"run.output_root={root}", *RUN_SMALL]) == 2
     line = _one_line(capsys.readouterr().err)
     assert "run.output_root" in line and list(tmp_path.iterdir()) == []
+
+
+# --- new user 3 and 12: documentation that drifted from the code --------------------------------
+def test_readme_names_every_summary_column(two_runs):
+    import re
+
+    import pandas as pd
+
+    columns = pd.read_parquet(two_runs[0] / "summary.parquet").columns
+    text = (REPO / "README.md").read_text()
+    paragraph = text[text.index("**summary.parquet**") :].split("\n\n")[0]
+    named = set(re.findall(r"`([a-z_0-9]+)`", paragraph))
+    named |= (
+        {f"month_rung_{k}" for k in range(1, 6)}
+        if "month_rung_1` .. `month_rung_5" in paragraph
+        else set()
+    )
+    assert [c for c in columns if c not in named] == []
+
+
+def test_benchmark_readme_names_adapters_that_exist():
+    import importlib
+    import re
+
+    text = (REPO / "benchmarks" / "README.md").read_text()
+    for module, name in set(re.findall(r"`([a-z_.]+):([A-Za-z]+)`", text)) - {("module", "Class")}:
+        found = importlib.util.find_spec(module) or (REPO / "benchmarks" / f"{module}.py").exists()
+        assert found, module
+        if (REPO / "benchmarks" / f"{module}.py").exists():
+            assert f"class {name}" in (REPO / "benchmarks" / f"{module}.py").read_text(), name
+        else:
+            assert hasattr(importlib.import_module(module), name), name
+
+
+def test_the_comparison_caption_matches_the_model(tmp_path):
+    import re
+
+    import pandas as pd
+
+    from sim.analysis.probabilities import rung_probabilities
+
+    root = tmp_path / "out"
+    shares = {}
+    for scenario in ("baseline", "war_favorable_russia"):
+        args = [f"scenario={scenario}", "run.replicates=200", f"run.output_root={root}"]
+        assert main(["run", *args, "run.figures=false", "run.trajectories=false"]) == 0
+        (summary,) = root.glob(f"runs/{scenario}/*/summary.parquet")
+        table = rung_probabilities(pd.read_parquet(summary), [120], [4, 5], by=[], level=0.95)
+        shares[scenario] = table.set_index("rung")["probability"]
+    difference = shares["war_favorable_russia"] - shares["baseline"]
+    caption = " ".join((REPO / "docs" / "plots.md").read_text().split())
+    posturing = re.search(r"P\(military posturing by 2032\) by about ([0-9]+\.[0-9]+)", caption)
+    intervention = re.search(r"P\(intervention by 2032\) by about ([0-9]+\.[0-9]+)", caption)
+    assert float(posturing.group(1)) == pytest.approx(difference[4], abs=0.006)
+    assert float(intervention.group(1)) == pytest.approx(difference[5], abs=0.006)
+
+
+def test_the_sweeps_doc_examples_run_as_their_comments_say(capsys):
+    """docs/sweeps.md's first example block: no warning, and the point counts it states."""
+    import re
+    import shlex
+
+    from sim.commands.sweep import warn_inert_levels
+    from sim.engine.design import load_experiment
+    from sim.engine.plan import plan
+
+    text = (REPO / "docs" / "sweeps.md").read_text()
+    block = text.split("```")[1]
+    lines = [line for line in block.splitlines() if "sim sweep experiment=" in line]
+    assert lines
+    for line in lines:
+        command, _, comment = line.partition("#")
+        overrides = shlex.split(command)[4:]
+        cfg = load_experiment(overrides[0].split("=", 1)[1], overrides[1:])
+        warn_inert_levels(cfg, overrides[1:])
+        assert "warning" not in capsys.readouterr().err, line
+        stated = re.search(r"([0-9,]+) points", comment)
+        if stated:
+            assert len(plan(cfg).design) == int(stated.group(1).replace(",", "")), line
