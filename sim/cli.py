@@ -20,7 +20,9 @@ COMMANDS: dict[str, str] = {
     "discover": "scenario discovery (PRIM) on a sweep: discover <dir> rung=4 month=120",
     "ablate": "switch each mechanism off in turn: ablate scenario=<name> [overrides]",
     "policy": "search partners' commitments for robust low-risk policies: policy experiment=<name>",
+    "threshold": "where a risk crosses a level, found adaptively: threshold factor=<p> outcome=...",
     "calibrate": "infer uncertain parameters from observed facts: calibrate targets=<name>",
+    "score": "score forecasts of the facts after a cut-off against naive ones: score facts=<name>",
     "list": "list the scenarios and experiments, one line each, and where each is from",
     "app": "an interactive app in the browser (needs the `viz` extra): app [--port N]",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.engine.executors import ensure_importable
+from sim.model.params import DRAW_RANGES
 
 ensure_importable()
 
@@ -14,7 +15,8 @@ def make_consistent(row: dict[str, Any]) -> dict[str, Any]:
 
     Each value is drawn within its own range; together the initial shares must leave room for
     the routes through Russia, and each route's ceiling range must run from its initial share
-    (low) to at least low (high), as sim.model.params.check_export_shares demands.
+    (low) to at least low (high), as sim.model.params.check_export_shares demands; so must
+    every other range a run draws from (sim.model.params.DRAW_RANGES).
     """
     k = "kazakhstan."
     tc, cn = row[k + "initial_trans_caspian_share"], row[k + "initial_china_share"]
@@ -23,4 +25,6 @@ def make_consistent(row: dict[str, Any]) -> dict[str, Any]:
         low = max(row[f"{k}{route}_ceiling_low"], initial)
         row[f"{k}{route}_ceiling_low"] = low
         row[f"{k}{route}_ceiling_high"] = max(row[f"{k}{route}_ceiling_high"], low)
+    for low_path, high_path in DRAW_RANGES:  # lead times and capacities drawn per run
+        row[high_path] = max(row[high_path], row[low_path])
     return row

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from sim import EscalationModel, ParamSet
 from sim.model.ladder import PARTNERS, TOP_RUNG
-from sim.model.params import PARAMS, Param, ParamError
+from sim.model.params import DRAW_RANGES, PARAMS, PARAMS_BY_PATH, Param, ParamError
 
 RUNS = 8
 MONTHS = 48
@@ -247,6 +247,15 @@ def test_initial_route_share_above_its_lowest_ceiling_is_refused():
 def test_ceiling_range_running_backwards_is_refused():
     with pytest.raises(ParamError, match="china_ceiling_high"):
         shares_of({"kazakhstan.china_ceiling_low": 0.2, "kazakhstan.china_ceiling_high": 0.1})
+
+
+@pytest.mark.parametrize(("low", "high"), DRAW_RANGES)
+def test_drawn_range_running_backwards_is_refused_in_one_line(low, high):
+    """Lead times and corridor capacity are drawn per run between low and high."""
+    spec = PARAMS_BY_PATH[high]
+    with pytest.raises(ParamError, match=f"model.{high} = .* at least") as caught:
+        ParamSet.uniform({low: spec.default + 1, high: spec.default})
+    assert "\n" not in str(caught.value)
 
 
 def test_trade_flows_non_negative_under_a_full_halt():

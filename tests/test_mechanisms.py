@@ -14,8 +14,12 @@ import numpy as np
 import pytest
 
 from sim import EscalationModel, ParamSet
+from sim.analysis.probabilities import reached_by
+from sim.model.escalation import simulate
 from sim.model.ladder import Actor, Cause, Demand, Rung
 from sim.model.params import MECHANISMS
+from sim.model.rng import RunStreams
+from sim.model.war import WarTimeline, odds_of_winning
 
 
 def make_model(runs: int, params: dict[str, Any] | ParamSet | None = None) -> EscalationModel:
@@ -146,9 +150,42 @@ def test_war_demand_lapses_when_the_war_ends():
 
 def test_tied_forces_make_posturing_dearer():
     model = make_model(3)
-    model.war.free_capacity = np.array([0.1, 0.3, 0.9])
+    model.war.free_capacity = np.array([0.05, 0.15, 0.9])
     costs = model.russia.posture_costs()[Rung.POSTURING]
-    assert strictly_decreasing(costs)
+    assert strictly_decreasing(costs[:2]) and costs[1] > costs[2]
+
+
+def test_posturing_costs_the_ratio_of_forces_needed_to_forces_free():
+    """cost(4) = posture_cost * max(a * K * defence / (free * G), 1), from IISS 2022 numbers."""
+    model = make_model(3)
+    f, russia = model.params.forces, model.russia
+    model.war.free_capacity = np.full(3, 0.2)
+    model.kazakhstan.defence = np.array([0.5, 1.5, 3.0])
+    needed = f.defender_advantage * f.kazakhstan_active * model.kazakhstan.defence
+    expected = russia.p.posture_cost * np.maximum(needed / (0.2 * f.russia_ground), 1.0)
+    model.expected_response = np.zeros(3)
+    assert russia.posture_costs()[Rung.POSTURING] == pytest.approx(expected)
+
+
+def test_odds_of_winning_follow_the_force_ratio():
+    """P(win) = F^m / (F^m + N^m): even odds at F = N, rising with free forces, falling with
+    Kazakh defence."""
+    model = make_model(1)
+    f = model.params.forces
+    even = f.defender_advantage * f.kazakhstan_active / f.russia_ground
+    assert odds_of_winning(f, np.array([even]), np.array([1.0]))[0] == pytest.approx(0.5)
+    rising = odds_of_winning(f, np.array([0.1, 0.3, 0.9]), np.ones(3))
+    falling = odds_of_winning(f, np.full(3, 0.5), np.array([0.5, 1.0, 2.0]))
+    assert strictly_increasing(rising) and strictly_decreasing(falling)
+
+
+def test_war_surplus_falls_with_kazakh_defence():
+    model = make_model(3)
+    model.war.free_capacity = np.full(3, 0.75)
+    model.kazakhstan.defence = np.array([0.5, 1.0, 2.0])
+    model.russia.decide_intervention(1, np.zeros(3, dtype=bool))
+    assert strictly_decreasing(model.russia.p_win)
+    assert strictly_decreasing(model.russia.war_surplus)
 
 
 def test_expected_partner_response_makes_threats_and_posturing_dearer():
@@ -363,3 +400,161 @@ def test_every_mechanism_has_a_switch_parameter():
     model = make_model(1)
     for name in MECHANISMS:
         assert getattr(model.params.mechanisms, name) == 1
+
+
+# --- capacity bounds diversification (docs/ODD.md 7.10 and 7.25) ------------------------------
+def step_through(model: EscalationModel, months: int, each=None) -> None:
+    for _ in range(months):
+        model.step()
+        if each is not None:
+            each(model)
+
+
+def test_route_capacity_never_exceeds_what_existed_or_was_contracted():
+    """Under constant pressure, each route stays under its own run's ceiling, month by month."""
+    model = EscalationModel(
+        {"kazakhstan.diversification_base": 0.2, "russia.initial_rung": 4},
+        seeds=np.arange(200), months=120, trajectories=False, events=False,
+    )  # fmt: skip
+    kz, trade = model.kazakhstan, model.trade
+
+    def check(m: EscalationModel) -> None:
+        assert np.all(kz.trans_caspian_capacity <= kz.caspian_ceiling + 1e-12)
+        assert np.all(kz.china_capacity <= kz.china_ceiling + 1e-12)
+        assert np.all(trade.corridor_cargo <= trade.corridor_capacity + 1e-12)
+
+    step_through(model, 120, check)
+    high = model.params.kazakhstan
+    assert np.all(kz.caspian_ceiling <= high.caspian_ceiling_high)
+    # Pressure fills the ceilings: the bound binds, not the pace.
+    assert np.median(kz.trans_caspian_capacity / kz.caspian_ceiling) > 0.9
+
+
+def test_new_route_capacity_waits_for_its_lead_time():
+    """Nothing ordered in month 0 arrives before the run's own lead time has passed."""
+    model = EscalationModel(
+        {"kazakhstan.diversification_base": 0.2, "kazakhstan.caspian_lead_low": 6,
+         "kazakhstan.caspian_lead_high": 36},
+        seeds=np.arange(300), months=40, trajectories=False, events=False,
+    )  # fmt: skip
+    kz = model.kazakhstan
+    lead = kz.caspian_lead.copy()
+    assert lead.min() >= 6 and lead.max() <= 36 and np.unique(lead).size > 10
+    initial = kz.trans_caspian_capacity.copy()
+    first_growth = np.full(300, -1)
+    for month in range(40):
+        model.step()
+        grown = (kz.trans_caspian_capacity > initial + 1e-12) & (first_growth < 0)
+        first_growth[grown] = month
+    seen = first_growth >= 0
+    assert seen.sum() > 100
+    assert np.all(first_growth[seen] == lead[seen])  # ordered in month 0, delivered at lead
+
+
+def test_lead_times_and_capacities_differ_between_runs_and_repeat_with_the_seed():
+    a = EscalationModel(None, seeds=np.arange(50), months=12, trajectories=False)
+    b = EscalationModel(None, seeds=np.arange(50), months=12, trajectories=False)
+    for attribute in ("caspian_lead", "china_lead", "caspian_ceiling", "china_ceiling"):
+        values = getattr(a.kazakhstan, attribute)
+        assert np.unique(values).size > 5
+        assert np.array_equal(values, getattr(b.kazakhstan, attribute))
+    assert np.unique(a.trade.corridor_capacity).size > 5
+
+
+def test_corridor_cargo_is_stochastic_but_reproducible():
+    a = simulate_cargo(seeds=[1, 2, 3])
+    b = simulate_cargo(seeds=[1, 2, 3])
+    assert np.array_equal(a, b)
+    assert not np.allclose(a[0], a[1])  # not one deterministic path
+    flat = simulate_cargo(seeds=[1, 2, 3], volatility=0.0)
+    assert np.allclose(flat[0], flat[1])  # the spread comes from the shocks
+
+
+def simulate_cargo(seeds, volatility: float | None = None) -> np.ndarray:
+    values = {} if volatility is None else {"trade.corridor_volatility": volatility}
+    values["trade.corridor_capacity_low"] = values["trade.corridor_capacity_high"] = 50.0
+    model = EscalationModel(values, seeds=np.asarray(seeds), months=24, trajectories=False)
+    path = []
+    for _ in range(24):
+        model.step()
+        path.append(model.trade.corridor_cargo.copy())
+    return np.array(path).T
+
+
+def test_contracted_corridor_expansion_opens_in_its_drawn_month():
+    model = EscalationModel(None, seeds=np.arange(100), months=40, trajectories=False)
+    trade = model.trade
+    base, opens = trade.corridor_capacity.copy(), trade._corridor_opens
+    assert opens.min() >= trade.p.corridor_lead_low and opens.max() <= trade.p.corridor_lead_high
+    for month in range(40):
+        model.step()
+        expected = base + trade.p.corridor_expansion * (month >= opens)
+        assert np.allclose(trade.corridor_capacity, expected)
+
+
+def test_capacity_limits_off_lifts_the_ceilings():
+    on = EscalationModel(None, seeds=np.arange(20), months=12, trajectories=False)
+    off = EscalationModel({"mechanisms.capacity_limits": 0}, seeds=np.arange(20), months=12,
+                          trajectories=False)  # fmt: skip
+    assert np.all(on.kazakhstan.caspian_ceiling < 0.2)
+    assert np.all(off.kazakhstan.caspian_ceiling == 1)
+    assert np.all(np.isinf(off.trade.corridor_capacity))
+
+
+# --- the war is a price, not a wall (docs/ODD.md 7.5-7.6) ---------------------------------------
+def test_rungs_4_and_5_are_reachable_while_the_war_lasts():
+    """At the IISS 2022 force numbers, with the war on for the whole horizon, Moscow can still
+    posture, and intervenes when Kazakhstan breaks with both blocs."""
+    war_on = {"war.outcome": "ongoing"}
+    quiet = simulate(war_on, seeds=np.arange(600), months=120, trajectories=False,
+                     events=False).summary  # fmt: skip
+    assert 0.01 < reached_by(quiet, 4, 120).mean() < 0.5
+    assert (quiet["war_outcome"] == "ongoing").all()
+    exits = {"kazakhstan.csto_exit_month": 12, "kazakhstan.eaeu_exit_month": 12}
+    breach = simulate({**war_on, **exits}, seeds=np.arange(600), months=120,
+                      trajectories=False, events=False).summary  # fmt: skip
+    assert reached_by(breach, 4, 120).mean() > 0.5
+    assert reached_by(breach, 5, 120).mean() > 0.01
+
+
+# --- the war's end from the duration literature (docs/ODD.md 7.1) ------------------------------
+def war_draws(runs: int, **values: Any):
+    params = ParamSet.uniform({"war.outcome": "uncertain", **values}, size=runs)
+    return WarTimeline(params, RunStreams(np.arange(runs)), horizon=120)
+
+
+def test_duration_prior_ends_after_the_known_month_with_the_log_logistic_median():
+    """Given the war lasted through month K, S(T | T > a0) = 1/2 at the analytic median."""
+    war = war_draws(20000)
+    ended = np.isfinite(war.end_month)
+    assert np.all(war.end_month[ended] >= 8)  # war.ongoing_through = 7 (October 2022)
+    alpha, beta, a0 = 4.6, 1.4, 8.0 + 5.0 / 30.0
+    median_age = alpha * (2.0 * (1.0 + (a0 / alpha) ** beta) - 1.0) ** (1.0 / beta)
+    months = np.where(ended, war.end_month, 10**6)
+    assert np.median(months) == pytest.approx(np.floor(median_age - 5.0 / 30.0), abs=1.0)
+    # Ongoing = the end lies past the horizon: about S(120.2) / S(a0) = 3%.
+    assert 0.02 < np.mean(war.outcome == 0) < 0.045
+
+
+def test_the_hazard_of_ending_falls_with_duration():
+    war = war_draws(40000)
+    months = war.end_month[np.isfinite(war.end_month)]
+    at_risk = lambda m: np.sum(months >= m)  # noqa: E731
+    hazard = [np.sum(months == m) / at_risk(m) for m in (10, 20, 40)]
+    assert strictly_decreasing(np.array(hazard))
+
+
+def test_a_longer_war_is_less_often_favourable_to_russia():
+    """Slantchev (2004): initiators do worse the longer the war; none of it with decline 0."""
+    war = war_draws(40000)
+    short, long = war.end_month < 16, (war.end_month >= 30) & np.isfinite(war.end_month)
+    favourable = war.outcome == 1
+    assert favourable[short].mean() > favourable[long].mean() + 0.05
+    flat = war_draws(40000, **{"war.initiator_decline": 0.0})
+    short, long = flat.end_month < 16, (flat.end_month >= 30) & np.isfinite(flat.end_month)
+    assert abs((flat.outcome == 1)[short].mean() - (flat.outcome == 1)[long].mean()) < 0.03
+
+
+def test_a_fixed_outcome_keeps_its_window():
+    war = war_draws(50, **{"war.outcome": "favorable", "war.end_month": 24})
+    assert np.all(war.end_month == 24) and np.all(war.outcome == 1)

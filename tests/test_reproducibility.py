@@ -31,7 +31,7 @@ EVENTFUL = {
     "kazakhstan.csto_exit_month": 20,
     "kazakhstan.eaeu_exit_month": 40,
     "kazakhstan.tc_pipeline_month": 30,
-    "kazakhstan.route_lag": 12,
+    "kazakhstan.caspian_lead_high": 12,
     "turkey.arms": 0.2,
 }
 
@@ -141,7 +141,7 @@ def test_run_alone_equals_run_among_other_parameters(alone, size, position):
     seeds = np.arange(7, 7 + size)
     seeds[position] = TARGET_SEED
     params = ParamSet.per_run(rows)
-    assert isinstance(params.columns["kazakhstan.route_lag"], np.ndarray)
+    assert isinstance(params.columns["kazakhstan.caspian_lead_high"], np.ndarray)
     batch = simulate(params, seeds=seeds, months=MONTHS)
     assert_same_run(alone, 0, batch, position)
 

@@ -136,10 +136,21 @@ def test_a_war_end_spread_below_month_zero_is_warned_about() -> None:
     from sim.commands.run import war_window_warning
     from sim.config import compose
 
-    spread = compose(["scenario=baseline", "model.war.outcome=favorable", "model.war.end_month=12"])
+    favourable = ["scenario=baseline", "model.war.outcome=favorable", "model.war.end_month=12"]
+    spread = compose([*favourable, "model.war.end_month_spread=24"])
     assert "end the war at month 0" in war_window_warning(spread)
     exact = compose(["scenario=baseline", "model.war.end_month=12", "model.war.end_month_spread=0"])
     assert war_window_warning(exact) is None
+
+
+def test_a_war_end_before_what_is_known_is_warned_about() -> None:
+    """The war was still going on in October 2022 (war.ongoing_through = 7 by default)."""
+    from sim.commands.run import war_window_warning
+    from sim.config import compose
+
+    early = ["scenario=baseline", "model.war.outcome=favorable", "model.war.end_month=3"]
+    assert "ends in month 8" in war_window_warning(compose(early))
+    assert war_window_warning(compose([*early, "model.war.ongoing_through=null"])) is None
 
 
 def test_the_readme_war_end_example_ends_the_war_at_the_month_it_names() -> None:

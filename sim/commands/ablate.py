@@ -24,7 +24,7 @@ from sim.engine import resources as guards
 
 PROG = "python -m sim ablate"
 USAGE = f"""usage: {PROG} scenario=<name> [run.replicates=N] [run.seed=S] [run.months=M]
-       [run.output_root=DIR] [run.figures=false] [model.<group>.<name>=value ...]
+       [run.output_root=DIR] [run.figures=false] [run.workers=N] [model.<group>.<name>=value ...]
 
 Switches each mechanism off in turn (same seeds) and writes ablation.parquet and a figure."""
 
@@ -68,6 +68,7 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
     import numpy as np
 
     from sim.engine import store
+    from sim.engine.ensemble import Ensembles
     from sim.model.rng import derive_seeds
     from sim.studies.ablation import ablate, markdown_table, moves
 
@@ -79,7 +80,10 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
         print(f"  off: {mechanism}", file=sys.stderr, flush=True)
 
     print(f"{scenario}: {run.replicates:,} runs x {run.months} months per batch", file=sys.stderr)
-    table = ablate(C.model_values(cfg), seeds, int(run.months), progress=progress)
+    with Ensembles(workers=run.get("workers")) as ensembles:
+        table = ablate(
+            C.model_values(cfg), seeds, int(run.months), progress=progress, ensembles=ensembles
+        )
     print(format_table(table))
     ablations = Path(run.output_root) / "ablations"
     safety.check_name("scenario.name", scenario)

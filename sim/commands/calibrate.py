@@ -28,6 +28,7 @@ USAGE = f"""usage: {PROG} targets=<name|file.yaml> [key=value ...]
   seed=S               seed of the sampler and of every run (default 20221028)
   output_root=DIR      results go to DIR/calibrations/<targets>/<timestamp>/ (default results)
   figures=true|false   draw the figures (default true)
+  workers=N            processes that simulate each generation (default: every core)
   progress=true|false  a progress bar per generation (default true)"""
 KEYS = (
     "targets",
@@ -40,6 +41,7 @@ KEYS = (
     "output_root",
     "figures",
     "progress",
+    "workers",
 )
 
 
@@ -54,7 +56,9 @@ def main(argv: Sequence[str]) -> int:
         from sim.studies.calibration.calibrate import calibrate, write
 
         target_set = T.load(options["targets"])
-        calibration = calibrate(target_set, options["settings"], options["scenario"])
+        calibration = calibrate(
+            target_set, options["settings"], options["scenario"], options["workers"]
+        )
         from sim.plots.calibration import calibration_figures
 
         draw = calibration_figures if options["figures"] else None
@@ -72,6 +76,7 @@ def main(argv: Sequence[str]) -> int:
 def parse_args(argv: Sequence[str]) -> dict:
     """Read key=value arguments; raise CalibrationError naming the bad argument."""
     from sim.commands.options import as_bool, key_values
+    from sim.config import MAX_WORKERS
     from sim.studies.calibration.abc import Settings  # imports pandas: not needed for --help
 
     raw = key_values(argv, KEYS, CalibrationError)
@@ -102,6 +107,7 @@ def parse_args(argv: Sequence[str]) -> dict:
         "settings": settings,
         "output_root": Path(raw.get("output_root", "results")),
         "figures": as_bool("figures", raw.get("figures", "true"), CalibrationError),
+        "workers": _int("workers", raw.get("workers"), 0, 1, MAX_WORKERS) or None,
     }
 
 

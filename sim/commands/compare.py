@@ -1,8 +1,11 @@
 """`python -m sim compare <dir> <dir> ... [output=<dir>] [format=] [rungs=[..]] [months=[..]]`
 
-Sets several scenario runs side by side. The first directory is the reference: the table gives,
-per scenario, rung k and month T, P(rung k or higher by month T) with its 95% Wilson interval,
-and the difference to the reference with a 95% interval.
+Sets several scenario runs side by side; given scores directories (`sim score`) instead, sets
+their skill tables side by side (one row per scoring, kind, score and reference).
+
+For runs, the first directory is the reference: the table gives, per scenario, rung k and
+month T, P(rung k or higher by month T) with its 95% Wilson interval, and the difference to the
+reference with a 95% interval.
 
 Runs made with the same `run.seed` and `run.replicates` share their seeds run by run (common
 random numbers: run i has seed derive_seeds(seed, i) in every scenario), so their outcomes are
@@ -298,6 +301,8 @@ def main(argv: Sequence[str]) -> int:
 
     try:
         directories, opts = parse(argv)
+        if _all_scores(directories):
+            return compare_scores(directories, opts)
         check_runs(directories)
         output = Path(opts["output"]) if "output" in opts else default_output(directories[0])
         if output.exists():
@@ -345,5 +350,83 @@ def main(argv: Sequence[str]) -> int:
             months=months,
         )
     print(format_table(table, labels[0]))
+    print(f"\nComparison: {output}")
+    return 0
+
+
+# --- scores directories ----------------------------------------------------------------------
+def _all_scores(directories: Sequence[Path]) -> bool:
+    from sim.engine.result_dirs import directory_kind
+
+    return all(directory_kind(d) == "score" for d in directories)
+
+
+def score_labels(directories: Sequence[Path]) -> list[str]:
+    """'<facts> <cutoff> <calibration>' per scores directory, numbered where they repeat."""
+    from sim.studies.scoring import read
+
+    labels: list[str] = []
+    for directory in directories:
+        config = read(directory)["config"]
+        calibration = config["calibration"]
+        calibration = calibration if calibration in ("none", "auto") else Path(calibration).name
+        label = f"{config['facts']['name']} cut-off {config['cutoff']} calibration {calibration}"
+        candidate, number = label, 2
+        while candidate in labels:
+            candidate, number = f"{label} #{number}", number + 1
+        labels.append(candidate)
+    return labels
+
+
+def compare_scores(directories: Sequence[Path], opts: dict) -> int:
+    """Skill tables of several scorings side by side (e.g. cut-offs, calibrations)."""
+    from sim import plots
+    from sim.analysis.html_report import render_report, write_report
+    from sim.commands.plot import BadInput, results_kind
+    from sim.engine import store
+    from sim.engine.result_dirs import check_directory
+    from sim.plots.score import skill_comparison_figure
+    from sim.studies.scoring import skill_comparison
+
+    try:
+        for directory in directories:
+            check_directory(directory, ("score",), "compare", BadInput)
+            results_kind(directory)  # its tables are there
+        check_distinct(directories)
+        first = directories[0].resolve()
+        root = first.parents[2] if first.parent.parent.name == "scores" else Path("results")
+        output = (
+            Path(opts["output"]) if "output" in opts else root / "comparisons" / store.timestamp()
+        )
+        if output.exists():
+            raise BadInput(f"output={output} already exists; choose a new directory")
+    except BadInput as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    labels = score_labels(directories)
+    table = skill_comparison(directories, labels)
+    figures = {"compare_skill": skill_comparison_figure(table, f"Skill of {len(labels)} scorings")}
+    with store.staged_directory(output) as staging:
+        store.write_table(table, staging / "comparison.parquet")
+        store.write_text(table.to_csv(index=False), staging / "comparison.csv")
+        plots.save_figures(figures, staging / "figures", opts["format"])
+        pngs = {name: plots.figure_png(fig) for name, fig in figures.items()}
+        notes = [f"{label}: {d}" for d, label in zip(directories, labels, strict=True)]
+        write_report(
+            staging / "report.html",
+            render_report(f"Skill of {len(labels)} scorings", pngs, {"Skill": table}, notes=notes),
+        )
+        store.write_manifest(
+            staging,
+            kind="comparison",
+            compared="score",
+            directories=[str(d) for d in directories],
+            labels=labels,
+        )
+    for row in table.itertuples(index=False):
+        print(
+            f"  {row.label:<48} {row.kind:<10} {row.score:<5} vs {row.reference:<11} "
+            f"skill {row.skill:+.2f} [{row.skill_low:+.2f}, {row.skill_high:+.2f}]"
+        )
     print(f"\nComparison: {output}")
     return 0

@@ -1,9 +1,9 @@
 """`python -m sim plot <results dir> [format=png|pdf|svg|[png,pdf]]`: every figure, and a report.
 
-Draws every figure that suits the directory (a scenario run, a sweep or a policy search) into
-its `figures/` folder, in each requested format (PNG by default), and writes `report.html` next
-to it: the figures embedded as base64 PNG, the tables and the config inline, so it opens in any
-browser without a server.
+Draws every figure that suits the directory (a scenario run, a sweep, a policy search or a
+scoring from `sim score`) into its `figures/` folder, in each requested format (PNG by
+default), and writes `report.html` next to it: the figures embedded as base64 PNG, the tables
+and the config inline, so it opens in any browser without a server.
 
 A directory that is not a results directory, or is incomplete (a file the manifest lists is
 missing, a sweep or a policy search whose manifest says `complete: false`), is refused with exit
@@ -62,7 +62,7 @@ def parse_options(argv: Sequence[str]) -> dict:
 
 
 def results_kind(directory: Path) -> str:
-    """'run', 'sweep' or 'policy'; raises BadInput naming what is missing for anything else."""
+    """'run', 'sweep', 'policy' or 'score'; raises BadInput naming what is missing otherwise."""
     if not directory.is_dir():
         raise BadInput(f"{directory} is not a directory")
     missing = [n for n in ("manifest.json", "config.yaml") if not (directory / n).is_file()]
@@ -85,6 +85,9 @@ def results_kind(directory: Path) -> str:
     if manifest.get("kind") == "policy":
         check_policy(directory, manifest)
         return "policy"
+    if manifest.get("kind") == "score":
+        check_score(directory)
+        return "score"
     check_run(directory, manifest)
     return "run"
 
@@ -156,6 +159,16 @@ def check_policy(directory: Path, manifest: dict) -> None:
                 f"{directory / name} lacks the column(s) {', '.join(absent)} that config.yaml's "
                 "levers, objectives and uncertainties call for"
             )
+
+
+SCORE_TABLES = ("scores.parquet", "skill.parquet", "predictive.parquet")
+
+
+def check_score(directory: Path) -> None:
+    """A scores directory needs its three tables."""
+    missing = [n for n in SCORE_TABLES if not (directory / n).is_file()]
+    if missing:
+        raise BadInput(f"{directory} is incomplete: missing {', '.join(missing)}")
 
 
 def policy_columns(directory: Path) -> dict[str, list[str]]:
@@ -363,7 +376,45 @@ def objective_doc(name: str) -> str:
     return OBJECTIVES[name].doc if name in OBJECTIVES else ""
 
 
-REPORTS = {"run": run_report, "sweep": sweep_report, "policy": policy_report}
+def score_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
+    """Figures, title, tables, config and notes of a scoring's report."""
+    from sim.plots.score import score_figure_set
+    from sim.studies.scoring import coverage_summary, read
+
+    data = read(directory)
+    config, scores = data["config"], data["scores"]
+    runs = config["run"]["replicates"]
+    what = (
+        f"{config['facts']['name']}, cut-off {config['cutoff']}, calibration "
+        f"{config['calibration']}, {runs:,} runs"
+    )
+    figures = score_figure_set(scores, data["skill"], what)
+    coverage = coverage_summary(scores)
+    notes = [
+        f"Scores directory: {directory}",
+        f"{len(config['scored'])} facts after the cut-off {config['cutoff']} scored; "
+        f"{len(config['known'])} known by it (they make the reference forecasts"
+        + (" and the calibration targets)." if config["calibration"] == "auto" else ")."),
+        "Scores: lower is better. Skill = 1 - score / reference score: 1 perfect, 0 no better "
+        "than the reference, negative worse; 90% bootstrap intervals over the facts.",
+    ]
+    if coverage:
+        notes.append(
+            f"Counts and continuous facts ({coverage['facts']}): {coverage['inside_50']:.0%} "
+            f"inside the model's 50% interval, {coverage['inside_90']:.0%} inside its 90% "
+            f"interval; mean PIT {coverage['pit_mean']:.2f} (0.5 without bias)."
+        )
+    columns = ["fact", "kind", "period", "observed", "mean", "q05", "median", "q95"]
+    columns += ["probability", "score", "model", "climatology", "persistence", "uniform"]
+    tables = {
+        "Skill against the reference forecasts": data["skill"],
+        "Scores per fact": scores[columns],
+    }
+    title = f"Forecast skill: {what}"
+    return figures, title, tables, (directory / "config.yaml").read_text(), notes
+
+
+REPORTS = {"run": run_report, "sweep": sweep_report, "policy": policy_report, "score": score_report}
 
 
 def draw(directory: Path, kind: str, formats: Sequence[str]) -> list[Path]:
@@ -402,7 +453,9 @@ def main(argv: Sequence[str]) -> int:
         return 0 if argv else 2
     directory = Path(argv[0])
     try:
-        check_directory(directory, ("run", "sweep", "policy"), "plot", BadInput)  # a comparison...
+        check_directory(
+            directory, ("run", "sweep", "policy", "score"), "plot", BadInput
+        )  # a comparison...
         options = parse_options(argv[1:])
         kind = results_kind(directory)
     except BadInput as error:

@@ -202,7 +202,8 @@ def _typed_overrides() -> list[str]:
 
 
 def war_window_warning(cfg: DictConfig) -> str | None:
-    """A warning when the war's end months, spread around war.end_month, leave the horizon.
+    """A warning when the war's end months, spread around war.end_month, leave the horizon,
+    or lie before the month through which the war is known to go on (war.ongoing_through).
 
     End months are drawn within war.end_month_spread of war.end_month and clipped at 0, so a
     spread that reaches below month 0 piles many runs up at month 0 (the war ends at once).
@@ -210,6 +211,15 @@ def war_window_warning(cfg: DictConfig) -> str | None:
     end = OmegaConf.select(cfg, "model.war.end_month")
     spread = OmegaConf.select(cfg, "model.war.end_month_spread")
     outcome = OmegaConf.select(cfg, "model.war.outcome")
+    known = OmegaConf.select(cfg, "model.war.ongoing_through")
+    by_window = outcome != "uncertain" or OmegaConf.select(cfg, "model.war.timing") == "window"
+    ends = outcome != "ongoing" and end is not None
+    if ends and by_window and known is not None and end + (spread or 0) <= known:
+        return (
+            f"model.war.end_month = {end} lies before model.war.ongoing_through = {known} "
+            f"(the war is known to go on through that month), so the war ends in month "
+            f"{known + 1}; set model.war.ongoing_through=null for a war that ends at month {end}"
+        )
     if end is None or not spread or outcome == "ongoing":
         return None
     if end - spread < 0:
@@ -484,6 +494,7 @@ def run_scenario(
 
     from sim.analysis import variance_split
     from sim.engine import posterior_draws, store
+    from sim.engine.ensemble import Ensembles
     from sim.engine.streaming import FIGURE_RUNS, simulate_to_parquet
     from sim.model.rng import derive_seeds
 
@@ -506,7 +517,11 @@ def run_scenario(
         replicates=int(run.replicates),
         months=int(run.months),
     )
-    with store.staged_directory(final) as staging, _progress(run.replicates, scenario) as bar:
+    with (
+        store.staged_directory(final) as staging,
+        _progress(run.replicates, scenario) as bar,
+        Ensembles(workers=run.get("workers")) as ensembles,
+    ):
         streamed = simulate_to_parquet(
             params,
             seeds=seeds,
@@ -519,6 +534,7 @@ def run_scenario(
             announce=lambda size, measured: _announce(size, measured, final),
             progress=bar.update,
             facts=facts,
+            ensembles=ensembles,
         )
         summary = streamed.summary
         files: dict[str, int | None] = dict(streamed.files)

@@ -39,6 +39,7 @@ USAGE = f"""usage: {PROG} [key=value ...]
   seed=S               master seed; every batch uses the same run seeds (default {DEFAULT_SEED})
   output_root=DIR      results go to DIR/validation/<timestamp>/ (default results)
   figures=true|false   draw the figures (default true)
+  workers=N            processes that simulate the batches (default: every core; 1: this one)
 
 Exit code 0 if no claim failed, 1 if a claim failed, 2 for a usage error."""
 
@@ -57,14 +58,16 @@ class Options:
     output_root: Path = Path("results")
     figures: bool = True
     calibration: str | None = None
+    workers: int | None = None
 
 
 # --- command line -------------------------------------------------------------------------------
 def parse_args(argv: Sequence[str]) -> Options:
     """Read key=value arguments; raise UsageError naming the bad argument."""
     from sim.commands.options import as_bool, as_int, key_values
+    from sim.config import MAX_WORKERS
 
-    keys = ("quick", "replicates", "seed", "output_root", "figures", "calibration")
+    keys = ("quick", "replicates", "seed", "output_root", "figures", "calibration", "workers")
     raw = key_values(argv, keys, UsageError)
     quick = as_bool("quick", raw.get("quick", "false"), UsageError)
     default_n = QUICK_REPLICATES if quick else FULL_REPLICATES
@@ -77,6 +80,9 @@ def parse_args(argv: Sequence[str]) -> Options:
         output_root=Path(raw.get("output_root", "results")),
         figures=as_bool("figures", raw.get("figures", "true"), UsageError),
         calibration=_calibration(raw.get("calibration")),
+        workers=as_int("workers", raw["workers"], 1, MAX_WORKERS, UsageError)
+        if "workers" in raw
+        else None,
     )
 
 
@@ -117,33 +123,38 @@ def _calibration(directory: str | None) -> str | None:
 
 
 def run_batches(
-    specs: Sequence[BatchSpec], replicates: int, seed: int, calibration: str | None = None
+    specs: Sequence[BatchSpec],
+    replicates: int,
+    seed: int,
+    calibration: str | None = None,
+    workers: int | None = None,
 ) -> tuple[dict[str, Batch], dict[str, str]]:
-    """Simulate every batch with the same run seeds; return the batches and their configs."""
+    """Simulate every batch with the same run seeds; return the batches and their configs.
+
+    The batches run one after the other, each cut into chunks over `workers` processes.
+    """
     from tqdm import tqdm
 
     from sim.config import compose, model_values
+    from sim.engine.ensemble import Ensembles
     from sim.engine.posterior_draws import calibrated_params
-    from sim.model.escalation import simulate
     from sim.model.rng import derive_seeds
     from sim.studies.validation import Batch
 
     seeds = derive_seeds(seed, np.arange(replicates))
     batches, configs = {}, {}
     # One step per batch, on stderr; hidden when stderr is not a terminal (logs, tests).
-    for spec in tqdm(specs, desc="validation batches", unit="batch", file=sys.stderr, disable=None):
-        cfg = compose(spec.config_overrides())
-        values = model_values(cfg)
-        params, _ = calibrated_params(calibration, values, seed, np.arange(replicates))
-        result = simulate(
-            params,
-            seeds=seeds,
-            months=spec.months,
-            trajectories=spec.trajectories,
-            events=spec.events,
-        )
-        batches[spec.name] = Batch(spec, result, values)
-        configs[spec.name] = OmegaConf.to_yaml(cfg, resolve=True)
+    progress = tqdm(specs, desc="validation batches", unit="batch", file=sys.stderr, disable=None)
+    with Ensembles(workers=workers) as ensembles:
+        for spec in progress:
+            cfg = compose(spec.config_overrides())
+            values = model_values(cfg)
+            params, _ = calibrated_params(calibration, values, seed, np.arange(replicates))
+            result = ensembles.simulate(
+                params, seeds, spec.months, trajectories=spec.trajectories, events=spec.events
+            )
+            batches[spec.name] = Batch(spec, result, values)
+            configs[spec.name] = OmegaConf.to_yaml(cfg, resolve=True)
     return batches, configs
 
 
@@ -167,7 +178,7 @@ def main(argv: Sequence[str]) -> int:
 
     with store.Stopwatch() as clock:
         batches, configs = run_batches(
-            BATCHES, options.replicates, options.seed, options.calibration
+            BATCHES, options.replicates, options.seed, options.calibration, options.workers
         )
         table = evaluate_all(batches)
     directory = write_results(table, batches, configs, options, clock.seconds)

@@ -37,6 +37,8 @@ PACKAGE_DATA = Path(__file__).resolve().parents[1] / "_data"
 SEARCH_PATH_ENV = "SIM_SEARCH_PATH"
 BUILT_IN = "built-in"
 MAX_MONTHS = 600
+#: Worker processes a command may start.
+MAX_WORKERS = 1024
 #: Design points a sweep may have: each holds every parameter's value in memory.
 MAX_DESIGN_POINTS = 2_000_000
 
@@ -65,6 +67,9 @@ class RunConfig:
     events: bool = True
     output_root: str = "results"
     figures: bool = True
+    # Processes that simulate the chunks (None: every core; 1: this process only). The results
+    # do not depend on it.
+    workers: Optional[int] = None  # noqa: UP045 (OmegaConf needs it)
     # Appended to the run's directory name, <timestamp>_<label>, to tell runs apart.
     label: Optional[str] = None  # noqa: UP045 (OmegaConf needs it)
 
@@ -212,6 +217,8 @@ def check(cfg: DictConfig) -> None:
     """Check every range and allowed value; raise ConfigError or ParamError naming the key."""
     for name, (low, high) in RUN_LIMITS.items():
         _check_int(f"run.{name}", cfg.run[name], low, high)
+    if cfg.run.get("workers") is not None:
+        _check_int("run.workers", cfg.run.workers, 1, MAX_WORKERS)
     model_values(cfg)
 
 
@@ -223,6 +230,8 @@ def allowed(key: str) -> str:
     if group == "run" and name in RUN_LIMITS:
         low, high = RUN_LIMITS[name]
         return f"an integer in [{low}, {high}]"
+    if key == "run.workers":
+        return f"an integer in [1, {MAX_WORKERS}], or null for every core"
     field = {f.name: f for f in dataclasses.fields(RunConfig)}.get(name)
     if group == "run" and field is not None:
         return "true or false" if field.type in (bool, "bool") else "a string"

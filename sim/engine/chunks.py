@@ -11,21 +11,17 @@ import dataclasses
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sim.model import params as P
-from sim.model.rng import derive_seeds
-
-if TYPE_CHECKING:
-    pass
 from sim.engine import posterior_draws as posterior
 from sim.engine.aggregate import QUANTILE_MIN_REPLICATES, MonthlyAggregate
 from sim.engine.plan import ChunkTask
 from sim.engine.sweep_directory import write_parts
+from sim.model import params as P
+from sim.model.rng import derive_seeds
 
 # Imported once by the process pool's forkserver, so that each worker starts with the model
 # loaded instead of importing Mesa itself.

@@ -503,7 +503,7 @@ class _Row(Mapping[str, float]):
 
 
 def check_points(design: pd.DataFrame, table: pd.DataFrame) -> None:
-    """Apply the checks across parameters (the export shares) to every design point.
+    """Apply the checks across parameters (export shares, drawn ranges) to every design point.
 
     Each factor value is checked on its own when parsed; a combination of values can still be
     one `run` refuses (e.g. export shares summing above 1). Refuse it before anything runs,
@@ -515,6 +515,7 @@ def check_points(design: pd.DataFrame, table: pd.DataFrame) -> None:
     for row in sorted(np.unique(values, axis=0, return_index=True)[1]):
         try:
             P.check_export_shares(_Row(index, values[row]))
+            P.check_draw_ranges(_Row(index, values[row]))
         except P.ParamError as error:
             point = design.iloc[row]
             held = ", ".join(f"{f} = {_native(point[f])!r}" for f in factors)

@@ -22,8 +22,10 @@ KIND_WORDS = {
     "run": "a scenario run (from `sim run`; `sim plot` and `sim compare` read it)",
     "sweep": "a sweep (from `sim sweep`; `sim analyze`, `plot` and `discover` read it)",
     "policy": "a policy search (from `sim policy`; `sim plot` reads it)",
+    "threshold": "a threshold study (from `sim threshold`; `sim plot` and `compare` read it)",
     "comparison": "a comparison (from `sim compare`; open its report.html)",
     "validation": "a validation report (from `sim validate`; open its validation.md)",
+    "score": "a scoring (from `sim score`; `sim plot` and `sim compare` read it)",
     "calibration": "a calibration (from `sim calibrate`; use it with calibration=<dir>)",
     "ablation": "an ablation (from `sim ablate`; open its ablation.md and figures/)",
     "events_comparison": "an event-data comparison (from `sim events compare`; open its "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.engine.ensemble import Ensembles
 from sim.engine.store import flags_as_booleans, with_metadata
 from sim.model.params import ParamSet
 
@@ -39,12 +40,6 @@ def chunk_runs(months: int, trajectories: bool) -> int:
     if not trajectories:
         return RUNS_PER_CHUNK
     return max(1, min(RUNS_PER_CHUNK, ROWS_PER_CHUNK // max(1, months)))
-
-
-def chunks(runs: int, size: int) -> Iterator[np.ndarray]:
-    """The run ids 0..runs-1 in consecutive chunks of at most `size`."""
-    for start in range(0, runs, size):
-        yield np.arange(start, min(start + size, runs))
 
 
 class ParquetStream:
@@ -139,6 +134,7 @@ def simulate_to_parquet(
     announce: Any = None,
     progress: Any = None,
     facts: Mapping[str, Any] | None = None,
+    ensembles: Ensembles | None = None,
 ) -> StreamedRun:
     """Simulate runs 0..len(seeds)-1 chunk by chunk into summary/trajectories/events.parquet.
 
@@ -155,10 +151,10 @@ def simulate_to_parquet(
             after the first chunk, to exceed ANNOUNCE_BYTES.
         progress: called with the number of runs of each chunk as it finishes.
         facts: key-value metadata for every file (seed, scenario, ...; `sim.engine.store`).
+        ensembles: where the chunks are simulated (default: in this process, one at a time);
+            they come back in run order, so the files do not depend on it either.
     """
-    # Mesa: imported only where runs are simulated (in workers), never for --help
-    from sim.model.escalation import simulate
-
+    ensembles = ensembles or Ensembles("serial")
     size = chunk_size or chunk_runs(months, trajectories)
     names = ["summary"] + ["trajectories"] * trajectories + ["events"] * events
     streams = {
@@ -169,17 +165,10 @@ def simulate_to_parquet(
     sample = _Sample(FIGURE_RUNS)
     seconds, estimate = 0.0, 0
     try:
-        for run_ids in chunks(len(seeds), size):
-            began = time.perf_counter()
-            result = simulate(
-                params.take(run_ids) if isinstance(params, ParamSet) else params,
-                seeds=seeds[run_ids],
-                months=months,
-                run_ids=run_ids,
-                trajectories=trajectories,
-                events=events,
-            )
-            seconds += time.perf_counter() - began
+        began = time.perf_counter()
+        batches = ensembles.chunks(params, seeds, months, trajectories, events, chunk_size=size)
+        for run_ids, result in batches:
+            seconds += time.perf_counter() - began  # waiting for the chunk: simulating it
             result.summary.insert(2, "scenario", scenario)
             tables = {
                 "summary": result.summary,
@@ -198,6 +187,7 @@ def simulate_to_parquet(
                 estimate = written * len(seeds) // len(run_ids)
                 if estimate > ANNOUNCE_BYTES and announce is not None:
                     announce(estimate, len(run_ids))
+            began = time.perf_counter()
         for stream in streams.values():
             stream.close()
     except BaseException:

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config import ConfigError
-from sim.config.paths import check_inside, check_name, output_folder
+from sim.config.paths import output_folder
 from sim.engine.checksums import check_data_files
 from sim.engine.executors import local_workers
 from sim.engine.store import (
@@ -23,7 +23,6 @@ from sim.engine.store import (
     check_config,
     config_yaml,
     read_manifest,
-    timestamp,
     with_metadata,
     write_arrow,
     write_atomic,
@@ -31,6 +30,7 @@ from sim.engine.store import (
     write_table,
     write_text,
 )
+from sim.engine.study_directory import study_path
 
 if TYPE_CHECKING:
     from sim.engine.chunks import ChunkResult
@@ -67,10 +67,7 @@ def done_chunks(directory: Path, plan_: Plan) -> set[int]:
 
 def new_directory(cfg: DictConfig) -> Path:
     """<output_root>/sweeps/<name>/<timestamp>; refuses a name that would lead elsewhere."""
-    root = Path(cfg.output_root)
-    root = root if root.is_absolute() else Path.cwd() / root
-    name = check_name("name", cfg.name) if cfg.name else ""
-    return check_inside(root, root / "sweeps" / name / timestamp(), key="name")
+    return study_path(cfg, "sweeps", "name")
 
 
 def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set[int]]:

@@ -17,6 +17,8 @@ run; the observed series gives one. Four things are computed from them:
 - the continuous ranked probability score (CRPS) of the ensemble, E|X - y| - E|X - X'| / 2
   (Gneiting and Raftery 2007), in the measure's own unit: 0 for a perfect point forecast,
   lower is better; computed by the `scoringrules` library.
+
+The scores come from `sim.analysis.scores`, which `sim score` uses too: one implementation each.
 """
 
 from __future__ import annotations
@@ -25,11 +27,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import scoringrules
 
+from sim.analysis.scores import bands, coverage, crps, pit_histogram, pit_interval
 from sim.eventdata.readers import BASIC_MEASURES, ROOT_MEASURES
 
-BAND_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 MEASURE_LABELS: dict[str, str] = {
     "events": "all events",
     "quad_1": "verbal cooperation (CAMEO 01-05)",
@@ -39,44 +40,6 @@ MEASURE_LABELS: dict[str, str] = {
     "goldstein": "sum of Goldstein weights",
     **{m: f"CAMEO root {m[-2:]}" for m in ROOT_MEASURES},
 }
-
-
-def pit_interval(ensemble: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """[F(y-), F(y)] of each observation under its ensemble.
-
-    Args:
-        ensemble: (runs, n) model values; column i is the forecast for observation i.
-        observed: (n,) observed values.
-    """
-    below = np.mean(ensemble < observed, axis=0)
-    at_or_below = np.mean(ensemble <= observed, axis=0)
-    return below, at_or_below
-
-
-def pit_histogram(low: np.ndarray, high: np.ndarray, bins: int = 5) -> np.ndarray:
-    """Czado et al.'s (2009) non-randomised PIT histogram, as densities (1 = uniform).
-
-    Each observation contributes F̄(u) = 0 below `low`, 1 above `high` and (u - low)/(high -
-    low) between; bin j holds the mean increase of F̄ over it.
-    """
-    low, high = np.asarray(low, float)[:, None], np.asarray(high, float)[:, None]
-    if low.size == 0:
-        return np.full(bins, np.nan)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    width = np.where(high > low, high - low, 1.0)
-    cdf = np.clip((edges[None, :] - low) / width, 0.0, 1.0)
-    cdf = np.where(high > low, cdf, (edges[None, :] >= high).astype(float))
-    return np.diff(cdf, axis=1).mean(axis=0) * bins
-
-
-def crps(ensemble: np.ndarray, observed: np.ndarray) -> np.ndarray:
-    """CRPS of each observation against the empirical distribution of its ensemble column."""
-    return np.asarray(
-        scoringrules.crps_ensemble(
-            np.asarray(observed, float), np.asarray(ensemble, float), m_axis=0, estimator="qd"
-        ),
-        dtype=float,
-    )
 
 
 def _matrix(table: pd.DataFrame, dyad: str, measure: str, months: Sequence[int]) -> np.ndarray:
@@ -116,7 +79,8 @@ def monthly_bands(
         for measure in compared_measures(model, observed, dyad):
             ensemble = _matrix(model, dyad, measure, months)
             y = seen.loc[months, measure].to_numpy(dtype=float)
-            q05, q25, q50, q75, q95 = np.quantile(ensemble, BAND_QUANTILES, axis=0)
+            q05, q25, q50, q75, q95 = bands(ensemble)
+            inside_50, inside_90 = coverage(ensemble, y)
             low, high = pit_interval(ensemble, y)
             rows.append(
                 pd.DataFrame(
@@ -131,8 +95,8 @@ def monthly_bands(
                         "median": q50,
                         "q75": q75,
                         "q95": q95,
-                        "inside_50": (q25 <= y) & (y <= q75),
-                        "inside_90": (q05 <= y) & (y <= q95),
+                        "inside_50": inside_50,
+                        "inside_90": inside_90,
                         "pit_low": low,
                         "pit_high": high,
                         "crps": crps(ensemble, y),

@@ -101,7 +101,7 @@ class EscalationModel(mesa.Model):
         self.month = 0
         self.streams = RunStreams(seeds)
         self.events = EventLog(enabled=events)
-        self.war = WarTimeline(params, self.streams)
+        self.war = WarTimeline(params, self.streams, horizon=self.months)
         self.economic_offer = np.zeros(params.size)  # share of economic damage offset
         self.security_offer = np.zeros(params.size)  # partners' expected action against force
         self.expected_response = np.zeros(params.size)  # its expected cost to Russia (value)
@@ -129,7 +129,7 @@ class EscalationModel(mesa.Model):
         month = self.month
         self.war.update(month)
         self.trade.update()
-        self.trade.move_corridor()
+        self.trade.move_corridor(month)
         for actor in PARTNERS:
             self.partners[actor].act(month)
         self.weigh_offers()

@@ -44,6 +44,7 @@ GROUP_TITLES: dict[str, str] = {
     "mechanisms": "Mechanism switches (for `python -m sim ablate`)",
     "trade": "Trade and the Trans-Caspian corridor",
     "leverage": "Russia's leverage index",
+    "forces": "Military balance (forces in thousands of troops)",
 }
 
 
@@ -81,6 +82,14 @@ def _allowed(p: Param) -> str:
     return text + " or null" if p.nullable else text
 
 
+def _source(p: Param) -> str:
+    """The source, and for an uncertain parameter the prior range its evidence leaves open."""
+    if p.prior is None:
+        return p.source
+    low, high = p.prior
+    return f"{p.source}; **uncertain** [{_number(low)}, {_number(high)}]"
+
+
 def render_parameters() -> str:
     """The parameter table, one sub-table per group, in the order of PARAMS."""
     lines: list[str] = []
@@ -88,7 +97,7 @@ def render_parameters() -> str:
     for group in GROUPS:
         lines += ["", f"#### {GROUP_TITLES.get(group, group)} (`model.{group}`)", ""]
         rows = [
-            (f"`model.{p.path}`", _default(p), _allowed(p), p.unit, p.source, p.doc)
+            (f"`model.{p.path}`", _default(p), _allowed(p), p.unit, _source(p), p.doc)
             for p in PARAMS
             if p.group == group
         ]

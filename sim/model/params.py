@@ -10,6 +10,11 @@ Sources are cited by short key; ``docs/ODD.md`` gives the full references:
 ``Fearon 1995``, ``Powell 2006``, ``Axelrod 1995``, ``Drezner 1998`` are the theory papers;
 ``calibration`` marks a value set so the 2022 baseline reproduces a fact named in the ODD;
 ``assumption`` marks a modelling choice with no direct empirical anchor.
+
+Independently of its source, a parameter whose value the evidence leaves open is *uncertain*:
+it carries a ``prior``, the range that evidence allows, which is what calibration infers it
+within. A parameter without one is either sourced (a number taken from a named source) or a
+choice that moves no outcome much. ``docs/ODD.md`` marks the uncertain ones in its table.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ class Param:
         choices: the allowed values of a categorical parameter.
         integer: whether the value must be a whole number.
         nullable: whether null ("never") is allowed (month parameters).
+        prior: for an *uncertain* parameter, the range of values its evidence leaves open (the
+            calibration prior); None for a value that is sourced, or a choice nobody need infer.
     """
 
     path: str
@@ -52,6 +59,12 @@ class Param:
     choices: tuple[str, ...] = ()
     integer: bool = False
     nullable: bool = False
+    prior: tuple[float, float] | None = None
+
+    @property
+    def uncertain(self) -> bool:
+        """Whether the evidence leaves the value open: then ``prior`` is the range it allows."""
+        return self.prior is not None
 
     @property
     def group(self) -> str:
@@ -105,6 +118,7 @@ SEED = "seed"
 ASSUME = "assumption"
 CALIB = "calibration"
 WAR_OUTCOMES = ("ongoing", "favorable", "unfavorable", "frozen", "uncertain")
+WAR_TIMINGS = ("duration_prior", "window")
 P = Param
 
 #: The switchable mechanisms: name -> what turning it off removes (docs/mechanisms.md).
@@ -119,6 +133,8 @@ MECHANISMS: dict[str, str] = {
     "when it hedges (off: it ignores them).",
     "closing_window": "Projected loss of leverage adds value to acting now (off: no window).",
     "diversification": "Halts speed Kazakh orders of export capacity (off: only the base pace).",
+    "capacity_limits": "Export routes and the corridor grow only within capacity that existed or "
+    "was contracted by October 2022 (off: no ceilings on oil routes or corridor cargo).",
     "hedging": "Alignment follows a hedging target that trade, joint projects, nationalism and "
     "coercion move both ways (off: alignment only takes shocks, demands and unrest).",
     "domestic": "Reforms and pressure feed nationalism (off: nationalism stays at its 2022 level).",
@@ -139,41 +155,76 @@ PARAMS: tuple[Param, ...] = (
       "How the war ends: ongoing (not within the horizon), favorable or unfavorable to "
       "Russia, frozen, or uncertain (each run draws one of the four with the "
       "probabilities below).", choices=WAR_OUTCOMES),
+    P("war.timing", "duration_prior", None, None, "1", "Slantchev 2004",
+      "When an uncertain war ends: duration_prior (a log-logistic duration law of interstate "
+      "wars, conditioned on the war lasting through war.ongoing_through) or window (uniform "
+      "within war.end_month_spread of war.end_month). A fixed outcome always ends in that "
+      "window.", choices=WAR_TIMINGS),
+    P("war.duration_median", 4.6, 0.5, 120.0, "month", "COW 1816-2007",
+      "Median duration of interstate wars (139 days in the Correlates of War interstate war "
+      "data, v4.0): the scale of the duration law.", prior=(3.0, 12.0)),
+    P("war.duration_shape", 1.4, 0.5, 4.0, "1", "Slantchev 2004",
+      "Shape of the log-logistic duration law; above 1 the hazard of ending peaks early and "
+      "then falls with duration (1.4 gives the COW mean of 408 days with its median).",
+      prior=(1.0, 2.0)),
+    P("war.initiator_decline", 0.5, 0.0, 2.0, "1", "Slantchev 2004",
+      "Elasticity of the odds of an end favourable to Russia, the initiator, to the war's "
+      "duration under the duration prior: initiators do worse the longer the war (the sign "
+      "is Slantchev's finding, the size is not).", prior=(0.0, 1.0)),
     P("war.end_month", 36, 0, 600, "month", ASSUME,
-      "Month (0 = March 2022) in which the war ends; ignored while the outcome is "
-      "ongoing.", integer=True),
+      "Month (0 = March 2022) in which the war ends with a fixed outcome, or with timing "
+      "window; ignored while the outcome is ongoing.", integer=True),
     P("war.end_month_spread", 0, 0, 120, "month", ASSUME,
       "Each run's end month is drawn uniformly within this many months of "
       "war.end_month.", integer=True),
-    P("war.ongoing_through", None, 0, 600, "month", "observation",
+    P("war.ongoing_through", 7, 0, 600, "month", SEED,
       "Condition every run on the war still going on through this month (null: no "
-      "condition): ended outcomes are reweighted by their chance of ending later, and end "
-      "months are drawn after it.", integer=True, nullable=True),
+      "condition; 7 = October 2022, when the source analysis was written): ended outcomes "
+      "are reweighted by their chance of ending later, and end months are drawn after it.",
+      integer=True, nullable=True),
     P("war.p_favorable", 0.3, 0.0, 1.0, "probability", ASSUME,
-      "Chance of a favourable end when the outcome is uncertain."),
+      "Chance of a favourable end when the outcome is uncertain.", prior=(0.15, 0.45)),
     P("war.p_unfavorable", 0.2, 0.0, 1.0, "probability", ASSUME,
-      "Chance of an unfavourable end when the outcome is uncertain."),
+      "Chance of an unfavourable end when the outcome is uncertain.", prior=(0.05, 0.35)),
     P("war.p_frozen", 0.3, 0.0, 1.0, "probability", ASSUME,
       "Chance of a frozen conflict when the outcome is uncertain (the rest: ongoing; "
-      "probabilities summing to more than 1 are rescaled)."),
-    P("war.free_capacity_during", 0.2, 0.0, 1.0, "share of forces", ASSUME,
-      "Share of Russian ground forces free for other theatres while the war lasts."),
+      "probabilities summing to more than 1 are rescaled).", prior=(0.15, 0.45)),
+    P("war.free_capacity_during", 0.2, 0.0, 1.0, "share of forces", "US DoD 2022",
+      "Share of Russian ground forces free for other theatres while the war lasts: 1 minus "
+      "the share committed in Ukraine (Western estimates of 2022: about 120 of some 170 "
+      "battalion tactical groups in spring, more later).", prior=(0.1, 0.3)),
     P("war.free_capacity_favorable", 0.75, 0.0, 1.0, "share of forces", ASSUME,
-      "Free share that Russia reconstitutes after a favourable end of the war."),
+      "Free share that Russia reconstitutes after a favourable end of the war (garrisons "
+      "still hold what it took).", prior=(0.5, 0.9)),
     P("war.free_capacity_unfavorable", 0.35, 0.0, 1.0, "share of forces", ASSUME,
-      "Free share after an unfavourable end (losses, depleted stocks)."),
+      "Free share after an unfavourable end (losses, depleted stocks).", prior=(0.2, 0.5)),
     P("war.free_capacity_frozen", 0.45, 0.0, 1.0, "share of forces", ASSUME,
-      "Free share after a frozen conflict (forces still tied along the line)."),
+      "Free share after a frozen conflict (forces still tied along the line).",
+      prior=(0.3, 0.6)),
     P("war.reconstitution_months", 24, 1, 240, "month", ASSUME,
       "Time constant with which free capacity and resolve move to their post-war "
-      "levels."),
+      "levels.", prior=(12, 48)),
     P("war.resolve_favorable", 0.4, -1.0, 1.0, "1", SEED,
       "Change in Russia's resolve after a favourable end (emboldened; the seed's main "
-      "risk)."),
+      "risk).", prior=(0.2, 0.8)),
     P("war.resolve_unfavorable", -0.3, -1.0, 1.0, "1", ASSUME,
       "Change in Russia's resolve after an unfavourable end."),
     P("war.resolve_frozen", 0.1, -1.0, 1.0, "1", ASSUME,
       "Change in Russia's resolve after a frozen conflict."),
+    # --- Military balance (forces in thousands of troops) ---------------------------------------
+    P("forces.russia_ground", 360.0, 100.0, 1000.0, "thousand troops", "IISS 2022",
+      "Russian ground forces before the war: Army 280, Airborne 45, Naval Infantry 35 (The "
+      "Military Balance 2022)."),
+    P("forces.kazakhstan_active", 39.0, 10.0, 200.0, "thousand troops", "IISS 2022",
+      "Kazakh active forces at the 2021 budget: Army 20, Air 12, Navy 3, MoD 4 (The Military "
+      "Balance 2022; paramilitaries left out on both sides)."),
+    P("forces.defender_advantage", 2.0, 1.0, 5.0, "1", "Mearsheimer 1989",
+      "Force ratio at which an attack on a defender on its own ground has even odds (the "
+      "3:1 rule at the point of attack; 1.3-1.6 for defence in Dupuy's model).",
+      prior=(1.5, 3.0)),
+    P("forces.decisiveness", 1.5, 0.5, 3.0, "1", "Hirshleifer 1989",
+      "Exponent of the force ratio in the odds of winning (1: Lanchester's linear law, 2: "
+      "his square law).", prior=(1.0, 2.0)),
     # --- Russia ----------------------------------------------------------------------------------
     P("russia.initial_rung", 2, 0, 4, "rung", SEED,
       "Rung in March 2022: economic coercion (the first CPC stoppage came that month).",
@@ -219,10 +270,8 @@ PARAMS: tuple[Param, ...] = (
     P("russia.threat_cost", 0.2, 0.0, 1.0, "value/month", "Fearon 1994",
       "Monthly cost of a public threat of force (diplomatic isolation, partners' notice)."),
     P("russia.posture_cost", 0.3, 0.0, 2.0, "value/month", ASSUME,
-      "Monthly cost of military posturing with all the forces it needs free."),
-    P("russia.military_requirement", 0.5, 0.05, 1.0, "share of forces", ASSUME,
-      "Free share of forces at which posturing and war cost their base amount; fewer free "
-      "forces raise both costs and lower the odds of winning."),
+      "Monthly cost of military posturing with all the forces it needs free; dearer by the "
+      "ratio of forces needed to forces free (docs/ODD.md 7.5).", prior=(0.1, 0.6)),
     P("russia.audience_cost", 0.25, 0.0, 3.0, "value", "Fearon 1994",
       "Cost of backing down from a public threat (rung 3 or higher) that was refused."),
     P("russia.initial_credibility", 0.5, 0.0, 1.0, "probability", ASSUME,
@@ -269,13 +318,11 @@ PARAMS: tuple[Param, ...] = (
     P("russia.stakes", 1.0, 0.1, 3.0, "value", SEED,
       "Value to Russia of full control over Kazakhstan."),
     P("russia.war_cost", 0.3, 0.0, 3.0, "value", "Fearon 1995",
-      "Cost of intervention with the forces it needs free, before partners act."),
-    P("russia.defence_weight", 0.05, 0.0, 3.0, "1", "Fearon 1995",
-      "Weight of Kazakh defence (1 = 2021 level, $1.7 bn) against Russia's free share "
-      "of forces."),
+      "Cost of intervention with the forces it needs free, before partners act; dearer by "
+      "the ratio of forces needed to forces free.", prior=(0.1, 1.0)),
     P("russia.war_window_weight", 2.0, 0.0, 10.0, "value/leverage", "Powell 2006",
       "Value, in units of stakes, of acting now rather than after the projected "
-      "leverage loss."),
+      "leverage loss.", prior=(1.0, 4.0)),
     P("russia.war_noise", 0.1, 0.01, 1.0, "value", ASSUME,
       "Scale of the logistic noise in the decision to intervene."),
     P("russia.war_rate", 0.1, 0.0, 1.0, "1/month", ASSUME,
@@ -348,18 +395,33 @@ PARAMS: tuple[Param, ...] = (
       "month without pressure."),
     P("kazakhstan.diversification_halt", 0.05, 0.0, 3.0, "1/month", "Drezner 1998",
       "Extra share of spare capacity ordered per month per unit of halt memory."),
-    P("kazakhstan.route_lag", 24, 1, 120, "month", "Tokayev order 2022",
-      "Months from ordering export capacity (ports, tankers, pipes) to its use.",
-      integer=True),
-    P("kazakhstan.caspian_ceiling_low", 0.08, 0.0, 1.0, "share of exports", ASSUME,
-      "Lowest ceiling of Trans-Caspian oil capacity (tankers, Aktau and Kuryk ports, Baku "
-      "terminals); each run draws its ceiling uniformly between low and high."),
-    P("kazakhstan.caspian_ceiling_high", 0.25, 0.0, 1.0, "share of exports", ASSUME,
-      "Highest ceiling of Trans-Caspian oil capacity (see caspian_ceiling_low)."),
+    P("kazakhstan.caspian_lead_low", 6, 1, 120, "month", "Caspian ports 2005-2021",
+      "Shortest lead time of new Trans-Caspian oil capacity: chartering tankers and reopening "
+      "idle oil berths at Aktau; each run draws its lead time uniformly between low and "
+      "high.", integer=True),
+    P("kazakhstan.caspian_lead_high", 36, 1, 120, "month", "Caspian ports 2005-2021",
+      "Longest lead time of new Trans-Caspian oil capacity: new tankers and berths (Kuryk's "
+      "ferry complex took from April 2015 to December 2016 to build).", integer=True),
+    P("kazakhstan.china_lead_low", 12, 1, 120, "month", "KCP 2004-2009",
+      "Shortest lead time of new capacity for Kazakh oil to China (pumping and reversal on "
+      "the existing Kazakhstan-China pipeline).", integer=True),
+    P("kazakhstan.china_lead_high", 48, 1, 120, "month", "KCP 2004-2009",
+      "Longest lead time of new capacity to China (Atasu-Alashankou, 2004-2006, and "
+      "Kenkiyak-Kumkol, 2007-2009, each took about two years to build after years of "
+      "negotiation).", integer=True),
+    P("kazakhstan.caspian_ceiling_low", 0.04, 0.0, 1.0, "share of exports", ASSUME,
+      "Lowest ceiling of Trans-Caspian oil capacity existing or contracted in 2022 (about 3 "
+      "Mt/year of some 68 Mt of exports: the tankers and Baku reception Kazakhstan can count "
+      "on); each run draws its ceiling uniformly between low and high."),
+    P("kazakhstan.caspian_ceiling_high", 0.15, 0.0, 1.0, "share of exports", "Aktau port 2006",
+      "Highest ceiling of Trans-Caspian oil capacity: about 10 Mt/year, the oil Aktau port "
+      "shipped in 2006 (9.96 Mt, TACIS feasibility study), of some 68 Mt of exports."),
     P("kazakhstan.china_ceiling_low", 0.03, 0.0, 1.0, "share of exports", ASSUME,
-      "Lowest ceiling of Kazakh oil exports to China by pipeline; drawn per run as above."),
-    P("kazakhstan.china_ceiling_high", 0.1, 0.0, 1.0, "share of exports", ASSUME,
-      "Highest ceiling of Kazakh oil exports to China by pipeline."),
+      "Lowest ceiling of Kazakh oil exports to China by pipeline (about 2 Mt/year); drawn "
+      "per run as above."),
+    P("kazakhstan.china_ceiling_high", 0.13, 0.0, 1.0, "share of exports", "KCP 2013",
+      "Highest ceiling of Kazakh oil exports to China: about 9 Mt/year, the pipeline's 20 "
+      "Mt/year less the 10 Mt/year of Russian transit agreed in 2013 and 1 Mt of Kazakh oil."),
     P("kazakhstan.initial_cpc_share", 0.8, 0.5, 0.95, "share of exports", SEED,
       "CPC share of Kazakh oil exports in 2022 (more than 80%)."),
     P("kazakhstan.initial_trans_caspian_share", 0.005, 0.0, 0.2, "share of exports", SEED,
@@ -524,14 +586,16 @@ PARAMS: tuple[Param, ...] = (
     P("partners.support_decay", 0.03, 0.0, 0.5, "1/month", ASSUME,
       "Monthly decay of delivered support that is not renewed."),
     # --- Trade -----------------------------------------------------------------------------------
-    P("trade.kz_ru", 2.0, 0.0, 100.0, "bn USD/month", ASSUME,
-      "Kazakhstan-Russia trade in 2021."),
-    P("trade.kz_cn", 2.0, 0.0, 100.0, "bn USD/month", ASSUME,
-      "Kazakhstan-China trade in 2021."),
-    P("trade.kz_tr", 0.4, 0.0, 100.0, "bn USD/month", ASSUME,
-      "Kazakhstan-Turkey trade in 2021."),
-    P("trade.kz_eu", 3.0, 0.0, 100.0, "bn USD/month", ASSUME,
-      "Kazakhstan-EU trade in 2021."),
+    P("trade.kz_ru", 2.0, 0.0, 100.0, "bn USD/month", "KZ statistics 2021",
+      "Kazakhstan-Russia trade in 2021 (about $24 bn in the Kazakh statistics)."),
+    P("trade.kz_cn", 2.0, 0.0, 100.0, "bn USD/month", "KZ statistics 2021",
+      "Kazakhstan-China trade in 2021 (about $18 bn in the Kazakh statistics, $25 bn in the "
+      "Chinese: mirror statistics differ).", prior=(1.5, 2.1)),
+    P("trade.kz_tr", 0.4, 0.0, 100.0, "bn USD/month", "KZ statistics 2021",
+      "Kazakhstan-Turkey trade in 2021 (order of magnitude)."),
+    P("trade.kz_eu", 3.0, 0.0, 100.0, "bn USD/month", "KZ statistics 2021",
+      "Kazakhstan-EU trade in 2021, mostly oil (Eurostat and the Kazakh statistics differ by "
+      "where oil is counted).", prior=(2.4, 3.6)),
     P("trade.ru_cn", 12.0, 0.0, 200.0, "bn USD/month", ASSUME,
       "Russia-China trade in 2021."),
     P("trade.ru_tr", 2.8, 0.0, 200.0, "bn USD/month", ASSUME,
@@ -562,14 +626,32 @@ PARAMS: tuple[Param, ...] = (
       "Rise of Kazakh trade with a partner per unit of that partner's delivered "
       "support."),
     P("trade.corridor_2021", 0.53, 0.0, 10.0, "Mt/year", SEED,
-      "Trans-Caspian corridor cargo in 2021 (one sixth of 3.2 Mt in 2022)."),
+      "Trans-Caspian corridor cargo in 2021 (one sixth of the 3.2 Mt expected for 2022)."),
     P("trade.corridor_diversion", 8.5, 0.0, 30.0, "1", CALIB,
-      "Multiple of 2021 corridor cargo that sanctions divert to the corridor (sets 2022 "
-      "sixfold)."),
+      "Multiple of 2021 corridor cargo that sanctions divert to the corridor (sets the 2022 "
+      "projection of sixfold)."),
     P("trade.corridor_adjust", 0.25, 0.0, 1.0, "1/month", CALIB,
       "Monthly share of the gap to the corridor's target cargo closed."),
-    P("trade.corridor_per_capacity", 20.0, 0.0, 200.0, "Mt/year", ASSUME,
-      "Extra corridor cargo per unit of alternative export capacity built."),
+    P("trade.corridor_volatility", 0.15, 0.0, 0.5, "1", "TITR 2017-2021",
+      "Standard deviation of the monthly (mean-one, uniform) shock to corridor demand (ferry "
+      "schedules, weather, rail): cargo through Kuryk ran from 0.9 Mt in nine months of 2017 "
+      "to about 1.3-1.5 Mt/year, unevenly.", prior=(0.05, 0.3)),
+    P("trade.corridor_capacity_low", 6.0, 0.0, 50.0, "Mt/year", "Kuryk port 2016-2021",
+      "Lowest capacity of the Kazakh Caspian ports for corridor cargo in 2022: Kuryk's rail "
+      "ferry berth (4.1 Mt/year) and Aktau's ferry berth (about 2, a third of the total once "
+      "Kuryk opened); each run draws its capacity uniformly between low and high."),
+    P("trade.corridor_capacity_high", 8.0, 0.0, 50.0, "Mt/year", "Kuryk port 2016-2021",
+      "Highest capacity for corridor cargo in 2022, with Kuryk's road-ferry berths (two rail "
+      "and two road berths: 6 Mt/year at Kuryk)."),
+    P("trade.corridor_expansion", 1.75, 0.0, 20.0, "Mt/year", "Kuryk port 2021",
+      "Capacity contracted by 2022: Kuryk's announced addition of 1.5-2 Mt/year for "
+      "2022-2023 (August 2021)."),
+    P("trade.corridor_lead_low", 9, 0, 120, "month", "Kuryk port 2021",
+      "Earliest month (0 = March 2022) the contracted expansion opens; each run draws its "
+      "month uniformly between low and high.", integer=True),
+    P("trade.corridor_lead_high", 33, 0, 120, "month", "Kuryk port 2021",
+      "Latest month the contracted expansion opens (end of 2024: a year's slip past the "
+      "announced 2022-2023).", integer=True),
     # --- Leverage index --------------------------------------------------------------------------
     P("leverage.route_weight", 0.4, 0.0, 1.0, "1", "Drezner 1998",
       "Weight of the share of oil exports crossing Russia in Russia's leverage."),
@@ -631,7 +713,25 @@ def encode(values: Mapping[str, Any]) -> dict[str, float]:
             raise unknown_path_error(path)
     encoded = {p.path: p.encode(values.get(p.path, p.default)) for p in PARAMS}
     check_export_shares(encoded)
+    check_draw_ranges(encoded)
     return encoded
+
+
+#: Pairs of parameters between which each run draws a value: low must not exceed high.
+DRAW_RANGES: tuple[tuple[str, str], ...] = (
+    ("kazakhstan.caspian_lead_low", "kazakhstan.caspian_lead_high"),
+    ("kazakhstan.china_lead_low", "kazakhstan.china_lead_high"),
+    ("trade.corridor_capacity_low", "trade.corridor_capacity_high"),
+    ("trade.corridor_lead_low", "trade.corridor_lead_high"),
+)
+
+
+def check_draw_ranges(encoded: Mapping[str, float]) -> None:
+    """Each drawn range must run from low to high (the ceilings are checked with the shares)."""
+    for low_path, high_path in DRAW_RANGES:
+        low, high = encoded[low_path], encoded[high_path]
+        if high < low:
+            raise ParamError(high_path, high, f"at least {low_path.split('.', 1)[1]} = {low:g}")
 
 
 def check_export_shares(encoded: Mapping[str, float]) -> None:

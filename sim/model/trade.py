@@ -1,5 +1,9 @@
 """Monthly trade between every pair of the five actors, and the Trans-Caspian corridor.
 
+Corridor cargo is demand (China-EU freight that sanctions divert from Russia, with monthly
+shocks) within the capacity of the Kazakh Caspian ports in 2022 plus the expansion contracted
+by then, which opens in a month drawn per run (docs/ODD.md, "Trans-Caspian corridor cargo").
+
 Each flow is its 2021 level scaled by the factors that move it (docs/ODD.md, "Trade"):
 
     KZ-RU = base * (1 - e * (A0 - A)) * eaeu * (1 + gray) * (1 - r)   gray = g * (1 - S)
@@ -67,7 +71,8 @@ class TradeNetwork:
             "tr_eu": full(p.tr_eu),
         }
         self.corridor_cargo = full(p.corridor_2021)
-        self._initial_tc = model.params.kazakhstan.initial_trans_caspian_share
+        self.corridor_demand = full(p.corridor_2021)
+        self._draw_corridor_capacity()
         self.update(sanctions_in_force=False)  # the 2021 reference, before gray re-exports
         self.initial_russia_share = self.russia_share.copy()
         self.update()  # March 2022, sanctions in force: what Russia reads first
@@ -95,12 +100,34 @@ class TradeNetwork:
         kz_total = f["kz_ru"] + f["kz_cn"] + f["kz_tr"] + f["kz_eu"]
         self.russia_share = f["kz_ru"] / np.maximum(kz_total, 1e-12)
 
-    def move_corridor(self) -> None:
-        """Cargo approaches sanctions-diverted demand plus what new capacity attracts."""
-        p, kz = self.p, self.model.kazakhstan
-        target = p.corridor_2021 * (1.0 + p.corridor_diversion) + p.corridor_per_capacity * (
-            kz.trans_caspian_capacity - self._initial_tc
+    def move_corridor(self, month: int) -> None:
+        """Demand approaches its diverted level with a monthly shock; cargo fits in capacity.
+
+        demand <- demand + adjust * (target - demand);  cargo = min(demand * shock, capacity).
+        """
+        p = self.p
+        self.corridor_demand = self.corridor_demand + p.corridor_adjust * (
+            p.corridor_2021 * (1.0 + p.corridor_diversion) - self.corridor_demand
         )
-        self.corridor_cargo = self.corridor_cargo + p.corridor_adjust * (
-            target - self.corridor_cargo
+        # A mean-one uniform shock with standard deviation `corridor_volatility`: one draw a
+        # month (a normal one would cost two), and never negative in the allowed range.
+        u = self.model.streams.uniform("corridor_cargo", month)
+        shock = 1.0 + p.corridor_volatility * np.sqrt(3.0) * (2.0 * u - 1.0)
+        self.corridor_capacity = self._corridor_base + p.corridor_expansion * (
+            month >= self._corridor_opens
         )
+        self.corridor_cargo = np.minimum(self.corridor_demand * shock, self.corridor_capacity)
+
+    def _draw_corridor_capacity(self) -> None:
+        """Each run's 2022 port capacity and the month its contracted expansion opens."""
+        p, streams, on = self.p, self.model.streams, self.model.params.mechanisms
+        low, high = p.corridor_capacity_low, p.corridor_capacity_high
+        base = low + (high - low) * streams.uniform("corridor_capacity", 0)
+        first = np.asarray(p.corridor_lead_low, dtype=float)
+        span = np.maximum(np.asarray(p.corridor_lead_high, dtype=float) - first + 1.0, 1.0)
+        opens = first + np.floor(streams.uniform("corridor_expansion", 0) * span)
+        size = self.model.params.size
+        limited = np.broadcast_to(np.asarray(on.capacity_limits) > 0, (size,))
+        self._corridor_base = np.where(limited, base, np.inf)
+        self._corridor_opens = np.broadcast_to(opens, (size,)).astype(float)
+        self.corridor_capacity = self._corridor_base.copy()

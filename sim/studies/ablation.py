@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.probabilities import reached_by
-from sim.model.escalation import simulate
+from sim.engine.ensemble import Ensembles
 from sim.model.params import MECHANISMS
 from sim.studies.validation import (
     Estimate,
@@ -133,14 +133,18 @@ def ablate(
     months: int,
     mechanisms: tuple[str, ...] = tuple(MECHANISMS),
     progress: Callable[[str], None] | None = None,
+    ensembles: Ensembles | None = None,
 ) -> pd.DataFrame:
-    """The ablation table of a scenario's model values (see the module docstring)."""
+    """The ablation table of a scenario's model values (see the module docstring).
+
+    `ensembles` simulates the batches (default: in this process); the table does not depend on it.
+    """
+    ensembles = ensembles or Ensembles("serial")
 
     def summary_of(model_values: Mapping[str, Any]) -> pd.DataFrame:
-        result = simulate(
-            model_values, seeds=seeds, months=months, trajectories=False, events=False
-        )
-        return result.summary
+        return ensembles.simulate(
+            model_values, seeds, months, trajectories=False, events=False
+        ).summary
 
     on = summary_of(values)
     rows: list[dict[str, Any]] = []

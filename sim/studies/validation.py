@@ -26,7 +26,7 @@ import pandas as pd
 
 from sim.analysis import stats
 from sim.analysis.probabilities import reached_by
-from sim.model.escalation import EnsembleResult
+from sim.engine.ensemble import EnsembleTables
 
 SEED = "The Risks of Kazakhstan's Slow Drift From Russia (Oct 28, 2022)"
 HORIZON = 120  # months: "within ten years"
@@ -87,7 +87,7 @@ class Batch:
     """The tables of one batch and the flat model parameters it ran with."""
 
     spec: BatchSpec
-    result: EnsembleResult
+    result: EnsembleTables
     values: Mapping[str, object]
 
 
@@ -533,13 +533,15 @@ CLAIMS: tuple[Claim, ...] = (
     Claim(
         "F4",
         "fact",
-        "Trans-Caspian cargo about 3.2 Mt in 2022",
+        "Trans-Caspian cargo near the 3.2 Mt projected for 2022",
         SEED,
         "mean 2022 cargo: months 0-9 of corridor_cargo/12 plus Jan-Feb at the 2021 rate; "
         "normal interval",
         "Mt",
         ("baseline_early",),
-        Criterion("within", 3.2 * 0.85, 3.2 * 1.15, "3.2 Mt +/- 15%"),
+        # The route association's projection for the year, not a count: a projection's
+        # tolerance (configs/targets/seed_2022.yaml).
+        Criterion("within", 3.2 - 1.3, 3.2 + 1.3, "3.2 Mt projected +/- 1.3 Mt"),
         measure_corridor_2022,
         label="Trans-Caspian cargo, 2022",
     ),

@@ -5,8 +5,9 @@ Each month Kazakhstan
    (Moscow's credibility times the damage of its posture, less what credible partner offers
    offset) against the cost of complying with that demand's content (domestic opinion, the
    West's reaction, secondary sanctions) (Axelrod 1995; Schelling 1966);
-2. remembers disruptions and orders alternative export capacity up to each route's ceiling,
-   which comes into use after a lag (the sanctions paradox: Drezner 1998, 1999);
+2. remembers disruptions and orders alternative export capacity up to each route's ceiling
+   (the capacity existing or contracted in 2022), which comes into use after a lead time drawn
+   per run (the sanctions paradox: Drezner 1998, 1999);
 3. loses oil revenue for the share of CPC flow stopped;
 4. moves defence towards a target set by the threat it perceives, plus delivered arms;
 5. reforms, and nationalism follows reforms and pressure with a long lag (domestic channel);
@@ -51,9 +52,10 @@ class Kazakhstan(EnsembleAgent):
             1.0 - p.initial_trans_caspian_share - p.initial_china_share
         )
         self._update_route_shares()
-        lag = np.broadcast_to(np.asarray(p.route_lag, dtype=int), (self.size,))
-        self._caspian_orders = RouteOrders(lag)
-        self._china_orders = RouteOrders(lag)
+        self.caspian_lead = self._lead_time("caspian")
+        self.china_lead = self._lead_time("china")
+        self._caspian_orders = RouteOrders(self.caspian_lead)
+        self._china_orders = RouteOrders(self.china_lead)
         self.partner_orders = {"caspian": np.zeros(self.size), "china": np.zeros(self.size)}
         self.arms_stock = np.zeros(self.size)
         self.halt_memory = np.zeros(self.size)
@@ -77,9 +79,21 @@ class Kazakhstan(EnsembleAgent):
         self.refused = np.zeros(self.size, dtype=bool)
 
     def _ceiling(self, stream: str, name: str) -> np.ndarray:
-        """Each run's capacity ceiling, uniform between the low and high parameter."""
+        """Each run's capacity ceiling, uniform between the low and high parameter.
+
+        With capacity_limits off, a route may grow to carry all exports.
+        """
         low, high = getattr(self.p, f"{name}_low"), getattr(self.p, f"{name}_high")
-        return low + (high - low) * self.streams.uniform(f"ceiling_{stream}", 0)
+        drawn = low + (high - low) * self.streams.uniform(f"ceiling_{stream}", 0)
+        return np.where(np.asarray(self.on.capacity_limits) > 0, drawn, 1.0)
+
+    def _lead_time(self, route: str) -> np.ndarray:
+        """Each run's lead time (whole months) from ordering capacity on a route to its use."""
+        low = np.asarray(getattr(self.p, f"{route}_lead_low"), dtype=float)
+        high = np.asarray(getattr(self.p, f"{route}_lead_high"), dtype=float)
+        span = np.maximum(high - low + 1.0, 1.0)
+        lead = low + np.floor(self.streams.uniform(f"lead_{route}", 0) * span)
+        return np.broadcast_to(lead, (self.size,)).astype(int)
 
     def answer(self, month: int) -> None:
         """Phase before Russia enforces: answer a new demand."""

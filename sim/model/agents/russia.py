@@ -25,6 +25,7 @@ import numpy as np
 
 from sim.model.agents.base import EnsembleAgent
 from sim.model.ladder import RUNG_SIGNATURE, TOP_RUNG, Action, Actor, Cause, Demand, Pretext, Rung
+from sim.model.war import military_cost_factor, odds_of_winning
 
 
 def logistic(x: np.ndarray) -> np.ndarray:
@@ -155,9 +156,9 @@ class Russia(EnsembleAgent):
 
     # --- 3. posture --------------------------------------------------------------------------
     def tied_factor(self) -> np.ndarray:
-        """How much dearer military options are with forces tied down: >= 1."""
-        free = self.free_forces()
-        return np.maximum(self.p.military_requirement / np.maximum(free, 0.02), 1.0)
+        """How much dearer military options are with too few forces free: >= 1 (sim.model.war)."""
+        forces = self.model.params.forces
+        return military_cost_factor(forces, self.free_forces(), self.model.kazakhstan.defence)
 
     def free_forces(self) -> np.ndarray:
         """Free share of forces; with tied_forces off, Russia counts all of them as free."""
@@ -239,8 +240,7 @@ class Russia(EnsembleAgent):
         Only runs holding rung 4 this month are eligible. Returns (intervene, full).
         """
         p, kz = self.p, self.model.kazakhstan
-        free = self.free_forces()
-        p_win = free / np.maximum(free + p.defence_weight * kz.defence, 1e-12)
+        p_win = odds_of_winning(self.model.params.forces, self.free_forces(), kz.defence)
         value = self.resolve() * p.stakes
         best_deal = np.minimum(
             (self.seen_alignment + kz.p.comply_step * (1.0 - self.seen_alignment))

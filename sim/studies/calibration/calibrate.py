@@ -19,6 +19,7 @@ import yaml
 
 from sim.config import compose, list_scenarios, model_values
 from sim.engine import store
+from sim.engine.ensemble import Ensembles
 from sim.engine.posterior_draws import POSTERIOR
 from sim.model.params import ParamSet, encode
 from sim.model.rng import derive_seeds
@@ -49,18 +50,22 @@ def scenario_values(targets: TargetSet, scenario: str | None = None) -> dict[str
 class ModelSimulator:
     """theta (n, d) and seeds (n,) -> the targets measured on n runs, an (n, targets) array."""
 
-    def __init__(self, targets: TargetSet, prior: priors.UniformPrior, values: dict[str, Any]):
+    def __init__(
+        self,
+        targets: TargetSet,
+        prior: priors.UniformPrior,
+        values: dict[str, Any],
+        ensembles: Ensembles | None = None,
+    ):
         self.targets, self.prior = targets, prior
         self.base = encode(values)
+        self.ensembles = ensembles or Ensembles("serial")
 
     def tables(self, theta: np.ndarray, seeds: np.ndarray) -> RunTables:
-        # Mesa: imported only where runs are simulated (in workers), never for --help
-        from sim.model.escalation import simulate
-
         columns: dict[str, Any] = dict(self.base)
         columns.update(priors.as_model_values(self.prior.names, theta))
         params = ParamSet(columns, len(theta))
-        result = simulate(params, seeds=seeds, months=self.targets.months)
+        result = self.ensembles.simulate(params, seeds, self.targets.months)
         return RunTables(
             result.summary, result.trajectories, result.events, params, self.targets.months
         )
@@ -89,14 +94,21 @@ class Calibration:
 
 
 def calibrate(
-    targets: TargetSet, settings: abc.Settings, scenario: str | None = None
+    targets: TargetSet,
+    settings: abc.Settings,
+    scenario: str | None = None,
+    workers: int | None = None,
 ) -> Calibration:
-    """Run ABC-SMC on the model and the posterior predictive check; write nothing."""
+    """Run ABC-SMC on the model and the posterior predictive check; write nothing.
+
+    Each generation's runs are cut into chunks over `workers` processes (default: every core);
+    the result does not depend on it.
+    """
     prior = priors.build(targets.parameters)
     name = scenario or targets.scenario
-    simulator = ModelSimulator(targets, prior, scenario_values(targets, name))
-    check_targets(simulator)
-    with store.Stopwatch() as clock:
+    with Ensembles(workers=workers) as ensembles, store.Stopwatch() as clock:
+        simulator = ModelSimulator(targets, prior, scenario_values(targets, name), ensembles)
+        check_targets(simulator)
         result = abc.abc_smc(simulator, targets.observed, targets.tolerance, prior, settings)
         names = [t.name for t in targets.targets]
         predictive = posterior_predictive(simulator, result.posterior, settings.seed, names)

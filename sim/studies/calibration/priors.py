@@ -17,7 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from sim.model.params import PARAMS_BY_PATH, Param, check_export_shares, encode, unknown_path_error
+from sim.model.params import (
+    DRAW_RANGES,
+    PARAMS_BY_PATH,
+    Param,
+    check_draw_ranges,
+    check_export_shares,
+    encode,
+    unknown_path_error,
+)
 from sim.studies.calibration.targets import CalibrationError
 
 PRIOR_KEYS = ("low", "high", "why")
@@ -64,6 +72,8 @@ _SHARES = {
     "kazakhstan.initial_trans_caspian_share",
     "kazakhstan.initial_china_share",
     "kazakhstan.max_alternative_share",
+    *(f"kazakhstan.{r}_ceiling_{end}" for r in ("caspian", "china") for end in ("low", "high")),
+    *(path for pair in DRAW_RANGES for path in pair),  # low <= high for each drawn range
 }
 
 
@@ -72,6 +82,7 @@ def _shares_ok(names: tuple[str, ...], row: np.ndarray) -> bool:
     values.update(dict(zip(names, row.tolist(), strict=True)))
     try:
         check_export_shares(values)
+        check_draw_ranges(values)
     except ValueError:
         return False
     return True

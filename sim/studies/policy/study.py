@@ -25,16 +25,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from sim.analysis.discovery import MissingDependency, discovery_tables
 from sim.config import ConfigError
-from sim.config.paths import check_inside, check_name, escape_interpolations, output_folder
 from sim.engine.executors import make_executor, start_workers_early
-from sim.engine.store import check_config, read_manifest, timestamp, write_config, write_table
 from sim.engine.store import write_manifest as write
+from sim.engine.store import write_table
+from sim.engine.study_directory import new_study_directory, reopen_study
 from sim.errors import explain
-from sim.model import params as P
 from sim.model.rng import derive_seeds
 from sim.studies.policy import robustness as R
 from sim.studies.policy import spec
@@ -135,47 +134,12 @@ class Study:
 # --- directories -------------------------------------------------------------------------------
 def new_directory(cfg: DictConfig) -> Path:
     """<output_root>/policies/<name>/<timestamp>, created with its config."""
-
-    root = Path(cfg.output_root)
-    root = root if root.is_absolute() else Path.cwd() / root
-    name = check_name("name", cfg.name)
-    directory = check_inside(root, root / "policies" / name / timestamp(), key="name")
-    (directory / PARTS).mkdir(parents=True)
-    write_config(stored_config(cfg), directory)
-    return directory
-
-
-def stored_config(cfg: DictConfig) -> DictConfig:
-
-    return OmegaConf.create(escape_interpolations(OmegaConf.to_container(cfg, resolve=True)))
+    return new_study_directory(cfg, "policies", "name", PARTS)
 
 
 def reopen(directory: Path, cfg: DictConfig) -> Path:
     """The directory of an interrupted study of the same config (execution keys may differ)."""
-
-    if not (directory / "config.yaml").is_file() or not (directory / "manifest.json").is_file():
-        raise ConfigError(f"resume={directory}: not a policy study directory (no config.yaml)")
-    if read_manifest(directory).get("kind") != "policy":
-        raise ConfigError(f"resume={directory} is not a policy study: only one can be resumed")
-    check_config(directory)
-    output_folder(directory, PARTS)
-    stored = _identity(OmegaConf.load(directory / "config.yaml"))
-    now = _identity(stored_config(cfg))
-    differences = sorted(k for k in set(stored) | set(now) if stored.get(k) != now.get(k))
-    if differences:
-        key = differences[0]
-        raise ConfigError(
-            f"resume={directory} holds a different config; refusing to mix: {key}: "
-            f"{stored.get(key, '<missing>')!r} there, {now.get(key, '<missing>')!r} now"
-        )
-    return directory
-
-
-def _identity(cfg: DictConfig) -> dict[str, Any]:
-    data = OmegaConf.to_container(cfg, resolve=True)
-    for key in spec.EXECUTION_KEYS:
-        data.pop(key, None)
-    return P.flatten(data)
+    return reopen_study(directory, cfg, "policy", PARTS, spec.EXECUTION_KEYS)
 
 
 def write_manifest(directory: Path, study: Study, complete: bool, **facts: Any) -> None:

@@ -1,0 +1,487 @@
+"""A threshold study from start to finish: batches of runs, the crossing, the files.
+
+Directory ``results/thresholds/<scenario>/<timestamp>/`` (docs/thresholds.md, "Outputs"):
+
+* ``config.yaml``, ``manifest.json`` (``complete: false`` until the end);
+* ``parts/batch-<i>.parquet``: each batch's runs (point, replicate, outcome) as it finished;
+  a resumed study replays the design on them and goes on from the first missing batch;
+* ``evaluations.parquet``: every batch and point: factor value(s), runs, successes;
+* ``threshold.parquet``: the crossing (two factors: the crossing curve) with its interval,
+  runs used and whether the convergence rule was met;
+* ``curve.parquet``: the fitted probability with its band (one factor: along the range; two:
+  on a grid), for the figure.
+
+Common random numbers: replicate r has the seed ``derive_seeds(seed, r)`` at every factor
+value; the points of one batch share their replicates, and each batch takes fresh ones. With a
+posterior, replicate r draws its parameters as in a sweep (``sim.engine.posterior_draws``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig
+from scipy.special import expit
+
+from sim.config import ConfigError
+from sim.engine import posterior_draws as posterior
+from sim.engine.executors import make_executor, start_workers_early
+from sim.engine.store import write_manifest as write
+from sim.engine.store import write_table
+from sim.engine.study_directory import new_study_directory, reopen_study
+from sim.errors import explain
+from sim.model.params import ParamSet
+from sim.model.rng import derive_seeds
+from sim.studies.threshold import method as M
+from sim.studies.threshold import spec
+from sim.studies.threshold.outcomes import Outcome
+
+PARTS = "parts"
+WORKER_MODULES = ("sim.model.escalation", "sim.studies.threshold.study")
+
+
+class StudyFailed(RuntimeError):
+    """A study stopped by a failure it can be resumed from (disk full, a worker killed)."""
+
+    def __init__(self, directory: Path, error: BaseException) -> None:
+        super().__init__(explain(error)[0])
+        self.directory = directory
+
+
+class StudyInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a study; carries the directory to resume."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory))
+        self.directory = directory
+
+
+# --- one task: runs of one point ---------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """Replicates first .. first + runs - 1 at one point of a batch."""
+
+    batch: int
+    point: int
+    offset: int  # where these runs start among the point's runs
+    values: dict[str, float]  # the factors' encoded values
+    base: dict[str, float]
+    seed: int
+    first: int
+    runs: int
+    outcome: Outcome
+    calibration: str | None
+
+
+def run_task(task: Task) -> tuple[Task, np.ndarray]:
+    """Simulate the task's runs; return whether the outcome happened in each."""
+    # Mesa: imported only where runs are simulated (in workers), never for --help
+    from sim.model.escalation import EscalationModel
+
+    replicate = np.arange(task.first, task.first + task.runs, dtype=np.int64)
+    params = ParamSet({**task.base, **task.values}, task.runs)
+    if task.calibration:  # replicate r gets the same posterior draw at every point
+        params, _ = posterior.override_params(
+            params, posterior.load_cached(task.calibration), task.seed, replicate
+        )
+    model = EscalationModel(
+        params,
+        seeds=derive_seeds(task.seed, replicate),
+        months=task.outcome.months,
+        run_ids=replicate,
+        trajectories=False,
+        events=False,
+    )
+    return task, task.outcome.happened(model.run().summary)
+
+
+# --- the study -------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Study:
+    cfg: DictConfig
+    factors: list[str]
+    ranges: list[tuple[float, float]]
+    outcome: Outcome
+    base: dict[str, float]
+
+    @classmethod
+    def plan(cls, cfg: DictConfig) -> Study:
+        return cls(
+            cfg, spec.factors(cfg), spec.ranges(cfg), spec.outcome(cfg), spec.base_values(cfg)
+        )
+
+    @property
+    def settings(self) -> M.Settings:
+        cfg = self.cfg
+        return M.Settings(
+            len(self.factors),
+            float(cfg.level),
+            float(cfg.confidence),
+            int(cfg.budget),
+            int(cfg.batch),
+            float(cfg.tolerance),
+            posterior.RUNS_PER_DRAW,
+        )
+
+    def values(self, unit: np.ndarray) -> np.ndarray:
+        """Unit coordinates (k, d) as factor values."""
+        low = np.array([r[0] for r in self.ranges])
+        high = np.array([r[1] for r in self.ranges])
+        return low + np.asarray(unit) * (high - low)
+
+    def tasks(self, batch: M.Batch) -> list[Task]:
+        values = self.values(batch.points)
+        size = int(self.cfg.chunk_size)
+        return [
+            Task(
+                batch.index,
+                k,
+                offset,
+                {path: float(values[k, j]) for j, path in enumerate(self.factors)},
+                self.base,
+                int(self.cfg.seed),
+                batch.first_replicate + offset,
+                min(size, batch.runs - offset),
+                self.outcome,
+                str(self.cfg.calibration) if self.cfg.calibration else None,
+            )
+            for k in range(len(batch.points))
+            for offset in range(0, batch.runs, size)
+        ]
+
+    def clusters(self, replicate: np.ndarray) -> np.ndarray:
+        """A posterior draw's runs share parameters: they are one cluster."""
+        return replicate // posterior.RUNS_PER_DRAW if self.cfg.calibration else replicate
+
+
+# --- directories -------------------------------------------------------------------------------
+def new_directory(cfg: DictConfig) -> Path:
+    """<output_root>/thresholds/<scenario>/<timestamp>, created with its config."""
+    return new_study_directory(cfg, "thresholds", "scenario", PARTS)
+
+
+def reopen(directory: Path, cfg: DictConfig) -> Path:
+    """The directory of an interrupted study of the same question (execution keys may differ)."""
+    return reopen_study(directory, cfg, "threshold", PARTS, spec.EXECUTION_KEYS)
+
+
+def part_path(directory: Path, index: int) -> Path:
+    return Path(directory) / PARTS / f"batch-{index:06d}.parquet"
+
+
+def write_batch(directory: Path, study: Study, batch: M.Batch, outcomes: np.ndarray) -> None:
+    """One row per run: point, replicate, outcome (the factor values beside)."""
+    k, n = outcomes.shape
+    values = study.values(batch.points)
+    table = pd.DataFrame(
+        {
+            "batch": batch.index,
+            "point": np.repeat(np.arange(k), n),
+            "replicate": np.tile(np.arange(n) + batch.first_replicate, k),
+            **{f"u{j}": np.repeat(batch.points[:, j], n) for j in range(batch.points.shape[1])},
+            **{path: np.repeat(values[:, j], n) for j, path in enumerate(study.factors)},
+            "outcome": outcomes.reshape(-1),
+        }
+    )
+    write_table(table, part_path(directory, batch.index), table="threshold_batch")
+
+
+def read_batch(directory: Path, batch: M.Batch) -> np.ndarray | None:
+    """A finished batch's outcomes (points, runs), or None if it is not on disk yet.
+
+    Raises ConfigError when the stored batch is not the one the design asks for now.
+    """
+    path = part_path(directory, batch.index)
+    if not path.is_file():
+        return None
+    table = pd.read_parquet(path)
+    d = batch.points.shape[1]
+    stored = table.groupby("point", sort=True)[[f"u{j}" for j in range(d)]].first().to_numpy()
+    first = int(table["replicate"].min())
+    if (
+        stored.shape != batch.points.shape
+        or not np.array_equal(stored, batch.points)
+        or len(table) != batch.size
+        or first != batch.first_replicate
+    ):
+        raise ConfigError(
+            f"resume: {path.name} holds other points than the design asks for now (another "
+            "numpy or scipy version?); start the study anew"
+        )
+    return table["outcome"].to_numpy(dtype=bool).reshape(len(batch.points), batch.runs)
+
+
+def write_manifest(directory: Path, study: Study, complete: bool, **facts: Any) -> None:
+    cfg = study.cfg
+    write(
+        directory,
+        kind="threshold",
+        scenario=cfg.scenario,
+        factors=study.factors,
+        outcome=study.outcome.text,
+        level=float(cfg.level),
+        complete=complete,
+        seeds={
+            "seed": int(cfg.seed),
+            "run_seed": "sim.model.rng.derive_seeds(seed, replicate)",
+            "common_random_numbers": "replicate r has the same seed at every factor value",
+        },
+        **facts,
+    )
+
+
+def run_study(cfg: DictConfig, on_batch: Any = None) -> Path:
+    """Run (or finish, with cfg.resume) a threshold study and return its directory.
+
+    Args:
+        cfg: settings from ``sim.studies.threshold.spec.load``.
+        on_batch: called with each new batch's index after it is written (a test hook:
+            raising there simulates an interruption).
+    """
+    start_workers_early(cfg.executor, cfg.workers, WORKER_MODULES)
+    study = Study.plan(cfg)
+    directory = reopen(Path(cfg.resume), cfg) if cfg.resume else new_directory(cfg)
+    write_manifest(directory, study, complete=False)
+    began = time.perf_counter()
+    try:
+        with (
+            _Progress(study, cfg.progress) as progress,
+            make_executor(cfg.executor, cfg.workers, cfg.scheduler, WORKER_MODULES) as executor,
+        ):
+
+            def evaluate(batch: M.Batch) -> np.ndarray:
+                stored = read_batch(directory, batch)
+                if stored is not None:
+                    progress.update(batch.size)
+                    return stored
+                outcomes = np.zeros((len(batch.points), batch.runs), dtype=bool)
+                for task, happened in executor.map_unordered(run_task, study.tasks(batch)):
+                    outcomes[task.point, task.offset : task.offset + task.runs] = happened
+                    progress.update(task.runs)
+                write_batch(directory, study, batch, outcomes)
+                if on_batch is not None:
+                    on_batch(batch.index)
+                return outcomes
+
+            draws = study.clusters if cfg.calibration else None
+            history, answer, done = M.run_design(study.settings, evaluate, draws=draws)
+    except KeyboardInterrupt:
+        raise StudyInterrupted(directory) from None
+    except Exception as error:
+        if explain(error)[0] is None:  # a bug: the traceback is the useful report
+            raise
+        raise StudyFailed(directory, error) from error
+    facts = write_results(directory, study, history, answer, done)
+    write_manifest(
+        directory,
+        study,
+        complete=True,
+        wall_seconds=round(time.perf_counter() - began, 3),
+        **facts,
+    )
+    return directory
+
+
+# --- results ---------------------------------------------------------------------------------
+def write_results(
+    directory: Path, study: Study, history: M.History, answer: Any, done: bool
+) -> dict[str, Any]:
+    """evaluations, threshold and curve tables; returns the manifest's facts."""
+    write_table(evaluations_table(study, history), directory / "evaluations.parquet")
+    clusters = study.clusters(history.replicate)
+    model = M.fit(history, clusters)
+    if isinstance(answer, M.Crossing):
+        table = crossing_table(study, history, answer, done)
+        curve = curve_table_1d(study, model, answer)
+    else:
+        table = curve_2d_table(study, history, answer, done)
+        curve = grid_table_2d(study, model, answer)
+    write_table(table, directory / "threshold.parquet", table="threshold")
+    write_table(curve, directory / "curve.parquet", table="threshold_curve")
+    return {
+        "runs": history.runs,
+        "batches": history.batches,
+        "converged": bool(done),
+        "status": answer.status,
+        "answer": answer_words(study, table),
+    }
+
+
+def evaluations_table(study: Study, history: M.History) -> pd.DataFrame:
+    """Every batch and point: factor value(s), runs, successes, first replicate."""
+    frame = pd.DataFrame(history.u, columns=[f"u{j}" for j in range(history.u.shape[1])])
+    frame["batch"] = history.batch
+    frame["outcome"] = history.y
+    frame["replicate"] = history.replicate
+    keys = ["batch", *frame.columns[: history.u.shape[1]]]
+    table = (
+        frame.groupby(keys, sort=False)
+        .agg(runs=("outcome", "size"), successes=("outcome", "sum"), first=("replicate", "min"))
+        .reset_index()
+    )
+    values = study.values(table[keys[1:]].to_numpy())
+    for j, path in enumerate(study.factors):
+        table.insert(1 + j, path, values[:, j])
+    table["successes"] = table["successes"].astype(np.int64)
+    table["share"] = table["successes"] / table["runs"]
+    return table.drop(columns=keys[1:]).rename(columns={"first": "first_replicate"})
+
+
+def _scale(study: Study, u: float, j: int = 0) -> float:
+    low, high = study.ranges[j]
+    return float(low + u * (high - low)) if np.isfinite(u) else float("nan")
+
+
+def crossing_table(study: Study, history: M.History, a: M.Crossing, done: bool) -> pd.DataFrame:
+    cfg = study.cfg
+    row = {
+        "factor": study.factors[0],
+        "outcome": study.outcome.text,
+        "level": float(cfg.level),
+        "confidence": float(cfg.confidence),
+        "status": a.status,
+        "crossing": _scale(study, a.crossing),
+        "lower": _scale(study, a.lower),
+        "upper": _scale(study, a.upper),
+        "open_lower": bool(a.open_lower),
+        "open_upper": bool(a.open_upper),
+        "dice_lower": _scale(study, a.dice_lower),
+        "dice_upper": _scale(study, a.dice_upper),
+        "closest": _scale(study, a.closest),
+        "probability": a.probability,
+        "probability_lower": a.probability_lower,
+        "probability_upper": a.probability_upper,
+        "runs": history.runs,
+        "batches": history.batches,
+        "converged": bool(done),
+        "posterior": bool(cfg.calibration),
+    }
+    return pd.DataFrame([row])
+
+
+def curve_2d_table(study: Study, history: M.History, c: M.Curve, done: bool) -> pd.DataFrame:
+    """The crossing curve: at each value of the first factor, the second's crossing."""
+    a, b = study.factors
+    table = pd.DataFrame(
+        {
+            a: [_scale(study, u, 0) for u in c.u1],
+            "crossing": [_scale(study, u, 1) for u in c.crossing],
+            "lower": [_scale(study, u, 1) for u in c.lower],
+            "upper": [_scale(study, u, 1) for u in c.upper],
+        }
+    )
+    table.insert(1, "factor", b)
+    table["outcome"] = study.outcome.text
+    table["level"] = float(study.cfg.level)
+    table["confidence"] = float(study.cfg.confidence)
+    table["status"] = c.status
+    table["band_width"] = c.widest  # across the line, share of the range, at its widest
+    for j, path in enumerate(study.factors):
+        table["closest_" + path] = _scale(study, float(c.closest[j]), j)
+    table["probability"] = c.probability
+    table["probability_lower"] = c.probability_lower
+    table["probability_upper"] = c.probability_upper
+    table["runs"] = history.runs
+    table["batches"] = history.batches
+    table["converged"] = bool(done)
+    table["posterior"] = bool(study.cfg.calibration)
+    return table
+
+
+def curve_table_1d(study: Study, model: M.Fit, a: M.Crossing) -> pd.DataFrame:
+    """The fitted probability along the range with its pointwise band (the crossing's)."""
+    u = np.linspace(0, 1, 201)[:, None]
+    eta, se = model.eta(u), model.se(u)
+    z = study.settings.z
+    return pd.DataFrame(
+        {
+            study.factors[0]: study.values(u)[:, 0],
+            "probability": expit(eta),
+            "lower": expit(eta - z * se),
+            "upper": expit(eta + z * se),
+        }
+    )
+
+
+def grid_table_2d(study: Study, model: M.Fit, c: M.Curve) -> pd.DataFrame:
+    """The fitted probability on a grid, and whether the level is inside its band there."""
+    axis = np.linspace(0, 1, 51)
+    u = np.array([[x, y] for x in axis for y in axis])
+    eta, se = model.eta(u), model.se(u)
+    values = study.values(u)
+    settings = study.settings
+    return pd.DataFrame(
+        {
+            study.factors[0]: values[:, 0],
+            study.factors[1]: values[:, 1],
+            "probability": expit(eta),
+            "in_band": np.abs(eta - settings.target) <= settings.z * se,
+        }
+    )
+
+
+def answer_words(study: Study, table: pd.DataFrame) -> str:
+    """The answer in one sentence (printed, and in the manifest)."""
+    cfg, row = study.cfg, table.iloc[0]
+    what = f"{study.outcome.label} = {cfg.level:g}"
+    percent = f"{cfg.confidence:.0%}"
+    if len(study.factors) == 2:
+        if row["status"] != "crossed":
+            return _not_crossed(study, row, what)
+        crossed = table.dropna(subset=["crossing"])
+        return (
+            f"{what}: the level line runs from {study.factors[0]} = "
+            f"{crossed[study.factors[0]].min():.3g} to {crossed[study.factors[0]].max():.3g} "
+            f"(see threshold.parquet); band width across the line at most "
+            f"{row['band_width']:.2%} of the range ({percent})"
+        )
+    if row["status"] != "crossed":
+        return _not_crossed(study, row, what)
+    lower = "the range's low end" if row["open_lower"] else f"{row['lower']:.3g}"
+    upper = "the range's high end" if row["open_upper"] else f"{row['upper']:.3g}"
+    return f"{what} at {row['factor']} = {row['crossing']:.3g} [{percent}: {lower}, {upper}]"
+
+
+def _not_crossed(study: Study, row: pd.Series, what: str) -> str:
+    if len(study.factors) == 1:
+        where = f"{study.factors[0]} = {row['closest']:.3g}"
+    else:
+        where = ", ".join(f"{path} = {row['closest_' + path]:.3g}" for path in study.factors)
+    verb = "is never crossed" if row["status"] == "not crossed" else "is not shown to be crossed"
+    return (
+        f"{what} {verb} in the range (closest at {where}): the probability there is "
+        f"{row['probability']:.3f} [{study.cfg.confidence:.0%}: {row['probability_lower']:.3f}, "
+        f"{row['probability_upper']:.3f}]"
+    )
+
+
+class _Progress:
+    """A tqdm bar of runs on stderr, out of the budget (the study may stop sooner)."""
+
+    def __init__(self, study: Study, enabled: bool) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(
+            total=int(study.cfg.budget),
+            unit="run",
+            unit_scale=True,
+            file=sys.stderr,
+            disable=not enabled,
+            smoothing=0.1,
+            desc="threshold",
+        )
+
+    def update(self, runs: int) -> None:
+        self.bar.update(runs)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
