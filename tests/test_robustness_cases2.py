@@ -572,3 +572,60 @@ def test_the_sweeps_doc_examples_run_as_their_comments_say(capsys):
         stated = re.search(r"([0-9,]+) points", comment)
         if stated:
             assert len(plan(cfg).design) == int(stated.group(1).replace(",", "")), line
+
+
+# --- D13: work estimated to take too long needs force=true ----------------------------------------
+def test_d13_a_sweep_estimated_beyond_the_time_limit_needs_force(tmp_path, capsys, monkeypatch):
+    from sim.engine import resources
+
+    monkeypatch.setattr(resources, "MAX_WALL_SECONDS", 1.0)  # a small sweep then counts as long
+    root = tmp_path / "out"
+    args = ["sweep", "experiment=escalation_threshold", "replicates=200", f"output_root={root}"]
+    assert main([*args, "workers=1"]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "force=true" in line and "would take about" in line and not root.exists()
+    from sim.engine.design import load_experiment
+
+    cfg = load_experiment("escalation_threshold", ["replicates=200", "workers=1", "force=true"])
+    resources.check_sweep_settings(cfg)  # confirmed: allowed
+
+
+def test_d13_policy_refuses_a_huge_ensemble_before_making_its_directory(tmp_path, capsys):
+    root = tmp_path / "out"
+    code = main(
+        ["policy", "experiment=partner_commitments", "quick=true", "search.runs=100000000",
+         f"output_root={root}", "plot=false"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "search.runs" in line and not root.exists()
+
+
+# --- D16: the minor ones -------------------------------------------------------------------------
+def test_d16_sweep_type_errors_name_the_key_and_scenarios_all_works(tmp_path, capsys):
+    root = tmp_path / "out"
+    assert (
+        main(["sweep", "experiment=escalation_threshold", "replicates=abc", f"output_root={root}"])
+        == 2
+    )
+    line = _one_line(capsys.readouterr().err)
+    assert "replicates = 'abc'" in line and not root.exists()
+    from sim.engine.design import load_experiment
+
+    assert len(load_experiment("escalation_threshold", ["scenarios=all"]).scenarios) > 1
+
+
+def test_d16_an_empty_experiment_file_is_refused(user_folder, tmp_path, capsys):
+    (user_folder / "experiments").mkdir()
+    (user_folder / "experiments" / "empty.yaml").write_text("")
+    root = tmp_path / "out"
+    args = ["--search-path", str(user_folder), "sweep", "experiment=empty", f"output_root={root}"]
+    assert main(args) == 2
+    assert "empty" in _one_line(capsys.readouterr().err) and not root.exists()
+
+
+def test_d16_a_targets_file_named_dotdot_is_refused(tmp_path, capsys):
+    path = tmp_path / "..yaml"
+    path.write_text(EVENT_TARGET.format(measure="russia_halts", args="{first: 0, last: 7}"))
+    root = tmp_path / "out"
+    assert main(["calibrate", f"targets={path}", f"output_root={root}", "quick=true"]) == 2
+    assert "targets" in _one_line(capsys.readouterr().err) and not root.exists()

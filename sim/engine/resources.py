@@ -37,6 +37,9 @@ SUMMARY_DISK_PER_RUN = 90
 #: Run-months simulated per second by one core (for the time estimate only).
 RUN_MONTHS_PER_SECOND = 400_000
 MAX_REPLICATES = 10_000_000
+#: Estimated wall time above which a sweep needs `force=true`: a typo (replicates=9999999)
+#: should not quietly occupy a machine for days (review 2, D13).
+MAX_WALL_SECONDS = 24 * 3_600
 PARAMETER_BYTES_PER_POINT = 2_000
 
 
@@ -258,13 +261,23 @@ def check_sweep_settings(cfg: object) -> None:
         bool(cfg.trajectories),
         0 if remote else workers,
     )
+    what = (
+        f"{points:,} design points x {cfg.replicates:,} replicates x {cfg.months} months "
+        f"({workers} workers, chunk_size = {cfg.chunk_size:,})"
+    )
     check_fits(
         estimate,
         cfg.resume or cfg.output_root,
-        f"{points:,} design points x {cfg.replicates:,} replicates x {cfg.months} months "
-        f"({workers} workers, chunk_size = {cfg.chunk_size:,})",
+        what,
         "lower replicates, months, chunk_size or workers, or set trajectories=false",
     )
+    wall = estimate.seconds / max(1, workers)
+    if wall > MAX_WALL_SECONDS and not remote and not OmegaConf.select(cfg, "force"):
+        raise TooLarge(
+            f"{what} would take about {duration(wall)} ({estimate.words()}), more than the "
+            f"{duration(MAX_WALL_SECONDS)} allowed without confirmation; lower replicates or "
+            "months, or add force=true to run it anyway"
+        )
 
 
 def design_points(cfg: object) -> int:
