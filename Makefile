@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 SCENARIO ?= war_favorable_russia
 ARGS ?=
 
-.PHONY: run test lint bench clean-venv
+.PHONY: run test lint bench app-screenshot clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(VENV)/.installed
 # ruff for style; import-linter for the layers of sim/ (contracts in pyproject.toml).
 lint: $(VENV)/.installed
 	$(PY) -m ruff check . && $(PY) -m ruff format --check . && $(VENV)/bin/lint-imports
+
+# The app's picture in docs/app.md, taken by its browser test at the end of its walk-through.
+app-screenshot: $(VENV)/.installed
+	APP_SCREENSHOT=$(CURDIR)/docs/figures/app.png $(PY) -m pytest -p no:xdist -q tests/test_app_browser.py
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_model.py

@@ -3,7 +3,10 @@
 configs/ and experiments/ stay at the repository root, where users edit them; a wheel copies
 them to sim/_data/ at build time, where `sim.config` finds them from any working directory.
 The build also writes sim/_data/build.json with the commit it was built from, so an installed
-copy can stamp its outputs without a checkout. Everything else is in pyproject.toml.
+copy can stamp its outputs without a checkout: git's answer in a checkout, else the commit
+`git archive` wrote into .git_archival.txt (export-subst, see .gitattributes; the same file
+setuptools-scm reads), else "unknown" (a plain copy of the files), never null.
+Everything else is in pyproject.toml.
 """
 
 from __future__ import annotations
@@ -20,8 +23,26 @@ ROOT = Path(__file__).resolve().parent
 DATA_FOLDERS = ("configs", "experiments")
 
 
-def source_commit() -> str | None:
-    """The checkout's commit (with -dirty for local changes), or None outside a checkout."""
+UNKNOWN_COMMIT = "unknown"
+
+
+def archived_commit() -> str | None:
+    """The commit `git archive` substituted into .git_archival.txt, if this tree is an archive."""
+    archival = ROOT / ".git_archival.txt"
+    if not archival.is_file():
+        return None
+    for line in archival.read_text().splitlines():
+        key, _, value = line.partition(":")
+        value = value.strip()
+        if key.strip() == "node" and value and not value.startswith("$Format"):
+            return value
+    return None
+
+
+def source_commit() -> str:
+    """The checkout's commit (with -dirty for local changes), else the archive's, else unknown."""
+    if not (ROOT / ".git").exists():
+        return archived_commit() or UNKNOWN_COMMIT
     try:
         run = dict(cwd=ROOT, capture_output=True, text=True, timeout=5)
         commit = subprocess.run(["git", "rev-parse", "HEAD"], check=True, **run).stdout.strip()
@@ -29,7 +50,7 @@ def source_commit() -> str | None:
         dirty = subprocess.run(status, **run).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
-        return None
+        return archived_commit() or UNKNOWN_COMMIT
 
 
 class BuildWithData(build_py):

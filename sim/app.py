@@ -1,22 +1,25 @@
-"""The interactive app: choose a scenario, move a few parameters, step or play, watch it unfold.
+"""The interactive app on Mesa's SolaraViz: choose a scenario, set parameters, step or play.
 
 Run it with ``python -m sim app`` or ``solara run sim.app`` (needs the ``viz`` extra). The page
-holds one ensemble of R runs (default 1,000), stepped at once as the model always is, and shows:
+is Mesa's own `SolaraViz` around ``AppModel``, an ensemble of R runs (default 1,000) stepped
+at once as the model always is:
 
-* the share of runs at each rung of the escalation ladder, month by month;
-* P(rung >= k by month): the share of runs that have reached rung k so far;
-* the event feed of one run (the last events, newest first).
+* ``model_params`` are generated from the parameter table: each path in ``CONTROLS`` becomes a
+  menu (a choice parameter) or a slider over its range with its unit; the number of runs, the
+  seed, a calibration directory (its posterior replaces the calibrated parameters) and a second
+  scenario to compare with are parameters too. As everywhere in Mesa, a change takes effect at
+  Reset; the seed stays put, so two settings are compared on common random numbers.
+* two charts from Mesa's ``make_plot_component`` over the model's DataCollector: P(rung >= k by
+  month) and the share of runs at each rung, each with its 95 % Wilson band;
+* three components of this app: the status line, the comparison of the two settings side by
+  side (same seeds, paired differences) and the event feed of one chosen run.
 
-Both charts come from the model's own `mesa.DataCollector` (``collect=True``, ensemble
-reporters, see sim/model/mesa_api.py). The sliders are data, ``CONTROLS`` below: a parameter path
-and, if the parameter's own range is too wide for a slider, the range to offer. Choosing a
-scenario resets the controls to that scenario's values; changing a control restarts the
-ensemble at month 0 with the same seeds, so two settings are compared on common random numbers.
+Choosing a scenario (the menu above Mesa's controls) remounts the page with that scenario's
+values as the parameters' defaults.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
 from dataclasses import dataclass
@@ -24,17 +27,24 @@ from functools import cache
 from typing import Any
 
 import matplotlib
+import mesa
 import numpy as np
 import pandas as pd
 import solara
-from matplotlib.figure import Figure
+from matplotlib.axes import Axes
+from mesa.visualization import SolaraViz, make_plot_component
 
 from sim import config as C
+from sim.analysis.stats import paired_proportion_difference, wilson_interval
+from sim.engine.posterior_draws import load, override_params
+from sim.errors import CalibrationError
 from sim.model.escalation import EscalationModel, month_dates
 from sim.model.event_log import events_frame
 from sim.model.ladder import TOP_RUNG
-from sim.model.params import PARAMS_BY_PATH
+from sim.model.mesa_api import MAX_SEED, ensemble_reporters, keyword_params
+from sim.model.params import PARAMS_BY_PATH, ParamSet
 from sim.model.rng import derive_seeds
+from sim.plots.style import RUNG_COLOURS
 
 matplotlib.use("Agg")  # figures are drawn to PNG on the server
 
@@ -61,9 +71,13 @@ DEFAULT_SCENARIO = "baseline"
 DEFAULT_RUNS = 1000
 MAX_RUNS = 5000
 SEED = 20221028
-PLAY_PAUSE_SECONDS = 0.15  # between months while playing: time to send the page its update
+NO_COMPARISON = "(none)"
 FEED_LENGTH = 12
-RUNG_COLOURS = ("#d9d9d9", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026", "#67000d")
+SHOWN_RUNGS = (1, 3, 5)  # the rungs of the comparison table
+
+
+#: The scenario chosen in the menu above Mesa's controls; the default of AppModel's scenario.
+chosen_scenario = solara.reactive(DEFAULT_SCENARIO)
 
 
 # --- the simulation side, plain Python (tested without a browser) ----------------------------
@@ -82,206 +96,311 @@ def slider_range(control: Control) -> tuple[float, float]:
     return low, high
 
 
-class Ensemble:
-    """One ensemble on the page: the model, and a lock so drawing never sees half a step."""
+def slider_step(low: float, high: float) -> float:
+    """A round step of about a hundredth of the range, so round defaults lie on the grid."""
+    return 10.0 ** math.floor(math.log10((high - low) / 100))
 
-    def __init__(self, values: dict[str, Any], runs: int, months: int, seed: int = SEED) -> None:
-        self.lock = threading.Lock()
-        self.model = EscalationModel(
-            values,
-            seeds=derive_seeds(seed, np.arange(runs)),
-            months=months,
-            trajectories=False,
-            collect=True,
+
+def keyword(path: str) -> str:
+    """The keyword of a parameter path (``war.end_month`` -> ``war_end_month``)."""
+    return path.replace(".", "_")
+
+
+def control_param(control: Control, value: Any) -> dict[str, Any]:
+    """One entry of SolaraViz's ``model_params``: a menu or a slider labelled with its unit."""
+    spec = PARAMS_BY_PATH[control.path]
+    if spec.choices:
+        return {"type": "Select", "value": value, "values": list(spec.choices), "label": spec.path}
+    low, high = slider_range(control)
+    label = f"{spec.path} ({spec.unit})"
+    if spec.integer:
+        return {"type": "SliderInt", "value": int(value), "min": int(low), "max": int(high),
+                "step": 1, "label": label}  # fmt: skip
+    return {"type": "SliderFloat", "value": float(value), "min": low, "max": high,
+            "step": slider_step(low, high), "label": label}  # fmt: skip
+
+
+def model_params(scenario: str) -> dict[str, Any]:
+    """SolaraViz's ``model_params`` for a scenario: its values are the controls' defaults."""
+    values, _ = scenario_settings(scenario)
+    scenarios = [name for name, _ in C.list_scenarios()]
+    return {
+        **{keyword(c.path): control_param(c, values[c.path]) for c in CONTROLS},
+        "runs": {
+            "type": "SliderInt",
+            "value": DEFAULT_RUNS,
+            "min": 1,
+            "max": MAX_RUNS,
+            "step": 1,
+            "label": "runs in the ensemble",
+        },  # fmt: skip
+        "seed": {"type": "InputText", "value": str(SEED), "label": "seed (same seed: CRN)"},
+        "calibration": {
+            "type": "InputText",
+            "value": "",
+            "label": "calibration directory (its posterior)",
+        },  # fmt: skip
+        "compare_with": {
+            "type": "Select",
+            "value": NO_COMPARISON,
+            "values": [NO_COMPARISON, *scenarios],
+            "label": "compare with scenario",
+        },  # fmt: skip
+    }
+
+
+def parse_seed(text: str | int) -> int:
+    """The seed typed into the page; ValueError naming the value and what is allowed."""
+    try:
+        seed = int(str(text).strip())
+    except ValueError:
+        seed = -1
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed = {text!r} is not allowed: expected an integer in [0, {MAX_SEED}]")
+    return seed
+
+
+def interval_reporters(runs: int) -> dict[str, Any]:
+    """Ensemble reporters plus 95 % Wilson bounds of each share ("<name> low" / "<name> high")."""
+    reporters = ensemble_reporters()
+    for name in [n for n in reporters if n.startswith("share_")]:
+        share = reporters[name]
+        reporters[f"{name} low"] = lambda m, s=share: _bound(s(m), runs, 0)
+        reporters[f"{name} high"] = lambda m, s=share: _bound(s(m), runs, 1)
+    return reporters
+
+
+def _bound(share: float, runs: int, side: int) -> float:
+    return float(wilson_interval(round(share * runs), runs)[side])
+
+
+class AppModel(EscalationModel):
+    """The page's ensemble: a scenario, control values, runs, a seed, maybe a posterior, and
+    maybe a second scenario on the same seeds, stepped along in lockstep for the comparison.
+
+    ``notice`` holds a problem the page shows (a calibration directory that cannot be used:
+    the runs then use the scenario's values, and the status line says so).
+    """
+
+    def __init__(
+        self,
+        scenario_name: str | None = None,
+        runs: int = DEFAULT_RUNS,
+        seed: str | int = SEED,
+        calibration: str = "",
+        compare_with: str = NO_COMPARISON,
+        scenario: Any = None,
+        **controls: Any,
+    ) -> None:
+        # `scenario` is Mesa's own (experimental) Scenario object, which SolaraViz's Reset passes
+        # back to every model; this app does not use it: its scenario is `scenario_name`.
+        del scenario
+        scenario_name = scenario_name or chosen_scenario.value  # Reset passes only what changed
+        values, months = scenario_settings(scenario_name)
+        self.scenario_name, self.seed, self.notice = scenario_name, parse_seed(seed), ""
+        self.controls = {c.path: values[c.path] for c in CONTROLS} | keyword_params(controls)
+        self.posterior = None
+        if calibration.strip():
+            try:
+                self.posterior = load(calibration.strip())
+            except CalibrationError as error:
+                self.notice = f"posterior not used: {error}"
+        seeds = derive_seeds(self.seed, np.arange(int(runs)))
+        params = self._params({**values, **self.controls}, seeds.size)
+        super().__init__(params, seeds=seeds, months=months, trajectories=False, collect=False)
+        # Mesa's Play steps in a thread while the page draws: the lock keeps a drawing from
+        # seeing half a month (the DataCollector's columns appended one by one).
+        self.lock = threading.RLock()
+        self.datacollector = LockedCollector(self.lock, interval_reporters(seeds.size))
+        self.datacollector.collect(self)
+        self.compare_name = None if compare_with == NO_COMPARISON else compare_with
+        self.other = None
+        if self.compare_name:
+            other_values, _ = scenario_settings(self.compare_name)
+            self.other = EscalationModel(
+                self._params(other_values, seeds.size), seeds=seeds, months=months,
+                trajectories=False, events=False,
+            )  # fmt: skip
+
+    def _params(self, values: dict[str, Any], size: int) -> ParamSet:
+        params = ParamSet.uniform(values, size=size)
+        if self.posterior is None:
+            return params
+        return override_params(params, self.posterior, self.seed, np.arange(size))[0]
+
+    def step(self) -> None:
+        with self.lock:
+            if self.other is not None:
+                self.other.step()
+            super().step()
+
+    def status(self) -> str:
+        """The line the page and its browser test read: month, date, runs, scenario, seed."""
+        with self.lock:
+            month, months = self.month, self.months
+        text = (
+            f"Month {month} of {months} ({month_dates(months + 1)[month]:%b %Y}), "
+            f"{self.seeds.size:,} runs, scenario {self.scenario_name}, seed {self.seed}"
         )
+        if self.posterior is not None:
+            text += f", posterior of {self.posterior.directory.name}"
+        return f"{text}. {self.notice}" if self.notice else text
 
-    def step(self) -> bool:
-        """Advance one month; False once the horizon is reached."""
-        with self.lock:
-            self.model.step()
-            return self.model.running
+    def settings(self) -> str:
+        """The controls' values in force, with units (Mesa's sliders do not show them)."""
+        shown = []
+        for path, value in self.controls.items():
+            unit = PARAMS_BY_PATH[path].unit
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            shown.append(f"{path} = {value:.4g} {unit}" if number else f"{path} = {value}")
+        return "Settings: " + "; ".join(shown)
 
-    def collected(self) -> pd.DataFrame:
-        """The DataCollector's table, one row per month so far (month 0 = the start)."""
+    def comparison(self) -> pd.DataFrame:
+        """P(rung >= k so far) in both settings and the paired difference, with 95 % bounds."""
+        rows = []
         with self.lock:
-            return self.model.datacollector.get_model_vars_dataframe().copy()
+            reached, other_reached = self.recorder.max_rung.copy(), self.other.recorder.max_rung
+        for k in SHOWN_RUNGS:
+            mine, theirs = reached >= k, other_reached >= k
+            low, high = wilson_interval(mine.sum(), mine.size)
+            other_low, other_high = wilson_interval(theirs.sum(), theirs.size)
+            diff = paired_proportion_difference(mine, theirs)
+            rows.append({
+                "reached": f"rung >= {k}",
+                f"{self.scenario_name} (this)": f"{mine.mean():.3f} [{low:.3f}, {high:.3f}]",
+                f"{self.compare_name} (compared)":
+                    f"{theirs.mean():.3f} [{other_low:.3f}, {other_high:.3f}]",
+                "difference": f"{diff.value:+.3f} [{diff.lower:+.3f}, {diff.upper:+.3f}]",
+            })  # fmt: skip
+        return pd.DataFrame(rows)
 
     def feed(self, run: int, length: int = FEED_LENGTH) -> pd.DataFrame:
         """The last `length` events of one run, newest first."""
         with self.lock:
-            columns = self.model.events.columns()
-            months = self.model.months
+            columns = self.events.columns()
         mine = columns["run"] == run
         events = events_frame(
-            {k: v[mine] for k, v in columns.items()}, np.arange(mine.size), month_dates(months)
+            {k: v[mine] for k, v in columns.items()}, np.arange(mine.size), month_dates(self.months)
         )
         table = events[["month", "date", "actor", "action", "target", "rung"]].tail(length)
         table = table.assign(date=table["date"].dt.strftime("%b %Y"))
         return table.iloc[::-1].reset_index(drop=True)
 
 
-def _figure() -> tuple[Figure, Any]:
-    """A small figure with room for the legend on the right (fixed margins: a layout engine
-    would double the drawing time, which is what limits how fast the page can play)."""
-    figure = Figure(figsize=(6.0, 3.0), dpi=80)
-    figure.subplots_adjust(left=0.1, right=0.8, bottom=0.16, top=0.9)
-    return figure, figure.subplots()
+class LockedCollector(mesa.DataCollector):
+    """Mesa's DataCollector whose table is read under the model's lock (never mid-collect)."""
+
+    def __init__(self, lock: threading.RLock, reporters: dict[str, Any]) -> None:
+        super().__init__(model_reporters=reporters)
+        self.lock = lock
+
+    def get_model_vars_dataframe(self) -> pd.DataFrame:
+        with self.lock:
+            return super().get_model_vars_dataframe()
 
 
-def rung_share_figure(frame: pd.DataFrame, months: int) -> Figure:
-    """Stacked shares of runs at each rung, by month."""
-    figure, axes = _figure()
-    shares = [frame[f"share_at_rung_{k}"].to_numpy() for k in range(TOP_RUNG + 1)]
-    axes.stackplot(
-        frame["month"], shares, colors=RUNG_COLOURS, labels=[f"rung {k}" for k in range(6)]
-    )
-    axes.set(xlim=(0, months), ylim=(0, 1), xlabel="month", ylabel="share of runs")
-    axes.set_title("Share of runs at each rung", loc="left", fontsize=10)
-    axes.legend(loc="upper left", bbox_to_anchor=(1, 1), fontsize=8, frameon=False)
-    return figure
+# --- the charts: Mesa's make_plot_component, bands drawn from the "low"/"high" series ---------
+def draw_bands(axes: Axes) -> None:
+    """Turn each "<name> low"/"<name> high" line pair into a shaded band of <name>'s colour."""
+    lines = {line.get_label(): line for line in axes.get_lines()}
+    for label, line in lines.items():
+        if label in lines and f"{label} low" in lines:
+            low, high = lines[f"{label} low"], lines[f"{label} high"]
+            axes.fill_between(
+                low.get_xdata(), low.get_ydata(), high.get_ydata(), color=line.get_color(),
+                alpha=0.25, linewidth=0,
+            )  # fmt: skip
+            low.remove()
+            high.remove()
+    for line in axes.get_lines():  # "share_reached_rung_3" -> "rung 3"
+        line.set_label(f"rung {line.get_label().rsplit('_', 1)[1]}")
+    axes.set_ylim(0, 1)
+    axes.legend(loc="upper left", fontsize=8, frameon=False)
 
 
-def reached_figure(frame: pd.DataFrame, months: int) -> Figure:
-    """P(rung >= k by month) for k = 1..5."""
-    figure, axes = _figure()
-    for k in range(1, TOP_RUNG + 1):
-        axes.plot(
-            frame["month"],
-            frame[f"share_reached_rung_{k}"],
-            color=RUNG_COLOURS[k],
-            label=f"rung >= {k}",
-            lw=2,
-        )
-    axes.set(xlim=(0, months), ylim=(0, 1), xlabel="month", ylabel="probability")
-    axes.set_title("P(rung >= k by month)", loc="left", fontsize=10)
-    axes.legend(loc="upper left", bbox_to_anchor=(1, 1), fontsize=8, frameon=False)
-    return figure
+def reached_post(axes: Axes) -> None:
+    draw_bands(axes)
+    axes.set(ylabel="P(rung >= k by month), 95 % band")
 
+
+def at_rung_post(axes: Axes) -> None:
+    draw_bands(axes)
+    axes.set(ylabel="share of runs at rung, 95 % band")
+
+
+def band_measure(names: list[str]) -> dict[str, Any]:
+    """{series: colour} with each series' low/high bounds in the same colour."""
+    measure: dict[str, Any] = {}
+    for name in names:
+        colour = RUNG_COLOURS[int(name.rsplit("_", 1)[1])]
+        measure |= {name: colour, f"{name} low": colour, f"{name} high": colour}
+    return measure
+
+
+REACHED_CHART = make_plot_component(
+    band_measure([f"share_reached_rung_{k}" for k in range(1, TOP_RUNG + 1)]),
+    post_process=reached_post,
+)
+AT_RUNG_CHART = make_plot_component(
+    band_measure([f"share_at_rung_{k}" for k in range(TOP_RUNG + 1)]), post_process=at_rung_post
+)
+
+
+# --- the app's own components: plain functions of the model, which SolaraViz wraps into ----
+# --- components redrawn after every step (as Mesa's own plot components are) ----------------
+def RunPanel(model: AppModel) -> None:
+    """The status line (the browser test's readiness signal), the settings in force, and the
+    two settings side by side on the same seeds (choose "compare with", then Reset)."""
+    solara.Text(model.status(), classes=["sim-status"])
+    solara.Markdown(model.settings())
+    if model.other is None:
+        solara.Text("Choose a scenario under 'compare with' and press Reset to compare.")
+        return
+    solara.Markdown(f"**{model.scenario_name}** vs **{model.compare_name}**, same seeds")
+    solara.DataFrame(model.comparison(), items_per_page=len(SHOWN_RUNGS))
+
+
+def EventFeed(model: AppModel) -> None:
+    """The last events of one chosen run, newest first."""
+    run = solara.use_reactive(0)
+    solara.InputInt("Run shown", value=run)
+    shown = min(max(run.value, 0), model.seeds.size - 1)
+    feed = model.feed(shown)
+    if feed.empty:
+        solara.Text(f"No events in run {shown} yet.")
+    else:
+        solara.DataFrame(feed, items_per_page=FEED_LENGTH)
+
+
+COMPONENTS = [REACHED_CHART, AT_RUNG_CHART, RunPanel, EventFeed]
 
 # --- the page ---------------------------------------------------------------------------------
-scenario = solara.reactive(DEFAULT_SCENARIO)
-overrides: solara.Reactive[dict[str, Any]] = solara.reactive({})
-runs = solara.reactive(DEFAULT_RUNS)
-feed_run = solara.reactive(0)
-playing = solara.reactive(False)
-generation = solara.reactive(0)  # bumped by Reset: a new ensemble with the same settings
-tick = solara.reactive(0)  # bumped after each step, so the page redraws
 
 
-def choose_scenario(name: str) -> None:
-    playing.value = False
-    overrides.value = {}
-    scenario.value = name
+@cache
+def scenario_view(name: str) -> solara.component:
+    """SolaraViz for one scenario, as a component of its own: choosing another scenario mounts
+    another component, so Mesa's parameter state starts afresh from that scenario's values.
+    (Mesa's Reset passes the parameters changed on the page; AppModel fills in the rest from
+    the chosen scenario, and the run panel shows the settings in force.)"""
 
+    @solara.component
+    def ScenarioView() -> None:
+        model = solara.use_memo(lambda: AppModel(scenario_name=name), dependencies=[])
+        SolaraViz(
+            model, components=COMPONENTS, model_params=model_params(name), name="kz-escalation-sim"
+        )
 
-def set_control(path: str, value: Any) -> None:
-    playing.value = False
-    overrides.value = {**overrides.value, path: value}
-
-
-def slider_step(low: float, high: float) -> float:
-    """A round step of about a hundredth of the range, so round defaults lie on the grid."""
-    return 10.0 ** math.floor(math.log10((high - low) / 100))
-
-
-@solara.component
-def ControlInput(control: Control, value: Any) -> None:
-    """A menu for a choice parameter, a slider under a `path = value unit` line for a number."""
-    spec = PARAMS_BY_PATH[control.path]
-
-    def on_value(new: Any) -> None:
-        set_control(control.path, new)
-
-    if spec.choices:
-        solara.Select(label=control.path, values=list(spec.choices), value=value, on_value=on_value)
-        return
-    low, high = slider_range(control)
-    solara.Text(f"{control.path} = {value:.4g} {spec.unit}", style={"font-size": "0.85em"})
-    if spec.integer:
-        solara.SliderInt("", value=int(value), min=int(low), max=int(high), on_value=on_value)
-    else:
-        step = slider_step(low, high)
-        solara.SliderFloat("", value=float(value), min=low, max=high, step=step, on_value=on_value)
+    return ScenarioView
 
 
 @solara.component
 def Page() -> None:
-    base, months = scenario_settings(scenario.value)
-    values = {**base, **overrides.value}
-    ensemble = solara.use_memo(
-        lambda: Ensemble(values, runs.value, months),
-        dependencies=[
-            scenario.value,
-            tuple(sorted(overrides.value.items())),
-            runs.value,
-            generation.value,
-        ],
-    )
-
-    async def play() -> None:
-        """Step while playing, on the server's event loop: each month is drawn before the next.
-
-        The sleep hands the loop back, so the page's update is sent and a click on Pause is
-        seen between two months (a month is never cut in half).
-        """
-        while playing.value and ensemble.step():
-            tick.value += 1
-            await asyncio.sleep(PLAY_PAUSE_SECONDS)
-        tick.value += 1
-        playing.value = False
-
-    solara.lab.use_task(play, dependencies=[playing.value, ensemble])
-
-    def step_once() -> None:
-        playing.value = False
-        ensemble.step()
-        tick.value += 1
-
-    def reset() -> None:
-        playing.value = False
-        generation.value += 1
-
-    frame = solara.use_memo(ensemble.collected, dependencies=[ensemble, tick.value])
-    month = ensemble.model.month
-    solara.Title("kz-escalation-sim")
-    with solara.Sidebar():
-        solara.HTML("h3", "Scenario and parameters")
+    with solara.Sidebar(), solara.Card("Scenario"):
         solara.Select(
             label="Scenario",
-            values=[name for name, _ in C.list_scenarios()],
-            value=scenario.value,
-            on_value=choose_scenario,
+            values=[n for n, _ in C.list_scenarios()],
+            value=chosen_scenario.value,
+            on_value=chosen_scenario.set,
         )
-        for control in CONTROLS:
-            ControlInput(control, values[control.path])
-        solara.Text(f"runs in the ensemble = {runs.value:,}", style={"font-size": "0.85em"})
-        solara.SliderInt("", value=runs, min=1, max=MAX_RUNS, step=1)
-    with solara.Column():
-        with solara.Row():
-            solara.Button("Step", on_click=step_once, disabled=not ensemble.model.running)
-            solara.Button(
-                "Pause" if playing.value else "Play",
-                on_click=lambda: playing.set(not playing.value),
-                disabled=not ensemble.model.running,
-            )
-            solara.Button("Reset", on_click=reset)
-            solara.Text(
-                f"Month {month} of {months} ({month_dates(months + 1)[month]:%b %Y}), "
-                f"{runs.value:,} runs, scenario {scenario.value}",
-                classes=["sim-status"],
-            )
-        with solara.Row():
-            solara.FigureMatplotlib(
-                rung_share_figure(frame, months), dependencies=[frame], format="png"
-            )
-            solara.FigureMatplotlib(
-                reached_figure(frame, months), dependencies=[frame], format="png"
-            )
-        solara.HTML("h3", "Events of one run")
-        solara.InputInt("Run shown", value=feed_run)
-        run = min(max(feed_run.value, 0), runs.value - 1)
-        feed = ensemble.feed(run)
-        if feed.empty:
-            solara.Text(f"No events in run {run} yet.")
-        else:
-            solara.DataFrame(feed, items_per_page=FEED_LENGTH)
+    scenario_view(chosen_scenario.value)()

@@ -14,7 +14,7 @@ from sim.engine.design import load_experiment
 from sim.engine.runner import run_sweep
 from sim.engine.sweep_directory import AGGREGATE, read_parts
 
-NARROW = {"alignment": (0.70, 0.74), "motivation": (1.0, 1.8)}  # many runs fall outside
+NARROW = {"alignment": (0.70, 0.74), "motivation": (0.8, 1.2)}  # many runs fall outside
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def test_quantiles_are_within_a_bin_or_missing_never_clipped(narrow_sweep: Path)
             assert got[outside.to_numpy()].isna().all()
             inside = got[~outside.to_numpy()]
             tolerance = (high - low) / BINS + 1e-5  # trajectories are float32
-            assert (inside - truth[~outside]).abs().max() <= tolerance
+            assert inside.empty or (inside - truth[~outside]).abs().max() <= tolerance
             checked["inside"] += len(inside)
             checked["outside"] += int(outside.sum())
         assert np.allclose(aggregate[f"{name}_min"], values.min().to_numpy(), rtol=1e-6)

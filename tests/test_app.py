@@ -33,17 +33,60 @@ def test_scenario_settings_are_what_sim_run_composes():
     assert values["war.outcome"] == "favorable" and months == 120
 
 
-def test_an_ensemble_of_a_thousand_runs_steps_and_feeds_the_charts():
+def test_model_params_come_from_the_parameter_table():
+    params = app.model_params("war_favorable_russia")
     values, _ = app.scenario_settings("war_favorable_russia")
-    ensemble = app.Ensemble(values, runs=1000, months=12)
-    while ensemble.step():
-        pass
-    frame = ensemble.collected()
+    for control in app.CONTROLS:
+        spec = PARAMS_BY_PATH[control.path]
+        entry = params[app.keyword(control.path)]
+        assert entry["value"] == values[control.path]
+        if spec.choices:
+            assert entry["type"] == "Select" and entry["values"] == list(spec.choices)
+        else:
+            assert (entry["min"], entry["max"]) == app.slider_range(control)
+            assert entry["label"] == f"{spec.path} ({spec.unit})"
+    assert params["seed"]["value"] == str(app.SEED)
+    assert "baseline" in params["compare_with"]["values"]
+
+
+def test_mesa_reset_rebuilds_the_model_from_the_page_parameters(monkeypatch):
+    from mesa.visualization.solara_viz import _build_model_init_kwargs
+
+    monkeypatch.setattr(app.chosen_scenario, "value", "war_favorable_russia")  # the menu
+    model = app.AppModel(runs=50)
+    changed = {"war_end_month": 12, "runs": 40, "seed": "7", "compare_with": "baseline"}
+    kwargs = _build_model_init_kwargs(
+        model, changed, add_scenario_when_empty=True, require_model_accepts_scenario=True
+    )
+    again = type(model)(**kwargs)  # what SolaraViz's Reset does
+    assert again.seeds.size == 40 and again.seed == 7
+    assert again.controls["war.end_month"] == 12
+    assert again.controls["war.outcome"] == "favorable"  # the rest from the scenario
+    assert again.compare_name == "baseline"
+    with pytest.raises(ValueError, match="seed = 'x'"):
+        app.AppModel(seed="x")
+
+
+def test_an_ensemble_steps_and_feeds_charts_bands_comparison_and_events():
+    model = app.AppModel(scenario_name="war_favorable_russia", runs=1000, compare_with="baseline")
+    while model.month < 12:
+        model.step()
+    frame = model.datacollector.get_model_vars_dataframe()
     assert len(frame) == 13 and frame["month"].tolist() == list(range(13))
     shares = frame[[f"share_at_rung_{k}" for k in range(6)]].sum(axis=1)
     assert np.allclose(shares, 1.0)
-    feed = ensemble.feed(run=0)
+    reached = frame["share_reached_rung_2"]
+    assert (frame["share_reached_rung_2 low"] <= reached).all()
+    assert (reached <= frame["share_reached_rung_2 high"]).all()
+    assert (frame["share_reached_rung_2 high"] - frame["share_reached_rung_2 low"]).max() < 0.1
+    table = model.comparison()
+    assert table.columns[-1] == "difference" and len(table) == len(app.SHOWN_RUNGS)
+    assert "Month 12 of 120" in model.status() and "seed 20221028" in model.status()
+    feed = model.feed(run=0)
     assert list(feed.columns) == ["month", "date", "actor", "action", "target", "rung"]
     assert feed["month"].is_monotonic_decreasing  # newest first
-    for draw in (app.rung_share_figure, app.reached_figure):
-        assert draw(frame, 12).axes
+
+
+def test_a_calibration_that_cannot_be_used_is_shown_not_hidden(tmp_path):
+    model = app.AppModel(runs=10, calibration=str(tmp_path))
+    assert model.posterior is None and "posterior not used" in model.status()

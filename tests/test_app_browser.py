@@ -1,4 +1,4 @@
-"""The app in a real browser: load the page, change the scenario, step and play, charts change.
+"""The app in a real browser: load, step, change the scenario, play, compare; charts change.
 
 Drives the system's Chromium (Debian's `chromium`, /usr/bin/chromium) with Playwright; .ci/run
 installs it. Without Chromium, Playwright or Solara the test skips with the reason, except in
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -84,7 +85,12 @@ def _charts(page) -> list[bytes]:
     return [images.nth(i).screenshot() for i in range(images.count())]
 
 
-def test_app_loads_steps_plays_and_changes_scenario(app_url):
+def _choose(page, select_label: re.Pattern[str], item: str) -> None:
+    page.locator(".v-select").filter(has_text=select_label).click()
+    page.locator(".v-menu__content.menuable__content__active .v-list-item", has_text=item).click()
+
+
+def test_app_loads_steps_plays_changes_scenario_and_compares(app_url):
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
@@ -92,13 +98,13 @@ def test_app_loads_steps_plays_and_changes_scenario(app_url):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
             page.set_default_timeout(SLOW)
             page.goto(app_url)
             status = page.locator(".sim-status")
             expect(status).to_contain_text("Month 0 of 120")
-            expect(status).to_contain_text("1,000 runs, scenario baseline")
-            expect(page.locator("img")).to_have_count(2)
+            expect(status).to_contain_text("1,000 runs, scenario baseline, seed 20221028")
+            expect(page.locator("img")).to_have_count(2)  # Mesa's two plot components
             start = _charts(page)
 
             for month in (1, 2, 3):
@@ -107,21 +113,32 @@ def test_app_loads_steps_plays_and_changes_scenario(app_url):
             stepped = _charts(page)
             assert all(a != b for a, b in zip(start, stepped, strict=True)), "charts did not change"
 
-            page.locator(".v-select").filter(has_text="Scenario").click()
-            page.locator(".v-menu__content .v-list-item", has_text="war_favorable_russia").click()
+            _choose(page, re.compile("^Scenario"), "war_favorable_russia")
             expect(status).to_contain_text("Month 0 of 120")
             expect(status).to_contain_text("scenario war_favorable_russia")
             expect(page.locator(".v-select").filter(has_text="war.outcome")).to_contain_text(
                 "favorable"
             )
 
-            page.get_by_role("button", name="Play").click()
+            page.get_by_role("button", name="▶").click()
             expect(status).not_to_contain_text("Month 0 of 120")
             with contextlib.suppress(PlaywrightTimeout):  # it may have reached the horizon
-                page.get_by_role("button", name="Pause").click(timeout=2_000)
-            expect(page.get_by_role("button", name="Play")).to_be_visible()
+                page.get_by_role("button", name="❚❚").click(timeout=2_000)
+            expect(page.get_by_role("button", name="▶")).to_be_visible()
             played = _charts(page)
             assert all(a != b for a, b in zip(start, played, strict=True))
-            expect(page.locator(".v-data-table, table").first).to_be_visible()  # the event feed
+
+            _choose(page, re.compile("^compare with"), "baseline")
+            page.get_by_role("button", name="Reset").click()
+            expect(page.get_by_text("same seeds")).to_be_visible()
+            expect(status).to_contain_text("scenario war_favorable_russia")  # kept by Reset
+            for month in (1, 2):
+                page.get_by_role("button", name="Step").click()
+                expect(status).to_contain_text(f"Month {month} of 120")
+            expect(page.get_by_text("rung >= 3", exact=True)).to_be_visible()  # the comparison
+            expect(page.get_by_text("Run shown")).to_be_visible()  # the event feed
+            expect(page.locator("table").last).to_contain_text("Kazakhstan")
+            if os.environ.get("APP_SCREENSHOT"):  # make app-screenshot: the figure in docs/app.md
+                page.screenshot(path=os.environ["APP_SCREENSHOT"])
         finally:
             browser.close()

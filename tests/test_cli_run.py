@@ -78,6 +78,7 @@ def test_run_writes_the_directory_contract(run) -> None:
         "summary.parquet",
         "trajectories.parquet",
         "events.parquet",
+        "episodes.parquet",
         "figures",
     }
     assert {p.name for p in directory.iterdir()} == expected
@@ -208,6 +209,9 @@ BAD_INPUT = [
     (["run.months=-12"], ["run.months", "-12", "[1, 600]"]),
     (["model.war.outcome=won"], ["model.war.outcome", "won", "favorable"]),
     (["--multirun", "run.months=12,0"], ["run.months", "0", "[1, 600]"]),
+    (["--multirun", "model.china.reliability=interval(0,1)"], ["interval", "range("]),
+    (["--multirun", "scenario=glob(atl*)"], ["glob(atl*)", "matches no scenario", "baseline"]),
+    (["--multirun", "run.months=glob(1*)"], ["run.months=glob", "scenario=glob(war_*)"]),
 ]
 # A few run as real subprocesses (exit code, stderr, no traceback); the rest in-process, to keep
 # the suite fast: the checks run before Hydra starts, so in-process they take the same path.
@@ -287,6 +291,47 @@ def test_multirun_runs_each_job_and_keeps_its_sweep_directory_in_results(tmp_pat
         assert len(pd.read_parquet(directory / "summary.parquet")) == 4
     (index,) = (tmp_path / "results" / "multirun").glob("*/jobs.tsv")
     assert len(index.read_text().splitlines()) == 3  # header and two jobs
+
+
+def test_multirun_glob_expands_over_the_scenarios(tmp_path: Path) -> None:
+    done = sim(
+        "run", "--multirun", "scenario=glob(war_*)", "run.replicates=2", "run.months=3",
+        "run.figures=false", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    wars = sorted(name for name, _ in list_scenarios() if name.startswith("war_"))
+    assert sorted(p.name for p in (tmp_path / "results" / "runs").iterdir()) == wars
+
+
+@pytest.mark.parametrize(
+    "command", ["sweep experiment=screening", "policy experiment=partner_commitments"]
+)
+def test_sweep_and_policy_accept_cfg_job(command, tmp_path: Path, monkeypatch, capsys) -> None:
+    from sim.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    code = main([*command.split(), "workers=1", "--cfg", "job"])
+    assert code == 0, capsys.readouterr().err
+    config = yaml.safe_load(capsys.readouterr().out)
+    assert config["name"] == command.split("=")[1] and config["workers"] == 1
+    assert list(tmp_path.iterdir()) == []
+    assert main([*command.split(), "--cfg", "hydra"]) == 2
+    assert "only --cfg job" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command", ["sweep experiment=screening", "policy experiment=partner_commitments quick=true"]
+)
+def test_dask_without_the_cluster_extra_is_one_line(command, tmp_path, monkeypatch, capsys):
+    from sim.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    code = main([*command.split(), "executor=dask", f"output_root={tmp_path / 'out'}"])
+    message = capsys.readouterr().err.strip()
+    assert code == 2 and len(message.splitlines()) == 1, message
+    assert "distributed not installed" in message and "[cluster]" in message
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ import pytest
 
 from sim import EscalationModel, ParamSet
 from sim.analysis.probabilities import reached_by
+from sim.model.episodes import Outcome, Trigger
 from sim.model.escalation import simulate
 from sim.model.ladder import Actor, Cause, Demand, Rung
 from sim.model.params import MECHANISMS
@@ -224,19 +225,24 @@ def refusing_model(runs: int, params: dict[str, Any] | None = None) -> Escalatio
     model.russia.rung[:] = Rung.ECONOMIC
     model.russia.halt_months_left[:] = 0
     model.kazakhstan.refused = np.ones(runs, dtype=bool)
+    model.kazakhstan.quiet = np.zeros(runs, dtype=bool)  # refused in word and in deed
     return model
 
 
 def test_punishing_a_refusal_earns_credibility_and_letting_it_pass_spends_it():
-    model = refusing_model(4000)
-    russia = model.russia
-    before = russia.credibility.copy()
-    halts, restrictions = russia.halts.copy(), russia.restrictions.copy()
-    russia.respond_to_refusals(model.month)
-    punished = (russia.halts > halts) | (russia.restrictions > restrictions)
-    assert punished.any() and (~punished).any()
-    assert np.all(russia.credibility[punished] > before[punished])
-    assert np.all(russia.credibility[~punished] < before[~punished])
+    dear = {"russia.cpc_cost": 1.0, "russia.restriction_cost": 5.0, "russia.inducement_cost": 1.0,
+            "russia.credibility_horizon": 0.0}  # fmt: skip
+    for params in ({}, dear):
+        model = refusing_model(4000, {"mechanisms.attribution": 0, **params})
+        russia = model.russia
+        before = russia.credibility.copy()
+        halts, restrictions = russia.halts.copy(), russia.restrictions.copy()
+        russia.respond_to_refusals(model.month)
+        punished = (russia.halts > halts) | (russia.restrictions > restrictions)
+        lapsed = ~punished & (russia.inducements == 0)
+        assert np.all(russia.credibility[punished] > before[punished])
+        assert np.all(russia.credibility[lapsed] < before[lapsed])
+        assert punished.mean() > 0.5 if not params else lapsed.mean() > 0.5
 
 
 def test_dearer_disruptions_mean_fewer_punishments():
@@ -370,6 +376,66 @@ def test_delivered_arms_raise_moscows_security_belief_and_broken_pledges_lower_i
         assert np.all(np.sign(change) == direction)
 
 
+def test_an_open_pledge_is_cheap_talk_and_does_not_deter():
+    for on, deters in ((1, False), (0, True)):
+        model = make_model(20, {"mechanisms.costly_signals": on})
+        china = model.partners[Actor.CHINA]
+        china.support[:] = 0.0
+        china.due_month = np.full(20, model.month + 5.0)  # pledged, not yet delivered
+        china.act(model.month)
+        economic, security = china.offers()
+        assert bool(np.all(security > 0)) == deters and bool(np.all(economic > 0)) == deters
+
+
+def test_beliefs_move_in_proportion_to_the_cost_of_the_signal():
+    """Arms of half the full-signal size move Moscow's security belief half as far."""
+    moves = []
+    for arms in (0.05, 0.1):
+        model = make_model(10, {"turkey.arms": arms, "turkey.reliability": 1.0,
+                                "turkey.rupture_aversion": 0.0})  # fmt: skip
+        turkey, russia = model.partners[Actor.TURKEY], model.russia
+        before = russia.security_belief[Actor.TURKEY].copy()
+        turkey.due_month = np.full(10, float(model.month))
+        turkey.settle(model.month)
+        moves.append((russia.security_belief[Actor.TURKEY] - before) / (1.0 - before))
+    assert moves[0] == pytest.approx(0.5 * moves[1])
+
+
+def test_a_broken_pledge_lowers_beliefs_even_without_arms_or_investment():
+    model = make_model(10, {"eu.reliability": 0.0, "eu.route_investment": 0.0})
+    eu, russia = model.partners[Actor.EU], model.russia
+    before = russia.economic_belief[Actor.EU].copy()
+    eu.due_month = np.full(10, float(model.month))
+    eu.settle(model.month)
+    assert np.all(russia.economic_belief[Actor.EU] < before)
+
+
+def test_chinas_cost_to_moscow_grows_with_its_stake_and_russias_dependence():
+    model = make_model(3)
+    china = model.partners[Actor.CHINA]
+    assert np.all(china.dependence > 1.0)  # sanctions turned Russia's trade towards China
+    china.deliveries = np.array([0, 2, 4])
+    assert strictly_increasing(china.rupture_cost())
+    fixed = make_model(3, {"mechanisms.costly_signals": 0}).partners[Actor.CHINA]
+    fixed.deliveries = np.array([0, 2, 4])
+    assert np.all(fixed.rupture_cost() == fixed.p.security_capability)
+
+
+def test_both_offers_count_where_their_part_of_the_damage_lies():
+    """No partition of offers by rung: at rung 4 an economic offer still offsets the economic
+    part of the damage; at rung 2 a security offer offsets nothing (no military damage)."""
+    model = make_model(2)
+    kz = model.kazakhstan
+    content = levels(Demand.BLOC_LOYALTY, 2)
+    model.economic_offer = np.array([0.0, 0.8])
+    assert strictly_decreasing(kz.comply_probability(levels(4, 2), content, 0.6))
+    model.economic_offer = np.zeros(2)
+    model.security_offer = np.array([0.0, 0.8])
+    at_two = kz.comply_probability(levels(2, 2), content, 0.6)
+    assert at_two[0] == at_two[1]
+    assert strictly_decreasing(kz.comply_probability(levels(5, 2), content, 0.6))
+
+
 def test_rupture_aversion_withholds_deliveries_as_russia_escalates():
     model = make_model(3)
     china = model.partners[Actor.CHINA]
@@ -394,6 +460,222 @@ def test_conditioning_on_an_ongoing_war_moves_every_end_after_the_known_month():
                                     seeds=np.arange(4000), months=1).war  # fmt: skip
     # Bayes: a war known to last to month 40 is likelier to go on past the horizon.
     assert (~ended).mean() > (~np.isfinite(unconditioned.end_month)).mean()
+
+
+# --- v3: episodes, soft choices, learning, attribution -----------------------------------------
+def episode_model(runs: int, params: dict[str, Any] | None = None) -> EscalationModel:
+    """A model with an episode on the war open in every run, at rung 2, demand just refused."""
+    model = make_model(runs, params)
+    russia, book = model.russia, model.episodes
+    book.close(model.month, book.open, Outcome.DROPPED)
+    russia.rung[:] = Rung.ECONOMIC
+    every = np.ones(runs, dtype=bool)
+    content = np.full(runs, Demand.ENDORSE_WAR, dtype=np.int8)
+    book.start(model.month, every, np.zeros(runs), content, np.full(runs, model.month), russia.rung)
+    russia.demand = content.copy()
+    return model
+
+
+def test_compliance_closes_the_episode_and_ends_its_pressure():
+    model = episode_model(50)
+    russia, kz, book = model.russia, model.kazakhstan, model.episodes
+    russia.halt_months_left[:] = 2
+    russia.coercive_halt[:] = True
+    russia.restriction_months_left[:] = 2
+    russia.new_demand[:] = True
+    kz.complied = np.arange(50) % 2 == 0
+    russia.learn_from_answers(model.month)
+    assert not book.open[kz.complied].any() and book.open[~kz.complied].all()
+    assert np.all(russia.halt_months_left[kz.complied] == 0)
+    assert np.all(russia.restriction_months_left[kz.complied] == 0)
+    assert np.all(russia.halt_months_left[~kz.complied] == 2)
+
+
+def test_without_episodes_compliance_ends_nothing():
+    model = episode_model(20, {"mechanisms.episodes": 0})
+    russia, kz = model.russia, model.kazakhstan
+    russia.halt_months_left[:] = 2
+    russia.coercive_halt[:] = True
+    russia.new_demand[:] = True
+    kz.complied = np.ones(20, dtype=bool)
+    russia.learn_from_answers(model.month)
+    assert model.episodes.open.all() and np.all(russia.halt_months_left == 2)
+
+
+def test_an_episode_opens_on_a_trigger_with_its_content():
+    model = make_model(2000)
+    russia, kz, book = model.russia, model.kazakhstan, model.episodes
+    book.close(model.month, book.open, Outcome.DROPPED)
+    same_view(model)
+    russia.rung[:] = Rung.ECONOMIC
+    russia.need_reference[:] = 1e9  # no rise of Moscow's own need
+    kz.enforcement_stepped[:] = False
+    kz.left_bloc[:] = False
+    for partner in model.partners.values():
+        partner.delivered_now[:] = False
+    kz.public_refusal = np.arange(2000) < 1000
+    trigger, content = russia.triggers()
+    assert np.all(trigger[:1000] == Trigger.PUBLIC_REFUSAL) and np.all(trigger[1000:] == -1)
+    assert np.all(content[:1000] == Demand.ENDORSE_WAR)
+    opened = russia.open_episodes(model.month, trigger, content, np.ones(2000, dtype=bool))
+    assert opened[:1000].any() and not opened[1000:].any()
+    assert np.all(book.trigger[opened] == Trigger.PUBLIC_REFUSAL)
+
+
+def test_a_refused_demand_moscow_expects_nothing_from_is_dropped():
+    """At the deadline Moscow drops a demand it believes Astana will never meet, and renews
+    one it believes Astana will meet."""
+    hopeless, hopeful = episode_model(2000), episode_model(2000)
+    hopeless.russia.answers[:], hopeless.russia.yields[:] = 1000.0, 0.0
+    hopeful.russia.answers[:], hopeful.russia.yields[:] = 1000.0, 1000.0
+    month = hopeless.month + 1
+    dropped = []
+    for model in (hopeless, hopeful):
+        model.russia.motivation = model.russia.stake()
+        model.russia.review_deadlines(month, np.zeros(2000, dtype=bool))
+        dropped.append((~model.episodes.open).mean())
+    assert dropped[0] > 0.5 and dropped[1] < 0.1
+
+
+def test_quantal_response_spreads_choices_and_the_best_reply_does_not():
+    values = np.stack([np.zeros(4000), np.full(4000, 0.02)])
+    soft = make_model(4000).russia.quantal(values, "instrument", 3)
+    best = make_model(4000, {"mechanisms.quantal_choice": 0}).russia
+    hard = best.quantal(values, "instrument", 3)
+    share = soft.mean()  # exp(33 * 0.02) / (1 + exp(33 * 0.02)) = 0.66
+    assert abs(share - 1.0 / (1.0 + np.exp(-33 * 0.02))) < 0.03
+    assert np.all(hard == 1)
+
+
+def test_a_small_change_in_cost_shifts_instruments_smoothly():
+    """McKelvey & Palfrey: a small cost change moves shares a little, not wholesale."""
+    shares = []
+    for cost in (0.03, 0.04):
+        model = refusing_model(4000, {"russia.shareholder_cost": cost})
+        model.russia.respond_to_refusals(model.month)
+        shares.append(model.russia.halts.mean())
+    assert 0 < shares[1] < shares[0] and shares[0] - shares[1] < 0.2
+
+
+def test_an_instrument_that_keeps_failing_loses_value():
+    fresh, failed = refusing_model(3000), refusing_model(3000)
+    failed.russia.trials[0] = 30.0  # thirty disruptions, none followed by compliance
+    theta, effect = failed.russia.beliefs()
+    assert theta[0].max() < 0.05 and effect[0].max() < 0.2 and np.all(effect[1] == 1.0)
+    for model in (fresh, failed):
+        model.russia.respond_to_refusals(model.month)
+    assert failed.russia.halts.sum() < 0.5 * fresh.russia.halts.sum()
+
+
+def test_learning_counts_answers_and_its_switch_keeps_the_priors():
+    for on in (1, 0):
+        model = episode_model(100, {"mechanisms.learning": on})
+        russia = model.russia
+        russia.new_demand[:] = True
+        russia.last_instrument[:] = 0
+        model.kazakhstan.complied = np.zeros(100, dtype=bool)
+        model.kazakhstan.quiet = np.zeros(100, dtype=bool)
+        answers, yields = russia.answers.copy(), russia.yields.copy()
+        russia.trials[:] = 0.0
+        russia.learn_from_answers(model.month)
+        assert np.all(russia.trials[0] == on) and np.all(russia.answers - answers == on)
+        assert np.all(russia.successes == 0) and np.array_equal(russia.yields, yields)
+
+
+def test_astana_learns_that_an_unprovoked_new_demand_breaks_the_assurance():
+    model = make_model(10)
+    kz, russia = model.kazakhstan, model.russia
+    before = kz.assurance().copy()
+    kz.watch_content[:] = Demand.ENDORSE_WAR
+    kz.watch_until[:] = model.month + 6
+    russia.opened_now = np.arange(10) < 5
+    russia.demand = np.full(10, Demand.ENDORSE_WAR, dtype=np.int8)
+    model.episodes.trigger[:] = Trigger.MOSCOW_NEED  # unprovoked: no new Kazakh act
+    kz.judge_assurance(model.month)
+    assert np.all(kz.assurance()[:5] < before[:5]) and np.all(kz.assurance()[5:] == before[5:])
+    kz.judge_assurance(model.month + 6)  # the window passes without a new demand
+    assert np.all(kz.assurance()[5:] > before[5:])
+
+
+def test_credibility_earned_scales_with_attribution():
+    gains = []
+    for chance in (0.0, 1.0):
+        params = {f"russia.attribution_{p}": chance for p in ("storm", "ordnance", "court")}
+        model = refusing_model(4000, {**params, "russia.attribution_repairs": chance})
+        model.russia.restriction_cost = lambda at=None: 10.0  # leave only halts
+        before, halts = model.russia.credibility.copy(), model.russia.halts.copy()
+        model.russia.respond_to_refusals(model.month)
+        halted = model.russia.halts > halts
+        assert halted.any()
+        gains.append((model.russia.credibility - before)[halted].mean())
+    assert gains[0] == 0.0 and gains[1] > 0.0
+
+
+def test_deniability_lowers_the_cost_of_a_disruption():
+    russia = make_model(5).russia
+    assert np.all(russia.disruption_cost(0.3) < russia.disruption_cost(1.0))
+
+
+def test_astana_sometimes_reads_other_stoppages_as_coercion():
+    params = {"disruptions.weather_rate": 0.5, "disruptions.maintenance_rate": 0.3}
+    misread = [
+        simulate_summary({**params, "kazakhstan.misattribution": m})["stoppages_misread"].sum()
+        for m in (0.0, 0.5)
+    ]
+    off = simulate_summary({**params, "kazakhstan.misattribution": 0.5,
+                            "mechanisms.attribution": 0})  # fmt: skip
+    assert misread[0] == 0 and misread[1] > 0 and off["stoppages_misread"].sum() == 0
+
+
+def simulate_summary(params: dict[str, Any]):
+    return EscalationModel(params, seeds=np.arange(300), months=12, events=False).run().summary
+
+
+def test_astana_can_accommodate_quietly_and_moscow_credits_deeds_by_content():
+    model = make_model(3)
+    kz, russia = model.kazakhstan, model.russia
+    terms = kz.answer_terms(levels(Demand.EVADE_SANCTIONS, 3))
+    complies, deeds = kz.answer_shares(levels(2, 3), np.full(3, 0.8), terms)
+    assert np.all(deeds > 0) and np.all(complies + deeds < 1)
+    values = russia.deed_value(np.array([Demand.ENDORSE_WAR, Demand.EVADE_SANCTIONS,
+                                         Demand.BLOC_LOYALTY]))  # fmt: skip
+    assert values.tolist() == [0.5, 1.0, 0.3]
+    off = make_model(3, {"mechanisms.deeds": 0}).kazakhstan
+    _, none = off.answer_shares(levels(2, 3), np.full(3, 0.8), off.answer_terms(levels(1, 3)))
+    assert np.all(none == 0)
+
+
+def test_a_quiet_deed_loosens_enforcement_and_is_logged_apart_from_words():
+    params = {"kazakhstan.quiet_cost_share": 0.0, "mechanisms.episodes": 0}
+    result = EscalationModel(params, seeds=np.arange(200), months=12).run()
+    events, summary = result.events, result.summary
+    deeds = events[events["action"] == "kazakh_quiet_deed"]
+    assert len(deeds) == summary["quiet_deeds"].sum() > 0
+    refusals = events[events["action"] == "kazakh_resist"]
+    assert len(refusals) >= len(deeds)  # a quiet deed is a refusal in word
+    model = episode_model(10)
+    kz, before = model.kazakhstan, model.kazakhstan.sanctions_enforcement.copy()
+    model.russia.new_demand[:] = True
+    kz.answer_shares = lambda *args: (np.zeros(10), np.ones(10))  # every answer a quiet deed
+    kz.answer_demand(model.month)
+    assert np.all(kz.quiet) and np.all(kz.refused)
+    assert np.all(kz.sanctions_enforcement < before)
+
+
+def test_accepting_a_quiet_deed_closes_the_episode_without_a_lapse():
+    model = episode_model(2000, {"russia.cpc_cost": 1.0, "russia.restriction_cost": 5.0,
+                                 "russia.inducement_cost": 1.0})  # fmt: skip
+    russia, kz, book = model.russia, model.kazakhstan, model.episodes
+    russia.demand[:] = Demand.EVADE_SANCTIONS  # a deed delivers all of it
+    book.content[:] = Demand.EVADE_SANCTIONS
+    kz.refused[:] = True
+    kz.quiet[:] = True
+    before, quiet_before = russia.credibility.copy(), book.outcomes[Outcome.QUIET].copy()
+    russia.respond_to_refusals(model.month)
+    accepted = ~book.open
+    assert accepted.mean() > 0.9
+    assert np.all(russia.credibility[accepted] == before[accepted])
+    assert np.array_equal(book.outcomes[Outcome.QUIET] - quiet_before, accepted)
 
 
 def test_every_mechanism_has_a_switch_parameter():

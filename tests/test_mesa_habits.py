@@ -10,22 +10,47 @@ import pytest
 
 from sim import EscalationModel
 from sim.model.agents import Russia
+from sim.model.ladder import Actor
 from sim.model.mesa_api import seed_from_rng
 
 MONTHS = 12
 
 
-def test_agents_are_an_agentset_and_step_acts_for_the_current_month(monkeypatch):
+def test_agents_are_an_agentset_and_agents_do_step_cannot_corrupt_a_month():
     model = EscalationModel(seeds=[1], months=MONTHS)
     assert len(model.agents) == 5
     assert list(model.agents.select(lambda a: a is model.kazakhstan)) == [model.kazakhstan]
     assert list(model.agents_by_type[Russia]) == [model.russia]
     model.step()
-    calls = []
-    for agent in model.agents:
-        monkeypatch.setattr(agent, "act", lambda month, a=agent: calls.append((a.actor, month)))
-    model.agents.do("step")
-    assert len(calls) == 5 and {month for _, month in calls} == {1}
+    for habit in (lambda: model.agents.do("step"), lambda: model.agents.shuffle_do("step")):
+        with pytest.raises(RuntimeError, match=r"model\.step\(\)"):
+            habit()
+    while model.running:
+        model.step()
+    plain = EscalationModel(seeds=[1], months=MONTHS).run().summary
+    assert model.summary().equals(plain), "a refused agents.do('step') must change nothing"
+
+
+def test_seed_keyword_has_mesa_meaning():
+    with pytest.warns(FutureWarning, match="rng"):
+        by_seed = EscalationModel(months=3, seed=8)
+    assert by_seed.seeds.tolist() == [8]
+    assert by_seed.run().summary.equals(EscalationModel(months=3, rng=8).run().summary)
+    with pytest.raises(ValueError, match="either rng or seed"):
+        EscalationModel(months=3, seed=8, rng=8)
+
+
+def test_agent_reporters_give_each_agents_variables_at_r1():
+    model = EscalationModel(months=MONTHS, rng=4)
+    model.run_for(MONTHS)
+    agents = model.datacollector.get_agent_vars_dataframe()
+    assert len(agents) == 5 * (MONTHS + 1)
+    last = agents.xs(MONTHS, level="Step").set_index("actor")
+    assert last.loc["RUSSIA", "rung"] == model.russia.rung[0]
+    assert last.loc["KAZAKHSTAN", "alignment"] == pytest.approx(model.kazakhstan.alignment[0])
+    assert last.loc["CHINA", "deliveries"] == model.partners[Actor.CHINA].deliveries[0]
+    assert np.isnan(last.loc["RUSSIA", "alignment"])  # not Russia's variable
+    assert model.datacollector.get_model_vars_dataframe()["seed"].eq(4).all()
 
 
 @pytest.mark.parametrize(
@@ -110,8 +135,16 @@ def test_mesa_batch_run_works_as_in_mesa_docs():
         )
     finally:  # batch_run forces the "spawn" start method for the whole process
         multiprocessing.set_start_method(start_method, force=True)
+    rows = [row for row in rows if row["actor"] == "RUSSIA"]  # one row per agent, as in Mesa
     assert len(rows) == 6
     assert {row["war_outcome"] for row in rows} == {"favorable", "frozen"}
     assert all(row["month"] == MONTHS for row in rows)
     alignments = [row["mean_alignment"] for row in rows]
     assert len(set(alignments)) == 6, "rng=None must give independent runs"
+    for row in rows[:2]:  # each row names the seed it ran, so it can be run again
+        again = EscalationModel(war_outcome=row["war_outcome"], months=MONTHS, rng=row["seed"])
+        again.run_for(MONTHS)
+        assert (
+            again.datacollector.get_model_vars_dataframe().iloc[-1]["mean_alignment"]
+            == (row["mean_alignment"])
+        )

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -32,7 +33,7 @@ def _facts(path: Path) -> dict[str, str]:
     return {k.decode(): v.decode() for k, v in metadata.items() if k.startswith(b"sim.")}
 
 
-@pytest.mark.parametrize("name", ["summary", "trajectories", "events"])
+@pytest.mark.parametrize("name", ["summary", "trajectories", "events", "episodes"])
 def test_every_run_table_carries_its_facts_and_units(run_dir, name):
     path = run_dir / f"{name}.parquet"
     facts = _facts(path)
@@ -41,6 +42,9 @@ def test_every_run_table_carries_its_facts_and_units(run_dir, name):
     assert "sim.git_commit" in facts  # None is left out only outside a checkout and a wheel
     units = json.loads(facts["sim.units"])
     schema = pq.read_schema(path)
+    assert sorted(units) == sorted(schema.names), "every column has a unit"
+    if "month" in schema.names:
+        assert schema.field("month").type == pa.int16()  # one dtype for month everywhere
     assert units["run_id"] == "id"
     for column, unit in units.items():
         assert schema.field(column).metadata == {b"unit": unit.encode()}
@@ -48,6 +52,8 @@ def test_every_run_table_carries_its_facts_and_units(run_dir, name):
         assert units["final_alignment"] == "1" and units["month_rung_1"].startswith("month")
     if name == "trajectories":
         assert units["corridor_cargo"] == "Mt/year" and units["in_csto"] == "flag"
+    if name == "episodes":
+        assert units["opened_month"].startswith("month") and units["used_halt"] == "flag"
 
 
 def test_flags_are_booleans_and_tables_still_read_back(run_dir):
@@ -71,9 +77,45 @@ def test_a_sweep_folder_holds_one_table_and_reads_in_one_line(tmp_path):
     part = next((directory / "parts" / "summary").glob("*.parquet"))
     assert _facts(part)["sim.seed"] == str(cfg.seed)
     assert _facts(directory / "aggregate.parquet")["sim.table"] == "aggregate"
+    tables = [directory / "aggregate.parquet", directory / "design.parquet", part]
+    tables += [next((directory / "parts" / "aggregate").glob("*.parquet"))]
+    for path in tables:  # every column has a unit, including the fixed-point sums and scale
+        schema = pq.read_schema(path)
+        units = json.loads(_facts(path)["sim.units"])
+        assert sorted(units) == sorted(schema.names), path.name
+        if "month" in schema.names:
+            assert schema.field("month").type == pa.int16(), path.name
+    sums = json.loads(_facts(tables[-1])["sim.units"])
+    assert sums["alignment_sum"].startswith("2^-24 x (1)")
+    assert _facts(directory / "aggregate.parquet")["sim.fixed_point_scale"] == "2^-24"
+    assert json.loads(_facts(directory / "design.parquet")["sim.units"])["war.end_month"]
+    design = pd.read_parquet(directory / "design.parquet")  # factor values, plain names
+    merged = summary.merge(design, on="design_point")
+    assert (merged["factor_war_end_month"] == merged["war.end_month"]).all()
+    assert json.loads(_facts(part)["sim.units"])["factor_war_end_month"] == "month"
 
 
 def test_units_come_from_one_place():
     assert column_unit("oil_revenue") == "bn USD/month"
     assert column_unit("final_cpc_share") == "share"
     assert column_unit("no_such_column") is None
+
+
+def test_run_summaries_of_several_directories_read_as_one_table(run_dir, tmp_path):
+    """The docs/outputs.md recipe: the run directory from each file's path."""
+    import pyarrow.dataset as ds
+
+    second = compose(
+        ["scenario=baseline", "run.replicates=4", "run.months=6", "run.figures=false"]
+        + [f"run.output_root={run_dir.parents[2]}", "run.seed=5"]
+    )
+    run_scenario(second, quiet=True)
+    files = sorted(str(p) for p in run_dir.parents[1].glob("*/*/summary.parquet"))
+    dataset = ds.dataset(files, format="parquet")
+    tables = [
+        f.to_table().append_column("run_dir", pa.array([str(Path(f.path).parent)] * f.count_rows()))
+        for f in dataset.get_fragments()
+    ]
+    together = pa.concat_tables(tables).to_pandas()
+    assert len(together) == 6 + 4 and together["run_dir"].nunique() == 2
+    assert set(together["scenario"]) == {"war_favorable_russia", "baseline"}

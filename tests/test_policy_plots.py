@@ -13,6 +13,7 @@ import pytest
 from matplotlib import image
 
 from sim.commands import plot
+from sim.engine.checksums import DATA_FILES
 from sim.plots import policy as P
 from tests.policy_fixtures import make_policy_directory
 
@@ -73,6 +74,10 @@ def test_a_missing_table_or_column_is_named(tmp_path: Path) -> None:
     assert "missing scenarios.parquet" in refused(directory)
     robustness = directory / "robustness.parquet"
     pd.read_parquet(robustness).drop(columns="threshold_share").to_parquet(robustness)
+    # As a study written before manifests held checksums (an edited file is refused first).
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest.pop(DATA_FILES)
+    (directory / "manifest.json").write_text(json.dumps(manifest))
     pd.DataFrame({"policy": [0]}).to_parquet(directory / "scenarios.parquet")
     message = refused(directory)
     assert "robustness.parquet lacks the column(s) threshold_share" in message

@@ -49,7 +49,7 @@ def test_a_sweep_refuses_points_whose_export_shares_sum_above_one(tmp_path: Path
     overrides = [
         *TINY,
         "factors.kazakhstan.initial_cpc_share={range: [0.5, 0.95], levels: 3}",
-        "factors.kazakhstan.initial_trans_caspian_share={values: [0.06, 0.08]}",
+        "factors.kazakhstan.initial_trans_caspian_share={values: [0.02, 0.04]}",
         f"output_root={tmp_path}",
     ]
     assert sweep.main(["experiment=escalation_threshold", *overrides]) == 2

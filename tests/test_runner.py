@@ -133,6 +133,9 @@ def test_trajectories_parts_when_asked(tmp_path: Path) -> None:
     directory = sweep(tmp_path, "executor=serial", "trajectories=true", "replicates=2", "months=5")
     frame = read_parts(directory, "trajectories")
     assert len(frame) == 12 * 2 * 5 and "design_point" in frame.columns
+    episodes = read_parts(directory, "episodes")  # the demand episodes come with them
+    assert len(episodes) > 0 and "design_point" in episodes.columns
+    assert (episodes["design_point"] == episodes["run_id"] // 2).all()
 
 
 def test_refusal_happens_before_any_directory(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sim.analysis import scores as S
 from sim.studies import facts as F
 from sim.studies.references import references
-from sim.studies.scoring import score_facts, skill_table
+from sim.studies.scoring import calibration_targets, score_facts, skill_table
 
 
 # --- the scores themselves -----------------------------------------------------------------------
@@ -161,3 +161,22 @@ def test_a_bad_fact_is_refused_naming_the_key(tmp_path: Path, text: str, message
     path.write_text(text)
     with pytest.raises(F.FactsError, match=message):
         F.load(str(path))
+
+
+def test_calibration_auto_takes_only_what_ends_by_the_cut_off():
+    facts = F.load("seed_2022")
+    targets = calibration_targets(facts, 3)
+    names = [t.name for t in targets.targets]
+    assert names == [
+        "cpc_halts_mar_jun",
+        "in_blocs_mar_jun",
+        "below_military_mar_jun",
+        "refused_to_endorse_mar_jun",
+        "russia_kazakhstan_events_mar_jun",
+    ]  # every target of seed_2022 ends after June; only the facts with a tolerance remain
+    assert targets.months == 4
+    assert all(t.args.get("last", t.args.get("month")) <= 3 for t in targets.targets)
+    later = calibration_targets(facts, 6)  # September: eaeu growth (Jan-Aug) and China's no-pledge
+    assert {"eaeu_trade_growth", "china_no_pledge_before_september"} <= {
+        t.name for t in later.targets
+    }

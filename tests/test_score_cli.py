@@ -4,6 +4,7 @@ and bad input refused in one line with exit code 2 and nothing written."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -161,3 +162,29 @@ def test_a_user_facts_file_is_found_through_the_search_path(tmp_path: Path, caps
     scores = pd.read_parquet(directory / "scores.parquet")
     assert list(scores["fact"]) == ["halt_late"]
     assert scores["persistence_forecast"].item() == 1.0  # March's count, the one known fact
+
+
+def test_the_recorded_posterior_gives_the_same_forecasts_again(tmp_path: Path):
+    """calibration=auto writes its posterior with the scores; scoring with it gives the same
+    forecasts, run for run."""
+    common = ["score", "facts=seed_2022", RUNS, "figures=false"]
+    tiny = ["calibration=auto", "budget=120", "population=20", "generations=2"]
+    assert cli.main([*common, *tiny, f"run.output_root={tmp_path / 'a'}"]) == 0
+    (auto,) = (tmp_path / "a" / "scores" / "seed_2022").iterdir()
+    again = [f"calibration={auto / 'calibration'}", f"run.output_root={tmp_path / 'b'}"]
+    assert cli.main([*common, *again]) == 0
+    (reused,) = (tmp_path / "b" / "scores" / "seed_2022").iterdir()
+    first = pd.read_parquet(auto / "predictive.parquet")
+    second = pd.read_parquet(reused / "predictive.parquet")
+    pd.testing.assert_frame_equal(first, second, check_exact=True)
+    manifest = json.loads((reused / "manifest.json").read_text())
+    assert manifest["calibration"]["directory"] == str(auto / "calibration")
+
+
+def test_plot_refuses_a_scores_directory_missing_a_table(scored: Path, tmp_path: Path, capsys):
+    copy = tmp_path / "copy"
+    shutil.copytree(scored, copy)
+    (copy / "skill.parquet").unlink()
+    assert cli.main(["plot", str(copy)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "skill.parquet" in error, error

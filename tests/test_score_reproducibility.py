@@ -44,9 +44,9 @@ def test_nothing_after_the_cut_off_enters_calibration_or_references():
     moved = shifted(facts, {"Russia-Kazakhstan:events:2022-07": 9.0, "cpc_halt_2022-07": 0.0})
     seen = []
 
-    def recording(targets, settings, scenario):
+    def recording(targets, settings, scenario, workers):
         seen.append(targets)
-        return C.calibrate(targets, settings, scenario)
+        return C.calibrate(targets, settings, scenario, workers)
 
     first = scoring.run(facts, options(calibration="auto"), calibrate=recording)
     second = scoring.run(moved, options(calibration="auto"), calibrate=recording)

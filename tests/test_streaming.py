@@ -18,7 +18,7 @@ from sim.model.rng import derive_seeds
 
 RUNS, MONTHS = 23, 30
 OPTIONS = [f"run.replicates={RUNS}", f"run.months={MONTHS}", "run.figures=false"]
-TABLES = ("summary", "trajectories", "events")
+TABLES = ("summary", "trajectories", "events", "episodes")
 
 
 def run_tables(tmp_path: Path, chunk_size: int | None, *extra: str) -> dict[str, pd.DataFrame]:
@@ -38,7 +38,12 @@ def one_batch() -> dict[str, pd.DataFrame]:
         run_ids=np.arange(RUNS),
     )
     result.summary.insert(2, "scenario", "baseline")
-    return {"summary": result.summary, "trajectories": result.trajectories, "events": result.events}
+    return {
+        "summary": result.summary,
+        "trajectories": result.trajectories,
+        "events": result.events,
+        "episodes": result.episodes,
+    }
 
 
 @pytest.mark.parametrize("chunk_size", [1, 7, None], ids=["chunk-1", "chunk-7", "default"])
@@ -46,7 +51,7 @@ def test_streamed_files_equal_one_batch_bit_for_bit(
     one_batch: dict[str, pd.DataFrame], tmp_path: Path, chunk_size: int | None
 ) -> None:
     written = run_tables(tmp_path, chunk_size)
-    assert len(one_batch["events"]) > 0
+    assert len(one_batch["events"]) > 0 and len(one_batch["episodes"]) > 0
     for name in TABLES:
         assert_tables_identical(written[name], one_batch[name])
 

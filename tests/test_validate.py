@@ -198,6 +198,32 @@ def test_halts_started_counts_only_2022_and_keeps_runs_without_halts() -> None:
     assert V.halts_started(events, np.array([0, 1, 2]), 9).tolist() == [2, 0, 1]
 
 
+def test_halts_after_statements_compares_the_two_months_after_a_refusal() -> None:
+    """Run 0: a refusal in month 1, a halt in month 2 (after) and one in month 5 (else):
+    rate after = 1/2 (months 2-3), else = 1/4 (months 0, 1, 4, 5). Run 1 never speaks."""
+    events = pd.DataFrame(
+        {
+            "run_id": [0, 0, 0, 1],
+            "month": [1, 2, 5, 3],
+            "action": ["kazakh_statement", "pipeline_halt", "pipeline_halt", "pipeline_halt"],
+        }
+    )
+    difference = V.halts_after_statements(events, np.array([0, 1]), last_month=5)
+    assert difference[0] == pytest.approx(1 / 2 - 1 / 4)
+    assert np.isnan(difference[1])
+
+
+def test_episodes_closed_share_counts_open_ones_as_not_closed() -> None:
+    episodes = pd.DataFrame(
+        {
+            "opened_month": [0, 3, 9, 12],
+            "closed_month": pd.array([2, None, 20, 13], dtype="Int16"),
+        }
+    )
+    closed = V.episodes_closed_share(episodes, opened_by=9, closed_by=18)
+    assert closed.tolist() == [1.0, 0.0, 0.0]
+
+
 def test_max_rung_between_reads_the_window() -> None:
     traj = _trajectories({"rung": [[0, 0, 3, 1, 1], [2, 0, 0, 1, 1]]})
     assert V.max_rung_between(traj, 1, 3).tolist() == [3, 1]

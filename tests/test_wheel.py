@@ -14,6 +14,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -29,6 +30,58 @@ def _run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Complete
     done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
     return done
+
+
+def test_the_version_is_written_once():
+    """pyproject.toml reads sim.__version__; CITATION.cff (which cannot) must agree with it."""
+    import tomllib
+
+    import yaml
+
+    from sim import __version__
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    assert "version" not in project and project["dynamic"] == ["version"]
+    citation = yaml.safe_load((REPO_ROOT / "CITATION.cff").read_text())
+    assert str(citation["version"]) == __version__
+
+
+def _head() -> str | None:
+    done = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
+    )
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def test_a_wheel_built_from_git_archive_records_its_commit(tmp_path):
+    """The release path: `git archive` (no .git), then a wheel; build.json names the commit."""
+    pytest.importorskip("setuptools", reason="building the wheel needs setuptools (test extra)")
+    head = _head()
+    if head is None:
+        pytest.skip("not a git checkout: nothing to archive")
+    archive = tmp_path / "source.tar"
+    subprocess.run(["git", "archive", "-o", str(archive), "HEAD"], cwd=REPO_ROOT, check=True)
+    source = tmp_path / "source"
+    source.mkdir()
+    shutil.unpack_archive(archive, source, filter="data")
+    assert not (source / ".git").exists()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+        + ["-w", str(tmp_path / "dist"), str(source)],
+        tmp_path,
+        env,
+    )
+    (wheel,) = (tmp_path / "dist").glob("kz_escalation_sim-*.whl")
+    with zipfile.ZipFile(wheel) as contents:
+        build = json.loads(contents.read("sim/_data/build.json"))
+        metadata = contents.read(next(n for n in contents.namelist() if n.endswith("METADATA")))
+    assert build["git_commit"] == head
+    from sim import __version__
+
+    assert f"Version: {__version__}".encode() in metadata  # the one version, sim.__version__
+    assert b"Classifier: Programming Language :: Python :: 3.12" in metadata
+    assert b"Provides-Extra: dev" in metadata
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +142,7 @@ def test_wheel_carries_the_configs_and_runs_from_an_empty_directory(installed, t
     assert summary.num_rows == 8
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["versions"]["kz-escalation-sim"]
+    assert manifest["git_commit"] is not None  # a plain copy of the files says "unknown"
 
     _run(
         [str(bin_dir / "sim"), "sweep", "experiment=escalation_threshold", "replicates=2"]

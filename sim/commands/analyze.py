@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from omegaconf import OmegaConf
 
+from sim.commands.options import as_bool
 from sim.config import ConfigError
 from sim.config.analysis_options import check_options, design_warning
 from sim.engine.result_dirs import check_directory
@@ -135,7 +136,11 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    allow = bool(options.pop("allow_incomplete", False))
+    try:  # "maybe" was taken as true (review 2, D15)
+        allow = as_bool("allow_incomplete", str(options.pop("allow_incomplete", False)), ValueError)
+    except ValueError as error:
+        print(f"python -m sim analyze: error: {error}", file=sys.stderr)
+        return 2
     check_directory(directory, ("sweep",), "analyze")  # a run, a damaged file: one line
     if not (directory / "config.yaml").exists():
         print(
@@ -143,14 +148,16 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    from sim.analysis.sweep_analysis import IncompleteSweep, analyze_sweep
+    from sim.analysis.sweep_analysis import IncompleteSweep, analyze_sweep, check_horizon
 
     try:
         options = check_options(options)
+        if "months" in options:
+            check_horizon(directory, options["months"])
         tables = analyze_sweep(directory, allow_incomplete=allow, options=options)
-    except IncompleteSweep as error:
+    except IncompleteSweep as error:  # the input cannot be used as it is: exit code 2
         print(f"python -m sim analyze: error: {error}", file=sys.stderr)
-        return 3
+        return 2
     except ConfigError as error:  # a bad option, an edited config.yaml, missing parts
         print(f"python -m sim analyze: error: {error}", file=sys.stderr)
         return 2

@@ -15,6 +15,9 @@ combines the two Wilson intervals with the continuity-corrected phi correlation 
 score interval (his method 10 for independent proportions). The table says which was used. Both
 come from sim.analysis.stats, which `validate` calls too (docs/statistics.md).
 
+Threshold studies of one factor (`sim threshold`) are compared too: their crossings with
+their intervals side by side, in a table and a figure.
+
 Writes a new directory (default <results root>/comparisons/<timestamp>/, next to the runs'
 `runs/` folder; `output=` to choose) with comparison.parquet and .csv, figures/, report.html
 and manifest.json; it appears only when complete (sim.engine.store.staged_directory).
@@ -131,13 +134,32 @@ def parse(argv: Sequence[str]) -> tuple[list[Path], dict]:
             if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
                 raise BadInput(f"{key}={opts[key]!r} is not allowed: expected integers")
             opts[key] = value
+    for key in ("rungs", "months"):
+        if key in opts and len(set(opts[key])) < len(opts[key]):
+            raise BadInput(f"{key}={opts[key]} is not allowed: expected distinct values")
+    if "months" in opts and not opts["months"]:
+        raise BadInput("months=[] is not allowed: expected at least one month")
     if any(not 1 <= k <= 5 for k in opts.get("rungs", [])):
         raise BadInput(f"rungs={opts['rungs']} is not allowed: expected rungs 1 to 5")
     if "rungs" in opts and not opts["rungs"]:
         raise BadInput("rungs=[] is not allowed: expected at least one rung in 1 to 5")
+    if "output" in opts and (opts["output"] is None or not str(opts["output"]).strip()):
+        raise BadInput(f"output = {opts['output']!r} is not allowed: expected a new directory")
     if len(directories) < 2:
         raise BadInput("give at least two run directories to compare")
     return directories, opts
+
+
+def check_months(months: Sequence[int] | None, horizon: int) -> None:
+    """Months asked for must lie within the shortest run's horizon: swapping them for the
+    horizon labelled tables with months that were never computed (review 2, D10)."""
+    from sim.commands.plot import BadInput
+
+    if months and not all(1 <= m <= horizon for m in months):
+        raise BadInput(
+            f"months={list(months)} is not allowed: expected months in [1, {horizon}] (the "
+            "shortest run's horizon)"
+        )
 
 
 def check_distinct(directories: Sequence[Path]) -> None:
@@ -170,7 +192,8 @@ def default_output(first: Path) -> Path:
     from sim.engine.store import timestamp
 
     first = first.resolve()
-    root = first.parents[2] if first.parent.parent.name == "runs" else Path("results")
+    kinds = ("runs", "thresholds")
+    root = first.parents[2] if first.parent.parent.name in kinds else Path("results")
     return root / "comparisons" / timestamp()
 
 
@@ -269,6 +292,68 @@ def format_table(table: pd.DataFrame, reference: str) -> str:
     return "\n".join(lines)
 
 
+def compare_thresholds(directories: Sequence[Path], opts: dict) -> int:
+    """Threshold studies of one factor side by side: each crossing with its interval.
+
+    Raises BadInput (exit code 2) for incomplete or two-factor studies, or different factors.
+    """
+    from sim import plots
+    from sim.analysis.html_report import render_report, write_report
+    from sim.commands.plot import BadInput, results_kind
+    from sim.engine import store
+    from sim.plots.threshold import comparison_figure, load_threshold
+
+    check_distinct(directories)
+    for directory in directories:
+        results_kind(directory)  # complete, with its tables
+    results = [load_threshold(d) for d in directories]
+    factors = {tuple(r.factors) for r in results}
+    if len(factors) > 1 or len(next(iter(factors))) != 1:
+        raise BadInput(
+            "compare takes threshold studies of one and the same factor; these have "
+            + ", ".join(sorted("+".join(f) for f in factors))
+        )
+    output = Path(opts["output"]) if "output" in opts else default_output(directories[0])
+    if output.exists():
+        raise BadInput(f"output={output} already exists; choose a new directory")
+    labels = labelled(
+        [
+            {"scenario": f"{r.scenario}, P({r.outcome}) = {r.level:g}", "directory": d}
+            for r, d in zip(results, directories, strict=True)
+        ]
+    )
+    import pandas as pd
+
+    table = pd.concat(
+        [
+            r.threshold.iloc[[0]].assign(study=label, directory=str(d))
+            for r, label, d in zip(results, labels, directories, strict=True)
+        ],
+        ignore_index=True,
+    )
+    figure = comparison_figure(results, labels)
+    with store.staged_directory(output) as staging:
+        store.write_table(table, staging / "comparison.parquet")
+        store.write_text(table.to_csv(index=False), staging / "comparison.csv")
+        plots.save_figures({"compare_thresholds": figure}, staging / "figures", opts["format"])
+        write_report(
+            staging / "report.html",
+            render_report(
+                f"Comparison of {len(results)} threshold studies",
+                {"compare_thresholds": plots.figure_png(figure)},
+                {"Crossings": table},
+                notes=[r.answer for r in results],
+            ),
+        )
+        store.write_manifest(
+            staging, kind="comparison", directories=[str(d) for d in directories], labels=labels
+        )
+    for result, label in zip(results, labels, strict=True):
+        print(f"{label}: {result.answer}")
+    print(f"\nComparison: {output}")
+    return 0
+
+
 def main(argv: Sequence[str]) -> int:
     """Check every directory and option, then compare; return the exit code."""
     if not argv or argv[0] in ("-h", "--help"):
@@ -279,9 +364,12 @@ def main(argv: Sequence[str]) -> int:
     from sim.analysis.run_report import report_months
     from sim.commands.plot import BadInput, read_run
     from sim.engine import store
+    from sim.engine.result_dirs import directory_kind
 
     try:
         directories, opts = parse(argv)
+        if all(directory_kind(d) == "threshold" for d in directories):
+            return compare_thresholds(directories, opts)
         if _all_scores(directories):
             return compare_scores(directories, opts)
         check_runs(directories)
@@ -295,7 +383,12 @@ def main(argv: Sequence[str]) -> int:
     runs = [dict(read_run(d), directory=d) for d in directories]
     labels = labelled(runs)
     horizon = min(r["months"] for r in runs)
-    months = [m for m in opts.get("months", report_months(horizon)) if 1 <= m <= horizon]
+    try:
+        check_months(opts.get("months"), horizon)
+    except BadInput as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    months = opts.get("months") or [m for m in report_months(horizon) if 1 <= m <= horizon]
     table = comparison_table(
         {label: r["summary"] for r, label in zip(runs, labels, strict=True)},
         opts.get("rungs", [2, 3, 4, 5]),

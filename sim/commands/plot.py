@@ -74,7 +74,8 @@ def parse_options(argv: Sequence[str]) -> dict:
 
 
 def results_kind(directory: Path) -> str:
-    """'run', 'sweep', 'policy' or 'score'; raises BadInput naming what is missing otherwise."""
+    """'run', 'sweep', 'policy', 'threshold' or 'score'; raises BadInput naming what is
+    missing otherwise."""
     if not directory.is_dir():
         raise BadInput(f"{directory} is not a directory")
     missing = [n for n in ("manifest.json", "config.yaml") if not (directory / n).is_file()]
@@ -97,6 +98,9 @@ def results_kind(directory: Path) -> str:
     if manifest.get("kind") == "policy":
         check_policy(directory, manifest)
         return "policy"
+    if manifest.get("kind") == "threshold":
+        check_threshold(directory, manifest)
+        return "threshold"
     if manifest.get("kind") == "score":
         check_score(directory)
         return "score"
@@ -171,6 +175,24 @@ def check_policy(directory: Path, manifest: dict) -> None:
                 f"{directory / name} lacks the column(s) {', '.join(absent)} that config.yaml's "
                 "levers, objectives and uncertainties call for"
             )
+
+
+THRESHOLD_TABLES = ("threshold", "evaluations", "curve")
+
+
+def check_threshold(directory: Path, manifest: dict) -> None:
+    """A threshold study must say complete: true and have its tables."""
+    if manifest.get("complete") is not True:
+        raise BadInput(
+            f"{directory} is an incomplete threshold study (manifest.json says complete: "
+            f"{str(manifest.get('complete')).lower()}); finish it with the same "
+            f"`python -m sim threshold ...` command and resume={directory}"
+        )
+    missing = [
+        f"{n}.parquet" for n in THRESHOLD_TABLES if not (directory / f"{n}.parquet").is_file()
+    ]
+    if missing:
+        raise BadInput(f"{directory} is incomplete: missing {', '.join(missing)}")
 
 
 SCORE_TABLES = ("scores.parquet", "skill.parquet", "predictive.parquet")
@@ -469,6 +491,33 @@ def objective_doc(name: str) -> str:
     return OBJECTIVES[name].doc if name in OBJECTIVES else ""
 
 
+def threshold_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
+    """Figures, title, tables, config and notes of a threshold study's report."""
+    from sim.plots.threshold import load_threshold, threshold_figure_set
+
+    result = load_threshold(directory)
+    row = result.threshold.iloc[0]
+    notes = [
+        f"Threshold directory: {directory}",
+        f"Answer: {result.answer}.",
+        f"{int(row['runs']):,} runs in {int(row['batches'])} batches; convergence rule "
+        f"{'met' if row['converged'] else 'not met (the budget was spent first)'}. "
+        "Method: sequential logistic fits, each batch placed where the crossing is least "
+        "certain; Fieller interval from the cluster-robust covariance (docs/thresholds.md).",
+    ]
+    if row.get("posterior"):
+        notes.append(
+            "Parameters drawn from a posterior: the interval carries the parameters' spread as "
+            "well as the dice's (dice_lower and dice_upper: the dice's alone)."
+        )
+    tables = {
+        "Threshold": result.threshold,
+        "Evaluations (every batch and point)": result.evaluations,
+    }
+    config = (directory / "config.yaml").read_text()
+    return threshold_figure_set(result), result.title, tables, config, notes
+
+
 def score_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
     """Figures, title, tables, config and notes of a scoring's report."""
     from sim.plots.score import score_figure_set
@@ -507,7 +556,13 @@ def score_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], s
     return figures, title, tables, (directory / "config.yaml").read_text(), notes
 
 
-REPORTS = {"run": run_report, "sweep": sweep_report, "policy": policy_report, "score": score_report}
+REPORTS = {
+    "run": run_report,
+    "sweep": sweep_report,
+    "policy": policy_report,
+    "threshold": threshold_report,
+    "score": score_report,
+}
 
 
 def draw(directory: Path, kind: str, formats: Sequence[str], style: str = "screen") -> list[Path]:
@@ -562,7 +617,7 @@ def main(argv: Sequence[str]) -> int:
     directory = Path(argv[0])
     try:
         check_directory(
-            directory, ("run", "sweep", "policy", "score"), "plot", BadInput
+            directory, ("run", "sweep", "policy", "threshold", "score"), "plot", BadInput
         )  # a comparison...
         options = parse_options(argv[1:])
         kind = results_kind(directory)

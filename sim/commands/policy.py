@@ -25,6 +25,13 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         print("experiments:", ", ".join(name for name, _ in list_policy_experiments()))
         return 0
+    from sim.commands.sweep import cfg_flag
+
+    try:
+        show_cfg, argv = cfg_flag(argv, PROG)
+    except ValueError as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
     name = next((a.split("=", 1)[1] for a in argv if a.startswith("experiment=")), None)
     draw = "plot=false" not in argv
     overrides = [a for a in argv if not a.startswith(("experiment=", "plot="))]
@@ -50,6 +57,11 @@ def main(argv: list[str]) -> int:
 
     try:
         cfg = spec.load(name, overrides)
+        if show_cfg:
+            from omegaconf import OmegaConf
+
+            print(OmegaConf.to_yaml(cfg), end="")
+            return 0
         guards.check_output_root(
             cfg.resume or cfg.output_root, "resume" if cfg.resume else ("output_root")
         )

@@ -83,7 +83,7 @@ def main(argv: Sequence[str]) -> int:
     except UsageError as error:
         return _fail(str(error))
     saved = sys.argv
-    sys.argv = [PROG, *_argv, *C.hydra_search_path()]  # Hydra reads its arguments from sys.argv
+    sys.argv = [PROG, *hydra_arguments(_argv)]  # Hydra reads its arguments from sys.argv
     try:
         _hydra_app()
     except SystemExit as exit_:
@@ -94,6 +94,16 @@ def main(argv: Sequence[str]) -> int:
     finally:
         sys.argv = saved
     return 0
+
+
+def hydra_arguments(argv: Sequence[str]) -> list[str]:
+    """The arguments for Hydra: every override (the user's, then --search-path's) before the
+    flags. Hydra's parser takes the overrides as one run of positional arguments, so an
+    override after a flag (`scenario=x --cfg job hydra.searchpath=[...]`) was refused as an
+    unrecognised argument (new-user walkthrough 2, item 5)."""
+    overrides = overrides_of(argv)
+    flags = [a for a in argv if a not in overrides]
+    return [*overrides, *C.hydra_search_path(), *flags]
 
 
 def _import_model() -> None:
@@ -158,6 +168,7 @@ def _hydra_job(cfg: DictConfig) -> None:
         C.check(cfg)  # already checked in main; kept for Hydra paths main cannot see
         _check_scenario_file(HydraConfig.get().runtime.choices.get("scenario", "baseline"))
         _check_name(cfg.scenario.name)
+        _check_label(cfg.run.label)
     except (C.ConfigError, ParamError, UsageError) as error:
         raise SystemExit(_fail(str(error))) from None
     _check_resources(cfg)
@@ -170,6 +181,8 @@ def _hydra_job(cfg: DictConfig) -> None:
             command=["python", "-m", "sim", "run", *_argv],
             overrides=_typed_overrides(),
         )
+    except C.ConfigError as error:  # e.g. runs/<scenario> a symlink to elsewhere: refused
+        raise SystemExit(_fail(str(error))) from None
     except Exception as error:  # noqa: BLE001 (a full disk...: one line, not Hydra's trace)
         message, code = explain(error)
         if message is None:
@@ -226,6 +239,9 @@ def _check_resources(cfg: DictConfig) -> None:
     try:
         guards.check_output_root(run.output_root, "run.output_root")
         guards.check_name_length(str(cfg.scenario.name), "scenario.name", run.output_root)
+        if run.label is not None:
+            name = run_directory_name(run.label)
+            guards.check_name_length(name, "run.label", run.output_root)
         guards.check_run(run.replicates, run.months, run.trajectories, run.events, run.output_root)
     except ValueError as error:
         raise SystemExit(_fail(str(error))) from None
@@ -284,11 +300,7 @@ def validate_overrides(overrides: Sequence[str]) -> None:
                 f"~{key}: keys cannot be deleted (every key is needed); set it instead, "
                 f"e.g. {key}=<value> ({PROG} --cfg job shows the current values)"
             )
-        values = (
-            list(override.sweep_string_iterator())
-            if override.is_sweep_override()
-            else [override.get_value_element_as_str()]
-        )
+        values = _override_values(override, scenarios)
         if key == "scenario":  # scenario='my name' is compared without its quotes
             values = [v.strip("'\"") for v in values]
         if key == "run.output_root":
@@ -309,6 +321,38 @@ def validate_overrides(overrides: Sequence[str]) -> None:
         choices.append((f"{'+' if override.is_add() else ''}{key}", values))
     for combination in _combinations(choices):
         _compose_or_explain(combination)
+
+
+def _override_values(override: Any, scenarios: list[str]) -> list[str]:
+    """The values an override stands for; glob() over the scenarios, as Hydra expands it.
+
+    Hydra expands glob() and interval() only with its ConfigLoader or an optimising sweeper,
+    so they are read here: glob() against the scenario list, interval() refused in one line.
+    """
+    from hydra.core.override_parser.types import Glob, IntervalSweep
+
+    if not override.is_sweep_override():
+        return [override.get_value_element_as_str()]
+    key, value = override.key_or_group, override.value()
+    if isinstance(value, IntervalSweep):
+        raise UsageError(
+            f"{key}=interval(...) is not allowed: interval() is a search range for an optimising "
+            "sweeper plugin, which is not installed; give a list (a,b,c) or range(start,stop,step)"
+        )
+    if isinstance(value, Glob):
+        if key != "scenario":
+            raise UsageError(
+                f"{key}=glob(...) is not allowed: glob() chooses among config files; "
+                "use it for the scenario, e.g. 'scenario=glob(war_*)'"
+            )
+        chosen = value.filter(scenarios)
+        if not chosen:
+            raise UsageError(
+                f"scenario=glob({','.join(value.include)}) matches no scenario; "
+                f"choose among: {', '.join(scenarios)} (python -m sim list)"
+            )
+        return chosen
+    return list(override.sweep_string_iterator())
 
 
 #: The Hydra settings an override may change: none that moves output (hydra.run.dir,
@@ -423,6 +467,23 @@ def _check_name(name: str) -> None:
         raise UsageError(str(error)) from None
 
 
+def _check_label(label: Any) -> None:
+    """run.label becomes part of a directory name: a plain name, or null for none."""
+    if label is None:
+        return
+    try:
+        safety.check_name("run.label", label)
+    except safety.UnsafePath as error:
+        raise UsageError(str(error)) from None
+
+
+def run_directory_name(label: Any) -> str:
+    """<timestamp>, or <timestamp>_<label>: sortable by time, and told apart by the label."""
+    from sim.engine import store
+
+    return store.timestamp() + (f"_{label}" if label is not None else "")
+
+
 def _check_scenario_file(name: str) -> None:
     """The scenario file's own name must equal its file name (else results are misfiled),
     and it may set only scenario: and model: (checked again in each job of a --multirun)."""
@@ -475,7 +536,9 @@ def run_scenario(
         calibration, C.model_values(cfg), run.seed, run_ids
     )
     runs = Path(run.output_root) / "runs"
-    final = safety.check_inside(runs, runs / scenario / store.timestamp(), "scenario.name")
+    _check_label(run.get("label"))
+    name = run_directory_name(run.get("label"))
+    final = safety.check_inside(runs, runs / scenario / name, "scenario.name")
     facts = dict(
         seed=int(run.seed),
         scenario=scenario,

@@ -67,17 +67,17 @@ KEYS = (
 
 def main(argv: Sequence[str]) -> int:
     """Parse, check, score, write; return the exit code."""
-    # pandas, the event readers and the model load here, not for a bare `python -m sim`
-    from sim.studies import scoring
-    from sim.studies.facts import available
+    from sim.studies.fact_files import available
 
     if any(a in ("-h", "--help", "help") for a in argv):
         print(USAGE.format(facts=", ".join(available())))
         return 0
+    # pandas, scipy and the event readers load here: after --help
+    from sim.studies import scoring
+
     try:
         facts, options, output_root, figures = parse_args(argv)
-        scoring.check(facts, options)  # every refusal before any work or any file
-        result = scoring.run(facts, options)
+        result = scoring.run(facts, options)  # checks everything before any long work
         directory = scoring.write(result, output_root, _draw if figures else None)
     except CalibrationError as error:  # facts, options, a posterior, a targets file
         print(f"{PROG}: error: {error}", file=sys.stderr)
@@ -102,7 +102,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Any, Any, Path, bool]:
     from sim.engine import resources
     from sim.studies import facts as F
     from sim.studies.calibration.abc import Settings
-    from sim.studies.facts import FactsError, available
+    from sim.studies.fact_files import FactsError, available
     from sim.studies.scoring import Options
 
     raw = key_values(argv, KEYS, FactsError)
@@ -160,7 +160,7 @@ def parse_args(argv: Sequence[str]) -> tuple[Any, Any, Path, bool]:
 
 def _int(raw: dict[str, str], key: str, default: int, low: int, high: int) -> int:
     from sim.commands.options import as_int
-    from sim.studies.facts import FactsError
+    from sim.studies.fact_files import FactsError
 
     return default if key not in raw else as_int(key, raw[key], low, high, FactsError)
 
@@ -178,7 +178,7 @@ def report(result: Any, directory: Path) -> str:
         "",
         "skill = 1 - score / reference score (90% bootstrap interval over the facts)",
     ]
-    for row in result.skill.itertuples(index=False):
+    for row in result.skill[result.skill["facts"] > 0].itertuples(index=False):
         lines.append(
             f"  {row.kind:<10} {row.score:<5} vs {row.reference:<11} ({row.facts:>2} facts): "
             f"model {row.model_mean:.3f}, reference {row.reference_mean:.3f}, skill "

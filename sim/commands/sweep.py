@@ -4,6 +4,7 @@ Any field of the experiment can be overridden, OmegaConf dotlist style, e.g.
 ``replicates=200 design.n=64 workers=2 executor=dask scheduler=tcp://host:8786``,
 ``factors.kazakhstan.multivector.range=[0,0.6] scenarios=[baseline,fast_drift]``.
 An interrupted sweep is finished by the same command with ``resume=<dir>``.
+``--cfg job`` prints the composed experiment and runs nothing, as for ``sim run``.
 See docs/sweeps.md.
 """
 
@@ -18,11 +19,28 @@ from sim.config import ConfigError, list_experiments
 from sim.model.params import ParamError
 
 
+def cfg_flag(argv: list[str], prog: str) -> tuple[bool, list[str]]:
+    """(whether ``--cfg job`` was given, the other arguments); UsageError-like ValueError for
+    ``--cfg`` with anything but ``job`` (an experiment has no Hydra section to show)."""
+    if "--cfg" not in argv:
+        return False, argv
+    at = argv.index("--cfg")
+    shown = argv[at + 1] if at + 1 < len(argv) else None
+    if shown != "job":
+        raise ValueError(f"--cfg {shown or ''} is not allowed: {prog} shows only --cfg job")
+    return True, argv[:at] + argv[at + 2 :]
+
+
 def main(argv: list[str]) -> int:
     if argv and argv[0] in ("-h", "--help"):
         print(__doc__)
         print("experiments:", ", ".join(name for name, _ in list_experiments()))
         return 0
+    try:
+        show_cfg, argv = cfg_flag(argv, "python -m sim sweep")
+    except ValueError as error:
+        print(f"python -m sim sweep: error: {error}", file=sys.stderr)
+        return 2
     name = next((a.split("=", 1)[1] for a in argv if a.startswith("experiment=")), None)
     overrides = [a for a in argv if not a.startswith("experiment=")]
     if name is None:
@@ -38,6 +56,9 @@ def main(argv: list[str]) -> int:
 
     try:
         cfg = load_experiment(name, overrides)
+        if show_cfg:
+            print(OmegaConf.to_yaml(cfg), end="")
+            return 0
         check_before_running(cfg)
         warn_inert_levels(cfg, overrides)
         directory = run_sweep(cfg)
@@ -99,13 +120,14 @@ def check_before_running(cfg: object) -> None:
     scheduler; warn when more workers than cores are asked for."""
     from sim.engine import resources as guards
     from sim.engine.executors import local_workers
-    from sim.engine.workers import check_scheduler
+    from sim.engine.workers import check_scheduler, require_dask
 
     guards.check_sweep_settings(cfg)
     guards.check_output_root(
         cfg.resume or cfg.output_root, "resume" if cfg.resume else "output_root"
     )
     if cfg.executor == "dask":
+        require_dask()
         check_scheduler(cfg.scheduler)
     cores = local_workers(None)
     if cfg.executor == "process" and cfg.workers and cfg.workers > cores:

@@ -123,7 +123,7 @@ class MonthlyAggregate:
         )
         columns: dict[str, Any] = {
             "design_point": point + first_point,
-            "month": month.astype(np.int32),
+            "month": month.astype(np.int16),  # int16 as in trajectories and events
             "runs": self.runs[point].astype(np.int64),
         }
         for k, column in enumerate(RUNG_COLUMNS):

@@ -38,6 +38,7 @@ class ChunkResult:
     aggregate: pa.Table | None
     trajectories: pd.DataFrame | None
     seconds: float
+    episodes: pd.DataFrame | None = None  # with trajectories: one row per demand episode
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
@@ -63,6 +64,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         run_ids=run_ids,
         trajectories=task.trajectories,
         events=False,
+        episodes=task.trajectories,
     )
     histograms = task.replicates >= QUANTILE_MIN_REPLICATES
     monthly = MonthlyAggregate(local, len(task.scenarios), task.months, histograms)
@@ -77,17 +79,27 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     )
     if particle is not None:
         labels["particle"] = particle
+    labels.update({name: values[local] for name, values in task.factors.items()})
     summary = result.summary.assign(**labels)
     trajectories = None
     if result.trajectories is not None:
         trajectories = result.trajectories
         trajectories.insert(1, "design_point", np.repeat(points, task.months))
+    episodes = result.episodes
+    if episodes is not None:
+        episodes.insert(1, "design_point", episodes["run_id"].to_numpy() // task.replicates)
     chunk = ChunkResult(
-        task.index, len(run_ids), summary, monthly.table(task.first_point), trajectories, 0.0
+        task.index,
+        len(run_ids),
+        summary,
+        monthly.table(task.first_point),
+        trajectories,
+        0.0,
+        episodes,
     )
     if task.directory is not None:
         write_parts(Path(task.directory), chunk, experiment=task.experiment, seed=task.seed)
-        chunk.summary = chunk.aggregate = chunk.trajectories = None
+        chunk.summary = chunk.aggregate = chunk.trajectories = chunk.episodes = None
     chunk.seconds = time.perf_counter() - began
     return chunk
 

@@ -49,6 +49,7 @@ class EnsembleTables:
     summary: pd.DataFrame
     trajectories: pd.DataFrame | None
     events: pd.DataFrame | None
+    episodes: pd.DataFrame | None = None
 
 
 def simulate_task(task: EnsembleTask) -> tuple[int, EnsembleTables]:
@@ -64,7 +65,8 @@ def simulate_task(task: EnsembleTask) -> tuple[int, EnsembleTables]:
         trajectories=task.trajectories,
         events=task.events,
     )
-    return task.index, EnsembleTables(result.summary, result.trajectories, result.events)
+    tables = EnsembleTables(result.summary, result.trajectories, result.events, result.episodes)
+    return task.index, tables
 
 
 def chunk_bounds(runs: int, workers: int, chunk_size: int | None) -> list[tuple[int, int]]:
@@ -165,4 +167,5 @@ class Ensembles:
             _concat([t.summary for t in parts]),
             _concat([t.trajectories for t in parts]),
             _concat([t.events for t in parts]),
+            _concat([t.episodes for t in parts]),
         )

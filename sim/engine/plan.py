@@ -61,6 +61,11 @@ class Plan:
             calibration=self.cfg.get("calibration"),
             directory=None if directory is None else str(directory),
             experiment=str(self.cfg.name),
+            factors={
+                factor_column(c): self.design[c].iloc[first : last + 1].to_numpy()
+                for c in self.design.columns
+                if c not in ("design_point", "scenario")
+            },
         )
 
 
@@ -111,6 +116,16 @@ def _flat_identity(cfg: DictConfig) -> dict[str, Any]:
     return P.flatten(data)
 
 
+FACTOR_PREFIX = "factor_"
+
+
+def factor_column(path: str) -> str:
+    """A design factor's column in the summary parts: ``factor_`` and its path with ``_`` for
+    ``.`` (``kazakhstan.multivector`` -> ``factor_kazakhstan_multivector``), a plain name in
+    SQL; the prefix keeps it apart from the summary's own columns (``war_end_month``)."""
+    return FACTOR_PREFIX + path.replace(".", "_")
+
+
 @dataclasses.dataclass(frozen=True)
 class ChunkTask:
     """Runs ``start .. stop-1`` of a sweep, with the encoded parameters of their points.
@@ -133,3 +148,5 @@ class ChunkTask:
     calibration: str | None = None  # a posterior directory: calibrated parameters drawn from it
     directory: str | None = None
     experiment: str = ""  # for the parts' metadata
+    #: The design's factor values of the points covered, by summary column (factor_column).
+    factors: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)

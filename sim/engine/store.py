@@ -35,8 +35,10 @@ from omegaconf import DictConfig, OmegaConf
 from sim import __version__
 from sim.config import PACKAGE_DATA, REPO_ROOT, ConfigError
 from sim.config.paths import escape_interpolations
+from sim.engine.aggregate import FIXED_POINT, RUNG_COLUMNS
 from sim.engine.checksums import DATA_FILES, digests
 from sim.engine.workers import is_running
+from sim.model.params import PARAMS_BY_PATH
 from sim.model.recording import TRAJECTORY_VARIABLES
 
 MANIFEST = "manifest.json"
@@ -143,6 +145,11 @@ COLUMN_UNITS: dict[str, str] = {
     "pipeline_halts": "count",
     "pipeline_halts_russia": "count",
     "pipeline_halts_other": "count",
+    "trade_restrictions": "count",
+    "demands": "count",
+    "refusals": "count",
+    "runs": "count of runs",
+    **dict.fromkeys(RUNG_COLUMNS, "count of runs"),  # aggregate.parquet: runs at each rung
     "intervention": "category",
     "oil_revenue_lost": "bn USD",
     "oil_route_cost": "bn USD",
@@ -159,6 +166,40 @@ COLUMN_UNITS: dict[str, str] = {
     "cameo": "CAMEO code",
     "goldstein": "Goldstein scale (-10 to 10)",
     "pretext": "category",
+    "demand": "category",
+    "size": "depends on the action (docs/ODD.md: severity, rung, stake or belief)",
+    **{f"share_rung_{k}": "share of runs" for k in range(len(RUNG_COLUMNS))},
+    "pipeline_halts_attributed": "count",
+    "stoppages_misread": "count",
+    "inducements": "count",
+    "quiet_deeds": "count",
+    "public_refusals": "count",
+    "episodes": "count",
+    "episodes_complied": "count",
+    "episodes_dropped": "count",
+    # the episodes table
+    "trigger": "category",
+    "content": "category",
+    "opened_month": MONTH_UNIT,
+    "closed_month": MONTH_UNIT,
+    "outcome": "category",
+    "used_halt": "flag",
+    "used_restriction": "flag",
+    "used_inducement": "flag",
+    "escalated": "flag",
+    "peak_rung": "rung",
+}
+
+
+#: The per-variable columns of aggregate.parquet: sums are int64 fixed point (exact in any
+#: order), so the mean over a row's runs is sum / FIXED_POINT / runs.
+FIXED_POINT_SCALE = f"2^-{int(FIXED_POINT).bit_length() - 1}"
+AGGREGATE_UNITS: dict[str, str] = {
+    "mean": "{unit}",
+    "sum": f"{FIXED_POINT_SCALE} x ({{unit}}), summed over the runs (mean = sum / 2^24 / runs)",
+    "min": "{unit}",
+    "max": "{unit}",
+    "hist": "count of runs per bin",
 }
 
 
@@ -177,9 +218,22 @@ def column_unit(name: str) -> str | None:
         return COLUMN_UNITS[name]
     if name.startswith("final_") and name[6:] in variables:
         return variables[name[6:]]
+    stem, _, kind = name.rpartition("_")
+    if stem in variables and kind in AGGREGATE_UNITS:  # aggregate.parquet's columns
+        return AGGREGATE_UNITS[kind].format(unit=variables[stem])
     if name.startswith("month_"):
         return MONTH_UNIT
+    if name in PARAMS_BY_PATH:  # a design factor, by its parameter path
+        return PARAMS_BY_PATH[name].unit
+    if name.startswith("factor_"):  # a design factor in the summary parts (plan.factor_column)
+        path = _factor_paths().get(name[len("factor_") :])
+        return PARAMS_BY_PATH[path].unit if path else None
     return None
+
+
+@functools.cache
+def _factor_paths() -> dict[str, str]:
+    return {path.replace(".", "_"): path for path in PARAMS_BY_PATH}
 
 
 def flags_as_booleans(frame: pd.DataFrame) -> pd.DataFrame:

@@ -136,7 +136,8 @@ def simulate_to_parquet(
     facts: Mapping[str, Any] | None = None,
     ensembles: Ensembles | None = None,
 ) -> StreamedRun:
-    """Simulate runs 0..len(seeds)-1 chunk by chunk into summary/trajectories/events.parquet.
+    """Simulate runs 0..len(seeds)-1 chunk by chunk into summary, trajectories, events and
+    episodes .parquet (episodes: one row per demand episode, written with the events).
 
     Args:
         params: flat model parameters, the same for every run, or a ParamSet with one
@@ -145,7 +146,7 @@ def simulate_to_parquet(
         months: the horizon.
         directory: where the Parquet files go (each appears when complete).
         scenario: the value of the summary's scenario column.
-        trajectories, events: record and write these tables.
+        trajectories, events: record and write these tables (events brings the episodes).
         chunk_size: runs per chunk (default: `chunk_runs`); the files do not depend on it.
         announce: called with (estimated bytes, runs measured) when the files are estimated,
             after the first chunk, to exceed ANNOUNCE_BYTES.
@@ -156,7 +157,7 @@ def simulate_to_parquet(
     """
     ensembles = ensembles or Ensembles("serial")
     size = chunk_size or chunk_runs(months, trajectories)
-    names = ["summary"] + ["trajectories"] * trajectories + ["events"] * events
+    names = ["summary"] + ["trajectories"] * trajectories + ["events", "episodes"] * events
     streams = {
         name: ParquetStream(Path(directory) / f"{name}.parquet", table=name, **(facts or {}))
         for name in names
@@ -174,6 +175,7 @@ def simulate_to_parquet(
                 "summary": result.summary,
                 "trajectories": result.trajectories,
                 "events": result.events,
+                "episodes": result.episodes,
             }
             for name, stream in streams.items():
                 stream.write(tables[name])

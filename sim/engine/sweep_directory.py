@@ -20,6 +20,7 @@ from sim.engine.checksums import check_data_files
 from sim.engine.executors import local_workers
 from sim.engine.store import (
     CONFIG,
+    FIXED_POINT_SCALE,
     check_config,
     config_yaml,
     read_manifest,
@@ -55,7 +56,7 @@ def part_path(directory: Path, kind: str, index: int) -> Path:
 
 def part_kinds(cfg: DictConfig) -> tuple[str, ...]:
     """Summary last: a chunk counts as done only when every one of its parts exists."""
-    return (("trajectories",) if cfg.trajectories else ()) + ("aggregate", "summary")
+    return (("trajectories", "episodes") if cfg.trajectories else ()) + ("aggregate", "summary")
 
 
 def done_chunks(directory: Path, plan_: Plan) -> set[int]:
@@ -126,6 +127,8 @@ def write_parts(directory: Path, result: ChunkResult, **facts: Any) -> None:
     `facts` (experiment, seed) go into each file's metadata beside units, version and commit.
     """
     tables = [("trajectories", result.trajectories)] if result.trajectories is not None else []
+    if result.episodes is not None:
+        tables.append(("episodes", result.episodes))
     tables += [("aggregate", result.aggregate), ("summary", result.summary)]
     for kind, table in tables:
         path = part_path(directory, kind, result.index)
@@ -146,6 +149,7 @@ def finish(directory: Path, plan_: Plan) -> None:
                 table = with_metadata(
                     pa.Table.from_pandas(frame, preserve_index=False),
                     table="aggregate",
+                    fixed_point_scale=FIXED_POINT_SCALE,  # of the *_sum columns
                     experiment=str(plan_.cfg.name),
                     seed=int(plan_.cfg.seed),
                 )

@@ -8,6 +8,7 @@ worker as it starts and ends it as soon as the sweep's process is gone.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import select
 import socket
@@ -44,6 +45,17 @@ def is_running(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def require_dask() -> None:
+    """Refuse executor=dask in one line, before anything is written, when the cluster extra
+    (dask and distributed) is not installed."""
+    missing = [m for m in ("dask", "distributed") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ValueError(
+            f"executor = 'dask' is not allowed here: {' and '.join(missing)} not installed; "
+            'pip install "kz-escalation-sim[cluster]" (or use executor=process)'
+        )
 
 
 def check_scheduler(address: str | None, timeout: float = 5.0) -> None:

@@ -28,9 +28,10 @@ import pandas as pd
 
 from sim.model.agents import EU, China, Kazakhstan, Partner, Russia, Turkey
 from sim.model.dates import month_dates
+from sim.model.episodes import EpisodeBook, Outcome, episodes_frame
 from sim.model.event_log import EventLog, events_frame
 from sim.model.ladder import PARTNERS, TOP_RUNG, Actor
-from sim.model.mesa_api import ensemble_collector, keyword_params, seed_from_rng
+from sim.model.mesa_api import ensemble_collector, keyword_params, mesa_seed, seed_from_rng
 from sim.model.params import WAR_OUTCOMES, ParamSet
 from sim.model.recording import TRAJECTORY_VARIABLES, Recorder
 from sim.model.rng import RunStreams
@@ -42,11 +43,12 @@ INTERVENTION_KINDS = ("none", "limited", "full")
 
 @dataclass
 class EnsembleResult:
-    """The tables of one batch: summary (one row per run), trajectories and events."""
+    """The tables of one batch: summary (one row per run), trajectories, events, episodes."""
 
     summary: pd.DataFrame
     trajectories: pd.DataFrame | None
     events: pd.DataFrame | None
+    episodes: pd.DataFrame | None = None
 
 
 class EscalationModel(mesa.Model):
@@ -59,10 +61,12 @@ class EscalationModel(mesa.Model):
         run_ids: the ids written to the tables (default 0..R-1).
         trajectories: record monthly trajectories (memory: 4 bytes x variables x months x R).
         events: record the event log.
+        episodes: record the episode table, one row per demand episode (default: as `events`).
         rng: any of Mesa's `rng` forms, used when `seeds` is None: an int is the run's seed,
             None draws a fresh one, others draw it from the generator (sim.model.mesa_api).
         collect: keep a `mesa.DataCollector` of ensemble reporters (``model.datacollector``);
             default: on for a Mesa-style model (no `seeds`, as `mesa.batch_run` builds it).
+        seed: Mesa's deprecated form of ``rng=<int>``, with Mesa's FutureWarning.
         **parameters: flat model parameters, ``war_end_month=24`` or ``**{"war.end_month": 24}``
             (applied on top of a `params` mapping), as `mesa.batch_run` passes them.
     """
@@ -75,10 +79,13 @@ class EscalationModel(mesa.Model):
         run_ids: Sequence[int] | np.ndarray | None = None,
         trajectories: bool = True,
         events: bool = True,
+        episodes: bool | None = None,
         rng: Any = None,
         collect: bool | None = None,
+        seed: int | None = None,
         **parameters: Any,
     ) -> None:
+        rng = mesa_seed(seed, rng)
         mesa_style = seeds is None
         if mesa_style:
             seeds = [seed_from_rng(rng)]
@@ -101,6 +108,7 @@ class EscalationModel(mesa.Model):
         self.month = 0
         self.streams = RunStreams(seeds)
         self.events = EventLog(enabled=events)
+        self.episodes = EpisodeBook(params.size, enabled=events if episodes is None else episodes)
         self.war = WarTimeline(params, self.streams, horizon=self.months)
         self.economic_offer = np.zeros(params.size)  # share of economic damage offset
         self.security_offer = np.zeros(params.size)  # partners' expected action against force
@@ -117,7 +125,7 @@ class EscalationModel(mesa.Model):
         self.recorder = Recorder(self, self.months, trajectories)
         if collect is None:
             collect = mesa_style
-        self.datacollector = ensemble_collector() if collect else None
+        self.datacollector = ensemble_collector(self) if collect else None
         if self.datacollector is not None:
             self.datacollector.collect(self)
 
@@ -170,14 +178,16 @@ class EscalationModel(mesa.Model):
         trajectories = None
         if self.recorder.trajectories is not None:
             trajectories = self._trajectory_frame(dates[: self.month])
-        events = None
+        events = episodes = None
         if self.events.enabled:
             events = events_frame(self.events.columns(), self.run_ids, dates)
-        return EnsembleResult(self.summary(), trajectories, events)
+        if self.episodes.enabled:
+            episodes = episodes_frame(self.episodes.columns(), self.run_ids)
+        return EnsembleResult(self.summary(), trajectories, events, episodes)
 
     def summary(self) -> pd.DataFrame:
         """One row per run: outcomes that answer 'how far and how soon did Russia escalate'."""
-        rec, kz, russia = self.recorder, self.kazakhstan, self.russia
+        rec, kz, russia, book = self.recorder, self.kazakhstan, self.russia, self.episodes
 
         def month_or_null(values: np.ndarray) -> pd.array:
             return pd.arrays.IntegerArray(values.astype(np.int32), mask=values < 0)
@@ -198,9 +208,17 @@ class EscalationModel(mesa.Model):
             "pipeline_halts": russia.halts + russia.other_halts,
             "pipeline_halts_russia": russia.halts,
             "pipeline_halts_other": russia.other_halts,
+            "pipeline_halts_attributed": russia.halts_attributed,
+            "stoppages_misread": russia.misread,
             "trade_restrictions": russia.restrictions,
+            "inducements": russia.inducements,
             "demands": russia.demands,
             "refusals": russia.refusals,
+            "quiet_deeds": kz.quiet_deeds,
+            "public_refusals": kz.statements,
+            "episodes": book.count,
+            "episodes_complied": book.outcomes[Outcome.COMPLIED],
+            "episodes_dropped": book.outcomes[Outcome.DROPPED],
             "intervention": pd.Categorical.from_codes(
                 russia.intervention, categories=INTERVENTION_KINDS
             ),

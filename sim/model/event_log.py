@@ -85,7 +85,13 @@ _PRETEXT_NAMES = [p.name.lower() for p in Pretext]  # code -1 (no pretext) reads
 _CAUSE_NAMES = [c.name.lower() for c in Cause]
 _DEMAND_NAMES = [d.name.lower() for d in Demand]
 _DEMAND_ACTIONS = [
-    a.code for a in (Action.RUSSIA_DEMAND, Action.KAZAKH_COMPLY, Action.KAZAKH_RESIST)
+    a.code
+    for a in (
+        Action.RUSSIA_DEMAND,
+        Action.KAZAKH_COMPLY,
+        Action.KAZAKH_RESIST,
+        Action.KAZAKH_QUIET_DEED,
+    )
 ]
 _COERCION_ACTIONS = [a.code for a in (Action.PIPELINE_HALT, Action.TRADE_RESTRICTION)]
 

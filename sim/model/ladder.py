@@ -61,6 +61,8 @@ class Action(Enum):
     # Kazakhstan
     KAZAKH_COMPLY = (10, "03", 4.0, "placates Moscow (complies with a demand)")
     KAZAKH_RESIST = (11, "12", -4.0, "refuses a demand (rejects)")
+    KAZAKH_STATEMENT = (18, "12", -4.0, "publicly refuses to back the war (statement, UN vote)")
+    KAZAKH_QUIET_DEED = (19, "03", 4.0, "accommodates quietly in deed: re-exports tolerated")
     ROUTE_INVESTMENT = (12, "061", 6.4, "commissions export-route capacity")
     LEAVE_CSTO = (13, "16", -4.0, "leaves the CSTO")
     LEAVE_EAEU = (14, "16", -4.0, "leaves the EAEU")

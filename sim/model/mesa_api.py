@@ -10,11 +10,18 @@ Kept apart from sim/model/escalation.py so the model's own code stays about the 
   parameter's path (``**{"war.end_month": 24}``) or the same with ``_`` for the dot
   (``war_end_month=24``, usable as a Python keyword).
 * ``ensemble_collector`` is a `mesa.DataCollector` whose reporters summarise all R runs, so for
-  R = 1 it is an ordinary Mesa run and for R > 1 each row is the ensemble's month.
+  R = 1 it is an ordinary Mesa run and for R > 1 each row is the ensemble's month. At R = 1 it
+  also reports the run's ``seed`` (so a `mesa.batch_run` row with ``rng=None`` can be repeated)
+  and every agent's state variables (``get_agent_vars_dataframe()``, one column per variable,
+  empty where an agent has no such variable; so `mesa.batch_run` gives one row per agent, as
+  for any Mesa model with agent reporters).
+* ``mesa_seed`` gives Mesa's deprecated ``seed=`` keyword Mesa's own meaning: the same as
+  ``rng=`` with an int, with Mesa's FutureWarning, and an error if both are given.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +51,21 @@ def seed_from_rng(rng: Any) -> int:
             "a numpy SeedSequence, Generator or BitGenerator"
         ) from error
     return int(generator.integers(0, MAX_SEED, endpoint=True))
+
+
+def mesa_seed(seed: Any, rng: Any) -> Any:
+    """The `rng` to use when Mesa's deprecated ``seed=`` may be given: Mesa's own rule."""
+    if seed is None:
+        return rng
+    if rng is not None:
+        raise ValueError("you have to pass either rng or seed, not both")
+    warnings.warn(
+        "The use of the `seed` keyword argument is deprecated, use `rng` instead. "
+        "No functional changes.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return seed
 
 
 def _keyword_names() -> dict[str, str]:
@@ -84,6 +106,40 @@ def ensemble_reporters() -> dict[str, Callable[[EscalationModel], float]]:
     return reporters
 
 
-def ensemble_collector() -> mesa.DataCollector:
-    """A DataCollector of the ensemble reporters (no agent reporters: agent state is (R,))."""
-    return mesa.DataCollector(model_reporters=ensemble_reporters())
+def _state_names(agent: mesa.Agent, size: int) -> list[str]:
+    """The agent's state variables: its public attributes that hold one value per run."""
+    return [
+        name
+        for name, value in vars(agent).items()
+        if not name.startswith("_") and isinstance(value, np.ndarray) and value.shape == (size,)
+    ]
+
+
+def _agent_value(name: str) -> Callable[[mesa.Agent], Any]:
+    """A reporter of one state variable as a plain scalar (None if the agent has none)."""
+
+    def read(agent: mesa.Agent) -> Any:
+        value = getattr(agent, name, None)
+        return value.item() if isinstance(value, np.ndarray) and value.size == 1 else None
+
+    return read
+
+
+def ensemble_collector(model: EscalationModel) -> mesa.DataCollector:
+    """A DataCollector of the ensemble reporters; at R = 1 also the seed and agent reporters.
+
+    For R > 1 an agent's state is an array over runs, not one agent's value, so agent
+    reporters are left out (the trajectories table holds them per run).
+    """
+    reporters = ensemble_reporters()
+    if model.seeds.size != 1:
+        return mesa.DataCollector(model_reporters=reporters)
+    reporters["seed"] = lambda m: int(m.seeds[0])
+    every_name = sorted({name for agent in model.agents for name in _state_names(agent, 1)})
+    return mesa.DataCollector(
+        model_reporters=reporters,
+        agent_reporters={
+            "actor": lambda a: a.actor.name,
+            **{n: _agent_value(n) for n in every_name},
+        },
+    )

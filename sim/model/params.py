@@ -144,6 +144,26 @@ MECHANISMS: dict[str, str] = {
     "coercion does).",
     "unrest": "Mass unrest can break out and push Kazakhstan's course away from Moscow (off: "
     "never).",
+    "episodes": "Demands open on a trigger and close on compliance, a drop or a moot gap, "
+    "with a deadline and an assurance (off: Moscow renews its demand every month and "
+    "compliance ends nothing).",
+    "quantal_choice": "Moscow picks among doing nothing, a disruption, a restriction and an "
+    "inducement by a quantal response over their expected net values (off: the best reply, "
+    "an argmax).",
+    "learning": "Moscow learns each instrument's effect and Astana's resolve from the answers "
+    "it sees (Beta-Bernoulli), and Astana learns whether compliance ends the pressure "
+    "(off: both keep their priors).",
+    "deeds": "Astana can accommodate quietly in deed (tolerate re-exports, not enforce "
+    "sanctions) while refusing in word, and Moscow credits deeds by the demand's content "
+    "(off: Astana only complies or refuses).",
+    "costly_signals": "Moscow judges partners by costly acts: open pledges carry no engagement, "
+    "each delivery moves its beliefs in proportion to its cost, broken pledges lower them, and "
+    "China's expected cost to Moscow grows with Russia's dependence on China and China's "
+    "stake (off: v2, an open pledge is full engagement, beliefs move only on arms or "
+    "investment, China's cost is fixed).",
+    "attribution": "A disruption under a pretext is attributed to Moscow only with a "
+    "pretext-dependent chance, and stoppages with other causes are sometimes read as "
+    "coercion (off: every coercive disruption is attributed and no other one is).",
 }
 
 
@@ -261,8 +281,11 @@ PARAMS: tuple[Param, ...] = (
     P("russia.review_rate", 0.35, 0.05, 1.0, "1/month", ASSUME,
       "Monthly chance that Moscow reviews its posture (bureaucratic and political "
       "inertia)."),
-    P("russia.decision_noise", 0.03, 0.01, 1.0, "value", ASSUME,
-      "Scale of the logistic noise in Moscow's choice of posture and of punishment."),
+    P("russia.choice_precision", 33.0, 1.0, 1000.0, "1/value", "McKelvey & Palfrey 1995",
+      "Precision of Moscow's quantal-response choices (posture, opening and reviewing a "
+      "demand, instrument): option i is chosen with probability proportional to "
+      "exp(precision * U_i); large values approach the best reply (33: v2's logistic noise "
+      "of 0.03)."),
     P("russia.rhetoric_cost", 0.01, 0.0, 1.0, "value/month", ASSUME,
       "Monthly cost to Russia of information operations against Kazakhstan."),
     P("russia.economic_cost", 0.03, 0.0, 1.0, "value/month", ASSUME,
@@ -280,12 +303,54 @@ PARAMS: tuple[Param, ...] = (
       "Share of the distance to full credibility gained when Moscow punishes a refusal."),
     P("russia.credibility_loss", 0.25, 0.0, 1.0, "1", "Schelling 1966",
       "Share of credibility lost when a refusal goes unpunished."),
-    P("russia.credibility_horizon", 15.0, 0.0, 36.0, "month", CALIB,
+    P("russia.credibility_horizon", 36.0, 0.0, 120.0, "month", CALIB,
       "Months of future demands over which Moscow values credibility it earns by "
       "punishing (sets four disruptions March-October 2022)."),
-    P("russia.demand_period", 1, 1, 24, "month", CALIB,
-      "Months between renewed demands while a gap persists (2022: four stoppages in six "
-      "months).", integer=True),
+    P("russia.demand_deadline", 1, 1, 24, "month", CALIB,
+      "Months Moscow gives Kazakhstan to comply before it reviews a refused demand "
+      "(escalate, renew or drop; 2022: stoppages one to three months apart).", integer=True),
+    P("russia.demand_cost", 0.02, 0.0, 1.0, "value", ASSUME,
+      "Cost to Moscow of opening or renewing a demand (diplomatic friction)."),
+    P("russia.need_step", 0.25, 0.0, 5.0, "1", ASSUME,
+      "Relative rise of Moscow's stake since its last episode closed that opens an episode "
+      "on its own need."),
+    P("russia.effect_prior", 0.25, 0.01, 0.99, "probability", "Drezner 1999",
+      "Moscow's prior mean that an instrument (halt, restriction, inducement) is followed by "
+      "compliance at the next answer; coercers expect little of coercing a partner."),
+    P("russia.effect_strength", 4.0, 0.5, 100.0, "observations", ASSUME,
+      "Weight, in observed answers, of Moscow's prior on each instrument's effect and on "
+      "Astana's resolve (Beta prior strength)."),
+    P("russia.belief_memory", 0.97, 0.5, 1.0, "1/month", ASSUME,
+      "Monthly retention of the answers behind Moscow's beliefs (older evidence fades and "
+      "the prior returns)."),
+    P("russia.inducement_offset", 0.3, 0.0, 3.0, "cost", "Cooley 2012",
+      "Fall of Astana's cost of complying with the next answer brought by a joint project "
+      "offered as an inducement."),
+    P("russia.inducement_cost", 0.05, 0.0, 1.0, "value", ASSUME,
+      "Cost to Moscow of a joint project offered as an inducement."),
+    P("russia.exposure_cost", 0.1, 0.0, 2.0, "value", "Carson 2018",
+      "Cost to Moscow of a coercive act attributed to it (an ally coerced in the open: EAEU "
+      "and CSTO cohesion, partners' notice), paid in expectation: times the chance of "
+      "attribution (1 for a trade restriction, an official act)."),
+    P("russia.deed_value_war", 0.5, 0.0, 1.0, "1", "Kuik 2008",
+      "Share of the value of compliance on the war Moscow credits to quiet accommodation in "
+      "deed (re-exports tolerated, sanctions not enforced) while Astana refuses in word."),
+    P("russia.deed_value_sanctions", 1.0, 0.0, 1.0, "1", SEED,
+      "Share credited on a demand to leave sanctions unenforced: the deed is the content "
+      "(Kazakhstan enforces only selectively, 2022)."),
+    P("russia.deed_value_bloc", 0.3, 0.0, 1.0, "1", "Cooley 2012",
+      "Share credited on a demand of bloc loyalty."),
+    P("russia.attribution_storm", 0.4, 0.0, 1.0, "probability", SEED,
+      "Chance that a disruption under a storm-damage pretext is attributed to Moscow (storms "
+      "do stop the terminal in winter; the March 2022 account drew observers' skepticism)."),
+    P("russia.attribution_ordnance", 0.7, 0.0, 1.0, "probability", SEED,
+      "Chance that a disruption under a wartime-ordnance pretext is attributed to Moscow "
+      "(the June 2022 stoppage was widely read in Kazakhstan as political)."),
+    P("russia.attribution_court", 0.9, 0.0, 1.0, "probability", SEED,
+      "Chance that a disruption under a court-order pretext is attributed to Moscow (the July "
+      "2022 order was overturned within days)."),
+    P("russia.attribution_repairs", 0.5, 0.0, 1.0, "probability", "Rid & Buchanan 2015",
+      "Chance that a disruption under a mooring-repairs pretext is attributed to Moscow."),
     P("russia.cpc_cost", 0.05, 0.0, 1.0, "value", "Newnham 2011",
       "Cost to Russia of a CPC disruption at full severity: lost transit fees and its own "
       "crude shipped through the CPC."),
@@ -296,9 +361,10 @@ PARAMS: tuple[Param, ...] = (
     P("russia.diversification_foresight", 0.5, 0.0, 5.0, "1", "Drezner 1999",
       "Weight Moscow gives to the leverage a disruption costs it by speeding Kazakh "
       "diversification."),
-    P("russia.restriction_cost", 0.3, 0.0, 5.0, "value", "Farrell & Newman 2019",
+    P("russia.restriction_cost", 0.6, 0.0, 5.0, "value", CALIB,
       "Cost to Russia of a trade restriction per unit of its own dependence on Kazakh "
-      "transit and re-exports."),
+      "transit and re-exports (Farrell & Newman 2019; sets Kazakh-Russian trade up about 5% "
+      "in January-August 2022: no restrictions cut it)."),
     P("russia.restriction_severity", 0.3, 0.0, 1.0, "share of trade", ASSUME,
       "Share of Kazakh-Russian trade a restriction (import bans, transit curbs) cuts."),
     P("russia.restriction_months", 3, 1, 24, "month", ASSUME,
@@ -388,6 +454,30 @@ PARAMS: tuple[Param, ...] = (
       "Share of the damage of refusing that fully credible partner offers offset."),
     P("kazakhstan.comply_noise", 0.3, 0.05, 3.0, "cost", ASSUME,
       "Scale of the logistic noise in the comply-or-refuse decision."),
+    P("kazakhstan.statement_rate", 0.08, 0.0, 1.0, "1/month", ASSUME,
+      "Monthly chance, while the war lasts and at the 2022 war stance, of a public refusal to "
+      "back it (a statement or a UN vote); falls as the stance moves towards endorsement."),
+    P("kazakhstan.scripted_statements", 1, 0, 1, "switch", SEED,
+      "Replay the public refusals of 2022 the source analysis records (1) or not (0): the "
+      "anti-war rally and the ban on war symbols (March), the cancelled Victory Day parades "
+      "(May), the refusal to recognise the statelets (June) and the annexations (September).",
+      integer=True),
+    P("kazakhstan.enforcement_step", 0.01, 0.0, 1.0, "1", ASSUME,
+      "Monthly rise of sanctions enforcement that Moscow reads as a step to enforce "
+      "sanctions (a trigger)."),
+    P("kazakhstan.assurance_prior", 0.9, 0.01, 0.99, "probability", "Sechser 2011",
+      "Astana's prior that complying ends the pressure of a demand (Moscow's assurance)."),
+    P("kazakhstan.assurance_strength", 4.0, 0.5, 100.0, "observations", ASSUME,
+      "Weight, in observed compliances, of Astana's prior on the assurance (Beta prior)."),
+    P("kazakhstan.assurance_window", 6, 1, 60, "month", "Schelling 1966",
+      "Months after a compliance within which a new demand on the same content counts as a "
+      "broken assurance.", integer=True),
+    P("kazakhstan.quiet_cost_share", 0.5, 0.0, 1.0, "1", "Kuik 2008",
+      "Cost of quiet accommodation in deed as a share of the cost of complying openly on "
+      "sanctions (a deed draws less notice from the West and the public than a statement)."),
+    P("kazakhstan.misattribution", 0.25, 0.0, 1.0, "probability", "Rid & Buchanan 2015",
+      "Chance that Astana reads a CPC stoppage with another cause (storm, repairs, third "
+      "party) as Russian coercion."),
     P("kazakhstan.halt_memory", 0.9, 0.0, 0.999, "1", "Drezner 1998",
       "Monthly retention of the memory of pipeline halts that drives diversification."),
     P("kazakhstan.diversification_base", 0.02, 0.0, 0.2, "1/month", SEED,
@@ -505,6 +595,9 @@ PARAMS: tuple[Param, ...] = (
       "Cost to Russia if China acts against Russian force."),
     P("china.economic_capability", 0.5, 0.0, 1.0, "share of damage", SEED,
       "Share of the damage of economic coercion China offsets if it acts (BRI, trade)."),
+    P("china.stake_weight", 1.0, 0.0, 10.0, "1/delivery", "Crawford 2011",
+      "Rise of the cost Moscow expects from China per unit of China's own delivered stake in "
+      "Kazakhstan (transit investment): the pivot's interest in the target."),
     P("china.delivery_lag", 6, 1, 60, "month", ASSUME,
       "Months from a pledge to its due delivery.", integer=True),
     P("china.route_investment", 0.2, 0.0, 1.0, "1", SEED,
@@ -583,6 +676,15 @@ PARAMS: tuple[Param, ...] = (
     P("partners.belief_update", 0.3, 0.0, 1.0, "1", "Huth 1988",
       "Share of the distance to the observed outcome (delivered 1, broken 0) by which "
       "beliefs in a partner move when a pledge falls due."),
+    P("partners.pledge_weight", 0.0, 0.0, 1.0, "1", "Fearon 1997",
+      "Engagement an open, undelivered pledge carries, against 1 for fresh delivered "
+      "support: cheap talk does not deter (used while mechanisms.costly_signals is on)."),
+    P("partners.arms_scale", 0.1, 0.01, 1.0, "2021 budget", ASSUME,
+      "Arms delivery (in 2021 Kazakh defence budgets) that counts as a full costly "
+      "security signal; smaller deliveries move Moscow's security belief proportionally."),
+    P("partners.investment_scale", 0.2, 0.01, 1.0, "1", ASSUME,
+      "Route investment (share of spare capacity ordered) that counts as a full costly "
+      "economic signal; smaller investments move the economic belief proportionally."),
     P("partners.support_decay", 0.03, 0.0, 0.5, "1/month", ASSUME,
       "Monthly decay of delivered support that is not renewed."),
     # --- Trade -----------------------------------------------------------------------------------

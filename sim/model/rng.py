@@ -83,14 +83,21 @@ class RunStreams:
     def size(self) -> int:
         return self._keys.size
 
-    def uniform(self, stream: str, month: int, draw: int = 0) -> np.ndarray:
-        """Uniform numbers in [0, 1), one per run, for this stream, month and draw index."""
+    def uniform(
+        self, stream: str, month: int, draw: int = 0, runs: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Uniform numbers in [0, 1), one per run, for this stream, month and draw index.
+
+        With `runs` (indices), only those runs' numbers, in that order: the same numbers the
+        whole batch would give them (a decision that concerns a few runs draws only theirs).
+        """
         sid = self._ids.get(stream)
         if sid is None:
             sid = self._ids[stream] = stream_id(stream)
         counter = _mix_int(sid + month * _MONTH_MULT + draw * _DRAW_MULT)
+        keys = self._keys if runs is None else self._keys[runs]
         with np.errstate(over="ignore"):
-            bits = _mix(_mix(self._keys ^ np.uint64(counter)) + np.uint64(counter))
+            bits = _mix(_mix(keys ^ np.uint64(counter)) + np.uint64(counter))
         return (bits >> np.uint64(11)).astype(np.float64) * _TWO_POW_53
 
     def normal(self, stream: str, month: int) -> np.ndarray:

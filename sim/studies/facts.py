@@ -33,12 +33,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.config import CONFIG_DIR, user_folders
 from sim.errors import CalibrationError
 from sim.eventdata import readers as eventdata
 from sim.studies.calibration.targets import MEASURES, RunTables, measure
+from sim.studies.fact_files import FactsError, resolve
 
-FACTS_DIR = CONFIG_DIR / "facts"
 KINDS = ("binary", "count", "continuous")
 #: Month 0 of every run.
 FIRST_MONTH = pd.Period("2022-03", freq="M")
@@ -60,10 +59,6 @@ FILE_KEYS = ("description", "scenario", "months", "cutoff", "targets", "facts", 
 EVENT_KEYS = ("file", "format", "dyads", "quantities", "period", "source", "tolerance")
 #: The event file shipped with the package, as `events.file: example` names it.
 EXAMPLE = "example"
-
-
-class FactsError(CalibrationError):
-    """A facts file or a scoring option that cannot be used (one line, exit code 2)."""
 
 
 # --- months --------------------------------------------------------------------------------------
@@ -172,31 +167,7 @@ class FactSet:
         return [f for f in self.facts if f.first > cutoff]
 
 
-# --- finding and reading a facts file ------------------------------------------------------------
-def folders() -> list[Path]:
-    """Where facts files are looked for: configs/facts/, then each user folder's facts/."""
-    return [FACTS_DIR, *(folder / "facts" for folder in user_folders())]
-
-
-def available() -> list[str]:
-    return sorted({p.stem for folder in folders() for p in folder.glob("*.yaml")})
-
-
-def resolve(name: str) -> Path:
-    """The facts file for a name (a user folder's file of the same name wins), or a path."""
-    path = Path(name)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return path
-    for folder in reversed(folders()):
-        candidate = folder / f"{name}.yaml"
-        if candidate.is_file():
-            return candidate
-    raise FactsError(
-        f"facts = {name!r} is not allowed: expected one of {', '.join(available())} "
-        f"(configs/facts/ or a --search-path folder's facts/) or a path to a .yaml file"
-    )
-
-
+# --- reading a facts file ---------------------------------------------------------------------
 def load(name: str) -> FactSet:
     """Read and check a facts file; raise FactsError naming the bad key."""
     path = resolve(name)
@@ -280,7 +251,7 @@ def _fact(raw: Any, index: int, path: Path) -> Fact:
 
 
 def _check_args(measure_name: str, args: dict[str, Any], where: str) -> None:
-    accepted = [a for a in list(inspect.signature(MEASURES[measure_name]).parameters)[1:]]
+    accepted = list(inspect.signature(MEASURES[measure_name]).parameters)[1:]
     for key in args:
         if key in MONTH_ARGS:
             raise FactsError(

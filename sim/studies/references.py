@@ -5,7 +5,8 @@ For a fact in a series, the earlier facts of the series whose period ended by th
 - **climatology**: the base rate. A binary fact gets the share of earlier yeses, smoothed as
   (yeses + 1/2) / (facts + 1) (Krichevsky and Trofimov 1981), so that a short history never
   says 0 or 1; a count or continuous fact gets the earlier values as an ensemble.
-- **persistence**: the last earlier value as a point forecast (binary: that outcome).
+- **persistence**: the last earlier value as a point forecast (binary: that outcome, with
+  certainty; it has a Brier score but no log score, which is infinite whenever it is wrong).
 - **uniform**: no information: p = 1/2 for a binary fact; for a count, every integer from the
   smallest to the largest earlier value (or the fact's ``support``) equally likely; for a
   continuous fact the uniform distribution on that range.

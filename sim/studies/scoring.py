@@ -125,7 +125,7 @@ def calibration_targets(facts: FactSet, cutoff: int) -> T.TargetSet:
             "targets file (targets: <name>) whose parameters give the priors"
         )
     base = T.load(facts.targets)
-    kept = [t for t in base.targets if (target_last_month(t) or cutoff + 1) <= cutoff]
+    kept = [t for t in base.targets if _ends_by(target_last_month(t), cutoff)]
     for fact in facts.known(cutoff):
         if fact.tolerance is not None and fact.first >= 0:
             kept.append(
@@ -150,6 +150,11 @@ def calibration_targets(facts: FactSet, cutoff: int) -> T.TargetSet:
         months=cutoff + 1,
         targets=tuple(kept),
     )
+
+
+def _ends_by(last: int | None, cutoff: int) -> bool:
+    """Whether a target's last month is known to lie by the cut-off (no months: it is not)."""
+    return last is not None and last <= cutoff
 
 
 def posterior_of(calibration: Any, directory: Path) -> Posterior:
@@ -311,7 +316,9 @@ def _reference_score(score: str, ref: Any, fact: Fact, runs: int) -> float:
     p = np.array([ref.probability])
     if score == "brier":
         return float(S.brier(p, y)[0])
-    return float(S.log_score(p, y, members=runs)[0])
+    if ref.name == "persistence":  # certain: an infinite log score whenever it is wrong
+        return float("nan")
+    return float(S.log_score(p, y)[0])
 
 
 def skill_table(scores: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -385,13 +392,14 @@ def check(facts: FactSet, options: Options) -> dict[str, Any]:
 def run(
     facts: FactSet,
     options: Options,
-    calibrate: Callable[[T.TargetSet, abc.Settings, str], Any] | None = None,
+    calibrate: Callable[[T.TargetSet, abc.Settings, str, int | None], Any] | None = None,
     progress: Callable | None = None,
 ) -> Scoring:
     """Check, calibrate (calibration=auto), simulate and score; write nothing.
 
-    `calibrate(targets, settings, scenario)` is ``sim.studies.calibration.calibrate.calibrate``
-    (passed in so that a test can count what it is given).
+    `calibrate(targets, settings, scenario, workers)` is
+    ``sim.studies.calibration.calibrate.calibrate`` (passed in so that a test can see what it is
+    given); it runs on one process with executor=serial, else on `workers` processes.
     """
     values = check(facts, options)
     scored, known = facts.scored(options.cutoff), facts.known(options.cutoff)
@@ -399,7 +407,10 @@ def run(
     with store.Stopwatch() as clock:
         if options.calibration == "auto":
             targets = calibration_targets(facts, options.cutoff)
-            calibration = (calibrate or C.calibrate)(targets, options.settings, options.scenario)
+            workers = 1 if options.executor == "serial" else options.workers
+            calibration = (calibrate or C.calibrate)(
+                targets, options.settings, options.scenario, workers
+            )
             posterior = posterior_of(calibration, Path(CALIBRATION_DIR))
         elif options.calibration != "none":
             posterior = load_posterior(options.calibration)

@@ -352,6 +352,62 @@ def measure_no_military_2022(batches: Batches) -> Estimate:
     return _with_note(proportion_interval(hits), f"{hits.sum()} of {hits.size} runs")
 
 
+def halts_after_statements(
+    events: pd.DataFrame, run_ids: np.ndarray, last_month: int, window: int = 2
+) -> np.ndarray:
+    """Per run: monthly rate of coercive CPC disruptions in the `window` months after a
+    public Kazakh refusal minus the rate in the other months of 0..last_month (NaN for runs
+    with no month of one kind)."""
+    runs = np.sort(run_ids)
+    months = last_month + 1
+    position = {r: i for i, r in enumerate(runs)}
+
+    def grid(action: str) -> np.ndarray:
+        chosen = events[(events["action"] == action) & (events["month"] <= last_month)]
+        table = np.zeros((runs.size, months), dtype=bool)
+        rows = chosen["run_id"].map(position).to_numpy()
+        table[rows, chosen["month"].to_numpy()] = True
+        return table
+
+    spoke, halted = grid("kazakh_statement"), grid("pipeline_halt")
+    after = np.zeros_like(spoke)
+    for lag in range(1, window + 1):
+        after[:, lag:] |= spoke[:, :-lag]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate_after = (halted & after).sum(axis=1) / after.sum(axis=1)
+        rate_else = (halted & ~after).sum(axis=1) / (~after).sum(axis=1)
+    return rate_after - rate_else
+
+
+def measure_halts_follow_refusals(batches: Batches) -> Estimate:
+    """Disruptions cluster in the two months after a public refusal (months 0-18)."""
+    b = _early(batches)
+    runs = b.result.summary["run_id"].to_numpy()
+    difference = halts_after_statements(b.result.events, runs, b.spec.months - 1)
+    known = difference[np.isfinite(difference)]
+    note = f"{known.size} of {difference.size} runs have months of both kinds"
+    return _with_note(mean_interval(known), note)
+
+
+def episodes_closed_share(episodes: pd.DataFrame, opened_by: int, closed_by: int) -> np.ndarray:
+    """Per episode opened in months 0..opened_by: closed by month closed_by (1) or not (0)."""
+    opened = episodes[episodes["opened_month"] <= opened_by]
+    closed = opened["closed_month"].fillna(closed_by + 1).to_numpy(dtype=float) <= closed_by
+    return closed.astype(float)
+
+
+def measure_episodes_close(batches: Batches) -> Estimate:
+    """Share of the demand episodes Moscow opens in 2022 that end by month 18 (Sep 2023)."""
+    b = _early(batches)
+    episodes = b.result.episodes
+    closed = episodes_closed_share(episodes, LAST_2022, b.spec.months - 1)
+    opened = episodes[episodes["opened_month"] <= LAST_2022]
+    per_run = len(opened) / max(len(b.result.summary), 1)
+    ends = opened["outcome"].value_counts(normalize=True).round(2).to_dict()
+    note = f"{per_run:.2f} episodes opened per run in 2022; outcomes {ends}"
+    return _with_note(proportion_interval(closed), note)
+
+
 def measure_economic_posture_2022(batches: Batches) -> Estimate:
     """Share of months 0-9 Russia spends at economic coercion or above (rung 2-3), per run."""
     traj = _early(batches).result.trajectories
@@ -594,6 +650,34 @@ CLAIMS: tuple[Claim, ...] = (
         Criterion("at_least", 0.6, None, "most of the year"),
         measure_economic_posture_2022,
         label="months at rung 2-3, 2022",
+    ),
+    Claim(
+        "F9",
+        "fact",
+        "CPC disruptions follow Kazakhstan's public refusals to back the war (June 2022 "
+        "statements, then the July halt)",
+        SEED,
+        "per run, monthly rate of coercive CPC disruptions in the two months after a public "
+        "refusal minus the rate in the other months 0-18; normal interval over runs with "
+        "months of both kinds",
+        "disruptions per month",
+        ("baseline_early",),
+        Criterion("positive", None, None, "likelier after a refusal"),
+        measure_halts_follow_refusals,
+        label="disruption rate after a\npublic refusal - otherwise",
+    ),
+    Claim(
+        "F10",
+        "fact",
+        "Coercion comes in episodes that end: most demands opened in 2022 are closed "
+        "(complied with, dropped or overtaken) within the horizon of the early batch",
+        "Schelling 1966; George 1991; Sechser 2011",
+        "share of episodes opened in months 0-9 that are closed by month 18; Wilson interval",
+        "share of episodes",
+        ("baseline_early",),
+        Criterion("at_least", 0.5, None, "most of them"),
+        measure_episodes_close,
+        label="2022 episodes closed\nby month 18",
     ),
     Claim(
         "D1a",

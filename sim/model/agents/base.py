@@ -13,6 +13,31 @@ if TYPE_CHECKING:
     from sim.model.escalation import EscalationModel
 
 
+def logistic(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)), written to stay finite for large |x|."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+class Runs:
+    """A subset of runs: reads per-run arrays (last axis) and parameters at those runs only.
+
+    A decision that concerns a few runs (those refusing, those due for review) computes its
+    values on them alone; `Runs()` (no index) reads everything as it is.
+    """
+
+    def __init__(self, index: np.ndarray | None = None) -> None:
+        self.index = index
+
+    def __call__(self, x):
+        # Scalars (most parameters) pass through: this runs thousands of times a month.
+        if self.index is None or not isinstance(x, np.ndarray) or x.ndim == 0:
+            return x
+        return x[..., self.index]
+
+
+ALL = Runs()
+
+
 class EnsembleAgent(mesa.Agent):
     """A Mesa agent whose state variables are numpy arrays with one entry per run.
 
@@ -30,8 +55,18 @@ class EnsembleAgent(mesa.Agent):
         self.size = model.params.size
 
     def step(self) -> None:
-        """Mesa's habit: act for the model's current month (the model calls `act` in order)."""
-        self.act(self.model.month)
+        """Refuse Mesa's ``agents.do("step")``: a month is more than the agents' own acts.
+
+        The model runs the war, trade, the partners, Russia's demand, Kazakhstan's answer,
+        Russia's enforcement, Kazakhstan's own moves and the recorder in a fixed order
+        (``EscalationModel.step``); an agent stepped alone would act out of that order and leave
+        the month unchanged, so it raises before touching any state.
+        """
+        raise RuntimeError(
+            f"{type(self).__name__}.step() is not a month of the model: its actors move in a "
+            "fixed order with the war, trade and the recorder; call model.step() "
+            "(or model.run_for(n)) instead of model.agents.do('step')"
+        )
 
     def act(self, month: int) -> None:
         """The agent's monthly decisions for every run; each actor defines its own."""

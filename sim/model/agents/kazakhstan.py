@@ -1,10 +1,11 @@
 """Kazakhstan: a strategic hedger that answers demands, diversifies, arms, reforms and drifts.
 
 Each month Kazakhstan
-1. answers a new Russian demand by complying or refusing, weighing the expected cost of refusing
-   (Moscow's credibility times the damage of its posture, less what credible partner offers
-   offset) against the cost of complying with that demand's content (domestic opinion, the
-   West's reaction, secondary sanctions) (Axelrod 1995; Schelling 1966);
+1. answers a new Russian demand by complying, accommodating quietly in deed while refusing in
+   word, or refusing, weighing the expected cost of refusing (Moscow's credibility times the
+   damage of its posture, less what credible partner offers offset, times its belief that
+   compliance ends the pressure) against the cost of complying with that demand's content
+   (Axelrod 1995; Schelling 1966; Kuik 2008), and learns whether Moscow keeps its assurance;
 2. remembers disruptions and orders alternative export capacity up to each route's ceiling
    (the capacity existing or contracted in 2022), which comes into use after a lead time drawn
    per run (the sanctions paradox: Drezner 1998, 1999);
@@ -15,7 +16,8 @@ Each month Kazakhstan
    partners' offers, nationalism and coercion lower: it can move back towards Moscow
    (Kuik 2008; Cooley 2012); its war stance relaxes to its domestic level;
 7. sometimes sees unrest, which shifts its course away from Moscow;
-8. adjusts its selective enforcement of Western sanctions;
+8. adjusts its selective enforcement of Western sanctions, and sometimes refuses in public to
+   back the war (both are acts Moscow may answer with a demand);
 9. leaves the CSTO or the EAEU when the scenario says so or alignment has collapsed.
 The equations are in docs/ODD.md, section "Submodels".
 """
@@ -26,9 +28,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.agents.base import EnsembleAgent
-from sim.model.agents.russia import logistic
+from sim.model.agents.base import ALL, EnsembleAgent, Runs, logistic
+from sim.model.episodes import Trigger
 from sim.model.ladder import TOP_RUNG, Action, Actor, Demand, Rung
+
+#: Months of the public refusals of 2022 the source analysis records (month 0 = March 2022):
+#: the anti-war rally and the ban on war symbols (March), the cancelled Victory Day parades
+#: (May), the refusal to recognise the statelets at the St Petersburg forum (June), the refusal
+#: to recognise the annexations (September).
+STATEMENTS_2022 = (0, 2, 3, 6)
 
 
 class Kazakhstan(EnsembleAgent):
@@ -76,7 +84,23 @@ class Kazakhstan(EnsembleAgent):
         self.in_eaeu = np.ones(self.size, dtype=bool)
         self.left_bloc = np.zeros(self.size, dtype=bool)
         self.complied = np.zeros(self.size, dtype=bool)
+        self.quiet = np.zeros(self.size, dtype=bool)  # accommodated in deed, refused in word
+        self.quiet_deeds = np.zeros(self.size, dtype=np.int32)
+        self.statements = np.zeros(self.size, dtype=np.int32)  # public refusals
+        self._runs = np.arange(self.size)
+        self._terms: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.refused = np.zeros(self.size, dtype=bool)
+        # Acts Moscow opposes, read by it the next month. The refusal to recognise the
+        # statelets and to join the war (February 2022) is the first.
+        self.public_refusal = np.ones(self.size, dtype=bool)
+        self.enforcement_stepped = np.zeros(self.size, dtype=bool)
+        self.inducement = np.zeros(self.size)  # eases the next answer (a joint project)
+        # Astana's belief that compliance ends the pressure (Beta counts of kept and broken
+        # assurances) and the compliance under watch: its content and the end of its window.
+        self.assurance_kept = np.zeros(self.size)
+        self.assurance_broken = np.zeros(self.size)
+        self.watch_content = np.full(self.size, -1, dtype=np.int8)
+        self.watch_until = np.zeros(self.size, dtype=np.int32)
 
     def _ceiling(self, stream: str, name: str) -> np.ndarray:
         """Each run's capacity ceiling, uniform between the low and high parameter.
@@ -96,7 +120,8 @@ class Kazakhstan(EnsembleAgent):
         return np.broadcast_to(lead, (self.size,)).astype(int)
 
     def answer(self, month: int) -> None:
-        """Phase before Russia enforces: answer a new demand."""
+        """Phase before Russia enforces: judge the last assurance, answer a new demand."""
+        self.judge_assurance(month)
         self.answer_demand(month)
 
     def act(self, month: int) -> None:
@@ -108,6 +133,7 @@ class Kazakhstan(EnsembleAgent):
         self.risk_unrest(month)
         self.hedge(month)
         self.enforce_sanctions()
+        self.speak(month)
         self.decide_memberships(month)
         self.leader_support += self.p.support_recovery * (1.0 - self.leader_support)
 
@@ -120,8 +146,8 @@ class Kazakhstan(EnsembleAgent):
         """Share of the damage of refusing that credible partner offers offset."""
         return self.on.partner_offers * self.p.protection * np.minimum(offer, 1.0)
 
-    def comply_cost(self, content: np.ndarray) -> np.ndarray:
-        """Cost of complying with a demand of this content (`Demand`)."""
+    def comply_costs(self) -> np.ndarray:
+        """Cost of complying with a demand of each content, shape (3, R) in `Demand` order."""
         p = self.p
         sovereignty = (
             p.sovereignty_cost
@@ -131,32 +157,103 @@ class Kazakhstan(EnsembleAgent):
         )
         sanctions = p.secondary_sanctions_cost * (0.5 + (self.sanctions_pressure > 0))
         war = sovereignty + p.war_stance_cost
-        return np.where(
-            content == Demand.ENDORSE_WAR,
-            war,
-            np.where(content == Demand.EVADE_SANCTIONS, sanctions, sovereignty),
+        costs = np.empty((len(Demand), self.size))
+        costs[Demand.ENDORSE_WAR], costs[Demand.EVADE_SANCTIONS] = war, sanctions
+        costs[Demand.BLOC_LOYALTY] = sovereignty
+        return costs
+
+    def comply_cost(self, content: np.ndarray) -> np.ndarray:
+        """Cost of complying with a demand of this content (`Demand`)."""
+        content = np.broadcast_to(np.asarray(content, dtype=np.intp), (self.size,))
+        return self.comply_costs()[content, self._runs]
+
+    def assurance(self) -> np.ndarray:
+        """Astana's belief that complying ends the pressure: a Beta-Bernoulli posterior mean."""
+        p = self.p
+        n0 = p.assurance_strength
+        return (n0 * p.assurance_prior + self.assurance_kept) / (
+            n0 + self.assurance_kept + self.assurance_broken
         )
 
-    def answer_terms(self, content: np.ndarray) -> AnswerTerms:
-        """What Astana weighs when it answers a demand of this content, at today's state."""
-        scale = self.p.damage_scale / TOP_RUNG * self.exposure()
-        # Economic offers offset the damage of rungs up to 3, security offers that of rungs 4-5.
+    def judge_assurance(self, month: int) -> None:
+        """A new demand on the content Astana complied with, opened within the window with no
+        new Kazakh act to provoke it (on Moscow's own need), breaks the assurance; the window
+        passing without one keeps it (Schelling 1966; Sechser 2011)."""
+        watching = self.watch_content >= 0
+        if not watching.any():
+            return
+        russia, book = self.model.russia, self.model.episodes
+        unprovoked = russia.opened_now & (book.trigger == Trigger.MOSCOW_NEED)
+        broken = watching & unprovoked & (russia.demand == self.watch_content)
+        kept = watching & ~broken & (month >= self.watch_until)
+        learns = np.asarray(self.on.learning) > 0
+        self.assurance_broken = self.assurance_broken + (broken & learns)
+        self.assurance_kept = self.assurance_kept + (kept & learns)
+        self.watch_content = np.where(broken | kept, -1, self.watch_content).astype(np.int8)
+
+    def refresh_terms(self) -> None:
+        """Fix the terms of this phase of the month (Russia's decisions read them many times)."""
+        self._terms = self._phase_terms()
+
+    def forget_terms(self) -> None:
+        self._terms = None
+
+    def _phase_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Damage per rung (economic, security offers netted out) and the cost of each content."""
+        scale = self.p.damage_scale / TOP_RUNG * self.exposure() * self.assurance()
+        # Economic offers offset the economic part of the damage, security offers the military.
         economic = self.offsets(self.model.economic_offer)
         security = self.offsets(self.model.security_offer)
-        return AnswerTerms(
-            scale * (1.0 - economic), scale * (1.0 - security), self.comply_cost(content)
-        )
+        costs = self.comply_costs()
+        return scale * (1.0 - economic), scale * (1.0 - security), costs
+
+    def answer_terms(self, content: np.ndarray, at: Runs = ALL) -> AnswerTerms:
+        """What Astana weighs when it answers a demand of this content, at today's state.
+
+        Complying spares the damage only if Moscow keeps its assurance: the damage of refusing
+        is weighed by Astana's belief in it; an inducement eases the cost of complying.
+        `content` is given at the runs `at`.
+        """
+        economic, security, costs = self._terms or self._phase_terms()
+        runs = at(self._runs)
+        if np.ndim(content) == 0:
+            content = np.full(runs.size, content, dtype=np.intp)
+        cost = costs[content, runs] - at(self.inducement)
+        quiet = at(self.p.quiet_cost_share) * costs[Demand.EVADE_SANCTIONS, runs]
+        deed = self.model.russia.deed_value(content, at)
+        return AnswerTerms(at(economic), at(security), cost, deed, quiet)
+
+    def answer_shares(
+        self, level: np.ndarray, credibility: np.ndarray, terms: AnswerTerms, at: Runs = ALL
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """P(comply) and P(quiet deed): a logit over refusing, complying and a quiet deed.
+
+        Threat T = credibility * damage_scale / 5 * exposure * (min(rung, 3) * (1 - economic
+        offset) + max(rung - 3, 0) * (1 - security offset)): the damage of rungs 1-3 is
+        economic and political, that of rungs 4-5 military, and each partner offer offsets its
+        own part at every rung. U(refuse) = 0, U(comply) = T - cost, U(quiet) = v * T -
+        quiet_cost (Moscow credits a deed a share v), each over comply_noise. Russia evaluates
+        its options with this same function: it sees what Kazakhstan sees.
+        """
+        economic = np.minimum(level, Rung.THREAT) * terms.economic
+        military = np.maximum(level - Rung.THREAT, 0) * terms.security
+        threat = credibility * (economic + military)
+        noise = at(self.p.comply_noise)
+        # |utility| stays far below exp's overflow (damage and costs are bounded, noise >= 0.05).
+        complies = np.exp((threat - terms.cost) / noise)
+        deeds = np.exp((terms.deed_value * threat - terms.quiet_cost) / noise)
+        if not np.all(self.on.deeds):
+            deeds = np.where(np.asarray(at(self.on.deeds)) > 0, deeds, 0.0)
+        total = 1.0 + complies + deeds
+        return complies / total, deeds / total
 
     def answer_probability(
-        self, level: np.ndarray, credibility: np.ndarray, terms: AnswerTerms
+        self, level: np.ndarray, credibility: np.ndarray, terms: AnswerTerms, at: Runs = ALL
     ) -> np.ndarray:
-        """P(comply) = logistic((E[cost of refusing] - cost of complying) / noise).
-
-        E[cost of refusing] = credibility * damage_scale * (rung / 5) * exposure * (1 - offsets).
-        Russia evaluates its options with this same function: it sees what Kazakhstan sees.
-        """
-        per_rung = np.where(level >= Rung.POSTURING, terms.security, terms.economic)
-        return logistic((credibility * level * per_rung - terms.cost) / self.p.comply_noise)
+        """The compliance Moscow expects: P(comply) + v * P(quiet deed) (it values deeds by
+        the demand's content)."""
+        complies, deeds = self.answer_shares(level, credibility, terms, at)
+        return complies + terms.deed_value * deeds
 
     def comply_probability(
         self, level: np.ndarray, content: np.ndarray, credibility: np.ndarray
@@ -167,19 +264,26 @@ class Kazakhstan(EnsembleAgent):
     def answer_demand(self, month: int) -> None:
         p, russia = self.p, self.model.russia
         demand, content = russia.new_demand, russia.demand
-        chance = demand * self.comply_probability(russia.rung, content, russia.credibility)
-        comply = self.streams.chance("comply", month, chance)
-        self.refused = demand & ~comply
+        complies, deeds = self.answer_shares(
+            russia.rung, russia.credibility, self.answer_terms(content)
+        )
+        u = self.streams.uniform("comply", month)
+        comply = demand & (u < complies)
+        quiet = demand & ~comply & (u < complies + deeds)
+        self.quiet = quiet
+        self.quiet_deeds += quiet
+        self.refused = (demand & ~comply) | russia.defiance  # in word: quiet deeds included
+        self.inducement = np.where(demand, 0.0, self.inducement)  # spent on this answer
+        self.watch_content = np.where(comply, content, self.watch_content).astype(np.int8)
+        self.watch_until = np.where(comply, month + p.assurance_window, self.watch_until)
         step = p.comply_step * comply
         self.war_stance = np.where(
             content == Demand.ENDORSE_WAR, self.war_stance + step * (1.0 - self.war_stance),
             self.war_stance,
         )  # fmt: skip
-        self.sanctions_enforcement = np.where(
-            content == Demand.EVADE_SANCTIONS,
-            self.sanctions_enforcement * (1.0 - step),
-            self.sanctions_enforcement,
-        )
+        # A compliance on sanctions, or a quiet deed on any content, leaves more unenforced.
+        deed = np.where(content == Demand.EVADE_SANCTIONS, step, 0.0) + p.comply_step * quiet
+        self.sanctions_enforcement = self.sanctions_enforcement * (1.0 - deed)
         self.alignment = np.where(
             content == Demand.BLOC_LOYALTY, self.alignment + step * (1.0 - self.alignment),
             self.alignment,
@@ -192,6 +296,7 @@ class Kazakhstan(EnsembleAgent):
         self.complied = comply
         self.log(Action.KAZAKH_COMPLY, comply, Actor.RUSSIA, 0.0, content)
         self.log(Action.KAZAKH_RESIST, self.refused, Actor.RUSSIA, 0.0, content)
+        self.log(Action.KAZAKH_QUIET_DEED, quiet, Actor.RUSSIA, p.comply_step, content)
 
     # --- 2-3. routes and revenue -------------------------------------------------------------
     def spare_capacity(self) -> np.ndarray:
@@ -319,6 +424,18 @@ class Kazakhstan(EnsembleAgent):
         self.course_shift = self.course_shift - p.unrest_shock * unrest
         self.log(Action.UNREST, unrest, Actor.KAZAKHSTAN)
 
+    def speak(self, month: int) -> None:
+        """A public refusal to back the war (a statement, a UN vote), likelier the further the
+        stance is from endorsement; Moscow reads it next month (a trigger)."""
+        p, war = self.p, self.model.war
+        distance = (1.0 - self.war_stance) / np.maximum(1.0 - p.initial_war_stance, 1e-6)
+        chance = war.ongoing * np.minimum(p.statement_rate * distance, 1.0)
+        scripted = (month in STATEMENTS_2022) & (np.asarray(p.scripted_statements) > 0)
+        scripted = scripted & war.ongoing
+        self.public_refusal = scripted | self.streams.chance("statement", month, chance)
+        self.statements += self.public_refusal
+        self.log(Action.KAZAKH_STATEMENT, self.public_refusal, Actor.RUSSIA)
+
     # --- 8. sanctions ------------------------------------------------------------------------
     def enforce_sanctions(self) -> None:
         """Enforcement moves towards a target raised by EU pressure, lowered by alignment."""
@@ -330,9 +447,9 @@ class Kazakhstan(EnsembleAgent):
             0.0,
             1.0,
         )
-        self.sanctions_enforcement = self.sanctions_enforcement + p.sanctions_adjust * (
-            target - self.sanctions_enforcement
-        )
+        step = p.sanctions_adjust * (target - self.sanctions_enforcement)
+        self.sanctions_enforcement = self.sanctions_enforcement + step
+        self.enforcement_stepped = step > p.enforcement_step
 
     # --- 9. blocs ----------------------------------------------------------------------------
     def decide_memberships(self, month: int) -> None:
@@ -356,12 +473,15 @@ class AnswerTerms:
     """The terms of Kazakhstan's answer, fixed within a month (docs/ODD.md 7.11).
 
     economic, security: the damage of refusing per rung (credibility 1), with the partners'
-    economic or security offers netted out; cost: the cost of complying with the content.
+    economic or security offers netted out; cost: the cost of complying with the content;
+    deed_value, quiet_cost: what a quiet deed is worth to Moscow and costs Astana.
     """
 
     economic: np.ndarray
     security: np.ndarray
     cost: np.ndarray
+    deed_value: np.ndarray  # share of the content Moscow credits to a quiet deed (0: none)
+    quiet_cost: np.ndarray  # Astana's cost of accommodating quietly in deed
 
 
 class RouteOrders:

@@ -6,8 +6,9 @@ the more it wishes to avoid a rupture with Moscow. A pledge falls due after a la
 delivered with the partner's reliability, less what its rupture aversion withholds at Russia's
 current rung. Delivery brings investment in export routes or arms. Moscow keeps, per partner,
 two beliefs: the chance the partner acts against force (security) and against economic coercion
-(economic); each moves towards what it sees delivered when a pledge falls due, security only on
-costly signals (arms), economic on investment (Huth 1988; Slantchev 2003; Benson 2012). The EU
+(economic). An open pledge is cheap talk; each delivery moves the beliefs in proportion to its
+cost and each broken pledge lowers them (Fearon 1997; Huth 1988; Slantchev 2003). China's cost
+to Moscow grows with Russia's dependence on China and China's own stake (Crawford 2011). The EU
 also presses Kazakhstan to enforce sanctions when gray re-exports to Russia grow.
 """
 
@@ -32,14 +33,18 @@ class Partner(EnsembleAgent):
         self.engaged = np.zeros(self.size)  # open pledge (1) or delivered support (0-1)
         self.deliveries = np.zeros(self.size, dtype=np.int32)  # pledges kept (its cost)
         self.arms_delivered = np.zeros(self.size)  # arms given, in 2021 Kazakh budgets
+        self.delivered_now = np.zeros(self.size, dtype=bool)  # a deal this month (a trigger)
         self._streams = (f"pledge_{self.group}", f"deliver_{self.group}")
 
     def act(self, month: int) -> None:
         self.pledge(month)
         self.settle(month)
-        decay = self.model.params.partners.support_decay
-        self.support = self.support * (1.0 - decay)
-        self.engaged = np.maximum(np.isfinite(self.due_month), self.support)
+        shared = self.model.params.partners
+        self.support = self.support * (1.0 - shared.support_decay)
+        # An open pledge is cheap talk (Fearon 1997): it engages only as much as pledge_weight.
+        costly = np.asarray(self.model.params.mechanisms.costly_signals) > 0
+        pledge = np.where(costly, shared.pledge_weight, 1.0)
+        self.engaged = np.maximum(pledge * np.isfinite(self.due_month), self.support)
 
     def threat(self) -> np.ndarray:
         return self.model.russia.rung / TOP_RUNG
@@ -72,10 +77,12 @@ class Partner(EnsembleAgent):
         """Deliver or break the pledges that fall due this month; Moscow learns from it."""
         p = self.p
         due = self.due_month <= month
+        self.delivered_now = np.zeros(self.size, dtype=bool)
         if not due.any():
             return
         delivered = due & self.streams.chance(self._streams[1], month, self.delivery_probability())
         broken = due & ~delivered
+        self.delivered_now = delivered
         self.support = np.where(delivered, 1.0, self.support)
         self.deliveries = self.deliveries + delivered
         self.arms_delivered = self.arms_delivered + p.arms * delivered
@@ -99,16 +106,34 @@ class Partner(EnsembleAgent):
                 p.route_investment,
             )
 
+    def signal_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """How costly a delivery is as a signal, economic and security, each in [0, 1]."""
+        p, shared = self.p, self.model.params.partners
+        economic = np.minimum(np.asarray(p.route_investment) / shared.investment_scale, 1.0)
+        security = np.minimum(np.asarray(p.arms) / shared.arms_scale, 1.0)
+        return economic, security
+
     def _learn(self, due: np.ndarray, delivered: np.ndarray) -> None:
-        """Beliefs move towards the outcome: economic on investment, security on arms."""
+        """Moscow's beliefs learn from costly acts (Fearon 1997; Slantchev 2003).
+
+        A delivery moves each belief towards 1 by belief_update times the signal's cost weight;
+        a broken pledge moves both towards 0 by belief_update. With costly_signals off (v2): a
+        belief moves towards the outcome only for partners that invest (economic) or arm
+        (security).
+        """
         p, rate = self.p, self.model.params.partners.belief_update
         russia, outcome = self.model.russia, delivered.astype(float)
-        for beliefs, tested in (
-            (russia.economic_belief, due & (np.asarray(p.route_investment) > 0)),
-            (russia.security_belief, due & (np.asarray(p.arms) > 0)),
+        costly = np.asarray(self.model.params.mechanisms.costly_signals) > 0
+        weights = self.signal_weights()
+        broken = due & ~delivered
+        for beliefs, weight, tested in (
+            (russia.economic_belief, weights[0], due & (np.asarray(p.route_investment) > 0)),
+            (russia.security_belief, weights[1], due & (np.asarray(p.arms) > 0)),
         ):
             old = beliefs[self.actor]
-            beliefs[self.actor] = np.where(tested, old + rate * (outcome - old), old)
+            v2 = np.where(tested, old + rate * (outcome - old), old)
+            v3 = old + rate * (delivered * weight * (1.0 - old) - broken * old)
+            beliefs[self.actor] = np.where(costly, v3, v2)
 
     def offers(self) -> tuple[np.ndarray, np.ndarray]:
         """(economic, security) offers as Moscow and Astana weigh them: engagement x belief x
@@ -125,6 +150,36 @@ class China(Partner):
     actor = Actor.CHINA
     group = "china"
     route = "china"
+
+    def __init__(self, model) -> None:
+        super().__init__(model)
+        trade = model.params.trade
+        # Russia's dependence on China: China's share of Russia's trade with the three
+        # partners since the sanctions, over that share in 2021 (Crawford 2011, wedge).
+        redirected = 1.0 + trade.redirection
+        west = trade.ru_eu * (1.0 - trade.sanctions_cut)
+        before = trade.ru_cn / np.maximum(trade.ru_cn + trade.ru_tr + trade.ru_eu, 1e-12)
+        after = (
+            trade.ru_cn
+            * redirected
+            / np.maximum((trade.ru_cn + trade.ru_tr) * redirected + west, 1e-12)
+        )
+        self.dependence = after / np.maximum(before, 1e-12)
+
+    def rupture_cost(self) -> np.ndarray:
+        """The cost Moscow expects from China's acting, endogenous (Crawford 2011): it grows
+        with Russia's dependence on China and with China's own delivered stake in Kazakhstan."""
+        p = self.p
+        stake = self.deliveries * np.asarray(p.route_investment)
+        endogenous = p.security_capability * self.dependence * (1.0 + p.stake_weight * stake)
+        costly = np.asarray(self.model.params.mechanisms.costly_signals) > 0
+        return np.where(costly, endogenous, p.security_capability)
+
+    def offers(self) -> tuple[np.ndarray, np.ndarray]:
+        p, russia = self.p, self.model.russia
+        economic = self.engaged * russia.economic_belief[self.actor] * p.economic_capability
+        security = self.engaged * russia.security_belief[self.actor] * self.rupture_cost()
+        return economic, security
 
 
 class Turkey(Partner):

@@ -6,7 +6,7 @@ Model. The factor range is mapped to unit coordinates u in [0, 1] (one factor) o
 
     logit p(u) = f(u)' beta,   f(u) = (1, u)  or  (1, u1, u2, u1 u2),
 
-fitted by maximum likelihood (Newton's method, a 1e-3 ridge on the slopes against separation).
+fitted by maximum likelihood (damped Newton; a weak ridge keeps it finite under separation).
 The runs of one batch share their seeds point to point (common random numbers), and with a
 posterior ten consecutive runs share one parameter draw, so runs are not independent: the
 covariance of beta is the cluster-robust (sandwich) one, a cluster being a replicate (or a
@@ -46,7 +46,9 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import expit, logit, ndtri
 
-RIDGE = 1e-3
+RIDGE = 1e-3  # on the slopes (unit coordinates): a N(0, 30^2) prior, against separation
+RIDGE_INTERCEPT = 1e-2  # all runs failing (or all succeeding) still give a finite fit
+MAX_STEP = 5.0  # largest Newton step per coefficient
 GRID_1D = np.linspace(0.0, 1.0, 2001)
 GRID_2D = 101  # points per axis of the 2-factor grid
 INITIAL_POINTS = {1: 5, 2: 3}  # per axis
@@ -174,14 +176,17 @@ def fit(history: History, clusters: np.ndarray) -> Fit:
     n = np.bincount(inverse, minlength=len(points)).astype(float)
     s = np.bincount(inverse, weights=history.y.astype(float), minlength=len(points))
     f = features(points)
-    ridge = np.diag(np.r_[0.0, np.full(f.shape[1] - 1, RIDGE)])
+    ridge = np.diag(np.r_[RIDGE_INTERCEPT, np.full(f.shape[1] - 1, RIDGE)])
     beta = np.zeros(f.shape[1])
     beta[0] = logit(np.clip(s.sum() / n.sum(), 0.01, 0.99))
-    for _ in range(100):
+    for _ in range(200):
         p = expit(f @ beta)
         gradient = f.T @ (s - n * p) - ridge @ beta
         hessian = (f * (n * p * (1 - p))[:, None]).T @ f + ridge
         step = np.linalg.solve(hessian, gradient)
+        # Damped: with no successes (or no failures) near a point the likelihood is flat
+        # there, and a full Newton step would overshoot.
+        step *= min(1.0, MAX_STEP / max(np.max(np.abs(step)), 1e-300))
         beta = beta + step
         if np.max(np.abs(step)) < 1e-10:
             break
@@ -246,6 +251,7 @@ class Crossing:
     probability: float  # at `closest`: the runs' share (not crossed) or the level (crossed)
     probability_lower: float
     probability_upper: float
+    tau2: float = 0.0  # the parameters' spread of logit p near the crossing (a posterior)
 
     @property
     def width(self) -> float:
@@ -335,6 +341,7 @@ class Curve:
     probability: float
     probability_lower: float
     probability_upper: float
+    tau2: float = 0.0
 
     @property
     def widest(self) -> float:
@@ -572,5 +579,5 @@ def with_parameter_spread(
     tau2 = parameter_spread(history, clusters, model, near)
     widened = Fit(model.beta, model.cov, tau2)
     if isinstance(answer, Crossing):
-        return crossing_1d(widened, settings, history, clusters)
-    return curve_2d(widened, settings, history, clusters)
+        return dataclasses.replace(crossing_1d(widened, settings, history, clusters), tau2=tau2)
+    return dataclasses.replace(curve_2d(widened, settings, history, clusters), tau2=tau2)

@@ -37,7 +37,8 @@ class ThresholdConfig:
     confidence: float = 0.95
     calibration: Optional[str] = None  # noqa: UP045 (OmegaConf): a posterior to draw from
     seed: int = 20221028
-    chunk_size: int = 10_000  # runs per task at most
+    # Runs per chunk (default: about two chunks of a batch per worker); never changes a result.
+    chunk_size: Optional[int] = None  # noqa: UP045
     # Execution only: never changes a result, so a resume may change them.
     executor: str = "process"  # process | dask | serial
     workers: Optional[int] = None  # noqa: UP045
@@ -47,7 +48,15 @@ class ThresholdConfig:
     progress: bool = True
 
 
-EXECUTION_KEYS = ("executor", "workers", "scheduler", "output_root", "resume", "progress")
+EXECUTION_KEYS = (
+    "executor",
+    "workers",
+    "scheduler",
+    "chunk_size",
+    "output_root",
+    "resume",
+    "progress",
+)
 
 
 def load(overrides: Sequence[str]) -> DictConfig:
@@ -110,7 +119,7 @@ def check(cfg: DictConfig) -> None:
             f"tolerance = {cfg.tolerance!r} is not allowed: expected a share of the range in (0, 1]"
         )
     for key, low in (("batch", 20), ("chunk_size", 10)):
-        if cfg[key] < low:
+        if cfg[key] is not None and cfg[key] < low:
             raise ConfigError(f"{key} = {cfg[key]} is not allowed: expected an integer >= {low}")
     if cfg.budget < cfg.batch:
         raise ConfigError(

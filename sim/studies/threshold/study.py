@@ -3,7 +3,7 @@
 Directory ``results/thresholds/<scenario>/<timestamp>/`` (docs/thresholds.md, "Outputs"):
 
 * ``config.yaml``, ``manifest.json`` (``complete: false`` until the end);
-* ``parts/batch-<i>.parquet``: each batch's runs (point, replicate, outcome) as it finished;
+* ``parts/batches/part-<i>.parquet``: each batch's runs (point, replicate, outcome) as it finished;
   a resumed study replays the design on them and goes on from the first missing batch;
 * ``evaluations.parquet``: every batch and point: factor value(s), runs, successes;
 * ``threshold.parquet``: the crossing (two factors: the crossing curve) with its interval,
@@ -11,9 +11,11 @@ Directory ``results/thresholds/<scenario>/<timestamp>/`` (docs/thresholds.md, "O
 * ``curve.parquet``: the fitted probability with its band (one factor: along the range; two:
   on a grid), for the figure.
 
-Common random numbers: replicate r has the seed ``derive_seeds(seed, r)`` at every factor
-value; the points of one batch share their replicates, and each batch takes fresh ones. With a
-posterior, replicate r draws its parameters as in a sweep (``sim.engine.posterior_draws``).
+Runs go through the engine's ensembles (``sim.engine.ensemble``): a batch is cut into chunks
+on the study's executor. Common random numbers: replicate r has the seed
+``derive_seeds(seed, r)`` at every factor value; the points of one batch share their
+replicates, and each batch takes fresh ones. With a posterior, replicate r draws its
+parameters as in a sweep (``sim.engine.posterior_draws``).
 """
 
 from __future__ import annotations
@@ -31,11 +33,13 @@ from scipy.special import expit
 
 from sim.config import ConfigError
 from sim.engine import posterior_draws as posterior
-from sim.engine.executors import make_executor, start_workers_early
+from sim.engine.checksums import check_data_files
+from sim.engine.ensemble import WORKER_MODULES, Ensembles
+from sim.engine.executors import start_workers_early
 from sim.engine.store import write_manifest as write
 from sim.engine.store import write_table
 from sim.engine.study_directory import new_study_directory, reopen_study
-from sim.errors import explain
+from sim.errors import CommandError, explain
 from sim.model.params import ParamSet
 from sim.model.rng import derive_seeds
 from sim.studies.threshold import method as M
@@ -43,7 +47,6 @@ from sim.studies.threshold import spec
 from sim.studies.threshold.outcomes import Outcome
 
 PARTS = "parts"
-WORKER_MODULES = ("sim.model.escalation", "sim.studies.threshold.study")
 
 
 class StudyFailed(RuntimeError):
@@ -62,43 +65,25 @@ class StudyInterrupted(KeyboardInterrupt):
         self.directory = directory
 
 
-# --- one task: runs of one point ---------------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class Task:
-    """Replicates first .. first + runs - 1 at one point of a batch."""
+# --- one batch: parameters and seeds of its runs ---------------------------------------------
+def batch_runs(study: Study, batch: M.Batch) -> tuple[ParamSet, np.ndarray]:
+    """The batch's runs (point by point, replicate by replicate): parameters and seeds.
 
-    batch: int
-    point: int
-    offset: int  # where these runs start among the point's runs
-    values: dict[str, float]  # the factors' encoded values
-    base: dict[str, float]
-    seed: int
-    first: int
-    runs: int
-    outcome: Outcome
-    calibration: str | None
-
-
-def run_task(task: Task) -> tuple[Task, np.ndarray]:
-    """Simulate the task's runs; return whether the outcome happened in each."""
-    # Mesa: imported only where runs are simulated (in workers), never for --help
-    from sim.model.escalation import EscalationModel
-
-    replicate = np.arange(task.first, task.first + task.runs, dtype=np.int64)
-    params = ParamSet({**task.base, **task.values}, task.runs)
-    if task.calibration:  # replicate r gets the same posterior draw at every point
-        params, _ = posterior.override_params(
-            params, posterior.load_cached(task.calibration), task.seed, replicate
-        )
-    model = EscalationModel(
-        params,
-        seeds=derive_seeds(task.seed, replicate),
-        months=task.outcome.months,
-        run_ids=replicate,
-        trajectories=False,
-        events=False,
-    )
-    return task, task.outcome.happened(model.run().summary)
+    Replicate r has the seed derive_seeds(seed, r) at every point; with a posterior it draws
+    its calibrated parameters as replicate r of a sweep does.
+    """
+    k, n = len(batch.points), batch.runs
+    replicate = np.tile(np.arange(n, dtype=np.int64) + batch.first_replicate, k)
+    values = study.values(batch.points)
+    columns: dict[str, Any] = dict(study.base)
+    for j, path in enumerate(study.factors):
+        columns[path] = np.repeat(values[:, j], n)
+    params = ParamSet(columns, k * n)
+    seed = int(study.cfg.seed)
+    if study.cfg.calibration:
+        draws = posterior.load_cached(str(study.cfg.calibration))
+        params, _ = posterior.override_params(params, draws, seed, replicate)
+    return params, derive_seeds(seed, replicate)
 
 
 # --- the study -------------------------------------------------------------------------------
@@ -135,26 +120,6 @@ class Study:
         high = np.array([r[1] for r in self.ranges])
         return low + np.asarray(unit) * (high - low)
 
-    def tasks(self, batch: M.Batch) -> list[Task]:
-        values = self.values(batch.points)
-        size = int(self.cfg.chunk_size)
-        return [
-            Task(
-                batch.index,
-                k,
-                offset,
-                {path: float(values[k, j]) for j, path in enumerate(self.factors)},
-                self.base,
-                int(self.cfg.seed),
-                batch.first_replicate + offset,
-                min(size, batch.runs - offset),
-                self.outcome,
-                str(self.cfg.calibration) if self.cfg.calibration else None,
-            )
-            for k in range(len(batch.points))
-            for offset in range(0, batch.runs, size)
-        ]
-
     def clusters(self, replicate: np.ndarray) -> np.ndarray:
         """A posterior draw's runs share parameters: they are one cluster."""
         return replicate // posterior.RUNS_PER_DRAW if self.cfg.calibration else replicate
@@ -163,16 +128,21 @@ class Study:
 # --- directories -------------------------------------------------------------------------------
 def new_directory(cfg: DictConfig) -> Path:
     """<output_root>/thresholds/<scenario>/<timestamp>, created with its config."""
-    return new_study_directory(cfg, "thresholds", "scenario", PARTS)
+    return new_study_directory(cfg, "thresholds", "scenario", f"{PARTS}/batches")
 
 
 def reopen(directory: Path, cfg: DictConfig) -> Path:
     """The directory of an interrupted study of the same question (execution keys may differ)."""
-    return reopen_study(directory, cfg, "threshold", PARTS, spec.EXECUTION_KEYS)
+    reopen_study(directory, cfg, "threshold", PARTS, spec.EXECUTION_KEYS)
+    try:
+        check_data_files(directory)  # a batch copied over another would replay other runs
+    except CommandError as error:
+        raise ConfigError(str(error)) from None
+    return directory
 
 
 def part_path(directory: Path, index: int) -> Path:
-    return Path(directory) / PARTS / f"batch-{index:06d}.parquet"
+    return Path(directory) / PARTS / "batches" / f"part-{index:06d}.parquet"
 
 
 def write_batch(directory: Path, study: Study, batch: M.Batch, outcomes: np.ndarray) -> None:
@@ -249,10 +219,11 @@ def run_study(cfg: DictConfig, on_batch: Any = None) -> Path:
     directory = reopen(Path(cfg.resume), cfg) if cfg.resume else new_directory(cfg)
     write_manifest(directory, study, complete=False)
     began = time.perf_counter()
+    months = study.outcome.months
     try:
         with (
             _Progress(study, cfg.progress) as progress,
-            make_executor(cfg.executor, cfg.workers, cfg.scheduler, WORKER_MODULES) as executor,
+            Ensembles(cfg.executor, cfg.workers, cfg.scheduler, cfg.chunk_size) as ensembles,
         ):
 
             def evaluate(batch: M.Batch) -> np.ndarray:
@@ -260,11 +231,14 @@ def run_study(cfg: DictConfig, on_batch: Any = None) -> Path:
                 if stored is not None:
                     progress.update(batch.size)
                     return stored
-                outcomes = np.zeros((len(batch.points), batch.runs), dtype=bool)
-                for task, happened in executor.map_unordered(run_task, study.tasks(batch)):
-                    outcomes[task.point, task.offset : task.offset + task.runs] = happened
-                    progress.update(task.runs)
+                params, seeds = batch_runs(study, batch)
+                happened = np.zeros(batch.size, dtype=bool)
+                for runs, tables in ensembles.chunks(params, seeds, months, False, False):
+                    happened[runs] = study.outcome.happened(tables.summary)
+                    progress.update(runs.size)
+                outcomes = happened.reshape(len(batch.points), batch.runs)
                 write_batch(directory, study, batch, outcomes)
+                write_manifest(directory, study, complete=False, batches_done=batch.index + 1)
                 if on_batch is not None:
                     on_batch(batch.index)
                 return outcomes
@@ -361,8 +335,15 @@ def crossing_table(study: Study, history: M.History, a: M.Crossing, done: bool) 
         "batches": history.batches,
         "converged": bool(done),
         "posterior": bool(cfg.calibration),
+        "sd_parameters": sd_parameters(study, a.tau2),
     }
     return pd.DataFrame([row])
+
+
+def sd_parameters(study: Study, tau2: float) -> float:
+    """The parameters' spread of P at the crossing (probability scale; 0 without a posterior)."""
+    level = float(study.cfg.level)
+    return float(np.sqrt(tau2) * level * (1 - level))
 
 
 def curve_2d_table(study: Study, history: M.History, c: M.Curve, done: bool) -> pd.DataFrame:
@@ -391,6 +372,7 @@ def curve_2d_table(study: Study, history: M.History, c: M.Curve, done: bool) -> 
     table["batches"] = history.batches
     table["converged"] = bool(done)
     table["posterior"] = bool(study.cfg.calibration)
+    table["sd_parameters"] = sd_parameters(study, c.tau2)
     return table
 
 
