@@ -79,9 +79,9 @@ def test_the_search_objectives_are_means_over_the_whole_search_ensemble(study_di
     for name in study.objectives:
         direct = OBJECTIVES[name].per_run(summary, cfg.months / 12).mean()
         assert first[name] == pytest.approx(direct, abs=1e-6), name
-    # a degenerate ensemble would hide a wrong mean (with parameters drawn from the posterior,
-    # 20 runs may well have none at rung 4, so any objective above zero will do)
-    assert any(first[name] > 0 for name in study.objectives)
+    # A degenerate ensemble (every run alike) would hide a wrong mean: the disruption rate
+    # varies between runs even over 24 months, where rung 4 is rare under model v3.
+    assert summary["pipeline_halts_russia"].std() > 0 and first["russia_disruptions"] > 0
 
 
 def test_the_pareto_set_is_non_dominated_within_the_final_population(study_dir):

@@ -303,3 +303,329 @@ def test_d9_a_resume_refuses_a_replaced_part(small_sweep, tmp_path, capsys):
 
     with pytest.raises(CommandError, match="part-000002"):
         check_data_files(sweep)
+
+
+# --- D10, D12, D15: analysis options and exit codes ------------------------------------------
+def _copy(sweep: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    return Path(shutil.copytree(sweep, tmp_path / "copy"))
+
+
+def test_d10_analyze_refuses_months_beyond_the_horizon(small_sweep, tmp_path, capsys):
+    sweep = _copy(small_sweep, tmp_path)
+    assert main(["analyze", str(sweep), "months=[24]"]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "months" in line and "24" in line and "[1, 12]" in line
+    assert not (sweep / "analysis" / "options.json").exists()
+
+
+def test_d10_analyze_records_the_months_it_used(small_sweep, tmp_path, capsys):
+    import json
+
+    sweep = _copy(small_sweep, tmp_path)
+    assert main(["analyze", str(sweep), "months=[6,12]"]) == 0
+    assert json.loads((sweep / "analysis" / "options.json").read_text())["months"] == [6, 12]
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> list[Path]:
+    root = tmp_path_factory.mktemp("runs")
+    for scenario in ("baseline", "csto_exit"):
+        assert main(["run", f"scenario={scenario}", f"run.output_root={root}", *RUN_SMALL]) == 0
+    return sorted(root.glob("runs/*/*"))
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [("months=[0]", ["months", "0"]), ("months=[1000]", ["months", "1000", "[1, 3]"]),
+     ("rungs=[3,3]", ["rungs", "distinct"]), ("months=[2,2]", ["months", "distinct"])],
+)  # fmt: skip
+def test_d10_compare_refuses_months_outside_the_horizon(two_runs, option, words, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    code = main(["compare", *map(str, two_runs), option, f"output={out}"])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and all(w in line for w in words), line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["analyze", "discover"])
+def test_d15_allow_incomplete_takes_true_or_false_only(command, small_sweep, tmp_path, capsys):
+    sweep = _copy(small_sweep, tmp_path)
+    extra = ["rung=2", "month=12"] if command == "discover" else []
+    assert main([command, str(sweep), "allow_incomplete=maybe", *extra]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "allow_incomplete" in line and "maybe" in line and "true or false" in line
+
+
+def test_d12_an_incomplete_sweep_or_a_missing_manifest_is_exit_code_2(
+    small_sweep, tmp_path, capsys
+):
+    import json
+
+    sweep = _copy(small_sweep, tmp_path)
+    manifest = json.loads((sweep / "manifest.json").read_text())
+    (sweep / "manifest.json").write_text(json.dumps(manifest | {"complete": False}))
+    assert main(["analyze", str(sweep)]) == 2
+    assert "resume=" in _one_line(capsys.readouterr().err)
+    (sweep / "manifest.json").unlink()
+    assert main(["analyze", str(sweep)]) == 2
+    assert "manifest.json" in _one_line(capsys.readouterr().err)
+
+
+# --- D14: a calibration or an ablation directory is the wrong kind -------------------------------
+@pytest.mark.parametrize("kind", ["calibration", "ablation"])
+@pytest.mark.parametrize("command", ["plot", "analyze", "compare", "discover"])
+def test_d14_other_kinds_of_directory_are_named(kind, command, tmp_path, capsys):
+    import json
+
+    directory = tmp_path / kind
+    directory.mkdir()
+    (directory / "manifest.json").write_text(json.dumps({"kind": kind}))
+    extra = {"compare": [str(directory)], "discover": ["rung=2", "month=12"]}.get(command, [])
+    code = main([command, str(directory), *extra])
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and f"sim {kind[:5]}" in line and "incomplete" not in line, line
+
+
+# --- D11: one line, not a traceback -------------------------------------------------------------
+def test_d11_compare_and_events_refuse_an_empty_output(two_runs, tmp_path, capsys):
+    from sim.eventdata.readers import EXAMPLE_EVENTS
+
+    assert main(["compare", *map(str, two_runs), "output="]) == 2
+    assert "output" in _one_line(capsys.readouterr().err)
+    assert main(["events", "compare", str(two_runs[0]), str(EXAMPLE_EVENTS), "output="]) == 2
+    assert "output" in _one_line(capsys.readouterr().err)
+    assert main(["events", "compare", str(two_runs[0]), str(EXAMPLE_EVENTS), "dyads=[]"]) == 2
+    assert "dyads" in _one_line(capsys.readouterr().err)
+
+
+def test_new_user_events_example_prints_the_shipped_file(capsys):
+    assert main(["events", "example"]) == 0
+    path = Path(capsys.readouterr().out.strip())
+    assert path.is_file() and path.name == "events_ru_kz_2022.csv"
+    assert main(["events", "compare", "--help"]) == 0
+    assert "events example" in capsys.readouterr().out
+
+
+# --- new user: run.label names a run's directory ----------------------------------------------
+def test_run_label_names_the_directory(tmp_path, capsys):
+    root = tmp_path / "out"
+    assert main(["run", "run.label=war_value_2", f"run.output_root={root}", *RUN_SMALL]) == 0
+    (directory,) = (root / "runs" / "baseline").iterdir()
+    assert directory.name.endswith("_war_value_2")
+    assert (
+        main(["run", "run.label=../escape", f"run.output_root={tmp_path / 'no'}", *RUN_SMALL]) == 2
+    )
+    line = _one_line(capsys.readouterr().err)
+    assert "run.label" in line and "'../escape'" in line and not (tmp_path / "no").exists()
+
+
+# --- README: assumptions counted from the table, one version label ----------------------------
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_readme_counts_the_assumptions_of_the_parameter_table():
+    from sim.model.params import PARAMS
+
+    def kind(param) -> str:
+        return param.source.split()[0].split(":")[0]
+
+    assumed = sum(kind(p) == "assumption" for p in PARAMS)
+    calibrated = sum(kind(p) == "calibration" for p in PARAMS)
+    text = " ".join((REPO / "README.md").read_text().split())
+    assert f"Of the {len(PARAMS)} parameters" in text
+    assert f"{assumed} have the source `assumption`" in text
+    assert f"{calibrated} are set by calibration" in text
+    assert "Monte Carlo intervals only" in text
+
+
+def test_one_version_label():
+    import tomllib
+
+    import yaml
+
+    import sim
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "sim.__version__"}
+    assert str(yaml.safe_load((REPO / "CITATION.cff").read_text())["version"]) == sim.__version__
+    assert f"`sim.__version__` ({sim.__version__})" in (REPO / "README.md").read_text()
+
+
+def test_the_source_analysis_is_referenced_in_full():
+    for doc in ("README.md", "docs/ODD.md"):
+        text = " ".join((REPO / doc).read_text().split())
+        assert "The Risks of Kazakhstan's Slow Drift From Russia" in text
+        assert "Oct 28, 2022, 21:21 GMT" in text and "names no author, publisher or URL" in text
+
+
+# --- new user 5: --search-path with a Hydra flag after the overrides --------------------------
+@pytest.mark.parametrize("flags", [["--cfg", "job"], ["--multirun"]])
+def test_search_path_works_with_a_flag_after_the_overrides(flags, user_folder, tmp_path, capsys):
+    (user_folder / "scenario" / "late.yaml").write_text(
+        "# @package _global_\nscenario:\n  name: late\n  description: Late\nmodel:\n"
+        "  war:\n    end_month: 40\n"
+    )
+    root = tmp_path / "out"
+    args = ["scenario=late", f"run.output_root={root}", *RUN_SMALL, *flags]
+    assert main(["--search-path", str(user_folder), "run", *args]) == 0, capsys.readouterr().err
+    if flags == ["--cfg", "job"]:
+        assert "end_month: 40" in capsys.readouterr().out
+    else:
+        assert len(list(root.glob("runs/late/*/manifest.json"))) == 1
+
+
+def test_d11_run_into_a_symlinked_scenario_folder_is_one_line(tmp_path, capsys):
+    root, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    (root / "runs").mkdir(parents=True)
+    elsewhere.mkdir()
+    (root / "runs" / "baseline").symlink_to(elsewhere)
+    assert main(["run", f"run.output_root={root}", *RUN_SMALL]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "outside the output root" in line and list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("root", ["x" * 300, ""])
+def test_d11_d16_an_unusable_output_root_is_one_line(root, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", f"run.output_root={root}", *RUN_SMALL]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "run.output_root" in line and list(tmp_path.iterdir()) == []
+
+
+# --- new user 3 and 12: documentation that drifted from the code --------------------------------
+def test_readme_names_every_summary_column(two_runs):
+    import re
+
+    import pandas as pd
+
+    columns = pd.read_parquet(two_runs[0] / "summary.parquet").columns
+    text = (REPO / "README.md").read_text()
+    paragraph = text[text.index("**summary.parquet**") :].split("\n\n")[0]
+    named = set(re.findall(r"`([a-z_0-9]+)`", paragraph))
+    named |= (
+        {f"month_rung_{k}" for k in range(1, 6)}
+        if "month_rung_1` .. `month_rung_5" in paragraph
+        else set()
+    )
+    assert [c for c in columns if c not in named] == []
+
+
+def test_benchmark_readme_names_adapters_that_exist():
+    import importlib
+    import re
+
+    text = (REPO / "benchmarks" / "README.md").read_text()
+    for module, name in set(re.findall(r"`([a-z_.]+):([A-Za-z]+)`", text)) - {("module", "Class")}:
+        found = importlib.util.find_spec(module) or (REPO / "benchmarks" / f"{module}.py").exists()
+        assert found, module
+        if (REPO / "benchmarks" / f"{module}.py").exists():
+            assert f"class {name}" in (REPO / "benchmarks" / f"{module}.py").read_text(), name
+        else:
+            assert hasattr(importlib.import_module(module), name), name
+
+
+def test_the_comparison_caption_matches_the_model(tmp_path):
+    import re
+
+    import pandas as pd
+
+    from sim.analysis.probabilities import rung_probabilities
+
+    root = tmp_path / "out"
+    shares = {}
+    for scenario in ("baseline", "war_favorable_russia"):
+        args = [f"scenario={scenario}", "run.replicates=200", f"run.output_root={root}"]
+        assert main(["run", *args, "run.figures=false", "run.trajectories=false"]) == 0
+        (summary,) = root.glob(f"runs/{scenario}/*/summary.parquet")
+        table = rung_probabilities(pd.read_parquet(summary), [120], [4, 5], by=[], level=0.95)
+        shares[scenario] = table.set_index("rung")["probability"]
+    difference = shares["war_favorable_russia"] - shares["baseline"]
+    caption = " ".join((REPO / "docs" / "plots.md").read_text().split())
+    posturing = re.search(r"P\(military posturing by 2032\) by about ([0-9]+\.[0-9]+)", caption)
+    intervention = re.search(r"P\(intervention by 2032\) by about ([0-9]+\.[0-9]+)", caption)
+    assert float(posturing.group(1)) == pytest.approx(difference[4], abs=0.006)
+    assert float(intervention.group(1)) == pytest.approx(difference[5], abs=0.006)
+
+
+def test_the_sweeps_doc_examples_run_as_their_comments_say(capsys):
+    """docs/sweeps.md's first example block: no warning, and the point counts it states."""
+    import re
+    import shlex
+
+    from sim.commands.sweep import warn_inert_levels
+    from sim.engine.design import load_experiment
+    from sim.engine.plan import plan
+
+    text = (REPO / "docs" / "sweeps.md").read_text()
+    block = text.split("```")[1]
+    lines = [line for line in block.splitlines() if "sim sweep experiment=" in line]
+    assert lines
+    for line in lines:
+        command, _, comment = line.partition("#")
+        overrides = shlex.split(command)[4:]
+        cfg = load_experiment(overrides[0].split("=", 1)[1], overrides[1:])
+        warn_inert_levels(cfg, overrides[1:])
+        assert "warning" not in capsys.readouterr().err, line
+        stated = re.search(r"([0-9,]+) points", comment)
+        if stated:
+            assert len(plan(cfg).design) == int(stated.group(1).replace(",", "")), line
+
+
+# --- D13: work estimated to take too long needs force=true ----------------------------------------
+def test_d13_a_sweep_estimated_beyond_the_time_limit_needs_force(tmp_path, capsys, monkeypatch):
+    from sim.engine import resources
+
+    monkeypatch.setattr(resources, "MAX_WALL_SECONDS", 1.0)  # a small sweep then counts as long
+    root = tmp_path / "out"
+    args = ["sweep", "experiment=escalation_threshold", "replicates=200", f"output_root={root}"]
+    assert main([*args, "workers=1"]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "force=true" in line and "would take about" in line and not root.exists()
+    from sim.engine.design import load_experiment
+
+    cfg = load_experiment("escalation_threshold", ["replicates=200", "workers=1", "force=true"])
+    resources.check_sweep_settings(cfg)  # confirmed: allowed
+
+
+def test_d13_policy_refuses_a_huge_ensemble_before_making_its_directory(tmp_path, capsys):
+    root = tmp_path / "out"
+    code = main(
+        ["policy", "experiment=partner_commitments", "quick=true", "search.runs=100000000",
+         f"output_root={root}", "plot=false"]
+    )  # fmt: skip
+    line = _one_line(capsys.readouterr().err)
+    assert code == 2 and "search.runs" in line and not root.exists()
+
+
+# --- D16: the minor ones -------------------------------------------------------------------------
+def test_d16_sweep_type_errors_name_the_key_and_scenarios_all_works(tmp_path, capsys):
+    root = tmp_path / "out"
+    assert (
+        main(["sweep", "experiment=escalation_threshold", "replicates=abc", f"output_root={root}"])
+        == 2
+    )
+    line = _one_line(capsys.readouterr().err)
+    assert "replicates = 'abc'" in line and not root.exists()
+    from sim.engine.design import load_experiment
+
+    assert len(load_experiment("escalation_threshold", ["scenarios=all"]).scenarios) > 1
+
+
+def test_d16_an_empty_experiment_file_is_refused(user_folder, tmp_path, capsys):
+    (user_folder / "experiments").mkdir()
+    (user_folder / "experiments" / "empty.yaml").write_text("")
+    root = tmp_path / "out"
+    args = ["--search-path", str(user_folder), "sweep", "experiment=empty", f"output_root={root}"]
+    assert main(args) == 2
+    assert "empty" in _one_line(capsys.readouterr().err) and not root.exists()
+
+
+def test_d16_a_targets_file_named_dotdot_is_refused(tmp_path, capsys):
+    path = tmp_path / "..yaml"
+    path.write_text(EVENT_TARGET.format(measure="russia_halts", args="{first: 0, last: 7}"))
+    root = tmp_path / "out"
+    assert main(["calibrate", f"targets={path}", f"output_root={root}", "quick=true"]) == 2
+    assert "targets" in _one_line(capsys.readouterr().err) and not root.exists()

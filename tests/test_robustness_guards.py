@@ -9,9 +9,11 @@ In-process cases call ``sim.cli.main`` (fast); the process cases start ``python 
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -209,35 +211,84 @@ def _alive(pids: list[int]) -> list[int]:
     return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
 
 
+class Lines:
+    """The lines a process prints on one stream, read in a thread as they come.
+
+    The process says when it is ready (a line it prints); a test waits for that line, never for
+    a fixed time, so a busy machine only makes it slower. `LIMIT` only ends a hung test.
+    """
+
+    LIMIT = 600.0
+
+    def __init__(self, stream) -> None:
+        self.queue: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream) -> None:
+        for line in iter(stream.readline, ""):
+            self.queue.put(line)
+        self.queue.put("")  # end of stream: the process ended
+
+    def wait_for(self, text: str) -> str:
+        """The first new line that contains `text`; AssertionError if the stream ends first."""
+        while True:
+            line = self.queue.get(timeout=self.LIMIT)
+            self.seen.append(line)
+            if not line:
+                raise AssertionError(f"ended before a line with {text!r}: {self.text()}")
+            if text in line:
+                return line
+
+    def text(self) -> str:
+        """Everything read so far."""
+        return "".join(self.seen)
+
+    def until_end(self) -> str:
+        """Everything, once the stream has ended."""
+        while not self.seen or self.seen[-1]:
+            self.seen.append(self.queue.get(timeout=self.LIMIT))
+        return self.text()
+
+
 WORKERS_SCRIPT = """
-import time
+import os, sys, time
 from sim.engine.executors import ProcessExecutor
-with ProcessExecutor(2) as pool:
-    print("ready", flush=True)
-    for _ in pool.map_unordered(time.sleep, [60, 60, 60, 60]):
-        pass
+
+
+def report_then_wait(seconds):
+    # Printed from inside a task, so this worker's parent watch (the pool's initializer) runs.
+    print(f"worker {os.getpid()}", flush=True)
+    time.sleep(seconds)
+
+
+if __name__ == "__main__":
+    with ProcessExecutor(2) as pool:
+        for _ in pool.map_unordered(report_then_wait, [600, 600]):
+            pass
 """
 
 
 def test_workers_end_when_the_sweep_process_is_killed(tmp_path: Path) -> None:
+    import psutil
+
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    script = tmp_path / "pool.py"  # a file, not -c: forkserver workers import its function
+    script.write_text(WORKERS_SCRIPT)
     parent = subprocess.Popen(
-        [sys.executable, "-c", WORKERS_SCRIPT], stdout=subprocess.PIPE, text=True, env=env
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, env=env
     )
     children: list[int] = []
     try:
-        assert parent.stdout.readline().strip() == "ready"
-        deadline = time.monotonic() + 30
-        while len(_children(parent.pid)) < 3 and time.monotonic() < deadline:
-            time.sleep(0.2)  # forkserver, resource tracker, workers
-        children = _children(parent.pid)
+        lines = Lines(parent.stdout)
+        lines.wait_for("worker")
+        lines.wait_for("worker")  # both workers run a task: ready
+        children = _children(parent.pid)  # forkserver, resource tracker, workers
         assert len(children) >= 3
         parent.kill()
         parent.wait()
-        deadline = time.monotonic() + 15
-        while _alive(children) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not _alive(children), "orphaned processes remain"
+        _, alive = psutil.wait_procs([psutil.Process(p) for p in _alive(children)], timeout=60)
+        assert not _alive([p.pid for p in alive]), "orphaned processes remain"
     finally:
         for pid in _alive(children or _children(parent.pid)):
             os.kill(pid, signal.SIGKILL)
@@ -245,7 +296,9 @@ def test_workers_end_when_the_sweep_process_is_killed(tmp_path: Path) -> None:
 
 def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
-    args = ["run", "run.replicates=200000", "run.months=120", f"run.output_root={tmp_path}"]
+    # One worker: this test is about the signal, not the process pool (tested above).
+    args = ["run", "run.replicates=200000", "run.months=120", "run.workers=1",
+            f"run.output_root={tmp_path}"]  # fmt: skip
     process = subprocess.Popen(
         [sys.executable, "-m", "sim", *args],
         stderr=subprocess.PIPE,
@@ -253,9 +306,16 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path) -> None:
         env=env,
         cwd=tmp_path,
     )
-    time.sleep(6)  # well into the simulation
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=60)
+    lines = Lines(process.stderr)
+    try:
+        # `run` announces the size of its files after its first chunk: it is simulating,
+        # inside its staging folder, which is what this test interrupts.
+        lines.wait_for("writing about")
+        process.send_signal(signal.SIGTERM)
+        err = lines.until_end()
+        process.wait(timeout=Lines.LIMIT)
+    finally:
+        process.kill()
     assert process.returncode == 130, err
     assert "no results directory was left behind" in err and "Traceback" not in err
     assert (

@@ -11,6 +11,7 @@ import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.engine.store import write_text
@@ -33,12 +34,42 @@ def image_tag(png: bytes, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def table_html(table: pd.DataFrame, max_rows: int = 200) -> str:
-    """A DataFrame as an HTML table (floats to 4 significant digits), truncated if long."""
-    shown = table.head(max_rows)
-    text = shown.to_html(index=False, float_format=lambda x: f"{x:.4g}", na_rep="", border=0)
+#: Tables longer than this show their first rows and link to the CSV holding them all.
+MAX_ROWS = 40
+
+
+def format_number(value: object) -> str:
+    """A table cell as a reader wants it: 0.0000353 (three significant digits, never 3.53e-05),
+    12,346 for large numbers, whole numbers without a point, blank for a missing value."""
+    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value)).lower()
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        if not np.isfinite(value):
+            return str(value)
+        if value.is_integer() or abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return np.format_float_positional(
+            value, precision=3, unique=False, fractional=False, trim="-"
+        )
+    return str(value)
+
+
+def table_html(table: pd.DataFrame, max_rows: int = MAX_ROWS, csv: str | None = None) -> str:
+    """A DataFrame as an HTML table, numbers formatted, cut to `max_rows` rows (with a link to
+    `csv`, a path relative to the report, when there are more)."""
+    shown = table.head(max_rows).copy()
+    for column in shown.columns:
+        if pd.api.types.is_numeric_dtype(shown[column]) or shown[column].dtype == object:
+            shown[column] = [format_number(v) for v in shown[column]]
+    text = shown.to_html(index=False, na_rep="", border=0)
     if len(table) > max_rows:
-        text += f'<p class="note">first {max_rows} of {len(table):,} rows</p>'
+        where = f'; all in <a href="{html.escape(csv)}">{html.escape(csv)}</a>' if csv else ""
+        text += f'<p class="note">first {max_rows} of {len(table):,} rows{where}</p>'
     return text
 
 
@@ -48,6 +79,8 @@ def render_report(
     tables: Mapping[str, pd.DataFrame] | None = None,
     config: str = "",
     notes: Sequence[str] = (),
+    captions: Mapping[str, str] | None = None,
+    csv: Mapping[str, str] | None = None,
 ) -> str:
     """The HTML text of a report.
 
@@ -57,6 +90,8 @@ def render_report(
         tables: tables to show, by heading.
         config: the resolved config (YAML text), shown verbatim.
         notes: paragraphs shown under the title (e.g. what was skipped and why).
+        captions: a sentence per figure name, shown under it (the file name otherwise).
+        csv: for a table (by heading), the CSV holding all its rows, relative to the report.
     """
     parts = [
         "<!DOCTYPE html>",
@@ -66,12 +101,17 @@ def render_report(
         *(f'<p class="note">{html.escape(n)}</p>' for n in notes),
         "<h2>Figures</h2>",
     ]
-    for name, png in figures.items():
+    for number, (name, png) in enumerate(figures.items(), start=1):
+        caption = (captions or {}).get(name)
+        text = f"Figure {number}. {caption} ({name})" if caption else name
         parts.append(
-            f"<figure>{image_tag(png, name)}<figcaption>{html.escape(name)}</figcaption></figure>"
+            f"<figure>{image_tag(png, name)}<figcaption>{html.escape(text)}</figcaption></figure>"
         )
     for heading, table in (tables or {}).items():
-        parts += [f"<h2>{html.escape(heading)}</h2>", table_html(table)]
+        parts += [
+            f"<h2>{html.escape(heading)}</h2>",
+            table_html(table, csv=(csv or {}).get(heading)),
+        ]
     if config:
         parts += ["<h2>Configuration</h2>", f"<pre>{html.escape(config)}</pre>"]
     parts.append("</body></html>")

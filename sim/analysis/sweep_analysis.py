@@ -29,10 +29,25 @@ from sim.config.analysis_options import OPTIONS_FILE, TABLE_OPTIONS, check_optio
 from sim.config.paths import output_folder
 from sim.engine.store import check_config, remove_stale_staging, write_table, write_text
 from sim.engine.sweep_directory import is_complete, read_parts
+from sim.errors import ConfigError
 
 
 class IncompleteSweep(RuntimeError):
     """The sweep directory is not complete (manifest.json has no `complete: true`)."""
+
+
+def check_horizon(directory: Path, months: list[int]) -> None:
+    """Refuse months asked for beyond the sweep's horizon: they were swapped for the horizon,
+    giving tables at other months than asked (review 2, D10). A sweep's own stored defaults
+    beyond a short horizon are left out instead (`analyze_sweep`)."""
+    from omegaconf import OmegaConf  # Hydra's config library: loaded only when a sweep is read
+
+    horizon = int(OmegaConf.load(Path(directory) / "config.yaml").months)
+    if max(months) > horizon:
+        raise ConfigError(
+            f"months = {months} is not allowed: expected months in [1, {horizon}] (this "
+            "sweep's horizon)"
+        )
 
 
 def analyze_sweep(
@@ -74,6 +89,7 @@ def analyze_sweep(
     factors = [c for c in design.columns if c not in ("design_point", "scenario")]
     horizon = int(cfg.months)
     months = [m for m in opts["months"] if m <= horizon] or [horizon]
+    opts["months"] = months  # options.json records the months the tables hold
     rungs = list(opts["rungs"])
     columns = ["design_point", *(f"month_rung_{k}" for k in rungs)]
     summary = read_parts(directory, "summary", columns)

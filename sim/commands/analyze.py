@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from omegaconf import OmegaConf
 
+from sim.commands.options import as_bool
 from sim.config import ConfigError
 from sim.config.analysis_options import check_options, design_warning
 from sim.engine.result_dirs import check_directory
@@ -61,6 +62,28 @@ NOTES: dict[str, str] = {
 }
 
 
+def terminal_table(table: pd.DataFrame, factors: list[str]) -> str:
+    """A table as aligned text, one row a line (never wrapped into blocks of columns): numbers
+    as a reader writes them (0.0000353, 12,346), and factor columns left out from the right
+    until the lines fit WIDTH characters."""
+    from sim.analysis.html_report import format_number
+
+    cells = table.copy()
+    for column in cells.columns:
+        cells[column] = [format_number(v) for v in cells[column]]
+    cells = cells.rename(columns={"design_point": "point"})  # 7 characters for a factor's name
+    dropped = [f for f in factors if f in table.columns][1:]  # the first factor always shows
+    left_out = 0
+    text = cells.to_string(index=False)
+    while max(map(len, text.splitlines())) > WIDTH and dropped:
+        cells = cells.drop(columns=dropped.pop())
+        left_out += 1
+        text = cells.to_string(index=False)
+    if left_out:
+        text += f"\n({left_out} more factor column(s) in the CSV)"
+    return text
+
+
 def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     """Each table, tidy, truncated to its first rows (the CSV holds everything)."""
     import pandas as pd
@@ -87,7 +110,7 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
             if table.empty:
                 print("(empty)")
                 continue
-            print(table[shown].head(MAX_ROWS).to_string(index=False, line_width=WIDTH))
+            print(terminal_table(table[shown].head(MAX_ROWS), factors))
     # Sobol and Morris tables read best per outcome, factors ranked by importance.
     from sim.analysis.sensitivity import format_sensitivity
 
@@ -113,7 +136,11 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    allow = bool(options.pop("allow_incomplete", False))
+    try:  # "maybe" was taken as true (review 2, D15)
+        allow = as_bool("allow_incomplete", str(options.pop("allow_incomplete", False)), ValueError)
+    except ValueError as error:
+        print(f"python -m sim analyze: error: {error}", file=sys.stderr)
+        return 2
     check_directory(directory, ("sweep",), "analyze")  # a run, a damaged file: one line
     if not (directory / "config.yaml").exists():
         print(
@@ -121,14 +148,16 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    from sim.analysis.sweep_analysis import IncompleteSweep, analyze_sweep
+    from sim.analysis.sweep_analysis import IncompleteSweep, analyze_sweep, check_horizon
 
     try:
         options = check_options(options)
+        if "months" in options:
+            check_horizon(directory, options["months"])
         tables = analyze_sweep(directory, allow_incomplete=allow, options=options)
-    except IncompleteSweep as error:
+    except IncompleteSweep as error:  # the input cannot be used as it is: exit code 2
         print(f"python -m sim analyze: error: {error}", file=sys.stderr)
-        return 3
+        return 2
     except ConfigError as error:  # a bad option, an edited config.yaml, missing parts
         print(f"python -m sim analyze: error: {error}", file=sys.stderr)
         return 2

@@ -80,6 +80,7 @@ def main(argv: Sequence[str]) -> int:
         from sim.studies.calibration.calibrate import calibrate, write
 
         target_set = T.load(options["targets"])
+        _check_targets_name(target_set.name)
         if options["quick"]:
             print(SMOKE_TEST, file=sys.stderr)
         calibration = calibrate(
@@ -101,6 +102,17 @@ def main(argv: Sequence[str]) -> int:
         return 130
     print(report(calibration, directory))
     return 0
+
+
+def _check_targets_name(name: str) -> None:
+    """The targets file's name names the results folder: `..yaml` filed a calibration directly
+    under calibrations/ (review 2, D16)."""
+    from sim.config.paths import UnsafePath, check_name
+
+    try:
+        check_name("targets (its file name)", name)
+    except UnsafePath as error:
+        raise CalibrationError(str(error)) from None
 
 
 def parse_args(argv: Sequence[str]) -> dict:

@@ -134,13 +134,32 @@ def parse(argv: Sequence[str]) -> tuple[list[Path], dict]:
             if not isinstance(value, list) or not all(isinstance(v, int) for v in value):
                 raise BadInput(f"{key}={opts[key]!r} is not allowed: expected integers")
             opts[key] = value
+    for key in ("rungs", "months"):
+        if key in opts and len(set(opts[key])) < len(opts[key]):
+            raise BadInput(f"{key}={opts[key]} is not allowed: expected distinct values")
+    if "months" in opts and not opts["months"]:
+        raise BadInput("months=[] is not allowed: expected at least one month")
     if any(not 1 <= k <= 5 for k in opts.get("rungs", [])):
         raise BadInput(f"rungs={opts['rungs']} is not allowed: expected rungs 1 to 5")
     if "rungs" in opts and not opts["rungs"]:
         raise BadInput("rungs=[] is not allowed: expected at least one rung in 1 to 5")
+    if "output" in opts and (opts["output"] is None or not str(opts["output"]).strip()):
+        raise BadInput(f"output = {opts['output']!r} is not allowed: expected a new directory")
     if len(directories) < 2:
         raise BadInput("give at least two run directories to compare")
     return directories, opts
+
+
+def check_months(months: Sequence[int] | None, horizon: int) -> None:
+    """Months asked for must lie within the shortest run's horizon: swapping them for the
+    horizon labelled tables with months that were never computed (review 2, D10)."""
+    from sim.commands.plot import BadInput
+
+    if months and not all(1 <= m <= horizon for m in months):
+        raise BadInput(
+            f"months={list(months)} is not allowed: expected months in [1, {horizon}] (the "
+            "shortest run's horizon)"
+        )
 
 
 def check_distinct(directories: Sequence[Path]) -> None:
@@ -224,7 +243,7 @@ def comparison_figures(runs: list[dict], labels: list[str], table: pd.DataFrame,
                     for r, label in zip(runs, labels, strict=True)
                 ]
             ),
-            f"CPC pipeline halts per year ({what})",
+            f"CPC pipeline stoppages per year, by cause ({what})",
         ),
         "compare_differences": plots.forest_figure(
             table,
@@ -364,7 +383,12 @@ def main(argv: Sequence[str]) -> int:
     runs = [dict(read_run(d), directory=d) for d in directories]
     labels = labelled(runs)
     horizon = min(r["months"] for r in runs)
-    months = [m for m in opts.get("months", report_months(horizon)) if 1 <= m <= horizon]
+    try:
+        check_months(opts.get("months"), horizon)
+    except BadInput as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    months = opts.get("months") or [m for m in report_months(horizon) if 1 <= m <= horizon]
     table = comparison_table(
         {label: r["summary"] for r, label in zip(runs, labels, strict=True)},
         opts.get("rungs", [2, 3, 4, 5]),

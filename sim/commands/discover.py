@@ -29,6 +29,8 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from sim.commands.options import as_bool
+
 OPTIONS = {
     "rung",
     "month",
@@ -60,6 +62,10 @@ def parse(argv: list[str]) -> tuple[Path, dict[str, Any]]:
         if not isinstance(options.get(key), int):
             raise ValueError(f"{key}= is required and must be an integer (e.g. rung=4 month=120)")
     check_prim_options(options)
+    if "allow_incomplete" in options:  # "maybe" was taken as true (review 2, D15)
+        options["allow_incomplete"] = as_bool(
+            "allow_incomplete", str(options["allow_incomplete"]), ValueError
+        )
     if "box" in options:
         options["step"] = int(options.pop("box"))
     return directory, options
@@ -112,9 +118,9 @@ def main(argv: list[str]) -> int:
     except MissingDependency as error:
         print(f"python -m sim discover: error: {error}", file=sys.stderr)
         return 2
-    except IncompleteSweep as error:
+    except IncompleteSweep as error:  # the input cannot be used as it is: exit code 2
         print(f"python -m sim discover: error: {error}", file=sys.stderr)
-        return 3
+        return 2
     except ValueError as error:
         print(f"python -m sim discover: error: {error}", file=sys.stderr)
         return 2

@@ -1,4 +1,6 @@
 """`python -m sim events compare <run dir> <events file> [format=] [dyads=[..]] [output=]`
+`python -m sim events example`: print the path of the example events file shipped with the package
+
 
 Holds a scenario run's event log against observed events. The events file is an ICEWS coded
 event file, a GDELT 1.0/2.0 event file or a CSV in the project's schema
@@ -17,6 +19,9 @@ months inside the model's 50% and 90% bands, mean PIT, mean CRPS, per dyad and m
 bands.csv/.parquet (per month), pit.csv, observed_events.parquet, observed_monthly.parquet,
 figures/, report.html and manifest.json. The directory appears only when complete.
 See docs/events.md.
+
+`events example` prints where the installed package keeps its 2022 example events file
+(sim/data/events_ru_kz_2022.csv), so that it can be given to `events compare` from any folder.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ if TYPE_CHECKING:  # pandas and the event readers are imported for a comparison,
     import pandas as pd
 
 PROG = "python -m sim events"
-SUBCOMMANDS = ("compare",)
+SUBCOMMANDS = ("compare", "example")
 OPTIONS = ("format", "dyads", "output")
 OUTPUT_NAME = "events_comparison"
 
@@ -64,8 +69,15 @@ def parse(argv: Sequence[str]) -> tuple[Path, Path, dict]:
             f"format={opts['format']!r} is not allowed: expected one of "
             f"{', '.join(eventdata.FORMATS)}"
         )
+    if "output" in opts and (opts["output"] is None or not str(opts["output"]).strip()):
+        raise BadInput(f"output = {opts['output']!r} is not allowed: expected a new directory")
     if "dyads" in opts:
         dyads = opts["dyads"] if isinstance(opts["dyads"], list) else [opts["dyads"]]
+        if not dyads:
+            raise BadInput(
+                "dyads = [] is not allowed: expected at least one dyad, e.g. "
+                "dyads=[Russia-Kazakhstan] (or leave dyads out for every dyad in the file)"
+            )
         try:
             opts["dyads"] = list(dict.fromkeys(eventdata.parse_dyad(d) for d in dyads))
         except ValueError as error:
@@ -214,11 +226,24 @@ def write(output: Path, result: dict, observed: pd.DataFrame, figs: dict, manife
         store.write_manifest(staging, **manifest)
 
 
+def print_example(rest: Sequence[str]) -> int:
+    """Print the path of the example events file shipped with the package."""
+    from sim.eventdata.readers import EXAMPLE_EVENTS
+
+    if rest:
+        print(f"{PROG}: error: events example takes no arguments, got {rest[0]!r}", file=sys.stderr)
+        return 2
+    print(EXAMPLE_EVENTS)
+    return 0
+
+
 def main(argv: Sequence[str]) -> int:
     """Check the run, the file and the options, then compare; return the exit code."""
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv or argv[0] in ("-h", "--help") or any(a in ("-h", "--help") for a in argv[1:]):
         print(__doc__)
         return 0 if argv else 2
+    if argv[0] == "example":
+        return print_example(argv[1:])
     try:
         run_dir, path, opts = parse(argv)
         output = Path(opts["output"]) if "output" in opts else run_dir / OUTPUT_NAME

@@ -1,4 +1,8 @@
-"""`python -m sim plot <results dir> [format=png|pdf|svg|[png,pdf]]`: every figure, and a report.
+"""`python -m sim plot <results dir> [format=png|pdf|svg|[png,pdf]] [style=screen|paper]`.
+
+Every figure, and a report. ``style=paper`` draws them for a journal: at most 7 in (180 mm)
+wide, text at 6.5-9 pt as printed, series told apart in greyscale, PNG at 300 dpi; the report
+gives every figure a numbered caption in either style.
 
 Draws every figure that suits the directory (a scenario run, a sweep, a policy search or a
 scoring from `sim score`) into its `figures/` folder, in each requested format (PNG by
@@ -30,7 +34,7 @@ if TYPE_CHECKING:  # pandas and matplotlib are imported when a directory is draw
     import pandas as pd
 
 PROG = "python -m sim plot"
-OPTIONS = ("format",)
+OPTIONS = ("format", "style")
 
 
 class BadInput(ValueError):
@@ -58,6 +62,14 @@ def parse_options(argv: Sequence[str]) -> dict:
             f"{', '.join(FORMATS)}, or a list such as [png,pdf]"
         )
     options["format"] = list(dict.fromkeys(str(f).lower() for f in formats))
+    from sim.plots.style import STYLES
+
+    style = str(options.get("style", "screen")).lower()
+    if style not in STYLES:
+        raise BadInput(
+            f"style={options.get('style')!r} is not allowed: expected one of {', '.join(STYLES)}"
+        )
+    options["style"] = style
     return options
 
 
@@ -246,7 +258,7 @@ def run_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str
     figures = plots.run_figure_set(
         summary, run["trajectories"], run["events"], run["scenario"], run["months"]
     )
-    notes = [f"Results directory: {directory}"]
+    notes = [f"Results directory: {shown_path(directory)}"]
     if run["trajectories"] is None:
         notes.append(
             "No trajectories were recorded (run.trajectories=false): no rung shares, no fan charts."
@@ -262,10 +274,83 @@ def run_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str
     )
     tables = {
         "P(rung k or higher by month T), 95% Wilson interval": escalation,
+        "CPC stoppages per year, by cause": halts_by_cause(summary, run["months"]),
+        f"By how the war ends: P(rung k or higher by month {run['months']})": by_war_outcome(
+            summary, run["months"]
+        ),
         "Summary of runs": described.T.reset_index(names="variable"),
     }
+    tables = {heading: table for heading, table in tables.items() if len(table)}
     title = f"{run['scenario']}: {len(summary):,} runs x {run['months']} months"
     return figures, title, tables, run["config"], notes
+
+
+def halts_by_cause(summary: pd.DataFrame, months: int) -> pd.DataFrame:
+    """Mean, median and 90% range of CPC stoppages per year: Russia's, other causes, all."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.analysis.run_report import halts_per_year
+
+    rows = []
+    for column, cause in (
+        ("pipeline_halts_russia", "Russia-attributable (coercion)"),
+        ("pipeline_halts_other", "other causes (storms, repairs, third parties)"),
+        ("pipeline_halts", "all causes"),
+    ):
+        if column in summary:
+            rate = halts_per_year(summary, months, column)
+            q05, q50, q95 = np.quantile(rate, [0.05, 0.5, 0.95])
+            rows.append({"cause": cause, "mean": rate.mean(), "median": q50, "5%": q05, "95%": q95})
+    return pd.DataFrame(rows)
+
+
+def by_war_outcome(summary: pd.DataFrame, months: int) -> pd.DataFrame:
+    """Runs and P(rung >= 4), P(rung 5) by the horizon, per way the war ended (empty when the
+    war ended one way in every run)."""
+    import pandas as pd
+
+    from sim.analysis.run_report import escalation_table, probability_cell
+
+    if "war_outcome" not in summary or summary["war_outcome"].nunique() < 2:
+        return pd.DataFrame()
+    rows = []
+    for outcome, part in summary.groupby("war_outcome", observed=True, sort=False):
+        table = escalation_table(part, [months], rungs=[4, 5]).set_index("rung")
+        cells = {
+            f"rung {k}+ [95% Wilson]": probability_cell(
+                *table.loc[k, ["probability", "lower", "upper"]]
+            )  # fmt: skip
+            for k in (4, 5)
+        }
+        rows.append({"war ends": str(outcome), "runs": len(part), **cells})
+    return pd.DataFrame(rows)
+
+
+def shown_path(directory: Path) -> str:
+    """The results directory as a report names it: from its kind folder on (runs/baseline/<time>),
+    not the absolute path of the machine that drew it."""
+    parts = directory.resolve().parts
+    return str(Path(*parts[-3:])) if len(parts) >= 3 else str(directory)
+
+
+def provenance(directory: Path) -> str:
+    """Which code made the results, and how: version, model version, commit, command."""
+    from sim.model.version import model_version
+
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text())
+    except (OSError, ValueError):
+        manifest = {}
+    versions = manifest.get("versions") or {}
+    version = versions.get("kz-escalation-sim") or manifest.get("package_version") or "unknown"
+    command = manifest.get("command")
+    command = " ".join(command) if isinstance(command, list) else str(command or "unknown")
+    return (
+        f"Made by sim {version} (model version {model_version()}), commit "
+        f"{manifest.get('git_commit') or 'unknown'}, with: {command}. "
+        f"This report: {PROG} {shown_path(directory)}."
+    )
 
 
 def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
@@ -274,7 +359,7 @@ def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], s
 
     sweep = plots.load_sweep(directory)
     figures = plots.sweep_figure_set(sweep)
-    notes = [f"Sweep directory: {directory}"]
+    notes = [f"Sweep directory: {shown_path(directory)}"]
     from sim.analysis.sweep_analysis import read_options
     from sim.config.analysis_options import OPTIONS_FILE
 
@@ -294,14 +379,22 @@ def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], s
             "reached the analysed rungs): no Kaplan-Meier figure."
         )
     figures.update(plots.sensitivity_figures(directory))
-    tables = {
-        "Thresholds": sweep.tables["thresholds"],
-        "Median time to each rung (months)": sweep.tables["median_times"],
-        "P(rung k or higher by month T) per design point": sweep.tables["probabilities"],
+    tables = {  # a Sobol or Morris design has no thresholds or median times: no section
+        heading: sweep.tables[name]
+        for heading, name in SWEEP_TABLES.items()
+        if len(sweep.tables[name])
     }
     config = (directory / "config.yaml").read_text()
     title = f"Sweep {sweep.name}: {len(sweep.design)} design points, {sweep.label}"
     return figures, title, tables, config, notes
+
+
+#: The sweep report's tables: heading -> analysis table (analysis/<name>.csv holds all rows).
+SWEEP_TABLES = {
+    "Thresholds": "thresholds",
+    "Median time to each rung (months)": "median_times",
+    "P(rung k or higher by month T) per design point": "probabilities",
+}
 
 
 def policy_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
@@ -313,7 +406,7 @@ def policy_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], 
     search, robust = result.settings["search"], result.settings["robustness"]
     objective = plots.objective_label(result.robust_objective, unit=False)
     notes = [
-        f"Policy directory: {directory}",
+        f"Policy directory: {shown_path(directory)}",
         f"Base scenario: {result.scenario}. Search: {search.get('method', '?')}, population "
         f"{search.get('population', '?')}, {search.get('generations', '?')} generations, "
         f"{search.get('runs', '?')} runs per policy; {len(result.evaluations):,} policies "
@@ -472,12 +565,26 @@ REPORTS = {
 }
 
 
-def draw(directory: Path, kind: str, formats: Sequence[str]) -> list[Path]:
-    """Draw the figures and the report into a staging folder, then move them into place."""
+def draw(directory: Path, kind: str, formats: Sequence[str], style: str = "screen") -> list[Path]:
+    """Draw the figures (in `style`) and the report into a staging folder, then move them into
+    place."""
+    from sim.plots.style import use_style
+
+    with use_style(style):
+        return _draw(directory, kind, formats, style)
+
+
+def _draw(directory: Path, kind: str, formats: Sequence[str], style: str) -> list[Path]:
     from sim import plots
     from sim.analysis.html_report import render_report, write_report
+    from sim.plots.captions import captions
+    from sim.plots.style import fit_to_page
 
     figures, title, tables, config, notes = REPORTS[kind](directory)
+    if style == "paper":
+        figures = {name: fit_to_page(fig) for name, fig in figures.items()}
+    notes = [provenance(directory), *notes]
+    csv = {heading: f"analysis/{name}.csv" for heading, name in SWEEP_TABLES.items()}
     from sim.engine.store import remove_stale_staging
 
     remove_stale_staging(directory)  # left by a plot that was killed
@@ -488,7 +595,8 @@ def draw(directory: Path, kind: str, formats: Sequence[str]) -> list[Path]:
         drawn = plots.save_figures(figures, staging / "figures", formats)
         pngs = {name: plots.figure_png(fig) for name, fig in figures.items()}
         report = write_report(
-            staging / "report.html", render_report(title, pngs, tables, config, notes)
+            staging / "report.html",
+            render_report(title, pngs, tables, config, notes, captions(figures), csv),
         )
         (directory / "figures").mkdir(exist_ok=True)
         written = []
@@ -516,7 +624,7 @@ def main(argv: Sequence[str]) -> int:
     except BadInput as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    written = draw(directory, kind, options["format"])
+    written = draw(directory, kind, options["format"], options["style"])
     figures = [p for p in written if p.parent.name == "figures"]
     print(f"{kind} {directory}: {len(figures)} figure files in {directory / 'figures'}")
     for path in figures:

@@ -83,7 +83,7 @@ def main(argv: Sequence[str]) -> int:
     except UsageError as error:
         return _fail(str(error))
     saved = sys.argv
-    sys.argv = [PROG, *_argv, *C.hydra_search_path()]  # Hydra reads its arguments from sys.argv
+    sys.argv = [PROG, *hydra_arguments(_argv)]  # Hydra reads its arguments from sys.argv
     try:
         _hydra_app()
     except SystemExit as exit_:
@@ -94,6 +94,16 @@ def main(argv: Sequence[str]) -> int:
     finally:
         sys.argv = saved
     return 0
+
+
+def hydra_arguments(argv: Sequence[str]) -> list[str]:
+    """The arguments for Hydra: every override (the user's, then --search-path's) before the
+    flags. Hydra's parser takes the overrides as one run of positional arguments, so an
+    override after a flag (`scenario=x --cfg job hydra.searchpath=[...]`) was refused as an
+    unrecognised argument (new-user walkthrough 2, item 5)."""
+    overrides = overrides_of(argv)
+    flags = [a for a in argv if a not in overrides]
+    return [*overrides, *C.hydra_search_path(), *flags]
 
 
 def _import_model() -> None:
@@ -158,6 +168,7 @@ def _hydra_job(cfg: DictConfig) -> None:
         C.check(cfg)  # already checked in main; kept for Hydra paths main cannot see
         _check_scenario_file(HydraConfig.get().runtime.choices.get("scenario", "baseline"))
         _check_name(cfg.scenario.name)
+        _check_label(cfg.run.label)
     except (C.ConfigError, ParamError, UsageError) as error:
         raise SystemExit(_fail(str(error))) from None
     _check_resources(cfg)
@@ -170,6 +181,8 @@ def _hydra_job(cfg: DictConfig) -> None:
             command=["python", "-m", "sim", "run", *_argv],
             overrides=_typed_overrides(),
         )
+    except C.ConfigError as error:  # e.g. runs/<scenario> a symlink to elsewhere: refused
+        raise SystemExit(_fail(str(error))) from None
     except Exception as error:  # noqa: BLE001 (a full disk...: one line, not Hydra's trace)
         message, code = explain(error)
         if message is None:
@@ -226,6 +239,9 @@ def _check_resources(cfg: DictConfig) -> None:
     try:
         guards.check_output_root(run.output_root, "run.output_root")
         guards.check_name_length(str(cfg.scenario.name), "scenario.name", run.output_root)
+        if run.label is not None:
+            name = run_directory_name(run.label)
+            guards.check_name_length(name, "run.label", run.output_root)
         guards.check_run(run.replicates, run.months, run.trajectories, run.events, run.output_root)
     except ValueError as error:
         raise SystemExit(_fail(str(error))) from None
@@ -451,6 +467,23 @@ def _check_name(name: str) -> None:
         raise UsageError(str(error)) from None
 
 
+def _check_label(label: Any) -> None:
+    """run.label becomes part of a directory name: a plain name, or null for none."""
+    if label is None:
+        return
+    try:
+        safety.check_name("run.label", label)
+    except safety.UnsafePath as error:
+        raise UsageError(str(error)) from None
+
+
+def run_directory_name(label: Any) -> str:
+    """<timestamp>, or <timestamp>_<label>: sortable by time, and told apart by the label."""
+    from sim.engine import store
+
+    return store.timestamp() + (f"_{label}" if label is not None else "")
+
+
 def _check_scenario_file(name: str) -> None:
     """The scenario file's own name must equal its file name (else results are misfiled),
     and it may set only scenario: and model: (checked again in each job of a --multirun)."""
@@ -505,7 +538,9 @@ def run_scenario(
         calibration, C.model_values(cfg), run.seed, run_ids
     )
     runs = Path(run.output_root) / "runs"
-    final = safety.check_inside(runs, runs / scenario / store.timestamp(), "scenario.name")
+    _check_label(run.get("label"))
+    name = run_directory_name(run.get("label"))
+    final = safety.check_inside(runs, runs / scenario / name, "scenario.name")
     facts = dict(
         seed=int(run.seed),
         scenario=scenario,

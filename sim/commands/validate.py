@@ -412,14 +412,22 @@ def _forest(rows: pd.DataFrame, by_id: Mapping[str, Claim], replicates: int, pat
 
 
 def _bands(rows: pd.DataFrame, by_id: Mapping[str, Claim], title: str, path: Path) -> None:
-    """One panel per claim: the target band shaded, the model value with its 95% interval."""
-    import matplotlib.pyplot as plt
+    bands_figure(rows, by_id, title).savefig(path, dpi=130)
+
+
+def bands_figure(rows: pd.DataFrame, by_id: Mapping[str, Claim], title: str):
+    """One panel per claim: the target band shaded, the model value with its 95% interval.
+
+    A constrained layout keeps every tick label inside the figure and apart from the next
+    panel's (tight_layout clipped the leftmost one).
+    """
+    from matplotlib.figure import Figure  # matplotlib only when figures are drawn
+    from matplotlib.ticker import MaxNLocator
 
     columns = min(len(rows), 3)
     lines = -(-len(rows) // columns)
-    fig, axes = plt.subplots(
-        lines, columns, figsize=(4.4 * columns, 2.3 * lines + 0.6), squeeze=False
-    )
+    fig = Figure(figsize=(4.4 * columns, 2.3 * lines + 0.9), layout="constrained")
+    axes = fig.subplots(lines, columns, squeeze=False)
     for ax, claim_id in zip(axes.ravel(), rows.index, strict=False):
         row, claim = rows.loc[claim_id], by_id[claim_id]
         low, high = claim.criterion.band()
@@ -434,16 +442,16 @@ def _bands(rows: pd.DataFrame, by_id: Mapping[str, Claim], title: str, path: Pat
             color=colour, marker=marker, capsize=4, markersize=8,
         )  # fmt: skip
         ax.set_xlim(left, right)
+        ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.set_yticks([])
         ax.set_xlabel(f"{claim.label} ({claim.unit})", fontsize=9)
         ax.set_title(f"{claim_id}: {row['verdict']}", fontsize=9)
     for ax in axes.ravel()[len(rows) :]:
         ax.set_visible(False)
     fig.suptitle(title)
-    fig.legend(handles=[*_legend_handles(), _band_handle()], loc="lower center", ncol=4, fontsize=8)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    handles = [*_legend_handles(), _band_handle()]
+    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8)
+    return fig
 
 
 def _band_handle() -> object:

@@ -7,7 +7,7 @@ and what is allowed.
 
 Layout of a composed config::
 
-    run:       replicates, months, seed, trajectories, events, output_root, figures
+    run:       replicates, months, seed, trajectories, events, output_root, figures, label
     scenario:  name, description, sources
     model:     <group>.<name> for every parameter in sim.model.params.PARAMS
     calibration, targets: a posterior to draw calibrated parameters from (docs/calibration.md)
@@ -70,6 +70,8 @@ class RunConfig:
     # Processes that simulate the chunks (None: every core; 1: this process only). The results
     # do not depend on it.
     workers: Optional[int] = None  # noqa: UP045 (OmegaConf needs it)
+    # Appended to the run's directory name, <timestamp>_<label>, to tell runs apart.
+    label: Optional[str] = None  # noqa: UP045 (OmegaConf needs it)
 
 
 @dataclasses.dataclass

@@ -96,6 +96,7 @@ class ExperimentConfig:
     output_root: str = "results"
     resume: Optional[str] = None  # noqa: UP045
     progress: bool = True
+    force: bool = False  # run work estimated above resources.MAX_WALL_SECONDS anyway
     analysis: AnalysisConfig = dataclasses.field(default_factory=AnalysisConfig)
 
 
@@ -106,6 +107,7 @@ EXECUTION_KEYS = (
     "output_root",
     "resume",
     "progress",
+    "force",
     "analysis",
 )
 
@@ -160,18 +162,36 @@ def load_experiment(name: str | None, overrides: Sequence[str] = ()) -> DictConf
     schema = OmegaConf.structured(ExperimentConfig)
     layers = [schema]
     if name is not None:
-        data = read_yaml_mapping(experiment_path(name))  # ConfigError naming the file
+        path = experiment_path(name)
+        data = read_yaml_mapping(path)  # ConfigError naming the file
+        if not data:  # an empty file ran a default sweep of the baseline (review 2, D16)
+            raise ConfigError(f"{path}: the experiment file is empty: expected factors, scenarios")
         data.setdefault("name", name)
         layers.append(OmegaConf.create(data))
     try:
-        layers.append(OmegaConf.from_dotlist(list(overrides)))
+        layers.append(OmegaConf.from_dotlist([_scenarios_as_list(o) for o in overrides]))
         cfg = OmegaConf.merge(*layers)
     except OmegaConfBaseException as error:
+        key = getattr(error, "full_key", None)
+        if key:  # "Value 'abc' ... could not be converted" named no key (review 2, D16)
+            value = getattr(error, "value", None)
+            raise ConfigError(
+                f"experiment {name!r}: {key} = {value!r} is not allowed: "
+                f"{str(error).splitlines()[0]}"
+            ) from error
         raise ConfigError(f"experiment {name!r}: {error}".splitlines()[0]) from error
     keep_literal(cfg)  # text from the file is never resolved (no ${oc.env:...} in results)
     cfg.scenarios = expand_scenarios(cfg.scenarios)
     check_experiment(cfg)
     return cfg
+
+
+def _scenarios_as_list(override: str) -> str:
+    """`scenarios=all` or `scenarios=baseline` as the one-element list the schema expects."""
+    key, _, value = override.partition("=")
+    if key == "scenarios" and value and not value.lstrip().startswith("["):
+        return f"scenarios=[{value}]"
+    return override
 
 
 def expand_scenarios(names: Sequence[str]) -> list[str]:

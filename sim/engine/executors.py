@@ -100,6 +100,12 @@ class ProcessExecutor:
             if exc_type is not None:  # interrupted (Ctrl-C, SIGTERM): stop the running chunks
                 for process in list(getattr(self.pool, "_processes", {}).values()):
                     process.terminate()
+                # The queue's feeder thread may be blocked writing a chunk that no worker will
+                # now read; waiting for it at exit kept an interrupted `run` alive for ever
+                # after it printed "interrupted" (seen with SIGTERM on a busy machine).
+                call_queue = getattr(self.pool, "_call_queue", None)
+                if call_queue is not None:
+                    call_queue.cancel_join_thread()
             # On an interruption, drop the queued chunks rather than finish them.
             self.pool.shutdown(wait=True, cancel_futures=True)
 

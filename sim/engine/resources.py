@@ -37,6 +37,9 @@ SUMMARY_DISK_PER_RUN = 90
 #: Run-months simulated per second by one core (for the time estimate only).
 RUN_MONTHS_PER_SECOND = 400_000
 MAX_REPLICATES = 10_000_000
+#: Estimated wall time above which a sweep needs `force=true`: a typo (replicates=9999999)
+#: should not quietly occupy a machine for days (review 2, D13).
+MAX_WALL_SECONDS = 24 * 3_600
 PARAMETER_BYTES_PER_POINT = 2_000
 
 
@@ -91,9 +94,16 @@ def free_disk(path: Path) -> float:
 def existing_ancestor(path: Path) -> Path:
     """`path` itself if it exists, else its nearest existing parent."""
     path = Path(os.path.abspath(path))
-    while not path.exists() and path != path.parent:
+    while not _exists(path) and path != path.parent:
         path = path.parent
     return path
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # e.g. a name longer than the filesystem allows: it cannot exist
+        return False
 
 
 # --- checks --------------------------------------------------------------------------------------
@@ -103,8 +113,17 @@ def check_output_root(root: Path | str, key: str = "output_root") -> None:
     Raises:
         ValueError: naming `key`, its value and why it cannot be written.
     """
+    if not str(root).strip():  # Path("") is ".": an empty value would write to ./runs silently
+        raise ValueError(f"{key} = {str(root)!r} is not allowed: expected a folder's path")
     root = Path(root)
     where = existing_ancestor(root)
+    limit = _name_max(where)
+    for part in root.parts:
+        if len(part.encode()) > limit:
+            raise ValueError(
+                f"{key} = {str(root)[:40]!r}... is not allowed: a folder name in it has "
+                f"{len(part.encode())} bytes, the filesystem allows at most {limit}"
+            )
     if not where.is_dir():
         raise ValueError(f"{key} = {str(root)!r} is not allowed: {where} is a file, not a folder")
     if not os.access(where, os.W_OK | os.X_OK):
@@ -242,13 +261,23 @@ def check_sweep_settings(cfg: object) -> None:
         bool(cfg.trajectories),
         0 if remote else workers,
     )
+    what = (
+        f"{points:,} design points x {cfg.replicates:,} replicates x {cfg.months} months "
+        f"({workers} workers, chunk_size = {cfg.chunk_size:,})"
+    )
     check_fits(
         estimate,
         cfg.resume or cfg.output_root,
-        f"{points:,} design points x {cfg.replicates:,} replicates x {cfg.months} months "
-        f"({workers} workers, chunk_size = {cfg.chunk_size:,})",
+        what,
         "lower replicates, months, chunk_size or workers, or set trajectories=false",
     )
+    wall = estimate.seconds / max(1, workers)
+    if wall > MAX_WALL_SECONDS and not remote and not OmegaConf.select(cfg, "force"):
+        raise TooLarge(
+            f"{what} would take about {duration(wall)} ({estimate.words()}), more than the "
+            f"{duration(MAX_WALL_SECONDS)} allowed without confirmation; lower replicates or "
+            "months, or add force=true to run it anyway"
+        )
 
 
 def design_points(cfg: object) -> int:

@@ -26,12 +26,16 @@ KIND_WORDS = {
     "comparison": "a comparison (from `sim compare`; open its report.html)",
     "validation": "a validation report (from `sim validate`; open its validation.md)",
     "score": "a scoring (from `sim score`; `sim plot` and `sim compare` read it)",
+    "calibration": "a calibration (from `sim calibrate`; use it with calibration=<dir>)",
+    "ablation": "an ablation (from `sim ablate`; open its ablation.md and figures/)",
+    "events_comparison": "an event-data comparison (from `sim events compare`; open its "
+    "report.html)",
 }
 
 
 def directory_kind(directory: Path) -> str | None:
-    """'run', 'sweep', 'policy', 'threshold', 'score', 'comparison' or 'validation' from the
-    manifest; None if unknown."""
+    """The kind the manifest names (a key of KIND_WORDS); else 'run' or 'sweep' from the
+    files; None if unknown."""
     manifest = Path(directory) / "manifest.json"
     try:
         data = json.loads(manifest.read_text())
@@ -80,7 +84,13 @@ def check_directory(
 
 
 def _check_sweep_parts(directory: Path) -> None:
-    """A sweep whose manifest says complete must have its run summaries."""
+    """A sweep needs its manifest (its plan and whether it is complete), and one whose manifest
+    says complete must have its run summaries."""
+    if not (directory / "manifest.json").is_file():
+        raise CommandError(
+            f"{directory} is damaged: manifest.json is missing (it holds the sweep's plan); "
+            "restore it, or make the sweep again"
+        )
     manifest = json.loads((directory / "manifest.json").read_text())
     summaries = directory / "parts" / "summary"
     if manifest.get("complete") is True and not any(summaries.glob("part-*.parquet")):

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
-from sim.plots.style import OKABE_ITO, save_figures
+from sim.plots.style import OKABE_ITO, log_scale, save_figures
 from sim.studies.calibration.calibrate import SBC_DRAWS
 
 if TYPE_CHECKING:
@@ -148,12 +147,7 @@ def diagnostics_figure(calibration: Calibration) -> Figure:
         ax.set_xlabel("generation" if x == "generation" else "simulated runs")
         ax.set_title(label, fontsize=9)
         if column in ("acceptance_rate", "change"):
-            ax.set_yscale("log")
-            # plain numbers: the style turns mathtext off, so the log axis' default labels
-            # would print their TeX source
-            plain = FuncFormatter(lambda value, _: f"{value:g}")
-            ax.yaxis.set_major_formatter(plain)
-            ax.yaxis.set_minor_formatter(plain)
+            log_scale(ax, "y")
     return fig
 
 

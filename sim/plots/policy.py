@@ -24,10 +24,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from sim.analysis.discovery import WEAK_QP, factor_label, factor_unit
+from sim.analysis.stats import mean_interval, wilson_interval
 from sim.engine.store import read_manifest
 from sim.model.params import PARAMS_BY_PATH
-from sim.plots.style import OKABE_ITO, UNIT_WORDS
-from sim.plots.sweep import wrap_title
+from sim.plots.style import OKABE_ITO, UNIT_WORDS, wrap_title
 from sim.studies.policy.objectives import OBJECTIVES
 
 REFERENCE_WORDS = "status quo (the base scenario's levers)"
@@ -164,6 +164,18 @@ def scenarios_words(count: int) -> str:
     return f"{count} scenario" + ("" if count == 1 else "s")
 
 
+def is_probability(objective: str) -> bool:
+    """Whether an objective is a share of runs (its mean has a Wilson interval)."""
+    return OBJECTIVES.get(objective) is not None and OBJECTIVES[objective].unit == "probability"
+
+
+def probability_errors(values: pd.Series | np.ndarray, runs: int) -> np.ndarray:
+    """The 95% Wilson interval of shares of `runs` runs, as errorbar's (below, above) rows."""
+    p = np.asarray(values, dtype=float)
+    low, high = wilson_interval(np.round(p * runs), runs)
+    return np.vstack([p - low, high - p])
+
+
 def policy_name(row: pd.Series, chosen: int | None = None) -> str:
     """'policy 12', 'status quo (policy 0)', 'policy 5: chosen (most robust)'."""
     name = f"policy {int(row['policy'])}"
@@ -196,84 +208,75 @@ def scaled(values: pd.Series | np.ndarray, low: float, high: float) -> np.ndarra
 
 
 def pareto_parallel_figure(result: PolicyResult) -> Figure:
-    """The Pareto set in parallel coordinates: an axis per lever, then per objective.
+    """The Pareto set in parallel coordinates, one horizontal axis per lever, then per objective.
 
-    Each axis runs from its own low (bottom) to high (top), written at its ends; a line is a
-    policy, coloured by the first objective. The status quo is the black dashed line.
+    The axes are stacked top to bottom, so that 17 of them keep their names on one line at a
+    report's width (side by side they needed a 20-inch figure). Each axis runs from its own
+    low (left) to high (right), written at its ends; a line is a policy, coloured by the first
+    objective. The status quo is the black dashed line.
     """
     columns = [*result.levers, *result.objectives]
     scales = axis_scales(result)
-    x = np.arange(len(columns))
-    width = min(20.0, max(8.0, 1.05 * len(columns) + 3.0))  # 17 axes still fit a page
-    fig = Figure(figsize=(width, 5.8), layout="constrained")
+    levers = len(result.levers)
+    gap = 0.9  # between the levers and the objectives, for the second heading
+    y = np.array([i + (gap if i >= levers else 0.0) for i in range(len(columns))])
+    fig = Figure(figsize=(10.0, 0.42 * len(columns) + 2.6), layout="constrained")
     ax = fig.add_subplot()
     first = result.objectives[0]
     norm = Normalize(*scales[first])
     cmap = colormaps["viridis"]
-    ax.axvspan(len(result.levers) - 0.5, len(columns) - 0.5, color="0.94", zorder=0)
+    ax.axhspan(y[levers] - 0.5, y[-1] + 0.5, color="0.94", zorder=0)
     for _, policy in result.pareto.sort_values(first, ascending=False).iterrows():
-        y = [scaled([policy[c]], *scales[c])[0] for c in columns]
-        ax.plot(x, y, color=cmap(norm(policy[first])), lw=1.6, alpha=0.9, zorder=2)
+        x = [scaled([policy[c]], *scales[c])[0] for c in columns]
+        ax.plot(x, y, color=cmap(norm(policy[first])), lw=1.5, alpha=0.9, zorder=2)
     reference = result.reference
     if reference is not None:
-        y = [scaled([reference[c]], *scales[c])[0] for c in columns]
+        x = [scaled([reference[c]], *scales[c])[0] for c in columns]
         ax.plot(x, y, color="black", lw=2.2, ls="--", zorder=4, path_effects=HALO)
-    for i, column in enumerate(columns):
+    for row, column in zip(y, columns, strict=True):
         low, high = scales[column]
-        ax.axvline(i, color="0.35", lw=0.8, zorder=1)
-        for y, value, va in ((0, low, "top"), (1, high, "bottom")):
+        ax.hlines(row, 0, 1, color="0.35", lw=0.8, zorder=1)
+        for x, value, ha in ((0, low, "right"), (1, high, "left")):
             ax.annotate(
                 number(value),
-                (i, y),
-                xytext=(0, -4 if y == 0 else 4),
+                (x, row),
+                xytext=(-5 if x == 0 else 5, 0),
                 textcoords="offset points",
-                ha="center",
-                va=va,
+                ha=ha,
+                va="center",
                 fontsize=8,
-                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none"},
             )
     names = [lever_label(c) for c in result.levers] + [
         objective_label(o) for o in result.objectives
     ]
-    ax.set_xticks(x, [wrapped(n, 14) for n in names], fontsize=8)
-    ax.tick_params(axis="x", length=0, pad=16)
-    ax.set_yticks([])
-    ax.set_xlim(-0.4, len(columns) - 0.6)
-    ax.set_ylim(-0.04, 1.04)
+    ax.set_yticks(y, names, fontsize=9)
+    ax.tick_params(axis="y", length=0, pad=34)  # room for the low ends' numbers
+    ax.set_xticks([])
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(y[-1] + 0.7, -1.1)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    _group_headings(ax, len(result.levers), len(result.objectives))
+    headings = ((0, "Levers (set by the partners and Kazakhstan)"),
+                (levers, "Objectives (costs: lower is better)"))  # fmt: skip
+    for start, text in headings:
+        if start < len(columns):
+            ax.text(
+                0.5, y[start] - 0.75, text, ha="center", va="center", fontsize=9, weight="bold",
+                bbox={"fc": "white", "ec": "none", "pad": 1}, zorder=5,
+            )  # fmt: skip
     fig.colorbar(
-        ScalarMappable(norm, cmap), ax=ax, label=wrapped(objective_label(first), 30), shrink=0.8
+        ScalarMappable(norm, cmap), ax=ax, label=wrapped(objective_label(first), 30), shrink=0.6
     )
-    handles = [Line2D([], [], color=cmap(0.5), lw=1.6, label="a Pareto policy")]
+    handles = [Line2D([], [], color=cmap(0.5), lw=1.5, label="a Pareto policy")]
     if reference is not None:
         handles.append(Line2D([], [], color="black", ls="--", lw=2.2, label=REFERENCE_WORDS))
-    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False, fontsize=8)
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False, fontsize=9)
     fig.suptitle(
         f"The {len(result.pareto)} non-dominated policies ({result.label})\n"
-        "each axis from its lowest (bottom) to highest value (top); levers: the searched range",
+        "each axis from its lowest (left) to highest value (right); levers: the searched range",
         fontsize=10,
     )
     return fig
-
-
-def _group_headings(ax, levers: int, objectives: int) -> None:
-    """'Levers' over the lever axes, 'Objectives (costs: lower is better)' over the others."""
-    for start, count, text in (
-        (0, levers, "Levers (set by the partners and Kazakhstan)"),
-        (levers, objectives, "Objectives (costs: lower is better)"),
-    ):
-        if count:
-            ax.annotate(
-                text,
-                ((start + start + count - 1) / 2, 1.0),
-                xytext=(0, 18),
-                textcoords="offset points",
-                ha="center",
-                fontsize=9,
-                weight="bold",
-            )
 
 
 # --- 2. risk against cost --------------------------------------------------------------------
@@ -302,9 +305,22 @@ def policy_tradeoff_figure(result: PolicyResult) -> Figure | None:
     fig = Figure(figsize=(4.2 * columns + 0.6, 3.5 * rows + 1.4), layout="constrained")
     axes = fig.subplots(rows, columns, squeeze=False, sharey=True).ravel()
     evaluations, pareto, reference = result.evaluations, result.pareto, result.reference
+    runs = int(result.settings["search"].get("runs", 0) or 0)
     for ax, cost in zip(axes, costs, strict=False):
         ax.scatter(evaluations[cost], evaluations[risk], s=10, color="0.78", lw=0, zorder=1)
         ax.scatter(pareto[cost], pareto[risk], s=26, color=PARETO_COLOUR, zorder=3)
+        if runs and (is_probability(risk) or is_probability(cost)):
+            ax.errorbar(
+                pareto[cost],
+                pareto[risk],
+                yerr=probability_errors(pareto[risk], runs) if is_probability(risk) else None,
+                xerr=probability_errors(pareto[cost], runs) if is_probability(cost) else None,
+                fmt="none",
+                ecolor=PARETO_COLOUR,
+                elinewidth=0.8,
+                alpha=0.55,
+                zorder=2,
+            )
         edge = front_2d(pareto[cost].to_numpy(float), pareto[risk].to_numpy(float))
         ax.step(
             pareto[cost].to_numpy()[edge],
@@ -345,13 +361,22 @@ def policy_tradeoff_figure(result: PolicyResult) -> Figure | None:
     handles = [
         Line2D([], [], ls="", marker="o", ms=4, color="0.78", label="every policy evaluated"),
         Line2D([], [], ls="", marker="o", ms=5, color=PARETO_COLOUR, label="Pareto set"),
+        Line2D(
+            [],
+            [],
+            color=PARETO_COLOUR,
+            lw=0.8,
+            alpha=0.55,
+            label=f"95% Wilson interval of a share ({runs:,} runs per policy)",
+        ),  # fmt: skip
         Line2D([], [], color=PARETO_COLOUR, lw=1, alpha=0.6, label="lowest risk at each cost"),
     ]
     if reference is not None:
         handles.append(
             Line2D([], [], ls="", marker="*", ms=12, color="black", label=REFERENCE_WORDS)
         )
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False, fontsize=8)
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False, fontsize=8)
+    fig.get_layout_engine().set(w_pad=0.12)  # tick labels of neighbouring panels stay apart
     fig.suptitle(
         f"Escalation risk against each cost: {len(evaluations)} policies evaluated "
         f"({result.label})\nlower left is better: less risk for less cost",
@@ -395,18 +420,24 @@ def robustness_heatmap_figure(result: PolicyResult) -> Figure:
     """
     rows, colour, shown = robustness_matrix(result)
     count, columns = colour.shape
-    fig = Figure(figsize=(max(7.5, 1.25 * columns + 4.5), 0.42 * count + 3.2), layout="constrained")
+    bounds = robustness_intervals(result, rows)
+    fig = Figure(figsize=(max(7.5, 1.25 * columns + 4.5), 0.6 * count + 3.4), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(colour, cmap="Oranges", vmin=0, vmax=1, aspect="auto")
     for (i, j), value in np.ndenumerate(shown):
-        text = f"{value:.0%}" if j == columns - 1 else number(value)
+        low, high = bounds[i, j]
+        if j == columns - 1:
+            text = f"{value:.0%}\n[{low:.0%}, {high:.0%}]"
+        else:
+            text = f"{number(value)}\n[{number(low)}, {number(high)}]"
         ax.text(
             j,
             i,
             text,
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=7,
+            linespacing=1.1,
             color="white" if colour[i, j] > 0.6 else "black",
         )
     ax.axvline(columns - 1.5, color="white", lw=4)  # the threshold column stands apart
@@ -440,10 +471,35 @@ def robustness_heatmap_figure(result: PolicyResult) -> Figure:
     scenarios = int(result.scenarios["scenario"].nunique())
     fig.suptitle(
         f"Robustness on {scenarios} fresh scenarios ({result.label})\nnumbers: mean of each "
-        "objective over the scenarios; colour: regret against the best policy in each scenario",
+        "objective over the scenarios [95% interval: t over scenarios; share: Wilson]; colour: "
+        "regret against the best policy in each scenario",
         fontsize=10,
     )
     return fig
+
+
+def robustness_intervals(result: PolicyResult, rows: pd.DataFrame) -> np.ndarray:
+    """95% intervals of the heatmap's numbers: [policy, column, (low, high)].
+
+    An objective's mean over the fresh scenarios gets Student's t interval over those
+    scenarios (the scenarios differ far more than the replicates within one); the share of
+    scenarios under the threshold gets a Wilson interval with the number of scenarios.
+    """
+    by_policy = dict(list(result.scenarios.groupby("policy")))
+    bounds = np.full((len(rows), len(result.objectives) + 1, 2), np.nan)
+    for i, policy in enumerate(rows["policy"]):
+        mine = by_policy.get(policy)
+        if mine is None:
+            continue
+        for j, name in enumerate(result.objectives):
+            interval = mean_interval(mine[name].to_numpy(float))
+            bounds[i, j] = interval.lower, interval.upper
+            if is_probability(name):  # a share cannot leave 0-1, whatever t says
+                bounds[i, j] = np.clip(bounds[i, j], 0.0, 1.0)
+        share = float(rows["threshold_share"].iloc[i])
+        low, high = wilson_interval(round(share * len(mine)), len(mine))
+        bounds[i, -1] = float(low), float(high)
+    return bounds
 
 
 def _mark_rows(ax, rows: pd.DataFrame, columns: int, chosen: int | None) -> None:
@@ -512,6 +568,18 @@ def scenario_failures_figure(result: PolicyResult) -> Figure | None:
         note = f"; the box also limits {', '.join(hidden)}" if hidden else ""
         axes[0].set_title(wrap_title(f"Each dot a scenario{note}", fig), fontsize=9)
     values_ax = axes[-1]
+    replicates = int(result.settings["robustness"].get("replicates", 0) or 0)
+    if replicates and is_probability(objective):
+        values_ax.errorbar(
+            x,
+            values,
+            yerr=probability_errors(values, replicates),
+            fmt="none",
+            ecolor="0.6",
+            elinewidth=0.7,
+            zorder=2,
+            label=f"95% Wilson interval ({replicates} runs per scenario)",
+        )
     _outcomes(values_ax, x, values, fails)
     values_ax.axhline(threshold, color="0.25", ls=":", lw=1.3, label=f"threshold {threshold:g}")
     values_ax.set_ylabel(objective_label(objective), fontsize=9)

@@ -113,18 +113,36 @@ def representative_runs(summary: pd.DataFrame) -> dict[int, str]:
     return chosen
 
 
-def halts_per_year(summary: pd.DataFrame, months: int) -> pd.DataFrame:
-    """CPC pipeline halts per simulated year, one row per run.
+#: The causes of CPC stoppages the summary counts apart: (column, words), Russia's first.
+HALT_CAUSES: tuple[tuple[str, str], ...] = (
+    ("pipeline_halts_russia", "Russia-attributable (coercion)"),
+    ("pipeline_halts_other", "other causes (storms, repairs, third parties)"),
+)
 
-    Columns: scenario, halts_per_year, and per_halt (what one halt adds to the rate, 12/months),
-    which the histogram needs to put its bin edges between the possible values.
+
+def halts_per_year(summary: pd.DataFrame, months: int) -> pd.DataFrame:
+    """CPC stoppages per simulated year, one row per run and cause.
+
+    Columns: scenario, cause (Russia-attributable, or other causes; 'all causes' for a summary
+    that does not tell them apart), halts_per_year, and per_halt (what one halt adds to the
+    rate, 12/months), which the histogram needs to put its bin edges between the possible
+    values.
     """
-    return pd.DataFrame(
-        {
-            "scenario": summary["scenario"].astype(str).to_numpy() if "scenario" in summary else "",
-            "halts_per_year": summary["pipeline_halts"].to_numpy(dtype=float) * 12.0 / months,
-            "per_halt": 12.0 / months,
-        }
+    scenario = summary["scenario"].astype(str).to_numpy() if "scenario" in summary else ""
+    causes = [c for c in HALT_CAUSES if c[0] in summary] or [("pipeline_halts", "all causes")]
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "scenario": scenario,
+                    "cause": words,
+                    "halts_per_year": summary[column].to_numpy(dtype=float) * 12.0 / months,
+                    "per_halt": 12.0 / months,
+                }
+            )
+            for column, words in causes
+        ],
+        ignore_index=True,
     )
 
 
@@ -319,13 +337,18 @@ def event_timeline_figure(
 
 
 def halt_distribution_figure(halts: pd.DataFrame, title: str) -> Figure:
-    """Histogram of CPC pipeline halts per year across runs, one outline per scenario.
+    """Histograms of CPC stoppages per year across runs: one panel per cause, Russia's first.
 
     One scenario is drawn as filled bars; several as outlines on shared bins, each with its
     median marked, so that the distributions can be compared without hiding one another.
+    Legends sit below the panels, where they hide no bar.
     """
-    fig = Figure(figsize=(8, 4.5), layout="constrained")
-    ax = fig.add_subplot()
+    if "cause" not in halts:
+        halts = halts.assign(cause="all causes")
+    causes = list(dict.fromkeys(halts["cause"]))
+    scenarios = list(dict.fromkeys(halts["scenario"]))
+    fig = Figure(figsize=(4.6 * len(causes) + 1.2, 4.3), layout="constrained")
+    axes = fig.subplots(1, len(causes), squeeze=False, sharey=True)[0]
     values = halts["halts_per_year"].to_numpy()
     top = max(float(values.max()), 0.5) if len(values) else 1.0
     # The rates are multiples of `step`; bins holding the same number of possible values
@@ -333,32 +356,53 @@ def halt_distribution_figure(halts: pd.DataFrame, title: str) -> Figure:
     step = float(halts["per_halt"].max()) if "per_halt" in halts and len(halts) else 0.1
     width = step * max(1, int(np.ceil(top / step / 40)))
     bins = np.arange(-step / 2, top + width, width)
-    scenarios = list(dict.fromkeys(halts["scenario"]))
-    for i, scenario in enumerate(scenarios):
-        x = halts.loc[halts["scenario"] == scenario, "halts_per_year"].to_numpy()
-        colour, line = series_style(i)
-        median = float(np.median(x))
-        ax.hist(
-            x,
-            bins=bins,
-            weights=np.full(len(x), 1 / len(x)),
-            histtype="stepfilled" if len(scenarios) == 1 else "step",
-            color=colour,
-            alpha=0.7 if len(scenarios) == 1 else 1.0,
-            linewidth=1.8,
-            linestyle=line,
-            label=f"{scenario} (median {median:.2f})" if scenario else f"median {median:.2f}",
+    for ax, cause in zip(axes, causes, strict=True):
+        mine = halts[halts["cause"] == cause]
+        for i, scenario in enumerate(scenarios):
+            x = mine.loc[mine["scenario"] == scenario, "halts_per_year"].to_numpy()
+            _halt_histogram(ax, x, bins, i, scenario, alone=len(scenarios) == 1)
+        ax.set_title(cause[0].upper() + cause[1:], fontsize=10)
+        ax.set_xlabel("CPC stoppages per year (count / year)")
+        ax.grid(alpha=0.3)
+        if len(scenarios) == 1:  # the dashed line is the median, not the bars
+            handles, labels = [ax.lines[-1]], [ax.lines[-1].get_label()]
+        else:
+            handles, labels = ax.get_legend_handles_labels()
+        ax.legend(
+            handles,
+            labels,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.17),
+            frameon=False,
+            fontsize=8 if len(scenarios) > 1 else 9,
         )
-        ax.axvline(median, color=colour, linestyle="--", linewidth=1.2)
-    ax.set_xlabel("CPC pipeline halts per year (count / year)")
-    ax.set_ylabel("Share of runs")
-    ax.grid(alpha=0.3)
-    if len(scenarios) == 1:  # the dashed line is the median, not the bars
-        ax.legend([ax.lines[-1]], [f"median {median:.2f} / year"], loc="upper right", frameon=False)
-    else:
-        ax.legend(loc="upper right", frameon=False, fontsize=9)
-    ax.set_title(title)
+    axes[0].set_ylabel("Share of runs")
+    fig.suptitle(title)
     return fig
+
+
+def _halt_histogram(ax, x: np.ndarray, bins: np.ndarray, i: int, scenario: str, alone: bool):
+    """One scenario's histogram (filled when alone, an outline otherwise) and its median."""
+    colour, line = series_style(i)
+    median = float(np.median(x)) if len(x) else np.nan
+    ax.hist(
+        x,
+        bins=bins,
+        weights=np.full(len(x), 1 / max(len(x), 1)),
+        histtype="stepfilled" if alone else "step",
+        color=colour,
+        alpha=0.7 if alone else 1.0,
+        linewidth=1.8,
+        linestyle=line,
+        label=f"{scenario} (median {median:.2f})" if scenario else f"median {median:.2f}",
+    )
+    ax.axvline(  # several scenarios: their legend entries name the medians already
+        median,
+        color=colour,
+        linestyle="--",
+        linewidth=1.2,
+        label=f"median {median:.2f} / year" if alone else "_median",
+    )
 
 
 # --- a scenario run ---------------------------------------------------------------------------
@@ -380,7 +424,7 @@ def run_figure_set(
         ),
         "halts_per_year": halt_distribution_figure(
             halts_per_year(summary, months).assign(scenario=""),
-            f"CPC pipeline halts per year across runs ({runs})",
+            f"CPC pipeline stoppages per year across runs, by cause ({runs})",
         ),
     }
     if trajectories is not None:

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.discovery import factor_label
 from sim.analysis.sensitivity import headline_outcomes
-from sim.plots.style import OKABE_ITO
+from sim.plots.style import OKABE_ITO, wrap_title
 
 PANEL = (4.6, 3.6)  # inches per panel
 
@@ -55,6 +55,10 @@ def sobol_figure(table: pd.DataFrame, noise: pd.DataFrame | None = None, title: 
     y = np.arange(len(order))
     for ax, outcome in zip(axes.flat, outcomes, strict=False):
         frame = table[table["outcome"] == outcome].set_index("factor").reindex(order)
+        ax.set_title(frame["label"].dropna().iloc[0] + _noise_text(noise, outcome), fontsize=9)
+        if frame["ST"].isna().all():  # no axis to read: say why the panel is empty
+            _no_variance(ax, "no variance to apportion")  # shared y: the names come back below
+            continue
         for offset, key, colour in ((0.2, "S1", OKABE_ITO[0]), (-0.2, "ST", OKABE_ITO[1])):
             ax.barh(
                 y + offset,
@@ -66,42 +70,48 @@ def sobol_figure(table: pd.DataFrame, noise: pd.DataFrame | None = None, title: 
                 label={"S1": "first order S1", "ST": "total ST"}[key],
             )
         ax.axvline(0, color="black", linewidth=0.6)
-        if frame["ST"].isna().all():
-            ax.text(
-                0.5,
-                0.5,
-                "the same in every sample:\nno variance to apportion",
-                transform=ax.transAxes,
-                ha="center",
-                fontsize=8,
-            )
-        ax.set_title(frame["label"].dropna().iloc[0] + _noise_text(noise, outcome), fontsize=9)
         ax.set_xlabel("Sobol index (bar: 95% interval)")
     for ax in axes.flat[len(outcomes) :]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_yticks(y, [factor_label(f) for f in order], fontsize=8)
-    axes.flat[0].legend(fontsize=8, loc="lower right")
+    handles = {}
+    for ax in axes.flat:
+        handles.update(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
+    fig.legend(
+        list(handles.values()),
+        list(handles),
+        loc="lower center",
+        ncols=2,
+        fontsize=8,
+        frameon=False,
+    )
     fig.suptitle(title or "Sobol indices", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
 # --- Morris ----------------------------------------------------------------------------------
-def morris_figure(table: pd.DataFrame, title: str = "", labelled: int = 8) -> Figure:
+def morris_figure(table: pd.DataFrame, title: str = "", labelled: int = 6) -> Figure:
     """mu* against sigma per factor, one panel per headline outcome.
 
     Lines sigma/mu* = 0.1, 0.5 and 1 separate (almost) linear, monotonic, and non-linear or
-    interacting effects (Garcia Sanchez et al. 2014); the `labelled` largest mu* are named.
+    interacting effects (Garcia Sanchez et al. 2014); the `labelled` largest mu* are named,
+    their labels spread apart so that none covers another. An outcome that is the same in
+    every sample (every run reaches rung 2, say) has no effects to show: its panel says so.
     """
     outcomes = headline_outcomes(table["outcome"].unique())
     groups = sorted({f.split(".")[0] for f in table["factor"]})
     colour = {g: OKABE_ITO[i % len(OKABE_ITO)] for i, g in enumerate(groups)}
     rows, cols = _grid(len(outcomes))
-    fig = Figure(figsize=(PANEL[0] * cols, PANEL[1] * rows + 0.6))
+    fig = Figure(figsize=(PANEL[0] * cols, PANEL[1] * rows + 0.9))
     axes = fig.subplots(rows, cols, squeeze=False)
     for ax, outcome in zip(axes.flat, outcomes, strict=False):
         frame = table[table["outcome"] == outcome]
+        ax.set_title(frame["label"].iloc[0], fontsize=9)
+        if not np.nanmax(frame["mu_star"].to_numpy(float), initial=0.0) > 0:
+            _no_variance(ax)
+            continue
         for group in groups:
             part = frame[frame["factor"].str.startswith(group + ".")]
             ax.errorbar(
@@ -114,30 +124,82 @@ def morris_figure(table: pd.DataFrame, title: str = "", labelled: int = 8) -> Fi
                 elinewidth=0.6,
                 label=group,
             )
-        top = max(float(frame["mu_star"].max()), 1e-12) * 1.1
+        top = float(frame["mu_star"].max()) * 1.1
         for ratio in (0.1, 0.5, 1.0):
             ax.plot([0, top], [0, ratio * top], color="grey", linewidth=0.6, linestyle="--")
             ax.annotate(f"{ratio:g}", (top, ratio * top), fontsize=7, color="grey")
-        for i, r in enumerate(frame.nlargest(labelled, "mu_star").itertuples()):
-            # Neighbours in mu* sit close: stagger the labels up and down so they do not overlap.
-            ax.annotate(
-                factor_label(r.factor),
-                (r.mu_star, r.sigma),
-                xytext=(3, (-9, 0, 9)[i % 3]),
-                textcoords="offset points",
-                fontsize=7,
-            )
         ax.set_xlim(0, top * 1.15)
-        ax.set_ylim(bottom=0)
-        ax.set_title(frame["label"].iloc[0], fontsize=9)
+        ax.set_ylim(0, max(float(frame["sigma"].max()), 1e-9) * 1.15)
+        _spread_labels(ax, frame.nlargest(labelled, "mu_star"))
         ax.set_xlabel("mu* (mean |elementary effect|)")
         ax.set_ylabel("sigma (spread of effects)")
     for ax in axes.flat[len(outcomes) :]:
         ax.set_visible(False)
-    axes.flat[0].legend(fontsize=7, loc="upper left")
+    handles = {}
+    for ax in axes.flat:
+        handles.update(zip(*reversed(ax.get_legend_handles_labels()), strict=True))
+    fig.legend(  # below the panels, where it hides no point
+        list(handles.values()),
+        list(handles),
+        loc="lower center",
+        ncols=min(len(handles), 8),
+        fontsize=8,
+        frameon=False,
+        title="factor group (bar: 95% interval of mu*)",
+        title_fontsize=8,
+    )
     fig.suptitle(title or "Morris screening", fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
+
+
+def _no_variance(ax, what: str = "no elementary effects to show") -> None:
+    """A panel with nothing to show: the outcome never varies across the samples."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.text(
+        0.5,
+        0.5,
+        f"the same in every sample:\n{what}",
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=9,
+        color="0.3",
+    )
+
+
+def _spread_labels(ax, points: pd.DataFrame, gap: float = 0.075) -> None:
+    """Name the points, their labels at least `gap` (axes fraction) apart vertically.
+
+    Labels start at their point's height and are pushed apart, top to bottom; a label whose
+    point is in the right half of the panel is written to the left of it, so none runs past
+    the panel's edge. A thin line joins a label that moved to its point.
+    """
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    fx = (points["mu_star"].to_numpy(float) - x0) / (x1 - x0)
+    fy = (points["sigma"].to_numpy(float) - y0) / (y1 - y0)
+    order = np.argsort(-fy)
+    placed = np.empty(len(fy))
+    level = 0.97 + gap
+    for i in order:  # from the top down, each label below the previous one
+        level = min(fy[i], level - gap)
+        placed[i] = level
+    if len(placed) and placed.min() < 0.03:  # ran off the bottom: lift them all
+        placed += 0.03 - placed.min()
+    for i, r in enumerate(points.itertuples()):
+        left = fx[i] > 0.5
+        ax.annotate(
+            factor_label(r.factor),
+            (fx[i], fy[i]),
+            xycoords="axes fraction",
+            xytext=(fx[i] + (-0.03 if left else 0.03), placed[i]),
+            textcoords="axes fraction",
+            ha="right" if left else "left",
+            va="center",
+            fontsize=7,
+            arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5},
+        )
 
 
 # --- PRIM ------------------------------------------------------------------------------------
@@ -184,7 +246,7 @@ def limits_figure(limits: pd.DataFrame, title: str = "") -> Figure:
     """The chosen box against each restricted factor's full range (numbers at the ends)."""
     shown = limits[limits["restricted"]]
     shown = shown if len(shown) else limits
-    fig = Figure(figsize=(7.5, 0.55 * len(shown) + 1.4))
+    fig = Figure(figsize=(7.5, 0.55 * len(shown) + 1.6), layout="constrained")
     ax = fig.subplots()
     for i, r in enumerate(shown.itertuples()):
         y = len(shown) - 1 - i
@@ -197,8 +259,8 @@ def limits_figure(limits: pd.DataFrame, title: str = "") -> Figure:
     ax.set_xticks([0, 1], ["lowest in sweep", "highest"])
     ax.set_xlim(-0.15, 1.15)
     ax.set_ylim(-0.8, len(shown) - 0.2)
-    ax.set_title(title or "PRIM box limits", fontsize=10)
-    fig.tight_layout()
+    # At 10 pt a 7.5 in figure holds about 80 characters a line: wrap, do not clip.
+    ax.set_title(wrap_title(title or "PRIM box limits", Figure(figsize=(8.5, 1))), fontsize=10)
     return fig
 
 
@@ -282,7 +344,7 @@ def discovery_figures(folder: Path) -> dict[str, Figure]:
     for number, frame in limits.groupby("box"):
         stats = trajectory[(trajectory["box"] == number) & trajectory["chosen"]].iloc[0]
         title = (
-            f"{words}, box {number}: coverage {stats['coverage']:.0%}, "
+            f"{words}\nbox {number}: coverage {stats['coverage']:.0%}, "
             f"density {stats['density']:.0%}"
         )
         figures[f"discovery_{question}_limits_box{number}"] = limits_figure(frame, title)

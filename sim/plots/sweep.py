@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from sim.analysis.sweep_analysis import read_options
 from sim.engine.store import read_manifest
 from sim.engine.sweep_directory import read_parts
 from sim.model.params import PARAMS_BY_PATH
-from sim.plots.style import OKABE_ITO, series_style
+from sim.plots.style import OKABE_ITO, inward_x_ticks, series_style, wrap_title
 
 # --- a sweep: data ---------------------------------------------------------------------------
 ANALYSIS_TABLES: tuple[str, ...] = (
@@ -245,7 +244,8 @@ def _heatmap_two_factors(sweep: Sweep) -> dict[str, pd.DataFrame]:
         parts = []
         for i, (key, panel) in enumerate(rows.groupby(panel_keys, sort=True)):
             key = key if isinstance(key, tuple) else (key,)
-            name = ", ".join(
+            # One line per part: three panels side by side hold ~35 characters a line each.
+            name = "\n".join(
                 [
                     str(key[0]),
                     *(
@@ -410,8 +410,9 @@ def heatmap_figure(
         x, y, z = heatmap_matrix(panel)
         mesh = ax.pcolormesh(x, y, z, cmap="cividis", vmin=0, vmax=top, shading="nearest")
         _contour(ax, x, y, z, level)
-        ax.set_title(str(panel["name"].iloc[0]), fontsize=9)
-        ax.xaxis.set_major_locator(MaxNLocator(4))
+        ax.set_title(str(panel["name"].iloc[0]), fontsize=8)
+        level_ticks(ax.xaxis, x)
+        level_ticks(ax.yaxis, y)
     for ax in axes.ravel():
         if not ax.has_data():
             ax.set_visible(False)
@@ -426,6 +427,17 @@ def heatmap_figure(
     return fig
 
 
+def level_ticks(axis, levels: np.ndarray, most: int = 6) -> None:
+    """Ticks at the factor's own levels (every other one when there are many), so that no
+    tick names a value outside the sweep's range; a long axis (months) keeps round ticks."""
+    levels = np.unique(levels)
+    if len(levels) > 2 * most:
+        axis.set_major_locator(MaxNLocator(5, integer=True))
+        return
+    shown = levels[:: -(-len(levels) // most)]
+    axis.set_ticks(shown, [f"{v:g}" for v in shown])
+
+
 def colour_top(probabilities: pd.Series) -> float:
     """The top of the colour scale: 1, or a smaller round number when every P is small.
 
@@ -435,13 +447,6 @@ def colour_top(probabilities: pd.Series) -> float:
     if not np.isfinite(highest) or highest > 0.5:
         return 1.0
     return float(min(1.0, max(0.05, np.ceil(highest * 20) / 20)))
-
-
-def wrap_title(title: str, fig: Figure) -> str:
-    """Wrap a figure title to the figure's width (a narrow figure clipped long titles)."""
-
-    characters = max(30, int(fig.get_figwidth() * 9))
-    return "\n".join(textwrap.fill(line, characters) for line in title.splitlines())
 
 
 def factor_curve_figure(table: pd.DataFrame, factor: str, title: str, level: float = 0.5) -> Figure:
@@ -524,6 +529,7 @@ def km_figure(curves: pd.DataFrame, factor: str | None, horizon: int, title: str
             ax.step(month, reached, where="post", color=colour, linestyle=style, lw=1.5)
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlim(0, horizon)
+        inward_x_ticks(ax, 0, horizon)
         ax.grid(alpha=0.3)
         ax.set_title(f"{scenario}: rung {rung}+", fontsize=9)
     for ax in axes[-1, :]:

@@ -36,6 +36,7 @@ from sim.config import (
     read_yaml_mapping,
 )
 from sim.config.paths import check_name, keep_literal
+from sim.engine.resources import MAX_REPLICATES
 from sim.engine.workers import require_dask
 from sim.model import params as P
 from sim.studies.policy.objectives import OBJECTIVES
@@ -298,6 +299,17 @@ def _check_counts(cfg: DictConfig, levers: int) -> None:
     for key, (value, low) in minimum.items():
         if value < low:
             raise ConfigError(f"{key} = {value} is not allowed: expected an integer >= {low}")
+    # A typo such as search.runs=100000000 started a study that ran out of memory after making
+    # its directory; the caps of a sweep apply (review 2, D13).
+    for key, value in (
+        ("search.runs", s.runs),
+        ("robustness.replicates", r.replicates),
+        ("robustness.scenarios", r.scenarios),
+    ):
+        if value > MAX_REPLICATES:
+            raise ConfigError(
+                f"{key} = {value:,} is not allowed: expected an integer <= {MAX_REPLICATES:,}"
+            )
     # As for `run`: seeds outside [0, 2^63 - 1] wrap to the same derived seeds (-1 and 2^64 - 1
     # gave one study twice), and months beyond 600 are beyond any run (review 2, D6).
     for key in ("seed", "months"):
