@@ -101,8 +101,9 @@ def curve_figure(result: ThresholdResult) -> Figure:
     else:
         top.errorbar(
             [row["closest"]], [row["probability"]],
-            yerr=[[row["probability"] - row["probability_lower"]],
-                  [row["probability_upper"] - row["probability"]]],
+            # an interval from the fit's band can sit a hair off the point: never negative
+            yerr=[[max(0.0, row["probability"] - row["probability_lower"])],
+                  [max(0.0, row["probability_upper"] - row["probability"])]],
             color=CROSSING_COLOUR, fmt="o", capsize=4,
             label=f"closest: {row['probability']:.3f} ({row['status']})",
         )  # fmt: skip
@@ -163,8 +164,8 @@ def comparison_figure(results: list[ThresholdResult], labels: list[str]) -> Figu
         row = result.threshold.iloc[0]
         if row["status"] == "crossed":
             ax.errorbar(
-                [row["crossing"]], [k], xerr=[[row["crossing"] - row["lower"]],
-                [row["upper"] - row["crossing"]]], fmt="o", color=CURVE_COLOUR, capsize=4,
+                [row["crossing"]], [k], xerr=[[max(0.0, row["crossing"] - row["lower"])],
+                [max(0.0, row["upper"] - row["crossing"])]], fmt="o", color=CURVE_COLOUR, capsize=4,
             )  # fmt: skip
         else:
             ax.text(0.02, k, f"{label}: {row['status']}", transform=ax.get_yaxis_transform())
