@@ -89,6 +89,7 @@ def small_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "factors.war.outcome=[ongoing,favorable,unfavorable]",
             "replicates=8",
             "months=60",
+            "calibration=none",  # the hand-set values, where the grid has cases of interest
             "executor=serial",
             "progress=false",
             f"output_root={out}",

@@ -12,12 +12,9 @@ import pytest
 
 from sim.config import REPO_ROOT, ConfigError
 from sim.engine.design import load_experiment
-from sim.engine.plan import plan
+from sim.engine.rerun import resimulate
 from sim.engine.runner import SweepInterrupted, run_sweep
 from sim.engine.sweep_directory import AGGREGATE, is_complete, part_path, read_parts
-from sim.model.escalation import simulate
-from sim.model.params import ParamSet
-from sim.model.rng import derive_seeds
 
 SMALL = [
     "factors.kazakhstan.multivector.levels=3",
@@ -63,18 +60,11 @@ def test_results_identical_whatever_the_executor_and_chunking(
 
 
 def test_a_run_equals_the_same_run_alone(reference: Path) -> None:
+    """Alone: its design point's values, its replicate's seed and (as every run now) its
+    replicate's posterior draw, simulated again from the directory (sim.engine.rerun)."""
     summary, _ = tables(reference)
-    cfg = load_experiment("escalation_threshold", SMALL)
-    p = plan(cfg)
     row = summary.iloc[57]
-    values = p.values.iloc[int(row["design_point"])].to_dict()
-    alone = simulate(
-        ParamSet(values, 1),
-        seeds=derive_seeds(cfg.seed, [row["replicate"]]),
-        months=cfg.months,
-        trajectories=False,
-        events=False,
-    ).summary
+    alone = resimulate(reference, int(row["run_id"]), trajectories=False, events=False).summary
     assert alone["max_rung"].iloc[0] == row["max_rung"]
     assert alone["final_alignment"].iloc[0] == row["final_alignment"]
     assert alone["seed"].iloc[0] == row["seed"]

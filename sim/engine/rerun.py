@@ -22,15 +22,18 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sim.config import model_values
+from sim.engine import posterior_draws
 from sim.engine.result_dirs import directory_kind
-from sim.engine.store import read_config
+from sim.engine.store import read_config, read_manifest
 from sim.errors import CommandError
 from sim.model import params as P
 from sim.model.rng import derive_seeds
 
 
-def run_inputs(directory: Path | str, run_id: int) -> tuple[dict[str, Any], int, int]:
+def run_inputs(directory: Path | str, run_id: int) -> tuple[dict[str, Any] | P.ParamSet, int, int]:
     """The parameter values (flat, ``{"group.name": value}``), seed and horizon of one run.
 
     Raises:
@@ -46,7 +49,14 @@ def run_inputs(directory: Path | str, run_id: int) -> tuple[dict[str, Any], int,
     if kind == "run":
         _check_run_id(run_id, int(cfg.run.replicates), directory)
         seed = int(derive_seeds(int(cfg.run.seed), [run_id])[0])
-        return model_values(cfg), seed, int(cfg.run.months)
+        values: dict[str, Any] | P.ParamSet = model_values(cfg)
+        calibration = read_manifest(directory).get("calibration")
+        if isinstance(calibration, dict):  # the run drew its parameters from this posterior
+            posterior = posterior_draws.load_cached(str(calibration["directory"]))
+            values, _ = posterior_draws.params_for_runs(
+                posterior, values, int(cfg.run.seed), np.array([run_id])
+            )
+        return values, seed, int(cfg.run.months)
     import pandas as pd
 
     replicates = int(cfg.replicates)
@@ -57,6 +67,19 @@ def run_inputs(directory: Path | str, run_id: int) -> tuple[dict[str, Any], int,
     for factor in design.columns.drop(["design_point", "scenario"]):
         values[factor] = _native(point[factor])
     seed = int(derive_seeds(int(cfg.seed), [run_id % replicates])[0])
+    calibration = posterior_draws.resolve(cfg.get("calibration"))
+    if calibration is not None:  # as the sweep's chunks did: replicate r takes draw r
+        fixed = {str(c) for c in design.columns}  # what the plan leaves to the design (plan.fixed)
+        for scenario in cfg.resolved:
+            resolved = P.flatten(OmegaConf.to_container(cfg.resolved[scenario]))
+            fixed.update(posterior_draws.set_explicitly(resolved))
+        params, _ = posterior_draws.override_params(
+            P.ParamSet(P.encode(values), 1),
+            posterior_draws.load_cached(calibration).without(sorted(fixed)),
+            int(cfg.seed),
+            np.array([run_id % replicates]),
+        )
+        return params, seed, int(cfg.months)
     return values, seed, int(cfg.months)
 
 

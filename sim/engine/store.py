@@ -169,6 +169,8 @@ COLUMN_UNITS: dict[str, str] = {
     "demand": "category",
     "size": "depends on the action (docs/ODD.md: severity, rung, stake or belief)",
     **{f"share_rung_{k}": "share of runs" for k in range(len(RUNG_COLUMNS))},
+    "particle": "index of the posterior particle the run drew (row of posterior.parquet)",
+    "draw": "index of the posterior draw (runs that share one parameter set)",
     "pipeline_halts_attributed": "count",
     "stoppages_misread": "count",
     "inducements": "count",

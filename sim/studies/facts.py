@@ -307,7 +307,7 @@ def _check_series(facts: Sequence[Fact], path: Path) -> None:
 
 # --- facts from an event file --------------------------------------------------------------------
 @measure
-def cameo_events(tables: RunTables, dyad: str, quantity: str, first: int, last: int) -> np.ndarray:
+def dyad_events(tables: RunTables, dyad: str, quantity: str, first: int, last: int) -> np.ndarray:
     """Events of a directed dyad in months first..last, counted as observed events are counted
     (``sim.eventdata.readers.monthly_aggregates``): quantity ``events``, ``quad_1``..``quad_4``,
     ``root_01``..``root_20`` or ``goldstein`` (the sum of Goldstein weights)."""
@@ -363,7 +363,7 @@ def event_facts(block: Any, path: Path) -> list[Fact]:
             facts.append(
                 Fact(
                     name=f"{series}:{month_label(row.month)}",
-                    measure="cameo_events",
+                    measure="dyad_events",
                     args={"dyad": row.dyad, "quantity": quantity},
                     observed=float(getattr(row, quantity)),
                     first=int(row.month),
