@@ -80,9 +80,10 @@ def app_url() -> Iterator[str]:
         server.wait(timeout=30)
 
 
-def _charts(page) -> list[bytes]:
-    images = page.locator("img")
-    return [images.nth(i).screenshot() for i in range(images.count())]
+def _charts(page) -> list[str]:
+    """The charts' pictures, read in one step in the page: an element screenshot fails when a
+    chart is redrawn between finding it and taking it (seen on a busy machine)."""
+    return page.locator("img").evaluate_all("images => images.map(image => image.src)")
 
 
 def _choose(page, select_label: re.Pattern[str], item: str) -> None:
