@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config.paths import check_inside, check_name, escape_interpolations, output_folder
 from sim.engine.store import check_config, read_manifest, timestamp, write_config
-from sim.errors import ConfigError
+from sim.errors import ConfigError, explain
 from sim.model.params import flatten
 
 
@@ -77,3 +77,19 @@ def reopen_study(
             f"{stored.get(key, '<missing>')!r} there, {now.get(key, '<missing>')!r} now"
         )
     return directory
+
+
+class StudyFailed(RuntimeError):
+    """A study stopped by a failure it can be resumed from (disk full, a worker killed)."""
+
+    def __init__(self, directory: Path, error: BaseException) -> None:
+        super().__init__(explain(error)[0])
+        self.directory = directory
+
+
+class StudyInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a study; carries the directory to resume."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory))
+        self.directory = directory

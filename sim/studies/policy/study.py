@@ -33,7 +33,12 @@ from sim.engine import posterior_draws
 from sim.engine.executors import make_executor, start_workers_early
 from sim.engine.store import write_manifest as write
 from sim.engine.store import write_table
-from sim.engine.study_directory import new_study_directory, reopen_study
+from sim.engine.study_directory import (
+    StudyFailed,
+    StudyInterrupted,
+    new_study_directory,
+    reopen_study,
+)
 from sim.errors import explain
 from sim.model.rng import derive_seeds
 from sim.studies.policy import robustness as R
@@ -47,23 +52,6 @@ from sim.studies.policy.search import run_search
 PARTS = "parts"
 FILES = ("evaluations", "pareto", "robustness", "scenarios", "failure_boxes")
 SEED_STREAMS = {"search": 0, "robustness": 1, "optimiser": 2}
-
-
-class StudyFailed(RuntimeError):
-    """A study stopped by a failure it can be resumed from (disk full, a worker killed)."""
-
-    def __init__(self, directory: Path, error: BaseException) -> None:
-
-        super().__init__(explain(error)[0])
-        self.directory = directory
-
-
-class StudyInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a study; carries the directory to resume."""
-
-    def __init__(self, directory: Path) -> None:
-        super().__init__(str(directory))
-        self.directory = directory
 
 
 @dataclasses.dataclass

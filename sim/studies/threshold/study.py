@@ -38,7 +38,12 @@ from sim.engine.ensemble import WORKER_MODULES, Ensembles
 from sim.engine.executors import start_workers_early
 from sim.engine.store import write_manifest as write
 from sim.engine.store import write_table
-from sim.engine.study_directory import new_study_directory, reopen_study
+from sim.engine.study_directory import (
+    StudyFailed,
+    StudyInterrupted,
+    new_study_directory,
+    reopen_study,
+)
 from sim.errors import CommandError, explain
 from sim.model.params import ParamSet
 from sim.model.rng import derive_seeds
@@ -47,22 +52,6 @@ from sim.studies.threshold import spec
 from sim.studies.threshold.outcomes import Outcome
 
 PARTS = "parts"
-
-
-class StudyFailed(RuntimeError):
-    """A study stopped by a failure it can be resumed from (disk full, a worker killed)."""
-
-    def __init__(self, directory: Path, error: BaseException) -> None:
-        super().__init__(explain(error)[0])
-        self.directory = directory
-
-
-class StudyInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a study; carries the directory to resume."""
-
-    def __init__(self, directory: Path) -> None:
-        super().__init__(str(directory))
-        self.directory = directory
 
 
 # --- one batch: parameters and seeds of its runs ---------------------------------------------
