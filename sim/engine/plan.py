@@ -13,7 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config.paths import escape_interpolations
 from sim.engine.design import EXECUTION_KEYS, build_design, point_values, scenario_values
-from sim.engine.posterior_draws import check_for_sweep, resolve, set_explicitly
+from sim.engine.posterior_draws import check_for_sweep, left_to_the_design, resolve
 from sim.model import params as P
 
 if TYPE_CHECKING:
@@ -40,11 +40,8 @@ class Plan:
     @property
     def fixed(self) -> tuple[str, ...]:
         """Parameters the posterior leaves alone: the design's factors, and those a scenario
-        sets away from the table's default (``posterior_draws.set_explicitly``)."""
-        names = {str(c) for c in self.design.columns}
-        for values in self.resolved.values():
-            names.update(set_explicitly(values))
-        return tuple(sorted(names))
+        sets away from the table's default (``posterior_draws.left_to_the_design``)."""
+        return tuple(left_to_the_design(self.design.columns, self.resolved.values()))
 
     def chunk_bounds(self, index: int) -> tuple[int, int]:
         start = index * self.cfg.chunk_size

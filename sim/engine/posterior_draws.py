@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -301,6 +301,15 @@ def set_explicitly(values: Mapping[str, Any]) -> list[str]:
         for path, value in values.items()
         if path in PARAMS_BY_PATH and value != PARAMS_BY_PATH[path].default
     ]
+
+
+def left_to_the_design(factors: Iterable[str], scenarios: Iterable[Mapping[str, Any]]) -> list[str]:
+    """What a sweep's posterior draws leave alone: the design's factors, and what any of its
+    scenarios sets away from the table's default (``set_explicitly``)."""
+    names = {str(f) for f in factors}
+    for values in scenarios:
+        names.update(set_explicitly(values))
+    return sorted(names)
 
 
 def params_for_runs(

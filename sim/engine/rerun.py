@@ -69,13 +69,11 @@ def run_inputs(directory: Path | str, run_id: int) -> tuple[dict[str, Any] | P.P
     seed = int(derive_seeds(int(cfg.seed), [run_id % replicates])[0])
     calibration = posterior_draws.resolve(cfg.get("calibration"))
     if calibration is not None:  # as the sweep's chunks did: replicate r takes draw r
-        fixed = {str(c) for c in design.columns}  # what the plan leaves to the design (plan.fixed)
-        for scenario in cfg.resolved:
-            resolved = P.flatten(OmegaConf.to_container(cfg.resolved[scenario]))
-            fixed.update(posterior_draws.set_explicitly(resolved))
+        scenarios = (P.flatten(OmegaConf.to_container(cfg.resolved[s])) for s in cfg.resolved)
+        fixed = posterior_draws.left_to_the_design(design.columns, scenarios)  # as plan.fixed
         params, _ = posterior_draws.override_params(
             P.ParamSet(P.encode(values), 1),
-            posterior_draws.load_cached(calibration).without(sorted(fixed)),
+            posterior_draws.load_cached(calibration).without(fixed),
             int(cfg.seed),
             np.array([run_id % replicates]),
         )
