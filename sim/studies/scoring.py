@@ -476,27 +476,8 @@ def config_dict(scoring: Scoring) -> dict[str, Any]:
 
 def write_calibration(scoring: Scoring, directory: Path) -> list[str]:
     """The posterior of calibration=auto, as a calibration directory `sim run` can use."""
-    calibration = scoring.calibration
     directory.mkdir()
-    store.write_table(C.posterior_frame(calibration), directory / POSTERIOR)
-    store.write_table(calibration.result.diagnostics, directory / C.DIAGNOSTICS)
-    store.write_table(calibration.predictive, directory / C.PREDICTIVE)
-    store.write_text(
-        yaml.safe_dump(C.config_dict(calibration), sort_keys=False), directory / store.CONFIG
-    )
-    store.write_manifest(
-        directory,
-        kind="calibration",
-        model_version=model_version(),
-        targets=calibration.targets.name,
-        scenario=calibration.scenario,
-        parameters=list(calibration.prior.names),
-        particles=len(calibration.result.posterior.weights),
-        generations=len(calibration.result.generations),
-        simulations=calibration.result.simulations,
-        stop_reason=calibration.result.stop_reason,
-        files=[POSTERIOR, C.DIAGNOSTICS, C.PREDICTIVE, store.CONFIG],
-    )
+    C.write_into(scoring.calibration, directory)
     return [f"{CALIBRATION_DIR}/{name}" for name in (POSTERIOR, store.CONFIG)]
 
 

@@ -276,37 +276,49 @@ def write(
     """
     final = Path(output_root) / "calibrations" / calibration.targets.name / store.timestamp()
     with store.staged_directory(final) as staging:
-        store.write_table(posterior_frame(calibration), staging / POSTERIOR)
-        store.write_table(generations_frame(calibration), staging / GENERATIONS)
-        store.write_table(calibration.result.diagnostics, staging / DIAGNOSTICS)
-        store.write_table(calibration.predictive, staging / PREDICTIVE)
-        store.write_text(
-            yaml.safe_dump(config_dict(calibration), sort_keys=False), staging / store.CONFIG
-        )
-        files = [POSTERIOR, GENERATIONS, DIAGNOSTICS, PREDICTIVE, store.CONFIG]
-        if calibration.sbc is not None:
-            store.write_table(calibration.sbc, staging / SBC)
-            files.append(SBC)
-        if draw_figures is not None:
-            files += [f"figures/{p.name}" for p in draw_figures(staging, calibration)]
-        store.write_manifest(
-            staging,
-            kind="calibration",
-            model_version=model_version(),
-            targets=calibration.targets.name,
-            scenario=calibration.scenario,
-            parameters=list(calibration.prior.names),
-            particles=len(calibration.result.posterior.weights),
-            generations=len(calibration.result.generations),
-            simulations=calibration.result.simulations,
-            stop_reason=calibration.result.stop_reason,
-            wall_seconds=calibration.seconds,
-            files=files,
-            **status(calibration),
-        )
+        write_into(calibration, staging, draw_figures)
     if ship_it:
         ship(final, calibration.targets.name)
     return final
+
+
+def write_into(
+    calibration: Calibration,
+    directory: Path,
+    draw_figures: Callable[[Path, Calibration], list[Path]] | None = None,
+) -> list[str]:
+    """Every file of a calibration directory into `directory` (which exists); return their
+    names. `write` stages a new directory for it; `sim score calibration=auto` writes one
+    inside its own."""
+    store.write_table(posterior_frame(calibration), directory / POSTERIOR)
+    store.write_table(generations_frame(calibration), directory / GENERATIONS)
+    store.write_table(calibration.result.diagnostics, directory / DIAGNOSTICS)
+    store.write_table(calibration.predictive, directory / PREDICTIVE)
+    store.write_text(
+        yaml.safe_dump(config_dict(calibration), sort_keys=False), directory / store.CONFIG
+    )
+    files = [POSTERIOR, GENERATIONS, DIAGNOSTICS, PREDICTIVE, store.CONFIG]
+    if calibration.sbc is not None:
+        store.write_table(calibration.sbc, directory / SBC)
+        files.append(SBC)
+    if draw_figures is not None:
+        files += [f"figures/{p.name}" for p in draw_figures(directory, calibration)]
+    store.write_manifest(
+        directory,
+        kind="calibration",
+        model_version=model_version(),
+        targets=calibration.targets.name,
+        scenario=calibration.scenario,
+        parameters=list(calibration.prior.names),
+        particles=len(calibration.result.posterior.weights),
+        generations=len(calibration.result.generations),
+        simulations=calibration.result.simulations,
+        stop_reason=calibration.result.stop_reason,
+        wall_seconds=calibration.seconds,
+        files=files,
+        **status(calibration),
+    )
+    return files
 
 
 def status(calibration: Calibration) -> dict[str, Any]:
