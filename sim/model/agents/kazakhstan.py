@@ -487,24 +487,27 @@ class AnswerTerms:
 class RouteOrders:
     """Export capacity on order: what is ordered in month t comes into use in t + lag.
 
-    A ring buffer of shape (max lag + 1, R); each run may have its own lag. ``pending`` is the
-    capacity ordered and not yet delivered.
+    A ring buffer of shape (max lag + 1, R) indexed by the month an order is placed; each run
+    may have its own lag. An order placed in month t is read back once, in month t + lag, before
+    its slot is written again (lag < slots), so placing is a row write and delivering a gather
+    rather than a scatter-add. ``place`` and ``deliver`` are called every month, in that order.
+    ``pending`` is the capacity ordered and not yet delivered.
     """
 
     def __init__(self, lag: np.ndarray) -> None:
-        self._lag = lag
+        lag = np.asarray(lag, dtype=np.intp)
         self._slots = int(lag.max()) + 1
         self._buffer = np.zeros((self._slots, lag.size))
-        self._runs = np.arange(lag.size)
+        # Flat position of run r's order from `lag` months ago, less the slot of this month.
+        self._back = np.arange(lag.size) - lag * lag.size
         self.pending = np.zeros(lag.size)
 
     def place(self, month: int, amount: np.ndarray) -> None:
-        self._buffer[(month + self._lag) % self._slots, self._runs] += amount
+        self._buffer[month % self._slots] = amount
         self.pending = self.pending + amount
 
     def deliver(self, month: int) -> np.ndarray:
-        slot = month % self._slots
-        built = self._buffer[slot].copy()
-        self._buffer[slot] = 0.0
+        flat = (self._back + (month % self._slots) * self._buffer.shape[1]) % self._buffer.size
+        built = self._buffer.reshape(-1)[flat]
         self.pending = self.pending - built
         return built
