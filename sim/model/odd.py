@@ -28,6 +28,7 @@ from pathlib import Path
 from sim.model.ladder import RUNG_SIGNATURE, Action, Rung, severity
 from sim.model.params import GROUPS, PARAMS, Param
 from sim.model.recording import TRAJECTORY_VARIABLES
+from sim.model.uncertainty import UNCERTAIN
 
 ODD_PATH = Path(__file__).resolve().parents[2] / "docs" / "ODD.md"
 
@@ -83,10 +84,15 @@ def _allowed(p: Param) -> str:
 
 
 def _source(p: Param) -> str:
-    """The source, and for an uncertain parameter the prior range its evidence leaves open."""
-    if p.prior is None:
+    """The source, and for an uncertain parameter the prior range its evidence leaves open:
+    the calibration's prior (``sim.model.uncertainty``) where it has one, which is the range
+    the shipped posterior was inferred on, else the parameter table's own ``prior``."""
+    if p.path in UNCERTAIN:
+        low, high = UNCERTAIN[p.path].low, UNCERTAIN[p.path].high
+    elif p.prior is not None:
+        low, high = p.prior
+    else:
         return p.source
-    low, high = p.prior
     return f"{p.source}; **uncertain** [{_number(low)}, {_number(high)}]"
 
 
