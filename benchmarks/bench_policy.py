@@ -2,7 +2,7 @@
 
 Run by hand from the project root (not a test); the numbers are printed side by side:
 
-    python benchmarks/bench_policy.py                    # partner_commitments, about 2*10^6 runs
+    python benchmarks/bench_policy.py                    # partner_commitments, 385,200 runs
     python benchmarks/bench_policy.py search.generations=5 robustness.scenarios=100
 
 The study runs as ``python -m sim policy experiment=partner_commitments workers=N`` (figures

@@ -144,3 +144,37 @@ def test_a_report_without_a_failure_box(tmp_path: Path) -> None:
     assert not any("Failure box" in heading for heading in tables)
     assert any(note.startswith("No failure box") for note in notes)
     assert "levers:" in config
+
+
+def test_lever_effects_are_drawn_tabled_and_worded_by_their_sign_share(tmp_path: Path) -> None:
+    """A lever whose sign holds in 90% of the draws is stated plainly; one in 40%, with 20%
+    against, is marked conditional in the notes and pale in the figure."""
+    from sim.studies.policy.robustness import lever_effects
+
+    directory = make_policy_directory(tmp_path)
+    scenarios = 10
+    low = np.full((scenarios, 2), 0.2)
+    steady = np.r_[np.full(9, -0.05), 0.01]  # lowers the risk in 9 draws of 10
+    mixed = np.r_[np.full(4, 0.03), np.full(2, -0.01), np.zeros(4)]  # raises it in 4 of 10
+    means = np.stack(
+        [low, low + np.column_stack([steady, steady]), low, low + np.column_stack([mixed, mixed])]
+    )
+    ends = [("turkey.arms", 0.0, 0.3), ("china.reliability", 0.2, 1.0)]
+    lever_effects(means, ends, ["p_rung4", "kazakhstan_cost"]).to_parquet(
+        directory / "lever_effects.parquet"
+    )
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["calibration"] = {"directory": "configs/posteriors/seed_2022"}
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    figures, _, tables, _, notes = plot.policy_report(directory)
+    assert "lever_effects" in figures
+    assert len([ax for ax in figures["lever_effects"].axes if ax.get_visible()]) == 2
+    assert any(heading.startswith("Each lever alone") for heading in tables)
+    words = {note.split(" ")[0]: note for note in notes if note.startswith(("turkey", "china"))}
+    assert "lowers p_rung4 by 0.044" in words["turkey.arms"]
+    assert "holds in 90%" in words["turkey.arms"] and "conditional" not in words["turkey.arms"]
+    assert "holds in 40%" in words["china.reliability"]
+    assert "reversed in 20% (conditional)" in words["china.reliability"]
+    assert any("one draw from the posterior configs/posteriors/seed_2022" in n for n in notes)
+    assert P.share_words(0.0, 1.0, 0.0) == "none in 100%"
+    assert P.share_words(-0.1, 0.4, 0.2) == "40% (20% against)"

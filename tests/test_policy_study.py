@@ -19,7 +19,7 @@ from sim.studies.policy.objectives import OBJECTIVES
 from sim.studies.policy.search import non_dominated
 from sim.studies.policy.study import Study, StudyInterrupted, run_study
 
-TABLES = ("evaluations", "pareto", "robustness", "scenarios")
+TABLES = ("evaluations", "pareto", "robustness", "scenarios", "lever_effects")
 SMALL = [
     "search.population=9",
     "search.generations=1",
@@ -107,9 +107,114 @@ def test_robustness_measures_hold_their_definitions(study_dir):
         np.testing.assert_allclose(by_policy[f"{name}_regret_max"], regret.max().loc[order])
         np.testing.assert_allclose(by_policy[name], cells.mean().loc[order])
     p4 = scenarios.pivot(index="scenario", columns="policy", values="p_rung4")
-    share = (p4 <= 0.15).mean().loc[robust["policy"]]
+    threshold = spec.load("partner_commitments", SMALL).robustness.threshold
+    share = (p4 <= threshold).mean().loc[robust["policy"]]
     np.testing.assert_allclose(robust.set_index("policy")["threshold_share"], share)
     assert robust.loc[robust["chosen"], "threshold_share"].item() == robust["threshold_share"].max()
+
+
+def test_each_scenario_is_one_posterior_draw_and_the_manifest_says_which(study_dir):
+    """The scenario table carries each scenario's posterior draw (a particle of the shipped
+    posterior, the same for every policy), so sign shares count posterior draws."""
+    from sim.engine import posterior_draws
+
+    manifest = json.loads((study_dir / "manifest.json").read_text())
+    study = Study.plan(spec.load("partner_commitments", SMALL))
+    posterior = study.posterior()
+    assert posterior is not None  # the shipped posterior is the default
+    assert manifest["calibration"]["directory"] == str(posterior.directory)
+    scenarios = tables(study_dir)["scenarios"]
+    drawn = list(posterior.names)
+    assert set(drawn) <= set(scenarios.columns)
+    assert not set(drawn) & {*study.lever_paths, *(v.path for v in study.uncertainties)}
+    particles = pd.DataFrame(posterior.theta, columns=drawn)
+    for _, row in scenarios[scenarios["policy"] == 0][drawn].iterrows():
+        assert (np.isclose(particles, row.to_numpy()).all(axis=1)).any()
+    per_policy = scenarios.groupby("policy")[drawn].apply(lambda f: f.to_numpy().tobytes())
+    assert per_policy.nunique() == 1  # every policy meets the same draws
+    assert posterior_draws.resolve(None) == manifest["calibration"]["directory"]
+
+
+def test_lever_effects_are_each_lever_alone_against_the_model_run_directly(study_dir, tmp_path):
+    """lever_effects.parquet: each lever at its two ends with the others at the status quo,
+    on the robustness ensemble; the means equal the model run directly, and the shares count
+    the scenarios whose effect has (or reverses) the mean effect's sign."""
+    cfg = spec.load("partner_commitments", SMALL)
+    study = Study.plan(cfg)
+    effects = tables(study_dir)["lever_effects"]
+    assert len(effects) == len(study.levers) * len(study.objectives)
+    ensemble = study.robustness_ensemble()
+    size, replicates = ensemble.size, ensemble.replicates
+    scenario = np.repeat(np.arange(ensemble.scenarios), replicates)
+    lever = study.levers[2]  # turkey.reliability
+    per_end = []
+    for end in (lever.low, lever.high):
+        columns = dict(study.base) | dict(
+            zip(study.lever_paths, study.status_quo()[0], strict=True)
+        )
+        columns |= {path: values[scenario] for path, values in ensemble.values.items()}
+        columns[lever.path] = end
+        model = EscalationModel(
+            ParamSet(columns, size),
+            seeds=derive_seeds(ensemble.seed, np.arange(size)),
+            months=int(cfg.months),
+            trajectories=False,
+            events=False,
+        )
+        summary = model.run().summary
+        per_end.append(
+            {
+                name: OBJECTIVES[name]
+                .per_run(summary, cfg.months / 12)
+                .reshape(-1, replicates)
+                .mean(axis=1)
+                for name in study.objectives
+            }
+        )
+    mine = effects[effects["lever"] == lever.path].set_index("objective")
+    assert (mine["low"] == lever.low).all() and (mine["high"] == lever.high).all()
+    for name in study.objectives:
+        low, high = per_end[0][name], per_end[1][name]
+        effect = high - low
+        assert mine.loc[name, "value_low"] == pytest.approx(low.mean(), abs=1e-6)
+        assert mine.loc[name, "value_high"] == pytest.approx(high.mean(), abs=1e-6)
+        assert mine.loc[name, "effect"] == pytest.approx(effect.mean(), abs=1e-6)
+        sign = np.sign(np.round(effect.mean(), 9))
+        holds = np.mean(np.sign(np.round(effect, 9)) == sign)
+        assert mine.loc[name, "sign_share"] == pytest.approx(holds), name
+    assert effects["sign_share"].between(0, 1).all()
+    assert (effects["sign_share"] + effects["reversed_share"] <= 1 + 1e-12).all()
+    assert (effects["robust"] == (effects["sign_share"] >= 0.8)).all()
+
+
+def test_direction_shares_count_holding_reversed_and_tied_draws():
+    from sim.studies.policy.robustness import direction_shares, lever_effects
+
+    effect = np.array([[1.0, 1.0, 0.0, -1.0, 1.0], [0.0, 0.0, 0.0, 0.0, 0.0]])
+    holds, against = direction_shares(effect)
+    assert holds.tolist() == [0.6, 1.0] and against.tolist() == [0.2, 0.0]
+    # one lever, two objectives; lever low (row 0) and high (row 1) in five scenarios
+    low = np.zeros((5, 2))
+    high = np.column_stack([[-0.1, -0.2, -0.1, -0.3, 0.0], [0.5, 0.4, 0.6, 0.7, 0.5]])
+    table = lever_effects(np.stack([low, high]), [("turkey.reliability", 0.3, 1.0)], ["a", "b"])
+    a, b = table.iloc[0], table.iloc[1]
+    assert a["effect"] == pytest.approx(-0.14) and a["sign_share"] == pytest.approx(0.8)
+    assert a["reversed_share"] == 0.0 and a["robust"]
+    assert a["effect_lower"] < a["effect"] < a["effect_upper"]
+    assert b["sign_share"] == 1.0 and b["value_high"] == pytest.approx(0.54)
+
+
+def test_with_the_hand_set_values_there_are_no_draws_and_the_manifest_says_so(tmp_path):
+    directory = run_study(small(tmp_path, "calibration=none", "robustness.lever_effects=false"))
+    manifest = json.loads((directory / "manifest.json").read_text())
+    assert manifest["calibration"].startswith("none")
+    assert manifest["runs_lever_effects"] == 0
+    assert not (directory / "lever_effects.parquet").exists()
+    scenarios = pd.read_parquet(directory / "scenarios.parquet")
+    cfg = small(tmp_path)
+    assert [c for c in scenarios.columns if "." in c] == [
+        v.path for v in spec.uncertainties_of(cfg)
+    ]
 
 
 def test_an_evaluation_equals_the_model_run_directly(tmp_path):

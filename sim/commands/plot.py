@@ -419,6 +419,7 @@ def policy_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], 
         f"under {result.threshold:g} in the most scenarios.",
         "Every objective is a cost: lower is better. The status quo is the base scenario's own "
         "lever values.",
+        *sign_share_notes(directory, result),
     ]
     if result.failure_text:
         notes += ["Where the most robust policy fails (PRIM):", *result.failure_text.splitlines()]
@@ -432,6 +433,40 @@ def policy_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], 
     )
     config = (directory / "config.yaml").read_text()
     return figures, title, policy_tables(result), config, notes
+
+
+def sign_share_notes(directory: Path, result: Any) -> list[str]:
+    """What the sign shares count, where the parameters came from, and which lever claims hold
+    in fewer than ROBUST_SHARE of the draws (worded as conditional, or dropped)."""
+    from sim.engine.store import read_manifest
+    from sim.studies.ablation import ROBUST_SHARE
+
+    calibration = read_manifest(directory).get("calibration")
+    source = (
+        f"each scenario is one draw from the posterior {calibration['directory']}"
+        if isinstance(calibration, dict)
+        else "the hand-set parameter values (no posterior): each scenario is one point of the "
+        "uncertainties' Latin hypercube"
+    )
+    notes = [
+        f"Parameters: {source}. A sign share is the share of scenarios in which an effect has "
+        "the sign of its mean, every policy on the same scenarios and seeds; a claim whose sign "
+        f"holds in fewer than {ROBUST_SHARE:.0%} of them is stated as conditional, or dropped. "
+        "robustness table: <objective>_sign_share, each policy against the status quo."
+    ]
+    effects = result.lever_effects
+    if effects is None or not len(effects):
+        return notes
+    mine = effects[effects["objective"] == result.robust_objective]
+    for row in mine.sort_values("effect", key=abs, ascending=False).itertuples():
+        verb = "raises" if row.effect > 0 else "lowers" if row.effect < 0 else "leaves"
+        notes.append(
+            f"{row.lever} from {row.low:g} to {row.high:g} {verb} "
+            f"{result.robust_objective} by {abs(row.effect):.3g} on average; the sign holds in "
+            f"{row.sign_share:.0%} of the scenarios and is reversed in {row.reversed_share:.0%}"
+            + ("" if row.robust else " (conditional)")
+        )
+    return notes
 
 
 def policy_tables(result: Any) -> dict[str, pd.DataFrame]:
@@ -480,6 +515,11 @@ def policy_tables(result: Any) -> dict[str, pd.DataFrame]:
             ]
         ),
     }
+    if result.lever_effects is not None and len(result.lever_effects):
+        tables[
+            "Each lever alone, low to high end, the others at the status quo: effect and sign "
+            "share over the scenarios (posterior draws)"
+        ] = result.lever_effects
     if result.failure_box is not None and len(result.failure_box):
         tables["Failure box of the most robust policy (PRIM limits)"] = result.failure_box
     return tables

@@ -81,6 +81,11 @@ CAPTIONS: tuple[tuple[str, str], ...] = (
         "interval; colour is the regret against the best policy in each scenario.",
     ),
     (
+        r"lever_effects",
+        "Each lever alone from the low to the high end of its range: mean effect with its 95% "
+        "interval, and the share of posterior draws in which its sign holds.",
+    ),
+    (
         r"scenario_failures",
         "Where the most robust policy fails: its scenarios over the "
         "uncertainties most associated with failure.",

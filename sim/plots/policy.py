@@ -54,6 +54,8 @@ class PolicyResult:
         evaluations, pareto, robustness, scenarios: the tables of the same names.
         failure_box: the PRIM box limits of the chosen policy's failures (None if absent),
             failure_text: the box in words (empty if absent).
+        lever_effects: each lever alone at both ends and the share of scenarios (posterior
+            draws) in which its effect's sign holds (None for a study without them).
     """
 
     name: str
@@ -71,6 +73,7 @@ class PolicyResult:
     scenarios: pd.DataFrame
     failure_box: pd.DataFrame | None
     failure_text: str
+    lever_effects: pd.DataFrame | None = None
 
     @property
     def label(self) -> str:
@@ -107,6 +110,7 @@ def load_policy(directory: Path) -> PolicyResult:
     cfg = OmegaConf.to_container(OmegaConf.load(directory / "config.yaml"), resolve=True)
     manifest = read_manifest(directory)
     box = directory / "failure_boxes.parquet"
+    effects = directory / "lever_effects.parquet"
     robust = cfg.get("robustness", {})
     return PolicyResult(
         name=str(cfg.get("name") or manifest.get("experiment") or directory.name),
@@ -124,6 +128,7 @@ def load_policy(directory: Path) -> PolicyResult:
         scenarios=pd.read_parquet(directory / "scenarios.parquet"),
         failure_box=pd.read_parquet(box) if box.is_file() else None,
         failure_text=str(manifest.get("failure_box") or ""),
+        lever_effects=pd.read_parquet(effects) if effects.is_file() else None,
     )
 
 
@@ -517,16 +522,27 @@ def _mark_rows(ax, rows: pd.DataFrame, columns: int, chosen: int | None) -> None
 
 
 # --- 4. where the chosen policy fails --------------------------------------------------------
+def scenario_factors(result: PolicyResult) -> list[str]:
+    """What differs between scenarios: the uncertainties, then the parameters each scenario
+    draws from the posterior (the columns of the scenario table that are model parameters)."""
+    drawn = [c for c in result.scenarios.columns if c in PARAMS_BY_PATH]
+    return [
+        *(u for u in result.uncertainties if u in drawn),
+        *(c for c in drawn if c not in result.uncertainties),
+    ]
+
+
 def failure_drivers(result: PolicyResult, frame: pd.DataFrame) -> list[str]:
-    """The numeric uncertainties most associated with failure, most associated first.
+    """The numeric uncertainties and posterior-drawn parameters most associated with failure,
+    most associated first.
 
     Those the PRIM box restricts come first (by quasi-p value); the others follow by the
     absolute rank correlation of the uncertainty with the robust objective.
     """
     numeric = [
         u
-        for u in result.uncertainties
-        if u in frame and pd.api.types.is_numeric_dtype(frame[u]) and frame[u].nunique() > 1
+        for u in scenario_factors(result)
+        if pd.api.types.is_numeric_dtype(frame[u]) and frame[u].nunique() > 1
     ]
     value = frame[result.robust_objective].rank()
     strength = {u: np.nan_to_num(abs(frame[u].rank().corr(value))) for u in numeric}
@@ -666,6 +682,97 @@ def _draw_box(ax, box: pd.DataFrame | None, shown: list[str]) -> None:
     )
 
 
+# --- 5. each lever alone, over the posterior draws --------------------------------------------
+def lever_effects_figure(result: PolicyResult) -> Figure | None:
+    """Each lever's effect on each objective, moved alone from the low to the high end of its
+    range (the others at the status quo): one panel per objective, one bar per lever with its
+    95% interval over the scenarios, and the share of scenarios (posterior draws) in which
+    the effect's sign holds written beside it (with the share in which it is reversed; the
+    rest show no difference). Bars whose sign holds in fewer than 80% of the
+    draws are pale: a claim about them is conditional.
+
+    None for a study without lever effects.
+    """
+    from sim.studies.ablation import ROBUST_SHARE
+
+    effects = result.lever_effects
+    if effects is None or not len(effects):
+        return None
+    levers = list(dict.fromkeys(effects["lever"]))
+    objectives = list(dict.fromkeys(effects["objective"]))
+    columns = min(3, len(objectives))
+    rows = math.ceil(len(objectives) / columns)
+    fig = Figure(
+        figsize=(4.3 * columns + 2.6, 0.36 * len(levers) * rows + 1.2 * rows + 1.6),
+        layout="constrained",
+    )
+    axes = fig.subplots(rows, columns, squeeze=False, sharey=True).ravel()
+    y = np.arange(len(levers))
+    for ax, name in zip(axes, objectives, strict=False):
+        mine = effects[effects["objective"] == name].set_index("lever").loc[levers]
+        strong = mine["sign_share"].to_numpy(float) >= ROBUST_SHARE
+        value = mine["effect"].to_numpy(float)
+        colour = [OKABE_ITO[0] if s else "#a6c8e0" for s in strong]
+        ax.barh(y, value, color=colour, height=0.65, zorder=2)
+        ax.errorbar(
+            value,
+            y,
+            xerr=np.vstack([value - mine["effect_lower"], mine["effect_upper"] - value]),
+            fmt="none",
+            ecolor="0.25",
+            elinewidth=0.9,
+            zorder=3,
+        )
+        ax.axvline(0, color="0.3", lw=0.8)
+        span = max(np.nanmax(np.abs(mine[["effect_lower", "effect_upper"]].to_numpy())), 1e-12)
+        ax.set_xlim(-1.6 * span, 1.6 * span)
+        shares = zip(value, mine["sign_share"], mine["reversed_share"], strict=True)
+        for i, (v, share, against) in enumerate(shares):
+            ax.text(
+                -1.55 * span if v >= 0 else 1.55 * span,
+                i,
+                share_words(v, share, against),
+                ha="left" if v >= 0 else "right",
+                va="center",
+                fontsize=8,
+                weight="bold" if share >= ROBUST_SHARE else "normal",
+                color="0.1" if share >= ROBUST_SHARE else "0.45",
+            )
+        ax.set_title(wrapped(objective_label(name), 38), fontsize=9)
+        ax.tick_params(axis="x", labelsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    for ax in axes[len(objectives) :]:
+        ax.set_visible(False)
+    for ax in axes[::columns]:
+        ax.set_yticks(y, [wrapped(lever_label(p), 30) for p in levers], fontsize=8)
+    axes[0].invert_yaxis()
+    handles = [
+        Rectangle((0, 0), 1, 1, color=OKABE_ITO[0], label=f"sign holds in ≥ {ROBUST_SHARE:.0%}"),
+        Rectangle((0, 0), 1, 1, color="#a6c8e0", label="in fewer: conditional"),
+        Line2D([], [], color="0.25", lw=0.9, label="95% interval over the scenarios"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False, fontsize=8)
+    scenarios = int(result.scenarios["scenario"].nunique())
+    fig.suptitle(
+        wrap_title(
+            f"Each lever alone, from the low to the high end of its range, the others at the "
+            f"status quo ({result.label}): mean effect over {scenarios} scenarios; the "
+            "percentage is the share of scenarios (posterior draws) in which its sign holds "
+            "(against: reversed; the rest: no difference)",
+            fig,
+        ),
+        fontsize=10,
+    )
+    return fig
+
+
+def share_words(effect: float, holds: float, against: float) -> str:
+    """'62%', '45% (9% against)', 'none in 100%': how often an effect's sign holds."""
+    if effect == 0:
+        return f"none in {holds:.0%}"
+    return f"{holds:.0%}" + (f" ({against:.0%} against)" if against >= 0.005 else "")
+
+
 # --- every figure ----------------------------------------------------------------------------
 def policy_figure_set(result: PolicyResult) -> dict[str, Figure]:
     """Every figure that suits the policy result, by file name (without suffix)."""
@@ -680,4 +787,7 @@ def policy_figure_set(result: PolicyResult) -> dict[str, Figure]:
     failures = scenario_failures_figure(result)
     if failures is not None:
         figures["scenario_failures"] = failures
+    effects = lever_effects_figure(result)
+    if effects is not None:
+        figures["lever_effects"] = effects
     return figures

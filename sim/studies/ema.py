@@ -37,7 +37,8 @@ with warnings.catch_warnings():  # EMA warns on import about optional extras it 
 logging.getLogger("EMA").setLevel(logging.WARNING)
 
 SEED = 20221028
-#: What nobody here controls: the uncertainties of experiments/policies/partner_commitments.yaml.
+#: What nobody here controls: the uncertainties the partner_commitments policy study sampled
+#: before it drew the calibrated ones from the posterior (docs/policy.md).
 UNCERTAINTIES: tuple[str, ...] = (
     "russia.base_resolve",
     "russia.war_value",

@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.discovery import describe_box, factor_frame, find_boxes
+from sim.analysis.stats import mean_interval
+from sim.studies.ablation import ROBUST_SHARE  # one wording rule for every claim
 
 
 def thin(objectives: np.ndarray, first: int, count: int) -> np.ndarray:
@@ -58,11 +60,69 @@ def sign_share(values: np.ndarray) -> np.ndarray:
     the share of posterior draws in which the claim "policy p raises (lowers) the objective"
     holds; a tie (no difference in a scenario) does not count as holding.
     """
-    effect = values - values[:1]
-    direction = np.sign(effect.mean(axis=1, keepdims=True))
-    share = (np.sign(effect) == direction).mean(axis=1)
+    share = direction_shares(values - values[:1])[0]
     share[0] = np.nan
     return share
+
+
+def direction_shares(effect: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, scenarios) of per-scenario effects -> per row, the share of scenarios whose
+    effect has the sign of the row's mean effect (the claim holds) and the share whose effect
+    has the opposite sign (it is reversed); the rest show no difference at all.
+
+    A row whose mean effect is exactly zero claims "no effect": it holds where a scenario
+    shows none, and nothing reverses it.
+    """
+    direction = np.sign(effect.mean(axis=1, keepdims=True))
+    signs = np.sign(effect)
+    holds = (signs == direction).mean(axis=1)
+    reversed_ = ((signs == -direction) & (direction != 0)).mean(axis=1)
+    return holds, reversed_
+
+
+def lever_effects(
+    means: np.ndarray,
+    levers: Sequence[tuple[str, float, float]],
+    objectives: Sequence[str],
+) -> pd.DataFrame:
+    """Each lever's effect on each objective, moved alone from the low to the high end of its
+    range with the other levers at the status quo, per scenario (one posterior draw each).
+
+    Args:
+        means: (2 * levers, scenarios, objectives) cell means; rows 2k and 2k + 1 are lever k
+            at its low and at its high end.
+        levers: (path, low, high) of each lever, in the rows' order.
+        objectives: the objectives' names, in the last axis' order.
+
+    Returns one row per (lever, objective): the objective's mean at each end, the mean effect
+    (high minus low) with a 95% t interval over the scenarios, `sign_share` (the share of
+    scenarios in which the effect has the mean's sign: the share of posterior draws in which a
+    claim "raising the lever raises (lowers) the objective" holds), `reversed_share` (the
+    opposite sign) and `robust` (sign_share >= ROBUST_SHARE).
+    """
+    rows = []
+    for k, (path, low, high) in enumerate(levers):
+        effect = (means[2 * k + 1] - means[2 * k]).T  # (objectives, scenarios)
+        holds, reversed_ = direction_shares(effect)
+        for j, name in enumerate(objectives):
+            interval = mean_interval(effect[j])
+            rows.append(
+                {
+                    "lever": path,
+                    "objective": name,
+                    "low": low,
+                    "high": high,
+                    "value_low": float(means[2 * k, :, j].mean()),
+                    "value_high": float(means[2 * k + 1, :, j].mean()),
+                    "effect": float(effect[j].mean()),
+                    "effect_lower": float(interval.lower),
+                    "effect_upper": float(interval.upper),
+                    "sign_share": float(holds[j]),
+                    "reversed_share": float(reversed_[j]),
+                    "robust": bool(holds[j] >= ROBUST_SHARE),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def robustness_table(

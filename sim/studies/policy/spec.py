@@ -73,6 +73,9 @@ class RobustnessConfig:
     replicates: int = 100  # runs per scenario and policy
     max_policies: int = 24  # the Pareto set is thinned to this many (spread over the front)
     prim: bool = True  # look for the scenarios where the most robust policy fails (PRIM)
+    # each lever alone at both ends of its range on the same ensemble: its effect and the share
+    # of scenarios (posterior draws) in which that effect's sign holds
+    lever_effects: bool = True
 
 
 @dataclasses.dataclass

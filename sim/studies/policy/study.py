@@ -9,6 +9,9 @@ Directory ``results/policies/<experiment>/<timestamp>/`` (docs/policy.md, "Outpu
   ``robustness.max_policies``, plus the status quo): means, regrets, threshold share, chosen;
 * ``scenarios.parquet``: each re-evaluated policy in each fresh scenario;
 * ``failure_boxes.parquet``: PRIM's box of the scenarios where the chosen policy fails;
+* ``lever_effects.parquet``: each lever moved alone from the low to the high end of its range
+  (the others at the status quo) on the robustness ensemble: its effect on each objective and
+  the share of posterior draws in which that effect's sign holds;
 * ``parts/``: each chunk's sums as it finished, for resuming.
 
 Seeds: the search ensemble, the robustness ensemble and pymoo each get their own seed derived
@@ -50,7 +53,7 @@ from sim.studies.policy.robustness import failure_boxes
 from sim.studies.policy.search import run_search
 
 PARTS = "parts"
-FILES = ("evaluations", "pareto", "robustness", "scenarios", "failure_boxes")
+FILES = ("evaluations", "pareto", "robustness", "scenarios", "failure_boxes", "lever_effects")
 SEED_STREAMS = {"search": 0, "robustness": 1, "optimiser": 2}
 
 
@@ -141,7 +144,34 @@ class Study:
         else:
             policies = s.population * (s.generations + 1)
         search = (policies + 1) * s.runs
-        return int(search + (r.max_policies + 1) * r.scenarios * r.replicates)
+        robust = (r.max_policies + 1) * r.scenarios * r.replicates
+        return int(search + robust + self.effect_runs())
+
+    def effect_runs(self) -> int:
+        """Runs of the lever-effect phase: each lever at both ends on the robustness ensemble."""
+        r = self.cfg.robustness
+        return 2 * len(self.levers) * r.scenarios * r.replicates if r.lever_effects else 0
+
+    def effect_policies(self) -> np.ndarray:
+        """(2 * levers, levers): the status quo with lever k at its low (row 2k) and its high
+        end (row 2k + 1): each lever's effect alone, from the policy in force."""
+        rows = np.repeat(self.status_quo(), 2 * len(self.levers), axis=0)
+        for k, v in enumerate(self.levers):
+            rows[2 * k, k], rows[2 * k + 1, k] = v.scale(np.array([0.0, 1.0]))
+        return rows
+
+    def drawn(self) -> list[spec.Variable]:
+        """The posterior's parameters each scenario draws (none with the hand-set values):
+        written with the scenarios, so PRIM can explain failures by them too."""
+        posterior = self.posterior()
+        return [] if posterior is None else [spec.Variable(p) for p in posterior.names]
+
+    def calibration_facts(self) -> dict[str, Any] | str:
+        """What the manifest records about the parameters' source."""
+        posterior = self.posterior()
+        if posterior is None:
+            return "none: the parameter table's hand-set values"
+        return {**posterior.describe(), "runs_per_draw": "one draw per scenario"}
 
 
 # --- directories -------------------------------------------------------------------------------
@@ -168,6 +198,7 @@ def write_manifest(directory: Path, study: Study, complete: bool, **facts: Any) 
         objectives=list(study.objectives),
         method=cfg.search.method,
         seeds={stream: study.seed(stream) for stream in SEED_STREAMS},
+        calibration=study.calibration_facts(),
         **facts,
     )
 
@@ -187,7 +218,7 @@ def run_study(cfg: DictConfig, on_chunk: Any = None) -> Path:
     directory = reopen(Path(cfg.resume), cfg) if cfg.resume else new_directory(cfg)
     write_manifest(directory, study, complete=False)
     began = time.perf_counter()
-    runs = {"search": 0, "robustness": 0}
+    runs = {"search": 0, "robustness": 0, "effects": 0}
     try:
         with (
             _Progress(study, cfg.progress) as progress,
@@ -201,8 +232,10 @@ def run_study(cfg: DictConfig, on_chunk: Any = None) -> Path:
 
             search = search_phase(study, directory, executor, counted, progress)
             robust = robustness_phase(study, directory, executor, counted, search, progress)
+            effects_phase(study, directory, executor, counted, progress)
             runs["search"] = len(search) * int(cfg.search.runs)
             runs["robustness"] = len(robust["table"]) * study.robustness_ensemble().size
+            runs["effects"] = study.effect_runs()
     except KeyboardInterrupt:
         raise StudyInterrupted(directory) from None
     except Exception as error:
@@ -213,9 +246,10 @@ def run_study(cfg: DictConfig, on_chunk: Any = None) -> Path:
         directory,
         study,
         complete=True,
-        runs=int(runs["search"] + runs["robustness"]),
+        runs=int(sum(runs.values())),
         runs_search=int(runs["search"]),
         runs_robustness=int(runs["robustness"]),
+        runs_lever_effects=int(runs["effects"]),
         policies_evaluated=int(len(search) - 1),
         pareto_policies=int(search["pareto"].sum()),
         robustness_policies=int(len(robust["table"])),
@@ -327,7 +361,7 @@ def robustness_phase(
     table = R.robustness_table(means, objectives, robust.objective, float(robust.threshold))
     head = tested[["policy", "reference", *study.lever_paths]].reset_index(drop=True)
     table = pd.concat([head, table], axis=1)
-    scenarios = ensemble.frame(study.uncertainties)
+    scenarios = ensemble.frame([*study.uncertainties, *study.drawn()])
     write_table(table, directory / "robustness.parquet", table="robustness")
     write_table(
         R.scenario_table(means, head["policy"].tolist(), scenarios, objectives),
@@ -342,6 +376,34 @@ def robustness_phase(
         f"{robust.objective} <= {robust.threshold:g} in {best['threshold_share']:.0%} of them"
     )
     return {"table": table, "facts": facts}
+
+
+def effects_phase(
+    study: Study, directory: Path, executor: Any, counted: Any, progress: Any
+) -> pd.DataFrame | None:
+    """Each lever alone at both ends of its range on the robustness ensemble (the same
+    scenarios, posterior draws and seeds as the robustness test); writes lever_effects."""
+
+    if not study.cfg.robustness.lever_effects:
+        return None
+    ensemble = study.robustness_ensemble()
+    values = study.effect_policies()
+    progress.phase("lever effects", len(values) * ensemble.size)
+    folder = directory / PARTS / "effects"
+    _check_replay(folder, values, study.lever_paths)
+    means = run_evaluation(study.evaluation(values, ensemble), executor, folder, counted)
+    ends = [(v.path, float(v.low), float(v.high)) for v in study.levers]
+    table = R.lever_effects(means, ends, list(study.objectives))
+    write_table(table, directory / "lever_effects.parquet", table="lever_effects")
+    robust = study.cfg.robustness.objective
+    mine = table[table["objective"] == robust]
+    strongest = mine.loc[mine["effect"].abs().idxmax()]
+    progress.say(
+        f"lever effects: {len(ends)} levers, each alone at both ends; largest on {robust}: "
+        f"{strongest['lever']} {strongest['effect']:+.3g}, sign holds in "
+        f"{strongest['sign_share']:.0%} of the scenarios"
+    )
+    return table
 
 
 def failure_facts(
@@ -382,7 +444,7 @@ class _Progress:
             if s.method == "grid"
             else s.generations + 1
         )
-        self.phase("search", study.expected_runs() - self._robust_runs())
+        self.phase("search", study.expected_runs() - self._robust_runs() - study.effect_runs())
 
     def _robust_runs(self) -> int:
         r = self.study.cfg.robustness
