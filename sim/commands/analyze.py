@@ -11,6 +11,7 @@ stored `analysis` node: ``level=0.25``, ``months=[12,60]``, ``rungs=[3,4]``, ``b
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,8 @@ SHOWN = {
         "probability",
         "lower",
         "upper",
+        "parameters_lower",
+        "parameters_upper",
     ],
     "median_times": None,
     "thresholds": [
@@ -88,6 +91,8 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     """Each table, tidy, truncated to its first rows (the CSV holds everything)."""
     import pandas as pd
 
+    from sim.analysis.sweep_analysis import intervals_note
+
     with pd.option_context(
         "display.width", 100, "display.max_columns", 12, "display.float_format", "{:.4g}".format
     ):
@@ -107,6 +112,8 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
             print(f"\n== {name} ({len(table)} rows; all in analysis/{name}.csv of the sweep)")
             if name in NOTES:
                 print(NOTES[name])
+            if name == "probabilities":
+                print(textwrap.fill(f"({intervals_note(table)})", WIDTH))
             if table.empty:
                 print("(empty)")
                 continue
