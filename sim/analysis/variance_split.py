@@ -171,5 +171,26 @@ def write_run_tables(
 
 
 def run_variance_split(summary: pd.DataFrame, drawn: pd.DataFrame, months: int) -> pd.DataFrame:
-    draws = drawn.set_index("run_id").loc[summary["run_id"], "draw"].to_numpy()
-    return variance_split(summary, draws, report_months(months), SPLIT_RUNGS)
+    return variance_split(summary, run_draws(summary, drawn), report_months(months), SPLIT_RUNGS)
+
+
+def run_draws(summary: pd.DataFrame, drawn: pd.DataFrame) -> np.ndarray:
+    """The posterior draw of each run of `summary`, from its run's params.parquet (`drawn`)."""
+    return drawn.set_index("run_id").loc[summary["run_id"], "draw"].to_numpy()
+
+
+def with_run_parameter_intervals(
+    table: pd.DataFrame, summary: pd.DataFrame, draws: np.ndarray, level: float = 0.95
+) -> pd.DataFrame:
+    """Rows of one run's P(rung >= k by T) (columns rung, month, probability) with the
+    parameters' interval (parameters_lower, parameters_upper) from its variance split."""
+    split = variance_split(
+        summary, draws, sorted(table["month"].unique()), sorted(table["rung"].unique())
+    )
+    sd = table.merge(
+        split[["rung", "month", "sd_from_parameters"]], on=["rung", "month"], how="left"
+    )
+    lower, upper = parameter_range(
+        table["probability"].to_numpy(), sd["sd_from_parameters"].to_numpy(), level
+    )
+    return table.assign(parameters_lower=lower, parameters_upper=upper)
