@@ -54,12 +54,15 @@ def probability_cell(p: float, lower: float, upper: float) -> str:
     return f"{p:.0e} [{lower:.0e}, {upper:.0e}]"
 
 
-def parameter_range(p: Any, sd: Any, level: float = 0.95) -> tuple[Any, Any]:
-    """The `level` range of a probability over the posterior's parameters: p +- z sd, in
-    [0, 1] (sd: the between-draw sd of the variance split, ``sim.analysis.variance_split``);
+def parameter_range(
+    p: Any, sd: Any, level: float = 0.95, bounds: tuple[float, float] = (0.0, 1.0)
+) -> tuple[Any, Any]:
+    """The `level` range of a probability over the posterior's parameters: p +- z sd, within
+    `bounds` (sd: the between-draw sd of the variance split, ``sim.analysis.variance_split``);
     scalars or arrays, NaN where sd is."""
     z = NormalDist().inv_cdf(0.5 + level / 2)
-    return np.clip(p - z * np.asarray(sd), 0.0, 1.0), np.clip(p + z * np.asarray(sd), 0.0, 1.0)
+    spread = z * np.asarray(sd)
+    return np.clip(p - spread, *bounds), np.clip(p + spread, *bounds)
 
 
 def format_escalation(table: pd.DataFrame, split: pd.DataFrame | None = None) -> list[str]:

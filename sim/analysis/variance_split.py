@@ -58,29 +58,52 @@ def _split_row(rung: int, month: int, p: float, parameters: float, dice: float) 
     }
 
 
-def variance_components(hits: np.ndarray, runs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Between-draw (parameters) and within-draw (dice) variance of a 0/1 outcome, per row.
+def variance_components(
+    sums: np.ndarray, runs: np.ndarray, squares: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Between-draw (parameters) and within-draw (dice) variance of an outcome, per row.
 
-    `hits` and `runs` are (rows, draws) counts: each row one probability (a design point, a
-    rung and month), each column one posterior draw (a draw with no runs is left out). The
-    one-way random-effects (ANOVA) estimator, with the effective group size of unbalanced
-    groups; the parameters' part is NaN where fewer than two draws make it unidentifiable.
-    For a 0/1 outcome a draw's sum of squares about its mean is h (1 - h / n), so the counts
-    are all it needs: a sweep's split comes from the same counts as its probabilities.
+    `sums` and `runs` are (rows, draws) arrays: each row one quantity (a design point's
+    P(rung >= k by T), a mean), each column one posterior draw (a draw with no runs is left
+    out), holding the sum of the outcome over the draw's runs and their number; `squares`
+    the sum of its squares (default: `sums`, as for a 0/1 outcome, whose counts are then all
+    the split needs). The one-way random-effects (ANOVA) estimator, with the effective group
+    size of unbalanced groups; the parameters' part is NaN where fewer than two draws leave
+    it unidentified.
     """
-    hits, runs = np.atleast_2d(hits).astype(float), np.atleast_2d(runs).astype(float)
+    sums, runs = np.atleast_2d(sums).astype(float), np.atleast_2d(runs).astype(float)
+    squares = sums if squares is None else np.atleast_2d(squares).astype(float)
     n = runs.sum(axis=1)
     groups = (runs > 0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(runs > 0, hits / runs, 0.0)
-        mean = hits.sum(axis=1) / n
-        within = (hits * (1.0 - means)).sum(axis=1) / (n - groups)
+        means = np.where(runs > 0, sums / runs, 0.0)
+        mean = sums.sum(axis=1) / n
+        within = (squares - sums * means).sum(axis=1) / (n - groups)
         between = (runs * (means - mean[:, None]) ** 2).sum(axis=1) / (groups - 1)
         size = (n - (runs**2).sum(axis=1) / n) / (groups - 1)  # effective group size
         parameters = np.maximum(0.0, (between - within) / size)
+        overall = squares.sum(axis=1) / n - mean**2
     identified = (groups >= 2) & (n > groups)
-    dice = np.where(identified, within, mean * (1.0 - mean))
+    dice = np.where(identified, within, overall)
     return np.where(identified, parameters, np.nan), dice
+
+
+def parameter_interval(
+    values: np.ndarray,
+    draws: np.ndarray,
+    level: float = 0.95,
+    bounds: tuple[float, float] = (0.0, 1.0),
+) -> tuple[float, float]:
+    """The parameters' interval of the mean of per-run `values` (0/1, or any number with
+    wider `bounds`), over the posterior's draws (`draws`: each run's draw): mean +- z sd of
+    the draws' means (``run_report.parameter_range``)."""
+    values = np.asarray(values, dtype=float)
+    _, group = np.unique(np.asarray(draws), return_inverse=True)
+    sums = np.bincount(group, weights=values)
+    squares = np.bincount(group, weights=values**2)
+    parameters, _ = variance_components(sums, np.bincount(group), squares)
+    lower, upper = parameter_range(values.mean(), np.sqrt(parameters[0]), level, bounds)
+    return float(lower), float(upper)
 
 
 def point_variance_split(
