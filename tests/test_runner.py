@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.analysis.sweep_analysis import analyze_sweep
+from sim.analysis.sweep_analysis import analyze_sweep, intervals_note
 from sim.config import REPO_ROOT, ConfigError
 from sim.engine.design import load_experiment
 from sim.engine.rerun import resimulate
@@ -171,6 +171,12 @@ def test_hand_set_values_say_once_that_there_is_no_parameters_interval(
     print_tables(tables, directory)
     out = capsys.readouterr().out
     assert out.count("there is no parameters' interval") == 1 and "nan" not in out
+
+
+def test_a_sweep_with_one_posterior_draw_says_so(reference: Path) -> None:
+    probabilities = analyze_sweep(reference, options={"bootstrap": 0})["probabilities"]
+    assert probabilities["parameters_lower"].isna().all()  # 10 replicates: draw 0 only
+    assert "conditional on that one parameter set" in intervals_note(probabilities)
 
 
 def test_refusal_happens_before_any_directory(tmp_path: Path) -> None:

@@ -133,6 +133,11 @@ HAND_SET_NOTE = (
     "parameters: the hand-set values, calibration=none: each probability carries the dice's "
     "Wilson interval only (lower, upper); there is no parameters' interval"
 )
+#: Added where a sweep has a single posterior draw in all (replicate r has draw r // 10).
+ONE_DRAW_NOTE = (
+    f"; with {RUNS_PER_DRAW} replicates or fewer the whole sweep has one posterior draw, shared "
+    "by every point: its probabilities are conditional on that one parameter set"
+)
 #: Said once, where they carry both.
 PARAMETERS_NOTE = (
     "two intervals: lower, upper = the dice's (Wilson, over the point's runs); "
@@ -145,7 +150,11 @@ PARAMETERS_NOTE = (
 def intervals_note(probabilities: pd.DataFrame) -> str:
     """What a sweep's probabilities' intervals are, said once: the dice's and the parameters'
     (runs on a posterior), or the dice's alone (runs on the hand-set values)."""
-    return PARAMETERS_NOTE if "parameters_lower" in probabilities else HAND_SET_NOTE
+    if "parameters_lower" not in probabilities:
+        return HAND_SET_NOTE
+    if len(probabilities) and probabilities["draws"].max() < 2:
+        return PARAMETERS_NOTE + ONE_DRAW_NOTE
+    return PARAMETERS_NOTE
 
 
 def point_probabilities(
