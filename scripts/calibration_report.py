@@ -34,6 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from sim.engine.posterior_draws import POSTERIORS_DIR  # noqa: E402
+from sim.model.params import PARAMS_BY_PATH  # noqa: E402
+from sim.model.uncertainty import UNCERTAIN  # noqa: E402
 from sim.studies.calibration import recovery  # noqa: E402
 from sim.studies.calibration.calibrate import (  # noqa: E402
     DIAGNOSTICS,
@@ -49,6 +51,7 @@ from sim.studies.calibration.regression import sbc_uniformity  # noqa: E402
 DOC = REPO / "docs" / "calibration.md"
 FIGURES = REPO / "docs" / "figures" / "calibration"
 SCREENING = REPO / "docs" / "screening_assumptions.csv"
+SCREENING_V2 = REPO / "docs" / "screening_assumptions_v2.csv"  # model v2, for comparison
 BASELINE_RUNS = 2000
 
 
@@ -132,14 +135,49 @@ def run_section(directory: Path, manifest: dict) -> str:
 
 
 def screening_section() -> str:
-    """The Morris screening that chose which assumptions enter the prior."""
+    """The Morris screening on model v3 that chose which assumptions enter the prior, and how
+    it compares with the screening on model v2."""
     table = pd.read_csv(SCREENING)
-    table["in the prior"] = np.where(
-        table["mu_star"] - table["mu_star_conf"] > 0.05, "yes", "no (default kept)"
+    table["in the prior"] = np.where(table["factor"].isin(list(UNCERTAIN)), "yes", "no")
+    top = markdown(table.head(20), digits=3) + (
+        f"\n\n({len(table)} assumptions screened on v3; the other {len(table) - 20} have "
+        f"smaller mu*; all in `docs/screening_assumptions.csv`.)"
     )
-    return markdown(table.head(20), digits=3) + (
-        f"\n\n({len(table)} assumptions screened; the other {len(table) - 20} have smaller "
-        f"mu*; all in `docs/screening_assumptions.csv`.)"
+    return top + "\n\n" + screening_comparison(table)
+
+
+def screening_comparison(v3: pd.DataFrame) -> str:
+    """Every constant either screening put in the prior, with its mu* (95% half-width) on v2
+    and on v3; a dash where that screening did not cover it (v2: not yet a parameter; v3:
+    already in the prior, or gone from the model)."""
+    v2 = pd.read_csv(SCREENING_V2)
+    both = v2.merge(v3, on="factor", how="outer", suffixes=("_v2", "_v3"))
+    passed = lambda version: both[f"mu_star_{version}"] - both[f"mu_star_conf_{version}"] > 0.05  # noqa: E731
+    both = both[passed("v2") | passed("v3")].copy()
+
+    def effect(version: str) -> pd.Series:
+        mu, conf = both[f"mu_star_{version}"], both[f"mu_star_conf_{version}"]
+        text = [
+            "-" if pd.isna(m) else f"{m:.2f} +- {c:.2f} ({o})"
+            for m, c, o in zip(mu, conf, both[f"outcome_{version}"], strict=True)
+        ]
+        return pd.Series(text, index=both.index)
+
+    rows = pd.DataFrame(
+        {
+            "factor": both["factor"],
+            "v2: mu* (outcome)": effect("v2"),
+            "v3: mu* (outcome)": effect("v3"),
+            "in the prior": np.where(
+                both["factor"].isin(list(UNCERTAIN)),
+                "yes",
+                np.where(both["factor"].isin(PARAMS_BY_PATH), "no", "gone in v3"),
+            ),
+        }
+    ).sort_values("factor")
+    return (
+        "Every constant that either screening put in the prior (lower end of mu*'s 95% "
+        "interval above 0.05):\n\n" + markdown(rows)
     )
 
 

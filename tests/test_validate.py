@@ -22,12 +22,7 @@ from sim.config import REPO_ROOT
 from sim.studies import validation as V
 
 #: claim id -> why the current model fails it (empty: every claim passes or is undecided).
-KNOWN_FAILURES: dict[str, str] = {
-    "F1": "runs draw from the shipped posterior (rejection ABC over 44 uncertain parameters), "
-    "which predicts about two Russian CPC disruptions March-October 2022 against the four "
-    "observed (47% of its predictive runs within one of four, docs/calibration.md); the "
-    "hand-set values were tuned to four",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 # --- the quick run ---------------------------------------------------------------------------

@@ -149,6 +149,16 @@ UNCERTAIN: dict[str, Uncertain] = {
     "russia.economic_cost": _screened(0.015, 0.06, 0.12, "P(3+ by 120)"),
     "partners.support_decay": _screened(0.015, 0.06, 0.10, "P(3+ by 120)"),
     "kazakhstan.pressure_to_nationalism": _screened(0.15, 0.6, 0.09, "P(3+ by 120)"),
+    # --- assumptions the Morris screening on model v3 found to matter (same rule, v3's
+    # constants; docs/calibration.md, "Which constants are uncertain") -----------------------
+    "russia.trend_memory": _screened(0.05, 0.2, 0.26, "P(3+ by 36)"),
+    "russia.need_step": _screened(0.125, 0.5, 0.10, "P(4+ by 120)"),
+    "russia.war_rate": _screened(0.05, 0.2, 0.12, "P(5 by 120)"),
+    "russia.observation_noise": _screened(0.015, 0.06, 0.08, "P(3+ by 36)"),
+    "kazakhstan.sanctions_adjust": _screened(0.025, 0.1, 0.13, "P(3+ by 36)"),
+    "kazakhstan.exit_width": _screened(0.025, 0.1, 0.10, "P(4+ by 120)"),
+    "kazakhstan.alignment_volatility": _screened(0.003, 0.012, 0.10, "P(3+ by 36)"),
+    "trade.alignment_elasticity": _screened(0.5, 2.0, 0.11, "P(4+ by 120)"),
     # 2021 observations the screening found to matter: pre-2022 history sets their range
     "trade.kz_ru": Uncertain(1.7, 2.4, "screening mu* 0.19 on P(3+ by 120); Kazakh-Russian trade "
                              "was about $24-25 bn in 2021 (Kazakh customs statistics, early "
@@ -181,6 +191,34 @@ UNCERTAIN: dict[str, Uncertain] = {
     "war.p_unfavorable": Uncertain(0.05, 0.4, "how the war ends was unknown in October 2022"),
     "war.resolve_favorable": Uncertain(0.1, 0.7, "the seed's main risk is an emboldened Russia "
                                        "after a win; it gives no size"),
+    # --- what model v3 itself marks uncertain (its parameter table's prior, with its source)
+    # and the v3 screening found to matter (mu* 0.10 and 0.21 on P(4+ by 120)) ----------------
+    "war.p_frozen": Uncertain(0.15, 0.45, "how the war ends was unknown in October 2022; "
+                              "model v3's range; screening on v3: mu* 0.10 on P(4+ by 120)"),
+    "war.free_capacity_frozen": Uncertain(0.3, 0.6, "the forces a frozen line would still tie "
+                                          "down were not public; model v3's range; screening "
+                                          "on v3: mu* 0.21 on P(4+ by 120)"),
+    # --- what model v3 marks uncertain and the calibration had left at its default -----------
+    "war.duration_median": Uncertain(3.0, 12.0, "COW interstate wars 1816-2007 (v4.0): median "
+                                     "139 days; model v3's range for a war already in its "
+                                     "eighth month"),
+    "war.duration_shape": Uncertain(1.0, 2.0, "Slantchev 2004: a hazard of ending that falls "
+                                    "with duration; model v3's range around the COW mean"),
+    "war.initiator_decline": Uncertain(0.0, 1.0, "Slantchev 2004 gives the sign (initiators do "
+                                       "worse the longer the war), not the size"),
+    "war.free_capacity_favorable": Uncertain(0.5, 0.9, "what Russia reconstitutes after a win "
+                                             "was not known in 2022; model v3's range"),
+    "war.free_capacity_unfavorable": Uncertain(0.2, 0.5, "losses and depleted stocks after a "
+                                               "defeat were not known in 2022; model v3's range"),
+    "war.reconstitution_months": Uncertain(12.0, 48.0, "how fast forces reconstitute after a "
+                                           "war was not known in 2022; model v3's range"),
+    "russia.war_window_weight": Uncertain(1.0, 4.0, "Powell 2006 gives the mechanism, not the "
+                                          "size; model v3's range"),
+    "trade.kz_cn": Uncertain(1.5, 2.1, "Kazakh-Chinese trade in 2021: about $18 bn in the "
+                             "Kazakh statistics, $25 bn in the Chinese (mirror statistics differ)"),
+    "trade.corridor_volatility": Uncertain(0.05, 0.3, "TITR cargo 2017-2021 through Kuryk ran "
+                                           "unevenly (0.9 Mt in nine months of 2017, about "
+                                           "1.3-1.5 Mt a year later); model v3's range"),
     "war.free_capacity_during": Uncertain(0.1, 0.35, "how much of Russia's ground force the "
                                           "war left free was not public"),
 }
