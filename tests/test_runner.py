@@ -133,7 +133,7 @@ ON_POSTERIOR = [
     "scenarios=[baseline]",
     "factors.kazakhstan.multivector.levels=2",
     "replicates=30",
-    "months=24",
+    "months=120",
 ]  # 2 points x 30 runs: three posterior draws of 10 runs at each point
 
 
