@@ -36,7 +36,8 @@ from mesa.visualization import SolaraViz, make_plot_component
 
 from sim import config as C
 from sim.analysis.stats import paired_proportion_difference, wilson_interval
-from sim.engine.posterior_draws import load, override_params
+from sim.analysis.variance_split import parameter_interval
+from sim.engine.posterior_draws import RUNS_PER_DRAW, load, override_params
 from sim.errors import CalibrationError
 from sim.model.escalation import EscalationModel, month_dates
 from sim.model.event_log import events_frame
@@ -256,7 +257,8 @@ class AppModel(EscalationModel):
         return "Settings: " + "; ".join(shown)
 
     def comparison(self) -> pd.DataFrame:
-        """P(rung >= k so far) in both settings and the paired difference, with 95 % bounds."""
+        """P(rung >= k so far) in both settings and the paired difference, with 95 % bounds:
+        the dice's [Wilson] and, with a posterior, the parameters' (low-high) beside them."""
         rows = []
         with self.lock:
             reached, other_reached = self.recorder.max_rung.copy(), self.other.recorder.max_rung
@@ -267,12 +269,23 @@ class AppModel(EscalationModel):
             diff = paired_proportion_difference(mine, theirs)
             rows.append({
                 "reached": f"rung >= {k}",
-                f"{self.scenario_name} (this)": f"{mine.mean():.3f} [{low:.3f}, {high:.3f}]",
+                f"{self.scenario_name} (this)":
+                    f"{mine.mean():.3f} [{low:.3f}, {high:.3f}]{self._parameters_cell(mine)}",
                 f"{self.compare_name} (compared)":
-                    f"{theirs.mean():.3f} [{other_low:.3f}, {other_high:.3f}]",
+                    f"{theirs.mean():.3f} [{other_low:.3f}, {other_high:.3f}]"
+                    f"{self._parameters_cell(theirs)}",
                 "difference": f"{diff.value:+.3f} [{diff.lower:+.3f}, {diff.upper:+.3f}]",
             })  # fmt: skip
         return pd.DataFrame(rows)
+
+    def _parameters_cell(self, reached: np.ndarray) -> str:
+        """' (0.21-0.48)': with a posterior, the parameters' 95 % range of the share beside the
+        dice's [Wilson] bounds (runs i // RUNS_PER_DRAW share a draw: ``override_params``)."""
+        if self.posterior is None:
+            return ""
+        draws = np.arange(reached.size) // RUNS_PER_DRAW
+        low, high = parameter_interval(reached, draws)
+        return " (n/a)" if np.isnan(low) else f" ({low:.2f}-{high:.2f})"
 
     def feed(self, run: int, length: int = FEED_LENGTH) -> pd.DataFrame:
         """The last `length` events of one run, newest first."""

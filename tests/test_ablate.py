@@ -32,6 +32,7 @@ def test_table_has_every_mechanism_and_outcome(small_table) -> None:
     assert set(small_table["outcome"]) == {o.name for o in OUTCOMES}
     assert len(small_table) == len(MECHANISMS) * len(OUTCOMES)
     assert small_table[["value", "lower", "upper"]].notna().all().all()
+    assert small_table["parameters_lower"].isna().all()  # hand-set values: no parameters' spread
     inside = (small_table["lower"] <= small_table["value"]) & (
         small_table["value"] <= small_table["upper"]
     )
@@ -85,6 +86,12 @@ def test_command_writes_the_directory(tmp_path, capsys) -> None:
     (directory,) = (tmp_path / "ablations" / "baseline").iterdir()
     table = pd.read_parquet(directory / "ablation.parquet")
     assert set(table["mechanism"]) == set(MECHANISMS)
+    # On the shipped posterior: the values and differences carry the parameters' interval too.
+    ranges = ["parameters_lower", "parameters_upper"]
+    ranges += ["difference_parameters_lower", "difference_parameters_upper"]
+    assert table[ranges].notna().all().all()
+    assert (table["difference_parameters_lower"] <= table["difference"] + 1e-12).all()
+    assert (table["difference"] <= table["difference_parameters_upper"] + 1e-12).all()
     for name in ("ablation.csv", "ablation.md", "config.yaml", "manifest.json"):
         assert (directory / name).is_file()
     assert (directory / "figures" / "ablation.png").stat().st_size > 10_000

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 import pytest
@@ -85,6 +86,19 @@ def test_an_ensemble_steps_and_feeds_charts_bands_comparison_and_events():
     feed = model.feed(run=0)
     assert list(feed.columns) == ["month", "date", "actor", "action", "target", "rung"]
     assert feed["month"].is_monotonic_decreasing  # newest first
+
+
+def test_on_a_posterior_the_comparison_carries_the_parameters_range_too():
+    from sim.engine.posterior_draws import DEFAULT_POSTERIOR, POSTERIORS_DIR
+
+    shipped = str(POSTERIORS_DIR / DEFAULT_POSTERIOR)
+    model = app.AppModel(runs=200, calibration=shipped, compare_with="baseline")
+    while model.month < 12:
+        model.step()
+    cells = model.comparison().iloc[:, 1:3].to_numpy().ravel()
+    assert all(re.fullmatch(r"[0-9.]+ \[[0-9., ]+\] \([0-9.]+-[0-9.]+\)", c) for c in cells)
+    plain = app.AppModel(runs=20, compare_with="baseline").comparison()  # hand-set values
+    assert not plain.iloc[:, 1].str.contains(r"\(").any()
 
 
 def test_a_calibration_that_cannot_be_used_is_shown_not_hidden(tmp_path):

@@ -220,6 +220,31 @@ def test_variance_split_separates_parameters_from_dice():
     assert split["share_parameters"].iloc[0] < 0.05
 
 
+def test_a_sweep_point_splits_its_variance_as_a_run_does():
+    """A sweep's per-point split (from counts per draw) is the run's split of the same runs."""
+    rng = np.random.default_rng(3)
+    replicate = np.tile(np.arange(55), 2)  # 5 full draws and one of 5 runs per point
+    design_point = np.repeat([4, 9], 55)
+    chance = rng.random((2, 6))[np.repeat([0, 1], 55), replicate // 10]
+    reached = rng.random(replicate.size) < chance
+    summary = pd.DataFrame(
+        {
+            "design_point": design_point,
+            "replicate": replicate,
+            "month_rung_3": pd.array(np.where(reached, 5, None), dtype="Int32"),
+        }
+    )
+    split = variance_split.point_variance_split(summary, [12], [3])
+    assert list(split["design_point"]) == [4, 9] and (split["draws"] == 6).all()
+    for row in split.itertuples():
+        runs = summary[summary["design_point"] == row.design_point]
+        alone = variance_split.variance_split(runs, runs["replicate"] // 10, [12], [3]).iloc[0]
+        assert row.parameters_sd == pytest.approx(alone["sd_from_parameters"], rel=1e-12)
+        assert row.parameters_share == pytest.approx(alone["share_parameters"], rel=1e-12)
+    one_draw = variance_split.point_variance_split(summary[summary["replicate"] < 10], [12], [3])
+    assert one_draw["parameters_sd"].isna().all()  # one draw cannot show the parameters' spread
+
+
 # --- bad input: one line, exit code 2, nothing that looks finished ----------------------------
 def _bad_targets(tmp_path: Path, change: dict) -> Path:
     data = yaml.safe_load(T.resolve("seed_2022").read_text())

@@ -58,6 +58,11 @@ def test_compare_two_runs(results, tmp_path: Path) -> None:  # noqa: F811
     table = pd.read_parquet(output / "comparison.parquet")
     assert set(table["scenario"]) == {"baseline", "war_favorable_russia"}
     assert (table["lower"] <= table["probability"]).all()
+    # Both runs drew from the posterior: each probability carries the parameters' interval too.
+    assert "range over the posterior's parameters" in done.stdout
+    assert table[["parameters_lower", "parameters_upper"]].notna().all().all()
+    assert (table["parameters_lower"] <= table["probability"]).all()
+    assert (table["probability"] <= table["parameters_upper"]).all()
     assert (pd.read_csv(output / "comparison.csv")["hits"] == table["hits"]).all()
     pngs = sorted((output / "figures").glob("*.png"))
     assert {p.stem for p in pngs} == {

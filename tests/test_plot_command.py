@@ -56,6 +56,8 @@ def test_plot_a_sweep_as_pdf(results, tmp_path: Path) -> None:  # noqa: F811
     assert {p.stem for p in pdfs} >= {"heatmap_months", "time_to_rung", "thresholds_multivector"}
     assert all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
     check_report(directory / "report.html", len(pdfs))
+    report = (directory / "report.html").read_text()
+    assert "<th>parameters_lower</th>" in report and "two intervals" in report
 
 
 def test_a_sweep_without_analysis_tables_is_plotted_from_its_summaries(

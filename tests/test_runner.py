@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.analysis.sweep_analysis import analyze_sweep, intervals_note
 from sim.config import REPO_ROOT, ConfigError
 from sim.engine.design import load_experiment
 from sim.engine.rerun import resimulate
@@ -126,6 +127,56 @@ def test_trajectories_parts_when_asked(tmp_path: Path) -> None:
     episodes = read_parts(directory, "episodes")  # the demand episodes come with them
     assert len(episodes) > 0 and "design_point" in episodes.columns
     assert (episodes["design_point"] == episodes["run_id"] // 2).all()
+
+
+ON_POSTERIOR = [
+    "scenarios=[baseline]",
+    "factors.kazakhstan.multivector.levels=2",
+    "replicates=30",
+    "months=120",
+]  # 2 points x 30 runs: three posterior draws of 10 runs at each point
+
+
+def test_probabilities_carry_the_parameters_interval_whatever_the_chunking(
+    tmp_path: Path,
+) -> None:
+    """On the posterior, each point's probabilities carry the parameters' interval beside the
+    dice's, from the runs' summaries alone: the same for any executor and chunk size."""
+    one = sweep(tmp_path / "one", *ON_POSTERIOR, "executor=serial", "chunk_size=1000")
+    other = sweep(
+        tmp_path / "other", *ON_POSTERIOR, "executor=process", "workers=2", "chunk_size=7"
+    )
+    options = {"bootstrap": 0}
+    probabilities = analyze_sweep(one, options=options)["probabilities"]
+    pd.testing.assert_frame_equal(
+        analyze_sweep(other, options=options)["probabilities"], probabilities
+    )
+    both = ["lower", "upper", "parameters_lower", "parameters_upper"]
+    assert probabilities[both].notna().all().all() and (probabilities["draws"] == 3).all()
+    p = probabilities["probability"]
+    assert (probabilities["parameters_lower"] <= p).all() and (
+        p <= probabilities["parameters_upper"]
+    ).all()
+    assert (probabilities["parameters_upper"] > probabilities["parameters_lower"]).any()
+
+
+def test_hand_set_values_say_once_that_there_is_no_parameters_interval(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from sim.commands.analyze import print_tables
+
+    directory = sweep(tmp_path, *ON_POSTERIOR, "executor=serial", "calibration=none")
+    tables = analyze_sweep(directory, options={"bootstrap": 0})
+    assert not any(c.startswith("parameters_") for c in tables["probabilities"].columns)
+    print_tables(tables, directory)
+    out = capsys.readouterr().out
+    assert out.count("there is no parameters' interval") == 1 and "nan" not in out
+
+
+def test_a_sweep_with_one_posterior_draw_says_so(reference: Path) -> None:
+    probabilities = analyze_sweep(reference, options={"bootstrap": 0})["probabilities"]
+    assert probabilities["parameters_lower"].isna().all()  # 10 replicates: draw 0 only
+    assert "conditional on that one parameter set" in intervals_note(probabilities)
 
 
 def test_refusal_happens_before_any_directory(tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,10 +54,15 @@ def probability_cell(p: float, lower: float, upper: float) -> str:
     return f"{p:.0e} [{lower:.0e}, {upper:.0e}]"
 
 
-def parameter_range(p: float, sd: float) -> tuple[float, float]:
-    """The 95% range of a probability over the posterior's parameters: p +- 1.96 sd, in [0, 1]
-    (sd: the between-draw sd of the variance split, ``sim.analysis.variance_split``)."""
-    return max(0.0, p - 1.96 * sd), min(1.0, p + 1.96 * sd)
+def parameter_range(
+    p: Any, sd: Any, level: float = 0.95, bounds: tuple[float, float] = (0.0, 1.0)
+) -> tuple[Any, Any]:
+    """The `level` range of a probability over the posterior's parameters: p +- z sd, within
+    `bounds` (sd: the between-draw sd of the variance split, ``sim.analysis.variance_split``);
+    scalars or arrays, NaN where sd is."""
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    spread = z * np.asarray(sd)
+    return np.clip(p - spread, *bounds), np.clip(p + spread, *bounds)
 
 
 def format_escalation(table: pd.DataFrame, split: pd.DataFrame | None = None) -> list[str]:
@@ -74,7 +81,7 @@ def format_escalation(table: pd.DataFrame, split: pd.DataFrame | None = None) ->
         cells = [
             probability_cell(r.probability, r.lower, r.upper)
             + (
-                " ({:.2f}-{:.2f})".format(*parameter_range(r.probability, sd[(rung, r.month)]))
+                _parameters_cell(r.probability, sd[(rung, r.month)])
                 if (rung, r.month) in sd
                 else ""
             )
@@ -83,6 +90,13 @@ def format_escalation(table: pd.DataFrame, split: pd.DataFrame | None = None) ->
         name = f"{rung}+ {RUNG_LABELS[int(rung)]}"
         lines.append(f"  {name:<22}" + "".join(f"{c:>{width}}" for c in cells))
     return lines
+
+
+def _parameters_cell(p: float, sd: float) -> str:
+    """' (0.21-0.48)': the parameters' range; fewer than two draws cannot give one."""
+    if np.isnan(sd):
+        return " (< 2 draws)"
+    return " ({:.2f}-{:.2f})".format(*parameter_range(p, sd))
 
 
 def halts_per_year(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from sim.analysis.probabilities import (
     median_times,
@@ -25,10 +26,12 @@ from sim.analysis.probabilities import (
     time_to_escalation,
 )
 from sim.analysis.sensitivity import SENSITIVITY_DESIGNS, sensitivity_tables
+from sim.analysis.variance_split import with_parameter_intervals
 from sim.config.analysis_options import OPTIONS_FILE, TABLE_OPTIONS, check_options
 from sim.config.paths import output_folder
+from sim.engine.posterior_draws import RUNS_PER_DRAW
 from sim.engine.store import check_config, remove_stale_staging, write_table, write_text
-from sim.engine.sweep_directory import is_complete, read_parts
+from sim.engine.sweep_directory import is_complete, planned_parts, read_parts
 from sim.errors import ConfigError
 
 
@@ -91,12 +94,7 @@ def analyze_sweep(
     months = [m for m in opts["months"] if m <= horizon] or [horizon]
     opts["months"] = months  # options.json records the months the tables hold
     rungs = list(opts["rungs"])
-    columns = ["design_point", *(f"month_rung_{k}" for k in rungs)]
-    summary = read_parts(directory, "summary", columns)
-    probs = rung_probabilities(
-        summary, months, rungs, by=["design_point"], level=opts["confidence"]
-    )
-    probs = design.merge(probs, on="design_point")
+    probs, summary = point_probabilities(directory, design, months, rungs, opts["confidence"])
     if cfg.design.kind in SENSITIVITY_DESIGNS and factors:
         empty = pd.DataFrame()
         tables = {"probabilities": probs, "time_to_escalation": empty, "median_times": empty}
@@ -120,6 +118,62 @@ def analyze_sweep(
     write_analysis(out, tables)
     write_options(out, opts)  # plot labels its figures with these, not config.yaml's
     return tables
+
+
+def drew_from_posterior(directory: Path) -> bool:
+    """Whether the sweep's runs drew their parameters from a posterior: its run summaries
+    then record each run's particle (``sim.engine.chunks``). Read from the data, not the
+    config: a default posterior that has gone stale since would say otherwise."""
+    parts = planned_parts(Path(directory), "summary")
+    return bool(parts) and "particle" in pq.read_schema(parts[0]).names
+
+
+#: Said once, where a sweep's probabilities carry the dice's interval only.
+HAND_SET_NOTE = (
+    "parameters: the hand-set values, calibration=none: each probability carries the dice's "
+    "Wilson interval only (lower, upper); there is no parameters' interval"
+)
+#: Added where a sweep has a single posterior draw in all (replicate r has draw r // 10).
+ONE_DRAW_NOTE = (
+    f"; with {RUNS_PER_DRAW} replicates or fewer the whole sweep has one posterior draw, shared "
+    "by every point: its probabilities are conditional on that one parameter set"
+)
+#: Said once, where they carry both.
+PARAMETERS_NOTE = (
+    "two intervals: lower, upper = the dice's (Wilson, over the point's runs); "
+    "parameters_lower, parameters_upper = the parameters' (the spread of P over the "
+    f"posterior's draws of {RUNS_PER_DRAW} runs each, p +- z sd; blank where a point has fewer "
+    "than 2 draws)"
+)
+
+
+def intervals_note(probabilities: pd.DataFrame) -> str:
+    """What a sweep's probabilities' intervals are, said once: the dice's and the parameters'
+    (runs on a posterior), or the dice's alone (runs on the hand-set values)."""
+    if "parameters_lower" not in probabilities:
+        return HAND_SET_NOTE
+    if len(probabilities) and probabilities["draws"].max() < 2:
+        return PARAMETERS_NOTE + ONE_DRAW_NOTE
+    return PARAMETERS_NOTE
+
+
+def point_probabilities(
+    directory: Path, design: pd.DataFrame, months: list[int], rungs: list[int], level: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """P(rung >= k by T) per design point, joined with the design, and the run summaries.
+
+    Each probability carries the dice's Wilson interval (lower, upper) and, when the runs drew
+    their parameters from a posterior, the parameters' interval beside it (parameters_lower,
+    parameters_upper: ``sim.analysis.variance_split.with_parameter_intervals``).
+    """
+    posterior = drew_from_posterior(directory)
+    by_draw = ["replicate"] if posterior else []
+    columns = ["design_point", *by_draw, *(f"month_rung_{k}" for k in rungs)]
+    summary = read_parts(directory, "summary", columns)
+    probs = rung_probabilities(summary, months, rungs, by=["design_point"], level=level)
+    if posterior:
+        probs = with_parameter_intervals(probs, summary, level)
+    return design.merge(probs, on="design_point"), summary
 
 
 def write_analysis(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:

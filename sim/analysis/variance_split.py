@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.probabilities import reached_by
-from sim.analysis.run_report import report_months
+from sim.analysis.run_report import parameter_range, report_months
 from sim.engine.posterior_draws import RUNS_PER_DRAW
 from sim.engine.store import write_table
 
@@ -35,36 +35,136 @@ def variance_split(
 
     draws = np.asarray(draws)
     _, group = np.unique(draws, return_inverse=True)
+    runs = np.bincount(group).astype(float)[None, :]
     rows = []
     for rung in rungs:
         for month in months:
-            reached = reached_by(summary, rung, month).astype(float)
-            parameters, dice = _anova(reached, group)
-            total = parameters + dice
-            rows.append(
-                {
-                    "rung": rung,
-                    "month": month,
-                    "probability": float(reached.mean()),
-                    "sd_from_parameters": float(np.sqrt(parameters)),
-                    "share_parameters": parameters / total if total > 0 else 0.0,
-                    "share_dice": dice / total if total > 0 else 0.0,
-                }
-            )
+            reached = reached_by(summary, rung, month)
+            hits = np.bincount(group, weights=reached, minlength=runs.size)[None, :]
+            parameters, dice = variance_components(hits, runs)
+            rows.append(_split_row(rung, month, reached.mean(), parameters[0], dice[0]))
     return pd.DataFrame(rows)
 
 
-def _anova(values: np.ndarray, group: np.ndarray) -> tuple[float, float]:
-    """Between-group (parameter) and within-group (dice) variance components."""
-    count = np.bincount(group).astype(float)
-    groups, n = count.size, values.size
-    if groups < 2 or n <= groups:
-        return 0.0, float(values.var())
-    means = np.bincount(group, weights=values) / count
-    within = float(((values - means[group]) ** 2).sum() / (n - groups))
-    between = float((count * (means - values.mean()) ** 2).sum() / (groups - 1))
-    size = (n - (count**2).sum() / n) / (groups - 1)  # effective group size (unbalanced groups)
-    return max(0.0, (between - within) / size), within
+def _split_row(rung: int, month: int, p: float, parameters: float, dice: float) -> dict:
+    total = parameters + dice  # NaN when the parameters' part is unidentified: shares too
+    return {
+        "rung": rung,
+        "month": month,
+        "probability": float(p),
+        "sd_from_parameters": float(np.sqrt(parameters)),
+        "share_parameters": parameters / total if total > 0 else total * 0.0,
+        "share_dice": dice / total if total > 0 else total * 0.0,
+    }
+
+
+def variance_components(
+    sums: np.ndarray, runs: np.ndarray, squares: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Between-draw (parameters) and within-draw (dice) variance of an outcome, per row.
+
+    `sums` and `runs` are (rows, draws) arrays: each row one quantity (a design point's
+    P(rung >= k by T), a mean), each column one posterior draw (a draw with no runs is left
+    out), holding the sum of the outcome over the draw's runs and their number; `squares`
+    the sum of its squares (default: `sums`, as for a 0/1 outcome, whose counts are then all
+    the split needs). The one-way random-effects (ANOVA) estimator, with the effective group
+    size of unbalanced groups; the parameters' part is NaN where fewer than two draws leave
+    it unidentified.
+    """
+    sums, runs = np.atleast_2d(sums).astype(float), np.atleast_2d(runs).astype(float)
+    squares = sums if squares is None else np.atleast_2d(squares).astype(float)
+    n = runs.sum(axis=1)
+    groups = (runs > 0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(runs > 0, sums / runs, 0.0)
+        mean = sums.sum(axis=1) / n
+        within = (squares - sums * means).sum(axis=1) / (n - groups)
+        between = (runs * (means - mean[:, None]) ** 2).sum(axis=1) / (groups - 1)
+        size = (n - (runs**2).sum(axis=1) / n) / (groups - 1)  # effective group size
+        parameters = np.maximum(0.0, (between - within) / size)
+        overall = squares.sum(axis=1) / n - mean**2
+    identified = (groups >= 2) & (n > groups)
+    dice = np.where(identified, within, overall)
+    return np.where(identified, parameters, np.nan), dice
+
+
+def parameter_interval(
+    values: np.ndarray,
+    draws: np.ndarray,
+    level: float = 0.95,
+    bounds: tuple[float, float] = (0.0, 1.0),
+) -> tuple[float, float]:
+    """The parameters' interval of the mean of per-run `values` (0/1, or any number with
+    wider `bounds`), over the posterior's draws (`draws`: each run's draw): mean +- z sd of
+    the draws' means (``run_report.parameter_range``)."""
+    values = np.asarray(values, dtype=float)
+    _, group = np.unique(np.asarray(draws), return_inverse=True)
+    sums = np.bincount(group, weights=values)
+    squares = np.bincount(group, weights=values**2)
+    parameters, _ = variance_components(sums, np.bincount(group), squares)
+    lower, upper = parameter_range(values.mean(), np.sqrt(parameters[0]), level, bounds)
+    return float(lower), float(upper)
+
+
+def point_variance_split(
+    summary: pd.DataFrame,
+    months: Sequence[int],
+    rungs: Sequence[int],
+    runs_per_draw: int = RUNS_PER_DRAW,
+) -> pd.DataFrame:
+    """The variance split of P(rung >= k by T) at every design point of a sweep.
+
+    A sweep on a posterior gives replicate r of every design point posterior draw
+    r // runs_per_draw (``sim.engine.chunks``), so each point's runs fall into draws as a run's
+    do. `summary`: one row per run with design_point, replicate and month_rung_k. Columns:
+    design_point, rung, month, draws, parameters_sd, parameters_share.
+    """
+    points, point = np.unique(summary["design_point"].to_numpy(), return_inverse=True)
+    draw = summary["replicate"].to_numpy(dtype=np.int64) // runs_per_draw
+    width = int(draw.max()) + 1 if draw.size else 1
+    cell = point * width + draw  # one (design point, draw) per cell
+    size = points.size * width
+    runs = np.bincount(cell, minlength=size).reshape(points.size, width)
+    frames = []
+    for rung in rungs:
+        for month in months:
+            reached = reached_by(summary, rung, month)
+            hits = np.bincount(cell, weights=reached, minlength=size).reshape(runs.shape)
+            parameters, dice = variance_components(hits, runs)
+            total = parameters + dice
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(total > 0, parameters / total, total * 0.0)
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "design_point": points,
+                        "rung": rung,
+                        "month": month,
+                        "draws": (runs > 0).sum(axis=1),
+                        "parameters_sd": np.sqrt(parameters),
+                        "parameters_share": share,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def with_parameter_intervals(
+    probabilities: pd.DataFrame, summary: pd.DataFrame, level: float = 0.95
+) -> pd.DataFrame:
+    """`rung_probabilities` by design point with the parameters' interval added beside the
+    dice's (lower, upper): parameters_lower and parameters_upper, p +- z sd over the
+    posterior's draws (``run_report.parameter_range``), with parameters_sd, parameters_share
+    and the number of draws. NaN where a point has fewer than two draws."""
+    months = sorted(probabilities["month"].unique())
+    rungs = sorted(probabilities["rung"].unique())
+    split = point_variance_split(summary, months, rungs)
+    table = probabilities.merge(split, on=["design_point", "rung", "month"], how="left")
+    lower, upper = parameter_range(table["probability"], table["parameters_sd"], level)
+    at = table.columns.get_loc("upper") + 1
+    table.insert(at, "parameters_lower", lower)
+    table.insert(at + 1, "parameters_upper", upper)
+    return table
 
 
 def format_variance_split(table: pd.DataFrame) -> list[str]:
@@ -94,5 +194,26 @@ def write_run_tables(
 
 
 def run_variance_split(summary: pd.DataFrame, drawn: pd.DataFrame, months: int) -> pd.DataFrame:
-    draws = drawn.set_index("run_id").loc[summary["run_id"], "draw"].to_numpy()
-    return variance_split(summary, draws, report_months(months), SPLIT_RUNGS)
+    return variance_split(summary, run_draws(summary, drawn), report_months(months), SPLIT_RUNGS)
+
+
+def run_draws(summary: pd.DataFrame, drawn: pd.DataFrame) -> np.ndarray:
+    """The posterior draw of each run of `summary`, from its run's params.parquet (`drawn`)."""
+    return drawn.set_index("run_id").loc[summary["run_id"], "draw"].to_numpy()
+
+
+def with_run_parameter_intervals(
+    table: pd.DataFrame, summary: pd.DataFrame, draws: np.ndarray, level: float = 0.95
+) -> pd.DataFrame:
+    """Rows of one run's P(rung >= k by T) (columns rung, month, probability) with the
+    parameters' interval (parameters_lower, parameters_upper) from its variance split."""
+    split = variance_split(
+        summary, draws, sorted(table["month"].unique()), sorted(table["rung"].unique())
+    )
+    sd = table.merge(
+        split[["rung", "month", "sd_from_parameters"]], on=["rung", "month"], how="left"
+    )
+    lower, upper = parameter_range(
+        table["probability"].to_numpy(), sd["sd_from_parameters"].to_numpy(), level
+    )
+    return table.assign(parameters_lower=lower, parameters_upper=upper)

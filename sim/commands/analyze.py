@@ -2,15 +2,17 @@
 
 Writes <dir>/analysis/{probabilities,time_to_escalation,median_times,thresholds}[.parquet|.csv]
 (and sobol/morris, sensitivity_noise, sensitivity_outcomes for a Sobol or Morris design; see
-docs/sensitivity.md) and prints them. Options (dotlist style) override the sweep's
-stored `analysis` node: ``level=0.25``, ``months=[12,60]``, ``rungs=[3,4]``, ``bootstrap=500``,
-``replicate_bootstrap=100``;
+docs/sensitivity.md) and prints them. Each probability carries the dice's interval and, for
+runs drawn from a posterior, the parameters' (docs/sweeps.md, "Analysis"). Options (dotlist
+style) override the sweep's stored `analysis` node: ``level=0.25``, ``months=[12,60]``,
+``rungs=[3,4]``, ``bootstrap=500``, ``replicate_bootstrap=100``;
 ``allow_incomplete=true`` analyses an unfinished sweep's chunks (with a warning).
 """
 
 from __future__ import annotations
 
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +39,8 @@ SHOWN = {
         "probability",
         "lower",
         "upper",
+        "parameters_lower",
+        "parameters_upper",
     ],
     "median_times": None,
     "thresholds": [
@@ -88,6 +92,8 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     """Each table, tidy, truncated to its first rows (the CSV holds everything)."""
     import pandas as pd
 
+    from sim.analysis.sweep_analysis import intervals_note
+
     with pd.option_context(
         "display.width", 100, "display.max_columns", 12, "display.float_format", "{:.4g}".format
     ):
@@ -107,6 +113,8 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
             print(f"\n== {name} ({len(table)} rows; all in analysis/{name}.csv of the sweep)")
             if name in NOTES:
                 print(NOTES[name])
+            if name == "probabilities":
+                print(textwrap.fill(f"({intervals_note(table)})", WIDTH))
             if table.empty:
                 print("(empty)")
                 continue

@@ -26,7 +26,7 @@ and manifest.json; it appears only when complete (sim.engine.store.staged_direct
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,6 +56,7 @@ def comparison_table(
     rungs: Sequence[int],
     months: Sequence[int],
     level: float = 0.95,
+    draws: Mapping[str, np.ndarray | None] | None = None,
 ) -> pd.DataFrame:
     """P(rung k by month T) per scenario, and the difference to the first, with intervals.
 
@@ -63,10 +64,14 @@ def comparison_table(
         summaries: run summaries by scenario label; the first is the reference.
         rungs, months: the rungs k and months T.
         level: the confidence level.
+        draws: per label, the posterior draw of each summary row (runs on a posterior), or
+            None (hand-set values).
 
     Returns:
         One row per scenario, rung and month: scenario, rung, month, runs, hits, probability,
-        lower, upper, difference, diff_lower, diff_upper, method (NaN/empty for the reference).
+        lower, upper (the dice's interval), parameters_lower, parameters_upper (the
+        parameters' interval: NaN for runs on the hand-set values), difference, diff_lower,
+        diff_upper, method (NaN/empty for the reference).
     """
     import pandas as pd
 
@@ -108,8 +113,31 @@ def comparison_table(
         if column not in table:
             table[column] = np.nan
     table["method"] = table.get("method", pd.Series("", index=table.index)).fillna("")
+    table = _parameter_intervals(table, summaries, draws or {}, level)
     columns = ["scenario", "rung", "month", "runs", "hits", "probability", "lower", "upper"]
+    columns += ["parameters_lower", "parameters_upper"]
     return table[[*columns, "difference", "diff_lower", "diff_upper", "method"]]
+
+
+def _parameter_intervals(
+    table: pd.DataFrame,
+    summaries: dict[str, pd.DataFrame],
+    draws: Mapping[str, np.ndarray | None],
+    level: float,
+) -> pd.DataFrame:
+    """The parameters' interval of each scenario run on a posterior (the run's variance
+    split, ``sim.analysis.variance_split``); NaN for runs on the hand-set values."""
+    import pandas as pd
+
+    from sim.analysis.variance_split import with_run_parameter_intervals
+
+    parts = []
+    for label, rows in table.groupby("scenario", sort=False):
+        if draws.get(label) is None:
+            parts.append(rows.assign(parameters_lower=np.nan, parameters_upper=np.nan))
+        else:
+            parts.append(with_run_parameter_intervals(rows, summaries[label], draws[label], level))
+    return pd.concat(parts).loc[table.index]
 
 
 # --- the command -----------------------------------------------------------------------------
@@ -275,20 +303,45 @@ def comparison_figures(runs: list[dict], labels: list[str], table: pd.DataFrame,
     return figures
 
 
+def posterior_draws_of(run: dict) -> np.ndarray | None:
+    """The posterior draw of each run of a run directory on a posterior (its params.parquet),
+    or None for a run on the hand-set values."""
+    import pandas as pd
+
+    from sim.analysis.variance_split import PARAMS_TABLE, run_draws
+
+    path = Path(run["directory"]) / PARAMS_TABLE
+    if not path.is_file():
+        return None
+    return run_draws(run["summary"], pd.read_parquet(path, columns=["run_id", "draw"]))
+
+
 def format_table(table: pd.DataFrame, reference: str) -> str:
     """The printed summary: one line per scenario, rung and month."""
     method = next((m for m in table["method"] if m), "")
+    on_posterior = table["parameters_lower"].notna()
     lines = [
-        f"P(rung k or higher by month T) [95% Wilson]; difference to {reference} [95%: {method}]"
+        "P(rung k or higher by month T) [95% Wilson: the dice]"
+        + (" (95% range over the posterior's parameters)" if on_posterior.any() else "")
+        + f"; difference to {reference} [95%: {method}]"
     ]
     for row in table.itertuples(index=False):
         text = (
             f"  {row.scenario:<28} {row.rung}+ by month {row.month:<4} "
             f"{row.probability:.3f} [{row.lower:.3f}, {row.upper:.3f}]"
         )
+        if np.isfinite(row.parameters_lower):
+            text += f" ({row.parameters_lower:.2f}-{row.parameters_upper:.2f})"
         if np.isfinite(row.difference):
             text += f"  diff {row.difference:+.3f} [{row.diff_lower:+.3f}, {row.diff_upper:+.3f}]"
         lines.append(text)
+    hand_set = sorted(set(table.loc[~on_posterior, "scenario"]))
+    if hand_set:
+        lines.append(
+            "Hand-set parameters (calibration=none), the dice's interval only: "
+            + ", ".join(hand_set)
+        )
+    lines.append("(the differences carry the dice's interval only)")
     return "\n".join(lines)
 
 
@@ -393,6 +446,7 @@ def main(argv: Sequence[str]) -> int:
         {label: r["summary"] for r, label in zip(runs, labels, strict=True)},
         opts.get("rungs", [2, 3, 4, 5]),
         months or [horizon],
+        draws={label: posterior_draws_of(r) for r, label in zip(runs, labels, strict=True)},
     )
     figures = comparison_figures(runs, labels, table, horizon)
     with store.staged_directory(output) as staging:

@@ -360,13 +360,15 @@ def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], s
     sweep = plots.load_sweep(directory)
     figures = plots.sweep_figure_set(sweep)
     notes = [f"Sweep directory: {shown_path(directory)}"]
-    from sim.analysis.sweep_analysis import read_options
+    from sim.analysis.sweep_analysis import intervals_note, read_options
     from sim.config.analysis_options import OPTIONS_FILE
 
     used = read_options(directory / "analysis")
     if used:
         words = ", ".join(f"{key} {value}" for key, value in used.items())
         notes.append(f"Analysis tables made with (analysis/{OPTIONS_FILE}): {words}")
+    probabilities = sweep.tables["probabilities"]
+    notes.append(f"P(rung k or higher by month T) per point: {intervals_note(probabilities)}.")
     if sweep.computed:
         notes.append(
             f"Computed here from the run summaries (not in analysis/): {', '.join(sweep.computed)}"

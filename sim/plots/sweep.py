@@ -18,13 +18,11 @@ from matplotlib.ticker import MaxNLocator
 
 from sim.analysis.probabilities import (
     median_times,
-    rung_probabilities,
     thresholds,
     time_to_escalation,
 )
-from sim.analysis.sweep_analysis import read_options
+from sim.analysis.sweep_analysis import point_probabilities, read_options
 from sim.engine.store import read_manifest
-from sim.engine.sweep_directory import read_parts
 from sim.model.params import PARAMS_BY_PATH
 from sim.plots.style import OKABE_ITO, inward_x_ticks, series_style, wrap_title
 
@@ -128,12 +126,7 @@ def _compute_tables(
     horizon = int(cfg.months)
     months = [int(m) for m in opts.months if m <= horizon] or [horizon]
     rungs = [int(k) for k in opts.rungs]
-    columns = ["design_point", *(f"month_rung_{k}" for k in rungs)]
-    summary = read_parts(directory, "summary", columns)
-    probs = design.merge(
-        rung_probabilities(summary, months, rungs, by=["design_point"], level=opts.confidence),
-        on="design_point",
-    )
+    probs, summary = point_probabilities(directory, design, months, rungs, opts.confidence)
     curves = time_to_escalation(summary, horizon, rungs, level=opts.confidence)
     keys = design[["design_point", "scenario"]]
     every = {

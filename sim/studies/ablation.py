@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.probabilities import reached_by
+from sim.analysis.variance_split import parameter_interval
 from sim.engine.ensemble import Ensembles
 from sim.model.params import MECHANISMS, ParamSet
 from sim.studies.validation import (
@@ -37,8 +38,9 @@ from sim.studies.validation import (
 )
 
 COLUMNS = (
-    "mechanism", "outcome", "value", "lower", "upper", "baseline_value", "difference",
-    "difference_lower", "difference_upper", "sign_share",
+    "mechanism", "outcome", "value", "lower", "upper", "parameters_lower", "parameters_upper",
+    "baseline_value", "difference", "difference_lower", "difference_upper",
+    "difference_parameters_lower", "difference_parameters_upper", "sign_share",
 )  # fmt: skip
 #: A claim whose sign holds in fewer posterior draws than this is worded as conditional or
 #: dropped (docs/calibration.md, "How robust a claim is").
@@ -134,6 +136,8 @@ def compare(
     for outcome in outcomes_for(months):
         x, y = outcome.per_run(off, months), outcome.per_run(on, months)
         value, baseline, difference = _estimate_pair(outcome, x, y)
+        change = np.asarray(x, float) - np.asarray(y, float)
+        value_range, change_range = _parameter_intervals(outcome, x, change, draws)
         rows.append(
             {
                 "mechanism": mechanism,
@@ -141,14 +145,34 @@ def compare(
                 "value": value.value,
                 "lower": value.lower,
                 "upper": value.upper,
+                "parameters_lower": value_range[0],
+                "parameters_upper": value_range[1],
                 "baseline_value": baseline.value,
                 "difference": difference.value,
                 "difference_lower": difference.lower,
                 "difference_upper": difference.upper,
-                "sign_share": sign_share(np.asarray(x, float) - np.asarray(y, float), draws),
+                "difference_parameters_lower": change_range[0],
+                "difference_parameters_upper": change_range[1],
+                "sign_share": sign_share(change, draws),
             }
         )
     return rows
+
+
+def _parameter_intervals(
+    outcome: Outcome, off: np.ndarray, change: np.ndarray, draws: np.ndarray | None
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The parameters' 95% intervals of the value switched off and of the paired difference
+    (``sim.analysis.variance_split.parameter_interval``); NaN on the hand-set values."""
+    if draws is None:
+        return (np.nan, np.nan), (np.nan, np.nan)
+    inf = np.inf
+    value_bounds = (0.0, 1.0) if outcome.proportion else (0.0, inf)
+    change_bounds = (-1.0, 1.0) if outcome.proportion else (-inf, inf)
+    return (
+        parameter_interval(np.asarray(off, float), draws, bounds=value_bounds),
+        parameter_interval(change, draws, bounds=change_bounds),
+    )
 
 
 def ablate(
@@ -194,7 +218,8 @@ def moves(table: pd.DataFrame) -> pd.Series:
 def markdown_table(table: pd.DataFrame) -> str:
     """The differences as a Markdown table: a row per mechanism, a column per outcome.
 
-    Each cell is "difference [lower, upper]", in bold where the interval excludes zero.
+    Each cell is "difference [lower, upper]", in bold where that interval (the dice's)
+    excludes zero, then, for runs on a posterior, "(lower to upper)": the parameters' interval.
     """
     labels = {o.name: o.label for o in OUTCOMES}
     outcomes = [o for o in table["outcome"].cat.categories if (table["outcome"] == o).any()]
@@ -213,7 +238,13 @@ def markdown_table(table: pd.DataFrame) -> str:
                 f"{_signed(r.difference_upper)}]"
             )
             excludes = r.difference_lower > 0 or r.difference_upper < 0
-            cells.append(f"**{text}**" if excludes else text)
+            text = f"**{text}**" if excludes else text
+            if np.isfinite(r.difference_parameters_lower):
+                text += (
+                    f" ({_signed(r.difference_parameters_lower)} to "
+                    f"{_signed(r.difference_parameters_upper)})"
+                )
+            cells.append(text)
         lines.append(f"| `{mechanism}` | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
