@@ -102,13 +102,13 @@ def explain(error: BaseException) -> tuple[str | None, int]:
     from omegaconf.errors import OmegaConfBaseException
 
     if isinstance(error, OmegaConfBaseException):  # e.g. an option like months=[12 (unclosed)
-        return f"cannot read a setting ({name}): {_first_line(error)}", BAD_INPUT
+        return f"cannot read a setting ({name}): {first_line(error)}", BAD_INPUT
     import yaml
 
     if isinstance(error, yaml.YAMLError):  # from a file, or an option such as months=[12
-        return f"not valid YAML in an option or a file ({name}): {_first_line(error)}", BAD_INPUT
+        return f"not valid YAML in an option or a file ({name}): {first_line(error)}", BAD_INPUT
     if _is_corrupt_input(error):
-        return f"cannot read an input file ({name}): {_first_line(error)}", BAD_INPUT
+        return f"cannot read an input file ({name}): {first_line(error)}", BAD_INPUT
     return None, 0
 
 
@@ -125,7 +125,7 @@ def describe_os_error(error: OSError) -> str:
         errno.ENAMETOOLONG: "a file name is too long; use a shorter name",
         errno.EEXIST: "it already exists",
     }
-    reason = reasons.get(error.errno or 0, error.strerror or _first_line(error))
+    reason = reasons.get(error.errno or 0, error.strerror or first_line(error))
     return f"{where}: {reason}" if where else reason
 
 
@@ -137,6 +137,7 @@ def _is_corrupt_input(error: BaseException) -> bool:
     return isinstance(error, pa.ArrowException | yaml.YAMLError | json.JSONDecodeError)
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none)."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
