@@ -115,12 +115,15 @@ def explain(error: BaseException) -> tuple[str | None, int]:
 def describe_os_error(error: OSError) -> str:
     """A filesystem error in words: which file, and what to do about it."""
     where = error.filename or ""
+    # analyze, plot and compare have no output_root: they write into or beside a results
+    # directory, so the advice names both ways out (review 2, case 14).
+    elsewhere = "choose another output_root, or work on a copy of the results directory"
     reasons = {
-        errno.ENOSPC: "the disk is full; free space or choose another output_root",
-        errno.EDQUOT: "the disk quota is used up; free space or choose another output_root",
-        errno.EROFS: "the filesystem is read-only; choose another output_root",
-        errno.EACCES: "permission denied; choose another output_root",
-        errno.EPERM: "permission denied; choose another output_root",
+        errno.ENOSPC: f"the disk is full; free space, or {elsewhere}",
+        errno.EDQUOT: f"the disk quota is used up; free space, or {elsewhere}",
+        errno.EROFS: f"the filesystem is read-only; {elsewhere}",
+        errno.EACCES: f"permission denied; {elsewhere}",
+        errno.EPERM: f"permission denied; {elsewhere}",
         errno.ENOTDIR: "a part of the path is a file, not a directory",
         errno.ENAMETOOLONG: "a file name is too long; use a shorter name",
         errno.EEXIST: "it already exists",

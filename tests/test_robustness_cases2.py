@@ -727,3 +727,22 @@ def test_d12_the_app_refuses_an_address_it_cannot_serve_on_with_exit_code_2(caps
         assert main(["app", "--port", str(port)]) == 2
     line = _one_line(capsys.readouterr().err)
     assert f"127.0.0.1:{port}" in line and "--port" in line
+
+
+# --- case 14, still reproducing: a read-only results directory advised an option analyze lacks --
+def test_14_a_read_only_results_directory_gets_advice_analyze_can_follow(
+    small_sweep, tmp_path, capsys, monkeypatch
+):
+    import errno
+
+    from sim.analysis import sweep_analysis
+
+    sweep = _copy(small_sweep, tmp_path)
+
+    def read_only(out, tables):
+        raise OSError(errno.EROFS, "Read-only file system", str(out))
+
+    monkeypatch.setattr(sweep_analysis, "write_analysis", read_only)
+    assert main(["analyze", str(sweep)]) == 1
+    line = _one_line(capsys.readouterr().err)
+    assert "read-only" in line and "a copy of the results directory" in line
