@@ -113,7 +113,7 @@ def control_param(control: Control, value: Any) -> dict[str, Any]:
     if spec.choices:
         return {"type": "Select", "value": value, "values": list(spec.choices), "label": spec.path}
     low, high = slider_range(control)
-    label = f"{spec.path} ({spec.unit})"
+    label = f"{spec.path} ({spec.unit})" if spec.unit != "1" else spec.path  # "1": no unit
     if spec.integer:
         return {"type": "SliderInt", "value": int(value), "min": int(low), "max": int(high),
                 "step": 1, "label": label}  # fmt: skip
@@ -239,8 +239,12 @@ class AppModel(EscalationModel):
         """The line the page and its browser test read: month, date, runs, scenario, seed."""
         with self.lock:
             month, months = self.month, self.months
+        # Month m has simulated months 0..m-1: name the last of them, as `sim run` does
+        # ("Mar 2022 - Feb 2032" for 120 months), not the month about to start.
+        dates = month_dates(months)
+        when = f"through {dates[month - 1]:%b %Y}" if month else f"starts {dates[0]:%b %Y}"
         text = (
-            f"Month {month} of {months} ({month_dates(months + 1)[month]:%b %Y}), "
+            f"Month {month} of {months} ({when}), "
             f"{self.seeds.size:,} runs, scenario {self.scenario_name}, seed {self.seed}"
         )
         if self.posterior is not None:
@@ -253,7 +257,8 @@ class AppModel(EscalationModel):
         for path, value in self.controls.items():
             unit = PARAMS_BY_PATH[path].unit
             number = isinstance(value, int | float) and not isinstance(value, bool)
-            shown.append(f"{path} = {value:.4g} {unit}" if number else f"{path} = {value}")
+            unit = "" if unit == "1" else f" {unit}"  # a dimensionless number has no unit
+            shown.append(f"{path} = {value:.4g}{unit}" if number else f"{path} = {value}")
         return "Settings: " + "; ".join(shown)
 
     def comparison(self) -> pd.DataFrame:

@@ -102,30 +102,33 @@ def explain(error: BaseException) -> tuple[str | None, int]:
     from omegaconf.errors import OmegaConfBaseException
 
     if isinstance(error, OmegaConfBaseException):  # e.g. an option like months=[12 (unclosed)
-        return f"cannot read a setting ({name}): {_first_line(error)}", BAD_INPUT
+        return f"cannot read a setting ({name}): {first_line(error)}", BAD_INPUT
     import yaml
 
     if isinstance(error, yaml.YAMLError):  # from a file, or an option such as months=[12
-        return f"not valid YAML in an option or a file ({name}): {_first_line(error)}", BAD_INPUT
+        return f"not valid YAML in an option or a file ({name}): {first_line(error)}", BAD_INPUT
     if _is_corrupt_input(error):
-        return f"cannot read an input file ({name}): {_first_line(error)}", BAD_INPUT
+        return f"cannot read an input file ({name}): {first_line(error)}", BAD_INPUT
     return None, 0
 
 
 def describe_os_error(error: OSError) -> str:
     """A filesystem error in words: which file, and what to do about it."""
     where = error.filename or ""
+    # analyze, plot and compare have no output_root: they write into or beside a results
+    # directory, so the advice names both ways out (review 2, case 14).
+    elsewhere = "choose another output_root, or work on a copy of the results directory"
     reasons = {
-        errno.ENOSPC: "the disk is full; free space or choose another output_root",
-        errno.EDQUOT: "the disk quota is used up; free space or choose another output_root",
-        errno.EROFS: "the filesystem is read-only; choose another output_root",
-        errno.EACCES: "permission denied; choose another output_root",
-        errno.EPERM: "permission denied; choose another output_root",
+        errno.ENOSPC: f"the disk is full; free space, or {elsewhere}",
+        errno.EDQUOT: f"the disk quota is used up; free space, or {elsewhere}",
+        errno.EROFS: f"the filesystem is read-only; {elsewhere}",
+        errno.EACCES: f"permission denied; {elsewhere}",
+        errno.EPERM: f"permission denied; {elsewhere}",
         errno.ENOTDIR: "a part of the path is a file, not a directory",
         errno.ENAMETOOLONG: "a file name is too long; use a shorter name",
         errno.EEXIST: "it already exists",
     }
-    reason = reasons.get(error.errno or 0, error.strerror or _first_line(error))
+    reason = reasons.get(error.errno or 0, error.strerror or first_line(error))
     return f"{where}: {reason}" if where else reason
 
 
@@ -137,6 +140,7 @@ def _is_corrupt_input(error: BaseException) -> bool:
     return isinstance(error, pa.ArrowException | yaml.YAMLError | json.JSONDecodeError)
 
 
-def _first_line(error: BaseException) -> str:
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none)."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__

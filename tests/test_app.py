@@ -45,7 +45,8 @@ def test_model_params_come_from_the_parameter_table():
             assert entry["type"] == "Select" and entry["values"] == list(spec.choices)
         else:
             assert (entry["min"], entry["max"]) == app.slider_range(control)
-            assert entry["label"] == f"{spec.path} ({spec.unit})"
+            unit = f" ({spec.unit})" if spec.unit != "1" else ""  # "1": dimensionless
+            assert entry["label"] == f"{spec.path}{unit}"
     assert params["seed"]["value"] == str(app.SEED)
     assert "baseline" in params["compare_with"]["values"]
 
@@ -104,3 +105,17 @@ def test_on_a_posterior_the_comparison_carries_the_parameters_range_too():
 def test_a_calibration_that_cannot_be_used_is_shown_not_hidden(tmp_path):
     model = app.AppModel(runs=10, calibration=str(tmp_path))
     assert model.posterior is None and "posterior not used" in model.status()
+
+
+def test_the_status_names_the_last_month_simulated_and_no_unit_1_is_shown():
+    """New-user review 2, 10: "Month 120 of 120 (Mar 2032)" where `sim run` says Feb 2032, and
+    "kazakhstan.multivector = 0.25 1" (the "unit" of a dimensionless number)."""
+    model = app.AppModel(runs=10)
+    assert "Month 0 of 120 (starts Mar 2022)" in model.status()
+    while model.month < 12:
+        model.step()
+    assert "Month 12 of 120 (through Feb 2023)" in model.status()  # a 12-month run's last month
+    assert "kazakhstan.multivector = " in model.settings()
+    assert not any(part.endswith(" 1") for part in model.settings().split("; "))
+    labels = [p["label"] for p in app.model_params("baseline").values() if isinstance(p, dict)]
+    assert labels and not any(label.endswith("(1)") for label in labels)

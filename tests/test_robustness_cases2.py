@@ -317,15 +317,17 @@ def test_d10_analyze_refuses_months_beyond_the_horizon(small_sweep, tmp_path, ca
     assert main(["analyze", str(sweep), "months=[24]"]) == 2
     line = _one_line(capsys.readouterr().err)
     assert "months" in line and "24" in line and "[1, 12]" in line
-    assert not (sweep / "analysis" / "options.json").exists()
+    assert not list((sweep / "analysis").glob("*/options.json"))
 
 
 def test_d10_analyze_records_the_months_it_used(small_sweep, tmp_path, capsys):
     import json
 
     sweep = _copy(small_sweep, tmp_path)
+    from sim.analysis.sweep_analysis import newest_analysis
+
     assert main(["analyze", str(sweep), "months=[6,12]"]) == 0
-    assert json.loads((sweep / "analysis" / "options.json").read_text())["months"] == [6, 12]
+    assert json.loads((newest_analysis(sweep) / "options.json").read_text())["months"] == [6, 12]
 
 
 @pytest.fixture(scope="module")
@@ -629,3 +631,118 @@ def test_d16_a_targets_file_named_dotdot_is_refused(tmp_path, capsys):
     root = tmp_path / "out"
     assert main(["calibrate", f"targets={path}", f"output_root={root}", "quick=true"]) == 2
     assert "targets" in _one_line(capsys.readouterr().err) and not root.exists()
+
+
+def test_d16_an_output_root_on_a_virtual_filesystem_is_one_line(tmp_path, capsys):
+    import os
+
+    if not hasattr(os, "statvfs") or os.statvfs("/proc").f_blocks != 0:
+        pytest.skip("no /proc filesystem without storage on this system")
+    args = ["run", "scenario=baseline", "run.output_root=/proc/foo", *RUN_SMALL]
+    assert main(args) == 2
+    line = _one_line(capsys.readouterr().err)  # was "needs ... 0 MB of disk, but only 0 MB"
+    assert "run.output_root = '/proc/foo'" in line and "virtual filesystem" in line
+    assert "0 MB" not in line
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["policy", "experiment=partner_commitments", "quick=true"],
+        ["threshold", "scenario=baseline", "factor=turkey.reliability"],
+    ],
+)
+def test_d16_the_printed_resume_command_keeps_plot_false(command, tmp_path, capsys, monkeypatch):
+    from sim.engine.study_directory import StudyInterrupted
+    from sim.studies.policy import study as policy_study
+    from sim.studies.threshold import study as threshold_study
+
+    def interrupted(cfg):
+        raise StudyInterrupted(tmp_path / "study")
+
+    monkeypatch.setattr(policy_study, "run_study", interrupted)
+    monkeypatch.setattr(threshold_study, "run_study", interrupted)
+    assert main([*command, f"output_root={tmp_path / 'out'}", "plot=false"]) == 130
+    resume = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"resume={tmp_path / 'study'}" in resume and "plot=false" in resume.split()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sweep", "experiment=escalation_threshold", "name={name}", "output_root={root}"],
+        ["policy", "experiment=partner_commitments", "quick=true", "name={name}",
+         "output_root={root}"],
+        ["run", "scenario=baseline", "run.label={name}", "run.output_root={root}"],
+        ["ablate", "scenario=baseline", "scenario.name={name}", "run.output_root={root}"],
+    ],
+)  # fmt: skip
+def test_d16_a_too_long_name_fails_before_anything_is_written(args, tmp_path, capsys):
+    root, name = tmp_path / "out", "x" * 300
+    code = main([a.format(name=name, root=root) for a in args])
+    line = _one_line(capsys.readouterr().err)
+    key = next(a.split("=")[0] for a in args if "{name}" in a)
+    assert code == 2 and f"{key} = 'xxx" in line and "(300 characters)" in line
+    assert "at most 100 characters" in line and not root.exists()
+
+
+# --- one home for the checks of the studies' YAML fields ----------------------------------------
+def test_the_targets_and_facts_readers_share_their_field_checks(tmp_path):
+    from sim.studies import facts, file_fields
+    from sim.studies.calibration import targets
+    from sim.studies.fact_files import FactsError
+
+    for module in (facts, targets):
+        assert not any(hasattr(module, n) for n in ("_number", "_no_unknown", "_first_line"))
+        assert module.finite_number is file_fields.finite_number
+        assert module.check_known_keys is file_fields.check_known_keys
+    assert [file_fields.finite_number(v) for v in (2, 0.5, True, "1", float("nan"))] == [
+        2.0, 0.5, None, None, None
+    ]  # fmt: skip
+    path = tmp_path / "facts.yaml"
+    path.write_text((C.CONFIG_DIR / "facts" / "seed_2022.yaml").read_text() + "extra: 1\n")
+    with pytest.raises(FactsError, match="unknown key 'extra'"):  # each reader's own error
+        facts.load(str(path))
+
+
+# --- D12, still reproducing after the first fixes: the app's server exited with code 3 ----------
+def test_d12_the_app_refuses_an_address_it_cannot_serve_on_with_exit_code_2(capsys, monkeypatch):
+    import importlib.util
+    import os
+    import socket
+
+    if importlib.util.find_spec("solara") is None:
+        pytest.skip("the viz extra is not installed: the app refuses before any address check")
+
+    def server_started(*args):
+        raise AssertionError("the server was started")
+
+    monkeypatch.setattr(os, "execv", server_started)
+    assert main(["app", "--host", "999.999.1.1"]) == 2
+    assert "--host = '999.999.1.1' is not allowed" in _one_line(capsys.readouterr().err)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["app", "--port", str(port)]) == 2
+    line = _one_line(capsys.readouterr().err)
+    assert f"127.0.0.1:{port}" in line and "--port" in line
+
+
+# --- case 14, still reproducing: a read-only results directory advised an option analyze lacks --
+def test_14_a_read_only_results_directory_gets_advice_analyze_can_follow(
+    small_sweep, tmp_path, capsys, monkeypatch
+):
+    import errno
+
+    from sim.analysis import sweep_analysis
+
+    sweep = _copy(small_sweep, tmp_path)
+
+    def read_only(out, tables):
+        raise OSError(errno.EROFS, "Read-only file system", str(out))
+
+    monkeypatch.setattr(sweep_analysis, "write_analysis", read_only)
+    assert main(["analyze", str(sweep)]) == 1
+    line = _one_line(capsys.readouterr().err)
+    assert "read-only" in line and "a copy of the results directory" in line

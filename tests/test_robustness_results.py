@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.analysis.sweep_analysis import analyze_sweep
+from sim.analysis.sweep_analysis import analyze_sweep, newest_analysis
 from sim.commands import analyze, discover, plot, sweep
 from sim.config import ConfigError
 from sim.engine.design import load_experiment
@@ -146,11 +146,12 @@ def test_bad_analysis_options_are_refused_and_leave_the_tables(
     analysed: Path, tmp_path: Path, option: str, capsys
 ) -> None:
     directory = copy_of(analysed, tmp_path)
-    before = (directory / "analysis" / "probabilities.csv").read_bytes()
+    before = {p: p.read_bytes() for p in (directory / "analysis").rglob("*") if p.is_file()}
     assert analyze.main([str(directory), option]) == 2
     err = capsys.readouterr().err
     assert err.startswith("python -m sim ") and "error: " in err and "Traceback" not in err
-    assert (directory / "analysis" / "probabilities.csv").read_bytes() == before
+    after = {p: p.read_bytes() for p in (directory / "analysis").rglob("*") if p.is_file()}
+    assert after == before
 
 
 def test_plot_labels_figures_with_the_level_the_tables_were_made_with(
@@ -160,7 +161,7 @@ def test_plot_labels_figures_with_the_level_the_tables_were_made_with(
 
     directory = copy_of(analysed, tmp_path)
     assert analyze.main([str(directory), "level=0.25", "months=[6]"]) == 0
-    recorded = json.loads((directory / "analysis" / "options.json").read_text())
+    recorded = json.loads((newest_analysis(directory) / "options.json").read_text())
     assert recorded["level"] == 0.25 and recorded["months"] == [6]
     assert load_sweep(directory).level == 0.25
 
@@ -176,9 +177,9 @@ def test_resume_uses_the_analysis_settings_given_now(analysed: Path, tmp_path: P
     directory = copy_of(analysed, tmp_path)
     args = ["experiment=escalation_threshold", *TINY, f"resume={directory}"]
     assert sweep.main([*args, "analysis.level=0.25", "analysis.months=[6]"]) == 0
-    probabilities = pd.read_parquet(directory / "analysis" / "probabilities.parquet")
+    probabilities = pd.read_parquet(newest_analysis(directory) / "probabilities.parquet")
     assert set(probabilities["month"]) == {6}
-    assert json.loads((directory / "analysis" / "options.json").read_text())["level"] == 0.25
+    assert json.loads((newest_analysis(directory) / "options.json").read_text())["level"] == 0.25
 
 
 # --- D8: Sobol with too few base samples says so -------------------------------------------------

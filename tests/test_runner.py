@@ -210,7 +210,9 @@ def test_cli_sweep_analyze_and_list(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "== probabilities" in run.stdout and "== thresholds" in run.stdout
     directory = next((tmp_path / "sweeps" / "escalation_threshold").iterdir())
-    assert (directory / "analysis" / "time_to_escalation.csv").exists()
+    from sim.analysis.sweep_analysis import newest_analysis
+
+    assert (newest_analysis(directory) / "time_to_escalation.csv").exists()
     bad = subprocess.run(
         [
             sys.executable,

@@ -136,7 +136,9 @@ def small_sobol(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_sweep_writes_indices_with_intervals_and_noise(small_sobol: Path) -> None:
-    analysis = small_sobol / "analysis"
+    from sim.analysis.sweep_analysis import newest_analysis
+
+    analysis = newest_analysis(small_sobol)
     sobol = pd.read_parquet(analysis / "sobol.parquet")
     assert {"S1", "S1_conf", "ST", "ST_conf", "S1_rep_sd", "ST_rep_sd"} <= set(sobol.columns)
     assert set(sobol["outcome"]) >= {"final_alignment", "months_to_rung3", "p_rung3_by24"}

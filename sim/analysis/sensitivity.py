@@ -456,15 +456,16 @@ def headline_outcomes(names: Sequence[str]) -> list[str]:
     return chosen + [n for n in dict.fromkeys(names) if np.isnan(outcome_key(n)[0])]
 
 
-def format_sensitivity(tables: Mapping[str, pd.DataFrame], directory: Path | None = None) -> str:
-    """The indices of the headline outcomes as text: factors by importance, with intervals."""
+def format_sensitivity(tables: Mapping[str, pd.DataFrame], folder: Path | None = None) -> str:
+    """The indices of the headline outcomes as text: factors by importance, with intervals
+    (`folder`: the analysis folder holding the tables' CSV files, named in the headings)."""
     lines: list[str] = []
     noise = tables.get("sensitivity_noise")
     for key in ("sobol", "morris"):
         table = tables.get(key)
         if table is None or table.empty:
             continue
-        where = f"; all in {directory / 'analysis' / key}.csv" if directory else ""
+        where = f"; all in {folder / key}.csv" if folder else ""
         lines.append(f"\n== {key} ({len(table)} rows{where})")
         for (scenario, outcome), frame in table.groupby(["scenario", "outcome"], sort=False):
             if outcome not in headline_outcomes(table["outcome"].unique()):

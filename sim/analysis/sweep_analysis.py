@@ -2,11 +2,17 @@
 
 The orchestrator above the pure functions of ``sim.analysis.probabilities`` and
 ``sim.analysis.sensitivity``: it reads the directory, calls them, and writes
-``<sweep>/analysis/`` (each table as Parquet and CSV, and the options they were made with).
+``<sweep>/analysis/<key>/`` (each table as Parquet and CSV, and options.json, the options they
+were made with). The key is a short hash of those options: an analysis with new options goes
+beside the earlier ones instead of over them, and the same options again rewrite their own
+folder instead of piling up copies. ``newest_analysis`` finds the one written last, which `plot`
+draws unless told otherwise. Sweeps analysed before analyses were kept apart have their tables
+directly in ``analysis/``; they are read as one more analysis.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -34,6 +40,19 @@ from sim.engine.store import check_config, remove_stale_staging, write_table, wr
 from sim.engine.sweep_directory import is_complete, planned_parts, read_parts
 from sim.errors import ConfigError
 
+#: Where a sweep's analyses go, each in a folder of its own.
+ANALYSIS_FOLDER = "analysis"
+#: Recorded in options.json when the tables were made from an incomplete sweep's chunks.
+PARTIAL = "partial"
+
+
+class AnalysisTables(dict):
+    """A sweep analysis's tables by name, and `folder`, the analysis folder they were written to."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame], folder: Path) -> None:
+        super().__init__(tables)
+        self.folder = folder
+
 
 class IncompleteSweep(RuntimeError):
     """The sweep directory is not complete (manifest.json has no `complete: true`)."""
@@ -55,8 +74,8 @@ def check_horizon(directory: Path, months: list[int]) -> None:
 
 def analyze_sweep(
     directory: str | Path, allow_incomplete: bool = False, options: Mapping[str, Any] | None = None
-) -> dict[str, pd.DataFrame]:
-    """Every table of a sweep, written as Parquet and CSV under <directory>/analysis/.
+) -> AnalysisTables:
+    """Every table of a sweep, written as Parquet and CSV under <directory>/analysis/<key>/.
 
     Args:
         directory: a directory written by ``sim.engine.runner.run_sweep``.
@@ -65,6 +84,8 @@ def analyze_sweep(
         options: overrides of the stored `analysis` node (months, rungs, level, ...).
 
     Returns:
+        The tables, with `.folder` the analysis folder they went to (named by the key of the
+        options: see `analysis_key`):
         {"probabilities", "time_to_escalation", "median_times", "thresholds"} and, for a Sobol or
         Morris design, the tables of ``sim.analysis.sensitivity.sensitivity_tables`` ("sobol" or
         "morris", "sensitivity_noise", "sensitivity_outcomes", ...). For those designs the
@@ -75,8 +96,9 @@ def analyze_sweep(
 
     directory = Path(directory)
     check_config(directory)
-    out = output_folder(directory, "analysis")  # never through a symlink to elsewhere
-    if not is_complete(directory):
+    analysis_root = output_folder(directory, ANALYSIS_FOLDER)  # never through a symlink elsewhere
+    complete = is_complete(directory)
+    if not complete:
         if not allow_incomplete:
             raise IncompleteSweep(
                 f"{directory} is an incomplete sweep: finish it with "
@@ -115,9 +137,19 @@ def analyze_sweep(
                 seed=int(cfg.seed),
             ),
         }
+    out = output_folder(analysis_root, analysis_key(opts))
     write_analysis(out, tables)
-    write_options(out, opts)  # plot labels its figures with these, not config.yaml's
-    return tables
+    write_options(out, opts, partial=not complete)  # plot labels its figures with these
+    return AnalysisTables(tables, out)
+
+
+def analysis_key(options: Mapping[str, Any]) -> str:
+    """The name of the folder of an analysis with these options: 8 hex digits of a hash of the
+    options recorded in its options.json (checked and normalised, so `level=0.25` and
+    `level=2.5e-1` are one analysis)."""
+    used = {key: options[key] for key in TABLE_OPTIONS if key in options}
+    text = json.dumps(used, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 def drew_from_posterior(directory: Path) -> bool:
@@ -195,16 +227,86 @@ def write_analysis(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_options(folder: Path, options: Mapping[str, Any]) -> Path:
-    """Record the options the tables in `folder` were made with (analysis/options.json)."""
-    used = {key: options[key] for key in TABLE_OPTIONS if key in options}
+def write_options(folder: Path, options: Mapping[str, Any], partial: bool = False) -> Path:
+    """Record the options the tables in `folder` were made with (options.json), and whether
+    they were made from an incomplete sweep's chunks."""
+    used: dict[str, Any] = {key: options[key] for key in TABLE_OPTIONS if key in options}
+    if partial:
+        used[PARTIAL] = True
     return write_text(json.dumps(used, indent=2) + "\n", Path(folder) / OPTIONS_FILE)
 
 
-def read_options(folder: Path) -> dict[str, Any]:
-    """The options recorded in `folder` ({} if none were recorded or the file is unreadable)."""
+def read_options(folder: Path | None) -> dict[str, Any]:
+    """The table options recorded in `folder` ({} if none were recorded, or the file is
+    unreadable, or there is no folder)."""
+    data = _read_json(Path(folder) / OPTIONS_FILE) if folder is not None else {}
+    return {key: data[key] for key in TABLE_OPTIONS if key in data}
+
+
+def is_partial(folder: Path) -> bool:
+    """Whether the analysis in `folder` was made from an incomplete sweep's chunks."""
+    return _read_json(Path(folder) / OPTIONS_FILE).get(PARTIAL) is True
+
+
+def _read_json(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads((Path(folder) / OPTIONS_FILE).read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+# --- finding an analysis -------------------------------------------------------------------------
+def analyses(directory: str | Path) -> list[Path]:
+    """Every analysis of a sweep, oldest first: each analysis/<key>/ with an options.json, and
+    analysis/ itself when it holds tables (a sweep analysed before analyses were kept apart)."""
+    root = Path(directory) / ANALYSIS_FOLDER
+    found = [p.parent for p in root.glob(f"*/{OPTIONS_FILE}") if not p.parent.name.startswith(".")]
+    if (root / "probabilities.parquet").is_file():
+        found.append(root)
+    return sorted(found, key=_written)
+
+
+def _written(folder: Path) -> tuple[int, str]:
+    """When an analysis was last written: options.json is written after its tables."""
+    marker = folder / OPTIONS_FILE
+    marker = marker if marker.is_file() else folder / "probabilities.parquet"
+    return marker.stat().st_mtime_ns, folder.name
+
+
+def newest_analysis(directory: str | Path) -> Path | None:
+    """The analysis written last, leaving out those made from an incomplete sweep (they lack
+    chunks the sweep has now); None when there is none."""
+    whole = [folder for folder in analyses(directory) if not is_partial(folder)]
+    return whole[-1] if whole else None
+
+
+def analysis_name(directory: str | Path, folder: Path) -> str:
+    """An analysis folder as the sweep names it: analysis/<key> (analysis for the old layout)."""
+    return folder.relative_to(Path(directory)).as_posix()
+
+
+def chosen_analysis(directory: str | Path, name: str) -> Path:
+    """The analysis `name` names: its key (3f2a1c9b) or analysis/<key>.
+
+    Raises:
+        ConfigError: naming the value and the analyses the sweep has.
+    """
+    found = {analysis_name(directory, folder): folder for folder in analyses(directory)}
+    wanted = str(name).strip().strip("/")
+    folder = found.get(wanted) or found.get(f"{ANALYSIS_FOLDER}/{wanted}")
+    if folder is None:
+        names = ", ".join(found) or "none: run `python -m sim analyze` first"
+        raise ConfigError(f"analysis = {name!r} is not allowed: expected one of {names}")
+    if is_partial(folder):
+        raise ConfigError(
+            f"analysis = {name!r} is not allowed: it was made from an incomplete sweep's chunks; "
+            f"run `python -m sim analyze {directory}` again"
+        )
+    return folder
+
+
+def describe_analysis(directory: str | Path, folder: Path) -> str:
+    """'analysis/3f2a1c9b (level 0.25, months [12, 60], ...)', for a line saying what was read."""
+    words = ", ".join(f"{key} {value}" for key, value in read_options(folder).items())
+    return f"{analysis_name(directory, folder)} ({words or 'options not recorded'})"

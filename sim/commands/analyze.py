@@ -1,12 +1,22 @@
 """`python -m sim analyze <dir> [key=value ...]`: the tables of a sweep.
 
+<<<<<<< HEAD
 Writes <dir>/analysis/{probabilities,time_to_escalation,median_times,thresholds}[.parquet|.csv]
 (and sobol/morris, sensitivity_noise, sensitivity_outcomes for a Sobol or Morris design; see
 docs/sensitivity.md) and prints them. Each probability carries the dice's interval and, for
 runs drawn from a posterior, the parameters' (docs/sweeps.md, "Analysis"). Options (dotlist
 style) override the sweep's stored `analysis` node: ``level=0.25``, ``months=[12,60]``,
+=======
+Writes <dir>/analysis/<key>/{probabilities,time_to_escalation,median_times,thresholds}
+[.parquet|.csv] (and sobol/morris, sensitivity_noise, sensitivity_outcomes for a Sobol or Morris
+design; see docs/sensitivity.md) with options.json, and prints them. Options (dotlist style)
+override the sweep's stored `analysis` node: ``level=0.25``, ``months=[12,60]``,
+>>>>>>> robust2
 ``rungs=[3,4]``, ``bootstrap=500``, ``replicate_bootstrap=100``;
 ``allow_incomplete=true`` analyses an unfinished sweep's chunks (with a warning).
+
+<key> is a short hash of the options: new options give a new analysis beside the earlier ones,
+the same options rewrite their own. `plot` draws the newest (``analysis=<key>``: another).
 """
 
 from __future__ import annotations
@@ -89,10 +99,21 @@ def terminal_table(table: pd.DataFrame, factors: list[str]) -> str:
 
 
 def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
-    """Each table, tidy, truncated to its first rows (the CSV holds everything)."""
+    """Where the tables were written (`tables.folder` of an analysis), then each table, tidy,
+    truncated to its first rows (the CSV holds everything)."""
     import pandas as pd
 
-    from sim.analysis.sweep_analysis import intervals_note
+    from sim.analysis.sweep_analysis import (
+        ANALYSIS_FOLDER,
+        analysis_name,
+        describe_analysis,
+        intervals_note,
+    )
+
+    folder = getattr(tables, "folder", None)
+    where = analysis_name(directory, folder) if folder is not None else ANALYSIS_FOLDER
+    if folder is not None:  # a new analysis goes beside the earlier ones: say which this is
+        print(f"analysis written: {describe_analysis(directory, folder)} in {directory}")
 
     with pd.option_context(
         "display.width", 100, "display.max_columns", 12, "display.float_format", "{:.4g}".format
@@ -110,7 +131,7 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
                 # Held factor values name the curve; curves that cross come first.
                 shown = shown[:2] + factors + shown[2:]
                 table = table.sort_values("threshold", na_position="last", kind="stable")
-            print(f"\n== {name} ({len(table)} rows; all in analysis/{name}.csv of the sweep)")
+            print(f"\n== {name} ({len(table)} rows; all in {where}/{name}.csv of the sweep)")
             if name in NOTES:
                 print(NOTES[name])
             if name == "probabilities":
@@ -122,7 +143,7 @@ def print_tables(tables: dict[str, pd.DataFrame], directory: Path) -> None:
     # Sobol and Morris tables read best per outcome, factors ranked by importance.
     from sim.analysis.sensitivity import format_sensitivity
 
-    text = format_sensitivity(tables, directory)
+    text = format_sensitivity(tables, Path(directory) / where)
     if text:
         print(text)
         warning = design_warning(OmegaConf.load(directory / "config.yaml"))

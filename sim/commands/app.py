@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +22,25 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765, help="port to serve on (default 8765)")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     return p
+
+
+def address_problem(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port (no such address on this machine, a port in
+    use), or None. Bound the way the server binds (SO_REUSEADDR), then released at once."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as error:
+        return f"--host = {host!r} is not allowed: not a name or address ({error})"
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            return (
+                f"cannot serve on {host}:{port}: {error.strerror or error}; choose another "
+                "--port, or a --host of this machine"
+            )
+    return None
 
 
 def main(argv: Sequence[str]) -> int:
@@ -37,6 +57,10 @@ def main(argv: Sequence[str]) -> int:
         print(
             f"{PROG}: error: --port = {args.port} is not allowed: expected 1-65535", file=sys.stderr
         )
+        return 2
+    problem = address_problem(args.host, args.port)
+    if problem:  # the server would exit with its own code 3 (review 2, D12): say why, exit 2
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
         return 2
     command = [sys.executable, "-m", "solara", "run", "sim.app"]
     command += ["--host", args.host, "--port", str(args.port), "--production", "--no-open"]

@@ -1,4 +1,5 @@
-"""`python -m sim plot <results dir> [format=png|pdf|svg|[png,pdf]] [style=screen|paper]`.
+"""`python -m sim plot <results dir> [format=png|pdf|svg|[png,pdf]] [style=screen|paper]
+[analysis=<key>]`.
 
 Every figure, and a report. ``style=paper`` draws them for a journal: at most 7 in (180 mm)
 wide, text at 6.5-9 pt as printed, series told apart in greyscale, PNG at 300 dpi; the report
@@ -8,6 +9,9 @@ Draws every figure that suits the directory (a scenario run, a sweep, a policy s
 scoring from `sim score`) into its `figures/` folder, in each requested format (PNG by
 default), and writes `report.html` next to it: the figures embedded as base64 PNG, the tables
 and the config inline, so it opens in any browser without a server.
+
+A sweep is drawn from its newest analysis (``analysis/<key>/``, written by `sim analyze` or at
+the end of the sweep), and plot says which one it read; ``analysis=<key>`` draws another.
 
 A directory that is not a results directory, or is incomplete (a file the manifest lists is
 missing, a sweep or a policy search whose manifest says `complete: false`), is refused with exit
@@ -34,7 +38,7 @@ if TYPE_CHECKING:  # pandas and matplotlib are imported when a directory is draw
     import pandas as pd
 
 PROG = "python -m sim plot"
-OPTIONS = ("format", "style")
+OPTIONS = ("format", "style", "analysis")
 
 
 class BadInput(ValueError):
@@ -70,7 +74,37 @@ def parse_options(argv: Sequence[str]) -> dict:
             f"style={options.get('style')!r} is not allowed: expected one of {', '.join(STYLES)}"
         )
     options["style"] = style
+    # The text as typed: a key such as 12e45678 must not be read as a number.
+    typed = [a.split("=", 1)[1] for a in argv if a.startswith("analysis=")]
+    options["analysis"] = typed[-1] if typed else None
     return options
+
+
+def pick_analysis(directory: Path, kind: str, name: str | None) -> Path | None:
+    """The analysis folder a sweep is drawn from: the one named, else the newest (None: the
+    sweep has none, and its tables are computed from the run summaries)."""
+    from sim.analysis.sweep_analysis import chosen_analysis, newest_analysis
+    from sim.config import ConfigError
+
+    if name is None:
+        return newest_analysis(directory) if kind == "sweep" else None
+    if kind != "sweep":
+        raise BadInput(f"analysis = {name!r} is not allowed: only a sweep has analyses")
+    try:
+        return chosen_analysis(directory, name)
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
+
+
+def analysis_line(directory: Path, analysis: Path | None) -> str:
+    """One line saying which analysis a sweep's figures were drawn from."""
+    from sim.analysis.sweep_analysis import analyses, describe_analysis
+
+    if analysis is None:
+        return "analysis: none written; the tables were computed from the run summaries"
+    others = len(analyses(directory)) - 1
+    more = f" ({others} other(s): choose with analysis=<key>)" if others else ""
+    return f"analysis: {describe_analysis(directory, analysis)}{more}"
 
 
 def results_kind(directory: Path) -> str:
@@ -353,25 +387,25 @@ def provenance(directory: Path) -> str:
     )
 
 
-def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
-    """Figures, title, tables, config and notes of a sweep's report."""
+def sweep_report(
+    directory: Path, analysis: Path | None = None
+) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
+    """Figures, title, tables, config and notes of a sweep's report, drawn from the analysis
+    folder `analysis` (None: the newest)."""
     from sim import plots
+    from sim.analysis.sweep_analysis import describe_analysis, intervals_note
 
-    sweep = plots.load_sweep(directory)
+    sweep = plots.load_sweep(directory, analysis)
     figures = plots.sweep_figure_set(sweep)
     notes = [f"Sweep directory: {shown_path(directory)}"]
-    from sim.analysis.sweep_analysis import intervals_note, read_options
-    from sim.config.analysis_options import OPTIONS_FILE
-
-    used = read_options(directory / "analysis")
-    if used:
-        words = ", ".join(f"{key} {value}" for key, value in used.items())
-        notes.append(f"Analysis tables made with (analysis/{OPTIONS_FILE}): {words}")
+    if sweep.analysis is not None:
+        notes.append(f"Analysis tables read from {describe_analysis(directory, sweep.analysis)}")
     probabilities = sweep.tables["probabilities"]
     notes.append(f"P(rung k or higher by month T) per point: {intervals_note(probabilities)}.")
     if sweep.computed:
         notes.append(
-            f"Computed here from the run summaries (not in analysis/): {', '.join(sweep.computed)}"
+            "Computed here from the run summaries (not in an analysis): "
+            + ", ".join(sweep.computed)
         )
     if not plots.is_grid(sweep):
         notes.append("Not a full grid design: no heatmaps, factor curves or thresholds.")
@@ -380,7 +414,7 @@ def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], s
             "No time-to-rung curves (Sobol and Morris designs have none; otherwise no run "
             "reached the analysed rungs): no Kaplan-Meier figure."
         )
-    figures.update(plots.sensitivity_figures(directory))
+    figures.update(plots.sensitivity_figures(directory, sweep.analysis))
     tables = {  # a Sobol or Morris design has no thresholds or median times: no section
         heading: sweep.tables[name]
         for heading, name in SWEEP_TABLES.items()
@@ -391,7 +425,8 @@ def sweep_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], s
     return figures, title, tables, config, notes
 
 
-#: The sweep report's tables: heading -> analysis table (analysis/<name>.csv holds all rows).
+#: The sweep report's tables: heading -> analysis table (analysis/<key>/<name>.csv holds all
+#: rows).
 SWEEP_TABLES = {
     "Thresholds": "thresholds",
     "Median time to each rung (months)": "median_times",
@@ -607,26 +642,37 @@ REPORTS = {
 }
 
 
-def draw(directory: Path, kind: str, formats: Sequence[str], style: str = "screen") -> list[Path]:
+def draw(
+    directory: Path,
+    kind: str,
+    formats: Sequence[str],
+    style: str = "screen",
+    analysis: Path | None = None,
+) -> list[Path]:
     """Draw the figures (in `style`) and the report into a staging folder, then move them into
-    place."""
+    place; a sweep's from the analysis folder `analysis` (None: its newest)."""
     from sim.plots.style import use_style
 
     with use_style(style):
-        return _draw(directory, kind, formats, style)
+        return _draw(directory, kind, formats, style, analysis)
 
 
-def _draw(directory: Path, kind: str, formats: Sequence[str], style: str) -> list[Path]:
+def _draw(
+    directory: Path, kind: str, formats: Sequence[str], style: str, analysis: Path | None
+) -> list[Path]:
     from sim import plots
     from sim.analysis.html_report import render_report, write_report
     from sim.plots.captions import captions
     from sim.plots.style import fit_to_page
 
-    figures, title, tables, config, notes = REPORTS[kind](directory)
+    if kind == "sweep":
+        figures, title, tables, config, notes = sweep_report(directory, analysis)
+    else:
+        figures, title, tables, config, notes = REPORTS[kind](directory)
     if style == "paper":
         figures = {name: fit_to_page(fig) for name, fig in figures.items()}
     notes = [provenance(directory), *notes]
-    csv = {heading: f"analysis/{name}.csv" for heading, name in SWEEP_TABLES.items()}
+    csv = table_files(directory, analysis)
     from sim.engine.store import remove_stale_staging
 
     remove_stale_staging(directory)  # left by a plot that was killed
@@ -651,6 +697,15 @@ def _draw(directory: Path, kind: str, formats: Sequence[str], style: str) -> lis
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def table_files(directory: Path, analysis: Path | None) -> dict[str, str]:
+    """For each sweep report table (by heading), its CSV relative to the report, when the
+    tables were read from an analysis folder (those computed here have no file)."""
+    if analysis is None:
+        return {}
+    where = analysis.relative_to(directory).as_posix()
+    return {heading: f"{where}/{name}.csv" for heading, name in SWEEP_TABLES.items()}
+
+
 def main(argv: Sequence[str]) -> int:
     """Check the directory and options, then draw; return the exit code."""
     if not argv or argv[0] in ("-h", "--help"):
@@ -663,10 +718,13 @@ def main(argv: Sequence[str]) -> int:
         )  # a comparison...
         options = parse_options(argv[1:])
         kind = results_kind(directory)
+        analysis = pick_analysis(directory, kind, options["analysis"])
     except BadInput as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    written = draw(directory, kind, options["format"], options["style"])
+    if kind == "sweep":
+        print(analysis_line(directory, analysis))
+    written = draw(directory, kind, options["format"], options["style"], analysis)
     figures = [p for p in written if p.parent.name == "figures"]
     print(f"{kind} {directory}: {len(figures)} figure files in {directory / 'figures'}")
     for path in figures:

@@ -55,6 +55,8 @@ def main(argv: list[str]) -> int:
     from sim.studies.policy import spec
     from sim.studies.policy.study import StudyFailed, StudyInterrupted, run_study
 
+    # The printed resume command repeats the command given, plot=false too (review 2, D16).
+    given = overrides if draw else [*overrides, "plot=false"]
     try:
         cfg = spec.load(name, overrides)
         if show_cfg:
@@ -74,7 +76,7 @@ def main(argv: list[str]) -> int:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     except StudyInterrupted as stop:
-        command = resume_command(name, overrides, stop.directory, "policy")
+        command = resume_command(name, given, stop.directory, "policy")
         print(
             f"\ninterrupted: {stop.directory} is incomplete; finish it with\n  {command}",
             file=sys.stderr,
@@ -83,7 +85,7 @@ def main(argv: list[str]) -> int:
     except StudyFailed as failure:
         print(
             f"{PROG}: error: {failure}; the chunks done so far are kept in {failure.directory}: "
-            f"finish it with {resume_command(name, overrides, failure.directory, 'policy')}",
+            f"finish it with {resume_command(name, given, failure.directory, 'policy')}",
             file=sys.stderr,
         )
         return 1

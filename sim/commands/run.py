@@ -30,7 +30,7 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationErr
 from sim import config as C
 from sim.config import paths as safety
 from sim.engine import resources as guards
-from sim.errors import explain
+from sim.errors import explain, first_line
 from sim.model.params import PARAMS, ParamError
 
 # Hydra, pandas and the model are imported where they are used, so that `--help` and a bad
@@ -286,7 +286,7 @@ def validate_overrides(overrides: Sequence[str]) -> None:
         try:
             parsed += parser.parse_overrides([text])
         except HydraException as error:
-            raise UsageError(f"cannot read override {text!r}: {_first_line(error)}") from None
+            raise UsageError(f"cannot read override {text!r}: {first_line(error)}") from None
     scenarios = [name for name, _ in C.list_scenarios()]
     keys = known_keys()
     choices: list[tuple[str, list[str]]] = []
@@ -408,7 +408,7 @@ def _compose_or_explain(overrides: list[str]) -> None:
     except (C.ConfigError, ParamError, CalibrationError) as error:
         raise UsageError(str(error)) from None
     except MissingConfigException as error:
-        raise UsageError(_first_line(error)) from None
+        raise UsageError(first_line(error)) from None
     except HydraException as error:
         raise UsageError(_explain(error)) from None
 
@@ -425,7 +425,7 @@ def _explain(error: HydraException) -> str:
         )
     if isinstance(cause, ConfigAttributeError | ConfigKeyError):
         return prefix + _unknown_key(str(cause.full_key), known_keys())
-    return _first_line(error)
+    return first_line(error)
 
 
 def _keyed_cause(error: BaseException) -> BaseException | None:
@@ -453,11 +453,6 @@ def _unknown_key(key: str, keys: set[str]) -> str:
     else:
         hint = ""
     return f"unknown key {key!r}{hint} ({PROG} --cfg job lists every key)"
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _check_name(name: str) -> None:

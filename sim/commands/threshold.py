@@ -46,6 +46,8 @@ def main(argv: list[str]) -> int:
         )
         return 2
     overrides = [a for a in argv if not a.startswith("plot=")]
+    # The printed resume command repeats the command given, plot=false too (review 2, D16).
+    given = overrides if draw else [*overrides, "plot=false"]
     from sim.commands.sweep import shown
     from sim.config import ConfigError
     from sim.engine import resources as guards
@@ -65,14 +67,14 @@ def main(argv: list[str]) -> int:
     except StudyInterrupted as stop:
         print(
             f"\ninterrupted: {stop.directory} is incomplete; finish it with\n  "
-            f"{resume_command(overrides, stop.directory)}",
+            f"{resume_command(given, stop.directory)}",
             file=sys.stderr,
         )
         return 130
     except StudyFailed as failure:
         print(
             f"{PROG}: error: {failure}; the batches done so far are kept in "
-            f"{failure.directory}: finish it with {resume_command(overrides, failure.directory)}",
+            f"{failure.directory}: finish it with {resume_command(given, failure.directory)}",
             file=sys.stderr,
         )
         return 1

@@ -2,7 +2,7 @@
 
 `python -m sim analyze <dir> level=0.25 months=[60]` and a sweep's `analysis.*` settings set
 the same options. Each is checked here (one message naming the key, the value and what is
-allowed), and `analyze` writes the options it used to ``analysis/options.json``, so `plot`
+allowed), and `analyze` writes the options it used to ``analysis/<key>/options.json``, so `plot`
 labels its figures with the level the tables were made with, not the one in config.yaml.
 """
 

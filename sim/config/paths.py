@@ -1,7 +1,7 @@
 """Checks that keep what the tool writes where it belongs, and user text literal.
 
 - Names that become a path component (a scenario's or a sweep's name) must be plain names:
-  letters, digits, '_', '-' and '.', and not '.' or '..'.
+  letters, digits, '_', '-' and '.', not '.' or '..', and at most MAX_NAME_LENGTH characters.
 - A results directory the tool creates must lie inside its output root.
 - A folder the tool writes into inside an existing results directory (``figures/``,
   ``analysis/``, ``discovery/``) must be a real folder there, not a symlink leading elsewhere.
@@ -22,9 +22,13 @@ from typing import Any
 import yaml
 from omegaconf import DictConfig, ListConfig, read_write
 
-from sim.errors import ConfigError
+from sim.errors import ConfigError, first_line
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+#: Longest name of a results folder: well under the 255 bytes filesystems allow for one name,
+#: leaving room for the timestamp a run's label is appended to. Checked with the other
+#: settings, so a long name fails before any work, not when its folder is made (review 2, D16).
+MAX_NAME_LENGTH = 100
 
 
 class UnsafePath(ConfigError):
@@ -38,6 +42,11 @@ def check_name(key: str, name: Any) -> str:
         raise UnsafePath(
             f"{key} = {text!r} is not allowed: expected letters, digits, '_', '-' or '.' "
             "(not '.' or '..'); it names the results directory"
+        )
+    if len(text) > MAX_NAME_LENGTH:
+        raise UnsafePath(
+            f"{key} = {text[:40]!r}... ({len(text)} characters) is not allowed: expected at most "
+            f"{MAX_NAME_LENGTH} characters; it names the results directory"
         )
     return text
 
@@ -79,7 +88,7 @@ def check_scenario_file(path: Path) -> None:
     try:
         data = yaml.safe_load(Path(path).read_text())
     except (OSError, yaml.YAMLError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        first = first_line(error)
         raise UnsafePath(f"{path} cannot be read: {first}") from None
     section = data.get("scenario") if isinstance(data, Mapping) else None
     name = section.get("name") if isinstance(section, Mapping) else None

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import CONFIG_DIR, ConfigError
-from sim.errors import CalibrationError
+from sim.errors import CalibrationError, first_line
 from sim.model.params import PARAMS_BY_PATH, ParamSet, encode
 from sim.model.rng import RunStreams, derive_seeds
 from sim.model.version import model_version, prior_version
@@ -217,7 +217,7 @@ def _read_particles(path: Path, names: Sequence[str], key: str) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except Exception as error:  # noqa: BLE001 (pyarrow raises many kinds for a damaged file)
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        first = first_line(error)
         raise CalibrationError(f"{key}: {path} cannot be read ({first})") from None
     missing = [c for c in ("weight", *names) if c not in frame.columns]
     if missing:

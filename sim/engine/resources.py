@@ -126,6 +126,11 @@ def check_output_root(root: Path | str, key: str = "output_root") -> None:
             )
     if not where.is_dir():
         raise ValueError(f"{key} = {str(root)!r} is not allowed: {where} is a file, not a folder")
+    if _has_no_storage(where):  # /proc, /sys: the disk check would say "0 MB of disk is free"
+        raise ValueError(
+            f"{key} = {str(root)!r} is not allowed: {where} is on a virtual filesystem with no "
+            "storage (such as /proc or /sys); expected a folder on a disk"
+        )
     if not os.access(where, os.W_OK | os.X_OK):
         raise ValueError(
             f"{key} = {str(root)!r} is not allowed: {where} cannot be written "
@@ -147,6 +152,14 @@ def check_name_length(name: str, key: str, root: Path | str) -> None:
             f"{key} = {str(name)[:40]!r}... is not allowed: it names a folder, and names may "
             f"have at most {limit} bytes (this one has {len(str(name).encode())})"
         )
+
+
+def _has_no_storage(directory: Path) -> bool:
+    """Whether `directory` is on a filesystem with no blocks at all (proc, sysfs, cgroup)."""
+    try:
+        return os.statvfs(directory).f_blocks == 0
+    except (OSError, AttributeError):  # no statvfs (Windows): the disk check still applies
+        return False
 
 
 def _name_max(directory: Path) -> int:

@@ -114,7 +114,8 @@ def check_readable(directory: Path) -> None:
 def _parquet_files(directory: Path) -> list[Path]:
     found = [*directory.glob("*.parquet")]
     found += sorted((directory / "parts").glob("*/part-*.parquet"))  # parts/<table>/part-*
-    found += sorted((directory / "analysis").glob("*.parquet"))
+    found += sorted((directory / "analysis").glob("*.parquet"))  # made before analyses had keys
+    found += sorted((directory / "analysis").glob("[!.]*/*.parquet"))  # analysis/<key>/
     return found
 
 

@@ -1,8 +1,8 @@
 """Figures of sensitivity analysis and scenario discovery, drawn from a sweep's tables.
 
 ``sensitivity_figures(directory)`` returns every figure that suits a sweep directory: Sobol
-bars with intervals (``analysis/sobol.parquet``), Morris mu*-sigma charts
-(``analysis/morris.parquet``) and, for each ``discovery/<question>/``, the PRIM peeling
+bars with intervals (``analysis/<key>/sobol.parquet``), Morris mu*-sigma charts
+(``analysis/<key>/morris.parquet``) and, for each ``discovery/<question>/``, the PRIM peeling
 trade-off and the chosen box's limits. Each figure function takes a tidy table and returns a
 ``matplotlib.figure.Figure`` (no pyplot, no global state), like ``sim.plots``.
 """
@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from sim.analysis.discovery import factor_label
 from sim.analysis.sensitivity import headline_outcomes
+from sim.analysis.sweep_analysis import newest_analysis
 from sim.plots.style import OKABE_ITO, wrap_title
 
 PANEL = (4.6, 3.6)  # inches per panel
@@ -297,16 +298,18 @@ def _read(path: Path) -> pd.DataFrame | None:
     return pd.read_parquet(path) if path.exists() else None
 
 
-def sensitivity_figures(directory: Path) -> dict[str, Figure]:
+def sensitivity_figures(directory: Path, analysis: Path | None = None) -> dict[str, Figure]:
     """Every sensitivity and discovery figure that suits a sweep directory (name -> Figure).
 
-    Empty when the directory has no Sobol or Morris tables and no discovery results.
+    The Sobol or Morris tables are read from `analysis` (an analysis folder), by default the
+    sweep's newest. Empty when there are no such tables and no discovery results.
     """
     directory = Path(directory)
     figures: dict[str, Figure] = {}
-    noise = _read(directory / "analysis" / "sensitivity_noise.parquet")
+    analysis = analysis or newest_analysis(directory)
+    noise = _read(analysis / "sensitivity_noise.parquet") if analysis else None
     for key, draw in (("sobol", sobol_figure), ("morris", morris_figure)):
-        table = _read(directory / "analysis" / f"{key}.parquet")
+        table = _read(analysis / f"{key}.parquet") if analysis else None
         if table is None or table.empty:
             continue
         for scenario, frame in table.groupby("scenario", sort=False):

@@ -21,7 +21,7 @@ from sim.analysis.probabilities import (
     thresholds,
     time_to_escalation,
 )
-from sim.analysis.sweep_analysis import point_probabilities, read_options
+from sim.analysis.sweep_analysis import newest_analysis, point_probabilities, read_options
 from sim.engine.store import read_manifest
 from sim.model.params import PARAMS_BY_PATH
 from sim.plots.style import OKABE_ITO, inward_x_ticks, series_style, wrap_title
@@ -44,9 +44,11 @@ class Sweep:
         runs: the number of runs; replicates: runs per design point; months: the horizon.
         design: one row per design point.
         factors: every factor column; numeric: those with numeric values.
-        tables: the analysis tables by name (read from analysis/, or computed when missing).
+        tables: the analysis tables by name (read from an analysis folder, or computed when
+            missing).
         computed: the names of the tables that were computed here rather than read.
         level: the probability whose crossing the thresholds locate.
+        analysis: the analysis folder the tables were read from (None: none was).
     """
 
     name: str
@@ -59,6 +61,7 @@ class Sweep:
     tables: dict[str, pd.DataFrame]
     computed: list[str]
     level: float
+    analysis: Path | None = None
 
     @property
     def label(self) -> str:
@@ -66,10 +69,12 @@ class Sweep:
         return f"{self.name}, {self.runs:,} runs"
 
 
-def load_sweep(directory: Path) -> Sweep:
+def load_sweep(directory: Path, analysis: Path | None = None) -> Sweep:
     """Read a complete sweep directory's design and analysis tables.
 
-    A table missing from analysis/ (e.g. a sweep run with `analysis.run=false`) is computed in
+    The tables are read from `analysis` (an analysis folder), by default the newest analysis
+    (``sim.analysis.sweep_analysis.newest_analysis``). A table missing there, or all of them
+    when the sweep has no analysis (e.g. one run with `analysis.run=false`), is computed in
     memory from the run summaries with the sim.analysis.probabilities functions and the stored
     analysis settings; nothing is written.
     """
@@ -81,10 +86,11 @@ def load_sweep(directory: Path) -> Sweep:
     design = pd.read_parquet(directory / "design.parquet")
     factors = [c for c in design.columns if c not in ("design_point", "scenario")]
     numeric = [f for f in factors if pd.api.types.is_numeric_dtype(design[f])]
+    analysis = analysis or newest_analysis(directory)
     tables = {
-        name: pd.read_parquet(directory / "analysis" / f"{name}.parquet")
+        name: pd.read_parquet(analysis / f"{name}.parquet")
         for name in ANALYSIS_TABLES
-        if (directory / "analysis" / f"{name}.parquet").exists()
+        if analysis is not None and (analysis / f"{name}.parquet").exists()
     }
     computed = [name for name in ANALYSIS_TABLES if name not in tables]
     if computed:
@@ -99,18 +105,19 @@ def load_sweep(directory: Path) -> Sweep:
         numeric=numeric,
         tables=tables,
         computed=computed,
-        level=_level(directory, cfg, computed),
+        level=_level(analysis, cfg, computed),
+        analysis=analysis if len(computed) < len(ANALYSIS_TABLES) else None,
     )
 
 
-def _level(directory: Path, cfg: Any, computed: list[str]) -> float:
+def _level(analysis: Path | None, cfg: Any, computed: list[str]) -> float:
     """The level the thresholds were found at: as recorded by `analyze`, else config.yaml's.
 
-    `analyze level=0.25` rewrites analysis/ but not config.yaml; figures must name the level
-    of the tables they draw.
+    `analyze level=0.25` writes an analysis but does not change config.yaml; figures must name
+    the level of the tables they draw.
     """
 
-    recorded = read_options(directory / "analysis").get("level")
+    recorded = read_options(analysis).get("level")
     if recorded is not None and "thresholds" not in computed:
         return float(recorded)
     return float(cfg.analysis.level)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,10 +32,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from sim.errors import CalibrationError
+from sim.errors import CalibrationError, first_line
 from sim.eventdata import readers as eventdata
 from sim.studies.calibration.targets import MEASURES, RunTables, measure
 from sim.studies.fact_files import FactsError, resolve
+from sim.studies.file_fields import check_known_keys, finite_number
 
 KINDS = ("binary", "count", "continuous")
 #: Month 0 of every run.
@@ -174,10 +174,10 @@ def load(name: str) -> FactSet:
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
-        raise FactsError(f"{path}: not valid YAML ({_first_line(error)})") from None
+        raise FactsError(f"{path}: not valid YAML ({first_line(error)})") from None
     if not isinstance(data, dict):
         raise FactsError(f"{path}: empty facts file (expected keys {', '.join(FILE_KEYS)})")
-    _no_unknown(data, FILE_KEYS, str(path))
+    check_known_keys(data, FILE_KEYS, str(path), FactsError)
     raw_facts = data.get("facts") or []
     if not isinstance(raw_facts, list):
         raise FactsError(f"{path}: facts = {raw_facts!r}: expected a list of facts")
@@ -208,7 +208,7 @@ def _fact(raw: Any, index: int, path: Path) -> Fact:
     where = f"{path}: facts[{index}]"
     if not isinstance(raw, dict):
         raise FactsError(f"{where}: expected a mapping with keys {', '.join(FACT_KEYS)}")
-    _no_unknown(raw, FACT_KEYS, where)
+    check_known_keys(raw, FACT_KEYS, where, FactsError)
     for key in ("name", "measure", "observed", "period", "source", "kind"):
         if raw.get(key) in (None, ""):
             raise FactsError(f"{where}: {key} is missing")
@@ -229,7 +229,7 @@ def _fact(raw: Any, index: int, path: Path) -> Fact:
             f"{where}.period = {raw['period']!r} is not allowed: {measure_name} measures one "
             "month; give a single month YYYY-MM"
         )
-    observed = _number(raw["observed"])
+    observed = finite_number(raw["observed"])
     if observed is None:
         raise FactsError(f"{where}.observed = {raw['observed']!r}: expected a number")
     if kind == "binary" and observed not in (0.0, 1.0):
@@ -267,7 +267,7 @@ def _check_args(measure_name: str, args: dict[str, Any], where: str) -> None:
 def _tolerance(value: Any, where: str) -> float | None:
     if value is None:
         return None
-    number = _number(value)
+    number = finite_number(value)
     if number is None or number <= 0:
         raise FactsError(f"{where}.tolerance = {value!r}: expected a positive number")
     return number
@@ -276,7 +276,7 @@ def _tolerance(value: Any, where: str) -> float | None:
 def _support(value: Any, where: str) -> tuple[float, float] | None:
     if value is None:
         return None
-    numbers = [_number(v) for v in value] if isinstance(value, list) else []
+    numbers = [finite_number(v) for v in value] if isinstance(value, list) else []
     if len(numbers) != 2 or None in numbers or numbers[0] >= numbers[1]:
         raise FactsError(f"{where}.support = {value!r}: expected [low, high] with low < high")
     return float(numbers[0]), float(numbers[1])
@@ -331,7 +331,7 @@ def event_facts(block: Any, path: Path) -> list[Fact]:
     where = f"{path}: events"
     if not isinstance(block, dict):
         raise FactsError(f"{where}: expected a mapping with keys {', '.join(EVENT_KEYS)}")
-    _no_unknown(block, EVENT_KEYS, where)
+    check_known_keys(block, EVENT_KEYS, where, FactsError)
     for key in ("file", "dyads", "quantities", "period", "source"):
         if block.get(key) in (None, "", []):
             raise FactsError(f"{where}: {key} is missing")
@@ -345,7 +345,7 @@ def event_facts(block: Any, path: Path) -> list[Fact]:
         events, _ = eventdata.read_events(file, fmt)
         dyads = [eventdata.parse_dyad(d) for d in _as_list(block["dyads"])]
     except (eventdata.EventFileError, ValueError, OSError) as error:
-        raise FactsError(f"{where}: {_first_line(error)}") from None
+        raise FactsError(f"{where}: {first_line(error)}") from None
     quantities = [str(q) for q in _as_list(block["quantities"])]
     for quantity in quantities:
         if quantity not in eventdata.MEASURES:
@@ -379,21 +379,3 @@ def event_facts(block: Any, path: Path) -> list[Fact]:
 
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
-
-
-# --- helpers -------------------------------------------------------------------------------------
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _no_unknown(data: Mapping[str, Any], keys: tuple[str, ...], where: str) -> None:
-    for key in data:
-        if key not in keys:
-            raise FactsError(f"{where}: unknown key {key!r}; expected {', '.join(keys)}")
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
-import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,10 +24,11 @@ import numpy as np
 import yaml
 
 from sim.config import CONFIG_DIR
-from sim.errors import CalibrationError
+from sim.errors import CalibrationError, first_line
 from sim.model.ladder import Action, Actor, Demand
 from sim.model.params import ParamSet
 from sim.model.uncertainty import UNCERTAIN
+from sim.studies.file_fields import check_known_keys, finite_number
 
 if TYPE_CHECKING:  # only annotations: `calibrate --help` and its usage errors need no pandas
     import pandas as pd
@@ -355,10 +355,10 @@ def load(name: str) -> TargetSet:
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
-        raise CalibrationError(f"{path}: not valid YAML ({_first_line(error)})") from None
+        raise CalibrationError(f"{path}: not valid YAML ({first_line(error)})") from None
     if not isinstance(data, dict):
         raise CalibrationError(f"{path}: empty targets file (expected keys {', '.join(FILE_KEYS)})")
-    _no_unknown(data, FILE_KEYS, str(path))
+    check_known_keys(data, FILE_KEYS, str(path))
     raw_targets = data.get("targets") or []
     if not isinstance(raw_targets, list) or not raw_targets:
         raise CalibrationError(f"{path}: targets is empty: expected a list of at least one target")
@@ -394,7 +394,7 @@ def _target(raw: Any, index: int, path: Path, months: int) -> Target:
     where = f"{path}: targets[{index}]"
     if not isinstance(raw, dict):
         raise CalibrationError(f"{where}: expected a mapping with keys {', '.join(TARGET_KEYS)}")
-    _no_unknown(raw, TARGET_KEYS, where)
+    check_known_keys(raw, TARGET_KEYS, where)
     for key in ("name", "measure", "observed", "tolerance", "period", "source"):
         if raw.get(key) in (None, ""):
             raise CalibrationError(f"{where}: {key} is missing")
@@ -414,7 +414,7 @@ def _target(raw: Any, index: int, path: Path, months: int) -> Target:
                 f"it takes {', '.join(accepted)}"
             )
     _check_args(f"{where}.args", MEASURES[measure_name], args, months)
-    observed, tolerance = _number(raw["observed"]), _number(raw["tolerance"])
+    observed, tolerance = finite_number(raw["observed"]), finite_number(raw["tolerance"])
     if observed is None:
         raise CalibrationError(f"{where}.observed = {raw['observed']!r}: expected a number")
     if tolerance is None or tolerance <= 0:
@@ -469,20 +469,3 @@ def _check_args(where: str, function: Measure, args: Mapping[str, Any], months: 
                 f"{where}.{name} = {args[name]!r} is not allowed: expected one of "
                 f"{', '.join(names)}"
             )
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _no_unknown(data: Mapping[str, Any], keys: tuple[str, ...], where: str) -> None:
-    for key in data:
-        if key not in keys:
-            raise CalibrationError(f"{where}: unknown key {key!r}; expected {', '.join(keys)}")
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
