@@ -297,7 +297,8 @@ def format_table(table: pd.DataFrame, reference: str) -> str:
 def compare_thresholds(directories: Sequence[Path], opts: dict) -> int:
     """Threshold studies of one factor side by side: each crossing with its interval.
 
-    Raises BadInput (exit code 2) for incomplete or two-factor studies, or different factors.
+    Raises BadInput (exit code 2) for incomplete studies or different factors; two-factor
+    studies go to `compare_threshold_lines`.
     """
     from sim import plots
     from sim.analysis.html_report import render_report, write_report
