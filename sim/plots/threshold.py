@@ -193,7 +193,7 @@ def comparison_lines_figure(results: list[ThresholdResult], labels: list[str]) -
     ax.set_ylabel(lever_label(b))
     ax.legend(fontsize=8, loc="best")
     ax.set_title(
-        f"Where P({results[0].outcome}) crosses {results[0].level:g}: level lines with their "
+        f"Where each study's probability crosses its level (legend): level lines with their "
         f"{results[0].confidence:.0%} bands (along {b})",
         fontsize=9,
     )

@@ -31,7 +31,9 @@ def differences(
     """d(x) = other's crossing - reference's, with its interval, where both lines exist."""
     a, b = line_of(reference, first), line_of(other, first)
     if a.empty or b.empty:
-        return pd.DataFrame(columns=[first, "reference", "other", "difference", "lower", "upper"])
+        return pd.DataFrame(
+            columns=[first, "crossing_reference", "crossing_other", "difference", "lower", "upper"]
+        )
     x = a[first].to_numpy()
     shared = _inside(x, b[first].to_numpy(), np.diff(np.sort(other[first].to_numpy())).max())
     x = x[shared]
@@ -44,8 +46,8 @@ def differences(
     return pd.DataFrame(
         {
             first: x,
-            "reference": mine["crossing"].to_numpy(),
-            "other": at["crossing"],
+            "crossing_reference": mine["crossing"].to_numpy(),
+            "crossing_other": at["crossing"],
             "difference": d,
             "lower": d - np.hypot(ref_up, other_low),
             "upper": d + np.hypot(ref_low, other_up),
