@@ -132,23 +132,44 @@ def test_plot_and_compare_read_threshold_directories(serial, tmp_path, capsys):
 
 def test_on_a_posterior_the_interval_carries_the_parameters(tmp_path):
     """A tiny calibration: the study runs on it, records the parameters' spread, and its
-    interval holds the dice-only one; a missing posterior is refused in one line."""
-    from sim.commands import calibrate
+    interval holds the dice-only one; a calibrated factor is set by the design (its posterior
+    overridden, said in the manifest and report) while the other calibrated parameters are
+    still drawn; a missing posterior is refused in one line."""
+    import numpy as np
+
+    from sim.commands import calibrate, plot
     from sim.engine import posterior_draws
+    from sim.studies.threshold import method
+    from sim.studies.threshold.study import Study, batch_runs
 
     root = tmp_path / "calibration"
     tiny = ["population=60", "budget=3000", "generations=3", "progress=false", "seed=7"]
     assert calibrate.main(["targets=seed_2022", f"output_root={root}", *tiny]) == 0
     (calibration,) = [p.parent for p in root.rglob("posterior.parquet")]
-    # multivector is calibrated, so a posterior run cannot vary it: a parameter it leaves alone
-    factor = "kazakhstan.coercion_push"
-    assert factor not in posterior_draws.load(calibration).names
-    given = ["executor=serial", f"calibration={calibration}", f"factor={factor}", "range=[0,2]"]
-    directory = run_study(settings(tmp_path, *given))
+    factor = "kazakhstan.multivector"
+    names = posterior_draws.load(calibration).names
+    assert factor in names
+    given = ["executor=serial", f"calibration={calibration}"]
+    cfg = settings(tmp_path, *given)
+    directory = run_study(cfg)
     row = pd.read_parquet(directory / "threshold.parquet").iloc[0]
     assert bool(row["posterior"]) and row["sd_parameters"] >= 0
     if row["status"] == "crossed":
         assert row["lower"] <= row["dice_lower"] <= row["dice_upper"] <= row["upper"]
+    manifest = read_manifest(directory)
+    assert manifest["posterior_overridden"] == [factor]
+    assert factor in manifest["posterior_left_alone"]
+    assert plot.main([str(directory)]) == 0
+    assert "overridden" in (directory / "report.html").read_text()
+
+    study = Study.plan(cfg)
+    batch = method.Batch(0, np.array([[0.25], [0.75]]), 40, 0)
+    params, _ = batch_runs(study, batch)
+    np.testing.assert_array_equal(
+        params.columns[factor], np.repeat(study.values(batch.points)[:, 0], 40)
+    )
+    others = [n for n in names if n != factor]  # still drawn: they vary between draws
+    assert any(len(np.unique(params.columns[n][:40])) > 1 for n in others)
     bad = command.main([*SMALL, f"calibration={tmp_path / 'none'}", f"output_root={tmp_path}"])
     assert bad == 2
 
@@ -180,3 +201,38 @@ def test_two_factors_give_a_crossing_curve_and_its_figure(tmp_path):
     assert evaluations["runs"].sum() == table["runs"].iloc[0] <= 1620
     assert plot.main([str(directory)]) == 0
     assert (directory / "figures" / "threshold_line.png").is_file()
+
+
+def test_compare_overlays_two_factor_lines_and_tabulates_their_difference(tmp_path, capsys):
+    from sim.commands import compare
+
+    given = [a for a in SMALL if not a.startswith(("factor=", "budget=", "batch=", "outcome="))]
+    two = [
+        *given,
+        "factor=[kazakhstan.multivector,turkey.reliability]",
+        "outcome=rung>=3 by 24",  # from about 0.15 to 0.25 over this range
+        "range=[[0,0.6],[0.2,1.0]]",
+        "budget=1620",
+        "batch=360",
+        "executor=serial",
+        f"output_root={tmp_path}",
+    ]
+    first = run_study(spec.load([*two, "level=0.21"]))
+    second = run_study(spec.load([*two, "level=0.23"]))
+    output = tmp_path / "lines"
+    assert compare.main([str(first), str(second), f"output={output}"]) == 0
+    printed = capsys.readouterr().out
+    table = pd.read_parquet(output / "comparison.parquet")
+    assert (output / "figures" / "compare_threshold_lines.png").is_file()
+    assert (output / "report.html").is_file()
+    assert len(table) > 10 and "minus" in printed
+    assert (table["lower"] <= table["difference"]).all()
+    assert (table["difference"] <= table["upper"]).all()
+    difference = table["crossing_other"] - table["crossing_reference"]
+    assert (table["difference"] == difference).all() and (table["reference"] != "").all()
+    # a one-factor study against a two-factor one: one line, exit code 2
+    one = run_study(settings(tmp_path / "one", "executor=serial"))
+    assert compare.main([str(first), str(one), f"output={tmp_path / 'mixed'}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "same two factors" in err[0]
+    assert not (tmp_path / "mixed").exists()

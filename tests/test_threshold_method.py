@@ -112,3 +112,30 @@ def test_the_design_is_a_pure_function_of_the_runs(level):
     first = M.run_design(settings, oracle(rising, 9))
     again = M.run_design(settings, oracle(rising, 9))
     assert np.array_equal(first[0].u, again[0].u) and first[1] == again[1]
+
+
+def test_two_lines_differ_by_their_crossings_with_both_intervals():
+    import pandas as pd
+
+    from sim.studies.threshold.lines import differences
+
+    x = np.linspace(0, 1, 101)
+    half_ref, half_other = 0.03, 0.04
+    reference = pd.DataFrame(
+        {"a": x, "crossing": 0.5, "lower": 0.5 - half_ref, "upper": 0.5 + half_ref}
+    )
+    line = 0.5 + 0.1 * x
+    other = pd.DataFrame(
+        {"a": x, "crossing": line, "lower": line - half_other, "upper": line + half_other}
+    )
+    other.loc[x > 0.8, ["crossing", "lower", "upper"]] = np.nan  # leaves the range there
+    table = differences(reference, other, "a", 0.95)
+    assert table["a"].max() <= 0.8 + 1e-12 and len(table) == 81
+    np.testing.assert_allclose(table["difference"], 0.1 * table["a"], atol=1e-12)
+    np.testing.assert_allclose(
+        table["upper"] - table["difference"], np.hypot(half_ref, half_other), atol=1e-12
+    )
+    gap = other.copy()
+    gap.loc[(x > 0.3) & (x < 0.5), ["crossing", "lower", "upper"]] = np.nan
+    inside_gap = differences(reference, gap, "a", 0.95)["a"]
+    assert not ((inside_gap > 0.3) & (inside_gap < 0.5)).any()  # no bridging a missing stretch

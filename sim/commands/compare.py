@@ -16,7 +16,9 @@ score interval (his method 10 for independent proportions). The table says which
 come from sim.analysis.stats, which `validate` calls too (docs/statistics.md).
 
 Threshold studies of one factor (`sim threshold`) are compared too: their crossings with
-their intervals side by side, in a table and a figure.
+their intervals side by side, in a table and a figure. Two-factor threshold studies of the same
+two factors: their level lines with bands overlaid in a figure, and a table of each line's
+difference to the first's along the shared range (sim.studies.threshold.lines).
 
 Writes a new directory (default <results root>/comparisons/<timestamp>/, next to the runs'
 `runs/` folder; `output=` to choose) with comparison.parquet and .csv, figures/, report.html
@@ -348,7 +350,8 @@ def format_table(table: pd.DataFrame, reference: str) -> str:
 def compare_thresholds(directories: Sequence[Path], opts: dict) -> int:
     """Threshold studies of one factor side by side: each crossing with its interval.
 
-    Raises BadInput (exit code 2) for incomplete or two-factor studies, or different factors.
+    Raises BadInput (exit code 2) for incomplete studies or different factors; two-factor
+    studies go to `compare_threshold_lines`.
     """
     from sim import plots
     from sim.analysis.html_report import render_report, write_report
@@ -361,11 +364,13 @@ def compare_thresholds(directories: Sequence[Path], opts: dict) -> int:
         results_kind(directory)  # complete, with its tables
     results = [load_threshold(d) for d in directories]
     factors = {tuple(r.factors) for r in results}
-    if len(factors) > 1 or len(next(iter(factors))) != 1:
+    if len(factors) > 1:
         raise BadInput(
-            "compare takes threshold studies of one and the same factor; these have "
-            + ", ".join(sorted("+".join(f) for f in factors))
+            "compare takes threshold studies of the same factor (or the same two factors, in "
+            "the same order); these have " + ", ".join(sorted("+".join(f) for f in factors))
         )
+    if len(next(iter(factors))) == 2:
+        return compare_threshold_lines(directories, results, opts)
     output = Path(opts["output"]) if "output" in opts else default_output(directories[0])
     if output.exists():
         raise BadInput(f"output={output} already exists; choose a new directory")
@@ -405,6 +410,82 @@ def compare_thresholds(directories: Sequence[Path], opts: dict) -> int:
         print(f"{label}: {result.answer}")
     print(f"\nComparison: {output}")
     return 0
+
+
+def compare_threshold_lines(directories: Sequence[Path], results: list, opts: dict) -> int:
+    """Two-factor threshold studies: their level lines with bands overlaid, and each line's
+    difference to the first's along the range they share (sim.studies.threshold.lines)."""
+    import pandas as pd
+
+    from sim import plots
+    from sim.analysis.html_report import render_report, write_report
+    from sim.commands.plot import BadInput
+    from sim.engine import store
+    from sim.plots.threshold import comparison_lines_figure, line_status
+    from sim.studies.threshold.lines import differences
+
+    output = Path(opts["output"]) if "output" in opts else default_output(directories[0])
+    if output.exists():
+        raise BadInput(f"output={output} already exists; choose a new directory")
+    labels = labelled(
+        [
+            {"scenario": f"{r.scenario}, P({r.outcome}) = {r.level:g}", "directory": d}
+            for r, d in zip(results, directories, strict=True)
+        ]
+    )
+    first = results[0].factors[0]
+    confidence = min(r.confidence for r in results)
+    tables, notes = [], []
+    for result, label in zip(results[1:], labels[1:], strict=True):
+        table = differences(results[0].threshold, result.threshold, first, confidence)
+        if table.empty:
+            why = next(
+                (f"{lab}: {line_status(r)}" for r, lab in ((results[0], labels[0]), (result, label))
+                 if r.threshold["crossing"].isna().all()),
+                "the two lines share no stretch of " + first,
+            )  # fmt: skip
+            notes.append(f"{label} against {labels[0]}: no difference to show ({why})")
+        tables.append(table.assign(study=label, reference=labels[0]))
+    table = pd.concat(tables, ignore_index=True)
+    figure = comparison_lines_figure(results, labels)
+    with store.staged_directory(output) as staging:
+        store.write_table(table, staging / "comparison.parquet")
+        store.write_text(table.to_csv(index=False), staging / "comparison.csv")
+        plots.save_figures({"compare_threshold_lines": figure}, staging / "figures", opts["format"])
+        write_report(
+            staging / "report.html",
+            render_report(
+                f"Comparison of {len(results)} two-factor threshold studies",
+                {"compare_threshold_lines": plots.figure_png(figure)},
+                {f"Differences to {labels[0]} (along {first})": table},
+                notes=[r.answer for r in results] + notes + [LINES_NOTE],
+            ),
+        )
+        store.write_manifest(
+            staging, kind="comparison", directories=[str(d) for d in directories], labels=labels
+        )
+    for result, label in zip(results, labels, strict=True):
+        print(f"{label}: {result.answer}")
+    for note in notes:
+        print(note)
+    for label, part in zip(labels[1:], tables, strict=True):
+        if not part.empty:
+            widest = part.loc[part["difference"].abs().idxmax()]
+            print(
+                f"{label} minus {labels[0]}: the line moves by {part['difference'].min():+.3g} "
+                f"to {part['difference'].max():+.3g} along {first} "
+                f"(largest at {first} = {widest[first]:.3g}: {widest['difference']:+.3g} "
+                f"[{widest['lower']:+.3g}, {widest['upper']:+.3g}])"
+            )
+    print(f"\nComparison: {output}")
+    return 0
+
+
+LINES_NOTE = (
+    "Difference: the other study's crossing minus the first's, at the first study's values of "
+    "the first factor where both lines exist; its interval treats the studies as independent "
+    "(with the same seed they share replicates, which makes it conservative)."
+)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -570,6 +570,7 @@ def objective_doc(name: str) -> str:
 
 def threshold_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], str, list[str]]:
     """Figures, title, tables, config and notes of a threshold study's report."""
+    from sim.engine.store import read_manifest
     from sim.plots.threshold import load_threshold, threshold_figure_set
 
     result = load_threshold(directory)
@@ -587,6 +588,13 @@ def threshold_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame
             "Parameters drawn from a posterior: the interval carries the parameters' spread as "
             "well as the dice's (dice_lower and dice_upper: the dice's alone)."
         )
+        overridden = read_manifest(directory).get("posterior_overridden") or []
+        if overridden:
+            notes.append(
+                f"The posterior calibrates {', '.join(overridden)}: the design sets it instead "
+                "of the posterior's draws (overridden); every other calibrated parameter is "
+                "drawn from the posterior."
+            )
     tables = {
         "Threshold": result.threshold,
         "Evaluations (every batch and point)": result.evaluations,

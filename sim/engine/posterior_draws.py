@@ -256,14 +256,18 @@ def load_cached(directory: str) -> Posterior:
     return load(directory)
 
 
+def check_usable(directory: str) -> Posterior:
+    """The posterior in `directory`; ConfigError if it cannot be read or is another model's."""
+    try:
+        return load(directory)
+    except CalibrationError as error:
+        raise ConfigError(str(error)) from None
+
+
 def check_for_sweep(directory: str, factors: Sequence[str]) -> None:
     """Refuse a posterior that cannot serve a sweep: another model's, or one whose calibrated
     parameters are also design factors (the design and the posterior would both set them)."""
-
-    try:
-        posterior = load(directory)
-    except CalibrationError as error:
-        raise ConfigError(str(error)) from None
+    posterior = check_usable(directory)
     both = sorted(set(posterior.names) & set(factors))
     if both:
         raise ConfigError(

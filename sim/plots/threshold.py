@@ -174,3 +174,33 @@ def comparison_figure(results: list[ThresholdResult], labels: list[str]) -> Figu
     ax.set_xlabel(lever_label(results[0].factors[0]))
     ax.set_title(f"Where P({results[0].outcome}) crosses {results[0].level:g}", fontsize=10)
     return fig
+
+
+def comparison_lines_figure(results: list[ThresholdResult], labels: list[str]) -> Figure:
+    """Two-factor studies: each level line with its band (along the second factor), overlaid."""
+    a, b = results[0].factors
+    fig = Figure(figsize=(7.2, 5.6), layout="constrained")
+    ax = fig.subplots()
+    for k, (result, label) in enumerate(zip(results, labels, strict=True)):
+        colour = OKABE_ITO[k % len(OKABE_ITO)]
+        line = result.threshold.dropna(subset=["crossing"]).sort_values(a)
+        if line.empty:
+            ax.plot([], [], color=colour, label=f"{label}: {line_status(result)}")
+            continue
+        ax.fill_between(line[a], line["lower"], line["upper"], color=colour, alpha=0.25, lw=0)
+        ax.plot(line[a], line["crossing"], color=colour, lw=2, label=label)
+    ax.set_xlabel(lever_label(a))
+    ax.set_ylabel(lever_label(b))
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title(
+        f"Where each study's probability crosses its level (legend): level lines with their "
+        f"{results[0].confidence:.0%} bands (along {b})",
+        fontsize=9,
+    )
+    return fig
+
+
+def line_status(result: ThresholdResult) -> str:
+    """Why a 2-factor study has no level line to draw."""
+    status = result.threshold["status"].iloc[0]
+    return "level never crossed in the range" if status == "not crossed" else str(status)

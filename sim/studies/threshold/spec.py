@@ -19,7 +19,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import ConfigError, compose_scenario, list_scenarios, model_values
 from sim.config.paths import keep_literal
-from sim.engine.posterior_draws import check_for_sweep
+from sim.engine.posterior_draws import check_usable
 from sim.model import params as P
 from sim.studies.threshold.outcomes import Outcome, parse_outcome
 
@@ -91,9 +91,14 @@ def outcome(cfg: DictConfig) -> Outcome:
     return parse_outcome(cfg.outcome)
 
 
+def scenario_values(cfg: DictConfig) -> dict[str, Any]:
+    """The scenario's parameter values, as the scenario writes them (not encoded)."""
+    return model_values(compose_scenario(cfg.scenario))
+
+
 def base_values(cfg: DictConfig) -> dict[str, float]:
     """The scenario's encoded parameters (the factors are set per run on top)."""
-    return P.encode(model_values(compose_scenario(cfg.scenario)))
+    return P.encode(scenario_values(cfg))
 
 
 def check(cfg: DictConfig) -> None:
@@ -132,7 +137,9 @@ def check(cfg: DictConfig) -> None:
             f"executor = {cfg.executor!r} is not allowed: expected process, dask or serial"
         )
     if cfg.calibration:
-        check_for_sweep(str(cfg.calibration), factors(cfg))
+        # A calibrated factor is allowed: the design sets it, the posterior draws the rest
+        # (posterior_draws.left_to_the_design, as a scenario's settings in a sweep).
+        check_usable(str(cfg.calibration))
     _check_ends(cfg)
 
 

@@ -70,7 +70,7 @@ def batch_runs(study: Study, batch: M.Batch) -> tuple[ParamSet, np.ndarray]:
     params = ParamSet(columns, k * n)
     seed = int(study.cfg.seed)
     if study.cfg.calibration:
-        draws = posterior.load_cached(str(study.cfg.calibration))
+        draws = posterior.load_cached(str(study.cfg.calibration)).without(study.fixed)
         params, _ = posterior.override_params(params, draws, seed, replicate)
     return params, derive_seeds(seed, replicate)
 
@@ -83,12 +83,23 @@ class Study:
     ranges: list[tuple[float, float]]
     outcome: Outcome
     base: dict[str, float]
+    fixed: tuple[str, ...]  # what the posterior draws leave alone: the factors, the scenario's
 
     @classmethod
     def plan(cls, cfg: DictConfig) -> Study:
+        factors = spec.factors(cfg)
+        fixed = posterior.left_to_the_design(factors, [spec.scenario_values(cfg)])
         return cls(
-            cfg, spec.factors(cfg), spec.ranges(cfg), spec.outcome(cfg), spec.base_values(cfg)
+            cfg, factors, spec.ranges(cfg), spec.outcome(cfg), spec.base_values(cfg), tuple(fixed)
         )
+
+    @property
+    def overridden(self) -> list[str]:
+        """The factors a posterior calibrates: the design sets them instead of its draws."""
+        if not self.cfg.calibration:
+            return []
+        names = posterior.load_cached(str(self.cfg.calibration)).names
+        return [f for f in self.factors if f in names]
 
     @property
     def settings(self) -> M.Settings:
@@ -191,8 +202,22 @@ def write_manifest(directory: Path, study: Study, complete: bool, **facts: Any) 
             "run_seed": "sim.model.rng.derive_seeds(seed, replicate)",
             "common_random_numbers": "replicate r has the same seed at every factor value",
         },
+        **_posterior_facts(study),
         **facts,
     )
+
+
+def _posterior_facts(study: Study) -> dict[str, Any]:
+    """With a posterior: what it is, what its draws leave alone, and which factors' posterior
+    the design overrides."""
+    if not study.cfg.calibration:
+        return {}
+    draws = posterior.load_cached(str(study.cfg.calibration))
+    return {
+        "calibration": draws.describe(),
+        "posterior_left_alone": [n for n in study.fixed if n in draws.names],
+        "posterior_overridden": study.overridden,
+    }
 
 
 def run_study(cfg: DictConfig, on_batch: Any = None) -> Path:
