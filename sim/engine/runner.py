@@ -31,18 +31,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig
 
 from sim.engine.executors import make_executor, start_workers_early
-from sim.errors import explain
-
-if TYPE_CHECKING:
-    pass
-from sim.engine.chunks import WORKER_MODULES, run_chunk
 from sim.engine.plan import Plan, plan
+from sim.engine.sweep_chunk import WORKER_MODULES, run_sweep_chunk
 from sim.engine.sweep_directory import (
     finish,
     prepare_directory,
@@ -50,6 +46,7 @@ from sim.engine.sweep_directory import (
     write_parts,
     write_sweep_manifest,
 )
+from sim.errors import explain
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -99,8 +96,8 @@ def run_sweep(
             writes_in_worker = workers_share_files(cfg)
             facts = dict(experiment=str(cfg.name), seed=int(cfg.seed))
             tasks = (plan_.task(i, directory if writes_in_worker else None) for i in todo)
-            for result in executor.map_unordered(run_chunk, tasks):
-                if result.summary is not None:
+            for result in executor.map_unordered(run_sweep_chunk, tasks):
+                if result.parts:
                     write_parts(directory, result, **facts)
                 seconds += result.seconds
                 bar.update(result.runs)

@@ -35,8 +35,9 @@ from omegaconf import DictConfig, OmegaConf
 from sim import __version__
 from sim.config import PACKAGE_DATA, REPO_ROOT, ConfigError
 from sim.config.paths import escape_interpolations
-from sim.engine.aggregate import FIXED_POINT, RUNG_COLUMNS
+from sim.engine.aggregate import RUNG_COLUMNS
 from sim.engine.checksums import DATA_FILES, digests
+from sim.engine.fixed_point import FIXED_POINT_SCALE
 from sim.engine.workers import is_running
 from sim.model.params import PARAMS_BY_PATH
 from sim.model.recording import TRAJECTORY_VARIABLES
@@ -194,8 +195,7 @@ COLUMN_UNITS: dict[str, str] = {
 
 
 #: The per-variable columns of aggregate.parquet: sums are int64 fixed point (exact in any
-#: order), so the mean over a row's runs is sum / FIXED_POINT / runs.
-FIXED_POINT_SCALE = f"2^-{int(FIXED_POINT).bit_length() - 1}"
+#: order, ``sim.engine.fixed_point``), so the mean over a row's runs is sum / 2^24 / runs.
 AGGREGATE_UNITS: dict[str, str] = {
     "mean": "{unit}",
     "sum": f"{FIXED_POINT_SCALE} x ({{unit}}), summed over the runs (mean = sum / 2^24 / runs)",
