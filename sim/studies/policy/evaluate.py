@@ -93,6 +93,7 @@ class ObjectiveSums:
     years: float  # the horizon: rates are per year
     ensemble_size: int
     replicates: int
+    policies: int
     name: str = "objectives"
 
     def cells(self, run_ids: np.ndarray) -> dict[str, np.ndarray]:
@@ -104,9 +105,10 @@ class ObjectiveSums:
         values = per_run_values(result.summary, self.objectives, self.years)
         return CellSums.of(values, self.cells(chunk.ids))
 
-    def merge(self, parts: Iterable[CellSums], policies: int, scenarios: int) -> np.ndarray:
+    def merge(self, parts: Iterable[CellSums]) -> np.ndarray:
         """(policies, scenarios, objectives): each cell's mean, merged exactly."""
-        runs, sums = merge_cell_sums(parts, (policies, scenarios), len(self.objectives))
+        shape = (self.policies, self.ensemble_size // self.replicates)
+        runs, sums = merge_cell_sums(parts, shape, len(self.objectives))
         if np.any(runs == 0):
             raise RuntimeError("an evaluation is missing chunks")  # a bug, never bad input
         return cell_means(runs, sums)
@@ -134,8 +136,9 @@ class Evaluation:
         return -(-self.runs // self.chunk_size)
 
     def reduction(self) -> ObjectiveSums:
-        size = self.ensemble.size
-        return ObjectiveSums(self.objectives, self.months / 12.0, size, self.ensemble.replicates)
+        size, replicates = self.ensemble.size, self.ensemble.replicates
+        years = self.months / 12.0
+        return ObjectiveSums(self.objectives, years, size, replicates, len(self.policies))
 
     def job(self, index: int) -> ChunkJob:
         """Chunk `index`: runs start..stop-1, ordered by policy, then scenario."""
@@ -160,7 +163,7 @@ class Evaluation:
 
     def means(self, parts: Iterable[CellSums]) -> np.ndarray:
         """(policies, scenarios, objectives): each cell's mean, merged exactly from the chunks."""
-        return self.reduction().merge(parts, len(self.policies), self.ensemble.scenarios)
+        return self.reduction().merge(parts)
 
 
 def part_path(folder: Path, index: int) -> Path:
