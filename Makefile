@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 SCENARIO ?= war_favorable_russia
 ARGS ?=
 
-.PHONY: run test lint bench posterior app-screenshot clean-venv
+.PHONY: run test lint bench bench-engine posterior app-screenshot clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || "$$(scripts/find-python)" -m venv $(VENV)
@@ -42,6 +42,11 @@ app-screenshot: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench_model.py
+
+# The engine's three goals at full size, each with pass or fail (about 10 minutes on an idle
+# 2-core machine; benchmarks/README.md). ARGS="--scale 0.1" for a quick look.
+bench-engine: $(VENV)/.installed
+	$(PY) benchmarks/bench_goals.py $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

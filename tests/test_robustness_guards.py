@@ -165,12 +165,12 @@ def test_a_disk_error_during_a_sweep_ends_in_one_line_with_the_resume_command(
 ) -> None:
     import errno
 
-    from sim.engine import chunks, runner
+    from sim.engine import runner, sweep_chunk
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "part"))
 
-    monkeypatch.setattr(chunks, "write_parts", full)  # a worker writes its chunk's parts
+    monkeypatch.setattr(sweep_chunk, "write_parts", full)  # a worker writes its chunk's parts
     monkeypatch.setattr(runner, "write_parts", full)  # or the parent does
     code = main(["sweep", *SMALL_SWEEP, "replicates=2", "workers=1", f"output_root={tmp_path}"])
     err = capsys.readouterr().err
@@ -188,7 +188,7 @@ def test_a_dead_worker_ends_in_one_line_with_the_resume_command(
     def broken(task):
         raise BrokenProcessPool("A process in the process pool was terminated abruptly")
 
-    monkeypatch.setattr(runner, "run_chunk", broken)
+    monkeypatch.setattr(runner, "run_sweep_chunk", broken)
     code = main(["sweep", *SMALL_SWEEP, "replicates=2", "workers=1", f"output_root={tmp_path}"])
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err

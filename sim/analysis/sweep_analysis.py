@@ -36,7 +36,13 @@ from sim.analysis.variance_split import with_parameter_intervals
 from sim.config.analysis_options import OPTIONS_FILE, TABLE_OPTIONS, check_options
 from sim.config.paths import output_folder
 from sim.engine.posterior_draws import RUNS_PER_DRAW
-from sim.engine.store import check_config, remove_stale_staging, write_table, write_text
+from sim.engine.store import (
+    check_config,
+    read_config,
+    remove_stale_staging,
+    write_table,
+    write_text,
+)
 from sim.engine.sweep_directory import is_complete, planned_parts, read_parts
 from sim.errors import ConfigError
 
@@ -62,9 +68,8 @@ def check_horizon(directory: Path, months: list[int]) -> None:
     """Refuse months asked for beyond the sweep's horizon: they were swapped for the horizon,
     giving tables at other months than asked (review 2, D10). A sweep's own stored defaults
     beyond a short horizon are left out instead (`analyze_sweep`)."""
-    from omegaconf import OmegaConf  # Hydra's config library: loaded only when a sweep is read
 
-    horizon = int(OmegaConf.load(Path(directory) / "config.yaml").months)
+    horizon = int(read_config(Path(directory), leave_out=("resolved",)).months)
     if max(months) > horizon:
         raise ConfigError(
             f"months = {months} is not allowed: expected months in [1, {horizon}] (this "
@@ -106,7 +111,7 @@ def analyze_sweep(
                 "allow_incomplete=true"
             )
         warnings.warn(f"{directory} is incomplete: analysing the chunks present", stacklevel=2)
-    cfg = OmegaConf.load(directory / "config.yaml")
+    cfg = read_config(directory, leave_out=("resolved",))  # the scenarios' values: not needed
     stored = OmegaConf.to_container(cfg.analysis)
     stored.pop("run", None)  # a sweep setting, not an option of the tables
     opts = check_options({**stored, **(options or {})})

@@ -560,6 +560,7 @@ def run_scenario(
             progress=bar.update,
             facts=facts,
             ensembles=ensembles,
+            figure_runs=FIGURE_RUNS if run.figures else 0,
         )
         summary = streamed.summary
         files: dict[str, int | None] = dict(streamed.files)

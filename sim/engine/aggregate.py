@@ -8,28 +8,25 @@ extremes merge exactly, so the merged table does not depend on the chunking.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from sim.engine.fixed_point import FIXED_POINT, block_sums, to_fixed_point
 from sim.model.recording import TRAJECTORY_VARIABLES
 
 if TYPE_CHECKING:
-    from sim.model.escalation import EscalationModel
+    from sim.engine.chunks import Chunk
+    from sim.model.escalation import EnsembleResult, EscalationModel
 
 
 BINS = 50
 
 
 QUANTILE_MIN_REPLICATES = 10  # fewer runs per design point: no histograms, no quantiles
-
-
-FIXED_POINT = float(2**24)  # sums are kept as int64 in units of 2^-24: exact, order-free
 
 
 # Key variables of the monthly aggregate, with the fixed range of their histogram bins. Runs
@@ -55,6 +52,10 @@ RUNG_COLUMNS = [f"rung_{k}" for k in range(6)]
 class MonthlyAggregate:
     """Per (design point, month): runs per rung, fixed-point sums, histograms, min and max.
 
+    A reduction of the chunk engine (``sim.engine.chunks.MonthlyReduction``): it reads the
+    model after every month (`each_month`), its part is the chunk's table (`reduce`), and the
+    parts merge exactly (`merge`).
+
     Histograms (for quantiles) and extremes are kept only when a design point has at least
     ``QUANTILE_MIN_REPLICATES`` runs: below that a quantile says little, and for designs with
     thousands of points and one or two replicates (Sobol, Morris) the histograms would be
@@ -64,8 +65,18 @@ class MonthlyAggregate:
     handful of numpy calls whatever the number of variables.
     """
 
-    def __init__(self, local: np.ndarray, points: int, months: int, histograms: bool) -> None:
+    name = "aggregate"
+
+    def __init__(
+        self,
+        local: np.ndarray,
+        points: int,
+        months: int,
+        histograms: bool,
+        first_point: int = 0,
+    ) -> None:
         self.local, self.points, self.months = local, points, months
+        self.first_point = first_point
         self.runs = np.bincount(local, minlength=points)
         self.present = self.runs > 0
         # Runs of a chunk are sorted by design point: each point is one contiguous block.
@@ -91,7 +102,7 @@ class MonthlyAggregate:
         self.work = np.empty_like(self.x)
         self.index = np.empty(self.x.shape, dtype=np.int64)
 
-    def add(self, model: EscalationModel, month: int) -> None:
+    def each_month(self, model: EscalationModel, month: int) -> None:
         rung = np.asarray(model.russia.rung, dtype=np.int64)
         self.rungs[:, month] = np.bincount(
             self.local * 6 + rung, minlength=self.points * 6
@@ -101,10 +112,9 @@ class MonthlyAggregate:
         x, work, index = self.x, self.work, self.index
         for row, name in enumerate(AGGREGATE_VARIABLES):
             x[row] = _read(model, name)  # broadcasts a scalar state to every run
-        np.rint(np.multiply(x, FIXED_POINT, out=work), out=work)
-        np.copyto(index, work, casting="unsafe")
         present = self.present
-        self.sums[:, present, month] = np.add.reduceat(index, self.starts, axis=1)
+        fixed = to_fixed_point(x, work=work, out=index)
+        self.sums[:, present, month] = block_sums(fixed, self.starts, axis=1)
         if self.hist is None:
             return
         self.min[:, present, month] = np.minimum.reduceat(x, self.starts, axis=1)
@@ -115,6 +125,12 @@ class MonthlyAggregate:
         index += self.offsets
         counts = np.bincount(index.reshape(-1), minlength=self.hist.size // self.months)
         self.hist[:, :, month] = counts.reshape(-1, self.points, BINS + 2)
+
+    def reduce(self, result: EnsembleResult, chunk: Chunk) -> pa.Table:
+        return self.table(self.first_point)
+
+    def merge(self, parts: Iterable[pa.Table]) -> Iterator[pd.DataFrame]:
+        return iter_merged_aggregate(parts)
 
     def table(self, first_point: int) -> pa.Table:
         """Long table: one row per (design point, month) that has runs in this chunk."""
@@ -188,16 +204,17 @@ def _add_carry(carry: dict[str, np.ndarray], block: dict[str, np.ndarray]) -> No
             block[name][rows] += values
 
 
-def iter_merged_aggregate(parts: list[Path]) -> Iterator[pd.DataFrame]:
-    """The chunk aggregates merged, one design-point range at a time (flat memory).
+def iter_merged_aggregate(parts: Iterable[pa.Table]) -> Iterator[pd.DataFrame]:
+    """The chunk aggregates (in chunk order) merged, one design-point range at a time; flat
+    memory when `parts` reads each part as it is needed.
 
     Chunks hold consecutive runs, so a design point is split only across neighbouring chunks:
     its rows are carried to the next part and merged there. Integer addition, min and max are
     exact, so the result does not depend on the chunking.
     """
     carry: dict[str, np.ndarray] | None = None
-    for path in parts:
-        block = _block(pq.read_table(path))
+    for part in parts:
+        block = _block(part)
         if carry is not None:
             if block["design_point"][0] == carry["design_point"][0]:
                 _add_carry(carry, block)

@@ -13,60 +13,28 @@ about a second to start, and a calibration simulates dozens of batches.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from sim.engine.chunks import WORKER_MODULES as CHUNK_WORKER_MODULES
+from sim.engine.chunks import (
+    Chunk,
+    ChunkJob,
+    ChunkOutput,
+    EnsembleTables,
+    Reduction,
+    RunTables,
+    run_job,
+)
 from sim.engine.executors import local_workers, make_executor
 from sim.model.params import ParamSet, encode
 
 #: Imported once by a process pool's forkserver, so each worker starts with the model loaded.
-WORKER_MODULES = ("sim.engine.ensemble", "sim.model.escalation")
+WORKER_MODULES = ("sim.engine.ensemble", *CHUNK_WORKER_MODULES)
 #: Below this many runs a chunk costs more to ship to a worker than to simulate here.
 MIN_RUNS_PER_CHUNK = 250
-
-
-@dataclasses.dataclass(frozen=True)
-class EnsembleTask:
-    """Runs ``run_ids`` of a batch, with their parameters and seeds."""
-
-    index: int
-    params: ParamSet
-    seeds: np.ndarray
-    run_ids: np.ndarray
-    months: int
-    trajectories: bool
-    events: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class EnsembleTables:
-    """The tables of a batch (as ``sim.model.escalation.EnsembleResult``), in run order."""
-
-    summary: pd.DataFrame
-    trajectories: pd.DataFrame | None
-    events: pd.DataFrame | None
-    episodes: pd.DataFrame | None = None
-
-
-def simulate_task(task: EnsembleTask) -> tuple[int, EnsembleTables]:
-    """Simulate one chunk (in a worker, or here)."""
-    # Mesa: imported only where runs are simulated (in workers), never for --help
-    from sim.model.escalation import simulate
-
-    result = simulate(
-        task.params,
-        seeds=task.seeds,
-        months=task.months,
-        run_ids=task.run_ids,
-        trajectories=task.trajectories,
-        events=task.events,
-    )
-    tables = EnsembleTables(result.summary, result.trajectories, result.events, result.episodes)
-    return task.index, tables
 
 
 def chunk_bounds(runs: int, workers: int, chunk_size: int | None) -> list[tuple[int, int]]:
@@ -74,13 +42,6 @@ def chunk_bounds(runs: int, workers: int, chunk_size: int | None) -> list[tuple[
     if chunk_size is None:
         chunk_size = max(MIN_RUNS_PER_CHUNK, -(-runs // (2 * workers)))
     return [(start, min(start + chunk_size, runs)) for start in range(0, runs, chunk_size)]
-
-
-def _concat(frames: Sequence[pd.DataFrame | None]) -> pd.DataFrame | None:
-    present = [f for f in frames if f is not None]
-    if not present:
-        return None
-    return pd.concat(present, ignore_index=True) if len(present) > 1 else present[0]
 
 
 class Ensembles:
@@ -91,6 +52,8 @@ class Ensembles:
         workers: processes of the pool (default: every core this process may use); 1 is serial.
         scheduler: a Dask scheduler's address, with executor="dask".
         chunk_size: runs per chunk (default: about two chunks per worker).
+        preload: more modules for a process pool's workers to import once (those of the
+            reductions a study ships with its jobs).
     """
 
     def __init__(
@@ -99,9 +62,10 @@ class Ensembles:
         workers: int | None = None,
         scheduler: str | None = None,
         chunk_size: int | None = None,
+        preload: Sequence[str] = (),
     ) -> None:
         self.kind, self.workers, self.chunk_size = executor, workers, chunk_size
-        self.executor = make_executor(executor, workers, scheduler, WORKER_MODULES)
+        self.executor = make_executor(executor, workers, scheduler, (*WORKER_MODULES, *preload))
 
     def __enter__(self) -> Ensembles:
         self.executor.__enter__()
@@ -109,6 +73,44 @@ class Ensembles:
 
     def __exit__(self, *exc: object) -> None:
         self.executor.__exit__(*exc)
+
+    def outputs(
+        self,
+        params: ParamSet | Mapping[str, Any],
+        seeds: Sequence[int] | np.ndarray,
+        months: int,
+        reductions: Sequence[Reduction],
+        trajectories: bool = True,
+        events: bool = True,
+        chunk_size: int | None = None,
+        local_ids: bool = False,
+    ) -> Iterator[ChunkOutput]:
+        """Each chunk's output (the parts of `reductions`), in run order, as chunks finish.
+
+        Run i has params row i and seeds[i]; its id in the tables is i, or with `local_ids` its
+        place in its chunk (what a measure that indexes by run id within a batch expects).
+        """
+        seeds = np.asarray(seeds)
+        if not isinstance(params, ParamSet):
+            params = ParamSet(encode(params), seeds.size)
+        workers = 1 if self.kind == "serial" else local_workers(self.workers)
+        bounds = chunk_bounds(seeds.size, workers, chunk_size or self.chunk_size)
+        jobs = (
+            ChunkJob(
+                Chunk(
+                    index,
+                    params.take(np.arange(start, stop)),
+                    seeds[start:stop],
+                    months,
+                    run_ids=None if local_ids else np.arange(start, stop, dtype=np.int64),
+                    trajectories=trajectories,
+                    events=events,
+                ),
+                tuple(reductions),
+            )
+            for index, (start, stop) in enumerate(bounds)
+        )
+        return self.in_order(jobs, len(bounds))
 
     def chunks(
         self,
@@ -119,38 +121,31 @@ class Ensembles:
         events: bool = True,
         chunk_size: int | None = None,
     ) -> Iterator[tuple[np.ndarray, EnsembleTables]]:
-        """Each chunk's run ids and tables, in run order, as the chunks finish.
-
-        Chunks that finish early wait in a buffer for the ones before them; the executor keeps
-        only a few chunks in flight, so the buffer stays small.
-        """
-        seeds = np.asarray(seeds)
-        if not isinstance(params, ParamSet):
-            params = ParamSet(encode(params), seeds.size)
-        workers = 1 if self.kind == "serial" else local_workers(self.workers)
-        bounds = chunk_bounds(seeds.size, workers, chunk_size or self.chunk_size)
-        tasks = (
-            EnsembleTask(
-                index,
-                params.take(np.arange(start, stop)),
-                seeds[start:stop],
-                np.arange(start, stop, dtype=np.int64),
-                months,
-                trajectories,
-                events,
-            )
-            for index, (start, stop) in enumerate(bounds)
+        """Each chunk's run ids and tables, in run order, as the chunks finish."""
+        outputs = self.outputs(
+            params, seeds, months, (RunTables(),), trajectories, events, chunk_size
         )
-        if len(bounds) == 1:  # nothing to share out: no pickling, no round trip
-            yield np.arange(seeds.size, dtype=np.int64), simulate_task(next(tasks))[1]
+        start = 0
+        for output in outputs:
+            yield np.arange(start, start + output.runs, dtype=np.int64), output.parts["tables"]
+            start += output.runs
+
+    def in_order(self, jobs: Iterator[ChunkJob], count: int) -> Iterator[ChunkOutput]:
+        """The outputs of `count` jobs (indexed 0..count-1) in job order, as they finish.
+
+        Jobs that finish early wait in a buffer for the ones before them; the executor keeps
+        only a few in flight, so the buffer stays small. A single job runs here: nothing to
+        share out, no pickling, no round trip.
+        """
+        if count == 1:
+            yield run_job(next(jobs))
             return
-        waiting: dict[int, EnsembleTables] = {}
+        waiting: dict[int, ChunkOutput] = {}
         following = 0
-        for index, tables in self.executor.map_unordered(simulate_task, tasks):
-            waiting[index] = tables
+        for output in self.executor.map_unordered(run_job, jobs):
+            waiting[output.index] = output
             while following in waiting:
-                start, stop = bounds[following]
-                yield np.arange(start, stop, dtype=np.int64), waiting.pop(following)
+                yield waiting.pop(following)
                 following += 1
 
     def simulate(
@@ -163,9 +158,4 @@ class Ensembles:
     ) -> EnsembleTables:
         """The tables of runs 0..R-1 (R = len(seeds)), as one ``simulate`` call would give."""
         parts = [t for _, t in self.chunks(params, seeds, months, trajectories, events)]
-        return EnsembleTables(
-            _concat([t.summary for t in parts]),
-            _concat([t.trajectories for t in parts]),
-            _concat([t.events for t in parts]),
-            _concat([t.episodes for t in parts]),
-        )
+        return RunTables().merge(parts)

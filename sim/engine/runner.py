@@ -28,21 +28,18 @@ The sweep directory exists while the sweep is incomplete (so it can be resumed);
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig
 
-from sim.engine.executors import make_executor, start_workers_early
-from sim.errors import explain
-
-if TYPE_CHECKING:
-    pass
-from sim.engine.chunks import WORKER_MODULES, run_chunk
+from sim.engine.executors import SerialExecutor, make_executor, start_workers_early
 from sim.engine.plan import Plan, plan
+from sim.engine.sweep_chunk import WORKER_MODULES, run_sweep_chunk
 from sim.engine.sweep_directory import (
     finish,
     prepare_directory,
@@ -50,6 +47,7 @@ from sim.engine.sweep_directory import (
     write_parts,
     write_sweep_manifest,
 )
+from sim.errors import explain
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -70,7 +68,10 @@ class SweepFailed(RuntimeError):
 
 
 def run_sweep(
-    cfg: DictConfig, resume: str | Path | None = None, on_chunk: Callable[[int], None] | None = None
+    cfg: DictConfig,
+    resume: str | Path | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> Path:
     """Run (or finish) an experiment and return its directory.
 
@@ -79,6 +80,9 @@ def run_sweep(
         resume: a directory of an interrupted sweep of the same config (default: cfg.resume).
         on_chunk: called in this process with each chunk's index after its parts are written
             (a test hook: raising there simulates an interruption).
+        meanwhile: work for this process while workers simulate (the command imports the
+            analysis), run in a background thread; not when the chunks run in this process,
+            where it would only take their time.
     """
     resume = cfg.resume if resume is None else resume
     # Workers import the model (about a second) while this process plans.
@@ -89,6 +93,7 @@ def run_sweep(
     write_sweep_manifest(directory, plan_, complete=False, done=len(done))
     began = time.perf_counter()
     seconds = 0.0
+    background: threading.Thread | None = None
     try:
         with (
             _progress(plan_, done, cfg.progress) as bar,
@@ -96,17 +101,22 @@ def run_sweep(
                 executor
             ),
         ):
+            if meanwhile is not None and not isinstance(executor, SerialExecutor):
+                background = threading.Thread(target=meanwhile, daemon=True)
+                background.start()
             writes_in_worker = workers_share_files(cfg)
             facts = dict(experiment=str(cfg.name), seed=int(cfg.seed))
             tasks = (plan_.task(i, directory if writes_in_worker else None) for i in todo)
-            for result in executor.map_unordered(run_chunk, tasks):
-                if result.summary is not None:
+            for result in executor.map_unordered(run_sweep_chunk, tasks):
+                if result.parts:
                     write_parts(directory, result, **facts)
                 seconds += result.seconds
                 bar.update(result.runs)
                 if on_chunk is not None:
                     on_chunk(result.index)
         finish(directory, plan_)
+        if background is not None:
+            background.join()  # nothing half-imported when the caller goes on
     except KeyboardInterrupt:
         # Chunks written so far stay; the manifest still says complete: false.
         raise SweepInterrupted(directory) from None

@@ -89,7 +89,7 @@ class StreamedRun:
     """What stays in memory of a streamed ensemble: summaries and the figures' sample."""
 
     summary: pd.DataFrame
-    trajectories: pd.DataFrame | None  # the first FIGURE_RUNS runs only
+    trajectories: pd.DataFrame | None  # the first `figure_runs` runs only (None: no runs)
     events: pd.DataFrame | None  # the same runs' events
     files: dict[str, int]  # file name -> rows
     simulation_seconds: float
@@ -135,6 +135,7 @@ def simulate_to_parquet(
     progress: Any = None,
     facts: Mapping[str, Any] | None = None,
     ensembles: Ensembles | None = None,
+    figure_runs: int = FIGURE_RUNS,
 ) -> StreamedRun:
     """Simulate runs 0..len(seeds)-1 chunk by chunk into summary, trajectories, events and
     episodes .parquet (episodes: one row per demand episode, written with the events).
@@ -154,6 +155,8 @@ def simulate_to_parquet(
         facts: key-value metadata for every file (seed, scenario, ...; `sim.engine.store`).
         ensembles: where the chunks are simulated (default: in this process, one at a time);
             they come back in run order, so the files do not depend on it either.
+        figure_runs: the trajectories and events of runs 0..figure_runs-1 are kept in memory
+            for the figures; 0 when none are drawn (10,000 runs' tables are about 1 GB).
     """
     ensembles = ensembles or Ensembles("serial")
     size = chunk_size or chunk_runs(months, trajectories)
@@ -163,7 +166,7 @@ def simulate_to_parquet(
         for name in names
     }
     summaries: list[pd.DataFrame] = []
-    sample = _Sample(FIGURE_RUNS)
+    sample = _Sample(figure_runs)
     seconds, estimate = 0.0, 0
     try:
         began = time.perf_counter()

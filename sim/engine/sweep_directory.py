@@ -34,7 +34,7 @@ from sim.engine.store import (
 from sim.engine.study_directory import study_path
 
 if TYPE_CHECKING:
-    from sim.engine.chunks import ChunkResult
+    from sim.engine.chunks import ChunkOutput
 from sim.engine.aggregate import iter_merged_aggregate
 from sim.engine.plan import Plan, config_differences, resolved_config, resolved_data
 from sim.engine.result_dirs import KIND_WORDS, directory_kind
@@ -121,16 +121,19 @@ def workers_share_files(cfg: DictConfig) -> bool:
     return cfg.executor != "dask" or cfg.scheduler in (None, "threads")
 
 
-def write_parts(directory: Path, result: ChunkResult, **facts: Any) -> None:
+#: The order a chunk's parts are written in: the summary last (it marks the chunk done).
+WRITE_ORDER = ("trajectories", "episodes", "aggregate", "summary")
+
+
+def write_parts(directory: Path, result: ChunkOutput, **facts: Any) -> None:
     """Write a chunk's parts, each atomically; the summary last (it marks the chunk done).
 
     `facts` (experiment, seed) go into each file's metadata beside units, version and commit.
     """
-    tables = [("trajectories", result.trajectories)] if result.trajectories is not None else []
-    if result.episodes is not None:
-        tables.append(("episodes", result.episodes))
-    tables += [("aggregate", result.aggregate), ("summary", result.summary)]
-    for kind, table in tables:
+    for kind in WRITE_ORDER:
+        table = result.parts.get(kind)
+        if table is None:
+            continue
         path = part_path(directory, kind, result.index)
         if isinstance(table, pa.Table):
             write_arrow(table, path, table=kind, chunk=result.index, **facts)
@@ -145,7 +148,7 @@ def finish(directory: Path, plan_: Plan) -> None:
     def write(tmp: Path) -> None:
         writer = None
         try:
-            for frame in iter_merged_aggregate(parts):
+            for frame in iter_merged_aggregate(pq.read_table(path) for path in parts):
                 table = with_metadata(
                     pa.Table.from_pandas(frame, preserve_index=False),
                     table="aggregate",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,8 +25,8 @@ import yaml
 from sim.analysis import scores as S
 from sim.config import compose, list_scenarios, model_values
 from sim.engine import store
-from sim.engine.ensemble import chunk_bounds
-from sim.engine.executors import make_executor
+from sim.engine.chunks import Chunk, EnsembleTables, RunTables, run_chunk
+from sim.engine.ensemble import Ensembles
 from sim.engine.posterior_draws import POSTERIOR, Posterior, params_for_runs
 from sim.engine.posterior_draws import load as load_posterior
 from sim.errors import CalibrationError
@@ -39,14 +39,17 @@ from sim.studies.calibration import targets as T
 from sim.studies.facts import Fact, FactsError, FactSet, month_label
 from sim.studies.references import REFERENCES, references
 
+if TYPE_CHECKING:
+    from sim.model.escalation import EnsembleResult
+
 SCORES = "scores.parquet"
 SKILL = "skill.parquet"
 PREDICTIVE = "predictive.parquet"
 CALIBRATION_DIR = "calibration"
 #: Which scores each kind of fact gets.
 SCORE_NAMES = {"binary": ("brier", "log"), "count": ("crps",), "continuous": ("crps",)}
-#: The modules a process pool's workers import once (the model and this module).
-WORKER_MODULES = ("sim.studies.scoring", "sim.model.escalation", "sim.model.recording")
+#: The module a process pool's workers import once beside the model (its reductions).
+WORKER_MODULES = ("sim.studies.scoring",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -170,50 +173,57 @@ def posterior_of(calibration: Any, directory: Path) -> Posterior:
 
 
 # --- simulating the ensemble ---------------------------------------------------------------------
-def simulate_tables(params: ParamSet, seeds: np.ndarray, months: int) -> T.RunTables:
-    """Simulate runs 0..n-1 (their ids local to this batch) and return their tables."""
-    # Mesa: imported only where runs are simulated (in workers), never for --help
-    from sim.model.escalation import simulate
-
-    result = simulate(params, seeds=seeds, months=months)
-    return T.RunTables(result.summary, result.trajectories, result.events, params, months)
+def measured_tables(result: EnsembleResult | EnsembleTables, chunk: Chunk) -> T.RunTables:
+    """A chunk's tables as the facts' measures read them (with its parameters and months)."""
+    return T.RunTables(
+        result.summary, result.trajectories, result.events, chunk.params, chunk.months
+    )
 
 
 @dataclasses.dataclass(frozen=True)
-class ChunkTask:
-    """Runs start..stop-1 of the ensemble: their parameters and seeds, and the facts."""
+class FactValues:
+    """Every fact's measure on every run of a chunk: a (runs, facts) array; the chunks' arrays
+    merge one after the other (run order)."""
 
-    index: int
-    params: ParamSet
-    seeds: np.ndarray
-    months: int
     facts: tuple[Fact, ...]
+    name: str = "facts"
+
+    def reduce(self, result: EnsembleResult, chunk: Chunk) -> np.ndarray:
+        tables = measured_tables(result, chunk)
+        return np.column_stack([fact.evaluate(tables) for fact in self.facts])
+
+    def merge(self, parts: Sequence[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts, axis=0)
 
 
-def predict_chunk(task: ChunkTask) -> tuple[int, np.ndarray]:
-    """Every fact's measure on every run of the chunk: (index, (runs, facts) array)."""
-    tables = simulate_tables(task.params, task.seeds, task.months)
-    return task.index, np.column_stack([fact.evaluate(tables) for fact in task.facts])
+def simulate_tables(params: ParamSet, seeds: np.ndarray, months: int) -> T.RunTables:
+    """Simulate runs 0..n-1 (their ids local to this batch) and return their tables."""
+    chunk = Chunk(0, params, seeds, months, trajectories=True, events=True)
+    return measured_tables(run_chunk(chunk, [RunTables()]).parts["tables"], chunk)
 
 
 def predict(
     facts: Sequence[Fact], params: ParamSet, options: Options, progress: Callable | None = None
 ) -> np.ndarray:
     """The (runs, facts) predictive values; the same for any executor and chunk size, since
-    run i has seed derive_seeds(seed, i) and its own parameters wherever it is simulated."""
+    run i has seed derive_seeds(seed, i) and its own parameters wherever it is simulated.
+
+    Each chunk's runs are numbered from 0 in its tables, as in `check_measures`: the
+    measures see a batch of runs, not their place in the ensemble.
+    """
     seeds = derive_seeds(options.seed, np.arange(options.replicates))
-    tasks = (
-        ChunkTask(i, params.take(ids), seeds[ids], options.months, tuple(facts))
-        for i, (start, stop) in enumerate(chunk_bounds(options.replicates, 1, options.chunk_size))
-        for ids in [np.arange(start, stop)]
+    reduction = FactValues(tuple(facts))
+    parts = []
+    ensembles = Ensembles(
+        options.executor, options.workers, chunk_size=options.chunk_size, preload=WORKER_MODULES
     )
-    parts: dict[int, np.ndarray] = {}
-    with make_executor(options.executor, options.workers, preload=WORKER_MODULES) as executor:
-        for index, values in executor.map_unordered(predict_chunk, tasks):
-            parts[index] = values
+    with ensembles:
+        outputs = ensembles.outputs(params, seeds, options.months, [reduction], local_ids=True)
+        for output in outputs:
+            parts.append(output.parts[reduction.name])
             if progress is not None:
-                progress(len(values))
-    return np.concatenate([parts[i] for i in sorted(parts)], axis=0)
+                progress(output.runs)
+    return reduction.merge(parts)
 
 
 def run_params(

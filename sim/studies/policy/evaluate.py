@@ -16,23 +16,33 @@ stopped.
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+from sim.engine.chunks import (
+    CellSums,
+    Chunk,
+    ChunkJob,
+    cell_means,
+    columns_for_runs,
+    merge_cell_sums,
+    run_job,
+)
 from sim.engine.store import write_table
 from sim.model.params import ParamSet
 from sim.model.rng import derive_seeds
 from sim.studies.policy.objectives import per_run_values
 from sim.studies.policy.spec import Variable
 
-FIXED_POINT = float(2**24)
-WORKER_MODULES = ("sim.model.escalation", "sim.studies.policy.evaluate")
+if TYPE_CHECKING:
+    from sim.model.escalation import EnsembleResult
+
+WORKER_MODULES = ("sim.engine.chunks", "sim.model.escalation", "sim.studies.policy.evaluate")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,86 +85,33 @@ def sample_ensemble(
 
 
 @dataclasses.dataclass(frozen=True)
-class EvaluationTask:
-    """Runs ``start .. stop-1`` of an evaluation (flat numbering, see the module docstring)."""
+class ObjectiveSums:
+    """The chunk engine's reduction of a policy evaluation: per (policy, scenario) cell, the
+    runs and each objective's exact fixed-point sum (``sim.engine.chunks.CellSums``)."""
 
-    index: int
-    start: int
-    stop: int
+    objectives: tuple[str, ...]
+    years: float  # the horizon: rates are per year
     ensemble_size: int
     replicates: int
-    seed: int
-    months: int
-    first_policy: int
-    levers: dict[str, np.ndarray]  # encoded, one value per policy from first_policy on
-    uncertainties: dict[str, np.ndarray]  # encoded, one value per run of this chunk
-    base: dict[str, float]  # every other parameter (the base scenario, encoded)
-    objectives: tuple[str, ...]
+    policies: int
+    name: str = "objectives"
 
+    def cells(self, run_ids: np.ndarray) -> dict[str, np.ndarray]:
+        """Each run's policy and scenario (runs numbered policy * ensemble_size + run)."""
+        policy, run = np.divmod(run_ids, self.ensemble_size)
+        return {"policy": policy, "scenario": run // self.replicates}
 
-@dataclasses.dataclass
-class ChunkSums:
-    """Per (policy, scenario) cell of a chunk: runs and fixed-point sums of each objective."""
+    def reduce(self, result: EnsembleResult, chunk: Chunk) -> CellSums:
+        values = per_run_values(result.summary, self.objectives, self.years)
+        return CellSums.of(values, self.cells(chunk.ids))
 
-    index: int
-    policy: np.ndarray
-    scenario: np.ndarray
-    runs: np.ndarray
-    sums: np.ndarray  # (cells, objectives) int64
-    seconds: float = 0.0
-
-    def frame(self, objectives: Sequence[str]) -> pd.DataFrame:
-        table = {"policy": self.policy, "scenario": self.scenario, "runs": self.runs}
-        table.update({name: self.sums[:, k] for k, name in enumerate(objectives)})
-        return pd.DataFrame(table)
-
-    @classmethod
-    def from_frame(cls, index: int, frame: pd.DataFrame, objectives: Sequence[str]) -> ChunkSums:
-        return cls(
-            index,
-            frame["policy"].to_numpy(),
-            frame["scenario"].to_numpy(),
-            frame["runs"].to_numpy(),
-            frame[list(objectives)].to_numpy(dtype=np.int64).reshape(len(frame), -1),
-        )
-
-
-def evaluate_chunk(task: EvaluationTask) -> ChunkSums:
-    """Simulate one chunk and sum its objectives per (policy, scenario)."""
-    # Mesa: imported only where runs are simulated (in workers), never for --help
-    from sim.model.escalation import EscalationModel
-
-    began = time.perf_counter()
-    flat = np.arange(task.start, task.stop, dtype=np.int64)
-    policy, run = np.divmod(flat, task.ensemble_size)
-    local = policy - task.first_policy
-    columns: dict[str, Any] = dict(task.base)
-    for path, values in task.levers.items():
-        used = values[local[0] : local[-1] + 1]
-        columns[path] = float(used[0]) if np.all(used == used[0]) else values[local]
-    columns.update(task.uncertainties)
-    model = EscalationModel(
-        ParamSet(columns, flat.size),
-        seeds=derive_seeds(task.seed, run),
-        months=task.months,
-        run_ids=flat,
-        trajectories=False,
-        events=False,
-    )
-    summary = model.run().summary
-    values = per_run_values(summary, task.objectives, task.months / 12.0)
-    fixed = np.rint(values * FIXED_POINT).astype(np.int64)
-    # Runs are ordered by policy, then scenario: every cell is one contiguous block.
-    cell = policy * (task.ensemble_size // task.replicates) + run // task.replicates
-    starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-    return ChunkSums(
-        task.index,
-        policy[starts],
-        (run // task.replicates)[starts],
-        np.diff(np.r_[starts, flat.size]),
-        np.add.reduceat(fixed, starts, axis=0),
-        time.perf_counter() - began,
-    )
+    def merge(self, parts: Iterable[CellSums]) -> np.ndarray:
+        """(policies, scenarios, objectives): each cell's mean, merged exactly."""
+        shape = (self.policies, self.ensemble_size // self.replicates)
+        runs, sums = merge_cell_sums(parts, shape, len(self.objectives))
+        if np.any(runs == 0):
+            raise RuntimeError("an evaluation is missing chunks")  # a bug, never bad input
+        return cell_means(runs, sums)
 
 
 # --- an evaluation -----------------------------------------------------------------------------
@@ -178,41 +135,35 @@ class Evaluation:
     def chunks(self) -> int:
         return -(-self.runs // self.chunk_size)
 
-    def task(self, index: int) -> EvaluationTask:
+    def reduction(self) -> ObjectiveSums:
+        size, replicates = self.ensemble.size, self.ensemble.replicates
+        years = self.months / 12.0
+        return ObjectiveSums(self.objectives, years, size, replicates, len(self.policies))
+
+    def job(self, index: int) -> ChunkJob:
+        """Chunk `index`: runs start..stop-1, ordered by policy, then scenario."""
         start = index * self.chunk_size
         stop = min(start + self.chunk_size, self.runs)
-        size = self.ensemble.size
-        first, last = start // size, (stop - 1) // size
-        run = np.arange(start, stop) % size
+        flat = np.arange(start, stop, dtype=np.int64)
+        policy, run = np.divmod(flat, self.ensemble.size)
+        first = int(policy[0])
+        levers = {path: self.policies[first:, k] for k, path in enumerate(self.lever_paths)}
+        columns: dict[str, Any] = dict(self.base)
+        columns.update(columns_for_runs(levers, policy - first))
         scenario = run // self.ensemble.replicates
-        return EvaluationTask(
-            index=index,
-            start=start,
-            stop=stop,
-            ensemble_size=size,
-            replicates=self.ensemble.replicates,
-            seed=self.ensemble.seed,
-            months=self.months,
-            first_policy=first,
-            levers={
-                path: self.policies[first : last + 1, k] for k, path in enumerate(self.lever_paths)
-            },
-            uncertainties={path: values[scenario] for path, values in self.ensemble.values.items()},
-            base=self.base,
-            objectives=self.objectives,
+        columns.update({path: values[scenario] for path, values in self.ensemble.values.items()})
+        chunk = Chunk(
+            index,
+            ParamSet(columns, flat.size),
+            derive_seeds(self.ensemble.seed, run),
+            self.months,
+            run_ids=flat,
         )
+        return ChunkJob(chunk, (self.reduction(),))
 
-    def means(self, chunks: Iterator[ChunkSums] | Sequence[ChunkSums]) -> np.ndarray:
+    def means(self, parts: Iterable[CellSums]) -> np.ndarray:
         """(policies, scenarios, objectives): each cell's mean, merged exactly from the chunks."""
-        shape = (len(self.policies), self.ensemble.scenarios)
-        sums = np.zeros((*shape, len(self.objectives)), dtype=np.int64)
-        runs = np.zeros(shape, dtype=np.int64)
-        for chunk in chunks:
-            sums[chunk.policy, chunk.scenario] += chunk.sums
-            runs[chunk.policy, chunk.scenario] += chunk.runs
-        if np.any(runs == 0):
-            raise RuntimeError("an evaluation is missing chunks")  # a bug, never bad input
-        return sums / FIXED_POINT / runs[..., None]
+        return self.reduction().merge(parts)
 
 
 def part_path(folder: Path, index: int) -> Path:
@@ -235,16 +186,18 @@ def run_evaluation(
     """
 
     folder.mkdir(parents=True, exist_ok=True)
-    done: dict[int, ChunkSums] = {}
+    labels, names = ("policy", "scenario"), evaluation.objectives
+    done: dict[int, CellSums] = {}
     for index in range(evaluation.chunks):
         path = part_path(folder, index)
         if path.is_file():
-            done[index] = ChunkSums.from_frame(index, pd.read_parquet(path), evaluation.objectives)
-    todo = (evaluation.task(i) for i in range(evaluation.chunks) if i not in done)
-    for chunk in executor.map_unordered(evaluate_chunk, todo):
-        frame = chunk.frame(evaluation.objectives)
-        write_table(frame, part_path(folder, chunk.index), table="policy_sums", chunk=chunk.index)
-        done[chunk.index] = chunk
+            done[index] = CellSums.from_frame(pd.read_parquet(path), labels, names)
+    todo = (evaluation.job(i) for i in range(evaluation.chunks) if i not in done)
+    for output in executor.map_unordered(run_job, todo):
+        sums = output.parts["objectives"]
+        path = part_path(folder, output.index)
+        write_table(sums.frame(names), path, table="policy_sums", chunk=output.index)
+        done[output.index] = sums
         if on_chunk is not None:
-            on_chunk(int(chunk.runs.sum()))
+            on_chunk(output.runs)
     return evaluation.means(done.values())

@@ -1,0 +1,130 @@
+"""A sweep's chunk in a worker: the plan's task as a `Chunk` and the sweep's reductions.
+
+The worker builds the chunk's parameters itself (a scalar where every point of the chunk
+agrees, drawn from a posterior with ``calibration=``), runs it through the chunk engine
+(``sim.engine.chunks.run_chunk``) with the sweep's reductions: the run summaries labelled with
+their design point, replicate, scenario and factors; the trajectories and demand episodes with
+their design point; and the exact monthly aggregate (``sim.engine.aggregate``). Workers that
+share the sweep's file system write the chunk's parts themselves.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.engine import posterior_draws as posterior
+from sim.engine.aggregate import QUANTILE_MIN_REPLICATES, MonthlyAggregate
+from sim.engine.chunks import (
+    Chunk,
+    ChunkOutput,
+    Reduction,
+    columns_for_runs,
+    concat_frames,
+    run_chunk,
+)
+from sim.engine.plan import ChunkTask
+from sim.engine.sweep_directory import write_parts
+from sim.model import params as P
+from sim.model.rng import derive_seeds
+
+if TYPE_CHECKING:
+    from sim.model.escalation import EnsembleResult
+
+# Imported once by the process pool's forkserver, so that each worker starts with the model
+# loaded instead of importing Mesa itself.
+WORKER_MODULES = ("sim.engine.sweep_chunk", "sim.model.escalation", "sim.model.recording")
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelledSummary:
+    """The run summaries with the sweep's columns: design point, replicate, scenario, factors."""
+
+    labels: dict[str, Any]
+    name: str = "summary"
+
+    def reduce(self, result: EnsembleResult, chunk: Chunk) -> pd.DataFrame:
+        return result.summary.assign(**self.labels)
+
+    def merge(self, parts: Sequence[pd.DataFrame]) -> pd.DataFrame | None:
+        return concat_frames(parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class RowsWithDesignPoint:
+    """A per-run table (trajectories, episodes) with each row's design point after run_id."""
+
+    name: str  # "trajectories" or "episodes": the table of the result
+    replicates: int
+
+    def reduce(self, result: EnsembleResult, chunk: Chunk) -> pd.DataFrame | None:
+        table = getattr(result, self.name)
+        if table is not None:
+            table.insert(1, "design_point", table["run_id"].to_numpy() // self.replicates)
+        return table
+
+    def merge(self, parts: Sequence[pd.DataFrame | None]) -> pd.DataFrame | None:
+        return concat_frames(parts)
+
+
+def sweep_chunk(task: ChunkTask) -> tuple[Chunk, list[Reduction]]:
+    """The task's runs as a chunk, and the reductions a sweep keeps of them."""
+    run_ids = np.arange(task.start, task.stop, dtype=np.int64)
+    points = run_ids // task.replicates
+    replicate = run_ids % task.replicates
+    local = points - task.first_point
+    params = P.ParamSet(columns_for_runs(task.columns, local), local.size)
+    particle = None
+    if task.calibration:  # replicate r of every design point gets the same posterior draw
+        params, particle = posterior.override_params(
+            params,
+            posterior.load_cached(task.calibration).without(task.fixed),
+            task.seed,
+            replicate,
+        )
+    chunk = Chunk(
+        task.index,
+        params,
+        derive_seeds(task.seed, replicate),
+        task.months,
+        run_ids=run_ids,
+        trajectories=task.trajectories,
+        events=False,
+        episodes=task.trajectories,
+    )
+    labels: dict[str, Any] = dict(
+        design_point=points,
+        replicate=replicate.astype(np.int32),
+        scenario=np.asarray(task.scenarios, dtype=object)[local],
+    )
+    if particle is not None:
+        labels["particle"] = particle
+    labels.update({name: values[local] for name, values in task.factors.items()})
+    histograms = task.replicates >= QUANTILE_MIN_REPLICATES
+    reductions: list[Reduction] = [
+        LabelledSummary(labels),
+        MonthlyAggregate(local, len(task.scenarios), task.months, histograms, task.first_point),
+    ]
+    if task.trajectories:
+        reductions += [
+            RowsWithDesignPoint("trajectories", task.replicates),
+            RowsWithDesignPoint("episodes", task.replicates),
+        ]
+    return chunk, reductions
+
+
+def run_sweep_chunk(task: ChunkTask) -> ChunkOutput:
+    """Simulate one chunk of a sweep; write its parts (task.directory) or return them."""
+    began = time.perf_counter()
+    output = run_chunk(*sweep_chunk(task))
+    if task.directory is not None:
+        write_parts(Path(task.directory), output, experiment=task.experiment, seed=task.seed)
+        output.parts = {}
+    output.seconds = time.perf_counter() - began
+    return output
