@@ -99,14 +99,14 @@ def test_robustness_measures_hold_their_definitions(study_dir):
     assert robust["reference"].sum() == 1 and robust["chosen"].sum() == 1
     assert robust["threshold_share"].between(0, 1).all()
     for name in objectives:
-        cells = scenarios.pivot(index="scenario", columns="policy", values=name)
+        cells = scenarios.pivot(index="sampled_scenario", columns="policy", values=name)
         regret = cells.sub(cells.min(axis=1), axis=0)
         by_policy = robust.set_index("policy")
         order = by_policy.index
         np.testing.assert_allclose(by_policy[f"{name}_regret_mean"], regret.mean().loc[order])
         np.testing.assert_allclose(by_policy[f"{name}_regret_max"], regret.max().loc[order])
         np.testing.assert_allclose(by_policy[name], cells.mean().loc[order])
-    p4 = scenarios.pivot(index="scenario", columns="policy", values="p_rung4")
+    p4 = scenarios.pivot(index="sampled_scenario", columns="policy", values="p_rung4")
     share = (p4 <= 0.15).mean().loc[robust["policy"]]
     np.testing.assert_allclose(robust.set_index("policy")["threshold_share"], share)
     assert robust.loc[robust["chosen"], "threshold_share"].item() == robust["threshold_share"].max()
@@ -121,7 +121,7 @@ def test_an_evaluation_equals_the_model_run_directly(tmp_path):
     evaluation = study.evaluation(policies, ensemble)
     from sim.engine.executors import SerialExecutor
 
-    means = run_evaluation(evaluation, SerialExecutor(), tmp_path / "parts")
+    means = run_evaluation(evaluation, SerialExecutor(), tmp_path / "parts", "parts")
     for p, levers in enumerate(policies):
         scenario = np.repeat(np.arange(5), 3)
         columns = dict(study.base) | dict(zip(study.lever_paths, levers, strict=True))

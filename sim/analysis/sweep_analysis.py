@@ -27,7 +27,14 @@ from sim.analysis.probabilities import (
 from sim.analysis.sensitivity import SENSITIVITY_DESIGNS, sensitivity_tables
 from sim.config.analysis_options import OPTIONS_FILE, TABLE_OPTIONS, check_options
 from sim.config.paths import output_folder
-from sim.engine.store import check_config, remove_stale_staging, write_table, write_text
+from sim.engine.store import (
+    check_config,
+    read_table,
+    recorded_run_dir,
+    remove_stale_staging,
+    write_table,
+    write_text,
+)
 from sim.engine.sweep_directory import is_complete, read_parts
 from sim.errors import ConfigError
 
@@ -85,7 +92,7 @@ def analyze_sweep(
     stored = OmegaConf.to_container(cfg.analysis)
     stored.pop("run", None)  # a sweep setting, not an option of the tables
     opts = check_options({**stored, **(options or {})})
-    design = pd.read_parquet(directory / "design.parquet")
+    design = read_table(directory / "design.parquet")
     factors = [c for c in design.columns if c not in ("design_point", "scenario")]
     horizon = int(cfg.months)
     months = [m for m in opts["months"] if m <= horizon] or [horizon]
@@ -117,13 +124,13 @@ def analyze_sweep(
                 seed=int(cfg.seed),
             ),
         }
-    write_analysis(out, tables)
+    write_analysis(out, tables, recorded_run_dir(directory, cfg.get("output_root")))
     write_options(out, opts)  # plot labels its figures with these, not config.yaml's
     return tables
 
 
-def write_analysis(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:
-    """Each table as <name>.parquet and <name>.csv, all or none.
+def write_analysis(out: Path, tables: Mapping[str, pd.DataFrame], run_dir: str) -> None:
+    """Each table as <name>.parquet and <name>.csv, all or none; `run_dir`: the sweep's.
 
     Every file is written into a staging folder first, and moved into `out` only when all are
     written: a full disk part way leaves the earlier tables as they were, not half replaced.
@@ -133,7 +140,7 @@ def write_analysis(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".tables-{os.getpid()}-", suffix=".partial", dir=out))
     try:
         for name, table in tables.items():
-            write_table(table, staging / f"{name}.parquet")
+            write_table(table, staging / f"{name}.parquet", run_dir=run_dir)
             write_text(table.to_csv(index=False), staging / f"{name}.csv")
         for path in sorted(staging.iterdir()):
             os.replace(path, out / path.name)  # renames need no space: they cannot fill a disk

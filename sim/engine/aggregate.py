@@ -197,7 +197,8 @@ def iter_merged_aggregate(parts: list[Path]) -> Iterator[pd.DataFrame]:
     """
     carry: dict[str, np.ndarray] | None = None
     for path in parts:
-        block = _block(pq.read_table(path))
+        table = pq.read_table(path)
+        block = _block(table.drop_columns([c for c in ("run_dir",) if c in table.column_names]))
         if carry is not None:
             if block["design_point"][0] == carry["design_point"][0]:
                 _add_carry(carry, block)

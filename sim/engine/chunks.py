@@ -19,6 +19,7 @@ import pyarrow as pa
 from sim.engine import posterior_draws as posterior
 from sim.engine.aggregate import QUANTILE_MIN_REPLICATES, MonthlyAggregate
 from sim.engine.plan import ChunkTask
+from sim.engine.run_table import labelled_summary
 from sim.engine.sweep_directory import write_parts
 from sim.model import params as P
 from sim.model.rng import derive_seeds
@@ -75,15 +76,14 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         model.step()
         monthly.add(model, month)
     result = model.results()
-    labels = dict(
+    summary = labelled_summary(
+        result.summary,
+        np.asarray(task.scenarios, dtype=object)[local],
+        replicate=replicate,
         design_point=points,
-        replicate=replicate.astype(np.int32),
-        scenario=np.asarray(task.scenarios, dtype=object)[local],
+        particle=particle,
+        factors={name: values[local] for name, values in task.factors.items()},
     )
-    if particle is not None:
-        labels["particle"] = particle
-    labels.update({name: values[local] for name, values in task.factors.items()})
-    summary = result.summary.assign(**labels)
     trajectories = None
     if result.trajectories is not None:
         trajectories = result.trajectories
@@ -101,7 +101,13 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         episodes,
     )
     if task.directory is not None:
-        write_parts(Path(task.directory), chunk, experiment=task.experiment, seed=task.seed)
+        write_parts(
+            Path(task.directory),
+            chunk,
+            run_dir=task.run_dir,
+            experiment=task.experiment,
+            seed=task.seed,
+        )
         chunk.summary = chunk.aggregate = chunk.trajectories = chunk.episodes = None
     chunk.seconds = time.perf_counter() - began
     return chunk

@@ -25,11 +25,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from sim.engine.store import write_table
+from sim.engine.store import read_table, write_table
 from sim.model.params import ParamSet
 from sim.model.rng import derive_seeds
 from sim.studies.policy.objectives import per_run_values
 from sim.studies.policy.spec import Variable
+
+#: The column with a sampled scenario's index (a point of the uncertainties' Latin hypercube).
+SAMPLED_SCENARIO = "sampled_scenario"
 
 FIXED_POINT = float(2**24)
 WORKER_MODULES = ("sim.model.escalation", "sim.studies.policy.evaluate")
@@ -50,7 +53,8 @@ class Ensemble:
 
     def frame(self, uncertainties: Sequence[Variable]) -> pd.DataFrame:
         """One row per scenario with the uncertainties' values (choices by name)."""
-        table: dict[str, Any] = {"scenario": np.arange(self.scenarios)}
+        # its own name: `scenario` is a scenario's name in every other table (docs/outputs.md)
+        table: dict[str, Any] = {SAMPLED_SCENARIO: np.arange(self.scenarios)}
         for v in uncertainties:
             column = self.values[v.path]
             choices = v.spec.choices
@@ -104,7 +108,7 @@ class ChunkSums:
     seconds: float = 0.0
 
     def frame(self, objectives: Sequence[str]) -> pd.DataFrame:
-        table = {"policy": self.policy, "scenario": self.scenario, "runs": self.runs}
+        table = {"policy": self.policy, SAMPLED_SCENARIO: self.scenario, "runs": self.runs}
         table.update({name: self.sums[:, k] for k, name in enumerate(objectives)})
         return pd.DataFrame(table)
 
@@ -113,7 +117,7 @@ class ChunkSums:
         return cls(
             index,
             frame["policy"].to_numpy(),
-            frame["scenario"].to_numpy(),
+            frame[SAMPLED_SCENARIO].to_numpy(),
             frame["runs"].to_numpy(),
             frame[list(objectives)].to_numpy(dtype=np.int64).reshape(len(frame), -1),
         )
@@ -223,6 +227,7 @@ def run_evaluation(
     evaluation: Evaluation,
     executor: Any,
     folder: Path,
+    run_dir: str,
     on_chunk: Any = None,
 ) -> np.ndarray:
     """Evaluate (resuming from the parts already in `folder`) and return the cell means.
@@ -231,6 +236,7 @@ def run_evaluation(
         evaluation: the policies and ensemble.
         executor: an executor from ``sim.engine.executors.make_executor`` (entered).
         folder: where each chunk's sums are written as it finishes; parts present are reused.
+        run_dir: the study directory's name, the parts' first column (store.RUN_DIR).
         on_chunk: called with each finished chunk's run count (progress bars, test hooks).
     """
 
@@ -239,11 +245,12 @@ def run_evaluation(
     for index in range(evaluation.chunks):
         path = part_path(folder, index)
         if path.is_file():
-            done[index] = ChunkSums.from_frame(index, pd.read_parquet(path), evaluation.objectives)
+            done[index] = ChunkSums.from_frame(index, read_table(path), evaluation.objectives)
     todo = (evaluation.task(i) for i in range(evaluation.chunks) if i not in done)
     for chunk in executor.map_unordered(evaluate_chunk, todo):
         frame = chunk.frame(evaluation.objectives)
-        write_table(frame, part_path(folder, chunk.index), table="policy_sums", chunk=chunk.index)
+        path = part_path(folder, chunk.index)
+        write_table(frame, path, run_dir=run_dir, table="policy_sums", chunk=chunk.index)
         done[chunk.index] = chunk
         if on_chunk is not None:
             on_chunk(int(chunk.runs.sum()))
