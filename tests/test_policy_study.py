@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.commands.policy import main as policy_main
+from sim.engine.store import read_table
 from sim.model.escalation import EscalationModel
 from sim.model.params import ParamSet
 from sim.model.rng import derive_seeds
@@ -38,7 +39,7 @@ def small(tmp_path: Path, *extra: str):
 
 
 def tables(directory: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_parquet(directory / f"{name}.parquet") for name in TABLES}
+    return {name: read_table(directory / f"{name}.parquet") for name in TABLES}
 
 
 @pytest.fixture(scope="module")
