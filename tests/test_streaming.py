@@ -13,6 +13,7 @@ from sim.commands import run as run_command
 from sim.config import compose, model_values
 from sim.engine import streaming
 from sim.engine.ensemble import chunk_bounds
+from sim.engine.run_table import labelled_summary
 from sim.engine.store import read_table
 from sim.model.escalation import simulate
 from sim.model.rng import derive_seeds
@@ -44,9 +45,9 @@ def one_batch() -> dict[str, pd.DataFrame]:
         months=MONTHS,
         run_ids=np.arange(RUNS),
     )
-    result.summary.insert(2, "scenario", "baseline")
     return {
-        "summary": result.summary,
+        # a run's summary: the model's columns with the labels a sweep's parts carry too
+        "summary": labelled_summary(result.summary, "baseline", replicate=np.arange(RUNS)),
         "trajectories": result.trajectories,
         "events": result.events,
         "episodes": result.episodes,
