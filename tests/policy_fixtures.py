@@ -89,7 +89,7 @@ def scenario_table(policies: pd.DataFrame, rng: np.random.Generator) -> pd.DataF
     for _, policy in policies.iterrows():
         frame = draws.copy()
         frame.insert(0, "policy", int(policy["policy"]))
-        frame.insert(1, "scenario", np.arange(len(draws)))
+        frame.insert(1, "sampled_scenario", np.arange(len(draws)))
         pressure = frame["russia.base_resolve"] * (0.6 + frame["war.p_favorable"])
         noise = rng.normal(0, 0.01, len(frame))
         frame["p_rung4"] = np.clip(policy["p_rung4"] * pressure + noise, 0, 1)
@@ -103,7 +103,7 @@ def robustness_table(policies: pd.DataFrame, scenarios: pd.DataFrame) -> pd.Data
     """Mean, regret and threshold share per policy, computed from the scenario table."""
     table = policies[["policy", "reference", *LEVERS]].set_index("policy")
     for name in OBJECTIVES:
-        wide = scenarios.pivot(index="scenario", columns="policy", values=name)
+        wide = scenarios.pivot(index="sampled_scenario", columns="policy", values=name)
         regret = wide.sub(wide.min(axis=1), axis=0)
         table[name] = wide.mean()
         table[f"{name}_regret_mean"] = regret.mean()
@@ -155,7 +155,8 @@ def make_policy_directory(path: Path, complete: bool = True) -> Path:
     from sim.engine.store import write_config, write_manifest, write_table
 
     rng = np.random.default_rng(15)
-    directory = Path(path) / "results" / "policies" / "tiny_search" / "20260101T000000Z"
+    run_dir = "policies/tiny_search/20260101T000000Z"
+    directory = Path(path) / "results" / run_dir
     directory.mkdir(parents=True)
     cfg = OmegaConf.create(
         {
@@ -181,11 +182,13 @@ def make_policy_directory(path: Path, complete: bool = True) -> Path:
     evaluations, pareto = search_tables(rng)
     policies = pd.concat([pareto, evaluations[evaluations["reference"]]], ignore_index=True)
     scenarios = scenario_table(policies, rng)
-    write_table(evaluations, directory / "evaluations.parquet")
-    write_table(pareto, directory / "pareto.parquet")
-    write_table(robustness_table(policies, scenarios), directory / "robustness.parquet")
-    write_table(scenarios, directory / "scenarios.parquet")
-    write_table(failure_box(scenarios), directory / "failure_boxes.parquet")
+    write_table(evaluations, directory / "evaluations.parquet", run_dir=run_dir)
+    write_table(pareto, directory / "pareto.parquet", run_dir=run_dir)
+    write_table(
+        robustness_table(policies, scenarios), directory / "robustness.parquet", run_dir=run_dir
+    )
+    write_table(scenarios, directory / "scenarios.parquet", run_dir=run_dir)
+    write_table(failure_box(scenarios), directory / "failure_boxes.parquet", run_dir=run_dir)
     write_manifest(
         directory,
         kind="policy",

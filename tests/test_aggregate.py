@@ -12,6 +12,7 @@ from sim.engine import aggregate, runner
 from sim.engine.aggregate import BINS, bounded_quantile
 from sim.engine.design import load_experiment
 from sim.engine.runner import run_sweep
+from sim.engine.store import read_table
 from sim.engine.sweep_directory import AGGREGATE, read_parts
 
 NARROW = {"alignment": (0.70, 0.74), "motivation": (0.8, 1.2)}  # many runs fall outside
@@ -44,7 +45,7 @@ def narrow_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_quantiles_are_within_a_bin_or_missing_never_clipped(narrow_sweep: Path) -> None:
-    aggregate = pd.read_parquet(narrow_sweep / AGGREGATE)
+    aggregate = read_table(narrow_sweep / AGGREGATE)
     exact = read_parts(narrow_sweep, "trajectories").groupby(["design_point", "month"])
     checked = {"inside": 0, "outside": 0}
     for name, (low, high) in NARROW.items():
@@ -100,7 +101,7 @@ def test_the_parent_writes_the_same_parts_when_workers_cannot(
         directory = run_sweep(
             load_experiment("escalation_threshold", [*options, f"output_root={root}"])
         )
-        return read_parts(directory), pd.read_parquet(directory / AGGREGATE)
+        return read_parts(directory), read_table(directory / AGGREGATE)
 
     by_workers = tables(tmp_path / "a")
     monkeypatch.setattr(runner, "workers_share_files", lambda cfg: False)

@@ -22,6 +22,7 @@ from sim.analysis import variance_split
 from sim.commands import calibrate as calibrate_command
 from sim.config import compose, model_values
 from sim.engine import posterior_draws as posterior
+from sim.engine.store import read_table
 from sim.model.params import ParamSet
 from sim.model.version import model_version
 from sim.studies.calibration import abc, priors, recovery
@@ -143,11 +144,14 @@ def calibration_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_calibrate_writes_a_complete_directory(calibration_dir: Path):
-    frame = pd.read_parquet(calibration_dir / "posterior.parquet")
+    frame = read_table(calibration_dir / "posterior.parquet")
     manifest = json.loads((calibration_dir / "manifest.json").read_text())
     assert manifest["model_version"] == model_version()
     assert list(frame.columns[1:-2]) == manifest["parameters"]
     assert np.isclose(frame["weight"].sum(), 1.0) and len(frame) == 60
+    stored = pd.read_parquet(calibration_dir / "posterior.parquet")  # as another tool reads it
+    assert manifest["run_dir"] == f"calibrations/seed_2022/{calibration_dir.name}"
+    assert stored["run_dir"].unique().tolist() == [manifest["run_dir"]]
     diagnostics = pd.read_parquet(calibration_dir / "diagnostics.parquet")
     assert {"epsilon", "acceptance_rate", "ess"} <= set(diagnostics.columns)
     predictive = pd.read_parquet(calibration_dir / "predictive.parquet")

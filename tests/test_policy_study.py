@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.commands.policy import main as policy_main
+from sim.engine.store import read_table
 from sim.model.escalation import EscalationModel
 from sim.model.params import ParamSet
 from sim.model.rng import derive_seeds
@@ -38,7 +39,7 @@ def small(tmp_path: Path, *extra: str):
 
 
 def tables(directory: Path) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_parquet(directory / f"{name}.parquet") for name in TABLES}
+    return {name: read_table(directory / f"{name}.parquet") for name in TABLES}
 
 
 @pytest.fixture(scope="module")
@@ -99,14 +100,14 @@ def test_robustness_measures_hold_their_definitions(study_dir):
     assert robust["reference"].sum() == 1 and robust["chosen"].sum() == 1
     assert robust["threshold_share"].between(0, 1).all()
     for name in objectives:
-        cells = scenarios.pivot(index="scenario", columns="policy", values=name)
+        cells = scenarios.pivot(index="sampled_scenario", columns="policy", values=name)
         regret = cells.sub(cells.min(axis=1), axis=0)
         by_policy = robust.set_index("policy")
         order = by_policy.index
         np.testing.assert_allclose(by_policy[f"{name}_regret_mean"], regret.mean().loc[order])
         np.testing.assert_allclose(by_policy[f"{name}_regret_max"], regret.max().loc[order])
         np.testing.assert_allclose(by_policy[name], cells.mean().loc[order])
-    p4 = scenarios.pivot(index="scenario", columns="policy", values="p_rung4")
+    p4 = scenarios.pivot(index="sampled_scenario", columns="policy", values="p_rung4")
     threshold = spec.load("partner_commitments", SMALL).robustness.threshold
     share = (p4 <= threshold).mean().loc[robust["policy"]]
     np.testing.assert_allclose(robust.set_index("policy")["threshold_share"], share)
@@ -226,7 +227,7 @@ def test_an_evaluation_equals_the_model_run_directly(tmp_path):
     evaluation = study.evaluation(policies, ensemble)
     from sim.engine.executors import SerialExecutor
 
-    means = run_evaluation(evaluation, SerialExecutor(), tmp_path / "parts")
+    means = run_evaluation(evaluation, SerialExecutor(), tmp_path / "parts", "parts")
     for p, levers in enumerate(policies):
         scenario = np.repeat(np.arange(5), 3)
         columns = dict(study.base) | dict(zip(study.lever_paths, levers, strict=True))

@@ -367,7 +367,9 @@ def test_a_full_disk_while_writing_tables_leaves_the_old_tables_whole(
     from sim.analysis import sweep_analysis as analysis
 
     out = tmp_path / "analysis"
-    analysis.write_analysis(out, {"a": pd.DataFrame({"x": [1]}), "b": pd.DataFrame({"x": [2]})})
+    analysis.write_analysis(
+        out, {"a": pd.DataFrame({"x": [1]}), "b": pd.DataFrame({"x": [2]})}, "sweeps/s/t"
+    )
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     real = analysis.write_text
     calls = []
@@ -381,7 +383,7 @@ def test_a_full_disk_while_writing_tables_leaves_the_old_tables_whole(
     monkeypatch.setattr(analysis, "write_text", fills_up)
     new = {"a": pd.DataFrame({"x": [10]}), "b": pd.DataFrame({"x": [20]})}
     with pytest.raises(OSError):
-        analysis.write_analysis(out, new)
+        analysis.write_analysis(out, new, "sweeps/s/t")
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no staging left either
 
 

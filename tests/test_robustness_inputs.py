@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from sim.engine.store import read_table
 
 
 @pytest.fixture(scope="module")
@@ -170,9 +171,7 @@ def test_a_run_of_a_run_or_sweep_directory_resimulates_bit_for_bit(kind, results
     from sim.engine.sweep_directory import read_parts
 
     directory = results[kind]
-    stored = (
-        pd.read_parquet(directory / "summary.parquet") if kind == "run" else read_parts(directory)
-    )
+    stored = read_table(directory / "summary.parquet") if kind == "run" else read_parts(directory)
     for run_id in (0, int(stored["run_id"].max())):
         again = resimulate(directory, run_id, trajectories=False, events=False).summary
         row = stored[stored["run_id"] == run_id]

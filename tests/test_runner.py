@@ -15,6 +15,7 @@ from sim.config import REPO_ROOT, ConfigError
 from sim.engine.design import load_experiment
 from sim.engine.rerun import resimulate
 from sim.engine.runner import SweepInterrupted, run_sweep
+from sim.engine.store import read_table
 from sim.engine.sweep_directory import AGGREGATE, is_complete, part_path, read_parts
 
 SMALL = [
@@ -33,7 +34,7 @@ def sweep(tmp_path: Path, *extra: str, **kwargs) -> Path:
 
 def tables(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     summary = read_parts(directory).sort_values("run_id", ignore_index=True)
-    return summary, pd.read_parquet(directory / AGGREGATE)
+    return summary, read_table(directory / AGGREGATE)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def test_common_random_numbers_across_design_points(reference: Path) -> None:
 def test_directory_layout_and_manifest(reference: Path) -> None:
     manifest = json.loads((reference / "manifest.json").read_text())
     assert manifest["complete"] is True and manifest["runs"] == 120
-    design = pd.read_parquet(reference / "design.parquet")
+    design = read_table(reference / "design.parquet")
     assert list(design.columns) == ["design_point", "scenario", "kazakhstan.multivector"]
     summary, aggregate = tables(reference)
     assert {"design_point", "scenario", "replicate", "month_rung_2"} <= set(summary.columns)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from sim import cli
+from sim.engine.store import read_table
 
 RUNS = "run.replicates=30"
 
@@ -174,8 +175,8 @@ def test_the_recorded_posterior_gives_the_same_forecasts_again(tmp_path: Path):
     again = [f"calibration={auto / 'calibration'}", f"run.output_root={tmp_path / 'b'}"]
     assert cli.main([*common, *again]) == 0
     (reused,) = (tmp_path / "b" / "scores" / "seed_2022").iterdir()
-    first = pd.read_parquet(auto / "predictive.parquet")
-    second = pd.read_parquet(reused / "predictive.parquet")
+    first = read_table(auto / "predictive.parquet")
+    second = read_table(reused / "predictive.parquet")
     pd.testing.assert_frame_equal(first, second, check_exact=True)
     manifest = json.loads((reused / "manifest.json").read_text())
     assert manifest["calibration"]["directory"] == str(auto / "calibration")

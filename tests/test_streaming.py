@@ -13,6 +13,8 @@ from sim.commands import run as run_command
 from sim.config import compose, model_values
 from sim.engine import streaming
 from sim.engine.ensemble import chunk_bounds
+from sim.engine.run_table import labelled_summary
+from sim.engine.store import read_table
 from sim.model.escalation import simulate
 from sim.model.rng import derive_seeds
 
@@ -30,7 +32,7 @@ TABLES = ("summary", "trajectories", "events", "episodes")
 def run_tables(tmp_path: Path, chunk_size: int | None, *extra: str) -> dict[str, pd.DataFrame]:
     cfg = compose([*OPTIONS, f"run.output_root={tmp_path}", *extra])
     directory = run_command.run_scenario(cfg, quiet=True, chunk_size=chunk_size)
-    return {name: pd.read_parquet(directory / f"{name}.parquet") for name in TABLES}
+    return {name: read_table(directory / f"{name}.parquet") for name in TABLES}
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +45,9 @@ def one_batch() -> dict[str, pd.DataFrame]:
         months=MONTHS,
         run_ids=np.arange(RUNS),
     )
-    result.summary.insert(2, "scenario", "baseline")
     return {
-        "summary": result.summary,
+        # a run's summary: the model's columns with the labels a sweep's parts carry too
+        "summary": labelled_summary(result.summary, "baseline", replicate=np.arange(RUNS)),
         "trajectories": result.trajectories,
         "events": result.events,
         "episodes": result.episodes,

@@ -12,7 +12,7 @@ import pytest
 
 from sim.commands import threshold as command
 from sim.engine.result_dirs import directory_kind
-from sim.engine.store import read_manifest
+from sim.engine.store import read_manifest, read_table
 from sim.studies.threshold import spec
 from sim.studies.threshold.outcomes import parse_outcome
 from sim.studies.threshold.study import StudyInterrupted, run_study
@@ -34,7 +34,7 @@ def settings(tmp_path: Path, *more: str):
 
 def tables(directory: Path) -> dict[str, pd.DataFrame]:
     return {
-        name: pd.read_parquet(directory / f"{name}.parquet")
+        name: read_table(directory / f"{name}.parquet")
         for name in ("threshold", "evaluations", "curve")
     }
 

@@ -34,6 +34,7 @@ import pandas as pd
 
 from sim.analysis.probabilities import reached_by
 from sim.analysis.sweep_analysis import IncompleteSweep
+from sim.engine.store import read_table
 from sim.engine.sweep_directory import is_complete, read_parts
 from sim.model import params as P
 
@@ -316,7 +317,7 @@ def discover(
         )
     cfg = OmegaConf.load(directory / "config.yaml")
     _check(rung, month, unit, threshold, int(cfg.months))
-    design = pd.read_parquet(directory / "design.parquet")
+    design = read_table(directory / "design.parquet")
     columns = ["design_point", f"month_rung_{rung}"] + ([WAR_DRAW] if unit == "runs" else [])
     summary = read_parts(directory, "summary", columns)
     if unit == "points":

@@ -39,6 +39,8 @@ from sim.engine.posterior_draws import RUNS_PER_DRAW
 from sim.engine.store import (
     check_config,
     read_config,
+    read_table,
+    recorded_run_dir,
     remove_stale_staging,
     write_table,
     write_text,
@@ -115,7 +117,7 @@ def analyze_sweep(
     stored = OmegaConf.to_container(cfg.analysis)
     stored.pop("run", None)  # a sweep setting, not an option of the tables
     opts = check_options({**stored, **(options or {})})
-    design = pd.read_parquet(directory / "design.parquet")
+    design = read_table(directory / "design.parquet")
     factors = [c for c in design.columns if c not in ("design_point", "scenario")]
     horizon = int(cfg.months)
     months = [m for m in opts["months"] if m <= horizon] or [horizon]
@@ -143,7 +145,7 @@ def analyze_sweep(
             ),
         }
     out = output_folder(analysis_root, analysis_key(opts))
-    write_analysis(out, tables)
+    write_analysis(out, tables, recorded_run_dir(directory, cfg.get("output_root")))
     write_options(out, opts, partial=not complete)  # plot labels its figures with these
     return AnalysisTables(tables, out)
 
@@ -162,7 +164,11 @@ def drew_from_posterior(directory: Path) -> bool:
     then record each run's particle (``sim.engine.chunks``). Read from the data, not the
     config: a default posterior that has gone stale since would say otherwise."""
     parts = planned_parts(Path(directory), "summary")
-    return bool(parts) and "particle" in pq.read_schema(parts[0]).names
+    if not parts or "particle" not in pq.read_schema(parts[0]).names:
+        return False
+    # Every summary has the column (null on the hand-set values: sim.engine.run_table).
+    particle = pq.read_table(parts[0], columns=["particle"]).column(0)
+    return particle.null_count < len(particle)
 
 
 #: Said once, where a sweep's probabilities carry the dice's interval only.
@@ -213,8 +219,8 @@ def point_probabilities(
     return design.merge(probs, on="design_point"), summary
 
 
-def write_analysis(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:
-    """Each table as <name>.parquet and <name>.csv, all or none.
+def write_analysis(out: Path, tables: Mapping[str, pd.DataFrame], run_dir: str) -> None:
+    """Each table as <name>.parquet and <name>.csv, all or none; `run_dir`: the sweep's.
 
     Every file is written into a staging folder first, and moved into `out` only when all are
     written: a full disk part way leaves the earlier tables as they were, not half replaced.
@@ -224,7 +230,7 @@ def write_analysis(out: Path, tables: Mapping[str, pd.DataFrame]) -> None:
     staging = Path(tempfile.mkdtemp(prefix=f".tables-{os.getpid()}-", suffix=".partial", dir=out))
     try:
         for name, table in tables.items():
-            write_table(table, staging / f"{name}.parquet")
+            write_table(table, staging / f"{name}.parquet", run_dir=run_dir)
             write_text(table.to_csv(index=False), staging / f"{name}.csv")
         for path in sorted(staging.iterdir()):
             os.replace(path, out / path.name)  # renames need no space: they cannot fill a disk

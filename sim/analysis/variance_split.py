@@ -184,12 +184,12 @@ def format_variance_split(table: pd.DataFrame) -> list[str]:
 
 
 def write_run_tables(
-    directory: Path, summary: pd.DataFrame, drawn: pd.DataFrame, months: int
+    directory: Path, summary: pd.DataFrame, drawn: pd.DataFrame, months: int, run_dir: str
 ) -> dict[str, int]:
     """params.parquet and variance_split.parquet of a run on a posterior."""
     split = run_variance_split(summary, drawn, months)
-    write_table(drawn, Path(directory) / PARAMS_TABLE)
-    write_table(split, Path(directory) / VARIANCE_TABLE)
+    write_table(drawn, Path(directory) / PARAMS_TABLE, run_dir=run_dir)
+    write_table(split, Path(directory) / VARIANCE_TABLE, run_dir=run_dir)
     return {PARAMS_TABLE: len(drawn), VARIANCE_TABLE: len(split)}
 
 

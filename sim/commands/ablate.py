@@ -111,7 +111,8 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
         ablations, ablations / scenario / store.timestamp(), "scenario.name"
     )
     with store.staged_directory(final) as staging:
-        store.write_table(table, staging / "ablation.parquet")
+        run_dir = store.run_dir_name(final, run.output_root)
+        store.write_table(table, staging / "ablation.parquet", run_dir=run_dir)
         store.write_text(table.to_csv(index=False), staging / "ablation.csv")
         store.write_text(markdown_table(table), staging / "ablation.md")
         store.write_config(cfg, staging)
@@ -126,6 +127,7 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
         store.write_manifest(
             staging,
             kind="ablation",
+            run_dir=run_dir,
             scenario=scenario,
             seed=int(run.seed),
             replicates=int(run.replicates),

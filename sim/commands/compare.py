@@ -227,6 +227,19 @@ def default_output(first: Path) -> Path:
     return root / "comparisons" / timestamp()
 
 
+def comparison_run_dir(output: Path) -> str:
+    """`run_dir` of a comparison (every table's first column): comparisons/<timestamp> under
+    the results root, or the name of a directory chosen with output=."""
+    from sim.engine.store import run_dir_name
+
+    output = Path(output)
+    return (
+        run_dir_name(output, output.parents[1])
+        if output.parent.name == "comparisons"
+        else output.name
+    )
+
+
 def labelled(runs: list[dict]) -> list[str]:
     """Scenario names, with the run's directory name added where a name repeats.
 
@@ -391,7 +404,7 @@ def compare_thresholds(directories: Sequence[Path], opts: dict) -> int:
     )
     figure = comparison_figure(results, labels)
     with store.staged_directory(output) as staging:
-        store.write_table(table, staging / "comparison.parquet")
+        store.write_table(table, staging / "comparison.parquet", run_dir=comparison_run_dir(output))
         store.write_text(table.to_csv(index=False), staging / "comparison.csv")
         plots.save_figures({"compare_thresholds": figure}, staging / "figures", opts["format"])
         write_report(
@@ -531,7 +544,7 @@ def main(argv: Sequence[str]) -> int:
     )
     figures = comparison_figures(runs, labels, table, horizon)
     with store.staged_directory(output) as staging:
-        store.write_table(table, staging / "comparison.parquet")
+        store.write_table(table, staging / "comparison.parquet", run_dir=comparison_run_dir(output))
         store.write_text(table.to_csv(index=False), staging / "comparison.csv")
         plots.save_figures(figures, staging / "figures", opts["format"])
         pngs = {name: plots.figure_png(fig) for name, fig in figures.items()}
@@ -611,7 +624,7 @@ def compare_scores(directories: Sequence[Path], opts: dict) -> int:
     table = skill_comparison(directories, labels)
     figures = {"compare_skill": skill_comparison_figure(table, f"Skill of {len(labels)} scorings")}
     with store.staged_directory(output) as staging:
-        store.write_table(table, staging / "comparison.parquet")
+        store.write_table(table, staging / "comparison.parquet", run_dir=comparison_run_dir(output))
         store.write_text(table.to_csv(index=False), staging / "comparison.csv")
         plots.save_figures(figures, staging / "figures", opts["format"])
         pngs = {name: plots.figure_png(fig) for name, fig in figures.items()}

@@ -206,12 +206,12 @@ def write(directory: Path, boxes: list, settings: dict[str, Any]) -> Path:
     """Tables (Parquet and CSV), the words, the settings and the figures; returns the folder."""
     from sim.analysis.discovery import discovery_tables, output_directory
     from sim.analysis.sweep_analysis import write_analysis
-    from sim.engine.store import write_text
+    from sim.engine.store import recorded_run_dir, write_text
     from sim.plots import save_figure
     from sim.plots.sensitivity import discovery_figures
 
     out = output_directory(directory, settings)
-    write_analysis(out, discovery_tables(boxes))
+    write_analysis(out, discovery_tables(boxes), recorded_run_dir(directory))
     write_text(report(boxes, settings) + "\n", out / "boxes.txt")
     recorded = {**PRIM_DEFAULTS, **settings}  # every setting the boxes depend on
     write_text(json.dumps(recorded, indent=2, default=str) + "\n", out / "settings.json")

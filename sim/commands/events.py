@@ -89,7 +89,7 @@ def check_run(directory: Path) -> dict:
     """The run's event log, run ids and months; BadInput if it is not a run with events."""
     from sim.commands.plot import BadInput as PlotBadInput
     from sim.commands.plot import results_kind
-    from sim.engine.store import read_config
+    from sim.engine.store import read_config, read_table
 
     try:
         kind = results_kind(directory)
@@ -99,12 +99,11 @@ def check_run(directory: Path) -> dict:
         raise BadInput(f"{directory} is a sweep: events compare takes a scenario run (sim run)")
     if not (directory / "events.parquet").is_file():
         raise BadInput(f"{directory} has no events.parquet (it was run with run.events=false)")
-    import pandas as pd
 
     columns = ["run_id", "month", "actor", "target", "cameo", "goldstein"]
     try:
-        events = pd.read_parquet(directory / "events.parquet", columns=columns)
-        runs = pd.read_parquet(directory / "summary.parquet", columns=["run_id"])["run_id"]
+        events = read_table(directory / "events.parquet", columns=columns)
+        runs = read_table(directory / "summary.parquet", columns=["run_id"])["run_id"]
     except Exception as error:  # a truncated or foreign Parquet file; Arrow raises many types
         raise BadInput(f"{directory}: the event log cannot be read: {error}") from None
     cfg = read_config(directory)
@@ -200,11 +199,17 @@ def write(output: Path, result: dict, observed: pd.DataFrame, figs: dict, manife
     from sim.engine import store
     from sim.plots.style import figure_png
 
+    # Inside the run it compares (the default): named under the run's own run_dir.
+    inside_run = (output.parent / store.MANIFEST).is_file()
+    run_dir = (
+        f"{store.recorded_run_dir(output.parent)}/{output.name}" if inside_run else output.name
+    )
     with store.staged_directory(output) as staging:
-        store.write_table(observed, staging / "observed_events.parquet")
-        store.write_table(result["observed_monthly"], staging / "observed_monthly.parquet")
+        store.write_table(observed, staging / "observed_events.parquet", run_dir=run_dir)
+        monthly = result["observed_monthly"]
+        store.write_table(monthly, staging / "observed_monthly.parquet", run_dir=run_dir)
         for name in ("bands", "coverage"):
-            store.write_table(result[name], staging / f"{name}.parquet")
+            store.write_table(result[name], staging / f"{name}.parquet", run_dir=run_dir)
             store.write_text(result[name].to_csv(index=False), staging / f"{name}.csv")
         store.write_text(result["pit"].to_csv(index=False), staging / "pit.csv")
         # Each figure is rendered once: the same PNG goes to figures/ and into the report.

@@ -254,22 +254,21 @@ def policy_columns(directory: Path) -> dict[str, list[str]]:
         "evaluations.parquet": ["generation", *searched],
         "pareto.parquet": searched,
         "robustness.parquet": [*searched, *regrets, "threshold_share", "chosen"],
-        "scenarios.parquet": ["policy", "scenario", *uncertainties, *objectives],
+        "scenarios.parquet": ["policy", "sampled_scenario", *uncertainties, *objectives],
     }
 
 
 # --- drawing ---------------------------------------------------------------------------------
 def read_run(directory: Path) -> dict:
     """The tables of a run directory (None for those not recorded) and its settings."""
-    import pandas as pd
 
-    from sim.engine.store import read_config
+    from sim.engine.store import read_config, read_table
 
     cfg = read_config(directory)
 
     def table(name: str) -> pd.DataFrame | None:
         path = directory / f"{name}.parquet"
-        return pd.read_parquet(path) if path.is_file() else None
+        return read_table(path) if path.is_file() else None
 
     summary = table("summary")
     return dict(

@@ -536,6 +536,7 @@ def run_scenario(
     _check_label(run.get("label"))
     name = run_directory_name(run.get("label"))
     final = safety.check_inside(runs, runs / scenario / name, "scenario.name")
+    run_dir = store.run_dir_name(final, run.output_root)  # every table's first column
     facts = dict(
         seed=int(run.seed),
         scenario=scenario,
@@ -561,11 +562,15 @@ def run_scenario(
             facts=facts,
             ensembles=ensembles,
             figure_runs=FIGURE_RUNS if run.figures else 0,
+            run_dir=run_dir,
+            particles=None if drawn is None else drawn["particle"].to_numpy(),
         )
         summary = streamed.summary
         files: dict[str, int | None] = dict(streamed.files)
         if drawn is not None:
-            files.update(variance_split.write_run_tables(staging, summary, drawn, run.months))
+            files.update(
+                variance_split.write_run_tables(staging, summary, drawn, run.months, run_dir)
+            )
         store.write_config(cfg, staging)
         if run.figures:
             from sim.plots import run_figures
@@ -582,6 +587,7 @@ def run_scenario(
         wall = time.perf_counter() - started
         fields: dict[str, Any] = dict(
             **facts,
+            run_dir=run_dir,
             overrides=list(overrides),
             simulation_seconds=streamed.simulation_seconds,
             wall_seconds=wall,

@@ -211,7 +211,8 @@ def write_results(
 
     final = options.output_root / "validation" / store.timestamp()
     with store.staged_directory(final) as staging:
-        store.write_table(table, staging / "claims.parquet")
+        run_dir = store.run_dir_name(final, options.output_root)
+        store.write_table(table, staging / "claims.parquet", run_dir=run_dir)
         store.write_atomic(staging / "claims.csv", lambda tmp: table.to_csv(tmp, index=False))
         (staging / "configs").mkdir()
         for name, text in configs.items():
@@ -223,6 +224,7 @@ def write_results(
         store.write_manifest(
             staging,
             kind="validation",
+            run_dir=run_dir,
             replicates=options.replicates,
             seed=options.seed,
             quick=options.quick,

@@ -214,7 +214,7 @@ def iter_merged_aggregate(parts: Iterable[pa.Table]) -> Iterator[pd.DataFrame]:
     """
     carry: dict[str, np.ndarray] | None = None
     for part in parts:
-        block = _block(part)
+        block = _block(part.drop_columns([c for c in ("run_dir",) if c in part.column_names]))
         if carry is not None:
             if block["design_point"][0] == carry["design_point"][0]:
                 _add_carry(carry, block)

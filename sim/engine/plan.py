@@ -47,7 +47,7 @@ class Plan:
         start = index * self.cfg.chunk_size
         return start, min(start + self.cfg.chunk_size, self.runs)
 
-    def task(self, index: int, directory: Path | None = None) -> ChunkTask:
+    def task(self, index: int, directory: Path | None = None, run_dir: str = "") -> ChunkTask:
         """Chunk `index`; with a directory, the worker writes its parts there."""
         start, stop = self.chunk_bounds(index)
         reps = self.cfg.replicates
@@ -68,6 +68,7 @@ class Plan:
             fixed=self.fixed,
             directory=None if directory is None else str(directory),
             experiment=str(self.cfg.name),
+            run_dir=run_dir,
             factors={
                 factor_column(c): self.design[c].iloc[first : last + 1].to_numpy()
                 for c in self.design.columns
@@ -156,5 +157,6 @@ class ChunkTask:
     fixed: tuple[str, ...] = ()  # the design's columns: the default posterior leaves them alone
     directory: str | None = None
     experiment: str = ""  # for the parts' metadata
+    run_dir: str = ""  # the sweep directory's name, the parts' first column (store.RUN_DIR)
     #: The design's factor values of the points covered, by summary column (factor_column).
     factors: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import CONFIG_DIR, ConfigError
+from sim.engine.store import read_table
 from sim.errors import CalibrationError, first_line
 from sim.model.params import PARAMS_BY_PATH, ParamSet, encode
 from sim.model.rng import RunStreams, derive_seeds
@@ -215,7 +216,7 @@ def _parameter_names(manifest: Mapping[str, Any], key: str) -> tuple[str, ...]:
 
 def _read_particles(path: Path, names: Sequence[str], key: str) -> pd.DataFrame:
     try:
-        frame = pd.read_parquet(path)
+        frame = read_table(path)
     except Exception as error:  # noqa: BLE001 (pyarrow raises many kinds for a damaged file)
         first = first_line(error)
         raise CalibrationError(f"{key}: {path} cannot be read ({first})") from None

@@ -27,7 +27,7 @@ import numpy as np
 from sim.config import model_values
 from sim.engine import posterior_draws
 from sim.engine.result_dirs import directory_kind
-from sim.engine.store import read_config, read_manifest
+from sim.engine.store import read_config, read_manifest, read_table
 from sim.errors import CommandError
 from sim.model import params as P
 from sim.model.rng import derive_seeds
@@ -57,10 +57,9 @@ def run_inputs(directory: Path | str, run_id: int) -> tuple[dict[str, Any] | P.P
                 posterior, values, int(cfg.run.seed), np.array([run_id])
             )
         return values, seed, int(cfg.run.months)
-    import pandas as pd
 
     replicates = int(cfg.replicates)
-    design = pd.read_parquet(directory / "design.parquet")
+    design = read_table(directory / "design.parquet")
     _check_run_id(run_id, len(design) * replicates, directory)
     point = design.iloc[run_id // replicates]
     values = P.flatten(OmegaConf.to_container(cfg.resolved[point["scenario"]]))

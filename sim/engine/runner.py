@@ -43,6 +43,7 @@ from sim.engine.sweep_chunk import WORKER_MODULES, run_sweep_chunk
 from sim.engine.sweep_directory import (
     finish,
     prepare_directory,
+    sweep_run_dir,
     workers_share_files,
     write_parts,
     write_sweep_manifest,
@@ -89,6 +90,7 @@ def run_sweep(
     start_workers_early(cfg.executor, cfg.workers, WORKER_MODULES)
     plan_ = plan(cfg)  # every refusal happens here, before the directory exists
     directory, done = prepare_directory(plan_, resume)
+    run_dir = sweep_run_dir(directory, cfg)  # a resumed sweep keeps the one it began with
     todo = [i for i in range(plan_.chunks) if i not in done]
     write_sweep_manifest(directory, plan_, complete=False, done=len(done))
     began = time.perf_counter()
@@ -106,15 +108,15 @@ def run_sweep(
                 background.start()
             writes_in_worker = workers_share_files(cfg)
             facts = dict(experiment=str(cfg.name), seed=int(cfg.seed))
-            tasks = (plan_.task(i, directory if writes_in_worker else None) for i in todo)
+            tasks = (plan_.task(i, directory if writes_in_worker else None, run_dir) for i in todo)
             for result in executor.map_unordered(run_sweep_chunk, tasks):
                 if result.parts:
-                    write_parts(directory, result, **facts)
+                    write_parts(directory, result, run_dir, **facts)
                 seconds += result.seconds
                 bar.update(result.runs)
                 if on_chunk is not None:
                     on_chunk(result.index)
-        finish(directory, plan_)
+        finish(directory, plan_, run_dir)
         if background is not None:
             background.join()  # nothing half-imported when the caller goes on
     except KeyboardInterrupt:

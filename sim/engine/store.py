@@ -130,8 +130,11 @@ def write_atomic(path: Path, write: Any) -> Path:
 METADATA_PREFIX = "sim."
 FLAG_UNIT = "0/1"  # a trajectory variable with this unit is a flag, stored as a boolean
 MONTH_UNIT = "month (0 = March 2022)"
+#: The column, first in every table, that names the results directory the file belongs to.
+RUN_DIR = "run_dir"
 #: Units of the table columns that are not trajectory variables (those carry their own).
 COLUMN_UNITS: dict[str, str] = {
+    RUN_DIR: "path of the results directory, relative to the output root",
     "run_id": "id",
     "design_point": "id",
     "replicate": "index",
@@ -249,13 +252,72 @@ def flags_as_booleans(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype({c: bool for c in flags}) if flags else frame
 
 
+def run_dir_name(directory: Path, root: Path) -> str:
+    """The `run_dir` of a results directory: its path relative to the output root (POSIX form),
+    e.g. ``runs/baseline/20221028T120000_000000Z``; a directory outside the root (an explicit
+    ``output=``) is named by its own name.
+
+    The directory's final path is chosen before anything is written (staged directories are
+    renamed to it, studies are created under it), so every file can carry it from the start.
+    """
+    try:
+        return Path(directory).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return Path(directory).name
+
+
+def recorded_run_dir(directory: Path, root: Path | None = None) -> str:
+    """The `run_dir` a directory's manifest recorded (a resumed study keeps its own); without
+    one, `run_dir_name` of the directory (under `root`, or its name alone)."""
+    try:
+        recorded = read_manifest(directory).get(RUN_DIR)
+    except (OSError, ValueError, AttributeError):
+        recorded = None
+    if isinstance(recorded, str) and recorded:
+        return recorded
+    return run_dir_name(directory, root) if root is not None else Path(directory).name
+
+
+#: Columns that mean the same in every table get the same type in every file, so tables of
+#: different kinds and directories compare and stack without casts (docs/outputs.md).
+SHARED_TYPES: dict[str, pa.DataType] = {
+    RUN_DIR: pa.large_string(),
+    "scenario": pa.large_string(),  # a scenario's name (pandas' str)
+    "month": pa.int16(),  # months from March 2022
+    "date": pa.timestamp("us"),  # the first day of the month: a calendar date, no time zone
+}
+
+
+def with_shared_types(table: pa.Table) -> pa.Table:
+    """`table` with each column of SHARED_TYPES cast to its type (a safe cast: a value that
+    does not fit raises rather than changes)."""
+    for position, name in enumerate(table.column_names):
+        wanted = SHARED_TYPES.get(name)
+        if wanted is not None and table.schema.field(name).type != wanted:
+            table = table.set_column(position, name, table.column(name).cast(wanted))
+    return table
+
+
+def with_run_dir(table: pa.Table, run_dir: str) -> pa.Table:
+    """`table` with `run_dir` as its first column (a string, the same in every row), so that
+    rows read from many directories at once still say where they came from."""
+    if RUN_DIR in table.column_names:
+        table = table.drop_columns([RUN_DIR])
+    column = pa.repeat(pa.scalar(run_dir, pa.large_string()), table.num_rows)
+    return table.add_column(0, RUN_DIR, column)
+
+
 def with_metadata(table: pa.Table, /, **fields: Any) -> pa.Table:
     """`table` with units on each known column and the run's facts as key-value metadata.
 
     Every file gets ``sim.package_version``, ``sim.git_commit`` and ``sim.units`` (JSON,
     column -> unit); each keyword adds ``sim.<name>`` (None values are left out), e.g. seed,
     scenario, experiment, table. Each column with a unit also carries it as field metadata.
+    ``run_dir=`` also becomes the table's first column (`with_run_dir`).
     """
+    if fields.get(RUN_DIR) is not None:
+        table = with_run_dir(table, str(fields[RUN_DIR]))
+    table = with_shared_types(table)
     units = {name: column_unit(name) for name in table.column_names}
     units = {name: unit for name, unit in units.items() if unit is not None}
     schema = pa.schema(
@@ -281,19 +343,30 @@ def with_metadata(table: pa.Table, /, **fields: Any) -> pa.Table:
     return table.cast(schema).replace_schema_metadata(metadata)
 
 
-def write_arrow(table: pa.Table, path: Path, /, **fields: Any) -> Path:
-    """Write an Arrow table as Parquet (zstd) with the project's metadata, atomically."""
-    table = with_metadata(table, **fields)
+def write_arrow(table: pa.Table, path: Path, /, *, run_dir: str, **fields: Any) -> Path:
+    """Write an Arrow table as Parquet (zstd) with the project's metadata, atomically.
+
+    `run_dir` (`run_dir_name`) is required: every file names the directory it belongs to.
+    """
+    table = with_metadata(table, run_dir=run_dir, **fields)
     return write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
 
 
-def write_table(frame: pd.DataFrame, path: Path, /, **fields: Any) -> Path:
+def write_table(frame: pd.DataFrame, path: Path, /, *, run_dir: str, **fields: Any) -> Path:
     """Write a DataFrame as Parquet (zstd), atomically, flags as booleans, with metadata.
 
-    `fields` become key-value metadata (see `with_metadata`), e.g. seed=..., scenario=....
+    `run_dir` becomes the first column; `fields` become key-value metadata (see
+    `with_metadata`), e.g. seed=..., scenario=....
     """
     table = pa.Table.from_pandas(flags_as_booleans(frame), preserve_index=False)
-    return write_arrow(table, path, **fields)
+    return write_arrow(table, path, run_dir=run_dir, **fields)
+
+
+def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """A table of a results directory, as the project's own code reads it: without `run_dir`
+    (the directory being read is known, and generic code would take it for data)."""
+    frame = pd.read_parquet(path, columns=columns)
+    return frame.drop(columns=RUN_DIR) if RUN_DIR in frame.columns else frame
 
 
 def write_text(text: str, path: Path) -> Path:

@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.engine.ensemble import Ensembles
-from sim.engine.store import flags_as_booleans, with_metadata
+from sim.engine.run_table import labelled_summary
+from sim.engine.store import flags_as_booleans, with_metadata, with_run_dir
 from sim.model.params import ParamSet
 
 #: Trajectory rows (runs x months) per chunk: about 100 MB of recorder arrays and tables.
@@ -51,21 +52,25 @@ class ParquetStream:
     columns happen to be empty (no events) still fits. 0/1 flags are written as booleans.
     """
 
-    def __init__(self, path: Path, **facts: Any) -> None:
+    def __init__(self, path: Path, run_dir: str, **facts: Any) -> None:
         self.path = Path(path)
+        self.run_dir = run_dir
         self.facts = facts
         self.tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
         self.writer: pq.ParquetWriter | None = None
+        self.schema: pa.Schema | None = None  # the first chunk's columns, before run_dir
         self.rows = 0
 
     def write(self, frame: pd.DataFrame) -> None:
 
         frame = flags_as_booleans(frame)
-        schema = None if self.writer is None else self.writer.schema
-        table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+        table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
         if self.writer is None:
-            table = with_metadata(table, **self.facts)
+            self.schema = table.schema
+            table = with_metadata(table, run_dir=self.run_dir, **self.facts)
             self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd")
+        else:
+            table = with_run_dir(table, self.run_dir).cast(self.writer.schema)
         self.writer.write_table(table)
         self.rows += len(frame)
 
@@ -136,6 +141,8 @@ def simulate_to_parquet(
     facts: Mapping[str, Any] | None = None,
     ensembles: Ensembles | None = None,
     figure_runs: int = FIGURE_RUNS,
+    run_dir: str = "",
+    particles: np.ndarray | None = None,
 ) -> StreamedRun:
     """Simulate runs 0..len(seeds)-1 chunk by chunk into summary, trajectories, events and
     episodes .parquet (episodes: one row per demand episode, written with the events).
@@ -157,12 +164,17 @@ def simulate_to_parquet(
             they come back in run order, so the files do not depend on it either.
         figure_runs: the trajectories and events of runs 0..figure_runs-1 are kept in memory
             for the figures; 0 when none are drawn (10,000 runs' tables are about 1 GB).
+        run_dir: the results directory's name, the first column of every file
+            (`sim.engine.store.run_dir_name`).
+        particles: the posterior particle of each run, when parameters come from a posterior.
     """
     ensembles = ensembles or Ensembles("serial")
     size = chunk_size or chunk_runs(months, trajectories)
     names = ["summary"] + ["trajectories"] * trajectories + ["events", "episodes"] * events
     streams = {
-        name: ParquetStream(Path(directory) / f"{name}.parquet", table=name, **(facts or {}))
+        name: ParquetStream(
+            Path(directory) / f"{name}.parquet", run_dir=run_dir, table=name, **(facts or {})
+        )
         for name in names
     }
     summaries: list[pd.DataFrame] = []
@@ -173,16 +185,21 @@ def simulate_to_parquet(
         batches = ensembles.chunks(params, seeds, months, trajectories, events, chunk_size=size)
         for run_ids, result in batches:
             seconds += time.perf_counter() - began  # waiting for the chunk: simulating it
-            result.summary.insert(2, "scenario", scenario)
+            summary = labelled_summary(
+                result.summary,
+                scenario,
+                replicate=run_ids,
+                particle=None if particles is None else particles[run_ids],
+            )
             tables = {
-                "summary": result.summary,
+                "summary": summary,
                 "trajectories": result.trajectories,
                 "events": result.events,
                 "episodes": result.episodes,
             }
             for name, stream in streams.items():
                 stream.write(tables[name])
-            summaries.append(result.summary)
+            summaries.append(summary)
             sample.keep("trajectories", result.trajectories)
             sample.keep("events", result.events)
             if progress is not None:

@@ -30,6 +30,7 @@ from sim.engine.chunks import (
     run_chunk,
 )
 from sim.engine.plan import ChunkTask
+from sim.engine.run_table import labelled_summary
 from sim.engine.sweep_directory import write_parts
 from sim.model import params as P
 from sim.model.rng import derive_seeds
@@ -44,13 +45,14 @@ WORKER_MODULES = ("sim.engine.sweep_chunk", "sim.model.escalation", "sim.model.r
 
 @dataclasses.dataclass(frozen=True)
 class LabelledSummary:
-    """The run summaries with the sweep's columns: design point, replicate, scenario, factors."""
+    """The run summaries with the sweep's columns: the leading labels a run's summary shares
+    (``sim.engine.run_table``: design point, replicate, scenario, particle), then the factors."""
 
-    labels: dict[str, Any]
+    labels: dict[str, Any]  # the keyword arguments of run_table.labelled_summary
     name: str = "summary"
 
     def reduce(self, result: EnsembleResult, chunk: Chunk) -> pd.DataFrame:
-        return result.summary.assign(**self.labels)
+        return labelled_summary(result.summary, **self.labels)
 
     def merge(self, parts: Sequence[pd.DataFrame]) -> pd.DataFrame | None:
         return concat_frames(parts)
@@ -99,13 +101,12 @@ def sweep_chunk(task: ChunkTask) -> tuple[Chunk, list[Reduction]]:
         episodes=task.trajectories,
     )
     labels: dict[str, Any] = dict(
-        design_point=points,
-        replicate=replicate.astype(np.int32),
         scenario=np.asarray(task.scenarios, dtype=object)[local],
+        replicate=replicate,
+        design_point=points,
+        particle=particle,
+        factors={name: values[local] for name, values in task.factors.items()},
     )
-    if particle is not None:
-        labels["particle"] = particle
-    labels.update({name: values[local] for name, values in task.factors.items()})
     histograms = task.replicates >= QUANTILE_MIN_REPLICATES
     reductions: list[Reduction] = [
         LabelledSummary(labels),
@@ -124,7 +125,13 @@ def run_sweep_chunk(task: ChunkTask) -> ChunkOutput:
     began = time.perf_counter()
     output = run_chunk(*sweep_chunk(task))
     if task.directory is not None:
-        write_parts(Path(task.directory), output, experiment=task.experiment, seed=task.seed)
+        write_parts(
+            Path(task.directory),
+            output,
+            run_dir=task.run_dir,
+            experiment=task.experiment,
+            seed=task.seed,
+        )
         output.parts = {}
     output.seconds = time.perf_counter() - began
     return output

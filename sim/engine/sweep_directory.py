@@ -24,6 +24,8 @@ from sim.engine.store import (
     check_config,
     config_yaml,
     read_manifest,
+    read_table,
+    recorded_run_dir,
     with_metadata,
     write_arrow,
     write_atomic,
@@ -71,6 +73,12 @@ def new_directory(cfg: DictConfig) -> Path:
     return study_path(cfg, "sweeps", "name")
 
 
+def sweep_run_dir(directory: Path, cfg: DictConfig) -> str:
+    """The sweep's `run_dir` (every file's first column): the one its manifest recorded, so a
+    resumed sweep keeps its own, else the directory's path under the output root."""
+    return recorded_run_dir(directory, cfg.output_root)
+
+
 def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set[int]]:
     """A new sweep directory, or the one to resume after checking it holds the same config."""
     if resume is None:
@@ -79,7 +87,11 @@ def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set
             (directory / PARTS / kind).mkdir(parents=True)
         write_text(config_yaml(resolved_data(plan_)), directory / CONFIG)
         write_table(
-            plan_.design, directory / DESIGN, table="design", experiment=str(plan_.cfg.name)
+            plan_.design,
+            directory / DESIGN,
+            run_dir=sweep_run_dir(directory, plan_.cfg),
+            table="design",
+            experiment=str(plan_.cfg.name),
         )
         return directory, set()
     directory = Path(resume)
@@ -125,10 +137,11 @@ def workers_share_files(cfg: DictConfig) -> bool:
 WRITE_ORDER = ("trajectories", "episodes", "aggregate", "summary")
 
 
-def write_parts(directory: Path, result: ChunkOutput, **facts: Any) -> None:
+def write_parts(directory: Path, result: ChunkOutput, run_dir: str, **facts: Any) -> None:
     """Write a chunk's parts, each atomically; the summary last (it marks the chunk done).
 
-    `facts` (experiment, seed) go into each file's metadata beside units, version and commit.
+    `run_dir` is each part's first column; `facts` (experiment, seed) go into each file's
+    metadata beside units, version and commit.
     """
     for kind in WRITE_ORDER:
         table = result.parts.get(kind)
@@ -136,12 +149,12 @@ def write_parts(directory: Path, result: ChunkOutput, **facts: Any) -> None:
             continue
         path = part_path(directory, kind, result.index)
         if isinstance(table, pa.Table):
-            write_arrow(table, path, table=kind, chunk=result.index, **facts)
+            write_arrow(table, path, run_dir=run_dir, table=kind, chunk=result.index, **facts)
         else:
-            write_table(table, path, table=kind, chunk=result.index, **facts)
+            write_table(table, path, run_dir=run_dir, table=kind, chunk=result.index, **facts)
 
 
-def finish(directory: Path, plan_: Plan) -> None:
+def finish(directory: Path, plan_: Plan, run_dir: str) -> None:
     """Merge the chunk aggregates into aggregate.parquet, one design-point range at a time."""
     parts = [part_path(directory, "aggregate", i) for i in range(plan_.chunks)]
 
@@ -151,6 +164,7 @@ def finish(directory: Path, plan_: Plan) -> None:
             for frame in iter_merged_aggregate(pq.read_table(path) for path in parts):
                 table = with_metadata(
                     pa.Table.from_pandas(frame, preserve_index=False),
+                    run_dir=run_dir,
                     table="aggregate",
                     fixed_point_scale=FIXED_POINT_SCALE,  # of the *_sum columns
                     experiment=str(plan_.cfg.name),
@@ -173,6 +187,7 @@ def write_sweep_manifest(
     write_manifest(
         directory,
         kind="sweep",
+        run_dir=sweep_run_dir(directory, cfg),
         experiment=cfg.name,
         runs=plan_.runs,
         design_points=len(plan_.design),
@@ -242,4 +257,4 @@ def read_parts(
     paths = planned_parts(directory, kind)
     if not paths:
         return pd.DataFrame(columns=columns)
-    return pd.concat([pd.read_parquet(p, columns=columns) for p in paths], ignore_index=True)
+    return pd.concat([read_table(p, columns) for p in paths], ignore_index=True)

@@ -25,9 +25,10 @@ from matplotlib.patches import Rectangle
 
 from sim.analysis.discovery import WEAK_QP, factor_label, factor_unit
 from sim.analysis.stats import mean_interval, wilson_interval
-from sim.engine.store import read_manifest
+from sim.engine.store import read_manifest, read_table
 from sim.model.params import PARAMS_BY_PATH
 from sim.plots.style import OKABE_ITO, UNIT_WORDS, wrap_title
+from sim.studies.policy.evaluate import SAMPLED_SCENARIO
 from sim.studies.policy.objectives import OBJECTIVES
 
 REFERENCE_WORDS = "status quo (the base scenario's levers)"
@@ -122,11 +123,11 @@ def load_policy(directory: Path) -> PolicyResult:
         robust_objective=str(robust.get("objective", cfg["objectives"][0])),
         threshold=float(robust.get("threshold", np.nan)),
         settings={"search": cfg.get("search", {}), "robustness": robust},
-        evaluations=pd.read_parquet(directory / "evaluations.parquet"),
-        pareto=pd.read_parquet(directory / "pareto.parquet"),
-        robustness=pd.read_parquet(directory / "robustness.parquet"),
-        scenarios=pd.read_parquet(directory / "scenarios.parquet"),
-        failure_box=pd.read_parquet(box) if box.is_file() else None,
+        evaluations=read_table(directory / "evaluations.parquet"),
+        pareto=read_table(directory / "pareto.parquet"),
+        robustness=read_table(directory / "robustness.parquet"),
+        scenarios=read_table(directory / "scenarios.parquet"),
+        failure_box=read_table(box) if box.is_file() else None,
         failure_text=str(manifest.get("failure_box") or ""),
         lever_effects=pd.read_parquet(effects) if effects.is_file() else None,
     )
@@ -473,7 +474,7 @@ def robustness_heatmap_figure(result: PolicyResult) -> Figure:
             36,
         ),
     )
-    scenarios = int(result.scenarios["scenario"].nunique())
+    scenarios = int(result.scenarios[SAMPLED_SCENARIO].nunique())
     fig.suptitle(
         f"Robustness on {scenarios} fresh scenarios ({result.label})\nnumbers: mean of each "
         "objective over the scenarios [95% interval: t over scenarios; share: Wilson]; colour: "
@@ -752,7 +753,7 @@ def lever_effects_figure(result: PolicyResult) -> Figure | None:
         Line2D([], [], color="0.25", lw=0.9, label="95% interval over the scenarios"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False, fontsize=8)
-    scenarios = int(result.scenarios["scenario"].nunique())
+    scenarios = int(result.scenarios[SAMPLED_SCENARIO].nunique())
     fig.suptitle(
         wrap_title(
             f"Each lever alone, from the low to the high end of its range, the others at the "

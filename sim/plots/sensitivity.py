@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from sim.analysis.discovery import factor_label
 from sim.analysis.sensitivity import headline_outcomes
 from sim.analysis.sweep_analysis import newest_analysis
+from sim.engine.store import read_table
 from sim.plots.style import OKABE_ITO, wrap_title
 
 PANEL = (4.6, 3.6)  # inches per panel
@@ -295,7 +296,7 @@ def _categorical_limit(ax, r, y: float) -> None:
 
 # --- a directory ------------------------------------------------------------------------------
 def _read(path: Path) -> pd.DataFrame | None:
-    return pd.read_parquet(path) if path.exists() else None
+    return read_table(path) if path.exists() else None
 
 
 def sensitivity_figures(directory: Path, analysis: Path | None = None) -> dict[str, Figure]:

@@ -22,7 +22,7 @@ from sim.analysis.probabilities import (
     time_to_escalation,
 )
 from sim.analysis.sweep_analysis import newest_analysis, point_probabilities, read_options
-from sim.engine.store import read_manifest
+from sim.engine.store import read_manifest, read_table
 from sim.model.params import PARAMS_BY_PATH
 from sim.plots.style import OKABE_ITO, inward_x_ticks, series_style, wrap_title
 
@@ -83,12 +83,12 @@ def load_sweep(directory: Path, analysis: Path | None = None) -> Sweep:
     directory = Path(directory)
     cfg = OmegaConf.load(directory / "config.yaml")
     manifest = read_manifest(directory)
-    design = pd.read_parquet(directory / "design.parquet")
+    design = read_table(directory / "design.parquet")
     factors = [c for c in design.columns if c not in ("design_point", "scenario")]
     numeric = [f for f in factors if pd.api.types.is_numeric_dtype(design[f])]
     analysis = analysis or newest_analysis(directory)
     tables = {
-        name: pd.read_parquet(analysis / f"{name}.parquet")
+        name: read_table(analysis / f"{name}.parquet")
         for name in ANALYSIS_TABLES
         if analysis is not None and (analysis / f"{name}.parquet").exists()
     }

@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from sim.engine.store import read_config, read_manifest
+from sim.engine.store import read_config, read_manifest, read_table
 from sim.plots.policy import lever_label
 from sim.plots.style import OKABE_ITO
 
@@ -53,7 +53,7 @@ def load_threshold(directory: Path) -> ThresholdResult:
     directory = Path(directory)
     cfg = read_config(directory)
     manifest = read_manifest(directory)
-    tables = {name: pd.read_parquet(directory / f"{name}.parquet") for name in TABLES}
+    tables = {name: read_table(directory / f"{name}.parquet") for name in TABLES}
     return ThresholdResult(
         directory,
         str(cfg.scenario),

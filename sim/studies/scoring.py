@@ -484,10 +484,10 @@ def config_dict(scoring: Scoring) -> dict[str, Any]:
     }
 
 
-def write_calibration(scoring: Scoring, directory: Path) -> list[str]:
+def write_calibration(scoring: Scoring, directory: Path, run_dir: str) -> list[str]:
     """The posterior of calibration=auto, as a calibration directory `sim run` can use."""
     directory.mkdir()
-    C.write_into(scoring.calibration, directory)
+    C.write_into(scoring.calibration, directory, run_dir)
     return [f"{CALIBRATION_DIR}/{name}" for name in (POSTERIOR, store.CONFIG)]
 
 
@@ -502,17 +502,20 @@ def write(
     complete (the command passes the plot command's drawing; plots live above studies).
     """
     final = Path(output_root) / "scores" / scoring.facts.name / store.timestamp()
+    run_dir = store.run_dir_name(final, output_root)
     with store.staged_directory(final) as staging:
-        store.write_table(scoring.scores, staging / SCORES)
-        store.write_table(scoring.skill, staging / SKILL)
-        store.write_table(scoring.predictive, staging / PREDICTIVE)
+        store.write_table(scoring.scores, staging / SCORES, run_dir=run_dir)
+        store.write_table(scoring.skill, staging / SKILL, run_dir=run_dir)
+        store.write_table(scoring.predictive, staging / PREDICTIVE, run_dir=run_dir)
         store.write_text(
             yaml.safe_dump(config_dict(scoring), sort_keys=False), staging / store.CONFIG
         )
         files = [SCORES, SKILL, PREDICTIVE, store.CONFIG]
         calibration: Any = scoring.options.calibration
         if scoring.calibration is not None:
-            files += write_calibration(scoring, staging / CALIBRATION_DIR)
+            files += write_calibration(
+                scoring, staging / CALIBRATION_DIR, f"{run_dir}/{CALIBRATION_DIR}"
+            )
             calibration = {"auto": str(final / CALIBRATION_DIR)}
         elif scoring.posterior is not None:
             calibration = scoring.posterior.describe()
@@ -522,6 +525,7 @@ def write(
         store.write_manifest(
             staging,
             kind="score",
+            run_dir=run_dir,
             model_version=model_version(),
             facts=scoring.facts.name,
             cutoff=month_label(o.cutoff),
@@ -545,9 +549,9 @@ def read(directory: Path) -> dict[str, Any]:
     """The tables and config of a scores directory."""
     directory = Path(directory)
     return {
-        "scores": pd.read_parquet(directory / SCORES),
-        "skill": pd.read_parquet(directory / SKILL),
-        "predictive": pd.read_parquet(directory / PREDICTIVE),
+        "scores": store.read_table(directory / SCORES),
+        "skill": store.read_table(directory / SKILL),
+        "predictive": store.read_table(directory / PREDICTIVE),
         "config": yaml.safe_load((directory / store.CONFIG).read_text()),
     }
 

@@ -276,7 +276,7 @@ def write(
     """
     final = Path(output_root) / "calibrations" / calibration.targets.name / store.timestamp()
     with store.staged_directory(final) as staging:
-        write_into(calibration, staging, draw_figures)
+        write_into(calibration, staging, store.run_dir_name(final, output_root), draw_figures)
     if ship_it:
         ship(final, calibration.targets.name)
     return final
@@ -285,27 +285,29 @@ def write(
 def write_into(
     calibration: Calibration,
     directory: Path,
+    run_dir: str,
     draw_figures: Callable[[Path, Calibration], list[Path]] | None = None,
 ) -> list[str]:
     """Every file of a calibration directory into `directory` (which exists); return their
     names. `write` stages a new directory for it; `sim score calibration=auto` writes one
-    inside its own."""
-    store.write_table(posterior_frame(calibration), directory / POSTERIOR)
-    store.write_table(generations_frame(calibration), directory / GENERATIONS)
-    store.write_table(calibration.result.diagnostics, directory / DIAGNOSTICS)
-    store.write_table(calibration.predictive, directory / PREDICTIVE)
+    inside its own. `run_dir` names the directory in every table (store.run_dir_name)."""
+    store.write_table(posterior_frame(calibration), directory / POSTERIOR, run_dir=run_dir)
+    store.write_table(generations_frame(calibration), directory / GENERATIONS, run_dir=run_dir)
+    store.write_table(calibration.result.diagnostics, directory / DIAGNOSTICS, run_dir=run_dir)
+    store.write_table(calibration.predictive, directory / PREDICTIVE, run_dir=run_dir)
     store.write_text(
         yaml.safe_dump(config_dict(calibration), sort_keys=False), directory / store.CONFIG
     )
     files = [POSTERIOR, GENERATIONS, DIAGNOSTICS, PREDICTIVE, store.CONFIG]
     if calibration.sbc is not None:
-        store.write_table(calibration.sbc, directory / SBC)
+        store.write_table(calibration.sbc, directory / SBC, run_dir=run_dir)
         files.append(SBC)
     if draw_figures is not None:
         files += [f"figures/{p.name}" for p in draw_figures(directory, calibration)]
     store.write_manifest(
         directory,
         kind="calibration",
+        run_dir=run_dir,
         model_version=model_version(),
         targets=calibration.targets.name,
         scenario=calibration.scenario,

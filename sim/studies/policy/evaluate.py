@@ -33,11 +33,14 @@ from sim.engine.chunks import (
     merge_cell_sums,
     run_job,
 )
-from sim.engine.store import write_table
+from sim.engine.store import read_table, write_table
 from sim.model.params import ParamSet
 from sim.model.rng import derive_seeds
 from sim.studies.policy.objectives import per_run_values
 from sim.studies.policy.spec import Variable
+
+#: The column with a sampled scenario's index (a point of the uncertainties' Latin hypercube).
+SAMPLED_SCENARIO = "sampled_scenario"
 
 if TYPE_CHECKING:
     from sim.model.escalation import EnsembleResult
@@ -60,7 +63,8 @@ class Ensemble:
 
     def frame(self, uncertainties: Sequence[Variable]) -> pd.DataFrame:
         """One row per scenario with the uncertainties' values (choices by name)."""
-        table: dict[str, Any] = {"scenario": np.arange(self.scenarios)}
+        # its own name: `scenario` is a scenario's name in every other table (docs/outputs.md)
+        table: dict[str, Any] = {SAMPLED_SCENARIO: np.arange(self.scenarios)}
         for v in uncertainties:
             column = self.values[v.path]
             choices = v.spec.choices
@@ -99,7 +103,7 @@ class ObjectiveSums:
     def cells(self, run_ids: np.ndarray) -> dict[str, np.ndarray]:
         """Each run's policy and scenario (runs numbered policy * ensemble_size + run)."""
         policy, run = np.divmod(run_ids, self.ensemble_size)
-        return {"policy": policy, "scenario": run // self.replicates}
+        return {"policy": policy, SAMPLED_SCENARIO: run // self.replicates}
 
     def reduce(self, result: EnsembleResult, chunk: Chunk) -> CellSums:
         values = per_run_values(result.summary, self.objectives, self.years)
@@ -174,6 +178,7 @@ def run_evaluation(
     evaluation: Evaluation,
     executor: Any,
     folder: Path,
+    run_dir: str,
     on_chunk: Any = None,
 ) -> np.ndarray:
     """Evaluate (resuming from the parts already in `folder`) and return the cell means.
@@ -182,21 +187,24 @@ def run_evaluation(
         evaluation: the policies and ensemble.
         executor: an executor from ``sim.engine.executors.make_executor`` (entered).
         folder: where each chunk's sums are written as it finishes; parts present are reused.
+        run_dir: the study directory's name, the parts' first column (store.RUN_DIR).
         on_chunk: called with each finished chunk's run count (progress bars, test hooks).
     """
 
     folder.mkdir(parents=True, exist_ok=True)
-    labels, names = ("policy", "scenario"), evaluation.objectives
+    labels, names = ("policy", SAMPLED_SCENARIO), evaluation.objectives
     done: dict[int, CellSums] = {}
     for index in range(evaluation.chunks):
         path = part_path(folder, index)
         if path.is_file():
-            done[index] = CellSums.from_frame(pd.read_parquet(path), labels, names)
+            done[index] = CellSums.from_frame(read_table(path), labels, names)
     todo = (evaluation.job(i) for i in range(evaluation.chunks) if i not in done)
     for output in executor.map_unordered(run_job, todo):
         sums = output.parts["objectives"]
         path = part_path(folder, output.index)
-        write_table(sums.frame(names), path, table="policy_sums", chunk=output.index)
+        write_table(
+            sums.frame(names), path, run_dir=run_dir, table="policy_sums", chunk=output.index
+        )
         done[output.index] = sums
         if on_chunk is not None:
             on_chunk(output.runs)

@@ -24,6 +24,7 @@ import pandas as pd
 from sim.analysis.discovery import describe_box, factor_frame, find_boxes
 from sim.analysis.stats import mean_interval
 from sim.studies.ablation import ROBUST_SHARE  # one wording rule for every claim
+from sim.studies.policy.evaluate import SAMPLED_SCENARIO
 
 
 def thin(objectives: np.ndarray, first: int, count: int) -> np.ndarray:
@@ -168,7 +169,7 @@ def failure_boxes(
     uncertainty, no failure, or failure everywhere.
     """
 
-    x = factor_frame(scenarios.rename(columns={"scenario": "design_point"}))
+    x = factor_frame(scenarios.rename(columns={SAMPLED_SCENARIO: "design_point"}))
     if x.shape[1] == 0:
         return [], "no uncertainties: nothing to explain failure by"
     if not failed.any():

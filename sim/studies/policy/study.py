@@ -34,8 +34,8 @@ from sim.analysis.discovery import MissingDependency, discovery_tables
 from sim.config import ConfigError
 from sim.engine import posterior_draws
 from sim.engine.executors import make_executor, start_workers_early
+from sim.engine.store import read_table, recorded_run_dir, write_table
 from sim.engine.store import write_manifest as write
-from sim.engine.store import write_table
 from sim.engine.study_directory import (
     StudyFailed,
     StudyInterrupted,
@@ -66,6 +66,7 @@ class Study:
     uncertainties: list[spec.Variable]
     base: dict[str, float]
     objectives: tuple[str, ...]
+    run_dir: str = ""  # the study directory's name, every table's first column (store.RUN_DIR)
 
     @classmethod
     def plan(cls, cfg: DictConfig) -> Study:
@@ -191,6 +192,7 @@ def write_manifest(directory: Path, study: Study, complete: bool, **facts: Any) 
     write(
         directory,
         kind="policy",
+        run_dir=study.run_dir,
         experiment=cfg.name,
         complete=complete,
         levers=list(study.lever_paths),
@@ -216,6 +218,7 @@ def run_study(cfg: DictConfig, on_chunk: Any = None) -> Path:
     start_workers_early(cfg.executor, cfg.workers, WORKER_MODULES)
     study = Study.plan(cfg)
     directory = reopen(Path(cfg.resume), cfg) if cfg.resume else new_directory(cfg)
+    study.run_dir = recorded_run_dir(directory, cfg.output_root)  # a resume keeps its own
     write_manifest(directory, study, complete=False)
     began = time.perf_counter()
     runs = {"search": 0, "robustness": 0, "effects": 0}
@@ -268,8 +271,9 @@ def search_phase(
     folder = directory / PARTS / "search"
 
     def evaluate(values: np.ndarray, name: str) -> np.ndarray:
-        _check_replay(folder / name, values, study.lever_paths)
-        means = run_evaluation(study.evaluation(values, ensemble), executor, folder / name, counted)
+        _check_replay(folder / name, values, study)
+        evaluation = study.evaluation(values, ensemble)
+        means = run_evaluation(evaluation, executor, folder / name, study.run_dir, counted)
         return means.mean(axis=1)  # every scenario of the search ensemble has one run
 
     reference = evaluate(study.status_quo(), "status-quo")
@@ -290,9 +294,11 @@ def search_phase(
         study.seed("optimiser") % 2**31,
     )
     table = evaluations_table(study, reference, found)
-    write_table(table, directory / "evaluations.parquet", table="evaluations")
+    write_table(
+        table, directory / "evaluations.parquet", run_dir=study.run_dir, table="evaluations"
+    )
     pareto = table[table["pareto"]].drop(columns="pareto")
-    write_table(pareto, directory / "pareto.parquet", table="pareto")
+    write_table(pareto, directory / "pareto.parquet", run_dir=study.run_dir, table="pareto")
     progress.say(
         f"search: {len(table) - 1:,} policies on {ensemble.size:,} runs each; "
         f"Pareto set: {len(pareto)} policies"
@@ -300,12 +306,13 @@ def search_phase(
     return table
 
 
-def _check_replay(folder: Path, values: np.ndarray, paths: tuple[str, ...]) -> None:
+def _check_replay(folder: Path, values: np.ndarray, study: Study) -> None:
     """The first time, store a batch's lever values; on a resume, they must be the same."""
+    paths = study.lever_paths
 
     stored = folder / "levers.parquet"
     if stored.is_file():
-        before = pd.read_parquet(stored)[list(paths)].to_numpy()
+        before = read_table(stored)[list(paths)].to_numpy()
         if before.shape != values.shape or not np.array_equal(before, values):
             raise ConfigError(
                 f"resume: {folder.name} asks other policies than when it started (another "
@@ -313,7 +320,8 @@ def _check_replay(folder: Path, values: np.ndarray, paths: tuple[str, ...]) -> N
             )
         return
     folder.mkdir(parents=True, exist_ok=True)
-    write_table(pd.DataFrame(values, columns=list(paths)), stored, table="levers")
+    levers = pd.DataFrame(values, columns=list(paths))
+    write_table(levers, stored, run_dir=study.run_dir, table="levers")
 
 
 def evaluations_table(study: Study, reference: np.ndarray, found: Any) -> pd.DataFrame:
@@ -356,16 +364,18 @@ def robustness_phase(
     progress.phase("robustness", len(tested) * ensemble.size)
     values = tested[list(study.lever_paths)].to_numpy()
     folder = directory / PARTS / "robustness"
-    _check_replay(folder, values, study.lever_paths)
-    means = run_evaluation(study.evaluation(values, ensemble), executor, folder, counted)
+    _check_replay(folder, values, study)
+    evaluation = study.evaluation(values, ensemble)
+    means = run_evaluation(evaluation, executor, folder, study.run_dir, counted)
     table = R.robustness_table(means, objectives, robust.objective, float(robust.threshold))
     head = tested[["policy", "reference", *study.lever_paths]].reset_index(drop=True)
     table = pd.concat([head, table], axis=1)
     scenarios = ensemble.frame([*study.uncertainties, *study.drawn()])
-    write_table(table, directory / "robustness.parquet", table="robustness")
+    write_table(table, directory / "robustness.parquet", run_dir=study.run_dir, table="robustness")
     write_table(
         R.scenario_table(means, head["policy"].tolist(), scenarios, objectives),
         directory / "scenarios.parquet",
+        run_dir=study.run_dir,
         table="scenarios",
     )
     facts = failure_facts(study, directory, table, means, scenarios)
@@ -428,7 +438,12 @@ def failure_facts(
         return {"failure_box": None, "failure_note": str(error)}
     if boxes:
         limits = discovery_tables(boxes)["limits"]
-        write_table(limits, directory / "failure_boxes.parquet", table="failure_boxes")
+        write_table(
+            limits,
+            directory / "failure_boxes.parquet",
+            run_dir=study.run_dir,
+            table="failure_boxes",
+        )
         return {"failure_box": words, "failure_note": None}
     return {"failure_box": None, "failure_note": words}
 

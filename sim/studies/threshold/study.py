@@ -36,8 +36,8 @@ from sim.engine import posterior_draws as posterior
 from sim.engine.checksums import check_data_files
 from sim.engine.ensemble import WORKER_MODULES, Ensembles
 from sim.engine.executors import start_workers_early
+from sim.engine.store import read_table, recorded_run_dir, write_table
 from sim.engine.store import write_manifest as write
-from sim.engine.store import write_table
 from sim.engine.study_directory import (
     StudyFailed,
     StudyInterrupted,
@@ -84,6 +84,7 @@ class Study:
     outcome: Outcome
     base: dict[str, float]
     fixed: tuple[str, ...]  # what the posterior draws leave alone: the factors, the scenario's
+    run_dir: str = ""  # the study directory's name, every table's first column (store.RUN_DIR)
 
     @classmethod
     def plan(cls, cfg: DictConfig) -> Study:
@@ -159,7 +160,8 @@ def write_batch(directory: Path, study: Study, batch: M.Batch, outcomes: np.ndar
             "outcome": outcomes.reshape(-1),
         }
     )
-    write_table(table, part_path(directory, batch.index), table="threshold_batch")
+    path = part_path(directory, batch.index)
+    write_table(table, path, run_dir=study.run_dir, table="threshold_batch")
 
 
 def read_batch(directory: Path, batch: M.Batch) -> np.ndarray | None:
@@ -170,7 +172,7 @@ def read_batch(directory: Path, batch: M.Batch) -> np.ndarray | None:
     path = part_path(directory, batch.index)
     if not path.is_file():
         return None
-    table = pd.read_parquet(path)
+    table = read_table(path)
     d = batch.points.shape[1]
     stored = table.groupby("point", sort=True)[[f"u{j}" for j in range(d)]].first().to_numpy()
     first = int(table["replicate"].min())
@@ -192,6 +194,7 @@ def write_manifest(directory: Path, study: Study, complete: bool, **facts: Any) 
     write(
         directory,
         kind="threshold",
+        run_dir=study.run_dir,
         scenario=cfg.scenario,
         factors=study.factors,
         outcome=study.outcome.text,
@@ -231,6 +234,7 @@ def run_study(cfg: DictConfig, on_batch: Any = None) -> Path:
     start_workers_early(cfg.executor, cfg.workers, WORKER_MODULES)
     study = Study.plan(cfg)
     directory = reopen(Path(cfg.resume), cfg) if cfg.resume else new_directory(cfg)
+    study.run_dir = recorded_run_dir(directory, cfg.output_root)  # a resume keeps its own
     write_manifest(directory, study, complete=False)
     began = time.perf_counter()
     months = study.outcome.months
@@ -281,7 +285,10 @@ def write_results(
     directory: Path, study: Study, history: M.History, answer: Any, done: bool
 ) -> dict[str, Any]:
     """evaluations, threshold and curve tables; returns the manifest's facts."""
-    write_table(evaluations_table(study, history), directory / "evaluations.parquet")
+    run_dir = study.run_dir
+    write_table(
+        evaluations_table(study, history), directory / "evaluations.parquet", run_dir=run_dir
+    )
     clusters = study.clusters(history.replicate)
     model = M.fit(history, clusters)
     if isinstance(answer, M.Crossing):
@@ -290,8 +297,8 @@ def write_results(
     else:
         table = curve_2d_table(study, history, answer, done)
         curve = grid_table_2d(study, model, answer)
-    write_table(table, directory / "threshold.parquet", table="threshold")
-    write_table(curve, directory / "curve.parquet", table="threshold_curve")
+    write_table(table, directory / "threshold.parquet", run_dir=run_dir, table="threshold")
+    write_table(curve, directory / "curve.parquet", run_dir=run_dir, table="threshold_curve")
     return {
         "runs": history.runs,
         "batches": history.batches,
