@@ -149,5 +149,9 @@ def test_analyze_prints_one_line_per_row_with_readable_numbers(capsys) -> None:
     out = capsys.readouterr().out
     assert "e-05" not in out and "e-06" not in out and "0.0000353" in out and "20,000" in out
     block = out.split("sweep)\n", 1)[1].strip().splitlines()
+    # The note on the intervals comes first, in parentheses, wrapped; then the table.
+    note = next(i for i, line in enumerate(block) if line.rstrip().endswith(")"))
+    assert block[0].startswith("(") and "hand-set values" in " ".join(block[: note + 1])
+    block = block[note + 1 :]
     assert len(block) in (4, 5)  # header and three rows (and a note), not blocks of columns
     assert max(map(len, out.splitlines())) <= 100

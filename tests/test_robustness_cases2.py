@@ -739,7 +739,7 @@ def test_14_a_read_only_results_directory_gets_advice_analyze_can_follow(
 
     sweep = _copy(small_sweep, tmp_path)
 
-    def read_only(out, tables):
+    def read_only(out, tables, run_dir):
         raise OSError(errno.EROFS, "Read-only file system", str(out))
 
     monkeypatch.setattr(sweep_analysis, "write_analysis", read_only)

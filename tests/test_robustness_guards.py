@@ -151,12 +151,14 @@ def test_a_read_only_output_root_is_refused_before_simulating(
 def test_a_scenario_name_too_long_for_the_filesystem_is_refused(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
+    """300 characters (over a file name's 255 bytes) meet the name-length limit first: one line
+    naming the key and the limit, before any folder is made."""
     monkeypatch.chdir(tmp_path)
     code = main(
         ["run", "run.replicates=2", "run.months=2", "scenario.name=" + "a" * 300,
          f"run.output_root={tmp_path / 'out'}"]
     )  # fmt: skip
-    one_line_refusal(code, capsys.readouterr().err, "scenario.name", "bytes")
+    one_line_refusal(code, capsys.readouterr().err, "scenario.name", "at most 100 characters")
     assert nothing_under(tmp_path / "out")
 
 

@@ -462,7 +462,7 @@ def compare_threshold_lines(directories: Sequence[Path], results: list, opts: di
     table = pd.concat(tables, ignore_index=True)
     figure = comparison_lines_figure(results, labels)
     with store.staged_directory(output) as staging:
-        store.write_table(table, staging / "comparison.parquet")
+        store.write_table(table, staging / "comparison.parquet", run_dir=comparison_run_dir(output))
         store.write_text(table.to_csv(index=False), staging / "comparison.csv")
         plots.save_figures({"compare_threshold_lines": figure}, staging / "figures", opts["format"])
         write_report(

@@ -28,6 +28,7 @@ from sim.analysis.stats import mean_interval, wilson_interval
 from sim.engine.store import read_manifest, read_table
 from sim.model.params import PARAMS_BY_PATH
 from sim.plots.style import OKABE_ITO, UNIT_WORDS, wrap_title
+from sim.studies.ablation import ROBUST_SHARE  # one wording rule for every claim
 from sim.studies.policy.evaluate import SAMPLED_SCENARIO
 from sim.studies.policy.objectives import OBJECTIVES
 
@@ -129,7 +130,7 @@ def load_policy(directory: Path) -> PolicyResult:
         scenarios=read_table(directory / "scenarios.parquet"),
         failure_box=read_table(box) if box.is_file() else None,
         failure_text=str(manifest.get("failure_box") or ""),
-        lever_effects=pd.read_parquet(effects) if effects.is_file() else None,
+        lever_effects=read_table(effects) if effects.is_file() else None,
     )
 
 
@@ -694,8 +695,6 @@ def lever_effects_figure(result: PolicyResult) -> Figure | None:
 
     None for a study without lever effects.
     """
-    from sim.studies.ablation import ROBUST_SHARE
-
     effects = result.lever_effects
     if effects is None or not len(effects):
         return None

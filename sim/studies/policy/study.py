@@ -400,11 +400,15 @@ def effects_phase(
     values = study.effect_policies()
     progress.phase("lever effects", len(values) * ensemble.size)
     folder = directory / PARTS / "effects"
-    _check_replay(folder, values, study.lever_paths)
-    means = run_evaluation(study.evaluation(values, ensemble), executor, folder, counted)
+    _check_replay(folder, values, study)
+    means = run_evaluation(
+        study.evaluation(values, ensemble), executor, folder, study.run_dir, counted
+    )
     ends = [(v.path, float(v.low), float(v.high)) for v in study.levers]
     table = R.lever_effects(means, ends, list(study.objectives))
-    write_table(table, directory / "lever_effects.parquet", table="lever_effects")
+    write_table(
+        table, directory / "lever_effects.parquet", run_dir=study.run_dir, table="lever_effects"
+    )
     robust = study.cfg.robustness.objective
     mine = table[table["objective"] == robust]
     strongest = mine.loc[mine["effect"].abs().idxmax()]
