@@ -134,7 +134,15 @@ class RunStreams:
         """Standard normal numbers (Box-Muller on two draws of the same stream)."""
         u1 = self.uniform(stream, month, 0)
         u2 = self.uniform(stream, month, 1)
-        return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+        # sqrt(-2 log(1 - u1)) * cos(2 pi u2), in place on the two fresh arrays (same steps).
+        np.negative(u1, out=u1)
+        np.log1p(u1, out=u1)
+        u1 *= -2.0
+        np.sqrt(u1, out=u1)
+        u2 *= 2.0 * np.pi
+        np.cos(u2, out=u2)
+        u1 *= u2
+        return u1
 
     def chance(self, stream: str, month: int, probability: np.ndarray | float) -> np.ndarray:
         """Boolean per run: True with the given probability (a logit or threshold decision).

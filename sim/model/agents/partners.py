@@ -80,7 +80,12 @@ class Partner(EnsembleAgent):
         self.delivered_now = np.zeros(self.size, dtype=bool)
         if not due.any():
             return
-        delivered = due & self.streams.chance(self._streams[1], month, self.delivery_probability())
+        # Only the pledges due draw (a few runs a month): the numbers the whole batch would give
+        # them, as `chance` would, which is false wherever the probability is not positive.
+        index = np.flatnonzero(due)
+        chance = np.broadcast_to(self.delivery_probability(), due.shape)[index]
+        delivered = np.zeros(self.size, dtype=bool)
+        delivered[index] = self.streams.uniform(self._streams[1], month, runs=index) < chance
         broken = due & ~delivered
         self.delivered_now = delivered
         self.support = np.where(delivered, 1.0, self.support)
@@ -131,8 +136,11 @@ class Partner(EnsembleAgent):
             (russia.security_belief, weights[1], due & (np.asarray(p.arms) > 0)),
         ):
             old = beliefs[self.actor]
-            v2 = np.where(tested, old + rate * (outcome - old), old)
             v3 = old + rate * (delivered * weight * (1.0 - old) - broken * old)
+            if costly.all():  # the v3 rule in every run: the v2 one is not needed
+                beliefs[self.actor] = v3
+                continue
+            v2 = np.where(tested, old + rate * (outcome - old), old)
             beliefs[self.actor] = np.where(costly, v3, v2)
 
     def offers(self) -> tuple[np.ndarray, np.ndarray]:

@@ -285,8 +285,11 @@ class Russia(EnsembleAgent):
         )
         urgency = self.on.closing_window * p.war_window_weight * self.projected_loss()
         self.war_surplus = value * (p_win - best_deal + urgency) - war_cost
-        p_war = eligible * p.war_rate * logistic(self.war_surplus / p.war_noise)
-        go = self.streams.chance("intervene", month, p_war)
+        if np.any(eligible):
+            p_war = eligible * p.war_rate * logistic(self.war_surplus / p.war_noise)
+            go = self.streams.chance("intervene", month, p_war)
+        else:  # what `chance` gives when no run may intervene, without the logistic
+            go = np.zeros(self.size, dtype=bool)
         full = go & (p_win > p.full_intervention_odds)
         self.p_win = p_win
         self.intervention[go] = np.where(full[go], 2, 1)
@@ -629,7 +632,10 @@ class Russia(EnsembleAgent):
             runs = np.arange(np.size(pretext))
             table = np.stack([np.broadcast_to(x, runs.shape) for x in by_pretext])
             chance = table[pretext, runs]
-        return np.where(np.asarray(at(self.on.attribution)) > 0, chance, 1.0)
+        switch = np.asarray(at(self.on.attribution))
+        if switch.ndim == 0 and switch > 0:  # the usual case: np.where would only copy
+            return chance
+        return np.where(switch > 0, chance, 1.0)
 
     def disruption_cost(self, attribution: np.ndarray | float = 1.0, at: Runs = ALL) -> np.ndarray:
         """Russia's cost of a CPC disruption: fees and crude, shareholders, diversification.
@@ -674,7 +680,7 @@ class Russia(EnsembleAgent):
         # After a quiet deed only the part of the content it did not deliver is worth pressing.
         delivered = at(self.model.kazakhstan.quiet) * self.deed_value(demand, at)
         gain = self.content_gain(demand, at) * (1.0 - delivered)
-        attribution = self.attribution_chance(at(self._pretext(month)), at)
+        attribution = self.attribution_chance(self._pretext(month, at), at)
         terms = kz.answer_terms(demand, at)
         # Astana's answer at today's rung and credibility: both terms below need it.
         now = kz.answer_probability(rung, at(self.credibility), terms, at)
@@ -775,15 +781,16 @@ class Russia(EnsembleAgent):
         jitter = 0.5 + self.streams.uniform("halt_severity", month, runs=runs)
         return duration, np.clip(mean_severity * jitter, 0.05, 1.0)
 
-    def _pretext(self, month: int) -> np.ndarray:
+    def _pretext(self, month: int, at: Runs = ALL) -> np.ndarray:
         """The pretext of a disruption started now: storms in winter, else the technical ones in
         turn (after a March storm, the 2022 order: ordnance, court order, repairs)."""
+        halts = at(self.halts)
         if month % 12 in STORM_MONTHS:
-            return np.full(self.size, Pretext.STORM_DAMAGE, dtype=np.int16)
+            return np.full(halts.shape, Pretext.STORM_DAMAGE, dtype=np.int16)
         technical = np.array(
             [Pretext.MOORING_REPAIRS, Pretext.WARTIME_ORDNANCE, Pretext.COURT_ORDER], np.int16
         )
-        return technical[self.halts % technical.size]
+        return technical[halts % technical.size]
 
     def _start_restrictions(self, start: np.ndarray) -> None:
         months = self.p.restriction_months
