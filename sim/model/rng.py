@@ -126,9 +126,8 @@ class RunStreams:
         bits += counter
         _mix_in_place(bits, scratch)
         bits >>= _MANTISSA_SHIFT
-        uniform = bits.astype(np.float64)
-        uniform *= _TWO_POW_53
-        return uniform
+        # The 53 bits convert to float64 exactly, so casting inside the product changes nothing.
+        return np.multiply(bits, _TWO_POW_53, dtype=np.float64)
 
     def normal(self, stream: str, month: int) -> np.ndarray:
         """Standard normal numbers (Box-Muller on two draws of the same stream)."""

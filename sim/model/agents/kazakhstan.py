@@ -275,12 +275,18 @@ class Kazakhstan(EnsembleAgent):
     def answer_demand(self, month: int) -> None:
         p, russia = self.p, self.model.russia
         demand, content = russia.new_demand, russia.demand
+        # Only the runs with a new demand answer: their shares and draws alone (the numbers the
+        # whole batch would give them).
+        index = np.flatnonzero(demand)
+        at = Runs(index)
         complies, deeds = self.answer_shares(
-            russia.rung, russia.credibility, self.answer_terms(content)
+            at(russia.rung), at(russia.credibility), self.answer_terms(at(content), at), at
         )
-        u = self.streams.uniform("comply", month)
-        comply = demand & (u < complies)
-        quiet = demand & ~comply & (u < complies + deeds)
+        u = self.streams.uniform("comply", month, runs=index)
+        comply = np.zeros(self.size, dtype=bool)
+        quiet = np.zeros(self.size, dtype=bool)
+        comply[index] = u < complies
+        quiet[index] = ~comply[index] & (u < complies + deeds)
         self.quiet = quiet
         self.quiet_deeds += quiet
         self.refused = (demand & ~comply) | russia.defiance  # in word: quiet deeds included

@@ -61,9 +61,13 @@ class Partner(EnsembleAgent):
     def pledge(self, month: int) -> None:
         free = ~np.isfinite(self.due_month)
         scripted = month == self.p.scripted_pledge_month
-        new = free & (
-            scripted | self.streams.chance(self._streams[0], month, self.pledge_probability())
-        )
+        # Only partners with no open pledge may pledge: they alone draw (the numbers the whole
+        # batch would give them; false wherever the probability is not positive, as `chance`).
+        index = np.flatnonzero(free)
+        chance = np.broadcast_to(self.pledge_probability(), free.shape)[index]
+        drawn = np.zeros(self.size, dtype=bool)
+        drawn[index] = self.streams.uniform(self._streams[0], month, runs=index) < chance
+        new = free & (scripted | drawn)
         self.due_month = np.where(new, month + self.p.delivery_lag, self.due_month)
         belief = self.model.russia.economic_belief[self.actor]
         self.log(Action.SECURITY_PLEDGE, new, Actor.KAZAKHSTAN, belief)
