@@ -131,20 +131,21 @@ class Partner(EnsembleAgent):
         (security).
         """
         p, rate = self.p, self.model.params.partners.belief_update
-        russia, outcome = self.model.russia, delivered.astype(float)
+        russia = self.model.russia
         costly = np.asarray(self.model.params.mechanisms.costly_signals) > 0
         weights = self.signal_weights()
         broken = due & ~delivered
-        for beliefs, weight, tested in (
-            (russia.economic_belief, weights[0], due & (np.asarray(p.route_investment) > 0)),
-            (russia.security_belief, weights[1], due & (np.asarray(p.arms) > 0)),
+        for beliefs, weight, capability in (
+            (russia.economic_belief, weights[0], p.route_investment),
+            (russia.security_belief, weights[1], p.arms),
         ):
             old = beliefs[self.actor]
             v3 = old + rate * (delivered * weight * (1.0 - old) - broken * old)
-            if costly.all():  # the v3 rule in every run: the v2 one is not needed
+            if costly.all():  # the v3 rule in every run (the default): skip the v2 one
                 beliefs[self.actor] = v3
                 continue
-            v2 = np.where(tested, old + rate * (outcome - old), old)
+            tested = due & (np.asarray(capability) > 0)
+            v2 = np.where(tested, old + rate * (delivered.astype(float) - old), old)
             beliefs[self.actor] = np.where(costly, v3, v2)
 
     def offers(self) -> tuple[np.ndarray, np.ndarray]:

@@ -62,6 +62,7 @@ class Russia(EnsembleAgent):
         self._costs: np.ndarray | None = None  # posture costs, fixed while Moscow decides
         self._always_quantal = bool(np.all(np.asarray(self.on.quantal_choice) > 0))
         self._deadline_months = self._months_to_review()
+        self._always_episodic = bool(np.all(np.asarray(self.on.episodes) > 0))
         shares = (p.deed_value_war, p.deed_value_sanctions, p.deed_value_bloc, self.on.deeds)
         self._deed_table = (
             np.array(shares[:3], dtype=float) * (self.on.deeds > 0)
@@ -209,7 +210,10 @@ class Russia(EnsembleAgent):
             0.0,
         )
         table = np.stack([np.broadcast_to(np.asarray(r, dtype=float), (self.size,)) for r in rows])
-        return table * np.asarray(self.on.instrument_costs)
+        switch = np.asarray(self.on.instrument_costs)
+        if switch.ndim == 0 and switch == 1.0:  # x * 1.0 == x: skip a pass over (6, R)
+            return table
+        return table * switch
 
     def posture_values(self, levels: list[np.ndarray], at: Runs = ALL) -> np.ndarray:
         """U(k) = P_hat(comply | k) * stake - cost(k), minus face if it backs down; (K, R).
@@ -586,7 +590,9 @@ class Russia(EnsembleAgent):
             self.trials[used, tested] += 1.0
             self.successes[used, tested] += credited[tested]
         self.last_instrument = np.where(answered, -1, self.last_instrument).astype(np.int8)
-        closing = complied & book.open & (np.asarray(self.on.episodes) > 0)
+        closing = complied & book.open
+        if not self._always_episodic:
+            closing &= np.asarray(self.on.episodes) > 0
         if closing.any():
             book.close(month, closing, Outcome.COMPLIED)
             self.need_reference = np.where(closing, self.motivation, self.need_reference)
