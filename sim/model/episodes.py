@@ -106,7 +106,7 @@ class EpisodeBook:
 
     def use(self, mask: np.ndarray, instrument: Instrument) -> None:
         """Mark an instrument as used in the open episodes of `mask`."""
-        self.instruments[mask] |= int(instrument)
+        np.bitwise_or(self.instruments, int(instrument), out=self.instruments, where=mask)
 
     def note(self, rung: np.ndarray, demanded: np.ndarray) -> None:
         """Count a demand issued and keep the highest rung reached in each open episode."""

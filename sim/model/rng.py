@@ -37,6 +37,28 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z
 
 
+_SHIFTS = (np.uint64(30), np.uint64(27), np.uint64(31))
+_MULTS = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+_MANTISSA_SHIFT = np.uint64(11)
+
+
+def _mix_in_place(z: np.ndarray, scratch: np.ndarray) -> None:
+    """`_mix` that overwrites `z`, with `scratch` (same shape) for the shifted copies.
+
+    The same operations in the same order as `_mix`, so the same bits; no temporaries, which
+    matters for the draws of every run (a month takes about thirty of them). NumPy's integer
+    array arithmetic wraps without a warning, so no error state is needed.
+    """
+    np.right_shift(z, _SHIFTS[0], out=scratch)
+    z ^= scratch
+    z *= _MULTS[0]
+    np.right_shift(z, _SHIFTS[1], out=scratch)
+    z ^= scratch
+    z *= _MULTS[1]
+    np.right_shift(z, _SHIFTS[2], out=scratch)
+    z ^= scratch
+
+
 def _mix_int(z: int) -> int:
     """The same finaliser on a Python int, for the scalar part of a counter."""
     z &= _MASK64
@@ -96,15 +118,30 @@ class RunStreams:
             sid = self._ids[stream] = stream_id(stream)
         counter = _mix_int(sid + month * _MONTH_MULT + draw * _DRAW_MULT)
         keys = self._keys if runs is None else self._keys[runs]
-        with np.errstate(over="ignore"):
-            bits = _mix(_mix(keys ^ np.uint64(counter)) + np.uint64(counter))
-        return (bits >> np.uint64(11)).astype(np.float64) * _TWO_POW_53
+        # _mix(_mix(keys ^ counter) + counter), then the top 53 bits, in one buffer.
+        counter = np.uint64(counter)
+        bits = keys ^ counter
+        scratch = np.empty_like(bits)
+        _mix_in_place(bits, scratch)
+        bits += counter
+        _mix_in_place(bits, scratch)
+        bits >>= _MANTISSA_SHIFT
+        # The 53 bits convert to float64 exactly, so casting inside the product changes nothing.
+        return np.multiply(bits, _TWO_POW_53, dtype=np.float64)
 
     def normal(self, stream: str, month: int) -> np.ndarray:
         """Standard normal numbers (Box-Muller on two draws of the same stream)."""
         u1 = self.uniform(stream, month, 0)
         u2 = self.uniform(stream, month, 1)
-        return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+        # sqrt(-2 log(1 - u1)) * cos(2 pi u2), in place on the two fresh arrays (same steps).
+        np.negative(u1, out=u1)
+        np.log1p(u1, out=u1)
+        u1 *= -2.0
+        np.sqrt(u1, out=u1)
+        u2 *= 2.0 * np.pi
+        np.cos(u2, out=u2)
+        u1 *= u2
+        return u1
 
     def chance(self, stream: str, month: int, probability: np.ndarray | float) -> np.ndarray:
         """Boolean per run: True with the given probability (a logit or threshold decision).

@@ -88,6 +88,7 @@ class Kazakhstan(EnsembleAgent):
         self.quiet_deeds = np.zeros(self.size, dtype=np.int32)
         self.statements = np.zeros(self.size, dtype=np.int32)  # public refusals
         self._runs = np.arange(self.size)
+        self._deeds_everywhere = bool(np.all(self.on.deeds))
         self._terms: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.refused = np.zeros(self.size, dtype=bool)
         # Acts Moscow opposes, read by it the next month. The refusal to recognise the
@@ -235,17 +236,27 @@ class Kazakhstan(EnsembleAgent):
         quiet_cost (Moscow credits a deed a share v), each over comply_noise. Russia evaluates
         its options with this same function: it sees what Kazakhstan sees.
         """
-        economic = np.minimum(level, Rung.THREAT) * terms.economic
-        military = np.maximum(level - Rung.THREAT, 0) * terms.security
-        threat = credibility * (economic + military)
+        # Moscow calls this a dozen times a month on thousands of runs: the arithmetic below is
+        # the formula's, in its order, written in place to spare the temporaries.
+        threat = np.minimum(level, Rung.THREAT) * terms.economic
+        threat += np.maximum(level - Rung.THREAT, 0) * terms.security
+        threat *= credibility
         noise = at(self.p.comply_noise)
         # |utility| stays far below exp's overflow (damage and costs are bounded, noise >= 0.05).
-        complies = np.exp((threat - terms.cost) / noise)
-        deeds = np.exp((terms.deed_value * threat - terms.quiet_cost) / noise)
-        if not np.all(self.on.deeds):
+        complies = threat - terms.cost
+        complies /= noise
+        np.exp(complies, out=complies)
+        deeds = terms.deed_value * threat
+        deeds -= terms.quiet_cost
+        deeds /= noise
+        np.exp(deeds, out=deeds)
+        if not self._deeds_everywhere:
             deeds = np.where(np.asarray(at(self.on.deeds)) > 0, deeds, 0.0)
-        total = 1.0 + complies + deeds
-        return complies / total, deeds / total
+        total = 1.0 + complies
+        total += deeds
+        complies /= total
+        deeds /= total
+        return complies, deeds
 
     def answer_probability(
         self, level: np.ndarray, credibility: np.ndarray, terms: AnswerTerms, at: Runs = ALL
@@ -264,12 +275,18 @@ class Kazakhstan(EnsembleAgent):
     def answer_demand(self, month: int) -> None:
         p, russia = self.p, self.model.russia
         demand, content = russia.new_demand, russia.demand
+        # Only the runs with a new demand answer: their shares and draws alone (the numbers the
+        # whole batch would give them).
+        index = np.flatnonzero(demand)
+        at = Runs(index)
         complies, deeds = self.answer_shares(
-            russia.rung, russia.credibility, self.answer_terms(content)
+            at(russia.rung), at(russia.credibility), self.answer_terms(at(content), at), at
         )
-        u = self.streams.uniform("comply", month)
-        comply = demand & (u < complies)
-        quiet = demand & ~comply & (u < complies + deeds)
+        u = self.streams.uniform("comply", month, runs=index)
+        comply = np.zeros(self.size, dtype=bool)
+        quiet = np.zeros(self.size, dtype=bool)
+        comply[index] = u < complies
+        quiet[index] = ~comply[index] & (u < complies + deeds)
         self.quiet = quiet
         self.quiet_deeds += quiet
         self.refused = (demand & ~comply) | russia.defiance  # in word: quiet deeds included

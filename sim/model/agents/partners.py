@@ -61,9 +61,13 @@ class Partner(EnsembleAgent):
     def pledge(self, month: int) -> None:
         free = ~np.isfinite(self.due_month)
         scripted = month == self.p.scripted_pledge_month
-        new = free & (
-            scripted | self.streams.chance(self._streams[0], month, self.pledge_probability())
-        )
+        # Only partners with no open pledge may pledge: they alone draw (the numbers the whole
+        # batch would give them; false wherever the probability is not positive, as `chance`).
+        index = np.flatnonzero(free)
+        chance = np.broadcast_to(self.pledge_probability(), free.shape)[index]
+        drawn = np.zeros(self.size, dtype=bool)
+        drawn[index] = self.streams.uniform(self._streams[0], month, runs=index) < chance
+        new = free & (scripted | drawn)
         self.due_month = np.where(new, month + self.p.delivery_lag, self.due_month)
         belief = self.model.russia.economic_belief[self.actor]
         self.log(Action.SECURITY_PLEDGE, new, Actor.KAZAKHSTAN, belief)
@@ -80,7 +84,12 @@ class Partner(EnsembleAgent):
         self.delivered_now = np.zeros(self.size, dtype=bool)
         if not due.any():
             return
-        delivered = due & self.streams.chance(self._streams[1], month, self.delivery_probability())
+        # Only the pledges due draw (a few runs a month): the numbers the whole batch would give
+        # them, as `chance` would, which is false wherever the probability is not positive.
+        index = np.flatnonzero(due)
+        chance = np.broadcast_to(self.delivery_probability(), due.shape)[index]
+        delivered = np.zeros(self.size, dtype=bool)
+        delivered[index] = self.streams.uniform(self._streams[1], month, runs=index) < chance
         broken = due & ~delivered
         self.delivered_now = delivered
         self.support = np.where(delivered, 1.0, self.support)
@@ -122,17 +131,21 @@ class Partner(EnsembleAgent):
         (security).
         """
         p, rate = self.p, self.model.params.partners.belief_update
-        russia, outcome = self.model.russia, delivered.astype(float)
+        russia = self.model.russia
         costly = np.asarray(self.model.params.mechanisms.costly_signals) > 0
         weights = self.signal_weights()
         broken = due & ~delivered
-        for beliefs, weight, tested in (
-            (russia.economic_belief, weights[0], due & (np.asarray(p.route_investment) > 0)),
-            (russia.security_belief, weights[1], due & (np.asarray(p.arms) > 0)),
+        for beliefs, weight, capability in (
+            (russia.economic_belief, weights[0], p.route_investment),
+            (russia.security_belief, weights[1], p.arms),
         ):
             old = beliefs[self.actor]
-            v2 = np.where(tested, old + rate * (outcome - old), old)
             v3 = old + rate * (delivered * weight * (1.0 - old) - broken * old)
+            if costly.all():  # the v3 rule in every run (the default): skip the v2 one
+                beliefs[self.actor] = v3
+                continue
+            tested = due & (np.asarray(capability) > 0)
+            v2 = np.where(tested, old + rate * (delivered.astype(float) - old), old)
             beliefs[self.actor] = np.where(costly, v3, v2)
 
     def offers(self) -> tuple[np.ndarray, np.ndarray]:

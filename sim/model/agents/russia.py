@@ -60,6 +60,9 @@ class Russia(EnsembleAgent):
         self.need_reference = np.full(self.size, np.nan)  # stake when the last episode ended
         self._runs = np.arange(self.size)
         self._costs: np.ndarray | None = None  # posture costs, fixed while Moscow decides
+        self._always_quantal = bool(np.all(np.asarray(self.on.quantal_choice) > 0))
+        self._deadline_months = self._months_to_review()
+        self._always_episodic = bool(np.all(np.asarray(self.on.episodes) > 0))
         shares = (p.deed_value_war, p.deed_value_sanctions, p.deed_value_bloc, self.on.deeds)
         self._deed_table = (
             np.array(shares[:3], dtype=float) * (self.on.deeds > 0)
@@ -98,6 +101,7 @@ class Russia(EnsembleAgent):
     def start(self) -> None:
         """Initialise leverage from Kazakhstan's initial state."""
         self.leverage = self.leverage_index()
+        self._resolve = self.resolve()
 
     # --- the monthly decision ----------------------------------------------------------------
     def act(self, month: int) -> None:
@@ -178,7 +182,8 @@ class Russia(EnsembleAgent):
         window = self.on.closing_window * self.p.window_weight * self.projected_loss()
         self._gaps = self.gap_values()
         self._content = self.demand_content()
-        return self.resolve() * (self._gaps.sum(axis=0) + window)
+        self._resolve = self.resolve()  # fixed within the month: the war moved before Moscow
+        return self._resolve * (self._gaps.sum(axis=0) + window)
 
     # --- 3. posture --------------------------------------------------------------------------
     def tied_factor(self) -> np.ndarray:
@@ -205,7 +210,10 @@ class Russia(EnsembleAgent):
             0.0,
         )
         table = np.stack([np.broadcast_to(np.asarray(r, dtype=float), (self.size,)) for r in rows])
-        return table * np.asarray(self.on.instrument_costs)
+        switch = np.asarray(self.on.instrument_costs)
+        if switch.ndim == 0 and switch == 1.0:  # x * 1.0 == x: skip a pass over (6, R)
+            return table
+        return table * switch
 
     def posture_values(self, levels: list[np.ndarray], at: Runs = ALL) -> np.ndarray:
         """U(k) = P_hat(comply | k) * stake - cost(k), minus face if it backs down; (K, R).
@@ -281,8 +289,11 @@ class Russia(EnsembleAgent):
         )
         urgency = self.on.closing_window * p.war_window_weight * self.projected_loss()
         self.war_surplus = value * (p_win - best_deal + urgency) - war_cost
-        p_war = eligible * p.war_rate * logistic(self.war_surplus / p.war_noise)
-        go = self.streams.chance("intervene", month, p_war)
+        if np.any(eligible):
+            p_war = eligible * p.war_rate * logistic(self.war_surplus / p.war_noise)
+            go = self.streams.chance("intervene", month, p_war)
+        else:  # what `chance` gives when no run may intervene, without the logistic
+            go = np.zeros(self.size, dtype=bool)
         full = go & (p_win > p.full_intervention_odds)
         self.p_win = p_win
         self.intervention[go] = np.where(full[go], 2, 1)
@@ -291,6 +302,8 @@ class Russia(EnsembleAgent):
     def _log_moves(
         self, up: np.ndarray, down: np.ndarray, intervene: np.ndarray, full: np.ndarray
     ) -> None:
+        if not self.model.events.enabled:  # the masks below serve only the event log
+            return
         climbed = up & ~intervene
         for rung in range(Rung.RHETORIC, TOP_RUNG):
             self.log(
@@ -328,11 +341,19 @@ class Russia(EnsembleAgent):
         precision = self.p.choice_precision
         if np.ndim(precision):
             precision = precision[index]
-        weights = np.exp((values - values.max(axis=0)) * precision)
-        cumulative = np.cumsum(weights, axis=0)
-        pick = (u * cumulative[-1] > cumulative[:-1]).sum(axis=0)
-        switch = np.asarray(self.on.quantal_choice)
-        if not np.all(switch > 0):
+        weights = values - values.max(axis=0)
+        weights *= precision
+        cumulative = np.exp(weights, out=weights)
+        # np.cumsum(axis=0) row by row (the same additions in the same order): on K rows and
+        # thousands of columns, cumsum loops over the short axis innermost and is ten times slower.
+        for k in range(1, len(cumulative)):
+            cumulative[k] += cumulative[k - 1]
+        drawn = u * cumulative[-1]
+        pick = (drawn > cumulative[0]).astype(np.intp)
+        for k in range(1, len(cumulative) - 1):
+            pick += drawn > cumulative[k]
+        if not self._always_quantal:
+            switch = np.asarray(self.on.quantal_choice)
             best = values.argmax(axis=0)
             pick = np.where((switch if switch.ndim == 0 else switch[index]) > 0, pick, best)
         return pick
@@ -346,15 +367,21 @@ class Russia(EnsembleAgent):
         self.successes *= keep
 
     def expected_compliance(
-        self, level: np.ndarray, terms: AnswerTerms, at: Runs = ALL
+        self,
+        level: np.ndarray,
+        terms: AnswerTerms,
+        at: Runs = ALL,
+        model: np.ndarray | None = None,
     ) -> np.ndarray:
         """Moscow's belief that Astana complies at rung `level` (its belief about resolve).
 
         A Beta-Bernoulli posterior mean whose prior mean is Astana's own answer function and
         whose data are the answers Moscow has seen: (n0 * P(k) + yields) / (n0 + answers).
+        `model`: P(k) at today's credibility, if the caller has it.
         """
         kz, n0 = self.model.kazakhstan, at(self.p.effect_strength)
-        model = kz.answer_probability(level, at(self.credibility), terms, at)
+        if model is None:
+            model = kz.answer_probability(level, at(self.credibility), terms, at)
         return (n0 * model + at(self.yields)) / (n0 + at(self.answers))
 
     def beliefs(self, at: Runs = ALL) -> tuple[np.ndarray, np.ndarray]:
@@ -383,7 +410,7 @@ class Russia(EnsembleAgent):
 
     def content_gain(self, content: np.ndarray, at: Runs = ALL) -> np.ndarray:
         """Value to Moscow of Astana's compliance with a demand of this content (at `at`)."""
-        return at(self.resolve()) * self._gaps[content, at(self._runs)]
+        return at(self._resolve) * self._gaps[content, at(self._runs)]
 
     def run_episodes(self, month: int) -> None:
         """Close settled episodes, open new ones on triggers, review deadlines, demand."""
@@ -436,8 +463,13 @@ class Russia(EnsembleAgent):
         need_gap = open_gap[self._content, self._runs]
         hits = [fired & (open_gap[asked] if np.ndim(asked) == 0 else need_gap)
                 for _, fired, asked in candidates]  # fmt: skip
-        trigger = np.select(hits, [int(kind) for kind, _, _ in candidates], -1).astype(np.int8)
-        content = np.select(hits, [asked for _, _, asked in candidates], 0).astype(np.int8)
+        # np.select's result (the first kind that fired wins), written last to first in place:
+        # np.select broadcasts every choice to a full array first, at twice the cost.
+        trigger = np.full(self.size, -1, dtype=np.int8)
+        content = np.zeros(self.size, dtype=np.int8)
+        for (kind, _, asked), hit in zip(candidates[::-1], hits[::-1], strict=True):
+            np.copyto(trigger, int(kind), where=hit)
+            np.copyto(content, asked, where=hit)
         return trigger, content
 
     def open_episodes(
@@ -463,6 +495,9 @@ class Russia(EnsembleAgent):
 
     def deadline_months(self) -> np.ndarray:
         """Months to the review of a demand: the deadline, or every month with episodes off."""
+        return self._deadline_months  # both parameters are fixed for the model's life
+
+    def _months_to_review(self) -> np.ndarray:
         return np.where(np.asarray(self.on.episodes) > 0, self.p.demand_deadline, 1)
 
     def review_deadlines(self, month: int, opened: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -555,7 +590,9 @@ class Russia(EnsembleAgent):
             self.trials[used, tested] += 1.0
             self.successes[used, tested] += credited[tested]
         self.last_instrument = np.where(answered, -1, self.last_instrument).astype(np.int8)
-        closing = complied & book.open & (np.asarray(self.on.episodes) > 0)
+        closing = complied & book.open
+        if not self._always_episodic:
+            closing &= np.asarray(self.on.episodes) > 0
         if closing.any():
             book.close(month, closing, Outcome.COMPLIED)
             self.need_reference = np.where(closing, self.motivation, self.need_reference)
@@ -565,14 +602,20 @@ class Russia(EnsembleAgent):
                 closing, 0, self.restriction_months_left
             ).astype(np.int16)
 
-    def credibility_value(self, at: Runs = ALL, terms: AnswerTerms | None = None) -> np.ndarray:
-        """Value of the credibility a punishment earns: more compliance with future demands."""
+    def credibility_value(
+        self, at: Runs = ALL, terms: AnswerTerms | None = None, now: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Value of the credibility a punishment earns: more compliance with future demands.
+
+        `now`: Astana's answer at today's rung and credibility, if the caller has it.
+        """
         p, kz = self.p, self.model.kazakhstan
         credibility, rung = at(self.credibility), at(self.rung)
         gained = credibility + at(p.credibility_gain) * (1.0 - credibility)
         if terms is None:
             terms = kz.answer_terms(at(self.demand), at)
-        now = kz.answer_probability(rung, credibility, terms, at)
+        if now is None:
+            now = kz.answer_probability(rung, credibility, terms, at)
         then = kz.answer_probability(rung, gained, terms, at)
         demands_ahead = at(p.credibility_horizon) / at(self.deadline_months())
         return at(self.on.credibility) * (then - now) * at(self.motivation) * demands_ahead
@@ -595,7 +638,10 @@ class Russia(EnsembleAgent):
             runs = np.arange(np.size(pretext))
             table = np.stack([np.broadcast_to(x, runs.shape) for x in by_pretext])
             chance = table[pretext, runs]
-        return np.where(np.asarray(at(self.on.attribution)) > 0, chance, 1.0)
+        switch = np.asarray(at(self.on.attribution))
+        if switch.ndim == 0 and switch > 0:  # the usual case: np.where would only copy
+            return chance
+        return np.where(switch > 0, chance, 1.0)
 
     def disruption_cost(self, attribution: np.ndarray | float = 1.0, at: Runs = ALL) -> np.ndarray:
         """Russia's cost of a CPC disruption: fees and crude, shareholders, diversification.
@@ -640,13 +686,15 @@ class Russia(EnsembleAgent):
         # After a quiet deed only the part of the content it did not deliver is worth pressing.
         delivered = at(self.model.kazakhstan.quiet) * self.deed_value(demand, at)
         gain = self.content_gain(demand, at) * (1.0 - delivered)
-        attribution = self.attribution_chance(at(self._pretext(month)), at)
+        attribution = self.attribution_chance(self._pretext(month, at), at)
         terms = kz.answer_terms(demand, at)
+        # Astana's answer at today's rung and credibility: both terms below need it.
+        now = kz.answer_probability(rung, at(self.credibility), terms, at)
         # Punishing what was partly delivered in deed earns credibility only on the rest.
-        benefit = self.credibility_value(at, terms) * (1.0 - delivered)
+        benefit = self.credibility_value(at, terms, now) * (1.0 - delivered)
         costly = at(on.instrument_costs)
         economic = rung >= Rung.ECONOMIC
-        nothing = self.expected_compliance(rung, terms, at) * gain
+        nothing = self.expected_compliance(rung, terms, at, now) * gain
         halt = theta[0] * gain + effect[0] * attribution * benefit
         halt = halt - costly * self.disruption_cost(attribution, at)
         restrict = theta[1] * gain + effect[1] * benefit - costly * self.restriction_cost(at)
@@ -711,35 +759,44 @@ class Russia(EnsembleAgent):
     def _start_halts(
         self, month: int, start: np.ndarray, pretext: np.ndarray, attributed: np.ndarray
     ) -> None:
-        p = self.p
-        duration, severity = self._draw_halt(month, p.halt_mean_months, p.halt_severity)
-        self.halt_months_left = np.where(start, duration, self.halt_months_left).astype(np.int16)
-        self.halt_severity = np.where(start, severity, self.halt_severity)
-        self.coercive_halt = np.where(start, True, self.coercive_halt)
+        p, index = self.p, np.flatnonzero(start)
+        # Drawn for the starting runs only: the same numbers the whole batch would give them.
+        at = Runs(index)
+        duration, severity = self._draw_halt(
+            month, at(p.halt_mean_months), at(p.halt_severity), index
+        )
+        self.halt_months_left[index] = duration
+        self.halt_severity[index] = severity
+        self.coercive_halt[index] = True
         self.halts += start
         self.halts_attributed += attributed
         self.friction = self.friction + attributed
-        self.log(Action.PIPELINE_HALT, start, Actor.KAZAKHSTAN, severity, pretext)
+        self.log(Action.PIPELINE_HALT, start, Actor.KAZAKHSTAN, self.halt_severity, pretext)
 
-    def _draw_halt(self, month: int, mean_months: float, mean_severity) -> tuple:
-        """Geometric duration with the given mean (at least a month); severity around a mean."""
+    def _draw_halt(
+        self, month: int, mean_months, mean_severity, runs: np.ndarray | None = None
+    ) -> tuple:
+        """Geometric duration with the given mean (at least a month); severity around a mean.
+
+        With `runs` (indices), for those runs only (means given at them)."""
         stay = 1.0 - 1.0 / np.asarray(mean_months, dtype=float)
-        u = self.streams.uniform("halt_duration", month)
+        u = self.streams.uniform("halt_duration", month, runs=runs)
         with np.errstate(divide="ignore", invalid="ignore"):
             extra = np.where(stay > 0, np.floor(np.log1p(-u) / np.log(stay)), 0.0)
         duration = 1 + np.minimum(extra, 120)
-        jitter = 0.5 + self.streams.uniform("halt_severity", month)
+        jitter = 0.5 + self.streams.uniform("halt_severity", month, runs=runs)
         return duration, np.clip(mean_severity * jitter, 0.05, 1.0)
 
-    def _pretext(self, month: int) -> np.ndarray:
+    def _pretext(self, month: int, at: Runs = ALL) -> np.ndarray:
         """The pretext of a disruption started now: storms in winter, else the technical ones in
         turn (after a March storm, the 2022 order: ordnance, court order, repairs)."""
+        halts = at(self.halts)
         if month % 12 in STORM_MONTHS:
-            return np.full(self.size, Pretext.STORM_DAMAGE, dtype=np.int16)
+            return np.full(halts.shape, Pretext.STORM_DAMAGE, dtype=np.int16)
         technical = np.array(
             [Pretext.MOORING_REPAIRS, Pretext.WARTIME_ORDNANCE, Pretext.COURT_ORDER], np.int16
         )
-        return technical[self.halts % technical.size]
+        return technical[halts % technical.size]
 
     def _start_restrictions(self, start: np.ndarray) -> None:
         months = self.p.restriction_months
