@@ -240,6 +240,31 @@ def comparison_run_dir(output: Path) -> str:
     )
 
 
+def write_comparison(
+    output: Path,
+    table: pd.DataFrame,
+    figures: dict,
+    fmt: str | list[str],
+    report: tuple[str, Mapping[str, pd.DataFrame], list[str]],
+    **manifest: object,
+) -> None:
+    """A comparison directory: the table (Parquet and CSV), the figures, report.html (`report`:
+    title, tables, notes) and the manifest (`manifest`: its fields beside kind=comparison), built
+    under a temporary name and renamed when complete."""
+    from sim import plots
+    from sim.analysis.html_report import render_report, write_report
+    from sim.engine import store
+
+    title, tables, notes = report
+    with store.staged_directory(output) as staging:
+        store.write_table(table, staging / "comparison.parquet", run_dir=comparison_run_dir(output))
+        store.write_text(table.to_csv(index=False), staging / "comparison.csv")
+        plots.save_figures(figures, staging / "figures", fmt)
+        pngs = {name: plots.figure_png(fig) for name, fig in figures.items()}
+        write_report(staging / "report.html", render_report(title, pngs, tables, notes=notes))
+        store.write_manifest(staging, kind="comparison", **manifest)
+
+
 def labelled(runs: list[dict]) -> list[str]:
     """Scenario names, with the run's directory name added where a name repeats.
 
@@ -360,16 +385,31 @@ def format_table(table: pd.DataFrame, reference: str) -> str:
     return "\n".join(lines)
 
 
+def threshold_output_and_labels(
+    directories: Sequence[Path], results: list, opts: dict
+) -> tuple[Path, list[str]]:
+    """Where a comparison of threshold studies goes (refused if it exists) and their labels."""
+    from sim.commands.plot import BadInput
+
+    output = Path(opts["output"]) if "output" in opts else default_output(directories[0])
+    if output.exists():
+        raise BadInput(f"output={output} already exists; choose a new directory")
+    labels = labelled(
+        [
+            {"scenario": f"{r.scenario}, P({r.outcome}) = {r.level:g}", "directory": d}
+            for r, d in zip(results, directories, strict=True)
+        ]
+    )
+    return output, labels
+
+
 def compare_thresholds(directories: Sequence[Path], opts: dict) -> int:
     """Threshold studies of one factor side by side: each crossing with its interval.
 
     Raises BadInput (exit code 2) for incomplete studies or different factors; two-factor
     studies go to `compare_threshold_lines`.
     """
-    from sim import plots
-    from sim.analysis.html_report import render_report, write_report
     from sim.commands.plot import BadInput, results_kind
-    from sim.engine import store
     from sim.plots.threshold import comparison_figure, load_threshold
 
     check_distinct(directories)
@@ -384,15 +424,7 @@ def compare_thresholds(directories: Sequence[Path], opts: dict) -> int:
         )
     if len(next(iter(factors))) == 2:
         return compare_threshold_lines(directories, results, opts)
-    output = Path(opts["output"]) if "output" in opts else default_output(directories[0])
-    if output.exists():
-        raise BadInput(f"output={output} already exists; choose a new directory")
-    labels = labelled(
-        [
-            {"scenario": f"{r.scenario}, P({r.outcome}) = {r.level:g}", "directory": d}
-            for r, d in zip(results, directories, strict=True)
-        ]
-    )
+    output, labels = threshold_output_and_labels(directories, results, opts)
     import pandas as pd
 
     table = pd.concat(
@@ -403,22 +435,16 @@ def compare_thresholds(directories: Sequence[Path], opts: dict) -> int:
         ignore_index=True,
     )
     figure = comparison_figure(results, labels)
-    with store.staged_directory(output) as staging:
-        store.write_table(table, staging / "comparison.parquet", run_dir=comparison_run_dir(output))
-        store.write_text(table.to_csv(index=False), staging / "comparison.csv")
-        plots.save_figures({"compare_thresholds": figure}, staging / "figures", opts["format"])
-        write_report(
-            staging / "report.html",
-            render_report(
-                f"Comparison of {len(results)} threshold studies",
-                {"compare_thresholds": plots.figure_png(figure)},
-                {"Crossings": table},
-                notes=[r.answer for r in results],
-            ),
-        )
-        store.write_manifest(
-            staging, kind="comparison", directories=[str(d) for d in directories], labels=labels
-        )
+    write_comparison(
+        output,
+        table,
+        {"compare_thresholds": figure},
+        opts["format"],
+        (f"Comparison of {len(results)} threshold studies", {"Crossings": table},
+         [r.answer for r in results]),
+        directories=[str(d) for d in directories],
+        labels=labels,
+    )  # fmt: skip
     for result, label in zip(results, labels, strict=True):
         print(f"{label}: {result.answer}")
     print(f"\nComparison: {output}")
@@ -430,22 +456,10 @@ def compare_threshold_lines(directories: Sequence[Path], results: list, opts: di
     difference to the first's along the range they share (sim.studies.threshold.lines)."""
     import pandas as pd
 
-    from sim import plots
-    from sim.analysis.html_report import render_report, write_report
-    from sim.commands.plot import BadInput
-    from sim.engine import store
     from sim.plots.threshold import comparison_lines_figure, line_status
     from sim.studies.threshold.lines import differences
 
-    output = Path(opts["output"]) if "output" in opts else default_output(directories[0])
-    if output.exists():
-        raise BadInput(f"output={output} already exists; choose a new directory")
-    labels = labelled(
-        [
-            {"scenario": f"{r.scenario}, P({r.outcome}) = {r.level:g}", "directory": d}
-            for r, d in zip(results, directories, strict=True)
-        ]
-    )
+    output, labels = threshold_output_and_labels(directories, results, opts)
     first = results[0].factors[0]
     confidence = min(r.confidence for r in results)
     tables, notes = [], []
@@ -461,22 +475,17 @@ def compare_threshold_lines(directories: Sequence[Path], results: list, opts: di
         tables.append(table.assign(study=label, reference=labels[0]))
     table = pd.concat(tables, ignore_index=True)
     figure = comparison_lines_figure(results, labels)
-    with store.staged_directory(output) as staging:
-        store.write_table(table, staging / "comparison.parquet", run_dir=comparison_run_dir(output))
-        store.write_text(table.to_csv(index=False), staging / "comparison.csv")
-        plots.save_figures({"compare_threshold_lines": figure}, staging / "figures", opts["format"])
-        write_report(
-            staging / "report.html",
-            render_report(
-                f"Comparison of {len(results)} two-factor threshold studies",
-                {"compare_threshold_lines": plots.figure_png(figure)},
-                {f"Differences to {labels[0]} (along {first})": table},
-                notes=[r.answer for r in results] + notes + [LINES_NOTE],
-            ),
-        )
-        store.write_manifest(
-            staging, kind="comparison", directories=[str(d) for d in directories], labels=labels
-        )
+    write_comparison(
+        output,
+        table,
+        {"compare_threshold_lines": figure},
+        opts["format"],
+        (f"Comparison of {len(results)} two-factor threshold studies",
+         {f"Differences to {labels[0]} (along {first})": table},
+         [r.answer for r in results] + notes + [LINES_NOTE]),
+        directories=[str(d) for d in directories],
+        labels=labels,
+    )  # fmt: skip
     for result, label in zip(results, labels, strict=True):
         print(f"{label}: {result.answer}")
     for note in notes:
@@ -506,11 +515,8 @@ def main(argv: Sequence[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
         return 0 if argv else 2
-    from sim import plots
-    from sim.analysis.html_report import render_report, write_report
     from sim.analysis.run_report import report_months
     from sim.commands.plot import BadInput, read_run
-    from sim.engine import store
     from sim.engine.result_dirs import directory_kind
 
     try:
@@ -543,29 +549,18 @@ def main(argv: Sequence[str]) -> int:
         draws={label: posterior_draws_of(r) for r, label in zip(runs, labels, strict=True)},
     )
     figures = comparison_figures(runs, labels, table, horizon)
-    with store.staged_directory(output) as staging:
-        store.write_table(table, staging / "comparison.parquet", run_dir=comparison_run_dir(output))
-        store.write_text(table.to_csv(index=False), staging / "comparison.csv")
-        plots.save_figures(figures, staging / "figures", opts["format"])
-        pngs = {name: plots.figure_png(fig) for name, fig in figures.items()}
-        notes = [f"{label}: {r['directory']}" for r, label in zip(runs, labels, strict=True)]
-        write_report(
-            staging / "report.html",
-            render_report(
-                f"Comparison of {len(runs)} scenarios (reference: {labels[0]})",
-                pngs,
-                {"Comparison": table},
-                notes=notes,
-            ),
-        )
-        store.write_manifest(
-            staging,
-            kind="comparison",
-            directories=[str(d) for d in directories],
-            labels=labels,
-            reference=labels[0],
-            months=months,
-        )
+    write_comparison(
+        output,
+        table,
+        figures,
+        opts["format"],
+        (f"Comparison of {len(runs)} scenarios (reference: {labels[0]})", {"Comparison": table},
+         [f"{label}: {r['directory']}" for r, label in zip(runs, labels, strict=True)]),
+        directories=[str(d) for d in directories],
+        labels=labels,
+        reference=labels[0],
+        months=months,
+    )  # fmt: skip
     print(format_table(table, labels[0]))
     print(f"\nComparison: {output}")
     return 0
@@ -597,8 +592,6 @@ def score_labels(directories: Sequence[Path]) -> list[str]:
 
 def compare_scores(directories: Sequence[Path], opts: dict) -> int:
     """Skill tables of several scorings side by side (e.g. cut-offs, calibrations)."""
-    from sim import plots
-    from sim.analysis.html_report import render_report, write_report
     from sim.commands.plot import BadInput, results_kind
     from sim.engine import store
     from sim.engine.result_dirs import check_directory
@@ -623,23 +616,17 @@ def compare_scores(directories: Sequence[Path], opts: dict) -> int:
     labels = score_labels(directories)
     table = skill_comparison(directories, labels)
     figures = {"compare_skill": skill_comparison_figure(table, f"Skill of {len(labels)} scorings")}
-    with store.staged_directory(output) as staging:
-        store.write_table(table, staging / "comparison.parquet", run_dir=comparison_run_dir(output))
-        store.write_text(table.to_csv(index=False), staging / "comparison.csv")
-        plots.save_figures(figures, staging / "figures", opts["format"])
-        pngs = {name: plots.figure_png(fig) for name, fig in figures.items()}
-        notes = [f"{label}: {d}" for d, label in zip(directories, labels, strict=True)]
-        write_report(
-            staging / "report.html",
-            render_report(f"Skill of {len(labels)} scorings", pngs, {"Skill": table}, notes=notes),
-        )
-        store.write_manifest(
-            staging,
-            kind="comparison",
-            compared="score",
-            directories=[str(d) for d in directories],
-            labels=labels,
-        )
+    write_comparison(
+        output,
+        table,
+        figures,
+        opts["format"],
+        (f"Skill of {len(labels)} scorings", {"Skill": table},
+         [f"{label}: {d}" for d, label in zip(directories, labels, strict=True)]),
+        compared="score",
+        directories=[str(d) for d in directories],
+        labels=labels,
+    )  # fmt: skip
     for row in table.itertuples(index=False):
         print(
             f"  {row.label:<48} {row.kind:<10} {row.score:<5} vs {row.reference:<11} "
