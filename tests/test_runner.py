@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import HANG_GUARD
 
 from sim.config import REPO_ROOT, ConfigError
 from sim.engine.design import load_experiment
@@ -154,7 +155,7 @@ def test_cli_sweep_analyze_and_list(tmp_path: Path) -> None:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
     )
     assert run.returncode == 0, run.stderr
     assert "== probabilities" in run.stdout and "== thresholds" in run.stdout
@@ -173,7 +174,7 @@ def test_cli_sweep_analyze_and_list(tmp_path: Path) -> None:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_GUARD,
     )
     assert bad.returncode == 2 and "russia.nope" in bad.stderr
     listed = subprocess.run(
@@ -181,6 +182,6 @@ def test_cli_sweep_analyze_and_list(tmp_path: Path) -> None:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_GUARD,
     )
     assert "pledge_deterrence" in listed.stdout and "scenario_comparison" in listed.stdout
