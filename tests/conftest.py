@@ -9,6 +9,10 @@ from sim.model.params import DRAW_RANGES
 
 ensure_importable()
 
+# Seconds a child process may take before a test calls it hung. A guard against a hang, not a
+# speed check: CI machines may be busy, so it is far above any honest run's time.
+HANG_GUARD = 1800
+
 
 def make_consistent(row: dict[str, Any]) -> dict[str, Any]:
     """Adjust a random parameter row so its export shares and route ceilings are possible.

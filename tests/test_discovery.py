@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import HANG_GUARD
 
 from sim.analysis.discovery import (
     choose_step,
@@ -104,7 +105,7 @@ def test_discover_command_writes_tables_words_and_figures(small_grid: Path) -> N
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
     )
     assert done.returncode == 0, done.stderr
     assert "coverage" in done.stdout and "density" in done.stdout

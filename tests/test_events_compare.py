@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import HANG_GUARD
 
 from sim.cli import main as cli_main
 from sim.commands import events as command
@@ -109,7 +110,7 @@ def run_dir() -> Path:
         ],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_GUARD,
     )
     assert done.returncode == 0, done.stderr
     return next((root / "runs" / "baseline").iterdir())

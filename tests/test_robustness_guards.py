@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import HANG_GUARD
 
 from sim.cli import main
 
@@ -220,7 +221,7 @@ class Lines:
     a fixed time, so a busy machine only makes it slower. `LIMIT` only ends a hung test.
     """
 
-    LIMIT = 600.0
+    LIMIT = float(HANG_GUARD)
 
     def __init__(self, stream) -> None:
         self.queue: queue.Queue[str] = queue.Queue()
@@ -352,7 +353,7 @@ def test_two_multiruns_started_together_keep_separate_indexes(tmp_path: Path) ->
         for _ in range(2)
     ]  # fmt: skip
     for process in processes:
-        assert process.wait(timeout=120) == 0, process.stderr.read()
+        assert process.wait(timeout=HANG_GUARD) == 0, process.stderr.read()
     indexes = sorted((tmp_path / "multirun").glob("*/jobs.tsv"))
     assert len(indexes) == 2
     for index in indexes:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import HANG_GUARD
 
 from sim.analysis.sweep_analysis import analyze_sweep, intervals_note
 from sim.config import REPO_ROOT, ConfigError
@@ -206,7 +207,7 @@ def test_cli_sweep_analyze_and_list(tmp_path: Path) -> None:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
     )
     assert run.returncode == 0, run.stderr
     assert "== probabilities" in run.stdout and "== thresholds" in run.stdout
@@ -227,7 +228,7 @@ def test_cli_sweep_analyze_and_list(tmp_path: Path) -> None:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_GUARD,
     )
     assert bad.returncode == 2 and "russia.nope" in bad.stderr
     listed = subprocess.run(
@@ -235,6 +236,6 @@ def test_cli_sweep_analyze_and_list(tmp_path: Path) -> None:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_GUARD,
     )
     assert "pledge_deterrence" in listed.stdout and "scenario_comparison" in listed.stdout

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import HANG_GUARD
 from SALib.test_functions import Ishigami
 
 from sim.analysis.sensitivity import replicate_noise, replicate_rows, sensitivity_indices
@@ -129,7 +130,7 @@ def small_sobol(tmp_path_factory: pytest.TempPathFactory) -> Path:
     command = [sys.executable, "-m", "sim", "sweep", "experiment=sensitivity", "design.n=4"]
     command += ["replicates=3", "months=24", "executor=serial", "progress=false"]
     command += [f"output_root={out}", "analysis.months=[12,24]", "analysis.replicate_bootstrap=5"]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=HANG_GUARD)
     assert done.returncode == 0, done.stderr
     assert "== sobol" in done.stdout and "replicate noise" in done.stdout
     return next((out / "sweeps" / "sensitivity").iterdir())
@@ -156,7 +157,7 @@ def test_analyze_and_figures_of_a_sobol_sweep(small_sobol: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_GUARD,
     )
     assert done.returncode == 0, done.stderr
     assert "mean final alignment" in done.stdout and "ST (+-conf)" in done.stdout

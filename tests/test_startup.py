@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import HANG_GUARD
 from omegaconf import OmegaConf
 
 from sim.config import REPO_ROOT, compose, compose_scenario, list_scenarios
@@ -36,7 +37,11 @@ run_sweep(cfg)
 print(sorted(m for m in ("mesa", "hydra", "scipy") if m in sys.modules))
 """
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
@@ -70,7 +75,7 @@ def test_run_help_is_hydras_help_without_hydra() -> None:
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,
-            timeout=120,
+            timeout=HANG_GUARD,
         )
         for args in (["--help"], ["--help", "scenario=baseline"])
     )
@@ -86,7 +91,11 @@ def _imported_after(code: str) -> list[str]:
     """The HEAVY packages a fresh interpreter has imported after running `code`."""
     check = f"{code}\nimport sys\nprint(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     done = subprocess.run(
-        [sys.executable, "-c", check], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", check],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
     )
     assert done.returncode == 0, done.stderr
     return ast.literal_eval(done.stdout.strip().splitlines()[-1])

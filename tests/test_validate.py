@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import HANG_GUARD
 
 from sim.commands import validate as cmd
 from sim.config import REPO_ROOT
@@ -34,7 +35,7 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_GUARD,
     )
     assert done.returncode in (0, 1), done.stderr
     (directory,) = (root / "validation").iterdir()
