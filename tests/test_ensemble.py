@@ -58,3 +58,20 @@ def test_an_ablation_is_the_same_on_two_workers_as_in_one_process() -> None:
     with Ensembles("process", 2) as ensembles:
         pooled = ablate(*args, ensembles=ensembles)
     pd.testing.assert_frame_equal(serial, pooled, check_exact=True)
+
+
+@pytest.mark.parametrize("batches", [2, 5])  # fewer than two per worker: cut; more: whole
+def test_each_batch_is_the_batch_simulated_alone_however_they_are_shared_out(
+    whole, batches: int
+) -> None:
+    params, one = whole
+    plain = {"kazakhstan.multivector": 0.4}
+    jobs = [(params, SEEDS)] + [(plain, SEEDS[: 50 + 10 * i]) for i in range(batches - 1)]
+    with Ensembles("process", 2) as ensembles:
+        got = list(ensembles.simulate_each(jobs, 18))
+    assert len(got) == batches
+    for name in ("summary", "trajectories", "events"):
+        pd.testing.assert_frame_equal(getattr(got[0], name), getattr(one, name), check_exact=True)
+    for (values, seeds), tables in zip(jobs[1:], got[1:], strict=True):
+        alone = simulate(values, seeds=seeds, months=18)
+        pd.testing.assert_frame_equal(tables.summary, alone.summary, check_exact=True)

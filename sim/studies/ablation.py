@@ -190,19 +190,15 @@ def ablate(
     `ensembles` simulates the batches (default: in this process); the table does not depend on it.
     """
     ensembles = ensembles or Ensembles("serial")
-
-    def summary_of(model_values: Mapping[str, Any] | ParamSet) -> pd.DataFrame:
-        return ensembles.simulate(
-            model_values, seeds, months, trajectories=False, events=False
-        ).summary
-
-    on = summary_of(values)
+    # Every batch at once: the workers take whole batches (Ensembles.simulate_each).
+    batches = [(values, seeds), *((switched_off(values, m), seeds) for m in mechanisms)]
+    results = ensembles.simulate_each(batches, months, trajectories=False, events=False)
+    on = next(results).summary
     rows: list[dict[str, Any]] = []
-    for mechanism in mechanisms:
+    for mechanism, off in zip(mechanisms, results, strict=True):
         if progress:
             progress(mechanism)
-        off = summary_of(switched_off(values, mechanism))
-        rows += compare(mechanism, off, on, months, draws)
+        rows += compare(mechanism, off.summary, on, months, draws)
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     table["mechanism"] = pd.Categorical(table["mechanism"], categories=list(mechanisms))
     table["outcome"] = pd.Categorical(table["outcome"], categories=[o.name for o in OUTCOMES])
