@@ -349,7 +349,21 @@ def write_arrow(table: pa.Table, path: Path, /, *, run_dir: str, **fields: Any) 
     `run_dir` (`run_dir_name`) is required: every file names the directory it belongs to.
     """
     table = with_metadata(table, run_dir=run_dir, **fields)
-    return write_atomic(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    return write_atomic(path, lambda tmp: write_parquet(table, tmp))
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Parquet with zstd; float columns byte-stream-split first, which zstd compresses far
+    better (a posterior of 6,000 draws x 65 parameters: 2.3 MB plain, 1.4 MB split). The values
+    are the same bits either way."""
+    floats = [f.name for f in table.schema if pa.types.is_floating(f.type)]
+    pq.write_table(
+        table,
+        path,
+        compression="zstd",
+        use_byte_stream_split=floats or False,
+        use_dictionary=[f.name for f in table.schema if f.name not in floats],
+    )
 
 
 def write_table(frame: pd.DataFrame, path: Path, /, *, run_dir: str, **fields: Any) -> Path:
