@@ -95,17 +95,13 @@ class Ensembles:
         workers = self._workers()
         bounds = chunk_bounds(seeds.size, workers, chunk_size or self.chunk_size)
         jobs = (
-            ChunkJob(
-                Chunk(
-                    index,
-                    params.take(np.arange(start, stop)),
-                    seeds[start:stop],
-                    months,
-                    run_ids=None if local_ids else np.arange(start, stop, dtype=np.int64),
-                    trajectories=trajectories,
-                    events=events,
-                ),
-                tuple(reductions),
+            _job(
+                index,
+                params.take(np.arange(start, stop)),
+                seeds[start:stop],
+                None if local_ids else np.arange(start, stop, dtype=np.int64),
+                (months, trajectories, events),
+                reductions,
             )
             for index, (start, stop) in enumerate(bounds)
         )
@@ -180,16 +176,12 @@ class Ensembles:
                 yield self.simulate(params, seeds, months, trajectories, events)
             return
         jobs = (
-            ChunkJob(
-                Chunk(
-                    index,
-                    _param_set(params, len(seeds)),
-                    np.asarray(seeds),
-                    months,
-                    run_ids=np.arange(len(seeds), dtype=np.int64),
-                    trajectories=trajectories,
-                    events=events,
-                ),
+            _job(
+                index,
+                _param_set(params, len(seeds)),
+                np.asarray(seeds),
+                np.arange(len(seeds), dtype=np.int64),
+                (months, trajectories, events),
                 (RunTables(),),
             )
             for index, (params, seeds) in enumerate(batches)
@@ -199,6 +191,22 @@ class Ensembles:
 
     def _workers(self) -> int:
         return 1 if self.kind == "serial" else local_workers(self.workers)
+
+
+def _job(
+    index: int,
+    params: ParamSet,
+    seeds: np.ndarray,
+    run_ids: np.ndarray | None,
+    recording: tuple[int, bool, bool],
+    reductions: Sequence[Reduction],
+) -> ChunkJob:
+    """Chunk `index` of these runs (`recording`: months, trajectories, events) and what to keep."""
+    months, trajectories, events = recording
+    chunk = Chunk(
+        index, params, seeds, months, run_ids=run_ids, trajectories=trajectories, events=events
+    )
+    return ChunkJob(chunk, tuple(reductions))
 
 
 def _param_set(params: ParamSet | Mapping[str, Any], runs: int) -> ParamSet:
