@@ -159,6 +159,10 @@ UNCERTAIN: dict[str, Uncertain] = {
     "kazakhstan.exit_width": _screened(0.025, 0.1, 0.10, "P(4+ by 120)"),
     "kazakhstan.alignment_volatility": _screened(0.003, 0.012, 0.10, "P(3+ by 36)"),
     "trade.alignment_elasticity": _screened(0.5, 2.0, 0.11, "P(4+ by 120)"),
+    # the second screening of the nine borderline v3 constants (24 trajectories, 100
+    # replicates): two passed the rule once their noise was resolved
+    "kazakhstan.enforcement_step": _screened(0.005, 0.02, 0.46, "P(4+ by 120)"),
+    "russia.project_memory": _screened(0.49, 0.999, 0.26, "P(4+ by 120)"),
     # 2021 observations the screening found to matter: pre-2022 history sets their range
     "trade.kz_ru": Uncertain(1.7, 2.4, "screening mu* 0.19 on P(3+ by 120); Kazakh-Russian trade "
                              "was about $24-25 bn in 2021 (Kazakh customs statistics, early "
