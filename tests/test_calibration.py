@@ -80,6 +80,50 @@ def test_abc_smc_is_reproducible_from_its_seed():
 
 
 # --- targets and measures on the model ---------------------------------------------------------
+def test_the_simulator_measures_the_same_targets_on_any_executor_and_chunking():
+    """Each worker measures the targets on its own chunk; the array is the one measured on the
+    whole batch simulated at once."""
+    from sim.engine.ensemble import Ensembles
+    from sim.model.escalation import simulate
+    from sim.studies.calibration.calibrate import ModelSimulator, scenario_values
+
+    target_set = T.load("seed_2022")
+    prior = priors.build(target_set.parameters)
+    values = scenario_values(target_set)
+    theta = prior.sample(90, np.random.default_rng(4))
+    seeds = np.arange(90) * 7 + 3
+    columns = {**ParamSet.uniform(values).columns, **priors.as_model_values(prior.names, theta)}
+    params = ParamSet(columns, 90)
+    whole = simulate(params, seeds=seeds, months=target_set.months)
+    tables = T.RunTables(whole.summary, whole.trajectories, whole.events, params, target_set.months)
+    expected = target_set.evaluate(tables)
+    for executor, workers, chunk_size in [
+        ("serial", 1, None),
+        ("process", 2, None),
+        ("process", 2, 17),
+    ]:
+        with Ensembles(executor, workers, chunk_size=chunk_size) as ensembles:
+            got = ModelSimulator(target_set, prior, values, ensembles)(theta, seeds)
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_sbc_ranks_do_not_depend_on_the_threads():
+    from sim.studies.calibration import regression
+
+    prior = priors.build({"russia.initial_credibility": {}, "russia.credibility_gain": {}})
+    settings = regression.Settings(
+        accept=50, batch=2000, min_simulations=2000, budget=2000, seed=2, progress=False
+    )
+    observed, scale = np.array([0.2, 0.6, 0.8]), np.full(3, 0.1)
+    result = regression.regression_abc(
+        recovery.noisy_simulator(0.1), observed, scale, prior, settings
+    )
+    one, two = (
+        regression.sbc_ranks(result, prior, scale, 50, 40, seed=3, threads=n) for n in (1, 2)
+    )
+    np.testing.assert_array_equal(one, two)
+
+
 def test_seed_targets_measure_todays_model():
     target_set = T.load("seed_2022")
     assert len(target_set.targets) >= 8 and len(target_set.parameters) >= 8

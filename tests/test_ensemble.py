@@ -7,11 +7,13 @@ chunk size, the executor and the number of workers must change nothing, bit for 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from sim.engine.ensemble import Ensembles, chunk_bounds
+from sim.engine.ensemble import Ensembles, Runs, chunk_bounds
 from sim.model.escalation import simulate
 from sim.model.params import ParamSet
 from sim.model.rng import derive_seeds
@@ -66,12 +68,41 @@ def test_each_batch_is_the_batch_simulated_alone_however_they_are_shared_out(
 ) -> None:
     params, one = whole
     plain = {"kazakhstan.multivector": 0.4}
-    jobs = [(params, SEEDS)] + [(plain, SEEDS[: 50 + 10 * i]) for i in range(batches - 1)]
+    # batches of their own sizes, horizons and recordings (validate's batches differ so)
+    others = [
+        Runs(plain, SEEDS[: 50 + 10 * i], 6 + i, i % 2 == 0, False) for i in range(batches - 1)
+    ]
     with Ensembles("process", 2) as ensembles:
-        got = list(ensembles.simulate_each(jobs, 18))
+        got = list(ensembles.simulate_each(iter([Runs(params, SEEDS, 18), *others]), batches))
     assert len(got) == batches
     for name in ("summary", "trajectories", "events"):
         pd.testing.assert_frame_equal(getattr(got[0], name), getattr(one, name), check_exact=True)
-    for (values, seeds), tables in zip(jobs[1:], got[1:], strict=True):
-        alone = simulate(values, seeds=seeds, months=18)
+    for runs, tables in zip(others, got[1:], strict=True):
+        alone = simulate(
+            runs.params, seeds=runs.seeds, months=runs.months, trajectories=runs.trajectories
+        )
         pd.testing.assert_frame_equal(tables.summary, alone.summary, check_exact=True)
+        if runs.trajectories:
+            pd.testing.assert_frame_equal(tables.trajectories, alone.trajectories, check_exact=True)
+        assert tables.events is None
+
+
+def test_validation_batches_are_the_same_on_two_workers_as_in_one_process() -> None:
+    """Four batches on two workers go out whole (two per worker), composed as workers free up."""
+    from sim.commands.validate import run_batches
+    from sim.engine.posterior_draws import resolve
+    from sim.studies.validation import BATCHES
+
+    specs = [dataclasses.replace(spec, months=8) for spec in BATCHES[:4]]
+    drawn = resolve(None)  # the shipped posterior: every run its own parameters
+    serial, serial_configs = run_batches(specs, 120, seed=5, calibration=drawn, workers=1)
+    pooled, pooled_configs = run_batches(specs, 120, seed=5, calibration=drawn, workers=2)
+    assert list(pooled) == [s.name for s in specs] and pooled_configs == serial_configs
+    for name, batch in serial.items():
+        assert pooled[name].values == batch.values
+        for table in ("summary", "trajectories", "events"):
+            mine, theirs = getattr(pooled[name].result, table), getattr(batch.result, table)
+            if theirs is None:
+                assert mine is None
+            else:
+                pd.testing.assert_frame_equal(mine, theirs, check_exact=True)

@@ -90,9 +90,11 @@ def main(argv: Sequence[str]) -> int:
             quick=options["quick"],
             workers=options["workers"],
         )
-        from sim.plots.calibration import calibration_figures
+        draw = None
+        if options["figures"]:  # the plots and SciPy's statistics take about 1.5 s to import
+            from sim.plots.calibration import calibration_figures
 
-        draw = calibration_figures if options["figures"] else None
+            draw = calibration_figures
         directory = write(calibration, options["output_root"], draw, ship_it=options["ship"])
     except CalibrationError as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)

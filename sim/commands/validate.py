@@ -135,30 +135,37 @@ def run_batches(
 ) -> tuple[dict[str, Batch], dict[str, str]]:
     """Simulate every batch with the same run seeds; return the batches and their configs.
 
-    The batches run one after the other, each cut into chunks over `workers` processes.
+    The batches go to the workers whole (``Ensembles.simulate_each``): eight batches of a few
+    thousand runs keep two workers busy at full batch size, where cutting each batch into
+    chunks cost as much per core as the second worker gained. Each batch's config is composed
+    as a worker becomes free for it, so the parent composes while the workers simulate.
     """
     from tqdm import tqdm
 
     from sim.config import compose, model_values
-    from sim.engine.ensemble import Ensembles
+    from sim.engine.ensemble import Ensembles, Runs
     from sim.engine.posterior_draws import calibrated_params
     from sim.model.rng import derive_seeds
     from sim.studies.validation import Batch
 
     seeds = derive_seeds(seed, np.arange(replicates))
+    composed: dict[str, tuple[dict, str]] = {}
+
+    def runs(spec: BatchSpec) -> Runs:
+        cfg = compose(spec.config_overrides())
+        values = model_values(cfg)
+        composed[spec.name] = values, OmegaConf.to_yaml(cfg, resolve=True)
+        params, _ = calibrated_params(calibration, values, seed, np.arange(replicates))
+        return Runs(params, seeds, spec.months, spec.trajectories, spec.events)
+
     batches, configs = {}, {}
     # One step per batch, on stderr; hidden when stderr is not a terminal (logs, tests).
     progress = tqdm(specs, desc="validation batches", unit="batch", file=sys.stderr, disable=None)
     with Ensembles(workers=workers) as ensembles:
-        for spec in progress:
-            cfg = compose(spec.config_overrides())
-            values = model_values(cfg)
-            params, _ = calibrated_params(calibration, values, seed, np.arange(replicates))
-            result = ensembles.simulate(
-                params, seeds, spec.months, trajectories=spec.trajectories, events=spec.events
-            )
+        results = ensembles.simulate_each((runs(spec) for spec in specs), len(specs))
+        for spec, result in zip(progress, results, strict=True):
+            values, configs[spec.name] = composed.pop(spec.name)
             batches[spec.name] = Batch(spec, result, values)
-            configs[spec.name] = OmegaConf.to_yaml(cfg, resolve=True)
     return batches, configs
 
 

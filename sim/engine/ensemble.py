@@ -13,7 +13,8 @@ about a second to start, and a calibration simulates dozens of batches.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,18 @@ from sim.model.params import ParamSet, encode
 WORKER_MODULES = ("sim.engine.ensemble", *CHUNK_WORKER_MODULES)
 #: Below this many runs a chunk costs more to ship to a worker than to simulate here.
 MIN_RUNS_PER_CHUNK = 250
+
+
+@dataclasses.dataclass(frozen=True)
+class Runs:
+    """A batch of runs for `Ensembles.simulate_each`: run i has params row i and seeds[i]
+    (ids 0..R-1 in its tables), stepped `months` months, recording what is asked."""
+
+    params: ParamSet | Mapping[str, Any]
+    seeds: Sequence[int] | np.ndarray
+    months: int
+    trajectories: bool = True
+    events: bool = True
 
 
 def chunk_bounds(runs: int, workers: int, chunk_size: int | None) -> list[tuple[int, int]]:
@@ -92,7 +105,7 @@ class Ensembles:
         """
         seeds = np.asarray(seeds)
         params = _param_set(params, seeds.size)
-        workers = self._workers()
+        workers = self.worker_count()
         bounds = chunk_bounds(seeds.size, workers, chunk_size or self.chunk_size)
         jobs = (
             _job(
@@ -156,40 +169,45 @@ class Ensembles:
         return RunTables().merge(parts)
 
     def simulate_each(
-        self,
-        batches: Sequence[tuple[ParamSet | Mapping[str, Any], Sequence[int] | np.ndarray]],
-        months: int,
-        trajectories: bool = True,
-        events: bool = True,
+        self, batches: Iterable[Runs], count: int | None = None
     ) -> Iterator[EnsembleTables]:
-        """The tables of each batch (params, seeds) in order, each as `simulate` gives it.
+        """The tables of each batch in order, each as `simulate` gives it.
 
         With at least two batches per worker the workers get whole batches, not slices of one:
         the model's throughput per core falls steeply with fewer runs per model instance (a
         month costs about the same Python overhead at 750 runs as at 10,000), so a study of many
-        batches (ablate's mechanisms) keeps both cores busy at full batch size. Fewer batches
-        are cut into chunks as `simulate` does. Runs do not depend on how they are grouped, so
-        the tables are the same either way.
+        batches (ablate's mechanisms, validate's scenarios) keeps both cores busy at full batch
+        size. Fewer batches are cut into chunks as `simulate` does. Runs do not depend on how
+        they are grouped, so the tables are the same either way.
+
+        `batches` may be a generator (then give `count`): it is read as workers become free, so
+        the parent builds the next batch while the workers simulate the first ones.
         """
-        if len(batches) < 2 * self._workers() or self.chunk_size:
-            for params, seeds in batches:
-                yield self.simulate(params, seeds, months, trajectories, events)
+        if count is None:
+            batches = list(batches)
+            count = len(batches)
+        if count < 2 * self.worker_count() or self.chunk_size:
+            for runs in batches:
+                yield self.simulate(
+                    runs.params, runs.seeds, runs.months, runs.trajectories, runs.events
+                )
             return
         jobs = (
             _job(
                 index,
-                _param_set(params, len(seeds)),
-                np.asarray(seeds),
-                np.arange(len(seeds), dtype=np.int64),
-                (months, trajectories, events),
+                _param_set(runs.params, len(runs.seeds)),
+                np.asarray(runs.seeds),
+                np.arange(len(runs.seeds), dtype=np.int64),
+                (runs.months, runs.trajectories, runs.events),
                 (RunTables(),),
             )
-            for index, (params, seeds) in enumerate(batches)
+            for index, runs in enumerate(batches)
         )
-        for output in self.in_order(jobs, len(batches)):
+        for output in self.in_order(jobs, count):
             yield output.parts["tables"]
 
-    def _workers(self) -> int:
+    def worker_count(self) -> int:
+        """How many chunks this executor simulates at once (1 in this process)."""
         return 1 if self.kind == "serial" else local_workers(self.workers)
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from sim.analysis.probabilities import reached_by
 from sim.analysis.variance_split import parameter_interval
-from sim.engine.ensemble import Ensembles
+from sim.engine.ensemble import Ensembles, Runs
 from sim.model.params import MECHANISMS, ParamSet
 from sim.studies.validation import (
     Estimate,
@@ -191,8 +191,10 @@ def ablate(
     """
     ensembles = ensembles or Ensembles("serial")
     # Every batch at once: the workers take whole batches (Ensembles.simulate_each).
-    batches = [(values, seeds), *((switched_off(values, m), seeds) for m in mechanisms)]
-    results = ensembles.simulate_each(batches, months, trajectories=False, events=False)
+    batches = [values, *(switched_off(values, m) for m in mechanisms)]
+    results = ensembles.simulate_each(
+        Runs(params, seeds, months, trajectories=False, events=False) for params in batches
+    )
     on = next(results).summary
     rows: list[dict[str, Any]] = []
     for mechanism, off in zip(mechanisms, results, strict=True):

@@ -25,7 +25,7 @@ import yaml
 from sim.analysis import scores as S
 from sim.config import compose, list_scenarios, model_values
 from sim.engine import store
-from sim.engine.chunks import Chunk, EnsembleTables, RunTables, run_chunk
+from sim.engine.chunks import Chunk, RunTables, run_chunk
 from sim.engine.ensemble import Ensembles
 from sim.engine.posterior_draws import POSTERIOR, Posterior, params_for_runs
 from sim.engine.posterior_draws import load as load_posterior
@@ -173,13 +173,6 @@ def posterior_of(calibration: Any, directory: Path) -> Posterior:
 
 
 # --- simulating the ensemble ---------------------------------------------------------------------
-def measured_tables(result: EnsembleResult | EnsembleTables, chunk: Chunk) -> T.RunTables:
-    """A chunk's tables as the facts' measures read them (with its parameters and months)."""
-    return T.RunTables(
-        result.summary, result.trajectories, result.events, chunk.params, chunk.months
-    )
-
-
 @dataclasses.dataclass(frozen=True)
 class FactValues:
     """Every fact's measure on every run of a chunk: a (runs, facts) array; the chunks' arrays
@@ -189,7 +182,7 @@ class FactValues:
     name: str = "facts"
 
     def reduce(self, result: EnsembleResult, chunk: Chunk) -> np.ndarray:
-        tables = measured_tables(result, chunk)
+        tables = T.measured_tables(result, chunk)
         return np.column_stack([fact.evaluate(tables) for fact in self.facts])
 
     def merge(self, parts: Sequence[np.ndarray]) -> np.ndarray:
@@ -199,7 +192,7 @@ class FactValues:
 def simulate_tables(params: ParamSet, seeds: np.ndarray, months: int) -> T.RunTables:
     """Simulate runs 0..n-1 (their ids local to this batch) and return their tables."""
     chunk = Chunk(0, params, seeds, months, trajectories=True, events=True)
-    return measured_tables(run_chunk(chunk, [RunTables()]).parts["tables"], chunk)
+    return T.measured_tables(run_chunk(chunk, [RunTables()]).parts["tables"], chunk)
 
 
 def predict(

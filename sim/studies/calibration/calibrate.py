@@ -12,9 +12,10 @@ import dataclasses
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,13 +23,19 @@ import yaml
 
 from sim.config import compose, list_scenarios, model_values
 from sim.engine import store
+from sim.engine.chunks import Chunk
+from sim.engine.ensemble import WORKER_MODULES as ENSEMBLE_WORKER_MODULES
 from sim.engine.ensemble import Ensembles
+from sim.engine.executors import start_workers_early
 from sim.engine.posterior_draws import POSTERIOR, POSTERIORS_DIR
 from sim.model.params import ParamSet, encode
 from sim.model.rng import derive_seeds
 from sim.model.version import model_version, prior_version
 from sim.studies.calibration import abc, priors, regression
-from sim.studies.calibration.targets import CalibrationError, RunTables, TargetSet
+from sim.studies.calibration.targets import CalibrationError, TargetSet, measured_tables
+
+if TYPE_CHECKING:
+    from sim.model.escalation import EnsembleResult
 
 DIAGNOSTICS = "diagnostics.parquet"
 PREDICTIVE = "predictive.parquet"
@@ -50,8 +57,36 @@ def scenario_values(targets: TargetSet, scenario: str | None = None) -> dict[str
         raise CalibrationError(f"scenario = {name!r}: {str(error).splitlines()[0]}") from None
 
 
+@dataclasses.dataclass(frozen=True)
+class TargetValues:
+    """Every target measured on every run of a chunk, in the worker that simulated it: an
+    (runs, targets) array; the chunks' arrays merge one after the other (run order). Only these
+    numbers go back to the parent, not the chunk's tables."""
+
+    targets: TargetSet
+    name: str = "targets"
+
+    def reduce(self, result: EnsembleResult, chunk: Chunk) -> np.ndarray:
+        return self.targets.evaluate(measured_tables(result, chunk))
+
+    def merge(self, parts: Sequence[np.ndarray]) -> np.ndarray:
+        return np.concatenate(parts, axis=0)
+
+
+#: Imported once by a process pool's forkserver: what a worker needs to measure the targets.
+WORKER_MODULES = ("sim.studies.calibration.calibrate",)
+#: Runs per chunk at most: a chunk's tables (trajectories and events) stay in its worker.
+MAX_CHUNK = 10_000
+
+
 class ModelSimulator:
-    """theta (n, d) and seeds (n,) -> the targets measured on n runs, an (n, targets) array."""
+    """theta (n, d) and seeds (n,) -> the targets measured on n runs, an (n, targets) array.
+
+    The n runs are cut into one chunk per worker (at most MAX_CHUNK runs each; a chunk of a
+    model instance runs faster the more runs it holds), and each worker measures the targets
+    on its own chunk. Every measure reads each run on its own, so the array does not depend on
+    the chunking.
+    """
 
     def __init__(
         self,
@@ -63,18 +98,18 @@ class ModelSimulator:
         self.targets, self.prior = targets, prior
         self.base = encode(values)
         self.ensembles = ensembles or Ensembles("serial")
+        self.reduction = TargetValues(targets)
 
-    def tables(self, theta: np.ndarray, seeds: np.ndarray) -> RunTables:
+    def __call__(self, theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:
         columns: dict[str, Any] = dict(self.base)
         columns.update(priors.as_model_values(self.prior.names, theta))
         params = ParamSet(columns, len(theta))
-        result = self.ensembles.simulate(params, seeds, self.targets.months)
-        return RunTables(
-            result.summary, result.trajectories, result.events, params, self.targets.months
+        workers = self.ensembles.worker_count()
+        size = self.ensembles.chunk_size or min(MAX_CHUNK, max(1, -(-len(theta) // workers)))
+        outputs = self.ensembles.outputs(
+            params, seeds, self.targets.months, [self.reduction], chunk_size=size, local_ids=True
         )
-
-    def __call__(self, theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-        return self.targets.evaluate(self.tables(theta, seeds))
+        return self.reduction.merge([output.parts[self.reduction.name] for output in outputs])
 
 
 def check_targets(simulator: ModelSimulator) -> None:
@@ -135,36 +170,65 @@ def calibrate(
     (reference-table ABC) simulation-based calibration; write nothing.
 
     The runs are cut into chunks over `workers` processes (default: every core); the result
-    does not depend on it.
+    does not depend on it. With more than one worker the parent ranks the simulation-based
+    calibration (numpy on the reference table) while the workers simulate the posterior
+    predictive runs.
     """
+    preload = (*ENSEMBLE_WORKER_MODULES, *WORKER_MODULES)
+    start_workers_early("process", workers, preload)  # they import the model while we compose
     prior = priors.build(targets.parameters)
     name = scenario or targets.scenario
-    sbc = None
-    with Ensembles(workers=workers) as ensembles, store.Stopwatch() as clock:
+    with (
+        Ensembles(workers=workers, preload=preload) as ensembles,
+        store.Stopwatch() as clock,
+        ThreadPoolExecutor(1) as meanwhile,
+    ):
         simulator = ModelSimulator(targets, prior, scenario_values(targets, name), ensembles)
         check_targets(simulator)
         if isinstance(settings, regression.Settings):
             result = regression.regression_abc(
                 simulator, targets.observed, targets.tolerance, prior, settings
             )
-            ranks = regression.sbc_ranks(
-                result,
-                prior,
-                targets.tolerance,
-                settings.accept,
-                SBC_TRIALS,
-                SBC_DRAWS,
-                settings.seed,
-                adjust=settings.adjust,
+            cores = ensembles.worker_count()
+            # The ranks are numpy work in this process: with a pool it overlaps the predictive
+            # runs; on one core it runs first, as it would alone.
+            ranking = meanwhile.submit(
+                simulation_based_ranks, result, prior, targets, settings, cores
             )
-            sbc = pd.DataFrame(ranks, columns=list(prior.names))
+            if cores == 1:
+                ranking.result()
         else:
             result = abc.abc_smc(simulator, targets.observed, targets.tolerance, prior, settings)
+            ranking = None
         names = [t.name for t in targets.targets]
         predictive = posterior_predictive(simulator, result.posterior, settings.seed, names)
+        sbc = ranking.result() if ranking is not None else None
     return Calibration(
         targets, prior, settings, name, result, predictive, clock.seconds, quick, sbc
     )
+
+
+def simulation_based_ranks(
+    result: regression.Result,
+    prior: priors.UniformPrior,
+    targets: TargetSet,
+    settings: regression.Settings,
+    threads: int,
+) -> pd.DataFrame:
+    """The SBC ranks of a reference-table calibration (`regression.sbc_ranks`), a column per
+    parameter."""
+    ranks = regression.sbc_ranks(
+        result,
+        prior,
+        targets.tolerance,
+        settings.accept,
+        SBC_TRIALS,
+        SBC_DRAWS,
+        settings.seed,
+        adjust=settings.adjust,
+        threads=threads,
+    )
+    return pd.DataFrame(ranks, columns=list(prior.names))
 
 
 def posterior_predictive(

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,6 @@ from sim.studies.calibration import abc
 from sim.studies.calibration.priors import UniformPrior
 
 _EDGE = 1e-6  # keeps the logit finite at the prior's bounds
-CHUNK = 50_000  # runs per simulator call (the simulator spreads them over its workers)
 #: SBC takes its pseudo-observations and tables from the first million runs of the table: it
 #: checks the procedure at that table size, in a minute instead of five.
 SBC_TABLE = 1_000_000
@@ -169,13 +169,14 @@ def regression_abc(
             began = time.perf_counter()
             size = min(settings.batch, settings.budget - count)
             theta = prior.sample(size, rng)
-            for start in range(0, size, CHUNK):  # the model's tables of a chunk fit in memory
-                part = theta[start : start + CHUNK]
-                seeds = derive_seeds(settings.seed, np.arange(count, count + len(part)))
-                thetas.append(part.astype(np.float32))
-                summaries.append(np.asarray(simulate(part, seeds), dtype=np.float32))
-                count += len(part)
-                bar.update(len(part))
+            # The whole batch in one call: the simulator shares it out over its workers in
+            # chunks whose tables stay in the workers, and no worker waits for the others
+            # between chunks.
+            seeds = derive_seeds(settings.seed, np.arange(count, count + size))
+            thetas.append(theta.astype(np.float32))
+            summaries.append(np.asarray(simulate(theta, seeds), dtype=np.float32))
+            count += size
+            bar.update(size)
             if count < min(settings.min_simulations, settings.budget) and count < settings.budget:
                 continue
             table_theta, table_s = np.concatenate(thetas), np.concatenate(summaries)
@@ -250,33 +251,36 @@ def sbc_ranks(
     draws: int = 99,
     seed: int = 0,
     adjust: bool = True,
+    threads: int = 1,
 ) -> np.ndarray:
     """Ranks (trials, parameters) of true values among `draws` posterior draws, each trial
     taking one run of the reference table as the observation and the rest as the table.
 
     If the posterior is calibrated, each parameter's ranks are uniform on 0..draws: too many
     at the ends means over-confident (too narrow), a hump in the middle under-confident.
+
+    The trials' posteriors are computed on `threads` threads (numpy's distances and
+    partitions release the interpreter lock); the draws from them are made in trial order,
+    so the ranks do not depend on `threads`.
     """
     rng = np.random.default_rng(seed)
     n = min(len(result.theta), SBC_TABLE)
     theta, summaries = result.theta[:n], result.summaries[:n]
     picks = rng.choice(n, size=trials, replace=False)
-    ranks = np.empty((trials, prior.dim), dtype=int)
-    for t, i in enumerate(picks):
-        gen = adjusted_posterior(
-            theta,
-            summaries,
-            summaries[i].astype(float),
-            scale,
-            prior,
-            accept,
-            exclude=i,
-            adjust=adjust,
+
+    def posterior_without(i: int) -> abc.Generation:
+        observed = summaries[i].astype(float)
+        return adjusted_posterior(
+            theta, summaries, observed, scale, prior, accept, exclude=i, adjust=adjust
         )
-        sample = gen.theta[rng.choice(len(gen.weights), size=draws, p=gen.weights)]
-        below = (sample < theta[i]).sum(axis=0)
-        ties = (sample == theta[i]).sum(axis=0)  # integer parameters: break ties at random
-        ranks[t] = below + rng.integers(0, ties + 1)
+
+    ranks = np.empty((trials, prior.dim), dtype=int)
+    with ThreadPoolExecutor(threads) as pool:
+        for t, (i, gen) in enumerate(zip(picks, pool.map(posterior_without, picks), strict=True)):
+            sample = gen.theta[rng.choice(len(gen.weights), size=draws, p=gen.weights)]
+            below = (sample < theta[i]).sum(axis=0)
+            ties = (sample == theta[i]).sum(axis=0)  # integer parameters: break ties at random
+            ranks[t] = below + rng.integers(0, ties + 1)
     return ranks
 
 

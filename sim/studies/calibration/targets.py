@@ -33,6 +33,9 @@ from sim.studies.file_fields import check_known_keys, finite_number
 if TYPE_CHECKING:  # only annotations: `calibrate --help` and its usage errors need no pandas
     import pandas as pd
 
+    from sim.engine.chunks import Chunk, EnsembleTables
+    from sim.model.escalation import EnsembleResult
+
 TARGETS_DIR = CONFIG_DIR / "targets"
 #: `parameters: uncertain` calibrates every parameter of sim.model.uncertainty.UNCERTAIN.
 UNCERTAIN_KEYWORD = "uncertain"
@@ -93,6 +96,12 @@ class RunTables:
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise CalibrationError(f"the {table} table has no column {column!r}{hint}")
         return frame
+
+
+def measured_tables(result: EnsembleResult | EnsembleTables, chunk: Chunk) -> RunTables:
+    """A chunk's tables as the measures read them (with its parameters and months); its runs
+    are numbered from 0, so the measures see a batch of runs, not their place in a study."""
+    return RunTables(result.summary, result.trajectories, result.events, chunk.params, chunk.months)
 
 
 def _equal(column: pd.Series, value: str) -> np.ndarray:
