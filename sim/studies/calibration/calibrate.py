@@ -12,7 +12,7 @@ import dataclasses
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,7 +32,12 @@ from sim.model.params import ParamSet, encode
 from sim.model.rng import derive_seeds
 from sim.model.version import model_version, prior_version
 from sim.studies.calibration import abc, priors, regression
-from sim.studies.calibration.targets import CalibrationError, TargetSet, measured_tables
+from sim.studies.calibration.targets import (
+    CalibrationError,
+    Measure,
+    TargetSet,
+    measured_tables,
+)
 
 if TYPE_CHECKING:
     from sim.model.escalation import EnsembleResult
@@ -64,10 +69,11 @@ class TargetValues:
     numbers go back to the parent, not the chunk's tables."""
 
     targets: TargetSet
+    measures: Mapping[str, Measure]  # targets.measures(): functions, not names, for the worker
     name: str = "targets"
 
     def reduce(self, result: EnsembleResult, chunk: Chunk) -> np.ndarray:
-        return self.targets.evaluate(measured_tables(result, chunk))
+        return self.targets.evaluate(measured_tables(result, chunk), self.measures)
 
     def merge(self, parts: Sequence[np.ndarray]) -> np.ndarray:
         return np.concatenate(parts, axis=0)
@@ -98,7 +104,7 @@ class ModelSimulator:
         self.targets, self.prior = targets, prior
         self.base = encode(values)
         self.ensembles = ensembles or Ensembles("serial")
-        self.reduction = TargetValues(targets)
+        self.reduction = TargetValues(targets, targets.measures())
 
     def __call__(self, theta: np.ndarray, seeds: np.ndarray) -> np.ndarray:
         columns: dict[str, Any] = dict(self.base)

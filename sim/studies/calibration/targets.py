@@ -300,9 +300,9 @@ class Target:
     source: str
     doc: str = ""
 
-    def evaluate(self, tables: RunTables) -> np.ndarray:
+    def evaluate(self, tables: RunTables, measures: Mapping[str, Measure] = MEASURES) -> np.ndarray:
         """The measure, one value per run."""
-        return np.asarray(MEASURES[self.measure](tables, **self.args), dtype=float)
+        return np.asarray(measures[self.measure](tables, **self.args), dtype=float)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -325,12 +325,21 @@ class TargetSet:
     def tolerance(self) -> np.ndarray:
         return np.array([t.tolerance for t in self.targets])
 
-    def evaluate(self, tables: RunTables) -> np.ndarray:
+    def measures(self) -> dict[str, Measure]:
+        """The targets' measure functions by name.
+
+        A worker that unpickles the functions themselves imports the modules that define them
+        (``sim.studies.facts`` adds measures to the registry), where a name alone would find
+        only the measures of this module.
+        """
+        return {t.measure: MEASURES[t.measure] for t in self.targets}
+
+    def evaluate(self, tables: RunTables, measures: Mapping[str, Measure] = MEASURES) -> np.ndarray:
         """Every target measured on every run: an (R, targets) array."""
         columns = []
         for target in self.targets:
             try:
-                columns.append(target.evaluate(tables))
+                columns.append(target.evaluate(tables, measures))
             except CalibrationError as error:
                 raise CalibrationError(f"{self.name}: target {target.name!r}: {error}") from None
         return np.column_stack(columns)
