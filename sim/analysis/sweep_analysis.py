@@ -133,9 +133,7 @@ def analyze_sweep(
         tables["thresholds"] = empty
         tables.update(sensitivity_tables(directory, cfg, design, opts))
     else:
-        curves = time_to_escalation(summary, horizon, rungs, level=opts["confidence"])
-        if "parameters_lower" in probs:  # runs on a posterior: the band over its draws too
-            curves = with_curve_parameter_intervals(curves, summary, opts["confidence"])
+        curves = point_curves(summary, probs, horizon, rungs, opts["confidence"])
         tables = {
             "probabilities": probs,
             "time_to_escalation": design[["design_point", "scenario"]].merge(curves),
@@ -227,6 +225,18 @@ def point_probabilities(
     if posterior:
         probs = with_parameter_intervals(probs, summary, level)
     return design.merge(probs, on="design_point"), summary
+
+
+def point_curves(
+    summary: pd.DataFrame, probabilities: pd.DataFrame, horizon: int, rungs: list[int], level: float
+) -> pd.DataFrame:
+    """Kaplan-Meier curves of the time to each rung per design point, with the dice's band and,
+    when the probabilities carry the parameters' interval (runs on a posterior), the
+    parameters' band beside it (``variance_split.with_curve_parameter_intervals``)."""
+    curves = time_to_escalation(summary, horizon, rungs, level=level)
+    if "parameters_lower" in probabilities:
+        curves = with_curve_parameter_intervals(curves, summary, level)
+    return curves
 
 
 def write_analysis(out: Path, tables: Mapping[str, pd.DataFrame], run_dir: str) -> None:

@@ -59,6 +59,7 @@ SHOWN = {
         "parameters_upper",
         "direction",
         "note",
+        "parameters_note",
     ],
 }
 
