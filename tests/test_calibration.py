@@ -406,3 +406,20 @@ def test_validate_refuses_a_missing_posterior(tmp_path: Path, capsys: pytest.Cap
 
     code = validate.main([f"calibration={tmp_path / 'none'}", f"output_root={tmp_path}"])
     assert code == 2 and "expected a calibration directory" in capsys.readouterr().err
+
+
+def test_smc_that_cannot_move_inside_the_prior_stops_with_one_line():
+    # 60 parameters, every particle at a corner of the box: almost no kernel move stays
+    # inside all 60 ranges, and the sampler must say so instead of looping for hours.
+    from sim.errors import CalibrationError
+    from sim.studies.calibration import abc as A
+    from sim.studies.calibration.priors import UniformPrior
+
+    dim = 60
+    names = tuple(f"p{i}" for i in range(dim))
+    prior = UniformPrior(names, np.zeros(dim), np.ones(dim), ("a test",) * dim)
+    current = A.Generation(
+        np.ones((50, dim)), np.full(50, 1 / 50), np.zeros(50), np.zeros((50, 1)), 0.0
+    )
+    with pytest.raises(CalibrationError, match="cannot move inside the prior"):
+        A._propose(current, np.eye(dim) * 0.3, prior, 50, np.random.default_rng(0))

@@ -126,17 +126,9 @@ def parse_args(argv: Sequence[str]) -> dict:
     if "targets" not in raw:
         raise CalibrationError(f"name the targets: targets=<name>, one of {', '.join(available())}")
     quick = as_bool("quick", raw.get("quick", "false"), CalibrationError)
-    method = raw.get("method", "rejection")
-    if method not in METHODS:
-        raise CalibrationError(
-            f"method = {method!r} is not allowed: expected one of {', '.join(METHODS)}"
-        )
     seed = _int("seed", raw.get("seed"), 20221028, 0, 2**62)
     progress = as_bool("progress", raw.get("progress", "true"), CalibrationError)
-    if method in ("rejection", "regression"):
-        settings = _regression_settings(raw, quick, seed, progress, adjust=method == "regression")
-    else:
-        settings = _smc_settings(raw, quick, seed, progress)
+    settings = sampler_settings(raw, quick, seed, progress)
     return {
         "targets": raw["targets"],
         "scenario": raw.get("scenario"),
@@ -147,6 +139,19 @@ def parse_args(argv: Sequence[str]) -> dict:
         "figures": as_bool("figures", raw.get("figures", "true"), CalibrationError),
         "workers": _int("workers", raw.get("workers"), 0, 1, MAX_WORKERS) or None,
     }
+
+
+def sampler_settings(raw: dict, quick: bool, seed: int, progress: bool):
+    """The sampler `method=` names, sized by `quick`, `budget=`, `population=` and
+    `generations=` (shared with `sim score calibration=auto`, which calibrates the same way)."""
+    method = raw.get("method", "rejection")
+    if method not in METHODS:
+        raise CalibrationError(
+            f"method = {method!r} is not allowed: expected one of {', '.join(METHODS)}"
+        )
+    if method in ("rejection", "regression"):
+        return _regression_settings(raw, quick, seed, progress, adjust=method == "regression")
+    return _smc_settings(raw, quick, seed, progress)
 
 
 def _regression_settings(raw: dict, quick: bool, seed: int, progress: bool, adjust: bool):

@@ -19,9 +19,6 @@ from typing import Any
 from sim.errors import CalibrationError
 
 PROG = "python -m sim score"
-#: calibration=auto's ABC-SMC: quick (a smoke test, seconds) and the default.
-QUICK_ABC = {"population": 100, "budget": 2_000, "max_generations": 3, "min_acceptance": 0.02}
-FULL_ABC = {"population": 1000, "budget": 100_000, "max_generations": 10, "min_acceptance": 0.01}
 QUICK_REPLICATES, FULL_REPLICATES = 200, 2000
 EXECUTORS = ("serial", "process", "dask")
 USAGE = f"""usage: {PROG} facts=<name|file.yaml> [key=value ...]
@@ -39,9 +36,9 @@ USAGE = f"""usage: {PROG} facts=<name|file.yaml> [key=value ...]
   run.months=N           months simulated (default: the facts file's months)
   run.output_root=DIR    results go to DIR/scores/<facts>/<timestamp>/ (default results)
   quick=true|false       a small ensemble and calibration, for a first look (default false)
-  budget=N population=N generations=N
-                         calibration=auto's ABC-SMC (default {FULL_ABC["budget"]}, \
-{FULL_ABC["population"]}, {FULL_ABC["max_generations"]})
+  method=NAME budget=N population=N generations=N
+                         calibration=auto's sampler and its size, as `python -m sim calibrate`
+                         takes them (default: rejection ABC on a growing reference table)
   executor=serial|process|dask  workers=N  chunk_size=N
                          where the ensemble runs; the scores do not depend on it
   figures=true|false     draw the figures and report.html (default true)"""
@@ -55,6 +52,7 @@ KEYS = (
     "run.months",
     "run.output_root",
     "quick",
+    "method",
     "budget",
     "population",
     "generations",
@@ -98,10 +96,10 @@ def _draw(staging: Path) -> list[Path]:
 def parse_args(argv: Sequence[str]) -> tuple[Any, Any, Path, bool]:
     """The facts, the scoring options, the output root and whether to draw; FactsError names
     the bad argument."""
+    from sim.commands.calibrate import sampler_settings
     from sim.commands.options import as_bool, key_values
     from sim.engine import resources
     from sim.studies import facts as F
-    from sim.studies.calibration.abc import Settings
     from sim.studies.fact_files import FactsError, available
     from sim.studies.scoring import Options
 
@@ -110,7 +108,6 @@ def parse_args(argv: Sequence[str]) -> tuple[Any, Any, Path, bool]:
         raise FactsError(f"name the facts: facts=<name>, one of {', '.join(available())}")
     facts = F.load(raw["facts"])
     quick = as_bool("quick", raw.get("quick", "false"), FactsError)
-    size = QUICK_ABC if quick else FULL_ABC
     if "cutoff" in raw:
         cutoff = F.month_index(raw["cutoff"], "cutoff")
     elif facts.cutoff is not None:
@@ -118,21 +115,9 @@ def parse_args(argv: Sequence[str]) -> tuple[Any, Any, Path, bool]:
     else:
         raise FactsError(f"name the cut-off: cutoff=YYYY-MM ({facts.path} gives none)")
     seed = _int(raw, "run.seed", 20221028, 0, 2**62)
-    population = _int(raw, "population", size["population"], 10, 1_000_000)
-    budget = _int(raw, "budget", size["budget"], 1, 10**10)
-    if budget < population:
-        raise FactsError(
-            f"budget = {budget} is not allowed: expected at least population = {population}"
-        )
-    settings = Settings(
-        population=population,
-        budget=budget,
-        batch=min(10_000, budget),
-        max_generations=_int(raw, "generations", size["max_generations"], 1, 1000),
-        min_acceptance=size["min_acceptance"],
-        seed=seed,
-        progress=False,
-    )
+    # The same sampler as `sim calibrate`: ABC-SMC cannot move in a prior of 65 dimensions
+    # (docs/calibration.md, "Choice of method"), so calibration=auto must not default to it.
+    settings = sampler_settings(raw, quick, seed, progress=False)
     executor = raw.get("executor", "serial")
     if executor not in EXECUTORS:
         raise FactsError(f"executor = {executor!r} is not allowed: expected one of {EXECUTORS}")

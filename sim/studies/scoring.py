@@ -35,7 +35,7 @@ from sim.errors import CalibrationError
 from sim.model.params import ParamSet, encode
 from sim.model.rng import derive_seeds
 from sim.model.version import model_version
-from sim.studies.calibration import abc
+from sim.studies.calibration import abc, regression
 from sim.studies.calibration import calibrate as C
 from sim.studies.calibration import targets as T
 from sim.studies.facts import Fact, FactsError, FactSet, month_label
@@ -71,7 +71,7 @@ class Options:
     replicates: int
     seed: int
     months: int
-    settings: abc.Settings  # the ABC-SMC settings of calibration=auto
+    settings: abc.Settings | regression.Settings  # calibration=auto's sampler (as calibrate's)
     executor: str = "serial"
     workers: int | None = None
     chunk_size: int = 500

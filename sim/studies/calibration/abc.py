@@ -29,11 +29,18 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from sim.errors import CalibrationError
 from sim.model.rng import derive_seeds
 from sim.studies.calibration.priors import UniformPrior
 
 #: simulate(theta (n, d), seeds (n,)) -> summaries (n, targets)
 Simulator = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+#: A kernel move lands inside every prior range with a probability that falls geometrically
+#: with the dimension; after this many batches' worth of tries, ABC-SMC gives up with one line
+#: instead of looping for hours (at 65 parameters almost no move stays inside).
+MAX_PROPOSAL_ROUNDS = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -244,6 +251,11 @@ def _propose(
     """
     kept, found, tried = [], 0, 0
     while found < size:
+        if tried >= MAX_PROPOSAL_ROUNDS * size:
+            raise CalibrationError(
+                f"ABC-SMC cannot move inside the prior: {found:,} of {tried:,} perturbed "
+                f"particles fell inside its {prior.dim} ranges; use method=rejection"
+            )
         parents = rng.choice(len(current.weights), size=size, p=current.weights)
         theta = current.theta[parents] + rng.standard_normal((size, prior.dim)) @ chol.T
         theta = theta[prior.contains(theta)]

@@ -266,7 +266,8 @@ def sbc_ranks(
     rng = np.random.default_rng(seed)
     n = min(len(result.theta), SBC_TABLE)
     theta, summaries = result.theta[:n], result.summaries[:n]
-    picks = rng.choice(n, size=trials, replace=False)
+    # A reference table smaller than the trials (a tiny budget) gives each of its runs a trial.
+    picks = rng.choice(n, size=min(trials, n), replace=False)
 
     def posterior_without(i: int) -> abc.Generation:
         observed = summaries[i].astype(float)
