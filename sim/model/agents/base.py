@@ -34,6 +34,25 @@ class Runs:
             return x
         return x[..., self.index]
 
+    def positions(self, every_run: np.ndarray) -> np.ndarray:
+        """The positions of these runs: the index itself (a gather of np.arange(R) at the index
+        would only copy it), or `every_run` (np.arange(R)) for all."""
+        return every_run if self.index is None else self.index
+
+    def group(self, group):
+        """A parameter group read at these runs (attribute by attribute)."""
+        return group if self.index is None else _GroupAt(group, self)
+
+
+class _GroupAt:
+    """A parameter group whose attributes are read at a subset of runs."""
+
+    def __init__(self, group, at: Runs) -> None:
+        self._group, self._at = group, at
+
+    def __getattr__(self, name: str):
+        return self._at(getattr(self._group, name))
+
 
 ALL = Runs()
 

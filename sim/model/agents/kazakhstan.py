@@ -216,7 +216,7 @@ class Kazakhstan(EnsembleAgent):
         `content` is given at the runs `at`.
         """
         economic, security, costs = self._terms or self._phase_terms()
-        runs = at(self._runs)
+        runs = at.positions(self._runs)
         if np.ndim(content) == 0:
             content = np.full(runs.size, content, dtype=np.intp)
         cost = costs[content, runs] - at(self.inducement)

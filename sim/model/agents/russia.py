@@ -78,8 +78,10 @@ class Russia(EnsembleAgent):
         self.credibility = self.full(p.initial_credibility)
         self.face_at_stake = np.zeros(self.size, dtype=bool)  # a refused threat, unpunished
         self.friction = np.zeros(self.size)  # shareholders' memory of disruptions
-        self.war_surplus = np.zeros(self.size)
-        self.p_win = np.zeros(self.size)
+        self._war_values: tuple[np.ndarray, np.ndarray] | None = (
+            np.zeros(self.size),
+            np.zeros(self.size),
+        )  # P(win) and war's surplus, every run: none decided yet
         self.intervention = np.zeros(self.size, dtype=np.int8)  # 0 none, 1 limited, 2 full
         self.halt_months_left = np.zeros(self.size, dtype=np.int16)
         self.halt_severity = np.zeros(self.size)
@@ -221,7 +223,7 @@ class Russia(EnsembleAgent):
         P_hat is Kazakhstan's own answer function: Moscow sees what Astana sees. `levels` are
         given at the runs `at`.
         """
-        kz, runs = self.model.kazakhstan, at(self._runs)
+        kz, runs = self.model.kazakhstan, at.positions(self._runs)
         costs = self.posture_costs() if self._costs is None else self._costs
         terms = kz.answer_terms(at(self._content), at)
         credibility, motivation, rung = at(self.credibility), at(self.motivation), at(self.rung)
@@ -274,30 +276,65 @@ class Russia(EnsembleAgent):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Intervene when war beats the best deal (Fearon) and the window closes (Powell).
 
-        Only runs holding rung 4 this month are eligible. Returns (intervene, full).
+        Only runs holding rung 4 this month are eligible (a few): war is valued and drawn for
+        them alone, with the numbers the whole batch would give them (`chance` is false where
+        the probability is not positive). `p_win` and `war_surplus` of every run are computed
+        when read (the trajectories, the event log), from the state Moscow saw now.
+        Returns (intervene, full).
         """
         p, kz = self.p, self.model.kazakhstan
-        p_win = odds_of_winning(self.model.params.forces, self.free_forces(), kz.defence)
-        value = self.resolve() * p.stakes
-        best_deal = np.minimum(
-            (self.seen_alignment + kz.p.comply_step * (1.0 - self.seen_alignment))
-            / self.p.demand_alignment,
-            1.0,
+        # Fresh arrays or ones the month replaces rather than edits: they keep today's state.
+        self._war_state = (
+            self.free_forces(),
+            kz.defence,
+            self.seen_alignment,
+            self.resolve(),
+            self.model.expected_response,
+            self.projected_loss(),
         )
-        war_cost = p.war_cost * self.tied_factor() + self.on.deterrence * (
-            self.model.expected_response
-        )
-        urgency = self.on.closing_window * p.war_window_weight * self.projected_loss()
-        self.war_surplus = value * (p_win - best_deal + urgency) - war_cost
-        if np.any(eligible):
-            p_war = eligible * p.war_rate * logistic(self.war_surplus / p.war_noise)
-            go = self.streams.chance("intervene", month, p_war)
-        else:  # what `chance` gives when no run may intervene, without the logistic
-            go = np.zeros(self.size, dtype=bool)
-        full = go & (p_win > p.full_intervention_odds)
-        self.p_win = p_win
+        self._war_values = None
+        go = np.zeros(self.size, dtype=bool)
+        full = np.zeros(self.size, dtype=bool)
+        index = np.flatnonzero(eligible)
+        if index.size:
+            at = Runs(index)
+            p_win, surplus = self.war_value(at)
+            p_war = at(p.war_rate) * logistic(surplus / at(p.war_noise))
+            go[index] = self.streams.uniform("intervene", month, runs=index) < p_war
+            full[index] = go[index] & (p_win > at(p.full_intervention_odds))
         self.intervention[go] = np.where(full[go], 2, 1)
         return go, full
+
+    def war_value(self, at: Runs = ALL) -> tuple[np.ndarray, np.ndarray]:
+        """P(win) and the surplus of war over the best deal, at the runs `at`, from the state of
+        the last decision on intervention: value * (P(win) - best deal + urgency) - cost."""
+        p, kz_p = self.p, self.model.kazakhstan.p
+        free, defence, seen, resolve, response, loss = (at(x) for x in self._war_state)
+        forces = at.group(self.model.params.forces)
+        p_win = odds_of_winning(forces, free, defence)
+        value = resolve * at(p.stakes)
+        best_deal = np.minimum(
+            (seen + at(kz_p.comply_step) * (1.0 - seen)) / at(p.demand_alignment), 1.0
+        )
+        tied = military_cost_factor(forces, free, defence)
+        war_cost = at(p.war_cost) * tied + at(self.on.deterrence) * response
+        urgency = at(self.on.closing_window) * at(p.war_window_weight) * loss
+        return p_win, value * (p_win - best_deal + urgency) - war_cost
+
+    def _war_of_every_run(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._war_values is None:
+            self._war_values = self.war_value()
+        return self._war_values
+
+    @property
+    def p_win(self) -> np.ndarray:
+        """P(win) of an intervention in every run, as Moscow saw it at its last decision."""
+        return self._war_of_every_run()[0]
+
+    @property
+    def war_surplus(self) -> np.ndarray:
+        """The surplus of war over the best deal in every run, at Moscow's last decision."""
+        return self._war_of_every_run()[1]
 
     def _log_moves(
         self, up: np.ndarray, down: np.ndarray, intervene: np.ndarray, full: np.ndarray
@@ -410,7 +447,7 @@ class Russia(EnsembleAgent):
 
     def content_gain(self, content: np.ndarray, at: Runs = ALL) -> np.ndarray:
         """Value to Moscow of Astana's compliance with a demand of this content (at `at`)."""
-        return at(self._resolve) * self._gaps[content, at(self._runs)]
+        return at(self._resolve) * self._gaps[content, at.positions(self._runs)]
 
     def run_episodes(self, month: int) -> None:
         """Close settled episodes, open new ones on triggers, review deadlines, demand."""
