@@ -229,12 +229,12 @@ class Russia(EnsembleAgent):
         credibility, motivation, rung = at(self.credibility), at(self.motivation), at(self.rung)
         face = at(self.face_at_stake) & (rung >= Rung.THREAT)
         face_cost = at(self.on.audience_costs) * at(self.p.audience_cost)
-        values = []
-        for level in levels:
-            comply = kz.answer_probability(level, credibility, terms, at)
-            value = np.where(level > 0, comply * motivation, 0.0) - costs[level, runs]
-            values.append(value - face_cost * ((level < rung) & face))
-        return np.stack(values)
+        # Every level at once, as (K, R) arrays: the same arithmetic per entry, a third of the
+        # numpy calls.
+        level = np.stack(levels)
+        comply = kz.answer_probability(level, credibility, terms, at)
+        value = np.where(level > 0, comply * motivation, 0.0) - costs[level, runs]
+        return value - face_cost * ((level < rung) & face)
 
     def demand_content(self) -> np.ndarray:
         """The demand Russia presses: the gap it values most (ties go to the earlier)."""
@@ -378,7 +378,12 @@ class Russia(EnsembleAgent):
         precision = self.p.choice_precision
         if np.ndim(precision):
             precision = precision[index]
-        weights = values - values.max(axis=0)
+        # The rows' maximum, pairwise in row order (what .max(axis=0) does, without its slow
+        # reduction over the short axis).
+        top = np.maximum(values[0], values[1]) if len(values) > 1 else values[0].copy()
+        for k in range(2, len(values)):
+            np.maximum(top, values[k], out=top)
+        weights = values - top
         weights *= precision
         cumulative = np.exp(weights, out=weights)
         # np.cumsum(axis=0) row by row (the same additions in the same order): on K rows and
