@@ -110,7 +110,7 @@ class Russia(EnsembleAgent):
         """Observe, value the gaps, choose a posture and issue a demand (before Kazakhstan)."""
         self.observe(month)
         self.motivation = self.stake()
-        self.model.kazakhstan.refresh_terms()
+        self.model.kazakhstan.refresh_terms(month_start=True)
         self._costs = self.posture_costs()  # fixed within the month's decisions
         self.choose_rung(month)
         self.run_episodes(month)
@@ -771,7 +771,9 @@ class Russia(EnsembleAgent):
         attributed = np.zeros(self.size, dtype=bool)
         attributed[halting] = drawn < chance[np.searchsorted(index, halting)]
         if use_cpc.any():
-            self._start_halts(month, use_cpc, self._pretext(month), attributed)
+            # The pretext of every run serves only the event log.
+            pretext = self._pretext(month) if self.model.events.enabled else -1
+            self._start_halts(month, use_cpc, pretext, attributed)
             book.use(use_cpc, Instrument.HALT)
         if use_trade.any():
             self._start_restrictions(use_trade)
@@ -799,7 +801,7 @@ class Russia(EnsembleAgent):
         self.log(Action.JOINT_PROJECT, start, Actor.KAZAKHSTAN, p.project_pull)
 
     def _start_halts(
-        self, month: int, start: np.ndarray, pretext: np.ndarray, attributed: np.ndarray
+        self, month: int, start: np.ndarray, pretext: np.ndarray | int, attributed: np.ndarray
     ) -> None:
         p, index = self.p, np.flatnonzero(start)
         # Drawn for the starting runs only: the same numbers the whole batch would give them.
@@ -867,9 +869,10 @@ class Russia(EnsembleAgent):
             hit = free & (u >= lower) & (u < upper)
             if not hit.any():
                 continue
-            self.halt_months_left = np.where(hit, 1, self.halt_months_left).astype(np.int16)
-            self.halt_severity = np.where(hit, d.severity, self.halt_severity)
-            self.coercive_halt = np.where(hit, False, self.coercive_halt)
+            # A few runs a month: written where they hit, in place (as a coercive halt starts).
+            self.halt_months_left[hit] = 1
+            self.halt_severity[hit] = np.broadcast_to(d.severity, hit.shape)[hit]
+            self.coercive_halt[hit] = False
             self.other_halts += hit
             stopped = stopped | hit
             self.model.events.add(
