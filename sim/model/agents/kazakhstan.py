@@ -539,7 +539,11 @@ class RouteOrders:
         self.pending = self.pending + amount
 
     def deliver(self, month: int) -> np.ndarray:
-        flat = (self._back + (month % self._slots) * self._buffer.shape[1]) % self._buffer.size
+        # (back + slot * R) modulo the buffer's size: with 0 <= lag < slots the sum lies within
+        # one size of [0, size), so adding the size where it is negative is the modulo, without
+        # an integer division.
+        flat = self._back + (month % self._slots) * self._buffer.shape[1]
+        flat[flat < 0] += self._buffer.size
         built = self._buffer.reshape(-1)[flat]
         self.pending = self.pending - built
         return built

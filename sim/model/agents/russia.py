@@ -493,7 +493,9 @@ class Russia(EnsembleAgent):
             )
         episodic = np.asarray(self.on.episodes) > 0
         need = (self.motivation > (1.0 + p.need_step) * self.need_reference) | ~episodic
-        deal = np.logical_or.reduce([self.model.partners[a].delivered_now for a in PEERS])
+        partners = self.model.partners
+        deal = partners[PEERS[0]].delivered_now | partners[PEERS[1]].delivered_now
+        deal |= partners[PEERS[2]].delivered_now
         candidates = (
             (Trigger.PUBLIC_REFUSAL, kz.public_refusal & episodic, Demand.ENDORSE_WAR),
             (Trigger.SANCTIONS_STEP, kz.enforcement_stepped & episodic, Demand.EVADE_SANCTIONS),
@@ -580,11 +582,11 @@ class Russia(EnsembleAgent):
         choice[index] = np.where(
             episodic, self.quantal_at(options, "review_demand", month, index), 1
         )
-        up = np.minimum(self.rung + 1, Rung.POSTURING)
         dropped, renewed, escalated = due & (choice == 0), due & (choice == 1), due & (choice == 2)
         book.close(month, dropped, Outcome.DROPPED)
         self.need_reference = np.where(dropped, self.motivation, self.need_reference)
         if escalated.any():
+            up = np.minimum(self.rung + 1, Rung.POSTURING)
             self.rung = np.where(escalated, up, self.rung).astype(np.int8)
             book.use(escalated, Instrument.ESCALATION)
             self._log_moves(escalated, np.zeros_like(escalated), *(np.zeros_like(escalated),) * 2)
