@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.agents.base import ALL, EnsembleAgent, Runs, logistic
+from sim.model.agents.base import ALL, EnsembleAgent, Runs, logistic, pick
 from sim.model.episodes import Trigger
 from sim.model.ladder import TOP_RUNG, Action, Actor, Demand, Rung
 
@@ -168,7 +168,7 @@ class Kazakhstan(EnsembleAgent):
     def comply_cost(self, content: np.ndarray) -> np.ndarray:
         """Cost of complying with a demand of this content (`Demand`)."""
         content = np.broadcast_to(np.asarray(content, dtype=np.intp), (self.size,))
-        return self.comply_costs()[content, self._runs]
+        return pick(self.comply_costs(), content, self._runs)
 
     def assurance(self) -> np.ndarray:
         """Astana's belief that complying ends the pressure: a Beta-Bernoulli posterior mean."""
@@ -234,8 +234,8 @@ class Kazakhstan(EnsembleAgent):
         runs = at.positions(self._runs)
         if np.ndim(content) == 0:
             content = np.full(runs.size, content, dtype=np.intp)
-        cost = costs[content, runs] - at(self.inducement)
-        quiet = at(self.p.quiet_cost_share) * costs[Demand.EVADE_SANCTIONS, runs]
+        cost = pick(costs, content, runs) - at(self.inducement)
+        quiet = at(self.p.quiet_cost_share) * costs[Demand.EVADE_SANCTIONS].take(runs)
         deed = self.model.russia.deed_value(content, at)
         return AnswerTerms(at(economic), at(security), cost, deed, quiet)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.agents.base import ALL, EnsembleAgent, Runs, logistic
+from sim.model.agents.base import ALL, EnsembleAgent, Runs, logistic, pick
 from sim.model.agents.kazakhstan import AnswerTerms
 from sim.model.episodes import Instrument, Outcome, Trigger
 from sim.model.ladder import RUNG_SIGNATURE, TOP_RUNG, Action, Actor, Cause, Demand, Pretext, Rung
@@ -233,7 +233,7 @@ class Russia(EnsembleAgent):
         # numpy calls.
         level = np.stack(levels)
         comply = kz.answer_probability(level, credibility, terms, at)
-        value = np.where(level > 0, comply * motivation, 0.0) - costs[level, runs]
+        value = np.where(level > 0, comply * motivation, 0.0) - pick(costs, level, runs)
         return value - face_cost * ((level < rung) & face)
 
     def demand_content(self) -> np.ndarray:
@@ -452,14 +452,14 @@ class Russia(EnsembleAgent):
 
     def content_gain(self, content: np.ndarray, at: Runs = ALL) -> np.ndarray:
         """Value to Moscow of Astana's compliance with a demand of this content (at `at`)."""
-        return at(self._resolve) * self._gaps[content, at.positions(self._runs)]
+        return at(self._resolve) * pick(self._gaps, content, at.positions(self._runs))
 
     def run_episodes(self, month: int) -> None:
         """Close settled episodes, open new ones on triggers, review deadlines, demand."""
         book = self.model.episodes
         self.fade_beliefs()
         pressing = (self.rung >= Rung.RHETORIC) & (self.rung < Rung.INTERVENTION)
-        gap_gone = self._gaps[book.content, self._runs] <= 0.0
+        gap_gone = pick(self._gaps, book.content, self._runs) <= 0.0
         book.close(month, book.open & (self.rung >= Rung.INTERVENTION), Outcome.INTERVENTION)
         book.close(month, book.open & gap_gone, Outcome.MOOT)
         book.close(month, book.open & (self.rung == Rung.NORMAL), Outcome.DROPPED)
@@ -504,7 +504,7 @@ class Russia(EnsembleAgent):
             (Trigger.MOSCOW_NEED, need, self._content),
         )
         open_gap = self._gaps > 0.0
-        need_gap = open_gap[self._content, self._runs]
+        need_gap = pick(open_gap, self._content, self._runs)
         hits = [fired & (open_gap[asked] if np.ndim(asked) == 0 else need_gap)
                 for _, fired, asked in candidates]  # fmt: skip
         # np.select's result (the first kind that fired wins), written last to first in place:
@@ -569,7 +569,7 @@ class Russia(EnsembleAgent):
         climb = (
             self.expected_compliance(up, terms, at) * gain
             - demand_cost
-            - at(p.demand_deadline) * (costs[up, runs] - costs[rung, runs])
+            - at(p.demand_deadline) * (pick(costs, up, runs) - pick(costs, rung, runs))
         )
         options = np.stack(
             [
