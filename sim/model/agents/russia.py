@@ -630,9 +630,11 @@ class Russia(EnsembleAgent):
             self.answers = self.answers + (answered & learns)
             self.yields = self.yields + credited * learns
             tested = np.flatnonzero(answered & learns & (self.last_instrument >= 0))
-            used = self.last_instrument[tested]
-            self.trials[used, tested] += 1.0
-            self.successes[used, tested] += credited[tested]
+            # Flat positions of (instrument, run): each run once, so += on them is a scatter
+            # (numpy's two-array indexing on (3, R) is several times slower).
+            flat = self.last_instrument[tested].astype(np.intp) * self.size + tested
+            self.trials.reshape(-1)[flat] += 1.0
+            self.successes.reshape(-1)[flat] += credited[tested]
         self.last_instrument = np.where(answered, -1, self.last_instrument).astype(np.int8)
         closing = complied & book.open
         if not self._always_episodic:
