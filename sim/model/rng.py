@@ -149,6 +149,14 @@ class RunStreams:
         When no run has a positive probability the draw is skipped: every number is a pure
         function of (seed, stream, month, draw), so skipping it shifts no other draw.
         """
-        if not np.any(np.asarray(probability) > 0):
+        positive = np.asarray(probability) > 0
+        if not positive.any():
             return np.zeros(self.size, dtype=bool)
+        if positive.ndim == 1 and 2 * np.count_nonzero(positive) < positive.size:
+            # Few runs can say yes (a statement only while the war lasts): draw for them alone,
+            # the numbers the whole batch would give them; u >= 0 is never below p <= 0.
+            index = np.flatnonzero(positive)
+            hit = np.zeros(self.size, dtype=bool)
+            hit[index] = self.uniform(stream, month, runs=index) < np.asarray(probability)[index]
+            return hit
         return self.uniform(stream, month) < probability

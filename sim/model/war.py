@@ -74,7 +74,12 @@ class WarTimeline:
         """Set free capacity, resolve shift and whether the war still goes on, for `month`."""
         elapsed = month - self.end_month
         self.ongoing = elapsed < 0
-        ramp = np.where(self.ongoing, 0.0, -np.expm1(-np.maximum(elapsed, 0.0) / self._tau))
+        # The ramp is 0 while the war lasts: expm1 (costly) only where it has ended.
+        ramp = np.zeros(self.ongoing.shape)
+        ended = np.flatnonzero(~self.ongoing)
+        if ended.size:
+            tau = self._tau if np.ndim(self._tau) == 0 else self._tau[ended]
+            ramp[ended] = -np.expm1(-np.maximum(elapsed[ended], 0.0) / tau)
         self.free_capacity = self._free_during + (self._free_target - self._free_during) * ramp
         self.resolve_shift = self._resolve_target * ramp
 

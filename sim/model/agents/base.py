@@ -18,11 +18,20 @@ def logistic(x: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
+def pick(table: np.ndarray, rows: np.ndarray, runs: np.ndarray) -> np.ndarray:
+    """table[rows, runs] for a (K, R) table (rows and runs broadcast together).
+
+    One flat take: the same entries as numpy's two-array indexing, two to three times faster.
+    """
+    return table.take(np.asarray(rows, dtype=np.intp) * table.shape[1] + runs)
+
+
 class Runs:
     """A subset of runs: reads per-run arrays (last axis) and parameters at those runs only.
 
     A decision that concerns a few runs (those refusing, those due for review) computes its
-    values on them alone; `Runs()` (no index) reads everything as it is.
+    values on them alone; `Runs()` (no index) reads everything as it is. `index` holds integer
+    positions (np.flatnonzero of a mask), not a boolean mask.
     """
 
     def __init__(self, index: np.ndarray | None = None) -> None:
@@ -32,7 +41,28 @@ class Runs:
         # Scalars (most parameters) pass through: this runs thousands of times a month.
         if self.index is None or not isinstance(x, np.ndarray) or x.ndim == 0:
             return x
-        return x[..., self.index]
+        # take along the last axis: the same entries as x[..., index], and on a (K, R) array
+        # several times faster (numpy's indexing with an Ellipsis goes through its general path).
+        return x.take(self.index, axis=-1)
+
+    def positions(self, every_run: np.ndarray) -> np.ndarray:
+        """The positions of these runs: the index itself (a gather of np.arange(R) at the index
+        would only copy it), or `every_run` (np.arange(R)) for all."""
+        return every_run if self.index is None else self.index
+
+    def group(self, group):
+        """A parameter group read at these runs (attribute by attribute)."""
+        return group if self.index is None else _GroupAt(group, self)
+
+
+class _GroupAt:
+    """A parameter group whose attributes are read at a subset of runs."""
+
+    def __init__(self, group, at: Runs) -> None:
+        self._group, self._at = group, at
+
+    def __getattr__(self, name: str):
+        return self._at(getattr(self._group, name))
 
 
 ALL = Runs()

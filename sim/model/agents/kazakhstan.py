@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.model.agents.base import ALL, EnsembleAgent, Runs, logistic
+from sim.model.agents.base import ALL, EnsembleAgent, Runs, logistic, pick
 from sim.model.episodes import Trigger
 from sim.model.ladder import TOP_RUNG, Action, Actor, Demand, Rung
 
@@ -90,6 +90,7 @@ class Kazakhstan(EnsembleAgent):
         self._runs = np.arange(self.size)
         self._deeds_everywhere = bool(np.all(self.on.deeds))
         self._terms: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._month_parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.refused = np.zeros(self.size, dtype=bool)
         # Acts Moscow opposes, read by it the next month. The refusal to recognise the
         # statelets and to join the war (February 2022) is the first.
@@ -127,6 +128,7 @@ class Kazakhstan(EnsembleAgent):
 
     def act(self, month: int) -> None:
         """Phase after Russia enforces: routes, revenue, defence, polity, alignment, blocs."""
+        self._month_parts = None  # routes move now: the month's terms no longer hold
         self.diversify(month)
         self.earn_oil_revenue()
         self.arm()
@@ -166,7 +168,7 @@ class Kazakhstan(EnsembleAgent):
     def comply_cost(self, content: np.ndarray) -> np.ndarray:
         """Cost of complying with a demand of this content (`Demand`)."""
         content = np.broadcast_to(np.asarray(content, dtype=np.intp), (self.size,))
-        return self.comply_costs()[content, self._runs]
+        return pick(self.comply_costs(), content, self._runs)
 
     def assurance(self) -> np.ndarray:
         """Astana's belief that complying ends the pressure: a Beta-Bernoulli posterior mean."""
@@ -192,21 +194,34 @@ class Kazakhstan(EnsembleAgent):
         self.assurance_kept = self.assurance_kept + (kept & learns)
         self.watch_content = np.where(broken | kept, -1, self.watch_content).astype(np.int8)
 
-    def refresh_terms(self) -> None:
-        """Fix the terms of this phase of the month (Russia's decisions read them many times)."""
+    def refresh_terms(self, month_start: bool = False) -> None:
+        """Fix the terms of this phase of the month (Russia's decisions read them many times).
+
+        `month_start` (Moscow's first decision) also fixes the parts that hold until Astana's
+        own moves (`_month_terms`); the answer and Moscow's enforcement reuse them.
+        """
+        if month_start or self._month_parts is None:
+            self._month_parts = self._month_terms()
         self._terms = self._phase_terms()
 
     def forget_terms(self) -> None:
         self._terms = None
 
-    def _phase_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Damage per rung (economic, security offers netted out) and the cost of each content."""
-        scale = self.p.damage_scale / TOP_RUNG * self.exposure() * self.assurance()
+    def _month_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Damage per rung before assurance, and the shares the economic and security offers
+        leave: exposure moves only with routes and trade (Astana's own moves and next month's
+        trade), the offers are weighed before Moscow acts."""
+        scaled = self.p.damage_scale / TOP_RUNG * self.exposure()
         # Economic offers offset the economic part of the damage, security offers the military.
         economic = self.offsets(self.model.economic_offer)
         security = self.offsets(self.model.security_offer)
-        costs = self.comply_costs()
-        return scale * (1.0 - economic), scale * (1.0 - security), costs
+        return scaled, 1.0 - economic, 1.0 - security
+
+    def _phase_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Damage per rung (economic, security offers netted out) and the cost of each content."""
+        scaled, keep_economic, keep_security = self._month_parts or self._month_terms()
+        scale = scaled * self.assurance()
+        return scale * keep_economic, scale * keep_security, self.comply_costs()
 
     def answer_terms(self, content: np.ndarray, at: Runs = ALL) -> AnswerTerms:
         """What Astana weighs when it answers a demand of this content, at today's state.
@@ -216,11 +231,11 @@ class Kazakhstan(EnsembleAgent):
         `content` is given at the runs `at`.
         """
         economic, security, costs = self._terms or self._phase_terms()
-        runs = at(self._runs)
+        runs = at.positions(self._runs)
         if np.ndim(content) == 0:
             content = np.full(runs.size, content, dtype=np.intp)
-        cost = costs[content, runs] - at(self.inducement)
-        quiet = at(self.p.quiet_cost_share) * costs[Demand.EVADE_SANCTIONS, runs]
+        cost = pick(costs, content, runs) - at(self.inducement)
+        quiet = at(self.p.quiet_cost_share) * costs[Demand.EVADE_SANCTIONS].take(runs)
         deed = self.model.russia.deed_value(content, at)
         return AnswerTerms(at(economic), at(security), cost, deed, quiet)
 
@@ -524,7 +539,11 @@ class RouteOrders:
         self.pending = self.pending + amount
 
     def deliver(self, month: int) -> np.ndarray:
-        flat = (self._back + (month % self._slots) * self._buffer.shape[1]) % self._buffer.size
+        # (back + slot * R) modulo the buffer's size: with 0 <= lag < slots the sum lies within
+        # one size of [0, size), so adding the size where it is negative is the modulo, without
+        # an integer division.
+        flat = self._back + (month % self._slots) * self._buffer.shape[1]
+        flat[flat < 0] += self._buffer.size
         built = self._buffer.reshape(-1)[flat]
         self.pending = self.pending - built
         return built

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.agents.base import EnsembleAgent
+from sim.model.agents.base import ALL, EnsembleAgent, Runs
 from sim.model.ladder import TOP_RUNG, Action, Actor
 
 
@@ -72,36 +72,41 @@ class Partner(EnsembleAgent):
         belief = self.model.russia.economic_belief[self.actor]
         self.log(Action.SECURITY_PLEDGE, new, Actor.KAZAKHSTAN, belief)
 
-    def delivery_probability(self) -> np.ndarray:
+    def delivery_probability(self, at: Runs = ALL) -> np.ndarray:
         """Reliability, less the share rupture aversion withholds at Russia's rung."""
         p = self.p
-        return p.reliability * (1.0 - p.rupture_aversion * self.threat())
+        return at(p.reliability) * (1.0 - at(p.rupture_aversion) * at(self.threat()))
 
     def settle(self, month: int) -> None:
-        """Deliver or break the pledges that fall due this month; Moscow learns from it."""
+        """Deliver or break the pledges that fall due this month; Moscow learns from it.
+
+        Only the pledges due (a few runs a month) draw and change state: the numbers the whole
+        batch would give them, as `chance` would (false wherever the probability is not
+        positive); elsewhere every update below would add zero.
+        """
         p = self.p
         due = self.due_month <= month
         self.delivered_now = np.zeros(self.size, dtype=bool)
         if not due.any():
             return
-        # Only the pledges due draw (a few runs a month): the numbers the whole batch would give
-        # them, as `chance` would, which is false wherever the probability is not positive.
         index = np.flatnonzero(due)
-        chance = np.broadcast_to(self.delivery_probability(), due.shape)[index]
+        at = Runs(index)
+        chance = np.broadcast_to(self.delivery_probability(at), index.shape)
+        kept = self.streams.uniform(self._streams[1], month, runs=index) < chance
         delivered = np.zeros(self.size, dtype=bool)
-        delivered[index] = self.streams.uniform(self._streams[1], month, runs=index) < chance
+        delivered[index] = kept
         broken = due & ~delivered
         self.delivered_now = delivered
-        self.support = np.where(delivered, 1.0, self.support)
-        self.deliveries = self.deliveries + delivered
-        self.arms_delivered = self.arms_delivered + p.arms * delivered
-        self.due_month = np.where(due, np.inf, self.due_month)
-        self._learn(due, delivered)
+        self.support[index[kept]] = 1.0
+        self.deliveries[index] += kept
+        arms = at(p.arms) * kept
+        self.arms_delivered[index] = self.arms_delivered[index] + arms
+        self.due_month[index] = np.inf
+        self._learn(at, kept)
         kz = self.model.kazakhstan
-        kz.partner_orders[self.route] = kz.partner_orders[self.route] + (
-            p.route_investment * delivered
-        )
-        kz.arms_stock = kz.arms_stock + p.arms * delivered
+        orders = kz.partner_orders[self.route]
+        orders[index] = orders[index] + at(p.route_investment) * kept
+        kz.arms_stock[index] = kz.arms_stock[index] + arms
         belief = self.model.russia.economic_belief[self.actor]
         self.log(Action.PLEDGE_DELIVERED, delivered, Actor.KAZAKHSTAN, belief)
         self.log(Action.PLEDGE_BROKEN, broken, Actor.KAZAKHSTAN, belief)
@@ -122,31 +127,30 @@ class Partner(EnsembleAgent):
         security = np.minimum(np.asarray(p.arms) / shared.arms_scale, 1.0)
         return economic, security
 
-    def _learn(self, due: np.ndarray, delivered: np.ndarray) -> None:
+    def _learn(self, at: Runs, delivered: np.ndarray) -> None:
         """Moscow's beliefs learn from costly acts (Fearon 1997; Slantchev 2003).
 
         A delivery moves each belief towards 1 by belief_update times the signal's cost weight;
         a broken pledge moves both towards 0 by belief_update. With costly_signals off (v2): a
         belief moves towards the outcome only for partners that invest (economic) or arm
-        (security).
+        (security). Only the runs `at` (pledges due) learn; `delivered` is given at them.
         """
-        p, rate = self.p, self.model.params.partners.belief_update
+        p, rate = self.p, at(self.model.params.partners.belief_update)
         russia = self.model.russia
-        costly = np.asarray(self.model.params.mechanisms.costly_signals) > 0
+        costly = np.asarray(at(self.model.params.mechanisms.costly_signals)) > 0
         weights = self.signal_weights()
-        broken = due & ~delivered
+        broken = ~delivered
         for beliefs, weight, capability in (
             (russia.economic_belief, weights[0], p.route_investment),
             (russia.security_belief, weights[1], p.arms),
         ):
-            old = beliefs[self.actor]
-            v3 = old + rate * (delivered * weight * (1.0 - old) - broken * old)
-            if costly.all():  # the v3 rule in every run (the default): skip the v2 one
-                beliefs[self.actor] = v3
-                continue
-            tested = due & (np.asarray(capability) > 0)
-            v2 = np.where(tested, old + rate * (delivered.astype(float) - old), old)
-            beliefs[self.actor] = np.where(costly, v3, v2)
+            old = at(beliefs[self.actor])
+            v3 = old + rate * (delivered * at(weight) * (1.0 - old) - broken * old)
+            if not costly.all():
+                tested = np.asarray(at(capability)) > 0
+                v2 = np.where(tested, old + rate * (delivered.astype(float) - old), old)
+                v3 = np.where(costly, v3, v2)
+            beliefs[self.actor][at.index] = v3
 
     def offers(self) -> tuple[np.ndarray, np.ndarray]:
         """(economic, security) offers as Moscow and Astana weigh them: engagement x belief x

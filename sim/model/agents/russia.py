@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.agents.base import ALL, EnsembleAgent, Runs, logistic
+from sim.model.agents.base import ALL, EnsembleAgent, Runs, logistic, pick
 from sim.model.agents.kazakhstan import AnswerTerms
 from sim.model.episodes import Instrument, Outcome, Trigger
 from sim.model.ladder import RUNG_SIGNATURE, TOP_RUNG, Action, Actor, Cause, Demand, Pretext, Rung
@@ -78,8 +78,10 @@ class Russia(EnsembleAgent):
         self.credibility = self.full(p.initial_credibility)
         self.face_at_stake = np.zeros(self.size, dtype=bool)  # a refused threat, unpunished
         self.friction = np.zeros(self.size)  # shareholders' memory of disruptions
-        self.war_surplus = np.zeros(self.size)
-        self.p_win = np.zeros(self.size)
+        self._war_values: tuple[np.ndarray, np.ndarray] | None = (
+            np.zeros(self.size),
+            np.zeros(self.size),
+        )  # P(win) and war's surplus, every run: none decided yet
         self.intervention = np.zeros(self.size, dtype=np.int8)  # 0 none, 1 limited, 2 full
         self.halt_months_left = np.zeros(self.size, dtype=np.int16)
         self.halt_severity = np.zeros(self.size)
@@ -108,7 +110,7 @@ class Russia(EnsembleAgent):
         """Observe, value the gaps, choose a posture and issue a demand (before Kazakhstan)."""
         self.observe(month)
         self.motivation = self.stake()
-        self.model.kazakhstan.refresh_terms()
+        self.model.kazakhstan.refresh_terms(month_start=True)
         self._costs = self.posture_costs()  # fixed within the month's decisions
         self.choose_rung(month)
         self.run_episodes(month)
@@ -221,18 +223,18 @@ class Russia(EnsembleAgent):
         P_hat is Kazakhstan's own answer function: Moscow sees what Astana sees. `levels` are
         given at the runs `at`.
         """
-        kz, runs = self.model.kazakhstan, at(self._runs)
+        kz, runs = self.model.kazakhstan, at.positions(self._runs)
         costs = self.posture_costs() if self._costs is None else self._costs
         terms = kz.answer_terms(at(self._content), at)
         credibility, motivation, rung = at(self.credibility), at(self.motivation), at(self.rung)
         face = at(self.face_at_stake) & (rung >= Rung.THREAT)
         face_cost = at(self.on.audience_costs) * at(self.p.audience_cost)
-        values = []
-        for level in levels:
-            comply = kz.answer_probability(level, credibility, terms, at)
-            value = np.where(level > 0, comply * motivation, 0.0) - costs[level, runs]
-            values.append(value - face_cost * ((level < rung) & face))
-        return np.stack(values)
+        # Every level at once, as (K, R) arrays: the same arithmetic per entry, a third of the
+        # numpy calls.
+        level = np.stack(levels)
+        comply = kz.answer_probability(level, credibility, terms, at)
+        value = np.where(level > 0, comply * motivation, 0.0) - pick(costs, level, runs)
+        return value - face_cost * ((level < rung) & face)
 
     def demand_content(self) -> np.ndarray:
         """The demand Russia presses: the gap it values most (ties go to the earlier)."""
@@ -274,30 +276,65 @@ class Russia(EnsembleAgent):
     ) -> tuple[np.ndarray, np.ndarray]:
         """Intervene when war beats the best deal (Fearon) and the window closes (Powell).
 
-        Only runs holding rung 4 this month are eligible. Returns (intervene, full).
+        Only runs holding rung 4 this month are eligible (a few): war is valued and drawn for
+        them alone, with the numbers the whole batch would give them (`chance` is false where
+        the probability is not positive). `p_win` and `war_surplus` of every run are computed
+        when read (the trajectories, the event log), from the state Moscow saw now.
+        Returns (intervene, full).
         """
         p, kz = self.p, self.model.kazakhstan
-        p_win = odds_of_winning(self.model.params.forces, self.free_forces(), kz.defence)
-        value = self.resolve() * p.stakes
-        best_deal = np.minimum(
-            (self.seen_alignment + kz.p.comply_step * (1.0 - self.seen_alignment))
-            / self.p.demand_alignment,
-            1.0,
+        # Fresh arrays or ones the month replaces rather than edits: they keep today's state.
+        self._war_state = (
+            self.free_forces(),
+            kz.defence,
+            self.seen_alignment,
+            self.resolve(),
+            self.model.expected_response,
+            self.projected_loss(),
         )
-        war_cost = p.war_cost * self.tied_factor() + self.on.deterrence * (
-            self.model.expected_response
-        )
-        urgency = self.on.closing_window * p.war_window_weight * self.projected_loss()
-        self.war_surplus = value * (p_win - best_deal + urgency) - war_cost
-        if np.any(eligible):
-            p_war = eligible * p.war_rate * logistic(self.war_surplus / p.war_noise)
-            go = self.streams.chance("intervene", month, p_war)
-        else:  # what `chance` gives when no run may intervene, without the logistic
-            go = np.zeros(self.size, dtype=bool)
-        full = go & (p_win > p.full_intervention_odds)
-        self.p_win = p_win
+        self._war_values = None
+        go = np.zeros(self.size, dtype=bool)
+        full = np.zeros(self.size, dtype=bool)
+        index = np.flatnonzero(eligible)
+        if index.size:
+            at = Runs(index)
+            p_win, surplus = self.war_value(at)
+            p_war = at(p.war_rate) * logistic(surplus / at(p.war_noise))
+            go[index] = self.streams.uniform("intervene", month, runs=index) < p_war
+            full[index] = go[index] & (p_win > at(p.full_intervention_odds))
         self.intervention[go] = np.where(full[go], 2, 1)
         return go, full
+
+    def war_value(self, at: Runs = ALL) -> tuple[np.ndarray, np.ndarray]:
+        """P(win) and the surplus of war over the best deal, at the runs `at`, from the state of
+        the last decision on intervention: value * (P(win) - best deal + urgency) - cost."""
+        p, kz_p = self.p, self.model.kazakhstan.p
+        free, defence, seen, resolve, response, loss = (at(x) for x in self._war_state)
+        forces = at.group(self.model.params.forces)
+        p_win = odds_of_winning(forces, free, defence)
+        value = resolve * at(p.stakes)
+        best_deal = np.minimum(
+            (seen + at(kz_p.comply_step) * (1.0 - seen)) / at(p.demand_alignment), 1.0
+        )
+        tied = military_cost_factor(forces, free, defence)
+        war_cost = at(p.war_cost) * tied + at(self.on.deterrence) * response
+        urgency = at(self.on.closing_window) * at(p.war_window_weight) * loss
+        return p_win, value * (p_win - best_deal + urgency) - war_cost
+
+    def _war_of_every_run(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._war_values is None:
+            self._war_values = self.war_value()
+        return self._war_values
+
+    @property
+    def p_win(self) -> np.ndarray:
+        """P(win) of an intervention in every run, as Moscow saw it at its last decision."""
+        return self._war_of_every_run()[0]
+
+    @property
+    def war_surplus(self) -> np.ndarray:
+        """The surplus of war over the best deal in every run, at Moscow's last decision."""
+        return self._war_of_every_run()[1]
 
     def _log_moves(
         self, up: np.ndarray, down: np.ndarray, intervene: np.ndarray, full: np.ndarray
@@ -341,7 +378,12 @@ class Russia(EnsembleAgent):
         precision = self.p.choice_precision
         if np.ndim(precision):
             precision = precision[index]
-        weights = values - values.max(axis=0)
+        # The rows' maximum, pairwise in row order (what .max(axis=0) does, without its slow
+        # reduction over the short axis).
+        top = np.maximum(values[0], values[1]) if len(values) > 1 else values[0].copy()
+        for k in range(2, len(values)):
+            np.maximum(top, values[k], out=top)
+        weights = values - top
         weights *= precision
         cumulative = np.exp(weights, out=weights)
         # np.cumsum(axis=0) row by row (the same additions in the same order): on K rows and
@@ -410,14 +452,14 @@ class Russia(EnsembleAgent):
 
     def content_gain(self, content: np.ndarray, at: Runs = ALL) -> np.ndarray:
         """Value to Moscow of Astana's compliance with a demand of this content (at `at`)."""
-        return at(self._resolve) * self._gaps[content, at(self._runs)]
+        return at(self._resolve) * pick(self._gaps, content, at.positions(self._runs))
 
     def run_episodes(self, month: int) -> None:
         """Close settled episodes, open new ones on triggers, review deadlines, demand."""
         book = self.model.episodes
         self.fade_beliefs()
         pressing = (self.rung >= Rung.RHETORIC) & (self.rung < Rung.INTERVENTION)
-        gap_gone = self._gaps[book.content, self._runs] <= 0.0
+        gap_gone = pick(self._gaps, book.content, self._runs) <= 0.0
         book.close(month, book.open & (self.rung >= Rung.INTERVENTION), Outcome.INTERVENTION)
         book.close(month, book.open & gap_gone, Outcome.MOOT)
         book.close(month, book.open & (self.rung == Rung.NORMAL), Outcome.DROPPED)
@@ -451,7 +493,9 @@ class Russia(EnsembleAgent):
             )
         episodic = np.asarray(self.on.episodes) > 0
         need = (self.motivation > (1.0 + p.need_step) * self.need_reference) | ~episodic
-        deal = np.logical_or.reduce([self.model.partners[a].delivered_now for a in PEERS])
+        partners = self.model.partners
+        deal = partners[PEERS[0]].delivered_now | partners[PEERS[1]].delivered_now
+        deal |= partners[PEERS[2]].delivered_now
         candidates = (
             (Trigger.PUBLIC_REFUSAL, kz.public_refusal & episodic, Demand.ENDORSE_WAR),
             (Trigger.SANCTIONS_STEP, kz.enforcement_stepped & episodic, Demand.EVADE_SANCTIONS),
@@ -460,7 +504,7 @@ class Russia(EnsembleAgent):
             (Trigger.MOSCOW_NEED, need, self._content),
         )
         open_gap = self._gaps > 0.0
-        need_gap = open_gap[self._content, self._runs]
+        need_gap = pick(open_gap, self._content, self._runs)
         hits = [fired & (open_gap[asked] if np.ndim(asked) == 0 else need_gap)
                 for _, fired, asked in candidates]  # fmt: skip
         # np.select's result (the first kind that fired wins), written last to first in place:
@@ -525,7 +569,7 @@ class Russia(EnsembleAgent):
         climb = (
             self.expected_compliance(up, terms, at) * gain
             - demand_cost
-            - at(p.demand_deadline) * (costs[up, runs] - costs[rung, runs])
+            - at(p.demand_deadline) * (pick(costs, up, runs) - pick(costs, rung, runs))
         )
         options = np.stack(
             [
@@ -538,11 +582,11 @@ class Russia(EnsembleAgent):
         choice[index] = np.where(
             episodic, self.quantal_at(options, "review_demand", month, index), 1
         )
-        up = np.minimum(self.rung + 1, Rung.POSTURING)
         dropped, renewed, escalated = due & (choice == 0), due & (choice == 1), due & (choice == 2)
         book.close(month, dropped, Outcome.DROPPED)
         self.need_reference = np.where(dropped, self.motivation, self.need_reference)
         if escalated.any():
+            up = np.minimum(self.rung + 1, Rung.POSTURING)
             self.rung = np.where(escalated, up, self.rung).astype(np.int8)
             book.use(escalated, Instrument.ESCALATION)
             self._log_moves(escalated, np.zeros_like(escalated), *(np.zeros_like(escalated),) * 2)
@@ -586,9 +630,11 @@ class Russia(EnsembleAgent):
             self.answers = self.answers + (answered & learns)
             self.yields = self.yields + credited * learns
             tested = np.flatnonzero(answered & learns & (self.last_instrument >= 0))
-            used = self.last_instrument[tested]
-            self.trials[used, tested] += 1.0
-            self.successes[used, tested] += credited[tested]
+            # Flat positions of (instrument, run): each run once, so += on them is a scatter
+            # (numpy's two-array indexing on (3, R) is several times slower).
+            flat = self.last_instrument[tested].astype(np.intp) * self.size + tested
+            self.trials.reshape(-1)[flat] += 1.0
+            self.successes.reshape(-1)[flat] += credited[tested]
         self.last_instrument = np.where(answered, -1, self.last_instrument).astype(np.int8)
         closing = complied & book.open
         if not self._always_episodic:
@@ -729,7 +775,9 @@ class Russia(EnsembleAgent):
         attributed = np.zeros(self.size, dtype=bool)
         attributed[halting] = drawn < chance[np.searchsorted(index, halting)]
         if use_cpc.any():
-            self._start_halts(month, use_cpc, self._pretext(month), attributed)
+            # The pretext of every run serves only the event log.
+            pretext = self._pretext(month) if self.model.events.enabled else -1
+            self._start_halts(month, use_cpc, pretext, attributed)
             book.use(use_cpc, Instrument.HALT)
         if use_trade.any():
             self._start_restrictions(use_trade)
@@ -757,7 +805,7 @@ class Russia(EnsembleAgent):
         self.log(Action.JOINT_PROJECT, start, Actor.KAZAKHSTAN, p.project_pull)
 
     def _start_halts(
-        self, month: int, start: np.ndarray, pretext: np.ndarray, attributed: np.ndarray
+        self, month: int, start: np.ndarray, pretext: np.ndarray | int, attributed: np.ndarray
     ) -> None:
         p, index = self.p, np.flatnonzero(start)
         # Drawn for the starting runs only: the same numbers the whole batch would give them.
@@ -825,9 +873,10 @@ class Russia(EnsembleAgent):
             hit = free & (u >= lower) & (u < upper)
             if not hit.any():
                 continue
-            self.halt_months_left = np.where(hit, 1, self.halt_months_left).astype(np.int16)
-            self.halt_severity = np.where(hit, d.severity, self.halt_severity)
-            self.coercive_halt = np.where(hit, False, self.coercive_halt)
+            # A few runs a month: written where they hit, in place (as a coercive halt starts).
+            self.halt_months_left[hit] = 1
+            self.halt_severity[hit] = np.broadcast_to(d.severity, hit.shape)[hit]
+            self.coercive_halt[hit] = False
             self.other_halts += hit
             stopped = stopped | hit
             self.model.events.add(
