@@ -58,7 +58,7 @@ def test_batches_go_near_the_crossing_alternate_pairs_and_centres_and_share_repl
     # after the grid: a pair across the crossing, then the crossing alone, in turn
     kinds = [np.unique(history.u[history.batch == b, 0]).size for b in range(1, history.batches)]
     assert kinds == [2 - (b % 2 == 0) for b in range(1, history.batches)]
-    assert (history.batch == 0).sum() == 5 * 60  # the grid has 0.75 of a batch's runs
+    assert (history.batch == 0).sum() == 5 * 40  # the grid has half a batch's runs
 
 
 def test_a_level_never_reached_is_reported_with_the_closest_probability():

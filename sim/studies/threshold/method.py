@@ -61,10 +61,14 @@ GRID_2D = 101  # points per axis of the 2-factor grid
 INITIAL_POINTS = {1: 5, 2: 3}  # per axis
 MIN_HALF_WIDTH = 0.005  # design points never closer to the crossing than this (unit coords)
 SECOND_POINT_DISTANCE = 0.25  # two factors: the batch's second line point, at least this far
-WINDOW = 4.0  # the local fit uses runs within this many half-widths of the crossing
+# The local fit uses runs within this many half-widths of the crossing. One factor: eight;
+# with four, long searches (tolerance 0.02) on curves that are not logistic gave intervals
+# too narrow by up to a fifth (coverage 0.87-0.91 of 0.95; with eight 0.91-0.96 on 150
+# searches; benchmarks/README.md).
+WINDOW = {1: 8.0, 2: 4.0}
 MIN_WINDOW = 0.05
 MIN_BATCHES = 4  # an answer is accepted after the first batch and at least 3 placed by the fit
-PILOT_SHARE_1D = 0.75  # one factor: the first (grid) batch has this share of a batch's runs
+PILOT_SHARE_1D = 0.5  # one factor: the first (grid) batch has this share of a batch's runs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -480,7 +484,8 @@ def _near(history: History, answer: Crossing | Curve) -> np.ndarray | None:
     # The latest batch always counts: else a batch placed outside the window would change
     # nothing, and the design would place the next one in the same spot.
     latest = distance[history.batch == history.batch.max()].max()
-    return distance <= max(WINDOW * half, MIN_WINDOW, latest + 1e-9)
+    window = WINDOW[history.u.shape[1]] * half
+    return distance <= max(window, MIN_WINDOW, latest + 1e-9)
 
 
 def converged(settings: Settings, answer: Crossing | Curve, history_batches: int) -> bool:
