@@ -7,7 +7,7 @@ No model runs: each replicate r is a latent uniform U_r and its outcome at facto
 U_r < p(u) (common random numbers, as in the model: replicate r has the same seed at every
 value), so each curve's crossing is known exactly.
 
-Efficiency: the adaptive search (``sim.studies.threshold.method``, tolerance 0.03) against a
+Efficiency: the adaptive search (``sim.studies.threshold.method``, tolerance 0.02) against a
 uniform grid of 11 values with the runs split evenly and the same logistic fit and Fieller
 interval. The grid's runs for the adaptive search's mean interval width come from a pilot of
 20,000 runs and the 1/sqrt(runs) law, then are checked with a second grid of that size.

@@ -42,7 +42,7 @@ def test_interval_covers_the_crossing_as_often_as_it_says():
     assert abs(covered / trials - 0.95) <= 0.046, covered / trials
 
 
-def test_batches_go_near_the_crossing_and_share_replicates_within_a_batch():
+def test_batches_go_near_the_crossing_alternate_pairs_and_centres_and_share_replicates():
     settings = M.Settings(1, 0.1, budget=4000, batch=400, tolerance=0.02)
     history, answer, _ = M.run_design(settings, oracle(rising, 1))
     late = history.batch >= 3
@@ -55,6 +55,10 @@ def test_batches_go_near_the_crossing_and_share_replicates_within_a_batch():
         assert all(s == sets[0] for s in sets)
     firsts = [history.replicate[history.batch == b].min() for b in range(history.batches)]
     assert firsts == sorted(set(firsts))  # ...and each batch takes fresh ones
+    # after the grid: a pair across the crossing, then the crossing alone, in turn
+    kinds = [np.unique(history.u[history.batch == b, 0]).size for b in range(1, history.batches)]
+    assert kinds == [2 - (b % 2 == 0) for b in range(1, history.batches)]
+    assert (history.batch == 0).sum() == 5 * 40  # the grid has half a batch's runs
 
 
 def test_a_level_never_reached_is_reported_with_the_closest_probability():

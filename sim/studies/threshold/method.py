@@ -19,12 +19,18 @@ logit p between parameter draws (a one-way ANOVA of the residuals by draw, near 
 is added to se(u)^2: the interval then carries the parameters' uncertainty as well as the
 dice's.
 
-Design. The first batch spreads its runs over a grid (5 points, 3 x 3 with two factors). Each
-later batch goes where the crossing is least certain: two points at the fitted crossing plus
-and minus the interval's half-width (two factors: at the point of the level line whose band is
-widest, across the line, and at a second line point at least 0.25 away). When the fit does not
-cross the level inside the range, the batch goes to the end (corner) whose fitted probability
-is closest to the level.
+Design. The first batch spreads its runs over a grid (5 points, 3 x 3 with two factors; with
+one factor it has PILOT_SHARE_1D of a batch's runs, as most of them land far from the
+crossing). Each later batch goes where the crossing is least certain. One factor: batches
+alternate between a pair at the fitted crossing plus and minus the interval's half-width,
+whose two points share their replicates (their paired difference gives the slope), and the
+fitted crossing alone on fresh replicates (the level there, at the most information per run).
+Both kinds are centred on the crossing, so the level estimated there stays nearly
+independent of the slope the interval's width depends on, and stopping at a narrow interval
+does not select searches whose slope was overestimated. Two factors: two points across the
+level line at its widest point of the band, and two at a second line point at least 0.25
+away. When the fit does not cross the level inside the range, the batch goes to the end
+(corner) whose fitted probability is closest to the level.
 
 Convergence rule. After at least MIN_BATCHES batches (the first and three placed by the fit),
 stop when the interval is closed (inside the range) and at most
@@ -55,9 +61,14 @@ GRID_2D = 101  # points per axis of the 2-factor grid
 INITIAL_POINTS = {1: 5, 2: 3}  # per axis
 MIN_HALF_WIDTH = 0.005  # design points never closer to the crossing than this (unit coords)
 SECOND_POINT_DISTANCE = 0.25  # two factors: the batch's second line point, at least this far
-WINDOW = 4.0  # the local fit uses runs within this many half-widths of the crossing
+# The local fit uses runs within this many half-widths of the crossing. One factor: eight;
+# with four, long searches (tolerance 0.02) on curves that are not logistic gave intervals
+# too narrow by up to a fifth (coverage 0.87-0.91 of 0.95; with eight 0.91-0.96 on 150
+# searches; benchmarks/README.md).
+WINDOW = {1: 8.0, 2: 4.0}
 MIN_WINDOW = 0.05
 MIN_BATCHES = 4  # an answer is accepted after the first batch and at least 3 placed by the fit
+PILOT_SHARE_1D = 0.5  # one factor: the first (grid) batch has this share of a batch's runs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -435,7 +446,8 @@ def state(settings: Settings, history: History, clusters: np.ndarray) -> Crossin
     """The current answer: a fit to every run locates the crossing, then a fit to the runs
     near it (within WINDOW half-widths) gives the answer, so that a curve that is not
     logistic over the whole range is only asked to be logistic near its crossing."""
-    answer = _answer(settings, history, clusters, fit(history, clusters))
+    whole = fit(history, clusters)
+    answer = _answer(settings, history, clusters, whole)
     near = _near(history, answer)
     if near is None or len(np.unique(history.u[near], axis=0)) < settings.dimensions + 1:
         return answer
@@ -443,7 +455,12 @@ def state(settings: Settings, history: History, clusters: np.ndarray) -> Crossin
     model = fit(local, clusters[near])
     if len(model.beta) == 4 and len(np.unique(local.u, axis=0)) < 4:
         return answer
-    return _answer(settings, history, clusters, model)
+    refined = _answer(settings, history, clusters, model)
+    # On the few points near the crossing (a centre batch next to one point of a pair) the
+    # local slope can come out reversed by chance; it then says nothing about the crossing
+    # the fit to every run found.
+    reversed_ = settings.dimensions == 1 and model.beta[1] * whole.beta[1] <= 0
+    return answer if refined.status != "crossed" or reversed_ else refined
 
 
 def _answer(settings: Settings, history: History, clusters: np.ndarray, model: Fit):
@@ -467,7 +484,8 @@ def _near(history: History, answer: Crossing | Curve) -> np.ndarray | None:
     # The latest batch always counts: else a batch placed outside the window would change
     # nothing, and the design would place the next one in the same spot.
     latest = distance[history.batch == history.batch.max()].max()
-    return distance <= max(WINDOW * half, MIN_WINDOW, latest + 1e-9)
+    window = WINDOW[history.u.shape[1]] * half
+    return distance <= max(window, MIN_WINDOW, latest + 1e-9)
 
 
 def converged(settings: Settings, answer: Crossing | Curve, history_batches: int) -> bool:
@@ -482,12 +500,14 @@ def converged(settings: Settings, answer: Crossing | Curve, history_batches: int
     return answer.widest <= settings.tolerance
 
 
-def next_points(settings: Settings, answer: Crossing | Curve) -> np.ndarray:
-    """Where the crossing is least certain (module docstring)."""
+def next_points(settings: Settings, answer: Crossing | Curve, index: int) -> np.ndarray:
+    """Where batch `index` goes: where the crossing is least certain (module docstring)."""
     if answer.status != "crossed":
         return np.atleast_2d(answer.closest).astype(float).reshape(1, settings.dimensions)
     floor = max(MIN_HALF_WIDTH, settings.tolerance / 4)
     if isinstance(answer, Crossing):
+        if index % 2 == 0:  # every second batch: the crossing alone, on its own replicates
+            return np.array([[answer.crossing]])
         half = float(np.clip(answer.width / 2, floor, 0.25))
         points = [answer.crossing - half, answer.crossing + half]
         return np.clip(np.array(points), 0.0, 1.0)[:, None]
@@ -529,8 +549,10 @@ def next_batch(
         answer = state(settings, history, clusters)
         if converged(settings, answer, history.batches):
             return None, answer
-        points = next_points(settings, answer)
+        points = next_points(settings, answer, history.batches)
     runs = _runs_per_point(settings, len(points), history.runs)
+    if history.runs == 0 and settings.dimensions == 1 and runs > 0:
+        runs = max(settings.block, int(runs * PILOT_SHARE_1D) // settings.block * settings.block)
     if runs == 0:
         return None, answer
     return Batch(history.batches, points, runs, history.next_replicate), answer
