@@ -423,3 +423,20 @@ def test_smc_that_cannot_move_inside_the_prior_stops_with_one_line():
     )
     with pytest.raises(CalibrationError, match="cannot move inside the prior"):
         A._propose(current, np.eye(dim) * 0.3, prior, 50, np.random.default_rng(0))
+
+
+def test_a_table_whose_kept_runs_all_match_exactly_weighs_them_alike():
+    # Discrete targets (counts, 0/1 facts) can give more exact matches than runs kept: the
+    # kernel's bandwidth is then 0, and the weights must not be 0/0.
+    from sim.studies.calibration import regression as R
+    from sim.studies.calibration.priors import UniformPrior
+
+    prior = UniformPrior(("a", "b"), np.zeros(2), np.ones(2), ("a test", "a test"))
+    theta = np.random.default_rng(0).random((50, 2))
+    summaries = np.zeros((50, 3), dtype=np.float32)
+    observed, scale = np.zeros(3), np.ones(3)
+    for adjust in (False, True):
+        posterior = R.adjusted_posterior(
+            theta, summaries, observed, scale, prior, 10, adjust=adjust
+        )
+        assert np.allclose(posterior.weights, 0.1) and np.isfinite(posterior.theta).all()

@@ -125,7 +125,9 @@ def adjusted_posterior(
     d = distance[keep].astype(float)
     theta, summaries = theta[keep].astype(float), summaries[keep].astype(float)
     epsilon = float(d.max())
-    weights = 1.0 - (d / (epsilon * (1 + 1e-9))) ** 2  # Epanechnikov; the farthest gets ~0
+    # Epanechnikov, the farthest getting ~0; a bandwidth of 0 (every kept run meets every
+    # target exactly, as counts and 0/1 facts can) weighs the kept runs alike.
+    weights = 1.0 - (d / (epsilon * (1 + 1e-9))) ** 2 if epsilon > 0 else np.ones_like(d)
     weights = weights / weights.sum()
     if not adjust:  # kernel-weighted rejection ABC: the kept runs' own parameters
         return abc.Generation(theta, weights, d, summaries, epsilon)
