@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ from matplotlib.figure import Figure
 
 from sim import plots
 from sim.config import REPO_ROOT
+from tests.shared_builds import built_once
 
 
 def sim(*args: str) -> subprocess.CompletedProcess:
@@ -25,15 +24,19 @@ def sim(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="session")
-def results() -> dict[str, Path]:
-    """Two small runs (same seed: paired) and a small grid sweep, made once per session."""
-    return make_results()
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two small runs (same seed: paired) and a small grid sweep, made once per session and
+    shared by the test files that import this fixture (tests/shared_builds.py)."""
+    root = built_once(tmp_path_factory, "plot-results", make_results)
+    return {
+        "baseline": next((root / "runs" / "baseline").iterdir()),
+        "favorable": next((root / "runs" / "war_favorable_russia").iterdir()),
+        "sweep": next((root / "sweeps" / "escalation_threshold").iterdir()),
+    }
 
 
-@functools.cache
-def make_results() -> dict[str, Path]:
-    """The results behind `results`; cached because each test module imports the fixture."""
-    root = Path(tempfile.mkdtemp(prefix="sim-plot-tests-"))
+def make_results(root: Path) -> None:
+    """The results behind `results`, written under root."""
     for scenario in ("baseline", "war_favorable_russia"):
         done = sim(
             "run",
@@ -57,11 +60,6 @@ def make_results() -> dict[str, Path]:
         f"output_root={root}",
     )
     assert done.returncode == 0, done.stderr
-    return {
-        "baseline": next((root / "runs" / "baseline").iterdir()),
-        "favorable": next((root / "runs" / "war_favorable_russia").iterdir()),
-        "sweep": next((root / "sweeps" / "escalation_threshold").iterdir()),
-    }
 
 
 def _texts(fig: Figure) -> list[str]:
