@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from sim.engine.posterior_draws import POSTERIORS_DIR  # noqa: E402
+from sim.engine.store import read_table  # noqa: E402
 from sim.model.params import PARAMS_BY_PATH  # noqa: E402
 from sim.model.uncertainty import UNCERTAIN  # noqa: E402
 from sim.studies.calibration import recovery  # noqa: E402
@@ -101,17 +102,17 @@ def refusals(manifest: dict) -> list[str]:
 def build_sections(directory: Path, trials: int) -> dict[str, str]:
     config = yaml.safe_load((directory / "config.yaml").read_text())
     manifest = json.loads((directory / "manifest.json").read_text())
-    posterior = pd.read_parquet(directory / POSTERIOR)
+    posterior = read_table(directory / POSTERIOR)
     summary = posterior_summary(posterior, config["priors"])
     predictive = predictive_summary(
-        pd.read_parquet(directory / PREDICTIVE), config["targets"]["targets"]
+        read_table(directory / PREDICTIVE), config["targets"]["targets"]
     )
     return {
         "run": run_section(directory, manifest),
         "targets": targets_section(config["targets"]["targets"]),
         "priors": priors_section(config["priors"]),
         "posterior": posterior_section(summary),
-        "diagnostics": markdown(pd.read_parquet(directory / DIAGNOSTICS), digits=3),
+        "diagnostics": markdown(read_table(directory / DIAGNOSTICS), digits=3),
         "predictive": markdown(predictive, digits=3),
         "informed": informed_section(summary),
         "variance": variance_section(directory),
@@ -185,7 +186,7 @@ def sbc_section(directory: Path) -> str:
     """Per parameter: the chi-square p-value of its SBC rank histogram against uniform."""
     if not (directory / SBC).is_file():
         return "No simulation-based calibration in this calibration (ABC-SMC)."
-    ranks = pd.read_parquet(directory / SBC)
+    ranks = read_table(directory / SBC)
     pvalues = sbc_uniformity(ranks.to_numpy(), SBC_DRAWS)
     low = ranks.to_numpy() < (SBC_DRAWS + 1) * 0.05
     high = ranks.to_numpy() >= (SBC_DRAWS + 1) * 0.95
@@ -254,12 +255,12 @@ def variance_section(directory: Path) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         common = [f"run.replicates={BASELINE_RUNS}", "run.figures=false", f"run.output_root={tmp}"]
         calibrated = run_scenario(compose([*common, f"calibration={directory}"]), quiet=True)
-        split = pd.read_parquet(calibrated / VARIANCE_TABLE)
+        split = read_table(calibrated / VARIANCE_TABLE)
         drivers = drivers_table(calibrated)
         default = run_scenario(compose([*common, "calibration=none"]), quiet=True)
         from sim.analysis.probabilities import reached_by
 
-        summary = pd.read_parquet(default / "summary.parquet")
+        summary = read_table(default / "summary.parquet")
         split.insert(
             2,
             "P_default_params",
@@ -283,8 +284,8 @@ def drivers_table(run_directory: Path) -> pd.DataFrame:
     from sim.analysis.variance_split import PARAMS_TABLE
     from sim.model.params import PARAMS_BY_PATH
 
-    params = pd.read_parquet(run_directory / PARAMS_TABLE)
-    summary = pd.read_parquet(run_directory / "summary.parquet").set_index("run_id")
+    params = read_table(run_directory / PARAMS_TABLE)
+    summary = read_table(run_directory / "summary.parquet").set_index("run_id")
     params["reached"] = reached_by(summary.loc[params["run_id"]], 4, 120)
     names = [c for c in params.columns if c in PARAMS_BY_PATH]
     draws = params.groupby("draw")[[*names, "reached"]].mean()

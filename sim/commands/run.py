@@ -616,7 +616,10 @@ def run_scenario(
             print(f"Figures: drawn from the first {FIGURE_RUNS:,} of {run.replicates:,} runs.")
         if split is not None:
             print("\n".join(variance_split.format_variance_split(split)))
-            print(f"Parameters drawn from {calibration}; calibration=none: the hand-set values.")
+            from sim.commands.sweep import shown
+
+            source = shown(calibration)
+            print(f"Parameters drawn from {source}; calibration=none: the hand-set values.")
         else:
             print("Parameters: the hand-set values of the parameter table (no posterior).")
     return final

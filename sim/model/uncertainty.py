@@ -162,7 +162,10 @@ UNCERTAIN: dict[str, Uncertain] = {
     # the second screening of the nine borderline v3 constants (24 trajectories, 100
     # replicates): two passed the rule once their noise was resolved
     "kazakhstan.enforcement_step": _screened(0.005, 0.02, 0.46, "P(4+ by 120)"),
-    "russia.project_memory": _screened(0.49, 0.999, 0.26, "P(4+ by 120)"),
+    "russia.project_memory": Uncertain(0.96, 0.99, "screening mu* 0.26 on P(4+ by 120); a "
+                                       "monthly retention, so half to twice the default's "
+                                       "half-life (34 months: 17-69), not of the rate, whose "
+                                       "lower half would forget a joint project within months"),
     # 2021 observations the screening found to matter: pre-2022 history sets their range
     "trade.kz_ru": Uncertain(1.7, 2.4, "screening mu* 0.19 on P(3+ by 120); Kazakh-Russian trade "
                              "was about $24-25 bn in 2021 (Kazakh customs statistics, early "
