@@ -247,7 +247,10 @@ def test_an_evaluation_equals_the_model_run_directly(tmp_path):
 
 
 def test_results_do_not_depend_on_chunk_size_or_executor(study_dir, tmp_path):
-    other = run_study(small(tmp_path, "chunk_size=7", "executor=process", "workers=2"))
+    # 61 runs a chunk: several chunks a stage, each cut inside a policy's runs (20 in the
+    # search) and inside a scenario's replicates (4), with few enough chunks to stay quick
+    # (each chunk steps through every month once, whatever its runs).
+    other = run_study(small(tmp_path, "chunk_size=61", "executor=process", "workers=2"))
     for name, table in tables(study_dir).items():
         pd.testing.assert_frame_equal(table, tables(other)[name], check_exact=True, obj=name)
 
@@ -260,13 +263,13 @@ def test_an_interrupted_study_resumes_to_the_same_result(study_dir, tmp_path):
         if len(seen) == 3:
             raise KeyboardInterrupt
 
-    cfg = small(tmp_path, "chunk_size=25")
+    cfg = small(tmp_path, "chunk_size=43")  # stopped inside generation 0 (2 of its 5 chunks)
     with pytest.raises(StudyInterrupted) as stop:
         run_study(cfg, on_chunk=stop_after_a_few)
     directory = stop.value.directory
     assert json.loads((directory / "manifest.json").read_text())["complete"] is False
     assert not (directory / "pareto.parquet").exists()
-    resumed = run_study(small(tmp_path, "chunk_size=25", f"resume={directory}", "workers=1"))
+    resumed = run_study(small(tmp_path, "chunk_size=43", f"resume={directory}", "workers=1"))
     assert resumed == directory
     for name, table in tables(study_dir).items():
         pd.testing.assert_frame_equal(table, tables(directory)[name], check_exact=True, obj=name)
