@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -43,8 +45,20 @@ def tables(directory: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def study_dir(tmp_path_factory) -> Path:
-    return run_study(small(tmp_path_factory.mktemp("policy")))
+def study_run(tmp_path_factory) -> tuple[Path, str]:
+    """The small study as the command runs it (study and report): its directory and output."""
+    root = tmp_path_factory.mktemp("policy")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = policy_main(["experiment=partner_commitments", *SMALL, f"output_root={root}"])
+    assert code == 0, out.getvalue()
+    (directory,) = (root / "policies" / "partner_commitments").iterdir()
+    return directory, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def study_dir(study_run) -> Path:
+    return study_run[0]
 
 
 def test_a_study_writes_every_table_and_says_complete(study_dir):
@@ -358,11 +372,8 @@ def test_a_values_list_of_choices_is_an_uncertainty(tmp_path):
     assert set(scenarios["war.outcome"]) == {"favorable", "unfavorable", "frozen"}
 
 
-def test_the_command_runs_a_study_and_draws_its_report(tmp_path, capsys):
-    code = policy_main(["experiment=partner_commitments", *SMALL, f"output_root={tmp_path}"])
-    out = capsys.readouterr().out
-    assert code == 0, out
-    (directory,) = (tmp_path / "policies" / "partner_commitments").iterdir()
+def test_the_command_runs_a_study_and_draws_its_report(study_run):
+    directory, out = study_run
     assert f"policy study written to {directory}" in out
     assert (directory / "report.html").is_file()
     assert {p.stem for p in (directory / "figures").glob("*.png")} >= {
