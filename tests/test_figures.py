@@ -36,30 +36,17 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def make_results(root: Path) -> None:
-    """The results behind `results`, written under root."""
+    """The results behind `results`, written under root (in-process: the plot and compare
+    tests that read them run their own commands as subprocesses)."""
+    from sim.cli import main
+
     for scenario in ("baseline", "war_favorable_russia"):
-        done = sim(
-            "run",
-            f"scenario={scenario}",
-            "run.replicates=30",
-            "run.months=36",
-            f"run.output_root={root}",
-            "run.figures=false",
-        )
-        assert done.returncode == 0, done.stderr
-    done = sim(
-        "sweep",
-        "experiment=escalation_threshold",
-        "replicates=12",
-        "months=36",
-        "factors.kazakhstan.multivector.levels=4",
-        "scenarios=[baseline,war_favorable_russia]",
-        "executor=serial",
-        "analysis.bootstrap=20",
-        "progress=false",
-        f"output_root={root}",
-    )
-    assert done.returncode == 0, done.stderr
+        assert main(["run", f"scenario={scenario}", "run.replicates=30", "run.months=36",
+                     f"run.output_root={root}", "run.figures=false"]) == 0  # fmt: skip
+    sweep = ["sweep", "experiment=escalation_threshold", "replicates=12", "months=36",
+             "factors.kazakhstan.multivector.levels=4", "scenarios=[baseline,war_favorable_russia]",
+             "executor=serial", "analysis.bootstrap=20", "progress=false"]  # fmt: skip
+    assert main([*sweep, f"output_root={root}"]) == 0
 
 
 def _texts(fig: Figure) -> list[str]:
