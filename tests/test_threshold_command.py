@@ -201,7 +201,7 @@ def test_two_factors_give_a_crossing_curve_and_its_figure(tmp_path):
     assert (directory / "figures" / "threshold_line.png").is_file()
 
 
-def test_compare_overlays_two_factor_lines_and_tabulates_their_difference(tmp_path, capsys):
+def test_compare_overlays_two_factor_lines_and_tabulates_their_difference(serial, tmp_path, capsys):
     from sim.commands import compare
 
     given = [a for a in SMALL if not a.startswith(("factor=", "budget=", "batch=", "outcome="))]
@@ -229,8 +229,7 @@ def test_compare_overlays_two_factor_lines_and_tabulates_their_difference(tmp_pa
     difference = table["crossing_other"] - table["crossing_reference"]
     assert (table["difference"] == difference).all() and (table["reference"] != "").all()
     # a one-factor study against a two-factor one: one line, exit code 2
-    one = run_study(settings(tmp_path / "one", "executor=serial"))
-    assert compare.main([str(first), str(one), f"output={tmp_path / 'mixed'}"]) == 2
+    assert compare.main([str(first), str(serial), f"output={tmp_path / 'mixed'}"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "same two factors" in err[0]
     assert not (tmp_path / "mixed").exists()
