@@ -139,3 +139,17 @@ def test_two_lines_differ_by_their_crossings_with_both_intervals():
     gap.loc[(x > 0.3) & (x < 0.5), ["crossing", "lower", "upper"]] = np.nan
     inside_gap = differences(reference, gap, "a", 0.95)["a"]
     assert not ((inside_gap > 0.3) & (inside_gap < 0.5)).any()  # no bridging a missing stretch
+
+
+def test_runs_beyond_the_level_against_the_fit_do_not_make_it_never_crossed():
+    # A fit above the level everywhere, but 80 runs at the closest end with no success: the
+    # runs contradict the fit, so the level may well be crossed (the search must go on).
+    settings = M.Settings(1, 0.05)
+    model = M.Fit(np.array([logit(0.15), -0.5]), np.eye(2) * 1e-4)
+    history = M.History(np.ones((80, 1)), np.zeros(80, bool), np.arange(80), np.zeros(80, int))
+    answer = M.crossing_1d(model, settings, history, history.replicate)
+    assert answer.closest == 1.0 and answer.probability_upper < 0.05
+    assert answer.status == "undetermined"
+    # The same runs all succeeding sit on the fit's side: never crossed.
+    history.y[:] = True
+    assert M.crossing_1d(model, settings, history, history.replicate).status == "not crossed"

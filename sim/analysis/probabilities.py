@@ -11,7 +11,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sim.analysis.stats import crossing, crossing_interval, kaplan_meier, wilson_interval
+from sim.analysis.stats import (
+    band_interval,
+    crossing,
+    crossing_interval,
+    kaplan_meier,
+    wilson_interval,
+)
 from sim.model.ladder import TOP_RUNG
 
 
@@ -103,24 +109,39 @@ def median_times(curves: pd.DataFrame, by: Sequence[str] = ("design_point",)) ->
     """Median time to each rung with its interval, read off the KM curves and band.
 
     A median that the curve never reaches within the horizon is left empty (NaN): fewer than
-    half the runs reached the rung.
+    half the runs reached the rung. Curves with the parameters' band of `reached`
+    (``variance_split.with_curve_parameter_intervals``) give the median's parameters'
+    interval too (median_parameters_lower, median_parameters_upper): where that band's upper
+    and lower edge first reach one half.
     """
+    band = "reached_parameters_lower" in curves
+    columns = ["median_month", "median_lower", "median_upper"]
+    if band:
+        columns += ["median_parameters_lower", "median_parameters_upper"]
     rows = []
     for key, curve in curves.groupby([*by, "rung"], sort=True):
 
-        def first_at_or_below(column: str, curve: pd.DataFrame = curve) -> float:
-            hit = curve["month"][curve[column] <= 0.5]
+        def first(reached: pd.Series, curve: pd.DataFrame = curve) -> float:
+            hit = curve["month"][reached]
             return float(hit.iloc[0]) if len(hit) else np.nan
 
-        rows.append(
-            (
-                *key,
-                first_at_or_below("survival"),
-                first_at_or_below("lower"),
-                first_at_or_below("upper"),
+        row = [
+            first(curve["survival"] <= 0.5),
+            first(curve["lower"] <= 0.5),
+            first(curve["upper"] <= 0.5),
+        ]
+        if band:  # NaN throughout where the band is (fewer than two draws)
+            upper_edge, lower_edge = (
+                curve["reached_parameters_upper"],
+                curve["reached_parameters_lower"],
             )
-        )
-    return pd.DataFrame(rows, columns=[*by, "rung", "median_month", "median_lower", "median_upper"])
+            known = upper_edge.notna().all()
+            row += [
+                first(upper_edge >= 0.5) if known else np.nan,
+                first(lower_edge >= 0.5) if known else np.nan,
+            ]
+        rows.append((*key, *row))
+    return pd.DataFrame(rows, columns=[*by, "rung", *columns])
 
 
 # --- thresholds ---------------------------------------------------------------------------------
@@ -150,7 +171,10 @@ def thresholds(
 
     Returns:
         One row per curve: factor, the held values, rung, month, threshold, lower, upper,
-        crossing share of the bootstrap, direction, and a note (e.g. "never crosses").
+        crossing share of the bootstrap, direction, and a note (e.g. "never crosses"). When
+        the probabilities carry the parameters' interval (parameters_lower,
+        parameters_upper: runs on a posterior), the threshold's parameters' interval too,
+        under the same names, with parameters_note (``parameters_threshold``).
     """
     rng = np.random.default_rng(seed)
     held_all = ["scenario", *factors]
@@ -205,4 +229,23 @@ def _threshold_row(
         row["lower"], row["upper"], row["crossing_share"] = crossing_interval(
             x, runs, p, level, bootstrap, rng, confidence
         )
+    if "parameters_lower" in curve:
+        row.update(parameters_threshold(curve, x, level, value))
+    return row
+
+
+def parameters_threshold(curve: pd.DataFrame, x: np.ndarray, level: float, value: float) -> dict:
+    """The threshold's parameters' interval: the factor values at which `level` lies inside
+    the curve's parameters' band (parameters_lower to parameters_upper at each point, linear
+    between points), the stretch around the crossing (``stats.band_interval``). An end the
+    band leaves open within the factor's range is NaN, and parameters_note says why."""
+    low = curve["parameters_lower"].to_numpy(dtype=float)
+    high = curve["parameters_upper"].to_numpy(dtype=float)
+    row = {"parameters_lower": np.nan, "parameters_upper": np.nan, "parameters_note": ""}
+    if np.isnan(low).any() or np.isnan(high).any():
+        row["parameters_note"] = "no parameters' interval: a point has fewer than 2 draws"
+        return row
+    band = band_interval(x, low, high, level, value)
+    row["parameters_lower"], row["parameters_upper"] = band.lower, band.upper
+    row["parameters_note"] = band.note
     return row

@@ -331,3 +331,52 @@ def crossing_interval(
     tail = (1 - confidence) / 2
     lower, upper = np.quantile(finite, [tail, 1 - tail])
     return float(lower), float(upper), finite.size / resamples
+
+
+#: Points of the grid on which a band is inverted: its ends are found to 1/2000 of the range.
+BAND_GRID = 2001
+
+
+class BandInterval(NamedTuple):
+    """Where a level lies inside a band: lower and upper (NaN: open, past that end of the
+    range), and a note saying which end is open, or that the band excludes the level."""
+
+    lower: float
+    upper: float
+    note: str
+
+
+def band_interval(
+    x: np.ndarray, low: np.ndarray, high: np.ndarray, level: float, at: float
+) -> BandInterval:
+    """The x at which `level` lies inside a pointwise band [low, high] over sorted x (linear
+    between the points): the connected stretch around `at` (a crossing of the curve inside
+    the band; NaN: every x where the band holds the level). This inverts the band, as a
+    crossing's interval is read off the curve's pointwise band (the Fieller construction
+    ``sim.studies.threshold`` uses); computed on a grid of BAND_GRID points and `at`.
+    """
+    grid = np.linspace(float(x[0]), float(x[-1]), BAND_GRID)
+    if np.isfinite(at):  # the crossing itself is inside even a band of zero width
+        grid = np.unique(np.r_[grid, at])
+    slack = 1e-12  # interpolation's rounding at the crossing
+    low_at, high_at = np.interp(grid, x, low), np.interp(grid, x, high)
+    inside = (low_at <= level + slack) & (level - slack <= high_at)
+    if not inside.any():
+        return BandInterval(np.nan, np.nan, f"the band excludes {level:g} over the whole range")
+    where = np.flatnonzero(inside)
+    first, last = int(where[0]), int(where[-1])
+    if np.isfinite(at):
+        i = int(np.searchsorted(grid, at))
+        outside = np.flatnonzero(~inside)
+        below, above = outside[outside < i], outside[outside > i]
+        first = int(below[-1]) + 1 if below.size else 0
+        last = int(above[0]) - 1 if above.size else grid.size - 1
+    open_low, open_high = first == 0, last == grid.size - 1
+    note = " and ".join(
+        words for words, is_open in (("below", open_low), ("above", open_high)) if is_open
+    )
+    return BandInterval(
+        np.nan if open_low else float(grid[first]),
+        np.nan if open_high else float(grid[last]),
+        f"open {note} the factor's range" if note else "",
+    )

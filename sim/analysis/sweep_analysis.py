@@ -32,7 +32,10 @@ from sim.analysis.probabilities import (
     time_to_escalation,
 )
 from sim.analysis.sensitivity import SENSITIVITY_DESIGNS, sensitivity_tables
-from sim.analysis.variance_split import with_parameter_intervals
+from sim.analysis.variance_split import (
+    with_curve_parameter_intervals,
+    with_parameter_intervals,
+)
 from sim.config.analysis_options import OPTIONS_FILE, TABLE_OPTIONS, check_options
 from sim.config.paths import output_folder
 from sim.engine.posterior_draws import RUNS_PER_DRAW
@@ -130,7 +133,7 @@ def analyze_sweep(
         tables["thresholds"] = empty
         tables.update(sensitivity_tables(directory, cfg, design, opts))
     else:
-        curves = time_to_escalation(summary, horizon, rungs, level=opts["confidence"])
+        curves = point_curves(summary, probs, horizon, rungs, opts["confidence"])
         tables = {
             "probabilities": probs,
             "time_to_escalation": design[["design_point", "scenario"]].merge(curves),
@@ -174,7 +177,8 @@ def drew_from_posterior(directory: Path) -> bool:
 #: Said once, where a sweep's probabilities carry the dice's interval only.
 HAND_SET_NOTE = (
     "parameters: the hand-set values, calibration=none: each probability carries the dice's "
-    "Wilson interval only (lower, upper); there is no parameters' interval"
+    "Wilson interval only (lower, upper), and the time-to-rung curves, median times and "
+    "thresholds the dice's only too; there is no parameters' interval"
 )
 #: Added where a sweep has a single posterior draw in all (replicate r has draw r // 10).
 ONE_DRAW_NOTE = (
@@ -186,7 +190,11 @@ PARAMETERS_NOTE = (
     "two intervals: lower, upper = the dice's (Wilson, over the point's runs); "
     "parameters_lower, parameters_upper = the parameters' (the spread of P over the "
     f"posterior's draws of {RUNS_PER_DRAW} runs each, p +- z sd; blank where a point has fewer "
-    "than 2 draws)"
+    "than 2 draws). Likewise in time_to_escalation (reached_lower, reached_upper: the dice's; "
+    "reached_parameters_lower, reached_parameters_upper: the parameters'), median_times "
+    "(median_lower, median_upper; median_parameters_lower, median_parameters_upper) and "
+    "thresholds (lower, upper: the bootstrap's; parameters_lower, parameters_upper: where the "
+    "parameters' band holds the level, blank where it is open, as parameters_note says)"
 )
 
 
@@ -217,6 +225,18 @@ def point_probabilities(
     if posterior:
         probs = with_parameter_intervals(probs, summary, level)
     return design.merge(probs, on="design_point"), summary
+
+
+def point_curves(
+    summary: pd.DataFrame, probabilities: pd.DataFrame, horizon: int, rungs: list[int], level: float
+) -> pd.DataFrame:
+    """Kaplan-Meier curves of the time to each rung per design point, with the dice's band and,
+    when the probabilities carry the parameters' interval (runs on a posterior), the
+    parameters' band beside it (``variance_split.with_curve_parameter_intervals``)."""
+    curves = time_to_escalation(summary, horizon, rungs, level=level)
+    if "parameters_lower" in probabilities:
+        curves = with_curve_parameter_intervals(curves, summary, level)
+    return curves
 
 
 def write_analysis(out: Path, tables: Mapping[str, pd.DataFrame], run_dir: str) -> None:

@@ -119,12 +119,8 @@ def point_variance_split(
     do. `summary`: one row per run with design_point, replicate and month_rung_k. Columns:
     design_point, rung, month, draws, parameters_sd, parameters_share.
     """
-    points, point = np.unique(summary["design_point"].to_numpy(), return_inverse=True)
-    draw = summary["replicate"].to_numpy(dtype=np.int64) // runs_per_draw
-    width = int(draw.max()) + 1 if draw.size else 1
-    cell = point * width + draw  # one (design point, draw) per cell
-    size = points.size * width
-    runs = np.bincount(cell, minlength=size).reshape(points.size, width)
+    points, cell, runs = draw_cells(summary, runs_per_draw)
+    size = runs.size
     frames = []
     for rung in rungs:
         for month in months:
@@ -147,6 +143,77 @@ def point_variance_split(
                 )
             )
     return pd.concat(frames, ignore_index=True)
+
+
+def draw_cells(
+    summary: pd.DataFrame, runs_per_draw: int = RUNS_PER_DRAW
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A sweep's runs in (design point, posterior draw) cells: the points, each run's cell
+    (point index * draws + draw) and the runs per cell, a (points, draws) array. Replicate r
+    has draw r // runs_per_draw (``sim.engine.chunks``)."""
+    points, point = np.unique(summary["design_point"].to_numpy(), return_inverse=True)
+    draw = summary["replicate"].to_numpy(dtype=np.int64) // runs_per_draw
+    width = int(draw.max()) + 1 if draw.size else 1
+    cell = point * width + draw
+    runs = np.bincount(cell, minlength=points.size * width).reshape(points.size, width)
+    return points, cell, runs
+
+
+def curve_parameters_sd(
+    summary: pd.DataFrame, rung: int, months: np.ndarray, runs_per_draw: int = RUNS_PER_DRAW
+) -> pd.DataFrame:
+    """The sd over the posterior's draws of P(rung >= k by month T) at every design point and
+    every month of `months` (sorted), from one pass over the runs: a run reaches the rung by
+    month T when its time to the rung (first month index + 1) is at most T, so each cell's
+    hits by every month are a cumulative sum. Columns: design_point, rung, month,
+    parameters_sd (NaN where a point has fewer than two draws)."""
+    points, cell, runs = draw_cells(summary, runs_per_draw)
+    months = np.asarray(months, dtype=np.int64)
+    first = summary[f"month_rung_{rung}"].to_numpy(dtype=float, na_value=np.nan)
+    reached = np.isfinite(first)
+    # the first month of `months` by which each run that reached the rung had reached it
+    at = np.searchsorted(months, first[reached] + 1, side="left")
+    width = months.size + 1  # the last column: reached after the last of `months`
+    counts = np.bincount(cell[reached] * width + at, minlength=runs.size * width)
+    hits = counts.reshape(runs.size, width)[:, :-1].cumsum(axis=1)  # (cells, months)
+    hits = hits.reshape(*runs.shape, months.size).transpose(0, 2, 1)  # (points, months, draws)
+    parameters, _ = variance_components(
+        hits.reshape(-1, runs.shape[1]), np.repeat(runs, months.size, axis=0)
+    )
+    return pd.DataFrame(
+        {
+            "design_point": np.repeat(points, months.size),
+            "rung": rung,
+            "month": np.tile(months, points.size),
+            "parameters_sd": np.sqrt(parameters),
+        }
+    )
+
+
+def with_curve_parameter_intervals(
+    curves: pd.DataFrame, summary: pd.DataFrame, level: float = 0.95
+) -> pd.DataFrame:
+    """Kaplan-Meier curves by design point (``probabilities.time_to_escalation``) with the
+    parameters' band of `reached` beside the dice's (reached_lower, reached_upper):
+    reached_parameters_lower and reached_parameters_upper, reached +- z sd over the
+    posterior's draws (NaN where a point has fewer than two draws). The runs are censored at
+    the horizon only, so `reached` at month T is P(rung >= k by T), whose variance split
+    `curve_parameters_sd` computes."""
+    if curves.empty:
+        return curves
+    parts = [
+        curve_parameters_sd(summary, int(rung), np.unique(part["month"]))
+        for rung, part in curves.groupby("rung", sort=True)
+    ]
+    sd = curves.merge(
+        pd.concat(parts, ignore_index=True), on=["design_point", "rung", "month"], how="left"
+    )["parameters_sd"].to_numpy()
+    lower, upper = parameter_range(curves["reached"].to_numpy(), sd, level)
+    table = curves.copy()
+    at = table.columns.get_loc("reached_upper") + 1
+    table.insert(at, "reached_parameters_lower", lower)
+    table.insert(at + 1, "reached_parameters_upper", upper)
+    return table
 
 
 def with_parameter_intervals(

@@ -99,8 +99,10 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
             params, seeds, int(run.months), progress=progress, ensembles=ensembles, draws=draws
         )
     print(format_table(table))
+    from sim.commands.sweep import shown
+
     print(
-        f"parameters: {posterior_draws.resolve(given)} ({draws.max() + 1} posterior draws; "
+        f"parameters: {shown(posterior_draws.resolve(given))} ({draws.max() + 1} posterior draws; "
         "sign held: share of draws with the overall sign)"
         if draws is not None
         else "parameters: the hand-set values (calibration=none)"

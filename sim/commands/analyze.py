@@ -4,8 +4,8 @@ Writes <dir>/analysis/<key>/{probabilities,time_to_escalation,median_times,thres
 [.parquet|.csv] (and sobol/morris, sensitivity_noise, sensitivity_outcomes for a Sobol or Morris
 design; see docs/sensitivity.md) with options.json, and prints them. Each probability carries the
 dice's interval and, for runs drawn from a posterior, the parameters' (docs/sweeps.md,
-"Analysis"). Options (dotlist style) override the sweep's stored `analysis` node:
-``level=0.25``, ``months=[12,60]``,
+"Analysis"); so do the time-to-rung curves, median times and thresholds. Options (dotlist
+style) override the sweep's stored `analysis` node: ``level=0.25``, ``months=[12,60]``,
 ``rungs=[3,4]``, ``bootstrap=500``, ``replicate_bootstrap=100``;
 ``allow_incomplete=true`` analyses an unfinished sweep's chunks (with a warning).
 
@@ -55,8 +55,11 @@ SHOWN = {
         "threshold",
         "lower",
         "upper",
+        "parameters_lower",
+        "parameters_upper",
         "direction",
         "note",
+        "parameters_note",
     ],
 }
 

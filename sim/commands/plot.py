@@ -456,6 +456,7 @@ def policy_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], 
         "Every objective is a cost: lower is better. The status quo is the base scenario's own "
         "lever values.",
         *sign_share_notes(directory, result),
+        policy_intervals_note(result),
     ]
     if result.failure_text:
         notes += ["Where the most robust policy fails (PRIM):", *result.failure_text.splitlines()]
@@ -469,6 +470,22 @@ def policy_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], 
     )
     config = (directory / "config.yaml").read_text()
     return figures, title, policy_tables(result), config, notes
+
+
+def policy_intervals_note(result: Any) -> str:
+    """What a probability objective's columns are, said once."""
+    if not any(c.endswith("_parameters_lower") for c in result.robustness.columns):
+        return (
+            "Probability objectives: no intervals recorded (a study from before they were added)."
+        )
+    return (
+        "Probability objectives (o = p_rung...): o_lower, o_upper = the dice's 95% interval "
+        "(Wilson, over the policy's runs); o_parameters_lower, o_parameters_upper = the "
+        "parameters' (o +- 1.96 sd, sd the spread of P between the scenarios, each one "
+        "posterior draw and point of the uncertainties its replicates share). Blank where "
+        "there is none: in the search's tables (one run per scenario cannot split the spread), "
+        "and where every scenario has the same parameters (no posterior, no uncertainties)."
+    )
 
 
 def sign_share_notes(directory: Path, result: Any) -> list[str]:
@@ -630,14 +647,45 @@ def score_report(directory: Path) -> tuple[dict, str, dict[str, pd.DataFrame], s
             f"inside the model's 50% interval, {coverage['inside_90']:.0%} inside its 90% "
             f"interval; mean PIT {coverage['pit_mean']:.2f} (0.5 without bias)."
         )
+    notes.append(score_intervals_note(scores, config))
     columns = ["fact", "kind", "period", "observed", "mean", "q05", "median", "q95"]
-    columns += ["probability", "score", "model", "climatology", "persistence", "uniform"]
+    columns += ["probability", *score_interval_columns(scores)]
+    columns += ["score", "model", "climatology", "persistence", "uniform"]
     tables = {
         "Skill against the reference forecasts": data["skill"],
         "Scores per fact": scores[columns],
     }
     title = f"Forecast skill: {what}"
     return figures, title, tables, (directory / "config.yaml").read_text(), notes
+
+
+def score_interval_columns(scores: pd.DataFrame) -> list[str]:
+    """A P(yes)'s interval columns (absent from scores written before they were added)."""
+    from sim.studies.scoring import INTERVAL_COLUMNS
+
+    return [c for c in INTERVAL_COLUMNS if c in scores]
+
+
+def score_intervals_note(scores: pd.DataFrame, config: dict) -> str:
+    """What a binary fact's P(yes) carries, said once."""
+    from sim.engine.posterior_draws import RUNS_PER_DRAW
+
+    if "parameters_lower" not in scores:
+        return "P(yes): no intervals recorded (scored before they were added)."
+    dice = (
+        "P(yes) of a binary fact: probability_lower, probability_upper = the dice's 95% "
+        "interval (Wilson, over the runs)"
+    )
+    if str(config["calibration"]) == "none":
+        return (
+            f"{dice}; parameters: the hand-set values (calibration=none), so there is no "
+            "parameters' interval (parameters_lower, parameters_upper blank)."
+        )
+    return (
+        f"{dice}; parameters_lower, parameters_upper = the parameters' 95% (the spread of P "
+        f"over the posterior's draws of {RUNS_PER_DRAW} runs each, p +- 1.96 sd; blank with "
+        "fewer than 2 draws)."
+    )
 
 
 REPORTS = {

@@ -165,6 +165,31 @@ def _int(raw: dict[str, str], key: str, default: int, low: int, high: int) -> in
     return default if key not in raw else as_int(key, raw[key], low, high, FactsError)
 
 
+def probability_note(on_posterior: bool) -> str:
+    """What a P(yes)'s two intervals are, said once (docs/scoring.md)."""
+    from sim.engine.posterior_draws import RUNS_PER_DRAW
+
+    if on_posterior:
+        return (
+            "P(yes) [the dice's 95%: Wilson over the runs] (the parameters' 95%: the spread "
+            f"of P over the posterior's draws of {RUNS_PER_DRAW} runs each)"
+        )
+    return (
+        "P(yes) [the dice's 95%: Wilson over the runs]; parameters: the hand-set values "
+        "(calibration=none), so there is no parameters' interval"
+    )
+
+
+def probability_text(row: Any) -> str:
+    """'P(yes) 0.42 [0.40, 0.44] (0.10-0.80)': the parameters' part only where there is one."""
+    text = (
+        f"P(yes) {row.probability:.2f} [{row.probability_lower:.2f}, {row.probability_upper:.2f}]"
+    )
+    if row.parameters_lower == row.parameters_lower:  # NaN: no posterior, or one draw
+        text += f" ({row.parameters_lower:.2f}-{row.parameters_upper:.2f})"
+    return text
+
+
 def report(result: Any, directory: Path) -> str:
     """The printed result: skill per kind, score and reference; then each fact."""
     from sim.studies.facts import month_label
@@ -192,14 +217,15 @@ def report(result: Any, directory: Path) -> str:
             f"{coverage['pit_mean']:.2f}"
         )
     lines += ["", "per fact: observed | model (P(yes), or median [90%]) | score"]
+    lines.append(f"  {probability_note(result.posterior is not None)}")
     for row in result.scores.itertuples(index=False):
         forecast = (
-            f"P(yes) {row.probability:.2f}"
+            probability_text(row)
             if row.kind == "binary"
             else f"{row.median:g} [{row.q05:g}, {row.q95:g}]"
         )
         lines.append(
-            f"  {row.fact:<38} {row.observed:>6g} | {forecast:<22} | {row.score} {row.model:.3f}"
+            f"  {row.fact:<38} {row.observed:>6g} | {forecast:<36} | {row.score} {row.model:.3f}"
         )
     lines += ["", f"written to {directory}"]
     return "\n".join(lines)

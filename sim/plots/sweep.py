@@ -19,9 +19,13 @@ from matplotlib.ticker import MaxNLocator
 from sim.analysis.probabilities import (
     median_times,
     thresholds,
-    time_to_escalation,
 )
-from sim.analysis.sweep_analysis import newest_analysis, point_probabilities, read_options
+from sim.analysis.sweep_analysis import (
+    newest_analysis,
+    point_curves,
+    point_probabilities,
+    read_options,
+)
 from sim.engine.store import read_manifest, read_table
 from sim.model.params import PARAMS_BY_PATH
 from sim.plots.style import OKABE_ITO, inward_x_ticks, series_style, wrap_title
@@ -134,7 +138,7 @@ def _compute_tables(
     months = [int(m) for m in opts.months if m <= horizon] or [horizon]
     rungs = [int(k) for k in opts.rungs]
     probs, summary = point_probabilities(directory, design, months, rungs, opts.confidence)
-    curves = time_to_escalation(summary, horizon, rungs, level=opts.confidence)
+    curves = point_curves(summary, probs, horizon, rungs, opts.confidence)
     keys = design[["design_point", "scenario"]]
     every = {
         "probabilities": lambda: probs,

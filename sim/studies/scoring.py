@@ -23,6 +23,8 @@ import pandas as pd
 import yaml
 
 from sim.analysis import scores as S
+from sim.analysis.stats import LEVEL, wilson_interval
+from sim.analysis.variance_split import parameter_interval
 from sim.config import compose, list_scenarios, model_values
 from sim.engine import store
 from sim.engine.chunks import Chunk, EnsembleTables, RunTables, run_chunk
@@ -46,6 +48,13 @@ SCORES = "scores.parquet"
 SKILL = "skill.parquet"
 PREDICTIVE = "predictive.parquet"
 CALIBRATION_DIR = "calibration"
+#: A binary fact's P(yes): the dice's interval, then the parameters' (`probability_intervals`).
+INTERVAL_COLUMNS = (
+    "probability_lower",
+    "probability_upper",
+    "parameters_lower",
+    "parameters_upper",
+)
 #: Which scores each kind of fact gets.
 SCORE_NAMES = {"binary": ("brier", "log"), "count": ("crps",), "continuous": ("crps",)}
 #: The module a process pool's workers import once beside the model (its reductions).
@@ -238,16 +247,21 @@ def run_params(
 
 # --- scoring -------------------------------------------------------------------------------------
 def score_facts(
-    scored: Sequence[Fact], known: Sequence[Fact], predictive: np.ndarray
+    scored: Sequence[Fact],
+    known: Sequence[Fact],
+    predictive: np.ndarray,
+    draws: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """One row per scored fact and score: the predictive summary, the model's score, each
     reference's score (and its probability or mean, `<reference>_forecast`) and the skill
-    against it; PIT and coverage for counts and continuous facts."""
+    against it; PIT and coverage for counts and continuous facts. A binary fact's P(yes)
+    carries two intervals (`probability_intervals`); `draws`: each run's posterior draw
+    (None: the runs have the hand-set values)."""
     runs = predictive.shape[0]
     rows = []
     for j, fact in enumerate(scored):
         values = fact.outcome(predictive[:, j])
-        base = _summary(fact, values)
+        base = _summary(fact, values, draws)
         refs = references(fact, list(known))
         for score in SCORE_NAMES[fact.kind]:
             model = _score(score, values, fact, runs)
@@ -261,7 +275,7 @@ def score_facts(
     return pd.DataFrame(rows)
 
 
-def _summary(fact: Fact, values: np.ndarray) -> dict[str, Any]:
+def _summary(fact: Fact, values: np.ndarray, draws: np.ndarray | None) -> dict[str, Any]:
     q05, q25, q50, q75, q95 = S.bands(values[:, None])[:, 0]
     row = {
         "fact": fact.name,
@@ -278,6 +292,7 @@ def _summary(fact: Fact, values: np.ndarray) -> dict[str, Any]:
         "q75": q75,
         "q95": q95,
         "probability": float(values.mean()) if fact.kind == "binary" else np.nan,
+        **probability_intervals(fact, values, draws),
         "pit_low": np.nan,
         "pit_high": np.nan,
         "inside_50": np.nan,
@@ -293,6 +308,25 @@ def _summary(fact: Fact, values: np.ndarray) -> dict[str, Any]:
             inside_50=float(inside_50[0]),
             inside_90=float(inside_90[0]),
         )
+    return row
+
+
+def probability_intervals(
+    fact: Fact, values: np.ndarray, draws: np.ndarray | None, level: float = LEVEL
+) -> dict[str, float]:
+    """A binary fact's P(yes) with the dice's 95% interval (probability_lower,
+    probability_upper: Wilson, over the runs) and the parameters' (parameters_lower,
+    parameters_upper: the spread of P over the posterior's draws,
+    ``sim.analysis.variance_split.parameter_interval``, the split `sim run` prints). NaN for
+    counts and continuous facts, and the parameters' NaN too on the hand-set values (no
+    `draws`) or with fewer than two draws."""
+    row = dict.fromkeys(INTERVAL_COLUMNS, np.nan)
+    if fact.kind != "binary":
+        return row
+    lower, upper = wilson_interval(np.array([values.sum()]), np.array([values.size]), level)
+    row["probability_lower"], row["probability_upper"] = float(lower[0]), float(upper[0])
+    if draws is not None:
+        row["parameters_lower"], row["parameters_upper"] = parameter_interval(values, draws, level)
     return row
 
 
@@ -426,7 +460,8 @@ def run(
             posterior = load_posterior(options.calibration)
         params, drawn = run_params(values, posterior, options)
         values_per_run = predict(scored, params, options, progress)
-        scores = score_facts(scored, known, values_per_run)
+        draws = None if drawn is None else drawn["draw"].to_numpy()
+        scores = score_facts(scored, known, values_per_run, draws)
         skill = skill_table(scores, options.seed)
     predictive = pd.DataFrame(values_per_run, columns=[f.name for f in scored])
     predictive.insert(0, "run_id", np.arange(options.replicates))

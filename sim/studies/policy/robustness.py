@@ -22,9 +22,12 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.discovery import describe_box, factor_frame, find_boxes
-from sim.analysis.stats import mean_interval
+from sim.analysis.run_report import parameter_range
+from sim.analysis.stats import mean_interval, wilson_interval
+from sim.analysis.variance_split import variance_components
 from sim.studies.ablation import ROBUST_SHARE  # one wording rule for every claim
 from sim.studies.policy.evaluate import SAMPLED_SCENARIO
+from sim.studies.policy.objectives import OBJECTIVES
 
 
 def thin(objectives: np.ndarray, first: int, count: int) -> np.ndarray:
@@ -126,16 +129,57 @@ def lever_effects(
     return pd.DataFrame(rows)
 
 
+#: A probability objective o's interval columns, o_<end>: the dice's, then the parameters'.
+INTERVAL_ENDS = ("lower", "upper", "parameters_lower", "parameters_upper")
+
+
+def probability_intervals(
+    means: np.ndarray, objectives: Sequence[str], replicates: int, parameters: bool
+) -> dict[str, dict[str, np.ndarray]]:
+    """Each probability objective's two 95% intervals per policy (by objective, its columns),
+    from (policies, scenarios, objectives) cell means of `replicates` runs each:
+
+    * `o_lower`, `o_upper`: the dice's (Wilson, over the policy's runs);
+    * `o_parameters_lower`, `o_parameters_upper`: the parameters' (the mean +- z sd, sd the
+      spread of P between scenarios, each one parameter set its replicates share:
+      ``sim.analysis.variance_split.variance_components``, the split `sim run` prints). NaN
+      where the split is not identified (one run per scenario), or without `parameters`
+      (every scenario has the same parameters: they differ by their seeds only).
+    """
+    columns: dict[str, dict[str, np.ndarray]] = {}
+    for k, name in enumerate(objectives):
+        if OBJECTIVES[name].unit != "probability":
+            continue
+        hits = np.round(means[:, :, k] * replicates)  # a run's value is 0 or 1
+        runs = np.full(hits.shape, replicates)
+        lower, upper = wilson_interval(hits.sum(axis=1), runs.sum(axis=1))
+        spread, _ = variance_components(hits, runs)
+        if not parameters:
+            spread = np.full(len(hits), np.nan)
+        low, high = parameter_range(means[:, :, k].mean(axis=1), np.sqrt(spread))
+        ends = zip(INTERVAL_ENDS, (lower, upper, low, high), strict=True)
+        columns[name] = {f"{name}_{end}": values for end, values in ends}
+    return columns
+
+
 def robustness_table(
-    means: np.ndarray, objectives: Sequence[str], robust: str, threshold: float
+    means: np.ndarray,
+    objectives: Sequence[str],
+    robust: str,
+    threshold: float,
+    replicates: int = 1,
+    parameters: bool = True,
 ) -> pd.DataFrame:
-    """One row per policy: each objective's mean, mean and maximum regret, and the share of
-    scenarios where the robustness objective is at most the threshold; `chosen` marks the
-    policy with the largest share (ties: the least mean regret on that objective)."""
+    """One row per policy: each objective's mean (a probability's with its two intervals:
+    `probability_intervals`), mean and maximum regret, and the share of scenarios where the
+    robustness objective is at most the threshold; `chosen` marks the policy with the largest
+    share (ties: the least mean regret on that objective)."""
     r = regret(means)
+    intervals = probability_intervals(means, objectives, replicates, parameters)
     table: dict[str, Any] = {}
     for k, name in enumerate(objectives):
         table[name] = means[:, :, k].mean(axis=1)
+        table |= intervals.get(name, {})
         table[f"{name}_regret_mean"] = r[:, :, k].mean(axis=1)
         table[f"{name}_regret_max"] = r[:, :, k].max(axis=1)
         table[f"{name}_sign_share"] = sign_share(means[:, :, k])

@@ -3,10 +3,12 @@
 Directory ``results/policies/<experiment>/<timestamp>/`` (docs/policy.md, "Outputs"):
 
 * ``config.yaml``, ``manifest.json`` (``complete: false`` until the end);
-* ``evaluations.parquet``: every policy the search evaluated, the status quo first;
+* ``evaluations.parquet``: every policy the search evaluated, the status quo first (a
+  probability objective with the dice's interval; the parameters' is NaN: one run per draw);
 * ``pareto.parquet``: the Pareto set (values on the search ensemble);
 * ``robustness.parquet``: the re-evaluated policies (the Pareto set thinned to
-  ``robustness.max_policies``, plus the status quo): means, regrets, threshold share, chosen;
+  ``robustness.max_policies``, plus the status quo): means (a probability's with the dice's
+  and the parameters' interval), regrets, threshold share, chosen;
 * ``scenarios.parquet``: each re-evaluated policy in each fresh scenario;
 * ``failure_boxes.parquet``: PRIM's box of the scenarios where the chosen policy fails;
 * ``lever_effects.parquet``: each lever moved alone from the low to the high end of its range
@@ -166,6 +168,11 @@ class Study:
         written with the scenarios, so PRIM can explain failures by them too."""
         posterior = self.posterior()
         return [] if posterior is None else [spec.Variable(p) for p in posterior.names]
+
+    def scenarios_differ(self) -> bool:
+        """Whether the scenarios hold different parameter sets (a posterior draw each, or a
+        point of the uncertainties), so that the spread between them is the parameters'."""
+        return bool(self.uncertainties) or self.posterior() is not None
 
     def calibration_facts(self) -> dict[str, Any] | str:
         """What the manifest records about the parameters' source."""
@@ -337,8 +344,13 @@ def evaluations_table(study: Study, reference: np.ndarray, found: Any) -> pd.Dat
     )
     for k, path in enumerate(study.lever_paths):
         table[path] = values[:, k]
+    # The search ensemble has one run per scenario: the dice's intervals, the parameters' NaN
+    runs = int(study.cfg.search.runs)
+    intervals = R.probability_intervals(objectives[:, None, :], study.objectives, runs, False)
     for k, name in enumerate(study.objectives):
         table[name] = objectives[:, k]
+        for column, values in intervals.get(name, {}).items():
+            table[column] = values
     table["pareto"] = False
     table.loc[found.pareto + 1, "pareto"] = True
     return table
@@ -367,7 +379,14 @@ def robustness_phase(
     _check_replay(folder, values, study)
     evaluation = study.evaluation(values, ensemble)
     means = run_evaluation(evaluation, executor, folder, study.run_dir, counted)
-    table = R.robustness_table(means, objectives, robust.objective, float(robust.threshold))
+    table = R.robustness_table(
+        means,
+        objectives,
+        robust.objective,
+        float(robust.threshold),
+        ensemble.replicates,
+        study.scenarios_differ(),
+    )
     head = tested[["policy", "reference", *study.lever_paths]].reset_index(drop=True)
     table = pd.concat([head, table], axis=1)
     scenarios = ensemble.frame([*study.uncertainties, *study.drawn()])

@@ -29,9 +29,10 @@ is closest to the level.
 Convergence rule. After at least MIN_BATCHES batches (the first and three placed by the fit),
 stop when the interval is closed (inside the range) and at most
 `tolerance` of the range wide (two factors: the band, measured across the line, at its widest
-point), or when the level is excluded at the closest end (its interval, from the runs there,
-does not hold the level): "never crossed". Otherwise stop when the budget is spent
-(``converged = False``).
+point), or when the fit does not cross the level and the runs at the closest end lie beyond
+the level on the fit's side (their interval excludes the level there): "never crossed". Runs
+at that end on the other side contradict the fit, and the search goes on there. Otherwise
+stop when the budget is spent (``converged = False``).
 
 Everything here is a pure function of the batches so far, so a resumed study replays its
 design exactly, and ``run_design`` can be driven by a synthetic oracle (the coverage test and
@@ -294,9 +295,18 @@ def crossing_1d(model: Fit, settings: Settings, history: History, clusters: np.n
         )  # fmt: skip
     end = 0.0 if abs(eta[0] - settings.target) <= abs(eta[-1] - settings.target) else 1.0
     share, low, high = end_interval(history, clusters, np.array([end]), settings.confidence)
-    status = "undetermined" if low <= settings.level <= high else "not crossed"
+    status = end_status(eta[0 if end == 0.0 else -1] > settings.target, low, high, settings.level)
     nan = float("nan")
     return Crossing(status, nan, nan, nan, False, False, nan, nan, end, share, low, high)
+
+
+def end_status(fit_above: bool, low: float, high: float, level: float) -> str:
+    """ "not crossed" when the runs at the closest end lie on the fitted curve's side of the
+    level, beyond doubt; else "undetermined". A fit entirely above the level with runs at the
+    end clearly below it is a fit the runs contradict (with a posterior, batches that drew
+    unusual parameters can tilt a local fit), not evidence that the level is never reached."""
+    beyond = low > level if fit_above else high < level
+    return "not crossed" if beyond else "undetermined"
 
 
 def end_interval(
@@ -395,9 +405,10 @@ def curve_2d(model: Fit, settings: Settings, history: History, clusters: np.ndar
             settings.level, settings.level, settings.level,
         )  # fmt: skip
     corners = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=float)
-    end = corners[int(np.argmin(np.abs(model.eta(corners) - target)))]
+    closest = int(np.argmin(np.abs(model.eta(corners) - target)))
+    end = corners[closest]
     share, low, high = end_interval(history, clusters, end, settings.confidence)
-    status = "undetermined" if low <= settings.level <= high else "not crossed"
+    status = end_status(model.eta(corners)[closest] > target, low, high, settings.level)
     return Curve(
         axis, crossing, lower, upper, line, half, status, end, share, low, high
     )  # fmt: skip
