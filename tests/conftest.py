@@ -1,11 +1,15 @@
-"""Shared fixtures: make the worktree importable by worker processes."""
+"""Shared fixtures: make the worktree importable by worker processes; a tiny calibration."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from sim.engine.executors import ensure_importable
 from sim.model.params import DRAW_RANGES
+from tests.shared_builds import built_once
 
 ensure_importable()
 
@@ -32,3 +36,21 @@ def make_consistent(row: dict[str, Any]) -> dict[str, Any]:
     for low_path, high_path in DRAW_RANGES:  # lead times and capacities drawn per run
         row[high_path] = max(row[high_path], row[low_path])
     return row
+
+
+#: A calibration on seed_2022 small enough for a test (seconds of runs, then its figures).
+TINY_CALIBRATION = ["population=60", "budget=3000", "generations=3", "progress=false", "seed=7"]
+
+
+@pytest.fixture(scope="session")
+def tiny_calibration(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The directory `python -m sim calibrate targets=seed_2022` writes with TINY_CALIBRATION,
+    made once per session for every file that reads it (read-only: copy it to change it)."""
+    from sim.commands import calibrate
+
+    def build(root: Path) -> None:
+        assert calibrate.main(["targets=seed_2022", f"output_root={root}", *TINY_CALIBRATION]) == 0
+
+    root = built_once(tmp_path_factory, "tiny-calibration", build)
+    (directory,) = [p.parent for p in root.rglob("manifest.json") if p.parent.name[0] != "."]
+    return directory

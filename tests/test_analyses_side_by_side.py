@@ -23,7 +23,9 @@ def sweep(tmp_path_factory) -> Path:
     from sim.engine.runner import run_sweep
 
     root = tmp_path_factory.mktemp("sweep")
+    # Small: which analysis is kept, taken and drawn does not depend on the design's size.
     args = ["replicates=20", "months=12", "chunk_size=40", "workers=1", "executor=serial",
+            "factors.kazakhstan.multivector.levels=3", "scenarios=[baseline,war_favorable_russia]",
             f"output_root={root}", "progress=false"]  # fmt: skip
     return run_sweep(load_experiment("escalation_threshold", args))
 

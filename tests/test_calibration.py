@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import TINY_CALIBRATION
 
 from sim.analysis import variance_split
 from sim.commands import calibrate as calibrate_command
@@ -28,7 +29,7 @@ from sim.model.version import model_version
 from sim.studies.calibration import abc, priors, recovery
 from sim.studies.calibration import targets as T
 
-TINY = ["population=60", "budget=3000", "generations=3", "progress=false", "seed=7"]
+TINY = TINY_CALIBRATION
 
 
 def finished(root: Path) -> list[Path]:
@@ -179,12 +180,9 @@ def test_priors_come_from_the_parameter_table():
 
 # --- the command, and runs on its posterior ----------------------------------------------------
 @pytest.fixture(scope="module")
-def calibration_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("calibration")
-    code = calibrate_command.main(["targets=seed_2022", f"output_root={root}", *TINY])
-    assert code == 0
-    (directory,) = finished(root)
-    return directory
+def calibration_dir(tiny_calibration: Path) -> Path:
+    """The command's directory: `calibrate targets=seed_2022` with TINY (tests/conftest.py)."""
+    return tiny_calibration
 
 
 def test_calibrate_writes_a_complete_directory(calibration_dir: Path):

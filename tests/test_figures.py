@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ from matplotlib.figure import Figure
 
 from sim import plots
 from sim.config import REPO_ROOT
+from tests.shared_builds import built_once
 
 
 def sim(*args: str) -> subprocess.CompletedProcess:
@@ -25,43 +24,29 @@ def sim(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="session")
-def results() -> dict[str, Path]:
-    """Two small runs (same seed: paired) and a small grid sweep, made once per session."""
-    return make_results()
-
-
-@functools.cache
-def make_results() -> dict[str, Path]:
-    """The results behind `results`; cached because each test module imports the fixture."""
-    root = Path(tempfile.mkdtemp(prefix="sim-plot-tests-"))
-    for scenario in ("baseline", "war_favorable_russia"):
-        done = sim(
-            "run",
-            f"scenario={scenario}",
-            "run.replicates=30",
-            "run.months=36",
-            f"run.output_root={root}",
-            "run.figures=false",
-        )
-        assert done.returncode == 0, done.stderr
-    done = sim(
-        "sweep",
-        "experiment=escalation_threshold",
-        "replicates=12",
-        "months=36",
-        "factors.kazakhstan.multivector.levels=4",
-        "scenarios=[baseline,war_favorable_russia]",
-        "executor=serial",
-        "analysis.bootstrap=20",
-        "progress=false",
-        f"output_root={root}",
-    )
-    assert done.returncode == 0, done.stderr
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two small runs (same seed: paired) and a small grid sweep, made once per session and
+    shared by the test files that import this fixture (tests/shared_builds.py)."""
+    root = built_once(tmp_path_factory, "plot-results", make_results)
     return {
         "baseline": next((root / "runs" / "baseline").iterdir()),
         "favorable": next((root / "runs" / "war_favorable_russia").iterdir()),
         "sweep": next((root / "sweeps" / "escalation_threshold").iterdir()),
     }
+
+
+def make_results(root: Path) -> None:
+    """The results behind `results`, written under root (in-process: the plot and compare
+    tests that read them run their own commands as subprocesses)."""
+    from sim.cli import main
+
+    for scenario in ("baseline", "war_favorable_russia"):
+        assert main(["run", f"scenario={scenario}", "run.replicates=30", "run.months=36",
+                     f"run.output_root={root}", "run.figures=false"]) == 0  # fmt: skip
+    sweep = ["sweep", "experiment=escalation_threshold", "replicates=12", "months=36",
+             "factors.kazakhstan.multivector.levels=4", "scenarios=[baseline,war_favorable_russia]",
+             "executor=serial", "analysis.bootstrap=20", "progress=false"]  # fmt: skip
+    assert main([*sweep, f"output_root={root}"]) == 0
 
 
 def _texts(fig: Figure) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -43,8 +45,20 @@ def tables(directory: Path) -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def study_dir(tmp_path_factory) -> Path:
-    return run_study(small(tmp_path_factory.mktemp("policy")))
+def study_run(tmp_path_factory) -> tuple[Path, str]:
+    """The small study as the command runs it (study and report): its directory and output."""
+    root = tmp_path_factory.mktemp("policy")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = policy_main(["experiment=partner_commitments", *SMALL, f"output_root={root}"])
+    assert code == 0, out.getvalue()
+    (directory,) = (root / "policies" / "partner_commitments").iterdir()
+    return directory, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def study_dir(study_run) -> Path:
+    return study_run[0]
 
 
 def test_a_study_writes_every_table_and_says_complete(study_dir):
@@ -247,7 +261,10 @@ def test_an_evaluation_equals_the_model_run_directly(tmp_path):
 
 
 def test_results_do_not_depend_on_chunk_size_or_executor(study_dir, tmp_path):
-    other = run_study(small(tmp_path, "chunk_size=7", "executor=process", "workers=2"))
+    # 61 runs a chunk: several chunks a stage, each cut inside a policy's runs (20 in the
+    # search) and inside a scenario's replicates (4), with few enough chunks to stay quick
+    # (each chunk steps through every month once, whatever its runs).
+    other = run_study(small(tmp_path, "chunk_size=61", "executor=process", "workers=2"))
     for name, table in tables(study_dir).items():
         pd.testing.assert_frame_equal(table, tables(other)[name], check_exact=True, obj=name)
 
@@ -260,13 +277,13 @@ def test_an_interrupted_study_resumes_to_the_same_result(study_dir, tmp_path):
         if len(seen) == 3:
             raise KeyboardInterrupt
 
-    cfg = small(tmp_path, "chunk_size=25")
+    cfg = small(tmp_path, "chunk_size=43")  # stopped inside generation 0 (2 of its 5 chunks)
     with pytest.raises(StudyInterrupted) as stop:
         run_study(cfg, on_chunk=stop_after_a_few)
     directory = stop.value.directory
     assert json.loads((directory / "manifest.json").read_text())["complete"] is False
     assert not (directory / "pareto.parquet").exists()
-    resumed = run_study(small(tmp_path, "chunk_size=25", f"resume={directory}", "workers=1"))
+    resumed = run_study(small(tmp_path, "chunk_size=43", f"resume={directory}", "workers=1"))
     assert resumed == directory
     for name, table in tables(study_dir).items():
         pd.testing.assert_frame_equal(table, tables(directory)[name], check_exact=True, obj=name)
@@ -355,11 +372,8 @@ def test_a_values_list_of_choices_is_an_uncertainty(tmp_path):
     assert set(scenarios["war.outcome"]) == {"favorable", "unfavorable", "frozen"}
 
 
-def test_the_command_runs_a_study_and_draws_its_report(tmp_path, capsys):
-    code = policy_main(["experiment=partner_commitments", *SMALL, f"output_root={tmp_path}"])
-    out = capsys.readouterr().out
-    assert code == 0, out
-    (directory,) = (tmp_path / "policies" / "partner_commitments").iterdir()
+def test_the_command_runs_a_study_and_draws_its_report(study_run):
+    directory, out = study_run
     assert f"policy study written to {directory}" in out
     assert (directory / "report.html").is_file()
     assert {p.stem for p in (directory / "figures").glob("*.png")} >= {

@@ -145,8 +145,10 @@ def test_probabilities_carry_the_parameters_interval_whatever_the_chunking(
     """On the posterior, each point's probabilities carry the parameters' interval beside the
     dice's, from the runs' summaries alone: the same for any executor and chunk size."""
     one = sweep(tmp_path / "one", *ON_POSTERIOR, "executor=serial", "chunk_size=1000")
+    # 23 runs a chunk: cut inside a point's 30 runs and inside a draw's 10, in few chunks (a
+    # chunk's cost is mostly its 120 months, whatever its runs).
     other = sweep(
-        tmp_path / "other", *ON_POSTERIOR, "executor=process", "workers=2", "chunk_size=7"
+        tmp_path / "other", *ON_POSTERIOR, "executor=process", "workers=2", "chunk_size=23"
     )
     options = {"bootstrap": 0}
     probabilities = analyze_sweep(one, options=options)["probabilities"]

@@ -65,13 +65,17 @@ def test_nothing_after_the_cut_off_enters_calibration_or_references():
     assert first.scores.loc[july, "model"].item() != second.scores.loc[july, "model"].item()
 
 
+@pytest.fixture(scope="module")
+def serial() -> scoring.Scoring:
+    """The scores run serially: the reference every other executor must match."""
+    return scoring.run(F.load("seed_2022"), options())
+
+
 @pytest.mark.parametrize(
     "executor", [dict(executor="process", workers=2, chunk_size=7), dict(executor="dask")]
 )
-def test_the_same_seed_gives_the_same_scores_in_any_executor(executor):
-    facts = F.load("seed_2022")
-    serial = scoring.run(facts, options())
-    other = scoring.run(facts, options(**executor))
+def test_the_same_seed_gives_the_same_scores_in_any_executor(serial, executor):
+    other = scoring.run(F.load("seed_2022"), options(**executor))
     pd.testing.assert_frame_equal(serial.predictive, other.predictive, check_exact=True)
     pd.testing.assert_frame_equal(serial.scores, other.scores, check_exact=True)
     pd.testing.assert_frame_equal(serial.skill, other.skill, check_exact=True)

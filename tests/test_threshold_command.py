@@ -130,22 +130,20 @@ def test_plot_and_compare_read_threshold_directories(serial, tmp_path, capsys):
     assert (output / "report.html").is_file()
 
 
-def test_on_a_posterior_the_interval_carries_the_parameters(tmp_path):
-    """A tiny calibration: the study runs on it, records the parameters' spread, and its
-    interval holds the dice-only one; a calibrated factor is set by the design (its posterior
-    overridden, said in the manifest and report) while the other calibrated parameters are
-    still drawn; a missing posterior is refused in one line."""
+def test_on_a_posterior_the_interval_carries_the_parameters(tiny_calibration, tmp_path):
+    """A tiny calibration (tests/conftest.py, shared with test_calibration.py): the study runs
+    on it, records the parameters' spread, and its interval holds the dice-only one; a
+    calibrated factor is set by the design (its posterior overridden, said in the manifest and
+    report) while the other calibrated parameters are still drawn; a missing posterior is
+    refused in one line."""
     import numpy as np
 
-    from sim.commands import calibrate, plot
+    from sim.commands import plot
     from sim.engine import posterior_draws
     from sim.studies.threshold import method
     from sim.studies.threshold.study import Study, batch_runs
 
-    root = tmp_path / "calibration"
-    tiny = ["population=60", "budget=3000", "generations=3", "progress=false", "seed=7"]
-    assert calibrate.main(["targets=seed_2022", f"output_root={root}", *tiny]) == 0
-    (calibration,) = [p.parent for p in root.rglob("posterior.parquet")]
+    calibration = tiny_calibration
     factor = "kazakhstan.multivector"
     names = posterior_draws.load(calibration).names
     assert factor in names
@@ -203,7 +201,7 @@ def test_two_factors_give_a_crossing_curve_and_its_figure(tmp_path):
     assert (directory / "figures" / "threshold_line.png").is_file()
 
 
-def test_compare_overlays_two_factor_lines_and_tabulates_their_difference(tmp_path, capsys):
+def test_compare_overlays_two_factor_lines_and_tabulates_their_difference(serial, tmp_path, capsys):
     from sim.commands import compare
 
     given = [a for a in SMALL if not a.startswith(("factor=", "budget=", "batch=", "outcome="))]
@@ -231,8 +229,7 @@ def test_compare_overlays_two_factor_lines_and_tabulates_their_difference(tmp_pa
     difference = table["crossing_other"] - table["crossing_reference"]
     assert (table["difference"] == difference).all() and (table["reference"] != "").all()
     # a one-factor study against a two-factor one: one line, exit code 2
-    one = run_study(settings(tmp_path / "one", "executor=serial"))
-    assert compare.main([str(first), str(one), f"output={tmp_path / 'mixed'}"]) == 2
+    assert compare.main([str(first), str(serial), f"output={tmp_path / 'mixed'}"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "same two factors" in err[0]
     assert not (tmp_path / "mixed").exists()
