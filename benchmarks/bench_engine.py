@@ -30,11 +30,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def commands(out: str, workers: int, run_replicates: int) -> dict[str, list[str]]:
     python = [sys.executable, "-m", "sim"]
     return {
-        "validate": [*python, "validate", "replicates=3000", "figures=false",
+        # The studies at the sizes users run them (validate's 10,000 runs a batch, a full
+        # calibration): at smoke-test sizes start-up and composing dominate, not simulating.
+        "validate": [*python, "validate", "figures=false",
                      f"output_root={out}", f"workers={workers}"],
         "ablate": [*python, "ablate", "scenario=baseline", "run.replicates=3000",
                    "run.figures=false", f"run.output_root={out}", f"run.workers={workers}"],
-        "calibrate": [*python, "calibrate", "targets=seed_2022", "quick=true", "figures=false",
+        "calibrate": [*python, "calibrate", "targets=seed_2022", "figures=false",
                       "progress=false", f"output_root={out}", f"workers={workers}"],
         "run": [*python, "run", "scenario=baseline", f"run.replicates={run_replicates}",
                 "run.figures=false", f"run.output_root={out}", f"run.workers={workers}"],
