@@ -174,19 +174,9 @@ def test_a_sweep_on_a_posterior_writes_both_intervals_in_every_table(
 
 # --- sim score ----------------------------------------------------------------------------------
 def binary_fact(month: int, observed: float):
-    from sim.studies import facts as F
+    from tests.test_score import fact
 
-    return F.Fact(
-        name=f"b{month}",
-        measure="event_count",
-        args={"action": "pipeline_halt"},
-        observed=observed,
-        first=month,
-        last=month,
-        source="synthetic",
-        kind="binary",
-        series="b",
-    )
+    return fact(month, observed, kind="binary", series="b")
 
 
 def test_a_binary_facts_probability_carries_both_intervals():
