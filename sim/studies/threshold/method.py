@@ -61,11 +61,13 @@ GRID_2D = 101  # points per axis of the 2-factor grid
 INITIAL_POINTS = {1: 5, 2: 3}  # per axis
 MIN_HALF_WIDTH = 0.005  # design points never closer to the crossing than this (unit coords)
 SECOND_POINT_DISTANCE = 0.25  # two factors: the batch's second line point, at least this far
-# The local fit uses runs within this many half-widths of the crossing. One factor: eight;
-# with four, long searches (tolerance 0.02) on curves that are not logistic gave intervals
-# too narrow by up to a fifth (coverage 0.87-0.91 of 0.95; with eight 0.91-0.96 on 150
-# searches; benchmarks/README.md).
-WINDOW = {1: 8.0, 2: 4.0}
+# The local fit uses runs within this many half-widths of the crossing. One factor: sixteen.
+# Narrower windows gave long searches (tolerance 0.02) on a skewed curve intervals too narrow:
+# coverage 0.87-0.89 with four, 0.907 with eight, 0.932 with sixteen (600 searches). The
+# crossing is not biased with eight (mean error 0.0003 of the range; a quadratic local fit did
+# no better): its spread between searches was 1.2 times the nominal one, with sixteen 1.1
+# (benchmarks/README.md).
+WINDOW = {1: 16.0, 2: 4.0}
 MIN_WINDOW = 0.05
 MIN_BATCHES = 4  # an answer is accepted after the first batch and at least 3 placed by the fit
 PILOT_SHARE_1D = 0.5  # one factor: the first (grid) batch has this share of a batch's runs
