@@ -63,7 +63,7 @@ MIN_HALF_WIDTH = 0.005  # design points never closer to the crossing than this (
 SECOND_POINT_DISTANCE = 0.25  # two factors: the batch's second line point, at least this far
 # The local fit uses runs within this many half-widths of the crossing. One factor: sixteen.
 # Narrower windows gave long searches (tolerance 0.02) on a skewed curve intervals too narrow:
-# coverage 0.87-0.89 with four, 0.907 with eight, 0.932 with sixteen (600 searches). The
+# coverage 0.87-0.89 with four, 0.915 with eight, 0.931 with sixteen (1,000 searches). The
 # crossing is not biased with eight (mean error 0.0003 of the range; a quadratic local fit did
 # no better): its spread between searches was 1.2 times the nominal one, with sixteen 1.1
 # (benchmarks/README.md).
