@@ -2,7 +2,7 @@
 
 The reduced coverage test: 200 searches of a logistic curve with common random numbers (every
 replicate a latent uniform, its outcome at u is U_r < p(u), so a batch's points are as
-correlated as they can be). The full check (500 trials on four curves) and the comparison
+correlated as they can be). The full check (500 trials on five curves) and the comparison
 with a uniform grid are in benchmarks/bench_threshold.py.
 """
 
