@@ -333,6 +333,18 @@ def crossing_interval(
     return float(lower), float(upper), finite.size / resamples
 
 
+def true_run_around(inside: np.ndarray, at: int) -> tuple[int, int]:
+    """First and last index of the run of True in `inside` that holds index `at` ((at, at)
+    when `inside[at]` is False): the connected part of an inverted band around a crossing."""
+    if not inside[at]:
+        return at, at
+    falses = np.flatnonzero(~inside)
+    below, above = falses[falses < at], falses[falses > at]
+    first = below[-1] + 1 if below.size else 0
+    last = above[0] - 1 if above.size else inside.size - 1
+    return int(first), int(last)
+
+
 #: Points of the grid on which a band is inverted: its ends are found to 1/2000 of the range.
 BAND_GRID = 2001
 
@@ -366,11 +378,7 @@ def band_interval(
     where = np.flatnonzero(inside)
     first, last = int(where[0]), int(where[-1])
     if np.isfinite(at):
-        i = int(np.searchsorted(grid, at))
-        outside = np.flatnonzero(~inside)
-        below, above = outside[outside < i], outside[outside > i]
-        first = int(below[-1]) + 1 if below.size else 0
-        last = int(above[0]) - 1 if above.size else grid.size - 1
+        first, last = true_run_around(inside, int(np.searchsorted(grid, at)))
     open_low, open_high = first == 0, last == grid.size - 1
     note = " and ".join(
         words for words, is_open in (("below", open_low), ("above", open_high)) if is_open

@@ -493,9 +493,9 @@ class Russia(EnsembleAgent):
             )
         episodic = np.asarray(self.on.episodes) > 0
         need = (self.motivation > (1.0 + p.need_step) * self.need_reference) | ~episodic
-        partners = self.model.partners
-        deal = partners[PEERS[0]].delivered_now | partners[PEERS[1]].delivered_now
-        deal |= partners[PEERS[2]].delivered_now
+        deal = self.model.partners[PEERS[0]].delivered_now.copy()
+        for actor in PEERS[1:]:
+            deal |= self.model.partners[actor].delivered_now
         candidates = (
             (Trigger.PUBLIC_REFUSAL, kz.public_refusal & episodic, Demand.ENDORSE_WAR),
             (Trigger.SANCTIONS_STEP, kz.enforcement_stepped & episodic, Demand.EVADE_SANCTIONS),

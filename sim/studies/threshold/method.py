@@ -53,6 +53,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy.special import expit, logit, ndtri
 
+from sim.analysis.stats import true_run_around
+
 RIDGE = 1e-3  # on the slopes (unit coordinates): a N(0, 30^2) prior, against separation
 RIDGE_INTERCEPT = 1e-2  # all runs failing (or all succeeding) still give a finite fit
 MAX_STEP = 5.0  # largest Newton step per coefficient
@@ -272,17 +274,6 @@ class Crossing:
         return self.upper - self.lower
 
 
-def _component(inside: np.ndarray, at: int) -> tuple[int, int]:
-    """First and last index of the run of True in `inside` that holds index `at`."""
-    if not inside[at]:
-        return at, at
-    falses = np.flatnonzero(~inside)
-    below, above = falses[falses < at], falses[falses > at]
-    first = below[-1] + 1 if below.size else 0
-    last = above[0] - 1 if above.size else inside.size - 1
-    return int(first), int(last)
-
-
 def crossing_1d(model: Fit, settings: Settings, history: History, clusters: np.ndarray) -> Crossing:
     """The crossing and its interval (dice only, and with the parameters' spread)."""
     a, b = model.beta
@@ -294,7 +285,7 @@ def crossing_1d(model: Fit, settings: Settings, history: History, clusters: np.n
         bounds = {}
         for parameters in (True, False):
             inside = np.abs(eta - settings.target) <= settings.z * model.se(grid, parameters)
-            first, last = _component(inside, at)
+            first, last = true_run_around(inside, at)
             bounds[parameters] = (
                 float(min(GRID_1D[first], root)),
                 float(max(GRID_1D[last], root)),
@@ -408,7 +399,7 @@ def curve_2d(model: Fit, settings: Settings, history: History, clusters: np.ndar
         if not (np.isfinite(root) and 0 <= root <= 1):
             continue
         inside = np.abs(eta - target) <= z * model.se(points)
-        first, last = _component(inside, int(np.argmin(np.abs(axis - root))))
+        first, last = true_run_around(inside, int(np.argmin(np.abs(axis - root))))
         crossing[i] = root
         lower[i], upper[i] = min(column[first, 0], root), max(column[last, 0], root)
     if len(line):
