@@ -10,7 +10,14 @@ import pytest
 from conftest import HANG_GUARD
 from omegaconf import OmegaConf
 
-from sim.config import REPO_ROOT, compose, compose_scenario, list_scenarios
+from sim.config import (
+    REPO_ROOT,
+    compose,
+    compose_scenario,
+    list_scenarios,
+    model_values,
+    scenario_model_values,
+)
 
 SCENARIOS = [name for name, _ in list_scenarios()]
 
@@ -23,6 +30,51 @@ def test_compose_scenario_equals_hydra_compose(name: str) -> None:
     assert OmegaConf.to_container(compose_scenario(name)) == OmegaConf.to_container(
         compose([f"scenario={name}"])
     )
+
+
+#: Fixed values as an experiment's `model:` node gives them, each needing the schema's
+#: conversion: an integer for a float, numbers as text, null where allowed, a choice.
+FIXED = [
+    {},
+    {"war.end_month": 30, "war.outcome": "favorable"},
+    {"russia.war_value": 2, "war.end_month": "40", "kazakhstan.multivector": "0.25"},
+    {"war.ongoing_through": None, "war.outcome": "unfavorable", "russia.war_value": 1.5},
+]
+
+
+@pytest.mark.parametrize("fixed", FIXED, ids=range(len(FIXED)))
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_scenario_model_values_equal_a_hydra_compose(name: str, fixed: dict) -> None:
+    """The shortcut a sweep takes gives every scenario's values as Hydra composes them: the
+    same keys in the same order, the same values of the same types."""
+    overrides = [f"model.{k}={'null' if v is None else v}" for k, v in fixed.items()]
+    hydra = model_values(compose([f"scenario={name}", *overrides]))
+    fast = scenario_model_values(name, fixed)
+    assert list(fast.items()) == list(hydra.items())
+    assert [type(v) for v in fast.values()] == [type(v) for v in hydra.values()]
+
+
+def test_scenario_model_values_refuse_as_composing_does(tmp_path, monkeypatch) -> None:
+    """Values the shortcut does not convert itself go through composing, errors and all."""
+    from sim.config import SEARCH_PATH_ENV
+
+    (tmp_path / "scenario").mkdir()
+    (tmp_path / "scenario" / "odd.yaml").write_text(
+        "# @package _global_\nscenario:\n  name: odd\nmodel:\n  war:\n    end_month: 2.5\n"
+    )
+    monkeypatch.setenv(SEARCH_PATH_ENV, str(tmp_path))
+    cases = [
+        ("odd", {}),  # a float for an integer, in the file
+        ("baseline", {"war.end_month": True}),  # a flag for an integer
+        ("baseline", {"war.outcome": "sideways"}),  # not one of the choices
+        ("baseline", {"war.p_favorable": "${oc.env:HOME}"}),  # an interpolation
+    ]
+    for name, fixed in cases:
+        with pytest.raises(Exception) as composing:
+            model_values(compose_scenario(name, fixed))
+        with pytest.raises(type(composing.value)) as shortcut:
+            scenario_model_values(name, fixed)
+        assert str(shortcut.value) == str(composing.value)
 
 
 def test_the_sweep_parent_imports_neither_mesa_nor_hydra_nor_scipy(tmp_path) -> None:
