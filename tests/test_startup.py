@@ -100,22 +100,39 @@ print(sorted(m for m in ("mesa", "hydra", "scipy") if m in sys.modules))
 
 
 def test_config_yaml_is_omegaconfs_text() -> None:
-    """config.yaml is dumped without building a DictConfig; the text must not change."""
+    """config.yaml is dumped without building a DictConfig, by libyaml's emitter where it
+    writes the same as PyYAML's; the text must not change."""
     from sim.config.paths import escape_interpolations
     from sim.engine.design import load_experiment
     from sim.engine.plan import plan, resolved_data
-    from sim.engine.store import config_yaml
+    from sim.engine.store import _plain_text, config_yaml
+    from sim.engine.study_directory import stored_config
+    from sim.studies.policy.spec import load as load_policy
 
     tricky = {
         "text": ["${oc.env:HOME}", "a \\${b}", "null", "1e3", "true", "0x10", "Āstana", ""],
         "numbers": {"int": 7, "float": 0.1, "tiny": 1e-300, "none": None, "flag": False},
         "empty": {},
+        "styles": [" lead", "trail ", "a: b", "#c", "- d", "'q'", '"d"', "~", "2022-10-28"],
+        "long": " ".join(["Kazakhstan's “multi-vector” policy — a 40-word line:"] * 12),
+    }
+    # Text libyaml would write otherwise: PyYAML's emitter writes these.
+    escaped = {
+        "lines": "first line\nsecond line, long enough to be folded " * 4,
+        "characters": ["tab\there", "\x85 \u2028 \ufeff", "emoji \U0001f642", "nul \x00"],
     }
     sweep = plan(load_experiment("scenario_comparison", ["replicates=1", "months=1"]))
     run = escape_interpolations(
         OmegaConf.to_container(compose(["scenario=baseline"]), resolve=True)
     )
-    for data in (escape_interpolations(tricky), resolved_data(sweep), run):
+    policy = escape_interpolations(
+        OmegaConf.to_container(stored_config(load_policy("partner_commitments")), resolve=True)
+    )
+    plain = [escape_interpolations(tricky), resolved_data(sweep), run, policy]
+    assert all(_plain_text(data) for data in plain)  # these take libyaml's emitter
+    assert not _plain_text(escaped["lines"])
+    assert not any(_plain_text(text) for text in escaped["characters"])
+    for data in [*plain, escaped, {**tricky, **escaped}]:
         assert config_yaml(data) == OmegaConf.to_yaml(OmegaConf.create(data))
 
 
