@@ -99,6 +99,29 @@ print(sorted(m for m in ("mesa", "hydra", "scipy") if m in sys.modules))
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_a_grid_sweep_is_analysed_without_scipy_stats(tmp_path) -> None:
+    """`sim sweep` of a grid, analysis included, never imports scipy.stats (about a CPU second
+    that its background import took from the workers): its Kaplan-Meier curves are computed
+    as scipy.stats.ecdf computes them (tests/test_statistics.py)."""
+    code = f"""
+import sys
+from sim.commands.sweep import main
+assert main(["experiment=scenario_comparison", "replicates=30", "months=24", "workers=2",
+    "progress=false", "output_root={tmp_path}"]) == 0
+print("scipy.stats" in sys.modules, "scipy.special" in sys.modules)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False True"
+    assert list(tmp_path.glob("sweeps/*/*/analysis/*/time_to_escalation.parquet"))
+
+
 def test_config_yaml_is_omegaconfs_text() -> None:
     """config.yaml is dumped without building a DictConfig, by libyaml's emitter where it
     writes the same as PyYAML's; the text must not change."""
