@@ -22,36 +22,31 @@ from sim.config import (
 SCENARIOS = [name for name, _ in list_scenarios()]
 
 
+#: Fixed values as an experiment's `model:` node gives them, each needing the schema's
+#: conversion: numbers as text, an integer for a float, null where allowed, a choice.
+FIXED = {
+    "war.end_month": "40",
+    "war.outcome": "favorable",
+    "russia.war_value": 2,
+    "kazakhstan.multivector": "0.25",
+    "war.ongoing_through": None,
+}
+
+
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_compose_scenario_equals_hydra_compose(name: str) -> None:
-    fixed = {"war.end_month": 30, "war.outcome": "favorable"}
-    hydra = compose([f"scenario={name}", "model.war.end_month=30", "model.war.outcome=favorable"])
-    assert OmegaConf.to_container(compose_scenario(name, fixed)) == OmegaConf.to_container(hydra)
-    assert OmegaConf.to_container(compose_scenario(name)) == OmegaConf.to_container(
-        compose([f"scenario={name}"])
-    )
-
-
-#: Fixed values as an experiment's `model:` node gives them, each needing the schema's
-#: conversion: an integer for a float, numbers as text, null where allowed, a choice.
-FIXED = [
-    {},
-    {"war.end_month": 30, "war.outcome": "favorable"},
-    {"russia.war_value": 2, "war.end_month": "40", "kazakhstan.multivector": "0.25"},
-    {"war.ongoing_through": None, "war.outcome": "unfavorable", "russia.war_value": 1.5},
-]
-
-
-@pytest.mark.parametrize("fixed", FIXED, ids=range(len(FIXED)))
-@pytest.mark.parametrize("name", SCENARIOS)
-def test_scenario_model_values_equal_a_hydra_compose(name: str, fixed: dict) -> None:
-    """The shortcut a sweep takes gives every scenario's values as Hydra composes them: the
-    same keys in the same order, the same values of the same types."""
-    overrides = [f"model.{k}={'null' if v is None else v}" for k, v in fixed.items()]
-    hydra = model_values(compose([f"scenario={name}", *overrides]))
-    fast = scenario_model_values(name, fixed)
-    assert list(fast.items()) == list(hydra.items())
-    assert [type(v) for v in fast.values()] == [type(v) for v in hydra.values()]
+    """Composing without Hydra, and the shortcut a sweep takes to the flat values, give every
+    scenario's config as Hydra composes it: the same keys in the same order, the same values
+    of the same types."""
+    for fixed in (FIXED, {}):
+        overrides = [f"model.{k}={'null' if v is None else v}" for k, v in fixed.items()]
+        hydra = compose([f"scenario={name}", *overrides])
+        assert OmegaConf.to_container(compose_scenario(name, fixed)) == OmegaConf.to_container(
+            hydra
+        )
+        fast, composed = scenario_model_values(name, fixed), model_values(hydra)
+        assert list(fast.items()) == list(composed.items())
+        assert [type(v) for v in fast.values()] == [type(v) for v in composed.values()]
 
 
 def test_scenario_model_values_refuse_as_composing_does(tmp_path, monkeypatch) -> None:
@@ -78,36 +73,19 @@ def test_scenario_model_values_refuse_as_composing_does(tmp_path, monkeypatch) -
 
 
 def test_the_sweep_parent_imports_neither_mesa_nor_hydra_nor_scipy(tmp_path) -> None:
-    """The parent of a process-pool sweep plans, writes and merges; workers run the model."""
-    code = f"""
-import sys
-from sim.engine.design import load_experiment
-from sim.engine.runner import run_sweep
-cfg = load_experiment("scenario_comparison", ["replicates=2", "months=2", "workers=2",
-    "progress=false", "analysis.run=false", "output_root={tmp_path}"])
-run_sweep(cfg)
-print(sorted(m for m in ("mesa", "hydra", "scipy") if m in sys.modules))
-"""
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=HANG_GUARD,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
-
-
-def test_a_grid_sweep_is_analysed_without_scipy_stats(tmp_path) -> None:
-    """`sim sweep` of a grid, analysis included, never imports scipy.stats (about a CPU second
-    that its background import took from the workers): its Kaplan-Meier curves are computed
-    as scipy.stats.ecdf computes them (tests/test_statistics.py)."""
+    """The parent of a process-pool sweep plans, writes and merges; workers run the model.
+    Analysing a grid sweep then (`sim sweep`, analysis included) never imports scipy.stats
+    (about a CPU second, which its background import took from the workers): its Kaplan-Meier
+    curves are computed as scipy.stats.ecdf computes them (tests/test_statistics.py)."""
     code = f"""
 import sys
 from sim.commands.sweep import main
-assert main(["experiment=scenario_comparison", "replicates=30", "months=24", "workers=2",
-    "progress=false", "output_root={tmp_path}"]) == 0
+from sim.engine.design import load_experiment
+from sim.engine.runner import run_sweep
+settings = ["months=24", "workers=2", "progress=false", "output_root={tmp_path}"]
+run_sweep(load_experiment("scenario_comparison", ["replicates=2", "analysis.run=false", *settings]))
+print(sorted(m for m in ("mesa", "hydra", "scipy") if m in sys.modules))
+assert main(["experiment=scenario_comparison", "replicates=30", *settings]) == 0
 print("scipy.stats" in sys.modules, "scipy.special" in sys.modules)
 """
     done = subprocess.run(
@@ -118,8 +96,10 @@ print("scipy.stats" in sys.modules, "scipy.special" in sys.modules)
         timeout=HANG_GUARD,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "False True"
-    assert list(tmp_path.glob("sweeps/*/*/analysis/*/time_to_escalation.parquet"))
+    printed = done.stdout.strip().splitlines()
+    assert printed[0] == "[]"
+    assert printed[-1] == "False True"
+    assert len(list(tmp_path.glob("sweeps/*/*/analysis/*/time_to_escalation.parquet"))) == 1
 
 
 def test_config_yaml_is_omegaconfs_text() -> None:
