@@ -94,7 +94,7 @@ def test_regression_abc_stops_on_convergence_or_says_it_ran_out():
     )
 
 
-def _sbc(method: str) -> np.ndarray:
+def _sbc(method: str, near: np.ndarray | None = None) -> np.ndarray:
     """Talts et al. (2018), reduced: ranks of 200 trials on a 4-parameter problem (semiauto:
     its projection fitted on the first 10,000 runs, the trials on the 30,000 after them)."""
     prior = priors.build(recovery.parameters(4))
@@ -105,7 +105,9 @@ def _sbc(method: str) -> np.ndarray:
     )  # fmt: skip
     scale = np.full(5, recovery.NOISE)
     result = regression.regression_abc(simulate, np.full(5, 0.5), scale, prior, settings)
-    return regression.sbc_ranks(result, prior, scale, 400, 200, 99, seed=4, method=method)
+    return regression.sbc_ranks(
+        result, prior, scale, 400, 200, 99, seed=4, method=method, near=near
+    )
 
 
 @pytest.mark.parametrize("method", [regression.SEMIAUTO, regression.REGRESSION])
@@ -115,6 +117,14 @@ def test_reduced_sbc_adjusted_ranks_are_uniform(method: str):
     assert (pvalues > 0.001).all(), pvalues
     outer = ((ranks < 5) | (ranks >= 95)).mean(axis=0)  # expected 0.10 when calibrated
     assert ((outer > 0.03) & (outer < 0.2)).all(), outer
+
+
+def test_reduced_sbc_near_an_observation_is_uniform_for_semiauto():
+    """The trials nearest one observation (data like the 2022 record) rank uniformly too when
+    the posterior is right: they are chosen by their data alone."""
+    ranks = _sbc(regression.SEMIAUTO, near=np.array([0.2, 0.8, 0.5, 0.5, 2.0]))
+    assert (regression.sbc_uniformity(ranks, draws=99) > 0.001).all()
+    assert not (ranks == _sbc(regression.SEMIAUTO)).all()  # other trials than the random ones
 
 
 def test_reduced_sbc_rejection_is_never_over_confident():
@@ -130,8 +140,9 @@ def test_semiauto_trials_leave_out_the_runs_its_projection_was_fitted_on():
     prior = priors.build(recovery.parameters(2))
     simulate = recovery.noisy_simulator(prior=prior)
     settings = regression.Settings(
-        accept=100, batch=2_000, min_simulations=6_000, budget=6_000, seed=3, progress=False
-    )
+        accept=100, batch=2_000, min_simulations=6_000, budget=6_000, seed=3, progress=False,
+        method=regression.SEMIAUTO,
+    )  # fmt: skip
     scale = np.full(3, recovery.NOISE)
     result = regression.regression_abc(simulate, np.full(3, 0.5), scale, prior, settings)
     assert result.pilot == 2_000 and result.statistics.shape == (6_000, 2)
@@ -139,7 +150,7 @@ def test_semiauto_trials_leave_out_the_runs_its_projection_was_fitted_on():
     # each parameter is seen directly through noise 0.08: its projection explains most of it
     assert (result.projection.r_squared > 0.8).all()
     assert np.abs(result.statistics - unit).mean() < 0.1
-    ranks = regression.sbc_ranks(result, prior, scale, 100, 50, 19, seed=1)
+    ranks = regression.sbc_ranks(result, prior, scale, 100, 50, 19, seed=1, method="semiauto")
     assert ranks.shape == (50, 2) and ranks.max() <= 19
 
 

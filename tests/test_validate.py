@@ -23,12 +23,7 @@ from sim.config import REPO_ROOT
 from sim.studies import validation as V
 
 #: claim id -> why the current model fails it (empty: every claim passes or is undecided).
-KNOWN_FAILURES: dict[str, str] = {
-    "F1": (
-        "the semi-automatic posterior (daadd46) predicts 1.7 Russian CPC disruptions in "
-        "Mar-Oct 2022 against the band [2.5, 5.5] around the four observed (docs/validation.md)"
-    ),
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 # --- the quick run ---------------------------------------------------------------------------

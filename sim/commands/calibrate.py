@@ -1,8 +1,8 @@
 """`python -m sim calibrate targets=<name> [scenario=S] [budget=N] [quick=true] [...]`.
 
-Likelihood-free inference (ABC on a growing reference table with semi-automatic summaries;
-plain rejection with method=rejection, regression-adjusted with method=regression; ABC-SMC
-with method=smc) of the
+Likelihood-free inference (rejection ABC on a growing reference table; semi-automatic
+summaries with method=semiauto, regression-adjusted with method=regression; ABC-SMC with
+method=smc) of the
 parameters listed in a targets file, on the targets in it; ``ship=true`` writes the posterior
 to configs/posteriors/<targets>/, where every run command finds it.
 Writes ``<output_root>/calibrations/<targets>/<timestamp>/`` (posterior.parquet,
@@ -29,7 +29,7 @@ REGRESSION_FULL = {
 }
 QUICK = {"population": 400, "budget": 100_000, "max_generations": 10, "min_acceptance": 0.01}
 FULL = {"population": 2000, "budget": 1_500_000, "max_generations": 20, "min_acceptance": 0.005}
-METHODS = ("semiauto", "rejection", "regression", "smc")
+METHODS = ("rejection", "semiauto", "regression", "smc")
 SMOKE_TEST = (
     "quick=true: a SMOKE TEST of the machinery, not an inference; its posterior is marked "
     "quick and every use of it warns"
@@ -37,11 +37,11 @@ SMOKE_TEST = (
 USAGE = f"""usage: {PROG} targets=<name|file.yaml> [key=value ...]
 
   targets=NAME         a file in configs/targets/ ({{targets}}) or a path to a .yaml file
-  method=NAME          semiauto (ABC on a growing reference table, the distance on each
+  method=NAME          rejection (kernel-weighted rejection ABC on a growing reference table,
+                       the distance on the targets; default), semiauto (the distance on each
                        parameter's regression on the targets, each parameter adjusted along
-                       its own; default), rejection (the distance on the targets, no
-                       adjustment), regression (that distance, adjusted on every target) or
-                       smc (ABC-SMC)
+                       its own), regression (the targets' distance, adjusted on every target)
+                       or smc (ABC-SMC)
   ship=true|false      write the posterior to configs/posteriors/<targets>/, the default of
                        every run command, replacing the one there (default false)
   scenario=NAME        the scenario to simulate (default: the targets file's scenario)
@@ -148,7 +148,7 @@ def parse_args(argv: Sequence[str]) -> dict:
 def sampler_settings(raw: dict, quick: bool, seed: int, progress: bool):
     """The sampler `method=` names, sized by `quick`, `budget=`, `population=` and
     `generations=` (shared with `sim score calibration=auto`, which calibrates the same way)."""
-    method = raw.get("method", "semiauto")
+    method = raw.get("method", "rejection")
     if method not in METHODS:
         raise CalibrationError(
             f"method = {method!r} is not allowed: expected one of {', '.join(METHODS)}"

@@ -9,17 +9,20 @@ scale of their prior box, so every adjusted value stays inside the prior.
 
 Three methods share the table and its stopping rule (``Settings.method``):
 
-* ``semiauto`` (the default): the semi-automatic summaries of Fearnhead and Prangle (2012),
-  one per parameter, its regression on the targets fitted on the table's first batch (the
-  pilot; ``sim.studies.calibration.projection``). The kept runs are the nearest in those
-  summaries, and each parameter is then adjusted along its own summary alone (local-linear,
-  one slope per parameter): a regression on one well-determined direction, not on every
-  target at once, so it does not extrapolate.
-* ``rejection``: the kept runs' own parameters, kernel-weighted, with the distance on the raw
-  targets in units of their tolerances (plain rejection ABC): stable, but too wide where a
-  few smooth targets pin a parameter down among many noisy ones.
-* ``regression``: the same distance, and Beaumont's adjustment on every target at once: on
-  the model it moves from one table size to the next and never converges.
+* ``rejection`` (the default): the kept runs' own parameters, kernel-weighted, with the
+  distance on the targets in units of their tolerances (plain rejection ABC). Too wide where a
+  few smooth targets pin a parameter down among many noisy ones, but it makes no
+  extrapolation: when the model cannot come as near the observation as it comes to its own
+  simulated data, it still concentrates on the parameters that come nearest (Frazier, Robert
+  and Rousseau 2020).
+* ``semiauto``: the semi-automatic summaries of Fearnhead and Prangle (2012), one per
+  parameter, its regression on the targets fitted on the table's first batch (the pilot;
+  ``sim.studies.calibration.projection``). The kept runs are the nearest in those summaries,
+  and each parameter is then adjusted along its own summary alone (local-linear, one slope
+  per parameter). Calibrated on the model's own data (simulation-based calibration), but the
+  adjustment extrapolates when the observation lies beyond the kept runs.
+* ``regression``: the targets' distance, and Beaumont's adjustment on every target at once:
+  on the model it moves from one table size to the next and never converges.
 
 Which one the model uses, and why, and why not ABC-SMC: docs/calibration.md, "Choice of
 method" (the recovery comparison of ``sim.studies.calibration.recovery`` and the simulation-
@@ -83,11 +86,11 @@ class Settings:
     min_ess: float = 1000.0
     seed: int = 20221028
     progress: bool = True
-    method: str = "semiauto"  # or "rejection", "regression": see the module's docstring
+    method: str = "rejection"  # or "semiauto", "regression": see the module's docstring
 
 
-SEMIAUTO, REJECTION, REGRESSION = "semiauto", "rejection", "regression"
-METHODS = (SEMIAUTO, REJECTION, REGRESSION)
+REJECTION, SEMIAUTO, REGRESSION = "rejection", "semiauto", "regression"
+METHODS = (REJECTION, SEMIAUTO, REGRESSION)
 
 
 @dataclasses.dataclass
@@ -133,7 +136,7 @@ def adjusted_posterior(
     prior: UniformPrior,
     accept: int,
     exclude: int | None = None,
-    method: str = SEMIAUTO,
+    method: str = REJECTION,
 ) -> abc.Generation:
     """The posterior of one observation from a reference table (without row `exclude`, the
     observation itself in a simulation-based calibration). `statistics` are the table's
@@ -325,11 +328,17 @@ def sbc_ranks(
     trials: int,
     draws: int = 99,
     seed: int = 0,
-    method: str = SEMIAUTO,
+    method: str = REJECTION,
     threads: int = 1,
+    near: np.ndarray | None = None,
 ) -> np.ndarray:
     """Ranks (trials, parameters) of true values among `draws` posterior draws, each trial
     taking one run of the reference table as the observation and the rest as the table.
+
+    The trials are random runs of the table (Talts et al.: calibration averaged over the
+    prior predictive), or, with `near` (targets), the runs whose targets lie nearest it in
+    units of `scale`: calibration for data like those observed. Choosing the trials by their
+    data alone keeps the ranks uniform under a correct posterior.
 
     If the posterior is calibrated, each parameter's ranks are uniform on 0..draws: too many
     at the ends means over-confident (too narrow), a hump in the middle under-confident.
@@ -347,10 +356,14 @@ def sbc_ranks(
     start = result.pilot if len(result.theta) > result.pilot else 0
     rows = slice(start, start + SBC_TABLE)
     theta, statistics = result.theta[rows], result.statistics[rows]
+    count = min(trials, len(theta))  # a tiny table gives each of its runs a trial
+    if near is None:
+        picks = rng.choice(len(theta), size=count, replace=False)
+    else:
+        closeness = abc.distances(result.summaries[rows], near, scale)
+        picks = np.sort(np.argpartition(closeness, count - 1)[:count])
     if result.projection is not None:
         scale = np.ones(prior.dim)
-    # A reference table smaller than the trials (a tiny budget) gives each of its runs a trial.
-    picks = rng.choice(len(theta), size=min(trials, len(theta)), replace=False)
 
     def posterior_without(i: int) -> abc.Generation:
         observed = statistics[i].astype(float)
