@@ -120,8 +120,11 @@ def misfit_section(result, prior, targets, settings, simulate) -> str:
     real = kth_neighbour(result, targets, targets.observed, k)
     alike = [kth_neighbour(result, targets, result.summaries[r], k, exclude=r) for r in rows]
     rng = np.random.default_rng(settings.seed)
-    seeds = iter(range(1, 100))
-    halts = lambda theta: simulate(theta, derive_seeds(next(seeds), np.arange(len(theta))))[:, 0]  # noqa: E731
+    fresh_seeds = iter(range(1, 100))  # each batch of fresh runs its own seeds
+
+    def halts(theta: np.ndarray) -> np.ndarray:  # the first target: Russian disruptions
+        return simulate(theta, derive_seeds(next(fresh_seeds), np.arange(len(theta))))[:, 0]
+
     truth = halts(np.repeat(result.theta[rows].astype(float), RUNS_EACH, axis=0))
     lines = [
         f"Distance (tolerance units) from the observation to its {k:,}th nearest run of the "
@@ -137,7 +140,7 @@ def misfit_section(result, prior, targets, settings, simulate) -> str:
         "| predicted at the 2022 observation |",
         "| --- | --- | --- |",
     ]
-    for method in (regression.REJECTION, regression.SEMIAUTO):
+    for method in regression.METHODS:
         draws = []
         for r in rows:
             gen = posterior_at(result, prior, targets, settings, method, r)
