@@ -433,8 +433,9 @@ def test_a_table_whose_kept_runs_all_match_exactly_weighs_them_alike():
     theta = np.random.default_rng(0).random((50, 2))
     summaries = np.zeros((50, 3), dtype=np.float32)
     observed, scale = np.zeros(3), np.ones(3)
-    for adjust in (False, True):
+    for method in R.METHODS:  # semiauto's statistics: one projected summary per parameter
+        width = 2 if method == R.SEMIAUTO else 3
         posterior = R.adjusted_posterior(
-            theta, summaries, observed, scale, prior, 10, adjust=adjust
+            theta, summaries[:, :width], observed[:width], scale[:width], prior, 10, method=method
         )
         assert np.allclose(posterior.weights, 0.1) and np.isfinite(posterior.theta).all()

@@ -21,7 +21,7 @@ from sim.engine import posterior_draws
 from sim.model.params import PARAMS, PARAMS_BY_PATH
 from sim.model.uncertainty import UNCERTAIN, check_table
 from sim.model.version import model_version, prior_version
-from sim.studies.calibration import priors, recovery, regression
+from sim.studies.calibration import priors, projection, recovery, regression
 from sim.studies.calibration import targets as T
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,7 +65,7 @@ def test_every_target_is_an_observation_with_a_source_up_to_october_2022():
 
 
 # --- the sampler: recovery, convergence, SBC -----------------------------------------------------
-@pytest.mark.parametrize("method", ["rejection", "regression"])
+@pytest.mark.parametrize("method", regression.METHODS)
 def test_the_reference_table_samplers_recover_known_values(method: str):
     result = recovery.check(12, population=300, budget=20_000, method=method, dim=3)
     assert 0.75 <= result.coverage <= 1.0
@@ -94,34 +94,82 @@ def test_regression_abc_stops_on_convergence_or_says_it_ran_out():
     )
 
 
-def _sbc(adjust: bool) -> np.ndarray:
-    """Talts et al. (2018), reduced: ranks of 200 trials on a 4-parameter problem."""
+def _sbc(method: str, near: np.ndarray | None = None) -> np.ndarray:
+    """Talts et al. (2018), reduced: ranks of 200 trials on a 4-parameter problem (semiauto:
+    its projection fitted on the first 10,000 runs, the trials on the 30,000 after them)."""
     prior = priors.build(recovery.parameters(4))
     simulate = recovery.noisy_simulator(prior=prior)
     settings = regression.Settings(
-        accept=400, batch=40_000, min_simulations=40_000, budget=40_000, seed=3,
-        progress=False, adjust=adjust,
+        accept=400, batch=10_000, min_simulations=40_000, budget=40_000, seed=3,
+        progress=False, method=method,
     )  # fmt: skip
     scale = np.full(5, recovery.NOISE)
     result = regression.regression_abc(simulate, np.full(5, 0.5), scale, prior, settings)
-    return regression.sbc_ranks(result, prior, scale, 400, 200, 99, seed=4, adjust=adjust)
+    return regression.sbc_ranks(
+        result, prior, scale, 400, 200, 99, seed=4, method=method, near=near
+    )
 
 
-def test_reduced_sbc_regression_ranks_are_uniform():
-    ranks = _sbc(adjust=True)
+@pytest.mark.parametrize("method", [regression.SEMIAUTO, regression.REGRESSION])
+def test_reduced_sbc_adjusted_ranks_are_uniform(method: str):
+    ranks = _sbc(method)
     pvalues = regression.sbc_uniformity(ranks, draws=99)
     assert (pvalues > 0.001).all(), pvalues
     outer = ((ranks < 5) | (ranks >= 95)).mean(axis=0)  # expected 0.10 when calibrated
     assert ((outer > 0.03) & (outer < 0.2)).all(), outer
 
 
+def test_reduced_sbc_near_an_observation_is_uniform_for_semiauto():
+    """The trials nearest one observation (data like the 2022 record) rank uniformly too when
+    the posterior is right: they are chosen by their data alone."""
+    ranks = _sbc(regression.SEMIAUTO, near=np.array([0.2, 0.8, 0.5, 0.5, 2.0]))
+    assert (regression.sbc_uniformity(ranks, draws=99) > 0.001).all()
+    assert not (ranks == _sbc(regression.SEMIAUTO)).all()  # other trials than the random ones
+
+
 def test_reduced_sbc_rejection_is_never_over_confident():
     """Rejection ABC keeps runs within a tolerance, so its posterior is at most as narrow as
     the true one: its ranks hump in the middle (under-confident), never pile at the ends."""
-    ranks = _sbc(adjust=False)
+    ranks = _sbc(regression.REJECTION)
     outer = ((ranks < 10) | (ranks >= 90)).mean(axis=0)  # 0.20 when calibrated
     middle = ((ranks >= 30) & (ranks < 70)).mean(axis=0)  # 0.40 when calibrated
     assert (outer < 0.2).all() and (middle > 0.4).all(), (outer, middle)
+
+
+def test_semiauto_trials_leave_out_the_runs_its_projection_was_fitted_on():
+    prior = priors.build(recovery.parameters(2))
+    simulate = recovery.noisy_simulator(prior=prior)
+    settings = regression.Settings(
+        accept=100, batch=2_000, min_simulations=6_000, budget=6_000, seed=3, progress=False,
+        method=regression.SEMIAUTO,
+    )  # fmt: skip
+    scale = np.full(3, recovery.NOISE)
+    result = regression.regression_abc(simulate, np.full(3, 0.5), scale, prior, settings)
+    assert result.pilot == 2_000 and result.statistics.shape == (6_000, 2)
+    unit = (result.theta - prior.low) / prior.width
+    # each parameter is seen directly through noise 0.08: its projection explains most of it
+    assert (result.projection.r_squared > 0.8).all()
+    assert np.abs(result.statistics - unit).mean() < 0.1
+    ranks = regression.sbc_ranks(result, prior, scale, 100, 50, 19, seed=1, method="semiauto")
+    assert ranks.shape == (50, 2) and ranks.max() <= 19
+
+
+def test_the_projection_weighs_targets_by_what_they_say_about_each_parameter():
+    """Fearnhead and Prangle's summaries: a parameter the targets pin down gets a summary
+    that spans its range; one they say nothing about gets a near-constant one."""
+    prior = priors.build(recovery.parameters(2))
+    rng = np.random.default_rng(0)
+    theta = prior.sample(20_000, rng)
+    unit = (theta - prior.low) / prior.width
+    # target 0 sees parameter 0 (squared), target 1 is noise
+    summaries = np.column_stack([unit[:, 0] ** 2, rng.normal(size=len(theta))])
+    summaries = np.vstack([summaries, [np.nan, 0.0]])
+    theta = np.vstack([theta, theta[:1]])
+    fitted = projection.fit(theta, summaries, np.zeros(2), np.ones(2), prior)
+    assert fitted.r_squared[0] > 0.95 and fitted.r_squared[1] < 0.01  # sqrt, fitted by a quadratic
+    stats = fitted(summaries)
+    assert np.isnan(stats[-1]).all()  # a run with a missing target is infinitely far
+    assert stats[:-1, 0].std() > 0.25 and stats[:-1, 1].std() < 0.02
 
 
 # --- the shipped posterior -----------------------------------------------------------------------

@@ -172,6 +172,8 @@ def test_the_recorded_posterior_gives_the_same_forecasts_again(tmp_path: Path):
     tiny = ["calibration=auto", "budget=120", "population=20", "generations=2"]
     assert cli.main([*common, *tiny, f"run.output_root={tmp_path / 'a'}"]) == 0
     (auto,) = (tmp_path / "a" / "scores" / "seed_2022").iterdir()
+    # a calibration that was not asked to be quick is not marked as a smoke test
+    assert json.loads((auto / "calibration" / "manifest.json").read_text())["quick"] is False
     again = [f"calibration={auto / 'calibration'}", f"run.output_root={tmp_path / 'b'}"]
     assert cli.main([*common, *again]) == 0
     (reused,) = (tmp_path / "b" / "scores" / "seed_2022").iterdir()

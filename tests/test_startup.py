@@ -10,31 +10,83 @@ import pytest
 from conftest import HANG_GUARD
 from omegaconf import OmegaConf
 
-from sim.config import REPO_ROOT, compose, compose_scenario, list_scenarios
+from sim.config import (
+    REPO_ROOT,
+    compose,
+    compose_scenario,
+    list_scenarios,
+    model_values,
+    scenario_model_values,
+)
 
 SCENARIOS = [name for name, _ in list_scenarios()]
 
 
+#: Fixed values as an experiment's `model:` node gives them, each needing the schema's
+#: conversion: numbers as text, an integer for a float, null where allowed, a choice.
+FIXED = {
+    "war.end_month": "40",
+    "war.outcome": "favorable",
+    "russia.war_value": 2,
+    "kazakhstan.multivector": "0.25",
+    "war.ongoing_through": None,
+}
+
+
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_compose_scenario_equals_hydra_compose(name: str) -> None:
-    fixed = {"war.end_month": 30, "war.outcome": "favorable"}
-    hydra = compose([f"scenario={name}", "model.war.end_month=30", "model.war.outcome=favorable"])
-    assert OmegaConf.to_container(compose_scenario(name, fixed)) == OmegaConf.to_container(hydra)
-    assert OmegaConf.to_container(compose_scenario(name)) == OmegaConf.to_container(
-        compose([f"scenario={name}"])
+    """Composing without Hydra, and the shortcut a sweep takes to the flat values, give every
+    scenario's config as Hydra composes it: the same keys in the same order, the same values
+    of the same types."""
+    for fixed in (FIXED, {}):
+        overrides = [f"model.{k}={'null' if v is None else v}" for k, v in fixed.items()]
+        hydra = compose([f"scenario={name}", *overrides])
+        assert OmegaConf.to_container(compose_scenario(name, fixed)) == OmegaConf.to_container(
+            hydra
+        )
+        fast, composed = scenario_model_values(name, fixed), model_values(hydra)
+        assert list(fast.items()) == list(composed.items())
+        assert [type(v) for v in fast.values()] == [type(v) for v in composed.values()]
+
+
+def test_scenario_model_values_refuse_as_composing_does(tmp_path, monkeypatch) -> None:
+    """Values the shortcut does not convert itself go through composing, errors and all."""
+    from sim.config import SEARCH_PATH_ENV
+
+    (tmp_path / "scenario").mkdir()
+    (tmp_path / "scenario" / "odd.yaml").write_text(
+        "# @package _global_\nscenario:\n  name: odd\nmodel:\n  war:\n    end_month: 2.5\n"
     )
+    monkeypatch.setenv(SEARCH_PATH_ENV, str(tmp_path))
+    cases = [
+        ("odd", {}),  # a float for an integer, in the file
+        ("baseline", {"war.end_month": True}),  # a flag for an integer
+        ("baseline", {"war.outcome": "sideways"}),  # not one of the choices
+        ("baseline", {"war.p_favorable": "${oc.env:HOME}"}),  # an interpolation
+    ]
+    for name, fixed in cases:
+        with pytest.raises(Exception) as composing:
+            model_values(compose_scenario(name, fixed))
+        with pytest.raises(type(composing.value)) as shortcut:
+            scenario_model_values(name, fixed)
+        assert str(shortcut.value) == str(composing.value)
 
 
 def test_the_sweep_parent_imports_neither_mesa_nor_hydra_nor_scipy(tmp_path) -> None:
-    """The parent of a process-pool sweep plans, writes and merges; workers run the model."""
+    """The parent of a process-pool sweep plans, writes and merges; workers run the model.
+    Analysing a grid sweep then (`sim sweep`, analysis included) never imports scipy.stats
+    (about a CPU second, which its background import took from the workers): its Kaplan-Meier
+    curves are computed as scipy.stats.ecdf computes them (tests/test_statistics.py)."""
     code = f"""
 import sys
+from sim.commands.sweep import main
 from sim.engine.design import load_experiment
 from sim.engine.runner import run_sweep
-cfg = load_experiment("scenario_comparison", ["replicates=2", "months=2", "workers=2",
-    "progress=false", "analysis.run=false", "output_root={tmp_path}"])
-run_sweep(cfg)
+settings = ["months=24", "workers=2", "progress=false", "output_root={tmp_path}"]
+run_sweep(load_experiment("scenario_comparison", ["replicates=2", "analysis.run=false", *settings]))
 print(sorted(m for m in ("mesa", "hydra", "scipy") if m in sys.modules))
+assert main(["experiment=scenario_comparison", "replicates=30", *settings]) == 0
+print("scipy.stats" in sys.modules, "scipy.special" in sys.modules)
 """
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -44,26 +96,46 @@ print(sorted(m for m in ("mesa", "hydra", "scipy") if m in sys.modules))
         timeout=HANG_GUARD,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    printed = done.stdout.strip().splitlines()
+    assert printed[0] == "[]"
+    assert printed[-1] == "False True"
+    assert len(list(tmp_path.glob("sweeps/*/*/analysis/*/time_to_escalation.parquet"))) == 1
 
 
 def test_config_yaml_is_omegaconfs_text() -> None:
-    """config.yaml is dumped without building a DictConfig; the text must not change."""
+    """config.yaml is dumped without building a DictConfig, by libyaml's emitter where it
+    writes the same as PyYAML's; the text must not change."""
     from sim.config.paths import escape_interpolations
     from sim.engine.design import load_experiment
     from sim.engine.plan import plan, resolved_data
-    from sim.engine.store import config_yaml
+    from sim.engine.store import _plain_text, config_yaml
+    from sim.engine.study_directory import stored_config
+    from sim.studies.policy.spec import load as load_policy
 
     tricky = {
         "text": ["${oc.env:HOME}", "a \\${b}", "null", "1e3", "true", "0x10", "Āstana", ""],
         "numbers": {"int": 7, "float": 0.1, "tiny": 1e-300, "none": None, "flag": False},
         "empty": {},
+        "styles": [" lead", "trail ", "a: b", "#c", "- d", "'q'", '"d"', "~", "2022-10-28"],
+        "long": " ".join(["Kazakhstan's “multi-vector” policy — a 40-word line:"] * 12),
+    }
+    # Text libyaml would write otherwise: PyYAML's emitter writes these.
+    escaped = {
+        "lines": "first line\nsecond line, long enough to be folded " * 4,
+        "characters": ["tab\there", "\x85 \u2028 \ufeff", "emoji \U0001f642", "nul \x00"],
     }
     sweep = plan(load_experiment("scenario_comparison", ["replicates=1", "months=1"]))
     run = escape_interpolations(
         OmegaConf.to_container(compose(["scenario=baseline"]), resolve=True)
     )
-    for data in (escape_interpolations(tricky), resolved_data(sweep), run):
+    policy = escape_interpolations(
+        OmegaConf.to_container(stored_config(load_policy("partner_commitments")), resolve=True)
+    )
+    plain = [escape_interpolations(tricky), resolved_data(sweep), run, policy]
+    assert all(_plain_text(data) for data in plain)  # these take libyaml's emitter
+    assert not _plain_text(escaped["lines"])
+    assert not any(_plain_text(text) for text in escaped["characters"])
+    for data in [*plain, escaped, {**tricky, **escaped}]:
         assert config_yaml(data) == OmegaConf.to_yaml(OmegaConf.create(data))
 
 

@@ -160,6 +160,51 @@ def test_kaplan_meier_equals_statsmodels() -> None:
     np.testing.assert_allclose(curve["upper"][defined], (s ** np.exp(-spread))[defined], rtol=1e-9)
 
 
+def _scipy_kaplan_meier(time: np.ndarray, event: np.ndarray, level: float) -> np.ndarray:
+    """scipy.stats.ecdf's curve and log-log band at the event times, as the analysis read
+    them before it computed them itself (survival, lower, upper; NaN bounds onto S)."""
+    import warnings
+
+    times = np.unique(time[event])
+    curve = scipy_stats.ecdf(scipy_stats.CensoredData.right_censored(time, ~event)).sf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        band = curve.confidence_interval(level, method="log-log")
+    survival = curve.evaluate(times)
+    lower = np.nan_to_num(band.low.evaluate(times), nan=survival)
+    upper = np.nan_to_num(band.high.evaluate(times), nan=survival)
+    return np.stack([survival, lower, upper])
+
+
+def _survival_samples() -> list[tuple[np.ndarray, np.ndarray]]:
+    """Censoring at the horizon only (a sweep's), anywhere, ties of events with censorings,
+    a curve that reaches 0, one run, and every run censored but one."""
+    rng = np.random.default_rng(11)
+    samples = []
+    for n, p in [(1, 0.5), (7, 0.3), (400, 0.03), (5000, 0.01), (20000, 0.002)]:
+        first = rng.geometric(p, n)
+        samples.append((np.minimum(first, 120), first <= 120))  # a sweep's curve
+        censor = rng.integers(1, 90, n)
+        samples.append((np.minimum(first, censor), first <= censor))
+    samples.append((np.array([2, 2, 2, 5, 5, 9]), np.array([1, 1, 0, 1, 0, 1], dtype=bool)))
+    samples.append((np.array([4, 4, 4]), np.ones(3, dtype=bool)))
+    samples.append((np.arange(1, 51), np.arange(1, 51) == 50))
+    return samples
+
+
+@pytest.mark.parametrize("level", [0.95, 0.9])
+def test_kaplan_meier_is_scipys_ecdf_bit_for_bit(level: float) -> None:
+    """The curve and band are scipy.stats.ecdf's, the same bits (NaN where scipy's is)."""
+    for time, event in _survival_samples():
+        curve = stats.kaplan_meier(time, event, level=level)
+        ours = curve[["survival", "lower", "upper"]].to_numpy().T
+        np.testing.assert_array_equal(ours, _scipy_kaplan_meier(time, event, level))
+        distinct, survival, lower, upper = stats.product_limit(time, event, level)
+        sf = scipy_stats.ecdf(scipy_stats.CensoredData.right_censored(time, ~event)).sf
+        np.testing.assert_array_equal(distinct, sf.quantiles)
+        np.testing.assert_array_equal(survival, sf.probabilities)
+
+
 def test_kaplan_meier_edge_cases() -> None:
     assert stats.kaplan_meier(np.array([60, 60]), np.array([False, False])).empty
     curve = stats.kaplan_meier(np.array([3, 3, 3]), np.ones(3, dtype=bool))  # all at once

@@ -1,9 +1,10 @@
 """The interval estimators every command shares, one implementation each, with its reference.
 
-Where scipy has the estimator it is called: Student's t interval (``scipy.stats.ttest_1samp``),
-the bootstrap (``scipy.stats.bootstrap``) and Kaplan-Meier with its log-log band
-(``scipy.stats.ecdf``). Three are written here because no maintained library gives them in
-the form the commands need:
+Where scipy has the estimator it is called: Student's t interval (``scipy.stats.ttest_1samp``)
+and the bootstrap (``scipy.stats.bootstrap``). Kaplan-Meier with its log-log band is
+``scipy.stats.ecdf``'s, computed here with scipy's own operations (the same bits, tested): a
+sweep's parent would otherwise import scipy.stats while its workers simulate. Three are
+written here because no maintained library gives them in the form the commands need:
 
 - the Wilson interval, vectorised over thousands of (hits, runs) pairs at once (scipy's
   ``binomtest`` takes one pair per call; statsmodels is not a core dependency);
@@ -16,7 +17,6 @@ docs/statistics.md gives each formula, when each command uses it, and the covera
 
 from __future__ import annotations
 
-import warnings
 from types import ModuleType
 from typing import NamedTuple
 
@@ -222,12 +222,12 @@ def bootstrap_mean_difference(
 
 # --- survival ----------------------------------------------------------------------------------
 def kaplan_meier(time: np.ndarray, event: np.ndarray, level: float = LEVEL) -> pd.DataFrame:
-    """Kaplan-Meier survival S(t) = P(T > t) with its pointwise log-log band, from scipy.
+    """Kaplan-Meier survival S(t) = P(T > t) with its pointwise log-log band.
 
-    ``scipy.stats.ecdf`` on right-censored data gives the curve and
-    ``sf.confidence_interval(method="log-log")`` the band (Greenwood variance on log(-log S),
-    Kalbfleisch and Prentice 2002). Where that band is undefined (S = 0, or every run at risk
-    had the event) it collapses onto S.
+    The curve and band are ``scipy.stats.ecdf`` on right-censored data and
+    ``sf.confidence_interval(method="log-log")`` (Greenwood variance on log(-log S),
+    Kalbfleisch and Prentice 2002), computed as scipy computes them (``product_limit``). Where
+    that band is undefined (S = 0, or every run at risk had the event) it collapses onto S.
 
     Args:
         time: time to the event or to censoring, per run.
@@ -245,14 +245,11 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray, level: float = LEVEL) -> p
     events = np.bincount(np.searchsorted(times, time[event]), minlength=times.size)
     survival = lower = upper = np.ones(0)
     if times.size:
-        stats = _scipy_stats()
-        curve = stats.ecdf(stats.CensoredData.right_censored(time, ~event)).sf
-        with warnings.catch_warnings():  # "undefined at some observations": handled below
-            warnings.simplefilter("ignore", RuntimeWarning)
-            band = curve.confidence_interval(level, method="log-log")
-        survival = curve.evaluate(times)
-        lower = np.nan_to_num(band.low.evaluate(times), nan=survival)
-        upper = np.nan_to_num(band.high.evaluate(times), nan=survival)
+        every_time, curve, low, high = product_limit(time, event, level)
+        at = np.searchsorted(every_time, times)  # the curve's steps at the event times
+        survival = curve[at]
+        lower = np.nan_to_num(low[at], nan=survival)
+        upper = np.nan_to_num(high[at], nan=survival)
     return pd.DataFrame(
         {
             "month": times.astype(np.int64),
@@ -263,6 +260,38 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray, level: float = LEVEL) -> p
             "upper": upper,
         }
     )
+
+
+def product_limit(
+    time: np.ndarray, event: np.ndarray, level: float = LEVEL
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The Kaplan-Meier curve and its log-log band at every distinct time, event or censoring.
+
+    The operations of ``scipy.stats.ecdf`` (``_ecdf_right_censored``, or ``_ecdf_uncensored``
+    when no run is censored) and of its ``confidence_interval(method="log-log")``, in the
+    same order, so the same bits
+    (tests/test_statistics.py holds them against scipy's): importing scipy.stats costs a
+    sweep's parent about a CPU second, taken from the workers while they simulate.
+
+    Returns:
+        The distinct times, S at each, and the band's lower and upper bound (clipped to
+        [0, 1]; NaN where the band is undefined).
+    """
+    time, event = np.asarray(time), np.asarray(event, dtype=bool)
+    distinct = np.unique(time)
+    at_risk = time.size - np.searchsorted(np.sort(time), distinct, side="left")
+    deaths = np.bincount(np.searchsorted(distinct, time[event]), minlength=distinct.size)
+    if event.all():  # scipy's uncensored branch: the empirical CDF's complement
+        survival = 1 - np.cumsum(deaths) / time.size
+    else:
+        survival = np.cumprod((at_risk - deaths) / at_risk)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = 1 / np.log(survival) ** 2 * np.cumsum(deaths / (at_risk * (at_risk - deaths)))
+        log_log = np.log(-np.log(survival))
+    z_se = z_value(level) * np.sqrt(var)
+    lower = np.clip(np.exp(-np.exp(log_log + z_se)), 0, 1)
+    upper = np.clip(np.exp(-np.exp(log_log - z_se)), 0, 1)
+    return distinct, survival, lower, upper
 
 
 # --- thresholds --------------------------------------------------------------------------------

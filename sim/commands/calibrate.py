@@ -1,7 +1,8 @@
 """`python -m sim calibrate targets=<name> [scenario=S] [budget=N] [quick=true] [...]`.
 
-Likelihood-free inference (rejection ABC on a growing reference table; regression-adjusted
-with method=regression; ABC-SMC with method=smc) of the
+Likelihood-free inference (rejection ABC on a growing reference table; semi-automatic
+summaries with method=semiauto, regression-adjusted with method=regression; ABC-SMC with
+method=smc) of the
 parameters listed in a targets file, on the targets in it; ``ship=true`` writes the posterior
 to configs/posteriors/<targets>/, where every run command finds it.
 Writes ``<output_root>/calibrations/<targets>/<timestamp>/`` (posterior.parquet,
@@ -28,7 +29,7 @@ REGRESSION_FULL = {
 }
 QUICK = {"population": 400, "budget": 100_000, "max_generations": 10, "min_acceptance": 0.01}
 FULL = {"population": 2000, "budget": 1_500_000, "max_generations": 20, "min_acceptance": 0.005}
-METHODS = ("rejection", "regression", "smc")
+METHODS = ("rejection", "semiauto", "regression", "smc")
 SMOKE_TEST = (
     "quick=true: a SMOKE TEST of the machinery, not an inference; its posterior is marked "
     "quick and every use of it warns"
@@ -37,14 +38,17 @@ USAGE = f"""usage: {PROG} targets=<name|file.yaml> [key=value ...]
 
   targets=NAME         a file in configs/targets/ ({{targets}}) or a path to a .yaml file
   method=NAME          rejection (kernel-weighted rejection ABC on a growing reference table,
-                       default), regression (the same, regression-adjusted) or smc (ABC-SMC)
+                       the distance on the targets; default), semiauto (the distance on each
+                       parameter's regression on the targets, each parameter adjusted along
+                       its own), regression (the targets' distance, adjusted on every target)
+                       or smc (ABC-SMC)
   ship=true|false      write the posterior to configs/posteriors/<targets>/, the default of
                        every run command, replacing the one there (default false)
   scenario=NAME        the scenario to simulate (default: the targets file's scenario)
   quick=true|false     a smoke test of the machinery, under a minute (default false)
-  budget=N             simulated runs at most (regression {REGRESSION_FULL["budget"]}, smc \
+  budget=N             simulated runs at most (table methods {REGRESSION_FULL["budget"]}, smc \
 {FULL["budget"]}; quick {REGRESSION_QUICK["budget"]} / {QUICK["budget"]})
-  population=N         runs kept (regression {REGRESSION_FULL["accept"]}) or particles per
+  population=N         runs kept (table methods {REGRESSION_FULL["accept"]}) or particles per
                        generation (smc {FULL["population"]})
   generations=N        smc: at most this many generations (default {FULL["max_generations"]})
   seed=S               seed of the sampler and of every run (default 20221028)
@@ -149,12 +153,12 @@ def sampler_settings(raw: dict, quick: bool, seed: int, progress: bool):
         raise CalibrationError(
             f"method = {method!r} is not allowed: expected one of {', '.join(METHODS)}"
         )
-    if method in ("rejection", "regression"):
-        return _regression_settings(raw, quick, seed, progress, adjust=method == "regression")
+    if method != "smc":
+        return _regression_settings(raw, quick, seed, progress, method)
     return _smc_settings(raw, quick, seed, progress)
 
 
-def _regression_settings(raw: dict, quick: bool, seed: int, progress: bool, adjust: bool):
+def _regression_settings(raw: dict, quick: bool, seed: int, progress: bool, method: str):
     from sim.studies.calibration.regression import Settings
 
     size = REGRESSION_QUICK if quick else REGRESSION_FULL
@@ -173,7 +177,7 @@ def _regression_settings(raw: dict, quick: bool, seed: int, progress: bool, adju
         min_ess=min(1000.0, accept / 3),
         seed=seed,
         progress=progress,
-        adjust=adjust,
+        method=method,
     )
 
 

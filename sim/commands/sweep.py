@@ -10,12 +10,20 @@ See docs/sweeps.md.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-from sim.config import ConfigError, list_experiments
+from sim.config import (
+    ConfigError,
+    experiment_entries,
+    experiment_file,
+    list_experiments,
+    read_yaml_mapping,
+)
 from sim.model.params import ParamError
 
 
@@ -60,6 +68,8 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    if not show_cfg:
+        start_workers_before_importing(name, overrides)
     from sim.engine.design import load_experiment
     from sim.engine.runner import SweepFailed, SweepInterrupted, run_sweep
 
@@ -71,7 +81,8 @@ def main(argv: list[str]) -> int:
         check_before_running(cfg)
         warn_posterior(cfg.get("calibration"))
         warn_inert_levels(cfg, overrides)
-        directory = run_sweep(cfg, meanwhile=_import_the_analysis if cfg.analysis.run else None)
+        meanwhile = functools.partial(_import_the_analysis, cfg.design.kind)
+        directory = run_sweep(cfg, meanwhile=meanwhile if cfg.analysis.run else None)
     except (ConfigError, ParamError, ValueError) as error:
         print(f"python -m sim sweep: error: {error}", file=sys.stderr)
         return 2
@@ -103,6 +114,31 @@ def main(argv: list[str]) -> int:
         print("analysing the sweep: probabilities, survival curves, thresholds ...", flush=True)
         print_tables(analyze_sweep(directory, options=options), directory)
     return 0
+
+
+def start_workers_before_importing(name: str, overrides: list[str]) -> None:
+    """Start the process pool's forkserver before this process imports pandas, the design and
+    the engine (about a second), so that the forkserver's own import of the model overlaps
+    them instead of following them.
+
+    The executor and workers are read as `load_experiment` reads them (the file, then the
+    overrides); `run_sweep` starts the forkserver again, which does nothing when it runs, once
+    the experiment is checked. A file or value that cannot be read here starts nothing.
+    """
+    from sim.engine.executors import start_workers_early
+    from sim.engine.workers import SWEEP_WORKER_MODULES
+
+    keys = ("executor", "workers")
+    try:
+        data = read_yaml_mapping(experiment_file(name, experiment_entries(), "experiments"))
+        given = [o for o in overrides if o.partition("=")[0] in keys]
+        settings = OmegaConf.to_container(OmegaConf.from_dotlist(given))
+    except (ConfigError, OmegaConfBaseException):
+        return  # load_experiment says what is wrong
+    merged = {"executor": "process", "workers": None, **data, **settings}  # the schema's defaults
+    executor, workers = merged["executor"], merged["workers"]
+    if isinstance(executor, str) and (workers is None or type(workers) is int):
+        start_workers_early(executor, workers, SWEEP_WORKER_MODULES)
 
 
 def shown(directory: object) -> str:
@@ -165,10 +201,16 @@ def warn_inert_levels(cfg: object, overrides: list[str]) -> None:
         )
 
 
-def _import_the_analysis() -> None:
-    """Import what the analysis needs (SciPy's stats: about 1.5 CPU s) while workers simulate,
-    instead of after the last chunk, when everything else waits for it."""
+def _import_the_analysis(design: str) -> None:
+    """Import what the analysis of a `design` sweep needs while workers simulate, instead of
+    after the last chunk, when everything else waits for it. SALib's analyzers and the
+    scipy.stats they import (about a CPU second, which two busy workers on two cores feel)
+    only for the sensitivity designs; the others' analysis uses scipy.special alone."""
     import scipy.special  # noqa: F401
-    import scipy.stats  # noqa: F401
 
     import sim.analysis.sweep_analysis  # noqa: F401
+    from sim.analysis.sensitivity import SENSITIVITY_DESIGNS
+
+    if design in SENSITIVITY_DESIGNS:
+        import SALib.analyze.morris  # noqa: F401
+        import SALib.analyze.sobol  # noqa: F401

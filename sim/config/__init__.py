@@ -24,6 +24,7 @@ from typing import Any, Optional
 
 import yaml
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from sim.config.paths import keep_literal
 from sim.errors import ConfigError
@@ -147,6 +148,78 @@ def compose_scenario(name: str, model: Mapping[str, Any] | None = None) -> DictC
     keep_literal(cfg)  # scenario text is never resolved (no ${oc.env:...} in results)
     check(cfg)
     return cfg
+
+
+def scenario_model_values(name: str, model: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``model_values(compose_scenario(name, model))``, without composing a config.
+
+    A sweep composes every scenario it crosses, and each merge deep-copies the whole schema
+    (a quarter of a small sweep parent's CPU). Here the schema's flat defaults are copied and
+    each value the scenario file or `model` sets is converted by the schema node that the
+    merge would have given it (``validate_and_convert``), in the merge's order. Files and values
+    outside the plain cases (not plain scalars, interpolations, unknown keys, a scenario file
+    with its own defaults list) are composed as before, which also gives any error its message.
+    tests/test_startup.py checks both agree with Hydra for every scenario.
+    """
+    path = scenario_path(name)
+    data = yaml.safe_load(path.read_text()) if path.is_file() else None
+    values = _plain_model_values(data, model or {}) if isinstance(data, dict) else None
+    if values is None:
+        return model_values(compose_scenario(name, model))
+    P.encode(values)  # raises ParamError naming the first bad key, as `check` does
+    return values
+
+
+def _plain_model_values(data: dict[str, Any], fixed: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The flat model values of a scenario file's data with `fixed` on top, or None when
+    a value or key is not one this shortcut handles exactly."""
+    model = data.get("model", {})
+    if not _plain_scenario_section(data) or not isinstance(model, dict):
+        return None
+    layers = [P.flatten(model), dict(fixed)]
+    values = _schema_defaults()
+    for layer in layers:
+        for path, value in layer.items():
+            if path not in values or not _plain_scalar(value):
+                return None
+            group, leaf = path.split(".", 1)
+            try:
+                values[path] = _schema().model[group]._get_node(leaf).validate_and_convert(value)
+            except OmegaConfBaseException:
+                return None
+    return values
+
+
+def _plain_scenario_section(data: Mapping[str, Any]) -> bool:
+    """Whether a scenario file has only scenario: and model:, and a scenario: that merges
+    into the schema as it is (strings, and a list of strings for its sources)."""
+    if set(data) - set(SCENARIO_KEYS):
+        return False
+    section = data.get("scenario", {})
+    if not isinstance(section, dict) or set(section) - {"name", "description", "sources"}:
+        return False
+    texts = [section.get("name", ""), section.get("description", "")]
+    sources = section.get("sources", [])
+    return isinstance(sources, list) and all(
+        isinstance(text, str) and _plain_scalar(text) for text in [*texts, *sources]
+    )
+
+
+def _plain_scalar(value: Any) -> bool:
+    """A value the merge stores as it is converted: no interpolation, no missing marker."""
+    if isinstance(value, str):
+        return "${" not in value and value != "???"
+    return value is None or type(value) in (bool, int, float)
+
+
+_DEFAULTS: list[dict[str, Any]] = []
+
+
+def _schema_defaults() -> dict[str, Any]:
+    """A copy of the schema's flat model values (the parameters' defaults), read once."""
+    if not _DEFAULTS:
+        _DEFAULTS.append(P.flatten(OmegaConf.to_container(_schema().model, resolve=True)))
+    return dict(_DEFAULTS[0])
 
 
 _SCHEMA: list[DictConfig] = []

@@ -31,12 +31,11 @@ from sim.config import (
     MAX_DESIGN_POINTS,
     RUN_LIMITS,
     ConfigError,
-    compose_scenario,
     experiment_entries,
     experiment_file,
     list_scenarios,
-    model_values,
     read_yaml_mapping,
+    scenario_model_values,
     scenario_path,
 )
 from sim.config.analysis_options import check_options
@@ -484,10 +483,10 @@ def build_design(cfg: DictConfig) -> pd.DataFrame:
 def scenario_values(cfg: DictConfig) -> dict[str, dict[str, Any]]:
     """Each scenario's full flat parameter values, with the experiment's fixed `model` node.
 
-    Each scenario is composed once here (a few ms each), never per run.
+    Each scenario's values are read once here, never per run.
     """
     fixed = P.flatten(OmegaConf.to_container(cfg.model, resolve=True))
-    return {name: model_values(compose_scenario(name, fixed)) for name in cfg.scenarios}
+    return {name: scenario_model_values(name, fixed) for name in cfg.scenarios}
 
 
 def point_values(

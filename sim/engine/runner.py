@@ -39,7 +39,7 @@ from omegaconf import DictConfig
 
 from sim.engine.executors import SerialExecutor, make_executor, start_workers_early
 from sim.engine.plan import Plan, plan
-from sim.engine.sweep_chunk import WORKER_MODULES, run_sweep_chunk
+from sim.engine.sweep_chunk import run_sweep_chunk
 from sim.engine.sweep_directory import (
     finish,
     prepare_directory,
@@ -48,6 +48,7 @@ from sim.engine.sweep_directory import (
     write_parts,
     write_sweep_manifest,
 )
+from sim.engine.workers import SWEEP_WORKER_MODULES as WORKER_MODULES
 from sim.errors import explain
 
 

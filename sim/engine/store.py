@@ -399,7 +399,11 @@ def config_yaml(data: dict[str, Any]) -> str:
 
     `OmegaConf.to_yaml` builds a DictConfig and converts it back before dumping; for a sweep's
     config (every scenario's parameters) that took twice as long as the dump. This dumps the
-    data with the same YAML dumper and settings (tests/test_startup.py checks the text is equal).
+    data with OmegaConf's representers and settings, through libyaml's emitter when all its
+    text is single lines of printable characters of the Basic Multilingual Plane (a tenth of a
+    small sweep parent's CPU went to PyYAML's emitter in Python). Other text, which either
+    emitter writes in double quotes and the two fold differently, goes through PyYAML's.
+    tests/test_startup.py checks the text is equal.
     """
     from omegaconf._utils import get_omega_conf_dumper
 
@@ -408,8 +412,39 @@ def config_yaml(data: dict[str, Any]) -> str:
         default_flow_style=False,
         allow_unicode=True,
         sort_keys=False,
-        Dumper=get_omega_conf_dumper(),
+        Dumper=_libyaml_dumper() if _plain_text(data) else get_omega_conf_dumper(),
     )
+
+
+def _plain_text(data: Any) -> bool:
+    """Whether every string in `data` (keys too) is one line of printable characters below
+    U+10000: text that libyaml's emitter writes as PyYAML's does (libyaml escapes the
+    characters above U+FFFF, and folds long double-quoted lines elsewhere)."""
+    if isinstance(data, str):
+        return data.isprintable() and (not data or max(data) < "\U00010000")
+    if isinstance(data, dict):
+        return all(_plain_text(key) and _plain_text(value) for key, value in data.items())
+    if isinstance(data, list | tuple):
+        return all(_plain_text(value) for value in data)
+    return True
+
+
+@functools.cache
+def _libyaml_dumper() -> type:
+    """OmegaConf's YAML dumper (its representers: text that reads as a number or a flag is
+    quoted) on libyaml's emitter; PyYAML's own where libyaml is missing."""
+    from omegaconf._utils import get_omega_conf_dumper
+
+    omegaconf_dumper = get_omega_conf_dumper()
+    base = getattr(yaml, "CDumper", None)
+    if base is None:
+        return omegaconf_dumper
+
+    class Dumper(base):  # type: ignore[misc, valid-type]
+        yaml_representers = omegaconf_dumper.yaml_representers
+        yaml_multi_representers = omegaconf_dumper.yaml_multi_representers
+
+    return Dumper
 
 
 def read_config(directory: Path, leave_out: tuple[str, ...] = ()) -> DictConfig:

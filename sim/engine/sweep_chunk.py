@@ -38,10 +38,6 @@ from sim.model.rng import derive_seeds
 if TYPE_CHECKING:
     from sim.model.escalation import EnsembleResult
 
-# Imported once by the process pool's forkserver, so that each worker starts with the model
-# loaded instead of importing Mesa itself.
-WORKER_MODULES = ("sim.engine.sweep_chunk", "sim.model.escalation", "sim.model.recording")
-
 
 @dataclasses.dataclass(frozen=True)
 class LabelledSummary:

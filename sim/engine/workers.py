@@ -16,6 +16,10 @@ import threading
 import time
 
 DEFAULT_SCHEDULER_PORT = 8786
+#: What a sweep's process-pool workers need, imported once by the pool's forkserver, so that
+#: each worker starts with the model loaded instead of importing Mesa itself. Named here, apart
+#: from the chunk code, so the sweep command can start the forkserver before its own imports.
+SWEEP_WORKER_MODULES = ("sim.engine.sweep_chunk", "sim.model.escalation", "sim.model.recording")
 
 
 def exit_with_parent(parent: int) -> None:

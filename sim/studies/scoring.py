@@ -446,7 +446,7 @@ def run(
             targets = calibration_targets(facts, options.cutoff)
             workers = 1 if options.executor == "serial" else options.workers
             calibration = (calibrate or C.calibrate)(
-                targets, options.settings, options.scenario, workers
+                targets, options.settings, options.scenario, workers=workers
             )
             posterior = posterior_of(calibration, Path(CALIBRATION_DIR))
         elif options.calibration != "none":

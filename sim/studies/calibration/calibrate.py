@@ -149,7 +149,7 @@ class Calibration:
     @property
     def method(self) -> str:
         if isinstance(self.settings, regression.Settings):
-            return "regression" if self.settings.adjust else "rejection"
+            return self.settings.method
         return "smc"
 
     @property
@@ -231,7 +231,7 @@ def simulation_based_ranks(
         SBC_TRIALS,
         SBC_DRAWS,
         settings.seed,
-        adjust=settings.adjust,
+        method=settings.method,
         threads=threads,
     )
     return pd.DataFrame(ranks, columns=list(prior.names))

@@ -1,18 +1,32 @@
-"""Rejection ABC on a growing reference table, regression-adjusted or not, stopped on
-convergence.
+"""ABC on a growing reference table, stopped on convergence.
 
-Beaumont, Zhang and Balding (2002): simulate a reference table of prior draws and their
-summaries; keep the ``accept`` runs nearest the observation (distance in units of each
-target's tolerance); weight them with the Epanechnikov kernel; regress the parameters on the
-summaries' distance to the observation (weighted least squares, local-linear), and move each
-kept parameter vector along the fitted slope to where its summaries would equal the
-observation. Parameters are adjusted on the logit scale of their prior box, so every adjusted
-value stays inside the prior.
+Simulate a reference table of prior draws and their targets; keep the ``accept`` runs nearest
+the observation; weight them with the Epanechnikov kernel; and, for the adjusted methods,
+regress the parameters on the kept runs' distance to the observation (weighted least squares,
+local-linear) and move each kept parameter along the fitted slope to where its summary would
+equal the observation (Beaumont, Zhang and Balding 2002). Parameters are adjusted on the logit
+scale of their prior box, so every adjusted value stays inside the prior.
 
-With ``adjust=False`` the kept runs' own parameters, kernel-weighted, are the posterior (plain
-rejection ABC): wider, but stable where the regression would extrapolate far from the kept
-runs. Which one the model uses, and why, and why not ABC-SMC: docs/calibration.md, "Choice of
-method" (the recovery comparison of ``sim.studies.calibration.recovery``).
+Three methods share the table and its stopping rule (``Settings.method``):
+
+* ``rejection`` (the default): the kept runs' own parameters, kernel-weighted, with the
+  distance on the targets in units of their tolerances (plain rejection ABC). Too wide where a
+  few smooth targets pin a parameter down among many noisy ones, but it makes no
+  extrapolation: when the model cannot come as near the observation as it comes to its own
+  simulated data, it still concentrates on the parameters that come nearest (Frazier, Robert
+  and Rousseau 2020).
+* ``semiauto``: the semi-automatic summaries of Fearnhead and Prangle (2012), one per
+  parameter, its regression on the targets fitted on the table's first batch (the pilot;
+  ``sim.studies.calibration.projection``). The kept runs are the nearest in those summaries,
+  and each parameter is then adjusted along its own summary alone (local-linear, one slope
+  per parameter). Calibrated on the model's own data (simulation-based calibration), but the
+  adjustment extrapolates when the observation lies beyond the kept runs.
+* ``regression``: the targets' distance, and Beaumont's adjustment on every target at once:
+  on the model it moves from one table size to the next and never converges.
+
+Which one the model uses, and why, and why not ABC-SMC: docs/calibration.md, "Choice of
+method" (the recovery comparison of ``sim.studies.calibration.recovery`` and the simulation-
+based calibration of each method on the model's reference table).
 
 The table grows in batches of ``batch`` runs. After each batch the posterior is computed
 again, and the calibration stops as *converged* when, from one batch to the next,
@@ -47,6 +61,8 @@ from tqdm import tqdm
 from sim.model.rng import derive_seeds
 from sim.studies.calibration import abc
 from sim.studies.calibration.priors import UniformPrior
+from sim.studies.calibration.projection import Projection
+from sim.studies.calibration.projection import fit as fit_projection
 
 _EDGE = 1e-6  # keeps the logit finite at the prior's bounds
 #: SBC takes its pseudo-observations and tables from the first million runs of the table: it
@@ -70,7 +86,11 @@ class Settings:
     min_ess: float = 1000.0
     seed: int = 20221028
     progress: bool = True
-    adjust: bool = True  # False: kernel-weighted rejection ABC on the same table
+    method: str = "rejection"  # or "semiauto", "regression": see the module's docstring
+
+
+REJECTION, SEMIAUTO, REGRESSION = "rejection", "semiauto", "regression"
+METHODS = (REJECTION, SEMIAUTO, REGRESSION)
 
 
 @dataclasses.dataclass
@@ -82,7 +102,10 @@ class Result:
     stop_reason: str
     simulations: int
     theta: np.ndarray  # the reference table: prior draws ...
-    summaries: np.ndarray  # ... and their summaries
+    summaries: np.ndarray  # ... and their targets
+    statistics: np.ndarray  # what the distance is measured on: the targets or their projection
+    projection: Projection | None = None  # semiauto: fitted on the first ...
+    pilot: int = 0  # ... `pilot` runs of the table
 
     @property
     def converged(self) -> bool:
@@ -107,39 +130,56 @@ def _expit(z: np.ndarray, prior: UniformPrior) -> np.ndarray:
 
 def adjusted_posterior(
     theta: np.ndarray,
-    summaries: np.ndarray,
+    statistics: np.ndarray,
     observed: np.ndarray,
     scale: np.ndarray,
     prior: UniformPrior,
     accept: int,
     exclude: int | None = None,
-    adjust: bool = True,
+    method: str = REJECTION,
 ) -> abc.Generation:
-    """The regression-adjusted posterior of one observation from a reference table (without
-    row `exclude`, the observation itself in a simulation-based calibration)."""
-    distance = abc.distances(summaries, observed.astype(np.float32), scale.astype(np.float32))
+    """The posterior of one observation from a reference table (without row `exclude`, the
+    observation itself in a simulation-based calibration). `statistics` are the table's
+    targets (rejection, regression) or their projection (semiauto), `observed` the
+    observation's, `scale` the distance's units."""
+    distance = abc.distances(statistics, observed.astype(np.float32), scale.astype(np.float32))
     if exclude is not None:
         distance[exclude] = np.inf
     keep = np.argpartition(distance, min(accept, len(distance) - 1))[:accept]
     keep = keep[np.isfinite(distance[keep])]
     d = distance[keep].astype(float)
-    theta, summaries = theta[keep].astype(float), summaries[keep].astype(float)
+    theta, kept = theta[keep].astype(float), statistics[keep].astype(float)
     epsilon = float(d.max())
     # Epanechnikov, the farthest getting ~0; a bandwidth of 0 (every kept run meets every
     # target exactly, as counts and 0/1 facts can) weighs the kept runs alike.
     weights = 1.0 - (d / (epsilon * (1 + 1e-9))) ** 2 if epsilon > 0 else np.ones_like(d)
     weights = weights / weights.sum()
-    if not adjust:  # kernel-weighted rejection ABC: the kept runs' own parameters
-        return abc.Generation(theta, weights, d, summaries, epsilon)
-    x = (summaries - observed) / scale
-    z = _logit(theta, prior)
+    x = (kept - observed) / scale
+    if method == SEMIAUTO:
+        theta = _expit(_along_own_summary(_logit(theta, prior), x, weights), prior)
+    elif method == REGRESSION:
+        theta = _expit(_along_every_target(_logit(theta, prior), x, weights), prior)
+    return abc.Generation(theta, weights, d, kept, epsilon)
+
+
+def _along_own_summary(z: np.ndarray, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Move each parameter (column of z) along its own projected summary (the same column of
+    x) to where that summary equals the observation's: one weighted slope per parameter."""
+    xc, zc = x - weights @ x, z - weights @ z
+    spread = weights @ (xc * xc)
+    slope = np.divide(weights @ (xc * zc), spread, out=np.zeros_like(spread), where=spread > 0)
+    return z - x * slope
+
+
+def _along_every_target(z: np.ndarray, x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Beaumont, Zhang and Balding (2002): regress every parameter on every target's distance
+    from the observation (weighted least squares) and move it along the fitted slopes."""
     design = np.column_stack([np.ones(len(x)), x])
     root = np.sqrt(weights)[:, None]
     # a little ridge: a target all kept runs meet (a 0/1 fact) is a constant column
     gram = (design * root).T @ (design * root) + 1e-8 * np.eye(design.shape[1])
     beta = np.linalg.solve(gram, (design * root).T @ (z * root))
-    adjusted = _expit(z - x @ beta[1:], prior)
-    return abc.Generation(adjusted, weights, d, summaries, epsilon)
+    return z - x @ beta[1:]
 
 
 def _moments(gen: abc.Generation, prior: UniformPrior) -> tuple[np.ndarray, np.ndarray]:
@@ -158,8 +198,8 @@ def regression_abc(
 ) -> Result:
     """Grow the reference table until the posterior has converged or the budget is spent."""
     rng = np.random.default_rng(settings.seed)
-    thetas, summaries, rows = [], [], []
-    count, previous, reason = 0, None, "budget"
+    table = _Table(observed, scale, prior, settings.method)
+    rows, count, previous, reason = [], 0, None, "budget"
     with tqdm(
         total=settings.budget,
         desc="reference table",
@@ -175,22 +215,12 @@ def regression_abc(
             # chunks whose tables stay in the workers, and no worker waits for the others
             # between chunks.
             seeds = derive_seeds(settings.seed, np.arange(count, count + size))
-            thetas.append(theta.astype(np.float32))
-            summaries.append(np.asarray(simulate(theta, seeds), dtype=np.float32))
+            table.add(theta, simulate(theta, seeds))
             count += size
             bar.update(size)
             if count < min(settings.min_simulations, settings.budget) and count < settings.budget:
                 continue
-            table_theta, table_s = np.concatenate(thetas), np.concatenate(summaries)
-            gen = adjusted_posterior(
-                table_theta,
-                table_s,
-                observed,
-                scale,
-                prior,
-                settings.accept,
-                adjust=settings.adjust,
-            )
+            gen = table.posterior(settings.accept)
             row = _row(gen, previous, prior, count, settings, began)
             rows.append(row)
             bar.set_postfix(eps=f"{gen.epsilon:.3g}", change=f"{row['change']:.3f}")
@@ -198,14 +228,60 @@ def regression_abc(
             if row["converged"]:
                 reason = CONVERGED
                 break
-    return Result(
-        previous,
-        pd.DataFrame(rows),
-        reason,
-        count,
-        np.concatenate(thetas),
-        np.concatenate(summaries),
-    )
+    return table.result(previous, pd.DataFrame(rows), reason, count)
+
+
+class _Table:
+    """The growing reference table: prior draws, their targets and, for semiauto, the
+    targets' projection (fitted on the first batch added, the pilot)."""
+
+    def __init__(self, observed: np.ndarray, scale: np.ndarray, prior: UniformPrior, method: str):
+        self.observed, self.scale, self.prior, self.method = observed, scale, prior, method
+        self.thetas: list[np.ndarray] = []
+        self.summaries: list[np.ndarray] = []
+        self.statistics: list[np.ndarray] = []
+        self.projection: Projection | None = None
+
+    def add(self, theta: np.ndarray, summaries: np.ndarray) -> None:
+        summaries = np.asarray(summaries, dtype=np.float32)
+        if self.method == SEMIAUTO and self.projection is None:
+            self.projection = fit_projection(
+                theta, summaries, self.observed, self.scale, self.prior
+            )
+        self.thetas.append(theta.astype(np.float32))
+        self.summaries.append(summaries)
+        if self.projection is not None:
+            self.statistics.append(self.projection(summaries))
+
+    def observed_statistics(self) -> tuple[np.ndarray, np.ndarray]:
+        """The observation's statistics and the distance's units."""
+        if self.projection is None:
+            return self.observed, self.scale
+        return self.projection(self.observed[None, :])[0].astype(float), np.ones(self.prior.dim)
+
+    def posterior(self, accept: int) -> abc.Generation:
+        statistics = np.concatenate(self.statistics or self.summaries)
+        observed, scale = self.observed_statistics()
+        theta = np.concatenate(self.thetas)
+        return adjusted_posterior(
+            theta, statistics, observed, scale, self.prior, accept, method=self.method
+        )
+
+    def result(self, posterior: abc.Generation, diagnostics: pd.DataFrame, reason: str, count: int):
+        summaries = np.concatenate(self.summaries)
+        statistics = np.concatenate(self.statistics) if self.statistics else summaries
+        pilot = len(self.thetas[0]) if self.projection is not None else 0
+        return Result(
+            posterior,
+            diagnostics,
+            reason,
+            count,
+            np.concatenate(self.thetas),
+            summaries,
+            statistics,
+            self.projection,
+            pilot,
+        )
 
 
 def _row(
@@ -252,32 +328,50 @@ def sbc_ranks(
     trials: int,
     draws: int = 99,
     seed: int = 0,
-    adjust: bool = True,
+    method: str = REJECTION,
     threads: int = 1,
+    near: np.ndarray | None = None,
 ) -> np.ndarray:
     """Ranks (trials, parameters) of true values among `draws` posterior draws, each trial
     taking one run of the reference table as the observation and the rest as the table.
 
+    The trials are random runs of the table (Talts et al.: calibration averaged over the
+    prior predictive), or, with `near` (targets), the runs whose targets lie nearest it in
+    units of `scale`: calibration for data like those observed. Choosing the trials by their
+    data alone keeps the ranks uniform under a correct posterior.
+
     If the posterior is calibrated, each parameter's ranks are uniform on 0..draws: too many
     at the ends means over-confident (too narrow), a hump in the middle under-confident.
+
+    The trials use the SBC_TABLE runs after the pilot (semiauto: the runs its projection was
+    fitted on stay out, so no observation helped choose its own summaries; a table no larger
+    than the pilot is used whole). `scale` is the targets' tolerances; semiauto measures the
+    distance on the projection, in prior units, instead.
 
     The trials' posteriors are computed on `threads` threads (numpy's distances and
     partitions release the interpreter lock); the draws from them are made in trial order,
     so the ranks do not depend on `threads`.
     """
     rng = np.random.default_rng(seed)
-    n = min(len(result.theta), SBC_TABLE)
-    theta, summaries = result.theta[:n], result.summaries[:n]
-    # A reference table smaller than the trials (a tiny budget) gives each of its runs a trial.
-    picks = rng.choice(n, size=min(trials, n), replace=False)
+    start = result.pilot if len(result.theta) > result.pilot else 0
+    rows = slice(start, start + SBC_TABLE)
+    theta, statistics = result.theta[rows], result.statistics[rows]
+    count = min(trials, len(theta))  # a tiny table gives each of its runs a trial
+    if near is None:
+        picks = rng.choice(len(theta), size=count, replace=False)
+    else:
+        closeness = abc.distances(result.summaries[rows], near, scale)
+        picks = np.sort(np.argpartition(closeness, count - 1)[:count])
+    if result.projection is not None:
+        scale = np.ones(prior.dim)
 
     def posterior_without(i: int) -> abc.Generation:
-        observed = summaries[i].astype(float)
+        observed = statistics[i].astype(float)
         return adjusted_posterior(
-            theta, summaries, observed, scale, prior, accept, exclude=i, adjust=adjust
+            theta, statistics, observed, scale, prior, accept, exclude=i, method=method
         )
 
-    ranks = np.empty((trials, prior.dim), dtype=int)
+    ranks = np.empty((len(picks), prior.dim), dtype=int)
     with ThreadPoolExecutor(threads) as pool:
         for t, (i, gen) in enumerate(zip(picks, pool.map(posterior_without, picks), strict=True)):
             sample = gen.theta[rng.choice(len(gen.weights), size=draws, p=gen.weights)]

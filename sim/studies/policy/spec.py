@@ -28,12 +28,11 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.config import (
     RUN_LIMITS,
     ConfigError,
-    compose_scenario,
     experiment_file,
     list_scenarios,
-    model_values,
     policy_entries,
     read_yaml_mapping,
+    scenario_model_values,
 )
 from sim.config.paths import check_name, keep_literal
 from sim.engine.resources import MAX_REPLICATES
@@ -364,7 +363,7 @@ def base_settings(cfg: DictConfig) -> dict[str, Any]:
     """The base scenario's parameters (flat, as written) with the experiment's `model` node."""
 
     fixed = P.flatten(OmegaConf.to_container(cfg.model, resolve=True))
-    return model_values(compose_scenario(cfg.scenario, fixed))
+    return scenario_model_values(cfg.scenario, fixed)
 
 
 def base_values(cfg: DictConfig) -> dict[str, float]:

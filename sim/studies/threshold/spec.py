@@ -17,7 +17,7 @@ from typing import Any, Optional
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.config import ConfigError, compose_scenario, list_scenarios, model_values
+from sim.config import ConfigError, list_scenarios, scenario_model_values
 from sim.config.paths import keep_literal
 from sim.engine.posterior_draws import check_usable
 from sim.model import params as P
@@ -93,7 +93,7 @@ def outcome(cfg: DictConfig) -> Outcome:
 
 def scenario_values(cfg: DictConfig) -> dict[str, Any]:
     """The scenario's parameter values, as the scenario writes them (not encoded)."""
-    return model_values(compose_scenario(cfg.scenario))
+    return scenario_model_values(cfg.scenario)
 
 
 def base_values(cfg: DictConfig) -> dict[str, float]:
@@ -193,7 +193,7 @@ def _check_ranges(cfg: DictConfig) -> None:
 
 def _check_ends(cfg: DictConfig) -> None:
     """Each factor at each end of its range, on the scenario: valid together."""
-    base = model_values(compose_scenario(cfg.scenario))
+    base = scenario_model_values(cfg.scenario)
     for path, (low, high) in zip(factors(cfg), ranges(cfg), strict=True):
         for value in (low, high):
             try:
