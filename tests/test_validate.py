@@ -8,6 +8,7 @@ test documents the failure and turns red when the model is fixed, so the entry i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -260,6 +261,98 @@ def test_early_batches_are_the_first_months_of_the_long_runs() -> None:
     short = simulate(values, seeds=seeds, months=19, events=False).trajectories
     long = simulate(values, seeds=seeds, months=40, events=False).trajectories
     pd.testing.assert_frame_equal(short, long[long["month"] < 19].reset_index(drop=True))
+
+
+# --- the claims as the batches arrive, on one worker and on two -------------------------------
+def _summary_batch(name: str, hits: np.ndarray) -> V.Batch:
+    from sim.model.escalation import EnsembleResult
+
+    summary = pd.DataFrame({"run_id": np.arange(hits.size), "hit": hits})
+    return V.Batch(V.BatchSpec(name, "baseline"), EnsembleResult(summary, None, None), {})
+
+
+def _share_claim(claim_id: str, reads: tuple[str, ...]) -> V.Claim:
+    def compute(batches: V.Batches) -> V.Estimate:
+        hits = np.concatenate([batches[n].result.summary["hit"].to_numpy() for n in reads])
+        return V.proportion_interval(hits)
+
+    return V.Claim(claim_id, "level", "", "", "", "", reads, V.Criterion("at_least", 0.5), compute)
+
+
+def test_each_claim_is_measured_once_its_batches_are_in_whatever_their_order() -> None:
+    from sim.studies.claim_table import ClaimTable
+
+    rng = np.random.default_rng(4)
+    batches = {n: _summary_batch(n, rng.random(400) < p) for n, p in (("a", 0.3), ("b", 0.7))}
+    claims = [_share_claim("A", ("a",)), _share_claim("AB", ("a", "b")), _share_claim("B", ("b",))]
+    tables = []
+    for order in (["a", "b"], ["b", "a"]):
+        claims_table = ClaimTable(claims, spread=True)
+        claims_table.add(order[0], batches[order[0]])
+        assert list(claims_table.rows) == [order[0].upper()]  # measured on arrival
+        claims_table.add(order[1], batches[order[1]])
+        tables.append(claims_table.table())
+    assert tables[0]["id"].tolist() == ["A", "AB", "B"]
+    assert np.isfinite(tables[0]["param_upper"]).all()
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
+
+    waiting = ClaimTable(claims)
+    waiting.add("a", batches["a"])
+    with pytest.raises(ValueError, match="claims without their batches: AB, B"):
+        waiting.table()
+    # A claim sees only the batches it declares: one that reads another fails loudly.
+    sneaky = V.Claim("S", "level", "", "", "", "", ("a",), V.Criterion("at_least", 0.5),
+                     lambda got: V.proportion_interval(got["b"].result.summary["hit"]))  # fmt: skip
+    sees_only_its_own = ClaimTable([sneaky])
+    sees_only_its_own.add("b", batches["b"])
+    with pytest.raises(KeyError, match="b"):
+        sees_only_its_own.add("a", batches["a"])
+
+
+def test_every_output_is_the_same_on_one_worker_and_on_two(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole command at a small size: on two workers the batches go out whole, all at
+    once and shortest first, and each claim is measured as its batches arrive; the claims
+    table (with the parameters' ranges of the shipped posterior), the Parquet, the configs,
+    the manifest and the report's numbers are the bits of one worker's."""
+    from sim.engine import store
+
+    # The long batches at 24 months instead of 120: a quarter of the cost, the same code.
+    short = tuple(dataclasses.replace(b, months=min(b.months, 24)) for b in V.BATCHES)
+    monkeypatch.setattr(V, "BATCHES", short)
+    directories = []
+    for workers in (1, 2):
+        root = tmp_path / f"workers{workers}"
+        argv = ["replicates=200", "figures=false", f"output_root={root}", f"workers={workers}"]
+        assert cmd.main(argv) in (0, 1)
+        directories.extend((root / "validation").iterdir())
+    one, two = directories
+    claims = store.read_table(one / "claims.parquet")
+    assert {"param_lower", "param_upper"} <= set(claims.columns) and len(claims) == len(V.CLAIMS)
+    pd.testing.assert_frame_equal(
+        store.read_table(two / "claims.parquet"), claims, check_exact=True
+    )
+    assert (two / "claims.csv").read_bytes() == (one / "claims.csv").read_bytes()
+    configs = sorted(p.name for p in (one / "configs").iterdir())
+    assert configs == sorted(f"{b.name}.yaml" for b in short)
+    for name in configs:
+        assert (two / "configs" / name).read_bytes() == (one / "configs" / name).read_bytes()
+
+    def manifest(directory: Path) -> dict:
+        fields = json.loads((directory / "manifest.json").read_text())
+        # the time, the command line and the Parquet's footer (it holds run_dir) differ
+        return {k: v for k, v in fields.items()
+                if k not in ("created", "seconds", "command", "run_dir", "data_files")}  # fmt: skip
+
+    assert manifest(two) == manifest(one)
+    assert list(manifest(two)["batches"]) == [b.name for b in short]
+
+    def report(directory: Path) -> list[str]:
+        lines = (directory / "validation.md").read_text().splitlines()
+        return [line for line in lines if not line.startswith("Created ")]  # time and seconds
+
+    assert report(two) == report(one)
 
 
 # --- command line ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ either way), 2 for a mistake on the command line.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -126,19 +126,37 @@ def _calibration(given: str | None) -> str | None:
     return directory
 
 
+def simulation_order(specs: Sequence[BatchSpec]) -> list[BatchSpec]:
+    """The order the batches go to the workers in: the shortest horizon first.
+
+    The parent measures each claim as soon as the batches it reads have arrived, while the
+    workers simulate the rest, so only the claims that read the last batch wait for the end.
+    The two short batches (19 months) record trajectories and events; 12 of the 23 claims read
+    them, about 1.2 of the 2.3 CPU s of measuring at 10,000 runs (parameters' ranges included,
+    scipy.stats already imported). Sent last (longest first), all of that would wait for the
+    end; sent first, only the two claims of the last long batch do (under 0.1 s). The workers
+    balance either way: the six long batches take 1.6-2.0 CPU s each at 10,000 runs and the
+    short ones 0.4-0.5 s.
+    """
+    return sorted(specs, key=lambda spec: spec.months)
+
+
 def run_batches(
     specs: Sequence[BatchSpec],
     replicates: int,
     seed: int,
     calibration: str | None = None,
     workers: int | None = None,
+    arrived: Callable[[str, Batch], None] | None = None,
 ) -> tuple[dict[str, Batch], dict[str, str]]:
-    """Simulate every batch with the same run seeds; return the batches and their configs.
+    """Simulate every batch with the same run seeds; return the batches and their configs
+    (in the order of `specs`), and give each batch to `arrived` as soon as it is simulated.
 
     The batches go to the workers whole (``Ensembles.simulate_each``): eight batches of a few
     thousand runs keep two workers busy at full batch size, where cutting each batch into
-    chunks cost as much per core as the second worker gained. Each batch's config is composed
-    as a worker becomes free for it, so the parent composes while the workers simulate.
+    chunks cost as much per core as the second worker gained. The parent composes each
+    batch's config and hands it over (all of them at once, in `simulation_order`) while the
+    first ones are simulated, then does the work of `arrived` while the rest are.
     """
     from tqdm import tqdm
 
@@ -158,15 +176,17 @@ def run_batches(
         params, _ = calibrated_params(calibration, values, seed, np.arange(replicates))
         return Runs(params, seeds, spec.months, spec.trajectories, spec.events)
 
-    batches, configs = {}, {}
+    order = simulation_order(specs)
+    done: dict[str, Batch] = {}
     # One step per batch, on stderr; hidden when stderr is not a terminal (logs, tests).
-    progress = tqdm(specs, desc="validation batches", unit="batch", file=sys.stderr, disable=None)
+    progress = tqdm(order, desc="validation batches", unit="batch", file=sys.stderr, disable=None)
     with Ensembles(workers=workers) as ensembles:
-        results = ensembles.simulate_each((runs(spec) for spec in specs), len(specs))
+        results = ensembles.simulate_each((runs(s) for s in order), len(order), all_at_once=True)
         for spec, result in zip(progress, results, strict=True):
-            values, configs[spec.name] = composed.pop(spec.name)
-            batches[spec.name] = Batch(spec, result, values)
-    return batches, configs
+            done[spec.name] = Batch(spec, result, composed[spec.name][0])
+            if arrived is not None:
+                arrived(spec.name, done[spec.name])
+    return {s.name: done[s.name] for s in specs}, {s.name: composed[s.name][1] for s in specs}
 
 
 def main(argv: Sequence[str]) -> int:
@@ -185,17 +205,23 @@ def main(argv: Sequence[str]) -> int:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     from sim.engine import store
-    from sim.studies.validation import BATCHES, CLAIMS, evaluate_all
+    from sim.engine.ensemble import WORKER_MODULES
+    from sim.engine.executors import start_workers_early
+    from sim.studies.claim_table import ClaimTable
+    from sim.studies.validation import BATCHES, CLAIMS
 
+    start_workers_early("process", options.workers, WORKER_MODULES)  # the model's import
     with store.Stopwatch() as clock:
+        claims = ClaimTable(CLAIMS, spread=options.calibration is not None)
         batches, configs = run_batches(
-            BATCHES, options.replicates, options.seed, options.calibration, options.workers
+            BATCHES,
+            options.replicates,
+            options.seed,
+            options.calibration,
+            options.workers,
+            arrived=claims.add,
         )
-        table = evaluate_all(batches)
-        if options.calibration is not None:
-            from sim.studies.parameter_spread import parameter_columns
-
-            table = parameter_columns(table, list(CLAIMS), batches)
+        table = claims.table()
     directory = write_results(table, batches, configs, options, clock.seconds)
     print(format_terminal(table))
     print()

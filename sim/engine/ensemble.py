@@ -138,19 +138,21 @@ class Ensembles:
             yield np.arange(start, start + output.runs, dtype=np.int64), output.parts["tables"]
             start += output.runs
 
-    def in_order(self, jobs: Iterator[ChunkJob], count: int) -> Iterator[ChunkOutput]:
+    def in_order(
+        self, jobs: Iterator[ChunkJob], count: int, in_flight: int | None = None
+    ) -> Iterator[ChunkOutput]:
         """The outputs of `count` jobs (indexed 0..count-1) in job order, as they finish.
 
         Jobs that finish early wait in a buffer for the ones before them; the executor keeps
-        only a few in flight, so the buffer stays small. A single job runs here: nothing to
-        share out, no pickling, no round trip.
+        only a few in flight (`in_flight`, default two per worker), so the buffer stays small.
+        A single job runs here: nothing to share out, no pickling, no round trip.
         """
         if count == 1:
             yield run_job(next(jobs))
             return
         waiting: dict[int, ChunkOutput] = {}
         following = 0
-        for output in self.executor.map_unordered(run_job, jobs):
+        for output in self.executor.map_unordered(run_job, jobs, in_flight):
             waiting[output.index] = output
             while following in waiting:
                 yield waiting.pop(following)
@@ -169,7 +171,7 @@ class Ensembles:
         return RunTables().merge(parts)
 
     def simulate_each(
-        self, batches: Iterable[Runs], count: int | None = None
+        self, batches: Iterable[Runs], count: int | None = None, all_at_once: bool = False
     ) -> Iterator[EnsembleTables]:
         """The tables of each batch in order, each as `simulate` gives it.
 
@@ -181,7 +183,10 @@ class Ensembles:
         they are grouped, so the tables are the same either way.
 
         `batches` may be a generator (then give `count`): it is read as workers become free, so
-        the parent builds the next batch while the workers simulate the first ones.
+        the parent builds the next batch while the workers simulate the first ones. With
+        `all_at_once` every batch is built and handed over before the first is awaited (the
+        workers take them in order), so that a caller that works on each batch as it arrives
+        never leaves a worker without its next batch; the batches are held until simulated.
         """
         if count is None:
             batches = list(batches)
@@ -203,7 +208,7 @@ class Ensembles:
             )
             for index, runs in enumerate(batches)
         )
-        for output in self.in_order(jobs, count):
+        for output in self.in_order(jobs, count, count if all_at_once else None):
             yield output.parts["tables"]
 
     def worker_count(self) -> int:

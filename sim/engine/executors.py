@@ -1,9 +1,9 @@
 """Where chunks run: in this process, in a local process pool, or on a Dask cluster.
 
-Every executor has one shape: ``map_unordered(function, tasks)`` yields results as chunks
-finish, with only a few tasks in flight at a time, so memory stays flat however many chunks a
-sweep has. The order in which chunks finish never matters: each result carries its chunk index
-and is written to its own part file.
+Every executor has one shape: ``map_unordered(function, tasks, in_flight=None)`` yields
+results as chunks finish, with only a few tasks in flight at a time (two per worker unless the
+caller says), so memory stays flat however many chunks a sweep has. The order in which chunks
+finish never matters: each result carries its chunk index and is written to its own part file.
 """
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ class SerialExecutor:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def map_unordered(self, function: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator:
+    def map_unordered(
+        self, function: Callable[[Any], Any], tasks: Iterable[Any], in_flight: int | None = None
+    ) -> Iterator:
         for task in tasks:
             yield function(task)
 
@@ -109,9 +111,12 @@ class ProcessExecutor:
             # On an interruption, drop the queued chunks rather than finish them.
             self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def map_unordered(self, function: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator:
+    def map_unordered(
+        self, function: Callable[[Any], Any], tasks: Iterable[Any], in_flight: int | None = None
+    ) -> Iterator:
         assert self.pool is not None, "use ProcessExecutor as a context manager"
-        yield from _bounded(self.pool.submit, function, tasks, self.workers * IN_FLIGHT_PER_WORKER)
+        limit = in_flight or self.workers * IN_FLIGHT_PER_WORKER
+        yield from _bounded(self.pool.submit, function, tasks, limit)
 
 
 def _bounded(
@@ -176,10 +181,12 @@ class DaskExecutor:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
-    def map_unordered(self, function: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator:
+    def map_unordered(
+        self, function: Callable[[Any], Any], tasks: Iterable[Any], in_flight: int | None = None
+    ) -> Iterator:
         from distributed import as_completed
 
-        limit = max(1, sum(self.client.nthreads().values())) * IN_FLIGHT_PER_WORKER
+        limit = in_flight or max(1, sum(self.client.nthreads().values())) * IN_FLIGHT_PER_WORKER
         iterator = iter(tasks)
         # range() first: zip stops on it without pulling (and losing) one more task.
         first = [

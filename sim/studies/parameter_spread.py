@@ -24,39 +24,51 @@ import numpy as np
 import pandas as pd
 
 from sim.engine.posterior_draws import RUNS_PER_DRAW
-from sim.model.escalation import EnsembleResult
 from sim.studies.validation import Batch, Estimate
 
 BLOCKS = 20
 Z95 = 1.959964
 
 
-def subset(batch: Batch, run_ids: np.ndarray) -> Batch:
-    """The runs `run_ids` of a batch, renumbered 0..k-1 in every table (each has run_id)."""
-    run_ids = np.sort(np.asarray(run_ids))
+def batch_blocks(batch: Batch, blocks: int = BLOCKS) -> list[Batch]:
+    """The batch split into `blocks` blocks of draws (draw d in block d mod blocks), each with
+    its runs renumbered 0..k-1 in every table (each has run_id; run ids are 0..R-1).
 
-    def take(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    One stable sort of each table's rows by block, then a slice per block: the rows keep their
+    order, as a boolean mask per block would keep it, without testing every row once per block.
+    """
+    runs = len(batch.result.summary)
+    block_of_run = (np.arange(runs) // RUNS_PER_DRAW) % blocks
+    rank = np.empty(runs, dtype=np.int64)  # a run's id within its block
+    for b in range(blocks):
+        members = np.flatnonzero(block_of_run == b)
+        rank[members] = np.arange(members.size)
+
+    def split(frame: pd.DataFrame | None) -> list[pd.DataFrame | None]:
         if frame is None:
-            return None
-        kept = frame[np.isin(frame["run_id"].to_numpy(), run_ids)].copy()
-        kept["run_id"] = np.searchsorted(run_ids, kept["run_id"].to_numpy())
-        return kept.reset_index(drop=True)
+            return [None] * blocks
+        run_ids = frame["run_id"].to_numpy()
+        rows_block = block_of_run[run_ids]
+        order = np.argsort(rows_block, kind="stable")
+        edges = np.searchsorted(rows_block[order], np.arange(blocks + 1))
+        in_blocks = frame.take(order)  # one gather; each block is then a run of rows
+        in_blocks["run_id"] = rank[run_ids[order]]
+        return [
+            in_blocks.iloc[edges[b] : edges[b + 1]].reset_index(drop=True) for b in range(blocks)
+        ]
 
-    tables = {f.name: take(getattr(batch.result, f.name)) for f in fields(batch.result)}
-    return replace(batch, result=EnsembleResult(**tables))
+    # dataclasses.replace keeps the tables' class: no need to import the model (Mesa) here.
+    tables = {f.name: split(getattr(batch.result, f.name)) for f in fields(batch.result)}
+    return [
+        replace(batch, result=replace(batch.result, **{n: t[b] for n, t in tables.items()}))
+        for b in range(blocks)
+    ]
 
 
 def blocks_of(batches: Mapping[str, Batch], blocks: int = BLOCKS) -> list[dict[str, Batch]]:
     """The batches split into blocks of draws (made once, shared by every claim)."""
-    runs = len(next(iter(batches.values())).result.summary)
-    draws = np.arange(runs) // RUNS_PER_DRAW
-    return [
-        {
-            name: subset(batch, np.flatnonzero(draws % blocks == b))
-            for name, batch in batches.items()
-        }
-        for b in range(blocks)
-    ]
+    split = {name: batch_blocks(batch, blocks) for name, batch in batches.items()}
+    return [{name: parts[b] for name, parts in split.items()} for b in range(blocks)]
 
 
 def parameter_sd(
@@ -79,13 +91,9 @@ def parameter_sd(
     return float(np.sqrt(max(0.0, (n * between - total) / (n - 1))))
 
 
-def parameter_columns(
-    table: pd.DataFrame, claims: list, batches: Mapping[str, Batch]
-) -> pd.DataFrame:
-    """The validation table with each claim's 95% range over the parameters
-    (value +- 1.96 sd; columns param_lower, param_upper)."""
-    blocks = blocks_of(batches)
-    sds = np.array([parameter_sd(claim.compute, blocks) for claim in claims])
+def with_parameter_range(table: pd.DataFrame, sds: np.ndarray) -> pd.DataFrame:
+    """The validation table with each claim's 95% range over the parameters, from the sd of
+    each row's claim (value +- 1.96 sd; columns param_lower, param_upper)."""
     table = table.copy()
     table["param_lower"] = table["value"].to_numpy(dtype=float) - Z95 * sds
     table["param_upper"] = table["value"].to_numpy(dtype=float) + Z95 * sds

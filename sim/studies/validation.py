@@ -869,8 +869,3 @@ def evaluate(claim: Claim, batches: Batches) -> dict[str, object]:
         "verdict": claim.criterion.verdict(est),
         "note": est.note,
     }
-
-
-def evaluate_all(batches: Batches, claims: Sequence[Claim] = CLAIMS) -> pd.DataFrame:
-    """The validation table: one row per claim, in the order of `claims`."""
-    return pd.DataFrame([evaluate(c, batches) for c in claims], columns=list(COLUMNS))
