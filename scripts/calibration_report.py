@@ -131,7 +131,20 @@ def run_section(directory: Path, manifest: dict) -> str:
         f"{len(manifest['parameters'])} parameters, {manifest['particles']} particles "
         f"(ESS {manifest.get('ess', float('nan')):,.0f}), {manifest['simulations']:,} simulated "
         f"runs, {manifest['wall_seconds']:.0f} s on {manifest['host']['cpus']} cores; stopped: "
-        f"{manifest['stop_reason']}."
+        f"{manifest['stop_reason']}." + misfit_sentence(manifest.get("misfit"))
+    )
+
+
+def misfit_sentence(fit: dict | None) -> str:
+    """The misfit check of the manifest (``regression.Misfit``), in words."""
+    if not fit:
+        return ""
+    verdict = "farther than" if fit["observed"] > fit["lookalike_max"] else "within the range of"
+    return (
+        f" The observation's {fit['k']:,}th nearest run lies {fit['observed']:.2f} tolerance "
+        f"units away, {verdict} the {fit['lookalikes']} runs most like it (median "
+        f'{fit["lookalike_median"]:.2f}, largest {fit["lookalike_max"]:.2f}; see "Choice of '
+        'method").'
     )
 
 

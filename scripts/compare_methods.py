@@ -50,7 +50,6 @@ from sim.studies.calibration.calibrate import (  # noqa: E402
 )
 
 DOC = REPO / "docs" / "calibration.md"
-LOOKALIKES = 150  # look-alike runs in the predictive check
 RUNS_EACH = 20  # runs at each true parameter vector, and posterior draws per look-alike
 
 
@@ -84,20 +83,6 @@ def method_row(result: regression.Result, prior, targets, settings, method: str,
     }
 
 
-def lookalikes(result: regression.Result, targets, count: int) -> np.ndarray:
-    """Rows (after the pilot) whose targets lie nearest the observation, nearest first."""
-    d = abc.distances(result.summaries[result.pilot :], targets.observed, targets.tolerance)
-    near = np.argpartition(d, count)[:count]
-    return result.pilot + near[np.argsort(d[near])]
-
-
-def kth_neighbour(result: regression.Result, targets, observed, k: int, exclude=None) -> float:
-    d = abc.distances(result.summaries[result.pilot :], observed, targets.tolerance)
-    if exclude is not None:
-        d[exclude - result.pilot] = np.inf
-    return float(np.partition(d, k - 1)[k - 1])
-
-
 def posterior_at(result, prior, targets, settings, method, row=None) -> abc.Generation:
     """The posterior of one table row's targets (or of the observation) by `method`."""
     observed = targets.observed if row is None else result.summaries[row].astype(float)
@@ -115,10 +100,9 @@ def posterior_at(result, prior, targets, settings, method, row=None) -> abc.Gene
 
 
 def misfit_section(result, prior, targets, settings, simulate) -> str:
-    k = settings.accept // 2
-    rows = lookalikes(result, targets, LOOKALIKES)
-    real = kth_neighbour(result, targets, targets.observed, k)
-    alike = [kth_neighbour(result, targets, result.summaries[r], k, exclude=r) for r in rows]
+    fit = regression.misfit(result, targets.observed, targets.tolerance, settings.accept // 2)
+    tail = result.summaries[result.pilot :]
+    rows = result.pilot + regression.lookalike_rows(tail, targets.observed, targets.tolerance)
     rng = np.random.default_rng(settings.seed)
     fresh_seeds = iter(range(1, 100))  # each batch of fresh runs its own seeds
 
@@ -127,9 +111,10 @@ def misfit_section(result, prior, targets, settings, simulate) -> str:
 
     truth = halts(np.repeat(result.theta[rows].astype(float), RUNS_EACH, axis=0))
     lines = [
-        f"Distance (tolerance units) from the observation to its {k:,}th nearest run of the "
-        f"table: {real:.2f}; from each of the {LOOKALIKES} runs nearest the observation to its "
-        f"own {k:,}th nearest: median {np.median(alike):.2f}, largest {np.max(alike):.2f}.",
+        f"Distance (tolerance units) from the observation to its {fit.k:,}th nearest run of "
+        f"the SBC rows: {fit.observed:.2f}; from each of the {fit.lookalikes} runs nearest the "
+        f"observation to its own {fit.k:,}th nearest: median {fit.lookalike_median:.2f}, "
+        f"largest {fit.lookalike_max:.2f}.",
         "",
         f"Russian disruptions March-October 2022 (observed {targets.observed[0]:g}); the "
         f"look-alikes' own count averages {result.summaries[rows, 0].mean():.2f}, and "

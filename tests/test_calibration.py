@@ -196,6 +196,10 @@ def test_calibrate_writes_a_complete_directory(calibration_dir: Path):
     assert stored["run_dir"].unique().tolist() == [manifest["run_dir"]]
     diagnostics = pd.read_parquet(calibration_dir / "diagnostics.parquet")
     assert {"epsilon", "acceptance_rate", "ess"} <= set(diagnostics.columns)
+    # the misfit check: the observation's k-th nearest run against its look-alikes'
+    fit = manifest["misfit"]
+    assert fit["k"] >= 1 and fit["lookalikes"] >= 1
+    assert 0 < fit["lookalike_median"] <= fit["lookalike_max"] and fit["observed"] > 0
     predictive = pd.read_parquet(calibration_dir / "predictive.parquet")
     assert "cpc_halts_russia" in predictive.columns
     figures = {p.stem for p in (calibration_dir / "figures").glob("*.png")}

@@ -154,6 +154,24 @@ def test_semiauto_trials_leave_out_the_runs_its_projection_was_fitted_on():
     assert ranks.shape == (50, 2) and ranks.max() <= 19
 
 
+def test_the_misfit_check_tells_an_observation_the_model_cannot_reach():
+    """An observation drawn from the model lies among its runs as closely as runs like it; one
+    far outside the model's reach (every target off by two noise widths from where the other
+    targets put it) lies farther than all of them."""
+    prior = priors.build(recovery.parameters(2))
+    simulate = recovery.noisy_simulator(prior=prior)
+    settings = regression.Settings(
+        accept=200, batch=20_000, min_simulations=20_000, budget=20_000, seed=3, progress=False
+    )
+    scale = np.full(3, recovery.NOISE)
+    reachable = np.array([0.4, 0.6, 1.0])  # the sum target agrees with the two others
+    result = regression.regression_abc(simulate, reachable, scale, prior, settings)
+    inside = regression.misfit(result, reachable, scale, k=100, count=50)
+    assert not inside.beyond_lookalikes and inside.lookalikes == 50
+    outside = regression.misfit(result, np.array([0.4, 0.6, 1.5]), scale, k=100, count=50)
+    assert outside.beyond_lookalikes, outside
+
+
 def test_the_projection_weighs_targets_by_what_they_say_about_each_parameter():
     """Fearnhead and Prangle's summaries: a parameter the targets pin down gets a summary
     that spans its range; one they say nothing about gets a near-constant one."""

@@ -249,4 +249,12 @@ def _warnings(calibration) -> list[str]:
     if not calibration.converged:
         lines.append(f"not converged (stopped: {calibration.result.stop_reason})")
     lines += [f"the predictive check misses target {t}" for t in calibration.missed_targets()]
+    fit = calibration.misfit
+    if fit is not None and fit.beyond_lookalikes:
+        lines.append(
+            f"the observation lies farther from the simulated runs than any of the "
+            f"{fit.lookalikes} runs most like it ({fit.k:,}th nearest at {fit.observed:.2f} "
+            f"tolerance units, theirs at most {fit.lookalike_max:.2f}): the model misfits it, "
+            "and an adjusted method (semiauto, regression) extrapolates there"
+        )
     return lines

@@ -145,6 +145,7 @@ class Calibration:
     seconds: float
     quick: bool = False
     sbc: pd.DataFrame | None = None  # ranks of true values (trials, parameters)
+    misfit: regression.Misfit | None = None  # does the model reach the observation?
 
     @property
     def method(self) -> str:
@@ -201,16 +202,21 @@ def calibrate(
             ranking = meanwhile.submit(
                 simulation_based_ranks, result, prior, targets, settings, cores
             )
-            if cores == 1:
+            distances = meanwhile.submit(
+                regression.misfit, result, targets.observed, targets.tolerance, settings.accept // 2
+            )
+            if cores == 1:  # the checks first, as they would run alone
                 ranking.result()
+                distances.result()
         else:
             result = abc.abc_smc(simulator, targets.observed, targets.tolerance, prior, settings)
-            ranking = None
+            ranking = distances = None
         names = [t.name for t in targets.targets]
         predictive = posterior_predictive(simulator, result.posterior, settings.seed, names)
         sbc = ranking.result() if ranking is not None else None
+        fit = distances.result() if distances is not None else None
     return Calibration(
-        targets, prior, settings, name, result, predictive, clock.seconds, quick, sbc
+        targets, prior, settings, name, result, predictive, clock.seconds, quick, sbc, fit
     )
 
 
@@ -403,6 +409,7 @@ def status(calibration: Calibration) -> dict[str, Any]:
         "missed_targets": calibration.missed_targets(),
         "prior_version": prior_version(),
         "ess": abc.effective_sample_size(calibration.result.posterior.weights),
+        "misfit": None if calibration.misfit is None else dataclasses.asdict(calibration.misfit),
     }
 
 

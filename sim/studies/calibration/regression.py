@@ -381,6 +381,57 @@ def sbc_ranks(
     return ranks
 
 
+# --- does the model reach the observation? -----------------------------------------------
+#: Runs of the table most like the observation that the misfit check compares it with.
+LOOKALIKES = 150
+
+
+@dataclasses.dataclass(frozen=True)
+class Misfit:
+    """How far the observation lies from the model's simulated data, against how far the runs
+    most like it lie from the rest. A model that could have produced the observation puts it
+    among its data as closely as its own runs; if it lies farther than all of them, the model
+    misfits it, and an adjusted posterior extrapolates there (Frazier, Robert and Rousseau
+    2020). Distances in tolerance units, to the k-th nearest run of the SBC rows."""
+
+    observed: float
+    lookalike_median: float
+    lookalike_max: float
+    k: int
+    lookalikes: int
+
+    @property
+    def beyond_lookalikes(self) -> bool:
+        return self.observed > self.lookalike_max
+
+
+def lookalike_rows(
+    summaries: np.ndarray, observed: np.ndarray, scale: np.ndarray, count: int = LOOKALIKES
+) -> np.ndarray:
+    """Rows of a table of targets that lie nearest the observation, nearest first."""
+    d = abc.distances(summaries, observed, scale)
+    near = np.argpartition(d, count)[:count]
+    return near[np.argsort(d[near])]
+
+
+def misfit(
+    result: Result, observed: np.ndarray, scale: np.ndarray, k: int, count: int = LOOKALIKES
+) -> Misfit:
+    """The misfit check on the SBC rows (the SBC_TABLE runs after the pilot)."""
+    summaries = result.summaries[result.pilot : result.pilot + SBC_TABLE]
+    k = min(k, len(summaries) - 2)
+
+    def kth(target: np.ndarray, exclude: int | None = None) -> float:
+        d = abc.distances(summaries, target, scale)
+        if exclude is not None:
+            d[exclude] = np.inf
+        return float(np.partition(d, k - 1)[k - 1])
+
+    alike = lookalike_rows(summaries, observed, scale, min(count, len(summaries) - 1))
+    distances = [kth(summaries[r].astype(float), exclude=r) for r in alike]
+    return Misfit(kth(observed), float(np.median(distances)), max(distances), k, len(alike))
+
+
 def sbc_uniformity(ranks: np.ndarray, draws: int = 99, bins: int = 10) -> np.ndarray:
     """Per parameter, the chi-square p-value of its rank histogram against uniform."""
     from scipy import stats  # scipy: only for the SBC check
