@@ -360,8 +360,7 @@ def sbc_ranks(
     if near is None:
         picks = rng.choice(len(theta), size=count, replace=False)
     else:
-        closeness = abc.distances(result.summaries[rows], near, scale)
-        picks = np.sort(np.argpartition(closeness, count - 1)[:count])
+        picks = np.sort(lookalike_rows(result.summaries[rows], near, scale, count))
     if result.projection is not None:
         scale = np.ones(prior.dim)
 
@@ -410,7 +409,7 @@ def lookalike_rows(
 ) -> np.ndarray:
     """Rows of a table of targets that lie nearest the observation, nearest first."""
     d = abc.distances(summaries, observed, scale)
-    near = np.argpartition(d, count)[:count]
+    near = np.argpartition(d, count - 1)[:count]
     return near[np.argsort(d[near])]
 
 
@@ -427,7 +426,7 @@ def misfit(
             d[exclude] = np.inf
         return float(np.partition(d, k - 1)[k - 1])
 
-    alike = lookalike_rows(summaries, observed, scale, min(count, len(summaries) - 1))
+    alike = lookalike_rows(summaries, observed, scale, min(count, len(summaries)))
     distances = [kth(summaries[r].astype(float), exclude=r) for r in alike]
     return Misfit(kth(observed), float(np.median(distances)), max(distances), k, len(alike))
 
