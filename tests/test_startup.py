@@ -194,3 +194,24 @@ import sim.analysis.probabilities, sim.analysis.run_report, sim.analysis.html_re
 import sim.plots, sim.eventdata.compare, sim.engine.runner
 """
     assert "mesa" not in _imported_after(code)
+
+
+def test_a_sweep_starts_its_pool_before_importing_anything_heavy() -> None:
+    """`python -m sim sweep` starts the pool's forkserver (which imports the model) before the
+    command imports numpy or OmegaConf; nothing starts where no pool would run or the
+    experiment cannot be read."""
+    code = """
+from multiprocessing import forkserver
+from sim.commands.sweep_pool import start_pool_early
+for argv in (["experiment=scenario_comparison", "workers=1"],
+             ["experiment=scenario_comparison", "executor=serial", "workers=2"],
+             ["experiment=no_such_experiment", "workers=2"],
+             ["experiment=scenario_comparison", "workers=2", "--cfg", "job"]):
+    start_pool_early(argv)
+    assert forkserver._forkserver._forkserver_pid is None, argv
+start_pool_early(["experiment=scenario_comparison", "workers=2"])
+assert forkserver._forkserver._forkserver_pid is not None
+import sys
+assert "numpy" not in sys.modules and "omegaconf" not in sys.modules
+"""
+    assert _imported_after(code) == []
