@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 
@@ -215,3 +216,29 @@ import sys
 assert "numpy" not in sys.modules and "omegaconf" not in sys.modules
 """
     assert _imported_after(code) == []
+
+
+def test_python_m_sim_ends_without_teardown_but_with_its_output_and_exit_code() -> None:
+    """`python -m sim` ends the process after the exit handlers (sim/__main__.py): the text
+    buffered for a pipe still arrives whole, and the exit code is the command's."""
+
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+    def ran(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=HANG_GUARD,
+            env=buffered,  # stdout to a pipe then holds its text until flushed
+        )
+
+    listing = ran("-m", "sim", "list")
+    in_process = ran("-c", "import sys; from sim.cli import main; sys.exit(main(['list']))")
+    assert listing.returncode == in_process.returncode == 0
+    assert listing.stdout == in_process.stdout and len(listing.stdout.splitlines()) > 20
+    unknown = ran("-m", "sim", "sweep", "experiment=no_such_experiment")
+    assert unknown.returncode == 2 and unknown.stdout == ""
+    assert len(unknown.stderr.splitlines()) == 1 and "no_such_experiment" in unknown.stderr
+    assert ran("-m", "sim").returncode == 2
