@@ -127,12 +127,15 @@ def _model(values: dict[str, np.ndarray | float], rung: np.ndarray) -> SimpleNam
 
 
 def _edge_values(runs: int, seed: int) -> dict[str, np.ndarray | float]:
-    """Values inside, below and above each histogram's range, and exactly on its ends."""
+    """Values exactly on each histogram's ends and inside its range, and (odd seeds: none)
+    below and above it."""
     rng = np.random.default_rng(seed)
     values: dict[str, np.ndarray | float] = {}
     for name, (low, high) in RANGES.items():
-        x = low + (high - low) * rng.uniform(-0.3, 1.3, runs)
-        x[:4] = low, high, high + 1e-9, low - 1e-9
+        x = low + (high - low) * rng.uniform(*((0, 1) if seed % 2 else (-0.3, 1.3)), runs)
+        x[:2] = low, high
+        if seed % 2 == 0:
+            x[2:4] = high + 1e-9, low - 1e-9
         values[name] = x
     values["backing"] = 0.25  # a scalar state, broadcast to every run
     values["oil_revenue"] = values["oil_revenue"].astype(np.float32)  # widened to float64
@@ -178,13 +181,18 @@ def test_a_chunk_inside_one_design_point_aggregates_as_the_general_path(
             assert np.array_equal(_point(alone, point)[name], expected), name
 
     first = _point(together, 0)
-    alignment = values[0][0]["alignment"]
-    assert first["sums"][0, 0] == np.rint(alignment * 2**24).astype(np.int64).sum()
-    assert (first["min"][0, 0], first["max"][0, 0]) == (alignment.min(), alignment.max())
-    bins = np.digitize(alignment, np.linspace(0, 1, BINS + 1)[1:-1]) + 1
-    bins[alignment == 1.0] = BINS  # the top of the range is in the last bin
-    bins[alignment < 0], bins[alignment > 1] = 0, BINS + 1
-    assert np.array_equal(first["hist"][0, 0], np.bincount(bins, minlength=BINS + 2))
+    for month in (0, 1):  # runs outside the range; all inside it (the clip is skipped)
+        alignment = values[0][month]["alignment"]
+        assert first["sums"][0, month] == np.rint(alignment * 2**24).astype(np.int64).sum()
+        assert (first["min"][0, month], first["max"][0, month]) == (
+            alignment.min(),
+            alignment.max(),
+        )
+        bins = np.digitize(alignment, np.linspace(0, 1, BINS + 1)[1:-1]) + 1
+        bins[alignment == 1.0] = BINS  # the top of the range is in the last bin
+        bins[alignment < 0], bins[alignment > 1] = 0, BINS + 1
+        assert np.array_equal(first["hist"][0, month], np.bincount(bins, minlength=BINS + 2))
+    assert first["hist"][:, 1, [0, -1]].sum() == 0 < first["hist"][:, 0, [0, -1]].sum()
     backing = list(RANGES).index("backing")
     assert first["sums"][backing, 0] == sizes[0] * round(0.25 * 2**24)
     assert np.array_equal(first["rungs"][0], np.bincount(rungs[0][0], minlength=6))

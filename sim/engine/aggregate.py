@@ -114,8 +114,8 @@ class MonthlyAggregate:
             x = self._values(_read(model, name))
             self._sum(row, x, month)
             if self.hist is not None:
-                self._extremes(row, x, month)
-                self._histogram(row, x, month)
+                lowest, highest = self._extremes(row, x, month)
+                self._histogram(row, x, month, lowest, highest)
 
     def _count_rungs(self, rung: np.ndarray, month: int) -> None:
         if self.only_point is not None:
@@ -144,20 +144,30 @@ class MonthlyAggregate:
         else:
             self.sums[row, self.present, month] = block_sums(fixed, self.starts)
 
-    def _extremes(self, row: int, x: np.ndarray, month: int) -> None:
+    def _extremes(self, row: int, x: np.ndarray, month: int) -> tuple[float, float]:
+        """Record each design point's extremes; return the chunk's."""
         if self.only_point is not None:
-            self.min[row, self.only_point, month] = x.min()
-            self.max[row, self.only_point, month] = x.max()
-        else:
-            self.min[row, self.present, month] = np.minimum.reduceat(x, self.starts)
-            self.max[row, self.present, month] = np.maximum.reduceat(x, self.starts)
+            lowest, highest = x.min(), x.max()
+            self.min[row, self.only_point, month] = lowest
+            self.max[row, self.only_point, month] = highest
+            return lowest, highest
+        lowest, highest = np.minimum.reduceat(x, self.starts), np.maximum.reduceat(x, self.starts)
+        self.min[row, self.present, month] = lowest
+        self.max[row, self.present, month] = highest
+        return lowest.min(), highest.max()
 
-    def _histogram(self, row: int, x: np.ndarray, month: int) -> None:
+    def _histogram(
+        self, row: int, x: np.ndarray, month: int, lowest: float, highest: float
+    ) -> None:
         # Bin 0 below the range, 1..BINS inside, BINS + 1 above: truncating after the clip
         # (clipped as floats, so an infinite value lands in an outer bin too).
         work, index = self.work, self.index
-        np.add(np.multiply(x, self.slope[row], out=work), self.intercept[row], out=work)
-        np.clip(work, 0, BINS + 1, out=work)
+        slope, intercept = self.slope[row], self.intercept[row]
+        np.add(np.multiply(x, slope, out=work), intercept, out=work)
+        # The map is monotone in x (as rounded), so the extremes' images bound every run's:
+        # inside [0, BINS + 1] the clip would change nothing (NaN fails the test: clipped).
+        if not (lowest * slope + intercept >= 0 and highest * slope + intercept <= BINS + 1):
+            np.clip(work, 0, BINS + 1, out=work)
         np.copyto(index, work, casting="unsafe")
         if self.only_point is not None:
             self.hist[row, self.only_point, month] = np.bincount(index, minlength=BINS + 2)
