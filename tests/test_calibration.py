@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from sim.commands import calibrate as calibrate_command
 from sim.config import compose, model_values
 from sim.engine import posterior_draws as posterior
 from sim.engine.store import read_table
+from sim.errors import CalibrationError
 from sim.model.params import ParamSet
 from sim.model.version import model_version
 from sim.studies.calibration import abc, priors, recovery
@@ -96,7 +98,9 @@ def test_the_simulator_measures_the_same_targets_on_any_executor_and_chunking():
     columns = {**ParamSet.uniform(values).columns, **priors.as_model_values(prior.names, theta)}
     params = ParamSet(columns, 90)
     whole = simulate(params, seeds=seeds, months=target_set.months)
-    tables = T.RunTables(whole.summary, whole.trajectories, whole.events, params, target_set.months)
+    tables = T.RunTables(
+        whole.summary, whole.trajectories, whole.events, params, target_set.months, seeds
+    )
     expected = target_set.evaluate(tables)
     for executor, workers, chunk_size in [
         ("serial", 1, None),
@@ -132,7 +136,9 @@ def test_seed_targets_measure_todays_model():
     from sim.model.escalation import simulate
 
     result = simulate(params, seeds=np.arange(50), months=target_set.months)
-    tables = T.RunTables(result.summary, result.trajectories, result.events, params, 8)
+    tables = T.RunTables(
+        result.summary, result.trajectories, result.events, params, 8, np.arange(50)
+    )
     values = target_set.evaluate(tables)
     assert values.shape == (50, len(target_set.targets))
     by_name = dict(zip([t.name for t in target_set.targets], values.T, strict=True))
@@ -140,6 +146,65 @@ def test_seed_targets_measure_todays_model():
     assert by_name["cpc_halts_russia"].sum() == len(halts)
     assert set(np.unique(by_name["stays_in_csto_and_eaeu"])) <= {0.0, 1.0}
     assert set(np.unique(by_name["china_no_pledge_before_september"])) <= {0.0, 1.0}
+
+
+def test_kazakh_event_counts_thin_refusals_by_the_recorded_share():
+    """The event file records each refusal of a demand with chance eventfile.refusals_recorded:
+    all at 1, none at 0 (statements still count), in between a count between the two that is
+    the same whether a run is measured alone or in its batch."""
+    from sim.model.escalation import simulate
+
+    runs, months = 60, 8
+    seeds = np.arange(runs) + 11
+    result = simulate(ParamSet.uniform({}, size=runs), seeds=seeds, months=months)
+    args = dict(actor="Kazakhstan", target="Russia", roots=[12], first=0, last=months - 1)
+    thinned = dict(args, recorded={"kazakh_resist": "eventfile.refusals_recorded"})
+
+    def count(share, with_seeds=True, **kwargs):
+        params = ParamSet.uniform({"eventfile.refusals_recorded": share}, size=runs)
+        tables = T.RunTables(
+            result.summary, None, result.events, params, months, seeds if with_seeds else None
+        )
+        return T.cameo_events(tables, **kwargs)
+
+    every = count(1.0, **args)
+    assert np.array_equal(count(1.0, **thinned), every)
+    events = result.events
+    resist = events[(events["action"] == "kazakh_resist") & (events["month"] < months)]
+    refusals = np.bincount(resist["run_id"], minlength=runs)
+    assert refusals.sum() > 20  # the model refuses often enough for the test to mean something
+    assert np.array_equal(count(0.0, **thinned), every - refusals)
+    half = count(0.5, **thinned)
+    assert np.all((every - refusals <= half) & (half <= every))
+    assert 0.3 < (half - every + refusals).sum() / refusals.sum() < 0.7
+    assert np.array_equal(count(0.5, **thinned), half)  # keyed by seed: reproducible
+    one = simulate(ParamSet.uniform({"eventfile.refusals_recorded": 0.5}, size=1),
+                   seeds=seeds[7:8], months=months)  # fmt: skip
+    alone = T.cameo_events(
+        T.RunTables(
+            one.summary,
+            None,
+            one.events,
+            ParamSet.uniform({"eventfile.refusals_recorded": 0.5}, size=1),
+            months,
+            seeds[7:8],
+        ),  # fmt: skip
+        **thinned,
+    )
+    assert alone[0] == half[7]
+    with pytest.raises(CalibrationError, match="seeds"):
+        count(0.5, with_seeds=False, **thinned)
+
+
+def test_a_recorded_share_must_name_an_action_and_a_parameter():
+    for recorded, named in [
+        ({"kazakh_refuse": "eventfile.refusals_recorded"}, "recorded.kazakh_refuse"),
+        ({"kazakh_resist": "eventfile.share"}, "recorded.kazakh_resist = 'eventfile.share'"),
+        (["kazakh_resist"], "recorded = ['kazakh_resist']"),
+    ]:
+        args = dict(actor="Kazakhstan", target="Russia", roots=[12], first=0, last=0)
+        with pytest.raises(CalibrationError, match=re.escape(named)):
+            T._check_args("targets[3].args", T.cameo_events, dict(args, recorded=recorded), 8)
 
 
 def test_halts_measure_prefers_the_v2_cause_column():

@@ -1,9 +1,8 @@
 """`python -m sim calibrate targets=<name> [scenario=S] [budget=N] [quick=true] [...]`.
 
-Likelihood-free inference (rejection ABC on a growing reference table; semi-automatic
-summaries with method=semiauto, regression-adjusted with method=regression; ABC-SMC with
-method=smc) of the
-parameters listed in a targets file, on the targets in it; ``ship=true`` writes the posterior
+Likelihood-free inference (semi-automatic ABC on a growing reference table; plain rejection
+with method=rejection, regression-adjusted with method=regression; ABC-SMC with method=smc) of
+the parameters listed in a targets file, on the targets in it; ``ship=true`` writes the posterior
 to configs/posteriors/<targets>/, where every run command finds it.
 Writes ``<output_root>/calibrations/<targets>/<timestamp>/`` (posterior.parquet,
 diagnostics, predictive check, figures, config.yaml, manifest.json); the directory appears only
@@ -19,7 +18,7 @@ from pathlib import Path
 from sim.studies.calibration.targets import CalibrationError, available
 
 PROG = "python -m sim calibrate"
-#: Regression ABC (the default): reference-table sizes and runs kept (docs/calibration.md).
+#: The reference-table methods (the default): table sizes and runs kept (docs/calibration.md).
 REGRESSION_QUICK = {"accept": 400, "batch": 20_000, "min_simulations": 40_000, "budget": 40_000}
 REGRESSION_FULL = {
     "accept": 6000,
@@ -29,7 +28,7 @@ REGRESSION_FULL = {
 }
 QUICK = {"population": 400, "budget": 100_000, "max_generations": 10, "min_acceptance": 0.01}
 FULL = {"population": 2000, "budget": 1_500_000, "max_generations": 20, "min_acceptance": 0.005}
-METHODS = ("rejection", "semiauto", "regression", "smc")
+METHODS = ("semiauto", "rejection", "regression", "smc")
 SMOKE_TEST = (
     "quick=true: a SMOKE TEST of the machinery, not an inference; its posterior is marked "
     "quick and every use of it warns"
@@ -37,11 +36,11 @@ SMOKE_TEST = (
 USAGE = f"""usage: {PROG} targets=<name|file.yaml> [key=value ...]
 
   targets=NAME         a file in configs/targets/ ({{targets}}) or a path to a .yaml file
-  method=NAME          rejection (kernel-weighted rejection ABC on a growing reference table,
-                       the distance on the targets; default), semiauto (the distance on each
-                       parameter's regression on the targets, each parameter adjusted along
-                       its own), regression (the targets' distance, adjusted on every target)
-                       or smc (ABC-SMC)
+  method=NAME          semiauto (semi-automatic ABC on a growing reference table: the
+                       distance on each parameter's regression on the targets, each parameter
+                       adjusted along its own; default), rejection (kernel-weighted rejection
+                       on the targets' distance), regression (the targets' distance, adjusted
+                       on every target) or smc (ABC-SMC)
   ship=true|false      write the posterior to configs/posteriors/<targets>/, the default of
                        every run command, replacing the one there (default false)
   scenario=NAME        the scenario to simulate (default: the targets file's scenario)
@@ -148,7 +147,7 @@ def parse_args(argv: Sequence[str]) -> dict:
 def sampler_settings(raw: dict, quick: bool, seed: int, progress: bool):
     """The sampler `method=` names, sized by `quick`, `budget=`, `population=` and
     `generations=` (shared with `sim score calibration=auto`, which calibrates the same way)."""
-    method = raw.get("method", "rejection")
+    method = raw.get("method", "semiauto")
     if method not in METHODS:
         raise CalibrationError(
             f"method = {method!r} is not allowed: expected one of {', '.join(METHODS)}"

@@ -38,7 +38,7 @@ USAGE = f"""usage: {PROG} facts=<name|file.yaml> [key=value ...]
   quick=true|false       a small ensemble and calibration, for a first look (default false)
   method=NAME budget=N population=N generations=N
                          calibration=auto's sampler and its size, as `python -m sim calibrate`
-                         takes them (default: rejection ABC on a growing reference table)
+                         takes them (default: semi-automatic ABC on a growing reference table)
   executor=serial|process|dask  workers=N  chunk_size=N
                          where the ensemble runs; the scores do not depend on it
   figures=true|false     draw the figures and report.html (default true)"""

@@ -763,6 +763,12 @@ PARAMS: tuple[Param, ...] = (
       "Weight of CSTO and EAEU membership (half each) in Russia's leverage."),
     P("leverage.alignment_weight", 0.2, 0.0, 1.0, "1", SEED,
       "Weight of political alignment in Russia's leverage."),
+    # --- How the 2022 event file observes the model (read by the calibration's event targets,
+    # never by the dynamics: sim.studies.calibration.targets.cameo_events) ----------------------
+    P("eventfile.refusals_recorded", 1.0, 0.0, 1.0, "1", ASSUME,
+      "Share of Astana's refusals in word (its answers to Moscow's demands, which in 2022 were "
+      "mostly implicit) that the 2022 event file records as a dated act: each refusal is in the "
+      "file with this chance. 1 (the default, model v3's reading) records every refusal."),
     # --- Mechanism switches (1 on, 0 off; `python -m sim ablate` turns each off in turn) ---------
     *(P(f"mechanisms.{name}", 1, 0, 1, "switch", "ablation", doc, integer=True)
       for name, doc in MECHANISMS.items()),

@@ -193,6 +193,13 @@ UNCERTAIN: dict[str, Uncertain] = {
         0.01, 0.99, "Sechser 2011: Astana's belief that complying ends the pressure is not "
         "observed; the table's range"
     ),
+    # --- how the event file observes the model ---------------------------------------------
+    "eventfile.refusals_recorded": Uncertain(
+        0.1, 1.0, "no source before October 2022 says how many answers to Moscow's demands "
+        "became reported acts: the demands of 2022 were mostly implicit, answers to them mostly "
+        "quiet, and the event file is dated from one analysis (seed, Oct 28, 2022) that names "
+        "the salient acts; from a tenth to all of them"
+    ),
     # --- the war's course: nothing by October 2022 says how it ends --------------------------
     "war.p_favorable": Uncertain(0.1, 0.5, "how the war ends was unknown in October 2022"),
     "war.p_unfavorable": Uncertain(0.05, 0.4, "how the war ends was unknown in October 2022"),

@@ -9,20 +9,20 @@ scale of their prior box, so every adjusted value stays inside the prior.
 
 Three methods share the table and its stopping rule (``Settings.method``):
 
-* ``rejection`` (the default): the kept runs' own parameters, kernel-weighted, with the
-  distance on the targets in units of their tolerances (plain rejection ABC). Too wide where a
-  few smooth targets pin a parameter down among many noisy ones, but it makes no
+* ``semiauto`` (the default): the semi-automatic summaries of Fearnhead and Prangle (2012),
+  one per parameter, its regression on the targets fitted on the table's first batch (the
+  pilot; ``sim.studies.calibration.projection``). The kept runs are the nearest in those
+  summaries, and each parameter is then adjusted along its own summary alone (local-linear,
+  one slope per parameter). Calibrated on the model's own data (simulation-based
+  calibration); it would extrapolate if the observation lay beyond the kept runs, which the
+  misfit check (``misfit``) measures in every calibration.
+* ``rejection``: the kept runs' own parameters, kernel-weighted, with the distance on the
+  targets in units of their tolerances (plain rejection ABC). Too wide where a few smooth
+  targets pin a parameter down among many noisy ones (under-confident), but it makes no
   extrapolation: when the model cannot come as near the observation as it comes to its own
   simulated data, it still concentrates on the parameters that come nearest (Frazier, Robert
   and Rousseau 2020).
-* ``semiauto``: the semi-automatic summaries of Fearnhead and Prangle (2012), one per
-  parameter, its regression on the targets fitted on the table's first batch (the pilot;
-  ``sim.studies.calibration.projection``). The kept runs are the nearest in those summaries,
-  and each parameter is then adjusted along its own summary alone (local-linear, one slope
-  per parameter). Calibrated on the model's own data (simulation-based calibration), but the
-  adjustment extrapolates when the observation lies beyond the kept runs.
-* ``regression``: the targets' distance, and Beaumont's adjustment on every target at once:
-  on the model it moves from one table size to the next and never converges.
+* ``regression``: the targets' distance, and Beaumont's adjustment on every target at once.
 
 Which one the model uses, and why, and why not ABC-SMC: docs/calibration.md, "Choice of
 method" (the recovery comparison of ``sim.studies.calibration.recovery`` and the simulation-
@@ -86,7 +86,7 @@ class Settings:
     min_ess: float = 1000.0
     seed: int = 20221028
     progress: bool = True
-    method: str = "rejection"  # or "semiauto", "regression": see the module's docstring
+    method: str = "semiauto"  # or "rejection", "regression": see the module's docstring
 
 
 REJECTION, SEMIAUTO, REGRESSION = "rejection", "semiauto", "regression"
@@ -353,8 +353,7 @@ def sbc_ranks(
     so the ranks do not depend on `threads`.
     """
     rng = np.random.default_rng(seed)
-    start = result.pilot if len(result.theta) > result.pilot else 0
-    rows = slice(start, start + SBC_TABLE)
+    rows = sbc_rows(result)
     theta, statistics = result.theta[rows], result.statistics[rows]
     count = min(trials, len(theta))  # a tiny table gives each of its runs a trial
     if near is None:
@@ -404,6 +403,14 @@ class Misfit:
         return self.observed > self.lookalike_max
 
 
+def sbc_rows(result: Result) -> slice:
+    """The rows SBC and the misfit check use: the SBC_TABLE runs after the pilot (the runs
+    the projection was fitted on stay out), or the whole table when it is no larger than the
+    pilot (a smoke test)."""
+    start = result.pilot if len(result.theta) > result.pilot else 0
+    return slice(start, start + SBC_TABLE)
+
+
 def lookalike_rows(
     summaries: np.ndarray, observed: np.ndarray, scale: np.ndarray, count: int = LOOKALIKES
 ) -> np.ndarray:
@@ -416,8 +423,8 @@ def lookalike_rows(
 def misfit(
     result: Result, observed: np.ndarray, scale: np.ndarray, k: int, count: int = LOOKALIKES
 ) -> Misfit:
-    """The misfit check on the SBC rows (the SBC_TABLE runs after the pilot)."""
-    summaries = result.summaries[result.pilot : result.pilot + SBC_TABLE]
+    """The misfit check on the SBC rows (`sbc_rows`)."""
+    summaries = result.summaries[sbc_rows(result)]
     k = min(k, len(summaries) - 2)
 
     def kth(target: np.ndarray, exclude: int | None = None) -> float:

@@ -26,7 +26,8 @@ import yaml
 from sim.config import CONFIG_DIR
 from sim.errors import CalibrationError, first_line
 from sim.model.ladder import Action, Actor, Demand
-from sim.model.params import ParamSet
+from sim.model.params import PARAMS_BY_PATH, ParamSet
+from sim.model.rng import RunStreams
 from sim.model.uncertainty import UNCERTAIN
 from sim.studies.file_fields import check_known_keys, finite_number
 
@@ -51,6 +52,7 @@ class RunTables:
     events: pd.DataFrame | None
     params: ParamSet
     months: int
+    seeds: np.ndarray | None = None  # the runs' seeds: what a measure's own draws are keyed by
 
     @property
     def runs(self) -> int:
@@ -101,7 +103,9 @@ class RunTables:
 def measured_tables(result: EnsembleResult | EnsembleTables, chunk: Chunk) -> RunTables:
     """A chunk's tables as the measures read them (with its parameters and months); its runs
     are numbered from 0, so the measures see a batch of runs, not their place in a study."""
-    return RunTables(result.summary, result.trajectories, result.events, chunk.params, chunk.months)
+    return RunTables(
+        result.summary, result.trajectories, result.events, chunk.params, chunk.months, chunk.seeds
+    )
 
 
 def _equal(column: pd.Series, value: str) -> np.ndarray:
@@ -246,16 +250,55 @@ def event_count(
 
 @measure
 def cameo_events(
-    tables: RunTables, actor: str, target: str, roots: list[str], first: int, last: int
+    tables: RunTables,
+    actor: str,
+    target: str,
+    roots: list[str],
+    first: int,
+    last: int,
+    recorded: Mapping[str, str] | None = None,
 ) -> np.ndarray:
     """Events from `actor` to `target` in months first..last whose CAMEO root code (the
-    first two digits) is one of `roots`: the counts event datasets report, per run."""
+    first two digits) is one of `roots`: the counts event datasets report, per run.
+
+    `recorded` maps an action to the parameter that gives the share of its events an event
+    file records (``eventfile.refusals_recorded``): each such event counts with that chance,
+    drawn per event from the run's seed, so a run's count is the same in any batch."""
     frame = tables.events
     mask = tables.events_where(first, last, actor=actor, target=target)
     cameo = frame["cameo"].cat  # per category, not per event: there are few codes, many events
     wanted = np.array([str(c)[:2] in {str(r).zfill(2) for r in roots} for c in cameo.categories])
     codes = cameo.codes.to_numpy()
-    return tables.event_counts(mask & (codes >= 0) & wanted[np.maximum(codes, 0)])
+    mask &= (codes >= 0) & wanted[np.maximum(codes, 0)]
+    for action, share in (recorded or {}).items():
+        mask &= ~_unrecorded(tables, mask & tables.events_where(first, last, action=action), share)
+    return tables.event_counts(mask)
+
+
+RECORDED_STREAM = "event_file_record"
+
+
+def _unrecorded(tables: RunTables, selected: np.ndarray, share: str) -> np.ndarray:
+    """Which of the `selected` events the event file misses: event k of its run and month is
+    recorded when the run's uniform number (stream RECORDED_STREAM, that month, draw k) falls
+    below the run's value of parameter `share`."""
+    if tables.seeds is None:
+        raise CalibrationError("the runs' seeds are needed to thin events by a recorded share")
+    index = np.flatnonzero(selected)
+    run = tables.events["run_id"].to_numpy()[index]
+    month = tables.events["month"].to_numpy()[index].astype(np.int64)
+    order = np.lexsort((month, run))  # stable: a run's events keep the model's order
+    index, run, month = index[order], run[order], month[order]
+    starts = np.flatnonzero(np.r_[True, (run[1:] != run[:-1]) | (month[1:] != month[:-1])])
+    draw = np.arange(len(index)) - np.repeat(starts, np.diff(np.r_[starts, len(index)]))
+    chance = tables.param(share)
+    streams = RunStreams(tables.seeds)
+    missed = np.zeros(len(selected), dtype=bool)
+    for m, k in sorted(set(zip(month.tolist(), draw.tolist(), strict=True))):
+        at = np.flatnonzero((month == m) & (draw == k))
+        u = streams.uniform(RECORDED_STREAM, m, k, runs=run[at])
+        missed[index[at]] = u >= chance[run[at]]
+    return missed
 
 
 @measure
@@ -486,4 +529,27 @@ def _check_args(where: str, function: Measure, args: Mapping[str, Any], months: 
             raise CalibrationError(
                 f"{where}.{name} = {args[name]!r} is not allowed: expected one of "
                 f"{', '.join(names)}"
+            )
+    _check_recorded(where, args.get("recorded"))
+
+
+def _check_recorded(where: str, recorded: Any) -> None:
+    """`recorded` maps event actions to the parameters that give the share recorded."""
+    if recorded is None:
+        return
+    if not isinstance(recorded, Mapping):
+        raise CalibrationError(
+            f"{where}.recorded = {recorded!r} is not allowed: expected a mapping of an action "
+            "to the parameter that gives the share of its events recorded"
+        )
+    for action, share in recorded.items():
+        if action not in EVENT_NAMES["action"]:
+            raise CalibrationError(
+                f"{where}.recorded.{action} is not allowed: expected one of "
+                f"{', '.join(EVENT_NAMES['action'])}"
+            )
+        if share not in PARAMS_BY_PATH:
+            raise CalibrationError(
+                f"{where}.recorded.{action} = {share!r} is not allowed: expected a model "
+                "parameter path (a share in [0, 1]), e.g. eventfile.refusals_recorded"
             )
