@@ -79,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    if command == "sweep":  # its worker pool imports the model while the command imports
+        from sim.commands.sweep_pool import start_pool_early
+
+        start_pool_early(rest)
     from sim.errors import one_line_errors, sigterm_as_interrupt
 
     module = importlib.import_module(f"sim.commands.{command}")

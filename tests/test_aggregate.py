@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from sim.engine.runner import run_sweep
 from sim.engine.store import read_table
 from sim.engine.sweep_directory import AGGREGATE, read_parts
 
+RANGES = dict(aggregate.AGGREGATE_VARIABLES)  # as shipped (the narrow sweep patches the module)
 NARROW = {"alignment": (0.70, 0.74), "motivation": (0.8, 1.2)}  # many runs fall outside
 
 
@@ -108,3 +110,89 @@ def test_the_parent_writes_the_same_parts_when_workers_cannot(
     by_parent = tables(tmp_path / "b")
     for got, expected in zip(by_parent, by_workers, strict=True):
         pd.testing.assert_frame_equal(got, expected)
+
+
+def _model(values: dict[str, np.ndarray | float], rung: np.ndarray) -> SimpleNamespace:
+    """What the aggregate reads of a model, with the given values of its variables."""
+    kazakhstan_keys = ("alignment", "cpc_share", "trans_caspian_share", "defence")
+    kazakhstan = SimpleNamespace(
+        **{k: values[k] for k in (*kazakhstan_keys, "nationalism", "oil_revenue")}
+    )
+    russia = SimpleNamespace(
+        rung=rung, **{k: values[k] for k in ("leverage", "motivation", "war_surplus")}
+    )
+    return SimpleNamespace(
+        kazakhstan=kazakhstan, russia=russia, expected_response=values["backing"]
+    )
+
+
+def _edge_values(runs: int, seed: int) -> dict[str, np.ndarray | float]:
+    """Values exactly on each histogram's ends and inside its range, and (odd seeds: none)
+    below and above it."""
+    rng = np.random.default_rng(seed)
+    values: dict[str, np.ndarray | float] = {}
+    for name, (low, high) in RANGES.items():
+        x = low + (high - low) * rng.uniform(*((0, 1) if seed % 2 else (-0.3, 1.3)), runs)
+        x[:2] = low, high
+        if seed % 2 == 0:
+            x[2:4] = high + 1e-9, low - 1e-9
+        values[name] = x
+    values["backing"] = 0.25  # a scalar state, broadcast to every run
+    values["oil_revenue"] = values["oil_revenue"].astype(np.float32)  # widened to float64
+    return values
+
+
+def _aggregate(
+    local: np.ndarray, points: int, months: list[dict], rungs: list[np.ndarray]
+) -> dict[str, np.ndarray]:
+    reduction = aggregate.MonthlyAggregate(local, points, len(months), histograms=True)
+    for month, (values, rung) in enumerate(zip(months, rungs, strict=True)):
+        reduction.each_month(_model(values, rung), month)
+    return {k: getattr(reduction, k) for k in ("rungs", "sums", "hist", "min", "max")}
+
+
+def _point(table: dict[str, np.ndarray], point: int) -> dict[str, np.ndarray]:
+    """One design point's counts, sums and extremes (rungs are indexed by point first)."""
+    return {k: v[point] if k == "rungs" else v[:, point] for k, v in table.items()}
+
+
+def test_a_chunk_inside_one_design_point_aggregates_as_the_general_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The one-point path (plain sums and extremes) gives the integers and values the per-block
+    path gives the same runs beside another design point, and the expected ones."""
+    monkeypatch.setattr(aggregate, "AGGREGATE_VARIABLES", RANGES)
+    months, sizes = 3, (37, 42)
+    values = [[_edge_values(n, 10 * p + m) for m in range(months)] for p, n in enumerate(sizes)]
+    rungs = [[np.arange(n) % (6 - p) for _ in range(months)] for p, n in enumerate(sizes)]
+    local = np.repeat([0, 1], sizes)
+    together = _aggregate(
+        local,
+        2,
+        [
+            {k: np.r_[np.broadcast_to(a[k], sizes[0]), np.broadcast_to(b[k], sizes[1])] for k in a}
+            for a, b in zip(*values, strict=True)
+        ],
+        [np.r_[a, b] for a, b in zip(*rungs, strict=True)],
+    )
+    for point, n in enumerate(sizes):
+        alone = _aggregate(np.full(n, point), 2, values[point], rungs[point])
+        for name, expected in _point(together, point).items():
+            assert np.array_equal(_point(alone, point)[name], expected), name
+
+    first = _point(together, 0)
+    for month in (0, 1):  # runs outside the range; all inside it (the clip is skipped)
+        alignment = values[0][month]["alignment"]
+        assert first["sums"][0, month] == np.rint(alignment * 2**24).astype(np.int64).sum()
+        assert (first["min"][0, month], first["max"][0, month]) == (
+            alignment.min(),
+            alignment.max(),
+        )
+        bins = np.digitize(alignment, np.linspace(0, 1, BINS + 1)[1:-1]) + 1
+        bins[alignment == 1.0] = BINS  # the top of the range is in the last bin
+        bins[alignment < 0], bins[alignment > 1] = 0, BINS + 1
+        assert np.array_equal(first["hist"][0, month], np.bincount(bins, minlength=BINS + 2))
+    assert first["hist"][:, 1, [0, -1]].sum() == 0 < first["hist"][:, 0, [0, -1]].sum()
+    backing = list(RANGES).index("backing")
+    assert first["sums"][backing, 0] == sizes[0] * round(0.25 * 2**24)
+    assert np.array_equal(first["rungs"][0], np.bincount(rungs[0][0], minlength=6))

@@ -73,6 +73,51 @@ def test_the_curves_band_is_the_variance_split_of_p_by_each_month():
     assert (merged["parameters_sd_x"] > 0).any()
 
 
+def _split_as_written_first(sums, runs, squares=None):
+    """variance_components as first written (a fresh array per step, runs per row): the
+    reference its buffered, broadcasting form must equal bit for bit."""
+    sums, runs = np.atleast_2d(sums).astype(float), np.atleast_2d(runs).astype(float)
+    squares = sums if squares is None else np.atleast_2d(squares).astype(float)
+    n, groups = runs.sum(axis=1), (runs > 0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(runs > 0, sums / runs, 0.0)
+        mean = sums.sum(axis=1) / n
+        within = (squares - sums * means).sum(axis=1) / (n - groups)
+        between = (runs * (means - mean[:, None]) ** 2).sum(axis=1) / (groups - 1)
+        size = (n - (runs**2).sum(axis=1) / n) / (groups - 1)
+        parameters = np.maximum(0.0, (between - within) / size)
+        overall = squares.sum(axis=1) / n - mean**2
+    identified = (groups >= 2) & (n > groups)
+    return np.where(identified, parameters, np.nan), np.where(identified, within, overall)
+
+
+def test_runs_shared_by_the_months_give_the_split_of_runs_per_row_bit_for_bit():
+    """curve_parameters_sd gives every month of a point the point's runs per draw, broadcast
+    rather than repeated: the same values to the last bit as one row each, including draws
+    without runs, a point with one draw (unidentified) and outcomes that are not 0/1."""
+    rng = np.random.default_rng(3)
+    runs = rng.integers(0, 12, (4, 50)).astype(float)
+    runs[1, 1:] = 0  # one draw: NaN
+    hits = np.minimum(rng.integers(0, 12, (4, 7, 50)), runs[:, None, :])
+    rows = np.repeat(runs, 7, axis=0)
+    for squares in (None, hits * 1.7):
+        got = variance_components(hits, runs[:, None, :], squares)
+        flat = None if squares is None else squares.reshape(-1, 50)
+        expected = _split_as_written_first(hits.reshape(-1, 50), rows, flat)
+        for mine, theirs in zip(got, expected, strict=True):
+            assert np.array_equal(mine.reshape(-1), theirs, equal_nan=True)
+        assert np.isnan(got[0][1]).all() and not np.isnan(got[0][0]).any()
+    noisy = rng.normal(size=(3, 20))
+    assert all(
+        np.array_equal(a, b, equal_nan=True)
+        for a, b in zip(
+            variance_components(noisy, np.full(noisy.shape, 5.0), noisy**2 + 1),
+            _split_as_written_first(noisy, np.full(noisy.shape, 5.0), noisy**2 + 1),
+            strict=True,
+        )
+    )
+
+
 def test_curves_and_medians_carry_the_parameters_band_beside_the_dices():
     summary = synthetic_summary()
     curves = with_curve_parameter_intervals(time_to_escalation(summary, 60, rungs=[3]), summary)

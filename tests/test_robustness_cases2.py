@@ -439,7 +439,9 @@ def test_readme_counts_the_assumptions_of_the_parameter_table():
     assert f"Of the {len(PARAMS)} parameters" in text
     assert f"{assumed} have the source `assumption`" in text
     assert f"{calibrated} are set by calibration" in text
-    assert "Monte Carlo intervals only" in text
+    # the dice's interval is not the whole uncertainty: the README says which is which
+    assert "95% Wilson interval of the dice" in text
+    assert "95% range over the posterior's parameters" in text
 
 
 def test_one_version_label():

@@ -3,7 +3,7 @@ message names the file, the key and the value (D30, D33); a delete override is r
 line (D34).
 
 The bad files go into a temporary copy of configs/ and experiments/, which the commands read
-through ``sim.config.CONFIG_DIR`` and ``EXPERIMENTS_DIR`` (patched).
+through ``sim.config.CONFIG_DIR`` and ``sim.search_path.EXPERIMENTS_DIR`` (patched).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from sim import config as C
+from sim import search_path
 from sim.cli import main
 from sim.engine import design
 
@@ -41,7 +42,7 @@ def bad_files(tmp_path: Path, monkeypatch) -> Path:
     for name, text in BAD_EXPERIMENTS.items():
         (experiments / f"{name}.yaml").write_text(text)
     monkeypatch.setattr(C, "CONFIG_DIR", configs)
-    monkeypatch.setattr(C, "EXPERIMENTS_DIR", experiments)
+    monkeypatch.setattr(search_path, "EXPERIMENTS_DIR", experiments)
     import sim.commands.list as listing
 
     monkeypatch.setattr(listing, "CONFIG_DIR", configs)

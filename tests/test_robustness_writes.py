@@ -13,6 +13,7 @@ import pytest
 
 import sim.config as C
 import sim.engine.design as D
+import sim.search_path as search_path
 from sim.commands import analyze, plot, sweep
 from sim.commands import run as run_command
 from sim.config import ConfigError, compose
@@ -71,9 +72,7 @@ def test_a_shared_experiment_file_cannot_name_its_way_out(
     experiments = tmp_path / "experiments"
     experiments.mkdir()
     (experiments / "shared.yaml").write_text("name: ../../../escaped\nreplicates: 2\nmonths: 3\n")
-    import sim.config as C
-
-    monkeypatch.setattr(C, "EXPERIMENTS_DIR", experiments)
+    monkeypatch.setattr(search_path, "EXPERIMENTS_DIR", experiments)
     with pytest.raises(ConfigError, match="name"):
         load_experiment("shared", [f"output_root={tmp_path / 'root'}"])
 

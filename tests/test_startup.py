@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 
@@ -194,3 +195,50 @@ import sim.analysis.probabilities, sim.analysis.run_report, sim.analysis.html_re
 import sim.plots, sim.eventdata.compare, sim.engine.runner
 """
     assert "mesa" not in _imported_after(code)
+
+
+def test_a_sweep_starts_its_pool_before_importing_anything_heavy() -> None:
+    """`python -m sim sweep` starts the pool's forkserver (which imports the model) before the
+    command imports numpy or OmegaConf; nothing starts where no pool would run or the
+    experiment cannot be read."""
+    code = """
+from multiprocessing import forkserver
+from sim.commands.sweep_pool import start_pool_early
+for argv in (["experiment=scenario_comparison", "workers=1"],
+             ["experiment=scenario_comparison", "executor=serial", "workers=2"],
+             ["experiment=no_such_experiment", "workers=2"],
+             ["experiment=scenario_comparison", "workers=2", "--cfg", "job"]):
+    start_pool_early(argv)
+    assert forkserver._forkserver._forkserver_pid is None, argv
+start_pool_early(["experiment=scenario_comparison", "workers=2"])
+assert forkserver._forkserver._forkserver_pid is not None
+import sys
+assert "numpy" not in sys.modules and "omegaconf" not in sys.modules
+"""
+    assert _imported_after(code) == []
+
+
+def test_python_m_sim_ends_without_teardown_but_with_its_output_and_exit_code() -> None:
+    """`python -m sim` ends the process after the exit handlers (sim/__main__.py): the text
+    buffered for a pipe still arrives whole, and the exit code is the command's."""
+
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+    def ran(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=HANG_GUARD,
+            env=buffered,  # stdout to a pipe then holds its text until flushed
+        )
+
+    listing = ran("-m", "sim", "list")
+    in_process = ran("-c", "import sys; from sim.cli import main; sys.exit(main(['list']))")
+    assert listing.returncode == in_process.returncode == 0
+    assert listing.stdout == in_process.stdout and len(listing.stdout.splitlines()) > 20
+    unknown = ran("-m", "sim", "sweep", "experiment=no_such_experiment")
+    assert unknown.returncode == 2 and unknown.stdout == ""
+    assert len(unknown.stderr.splitlines()) == 1 and "no_such_experiment" in unknown.stderr
+    assert ran("-m", "sim").returncode == 2

@@ -63,26 +63,35 @@ def variance_components(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Between-draw (parameters) and within-draw (dice) variance of an outcome, per row.
 
-    `sums` and `runs` are (rows, draws) arrays: each row one quantity (a design point's
-    P(rung >= k by T), a mean), each column one posterior draw (a draw with no runs is left
-    out), holding the sum of the outcome over the draw's runs and their number; `squares`
-    the sum of its squares (default: `sums`, as for a 0/1 outcome, whose counts are then all
-    the split needs). The one-way random-effects (ANOVA) estimator, with the effective group
-    size of unbalanced groups; the parameters' part is NaN where fewer than two draws leave
-    it unidentified.
+    `sums` is a (rows, draws) array (or (..., draws): one result per row of the last axis):
+    each row one quantity (a design point's P(rung >= k by T), a mean), each column one
+    posterior draw (a draw with no runs is left out), holding the sum of the outcome over the
+    draw's runs; `runs` their numbers, of the shape of `sums` or broadcast to it along the
+    leading axes (rows that share their runs per draw: what depends on the runs alone is then
+    computed once, to the same values); `squares` the sum of its squares (default: `sums`, as
+    for a 0/1 outcome, whose counts are then all the split needs). The one-way random-effects
+    (ANOVA) estimator, with the effective group size of unbalanced groups; the parameters'
+    part is NaN where fewer than two draws leave it unidentified.
     """
-    sums, runs = np.atleast_2d(sums).astype(float), np.atleast_2d(runs).astype(float)
-    squares = sums if squares is None else np.atleast_2d(squares).astype(float)
-    n = runs.sum(axis=1)
-    groups = (runs > 0).sum(axis=1)
+    sums = np.atleast_2d(sums).astype(float, copy=False)
+    runs = np.atleast_2d(runs).astype(float, copy=False)
+    squares = sums if squares is None else np.atleast_2d(squares).astype(float, copy=False)
+    n = runs.sum(axis=-1)
+    drawn = runs > 0
+    groups = drawn.sum(axis=-1)
+    # Two buffers of the shape of `sums` for the elementwise steps: an outcome by month has
+    # millions of cells, and a fresh array per step would cost more than its arithmetic.
+    means, work = np.zeros(sums.shape), np.empty(sums.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = np.where(runs > 0, sums / runs, 0.0)
-        mean = sums.sum(axis=1) / n
-        within = (squares - sums * means).sum(axis=1) / (n - groups)
-        between = (runs * (means - mean[:, None]) ** 2).sum(axis=1) / (groups - 1)
-        size = (n - (runs**2).sum(axis=1) / n) / (groups - 1)  # effective group size
+        np.divide(sums, runs, out=means, where=drawn)  # 0 where a draw has no runs
+        mean = sums.sum(axis=-1) / n
+        np.subtract(squares, np.multiply(sums, means, out=work), out=work)
+        within = work.sum(axis=-1) / (n - groups)
+        np.square(np.subtract(means, mean[..., None], out=work), out=work)
+        between = np.multiply(runs, work, out=work).sum(axis=-1) / (groups - 1)
+        size = (n - (runs**2).sum(axis=-1) / n) / (groups - 1)  # effective group size
         parameters = np.maximum(0.0, (between - within) / size)
-        overall = squares.sum(axis=1) / n - mean**2
+        overall = squares.sum(axis=-1) / n - mean**2
     identified = (groups >= 2) & (n > groups)
     dice = np.where(identified, within, overall)
     return np.where(identified, parameters, np.nan), dice
@@ -160,14 +169,19 @@ def draw_cells(
 
 
 def curve_parameters_sd(
-    summary: pd.DataFrame, rung: int, months: np.ndarray, runs_per_draw: int = RUNS_PER_DRAW
+    summary: pd.DataFrame,
+    rung: int,
+    months: np.ndarray,
+    runs_per_draw: int = RUNS_PER_DRAW,
+    cells: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The sd over the posterior's draws of P(rung >= k by month T) at every design point and
     every month of `months` (sorted), from one pass over the runs: a run reaches the rung by
     month T when its time to the rung (first month index + 1) is at most T, so each cell's
-    hits by every month are a cumulative sum. Columns: design_point, rung, month,
-    parameters_sd (NaN where a point has fewer than two draws)."""
-    points, cell, runs = draw_cells(summary, runs_per_draw)
+    hits by every month are a cumulative sum. `cells`: the summary's `draw_cells`, when
+    already known. Columns: design_point, rung, month, parameters_sd (NaN where a point has
+    fewer than two draws)."""
+    points, cell, runs = draw_cells(summary, runs_per_draw) if cells is None else cells
     months = np.asarray(months, dtype=np.int64)
     first = summary[f"month_rung_{rung}"].to_numpy(dtype=float, na_value=np.nan)
     reached = np.isfinite(first)
@@ -177,15 +191,14 @@ def curve_parameters_sd(
     counts = np.bincount(cell[reached] * width + at, minlength=runs.size * width)
     hits = counts.reshape(runs.size, width)[:, :-1].cumsum(axis=1)  # (cells, months)
     hits = hits.reshape(*runs.shape, months.size).transpose(0, 2, 1)  # (points, months, draws)
-    parameters, _ = variance_components(
-        hits.reshape(-1, runs.shape[1]), np.repeat(runs, months.size, axis=0)
-    )
+    # every month of a point has the point's runs per draw
+    parameters, _ = variance_components(np.ascontiguousarray(hits, dtype=float), runs[:, None, :])
     return pd.DataFrame(
         {
             "design_point": np.repeat(points, months.size),
             "rung": rung,
             "month": np.tile(months, points.size),
-            "parameters_sd": np.sqrt(parameters),
+            "parameters_sd": np.sqrt(parameters.reshape(-1)),
         }
     )
 
@@ -201,8 +214,9 @@ def with_curve_parameter_intervals(
     `curve_parameters_sd` computes."""
     if curves.empty:
         return curves
+    cells = draw_cells(summary)
     parts = [
-        curve_parameters_sd(summary, int(rung), np.unique(part["month"]))
+        curve_parameters_sd(summary, int(rung), np.unique(part["month"]), cells=cells)
         for rung, part in curves.groupby("rung", sort=True)
     ]
     sd = curves.merge(

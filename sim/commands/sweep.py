@@ -15,14 +15,10 @@ import sys
 from pathlib import Path
 
 from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
 from sim.config import (
     ConfigError,
-    experiment_entries,
-    experiment_file,
     list_experiments,
-    read_yaml_mapping,
 )
 from sim.model.params import ParamError
 
@@ -68,8 +64,6 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    if not show_cfg:
-        start_workers_before_importing(name, overrides)
     from sim.engine.design import load_experiment
     from sim.engine.runner import SweepFailed, SweepInterrupted, run_sweep
 
@@ -114,31 +108,6 @@ def main(argv: list[str]) -> int:
         print("analysing the sweep: probabilities, survival curves, thresholds ...", flush=True)
         print_tables(analyze_sweep(directory, options=options), directory)
     return 0
-
-
-def start_workers_before_importing(name: str, overrides: list[str]) -> None:
-    """Start the process pool's forkserver before this process imports pandas, the design and
-    the engine (about a second), so that the forkserver's own import of the model overlaps
-    them instead of following them.
-
-    The executor and workers are read as `load_experiment` reads them (the file, then the
-    overrides); `run_sweep` starts the forkserver again, which does nothing when it runs, once
-    the experiment is checked. A file or value that cannot be read here starts nothing.
-    """
-    from sim.engine.executors import start_workers_early
-    from sim.engine.workers import SWEEP_WORKER_MODULES
-
-    keys = ("executor", "workers")
-    try:
-        data = read_yaml_mapping(experiment_file(name, experiment_entries(), "experiments"))
-        given = [o for o in overrides if o.partition("=")[0] in keys]
-        settings = OmegaConf.to_container(OmegaConf.from_dotlist(given))
-    except (ConfigError, OmegaConfBaseException):
-        return  # load_experiment says what is wrong
-    merged = {"executor": "process", "workers": None, **data, **settings}  # the schema's defaults
-    executor, workers = merged["executor"], merged["workers"]
-    if isinstance(executor, str) and (workers is None or type(workers) is int):
-        start_workers_early(executor, workers, SWEEP_WORKER_MODULES)
 
 
 def shown(directory: object) -> str:

@@ -29,34 +29,28 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.config.paths import keep_literal
 from sim.errors import ConfigError
 from sim.model import params as P
+from sim.search_path import (  # re-exported: the config layer's names for them
+    BUILT_IN,
+    CONFIG_DIR,
+    EXPERIMENTS_DIR,  # noqa: F401
+    PACKAGE_DATA,  # noqa: F401
+    POLICIES,  # noqa: F401
+    REPO_ROOT,  # noqa: F401
+    SEARCH_PATH_ENV,
+    Entry,
+    entries_in,
+    experiment_entries,
+    experiment_file,  # noqa: F401
+    policy_entries,
+    read_yaml_mapping,
+    user_folders,
+)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Where a wheel carries configs/ and experiments/ (copied there at build time, see setup.py).
-PACKAGE_DATA = Path(__file__).resolve().parents[1] / "_data"
-#: Extra folders of the user's own scenarios and experiments, separated by os.pathsep; set by
-#: the `--search-path DIR` option of `python -m sim`.
-SEARCH_PATH_ENV = "SIM_SEARCH_PATH"
-BUILT_IN = "built-in"
 MAX_MONTHS = 600
 #: Worker processes a command may start.
 MAX_WORKERS = 1024
 #: Design points a sweep may have: each holds every parameter's value in memory.
 MAX_DESIGN_POINTS = 2_000_000
-
-
-def _built_in_dir(name: str) -> Path:
-    """The built-in configs/ or experiments/: in the package (a wheel), else the checkout's.
-
-    The package copy is tried first: in a wheel, the folder beside the package is
-    site-packages, where another distribution could have put a folder of the same name.
-    """
-    packaged = PACKAGE_DATA / name
-    return packaged if packaged.is_dir() else REPO_ROOT / name
-
-
-CONFIG_DIR = _built_in_dir("configs")
-EXPERIMENTS_DIR = _built_in_dir("experiments")
-POLICIES = "policies"  # experiments/policies/: policy experiments (`sim policy`, docs/policy.md)
 
 
 @dataclasses.dataclass
@@ -232,12 +226,6 @@ def _schema() -> DictConfig:
     return _SCHEMA[0]
 
 
-def user_folders() -> list[Path]:
-    """The user's own folders (from --search-path), in the order given."""
-    raw = os.environ.get(SEARCH_PATH_ENV, "")
-    return [Path(part).expanduser().resolve() for part in raw.split(os.pathsep) if part]
-
-
 def add_user_folder(folder: str | Path) -> Path:
     """Add a folder of the user's own scenarios (<folder>/scenario/) and experiments.
 
@@ -323,35 +311,11 @@ def model_values(cfg: DictConfig) -> dict[str, Any]:
     return flat
 
 
-@dataclasses.dataclass(frozen=True)
-class Entry:
-    """A scenario or experiment file and where it came from (BUILT_IN or a user folder)."""
-
-    name: str
-    path: Path
-    origin: str
-    shadowed: bool = False  # a file of the same name earlier in the search path wins
-
-
-def _entries(folders: Sequence[tuple[Path, str]]) -> list[Entry]:
-    entries, seen = [], set()
-    for folder, origin in folders:
-        for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else ():
-            entries.append(Entry(path.stem, path, origin, shadowed=path.stem in seen))
-            seen.add(path.stem)
-    return entries
-
-
-def _experiment_folder(user: Path) -> Path:
-    nested = user / "experiments"
-    return nested if nested.is_dir() or (user / "scenario").is_dir() else user
-
-
 def scenario_entries() -> list[Entry]:
     """Every scenario file, built-in first, then each user folder's scenario/ (Hydra's order)."""
     folders = [(CONFIG_DIR / "scenario", BUILT_IN)]
     folders += [(user / "scenario", str(user)) for user in user_folders()]
-    return _entries(folders)
+    return entries_in(folders)
 
 
 def scenario_path(name: str) -> Path:
@@ -360,38 +324,6 @@ def scenario_path(name: str) -> Path:
         if entry.name == name and not entry.shadowed:
             return entry.path
     return CONFIG_DIR / "scenario" / f"{name}.yaml"
-
-
-def experiment_entries() -> list[Entry]:
-    """Every experiment file, built-in first, then the user folders'."""
-    folders = [(EXPERIMENTS_DIR, BUILT_IN)]
-    folders += [(_experiment_folder(user), str(user)) for user in user_folders()]
-    return _entries(folders)
-
-
-def experiment_file(name: str, entries: list[Entry], folder: str) -> Path:
-    """The file of experiment `name` among `entries` (built-in first, then the user folders).
-
-    `name` is a plain name, never a path (results use it); ConfigError names the known ones.
-    """
-    if "/" in name or "\\" in name or name.startswith("."):
-        raise ConfigError(
-            f"experiment={name!r} is not allowed: expected the name of a file in {folder}/ "
-            "(without .yaml), not a path; copy a shared experiment file there"
-        )
-    usable = [e for e in entries if not e.shadowed]
-    for entry in usable:
-        if entry.name == name:
-            return entry.path
-    known = ", ".join(e.name for e in usable) or "(none)"
-    raise ConfigError(f"experiment={name!r} is unknown: expected one of {known}")
-
-
-def policy_entries() -> list[Entry]:
-    """Every policy experiment file (experiments/policies/), built-in first, then the users'."""
-    folders = [(EXPERIMENTS_DIR / POLICIES, BUILT_IN)]
-    folders += [(_experiment_folder(user) / POLICIES, str(user)) for user in user_folders()]
-    return _entries(folders)
 
 
 def list_policy_experiments() -> list[tuple[str, str]]:
@@ -454,26 +386,6 @@ def _first_line(path: Path, node: str | None) -> str:
 
 #: File names that can be given on the command line as scenario=<name> or experiment=<name>.
 USABLE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-
-
-def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """The YAML file as a mapping (empty: {}); ConfigError naming the file if it is not one."""
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or type(error).__name__
-        raise ConfigError(f"{path}{where}: not valid YAML ({problem})") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot be read ({error})") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{path}: expected a mapping of keys to values, got a {type(data).__name__}"
-        )
-    return data
 
 
 def _section(path: Path, data: dict[str, Any], node: str) -> dict[str, Any]:

@@ -61,8 +61,9 @@ class MonthlyAggregate:
     thousands of points and one or two replicates (Sobol, Morris) the histograms would be
     almost all zeros and cost gigabytes. Means and rung shares are always exact.
 
-    All variables are handled together as one (variables, runs) array, so a month costs a
-    handful of numpy calls whatever the number of variables.
+    The variables are reduced one at a time, straight from the model's arrays, into buffers of
+    one value per run: a chunk's (variables, runs) block would be megabytes, which the model's
+    own step pushes out of the cache every month, while one variable's buffers stay in it.
     """
 
     name = "aggregate"
@@ -81,12 +82,15 @@ class MonthlyAggregate:
         self.present = self.runs > 0
         # Runs of a chunk are sorted by design point: each point is one contiguous block.
         self.starts = np.searchsorted(local, np.arange(points))[self.present]
+        # A chunk inside one design point (the common case: replicates >= chunk size) needs no
+        # blocks: plain sums and extremes give the same integers and values as per block.
+        self.only_point = int(local[0]) if self.starts.size == 1 else None
         variables = len(AGGREGATE_VARIABLES)
         low, high = np.array(list(AGGREGATE_VARIABLES.values())).T
         # bin + 1 = x * slope + intercept, truncated. The slope is smaller by a few parts in
         # 10^16 so that the top of the range (a share of exactly 1) falls in the last bin.
-        self.slope = (BINS / (high - low) * (1 - 4 * np.finfo(float).eps))[:, None]
-        self.intercept = 1 - low[:, None] * self.slope
+        self.slope = BINS / (high - low) * (1 - 4 * np.finfo(float).eps)
+        self.intercept = 1 - low * self.slope
         self.rungs = np.zeros((points, months, 6), dtype=np.int64)
         self.sums = np.zeros((variables, points, months), dtype=np.int64)
         # With the histograms only: the extremes say where the runs outside the bins lie.
@@ -96,35 +100,81 @@ class MonthlyAggregate:
             self.hist = np.zeros((variables, points, months, BINS + 2), dtype=np.int32)
             self.min = np.full((variables, points, months), np.inf)
             self.max = np.full((variables, points, months), -np.inf)
-        # Index of (variable, design point) for each value, for one bincount over all variables.
-        self.offsets = (np.arange(variables)[:, None] * points + local[None, :]) * (BINS + 2)
-        self.x = np.empty((variables, local.size))
-        self.work = np.empty_like(self.x)
-        self.index = np.empty(self.x.shape, dtype=np.int64)
+        # First bin of each run's design point, for one bincount over all points.
+        self.offsets = local * (BINS + 2)
+        # Every step writes into buffers allocated once: fresh arrays would cost a page fault
+        # per 4 kB every month, more than the arithmetic itself.
+        self.x = np.empty(local.size)
+        self.work = np.empty(local.size)
+        self.index = np.empty(local.size, dtype=np.int64)
 
     def each_month(self, model: EscalationModel, month: int) -> None:
-        rung = np.asarray(model.russia.rung, dtype=np.int64)
+        self._count_rungs(np.asarray(model.russia.rung, dtype=np.int64), month)
+        for row, name in enumerate(AGGREGATE_VARIABLES):
+            x = self._values(_read(model, name))
+            self._sum(row, x, month)
+            if self.hist is not None:
+                lowest, highest = self._extremes(row, x, month)
+                self._histogram(row, x, month, lowest, highest)
+
+    def _count_rungs(self, rung: np.ndarray, month: int) -> None:
+        if self.only_point is not None:
+            self.rungs[self.only_point, month] = np.bincount(rung, minlength=6)
+            return
         self.rungs[:, month] = np.bincount(
             self.local * 6 + rung, minlength=self.points * 6
         ).reshape(self.points, 6)
-        # Every step writes into buffers allocated once: fresh arrays of this size would cost a
-        # page fault per 4 kB every month, more than the arithmetic itself.
-        x, work, index = self.x, self.work, self.index
-        for row, name in enumerate(AGGREGATE_VARIABLES):
-            x[row] = _read(model, name)  # broadcasts a scalar state to every run
-        present = self.present
-        fixed = to_fixed_point(x, work=work, out=index)
-        self.sums[:, present, month] = block_sums(fixed, self.starts, axis=1)
-        if self.hist is None:
+
+    def _values(self, state: np.ndarray | float) -> np.ndarray:
+        """A variable's value in every run as float64: the model's own array where it is one,
+        else a copy (a scalar state broadcast to every run, a narrower type widened)."""
+        if (
+            isinstance(state, np.ndarray)
+            and state.dtype == np.float64
+            and state.shape == self.x.shape
+        ):
+            return state
+        self.x[...] = state
+        return self.x
+
+    def _sum(self, row: int, x: np.ndarray, month: int) -> None:
+        fixed = to_fixed_point(x, work=self.work, out=self.index)
+        if self.only_point is not None:
+            self.sums[row, self.only_point, month] = fixed.sum()
+        else:
+            self.sums[row, self.present, month] = block_sums(fixed, self.starts)
+
+    def _extremes(self, row: int, x: np.ndarray, month: int) -> tuple[float, float]:
+        """Record each design point's extremes; return the chunk's."""
+        if self.only_point is not None:
+            lowest, highest = x.min(), x.max()
+            self.min[row, self.only_point, month] = lowest
+            self.max[row, self.only_point, month] = highest
+            return lowest, highest
+        lowest, highest = np.minimum.reduceat(x, self.starts), np.maximum.reduceat(x, self.starts)
+        self.min[row, self.present, month] = lowest
+        self.max[row, self.present, month] = highest
+        return lowest.min(), highest.max()
+
+    def _histogram(
+        self, row: int, x: np.ndarray, month: int, lowest: float, highest: float
+    ) -> None:
+        # Bin 0 below the range, 1..BINS inside, BINS + 1 above: truncating after the clip
+        # (clipped as floats, so an infinite value lands in an outer bin too).
+        work, index = self.work, self.index
+        slope, intercept = self.slope[row], self.intercept[row]
+        np.add(np.multiply(x, slope, out=work), intercept, out=work)
+        # The map is monotone in x (as rounded), so the extremes' images bound every run's:
+        # inside [0, BINS + 1] the clip would change nothing (NaN fails the test: clipped).
+        if not (lowest * slope + intercept >= 0 and highest * slope + intercept <= BINS + 1):
+            np.clip(work, 0, BINS + 1, out=work)
+        np.copyto(index, work, casting="unsafe")
+        if self.only_point is not None:
+            self.hist[row, self.only_point, month] = np.bincount(index, minlength=BINS + 2)
             return
-        self.min[:, present, month] = np.minimum.reduceat(x, self.starts, axis=1)
-        self.max[:, present, month] = np.maximum.reduceat(x, self.starts, axis=1)
-        # Bin 0 below the range, 1..BINS inside, BINS + 1 above; truncating after the clip.
-        np.add(np.multiply(x, self.slope, out=work), self.intercept, out=work)
-        np.copyto(index, np.clip(work, 0, BINS + 1, out=work), casting="unsafe")
         index += self.offsets
-        counts = np.bincount(index.reshape(-1), minlength=self.hist.size // self.months)
-        self.hist[:, :, month] = counts.reshape(-1, self.points, BINS + 2)
+        counts = np.bincount(index, minlength=self.points * (BINS + 2))
+        self.hist[row, :, month] = counts.reshape(self.points, BINS + 2)
 
     def reduce(self, result: EnsembleResult, chunk: Chunk) -> pa.Table:
         return self.table(self.first_point)

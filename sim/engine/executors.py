@@ -16,8 +16,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from multiprocessing import forkserver
 from typing import Any
 
-from sim.config import REPO_ROOT
 from sim.engine.workers import exit_with_parent
+from sim.search_path import REPO_ROOT
 
 IN_FLIGHT_PER_WORKER = 2  # enough to keep each worker busy while the parent writes
 # A pool worker is replaced by a fresh one after this many tasks: a long-lived worker's

@@ -530,6 +530,7 @@ def command_line() -> list[str]:
     return [program, *sys.argv[1:]]
 
 
+@functools.cache  # read from the installed metadata (~1 ms) for every table a process writes
 def versions_of_project() -> str:
     """The version of this package (installed, or the checkout's sim.__version__)."""
     try:

@@ -34,7 +34,13 @@ import yaml
 
 from sim.errors import CalibrationError, first_line
 from sim.eventdata import readers as eventdata
-from sim.studies.calibration.targets import MEASURES, RunTables, measure
+from sim.studies.calibration.targets import (
+    MEASURES,
+    RunTables,
+    check_recorded,
+    measure,
+    unrecorded,
+)
 from sim.studies.fact_files import FactsError, resolve
 from sim.studies.file_fields import check_known_keys, finite_number
 
@@ -56,7 +62,9 @@ FACT_KEYS = (
     "doc",
 )
 FILE_KEYS = ("description", "scenario", "months", "cutoff", "targets", "facts", "events")
-EVENT_KEYS = ("file", "format", "dyads", "quantities", "period", "source", "tolerance")
+EVENT_KEYS = (
+    "file", "format", "dyads", "quantities", "period", "source", "tolerance", "recorded",
+)  # fmt: skip
 #: The event file shipped with the package, as `events.file: example` names it.
 EXAMPLE = "example"
 
@@ -307,10 +315,18 @@ def _check_series(facts: Sequence[Fact], path: Path) -> None:
 
 # --- facts from an event file --------------------------------------------------------------------
 @measure
-def dyad_events(tables: RunTables, dyad: str, quantity: str, first: int, last: int) -> np.ndarray:
+def dyad_events(
+    tables: RunTables,
+    dyad: str,
+    quantity: str,
+    first: int,
+    last: int,
+    recorded: Mapping[str, str] | None = None,
+) -> np.ndarray:
     """Events of a directed dyad in months first..last, counted as observed events are counted
     (``sim.eventdata.readers.monthly_aggregates``): quantity ``events``, ``quad_1``..``quad_4``,
-    ``root_01``..``root_20`` or ``goldstein`` (the sum of Goldstein weights)."""
+    ``root_01``..``root_20`` or ``goldstein`` (the sum of Goldstein weights). `recorded`, as for
+    ``cameo_events``: the events of an action count only as often as the file records them."""
     for column in ("run_id", "month", "actor", "target", "cameo", "goldstein"):
         tables._need(tables.events, "events", column)
     if quantity not in eventdata.MEASURES:
@@ -318,8 +334,11 @@ def dyad_events(tables: RunTables, dyad: str, quantity: str, first: int, last: i
             f"quantity = {quantity!r} is not allowed: expected one of "
             f"{', '.join(eventdata.MEASURES)}"
         )
+    events = tables.events
+    if recorded:
+        events = events[~unrecorded(tables, first, last, recorded)]
     table = eventdata.monthly_aggregates(
-        tables.events, range(first, last + 1), [dyad], runs=range(tables.runs)
+        events, range(first, last + 1), [dyad], runs=range(tables.runs)
     )
     sums = table.groupby("run_id")[quantity].sum()
     return sums.reindex(range(tables.runs), fill_value=0).to_numpy(dtype=float)
@@ -356,6 +375,12 @@ def event_facts(block: Any, path: Path) -> list[Fact]:
     first, last = parse_period(block["period"], f"{where}.period")
     table = eventdata.monthly_aggregates(events, range(first, last + 1), dyads)
     tolerance = _tolerance(block.get("tolerance"), where)
+    recorded = block.get("recorded")
+    try:
+        check_recorded(where, recorded)
+    except CalibrationError as error:
+        raise FactsError(str(error)) from None
+    extra = {"recorded": dict(recorded)} if recorded else {}
     facts = []
     for row in table.itertuples(index=False):
         for quantity in quantities:
@@ -364,7 +389,7 @@ def event_facts(block: Any, path: Path) -> list[Fact]:
                 Fact(
                     name=f"{series}:{month_label(row.month)}",
                     measure="dyad_events",
-                    args={"dyad": row.dyad, "quantity": quantity},
+                    args={"dyad": row.dyad, "quantity": quantity, **extra},
                     observed=float(getattr(row, quantity)),
                     first=int(row.month),
                     last=int(row.month),

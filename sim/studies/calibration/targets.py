@@ -270,15 +270,25 @@ def cameo_events(
     wanted = np.array([str(c)[:2] in {str(r).zfill(2) for r in roots} for c in cameo.categories])
     codes = cameo.codes.to_numpy()
     mask &= (codes >= 0) & wanted[np.maximum(codes, 0)]
-    for action, share in (recorded or {}).items():
-        mask &= ~_unrecorded(tables, mask & tables.events_where(first, last, action=action), share)
-    return tables.event_counts(mask)
+    return tables.event_counts(mask & ~unrecorded(tables, first, last, recorded))
 
 
 RECORDED_STREAM = "event_file_record"
 
 
-def _unrecorded(tables: RunTables, selected: np.ndarray, share: str) -> np.ndarray:
+def unrecorded(
+    tables: RunTables, first: int, last: int, recorded: Mapping[str, str] | None
+) -> np.ndarray:
+    """A mask of the events in months first..last that an event file misses: `recorded` maps
+    an action to the parameter giving the share of its events the file records (no mapping:
+    the file records every event)."""
+    missed = np.zeros(len(tables.events), dtype=bool)
+    for action, share in (recorded or {}).items():
+        missed |= _missed(tables, tables.events_where(first, last, action=action), share)
+    return missed
+
+
+def _missed(tables: RunTables, selected: np.ndarray, share: str) -> np.ndarray:
     """Which of the `selected` events the event file misses: event k of its run and month is
     recorded when the run's uniform number (stream RECORDED_STREAM, that month, draw k) falls
     below the run's value of parameter `share`."""
@@ -530,10 +540,10 @@ def _check_args(where: str, function: Measure, args: Mapping[str, Any], months: 
                 f"{where}.{name} = {args[name]!r} is not allowed: expected one of "
                 f"{', '.join(names)}"
             )
-    _check_recorded(where, args.get("recorded"))
+    check_recorded(where, args.get("recorded"))
 
 
-def _check_recorded(where: str, recorded: Any) -> None:
+def check_recorded(where: str, recorded: Any) -> None:
     """`recorded` maps event actions to the parameters that give the share recorded."""
     if recorded is None:
         return
