@@ -200,6 +200,7 @@ def test_a_recorded_share_must_name_an_action_and_a_parameter():
     for recorded, named in [
         ({"kazakh_refuse": "eventfile.refusals_recorded"}, "recorded.kazakh_refuse"),
         ({"kazakh_resist": "eventfile.share"}, "recorded.kazakh_resist = 'eventfile.share'"),
+        ({"kazakh_resist": "russia.war_value"}, "recorded.kazakh_resist = 'russia.war_value'"),
         (["kazakh_resist"], "recorded = ['kazakh_resist']"),
     ]:
         args = dict(actor="Kazakhstan", target="Russia", roots=[12], first=0, last=0)

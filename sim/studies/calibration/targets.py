@@ -558,7 +558,8 @@ def check_recorded(where: str, recorded: Any) -> None:
                 f"{where}.recorded.{action} is not allowed: expected one of "
                 f"{', '.join(EVENT_NAMES['action'])}"
             )
-        if share not in PARAMS_BY_PATH:
+        param = PARAMS_BY_PATH.get(share)
+        if param is None or param.choices or not (param.low >= 0 and param.high <= 1):
             raise CalibrationError(
                 f"{where}.recorded.{action} = {share!r} is not allowed: expected a model "
                 "parameter path (a share in [0, 1]), e.g. eventfile.refusals_recorded"
