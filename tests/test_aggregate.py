@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
-from sim.engine import aggregate, runner
+from sim.engine import aggregate, runner, sweep_directory
 from sim.engine.aggregate import BINS, bounded_quantile
 from sim.engine.design import load_experiment
 from sim.engine.runner import run_sweep
-from sim.engine.store import read_table
-from sim.engine.sweep_directory import AGGREGATE, read_parts
+from sim.engine.store import read_config, read_table
+from sim.engine.sweep_directory import AGGREGATE, planned_parts, read_parts
 
 RANGES = dict(aggregate.AGGREGATE_VARIABLES)  # as shipped (the narrow sweep patches the module)
 NARROW = {"alignment": (0.70, 0.74), "motivation": (0.8, 1.2)}  # many runs fall outside
@@ -110,6 +112,26 @@ def test_the_parent_writes_the_same_parts_when_workers_cannot(
     by_parent = tables(tmp_path / "b")
     for got, expected in zip(by_parent, by_workers, strict=True):
         pd.testing.assert_frame_equal(got, expected)
+
+
+def test_the_merged_aggregate_is_the_same_table_whatever_rows_go_per_write(
+    narrow_sweep: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """finish() converts and writes the merged design points in batches; one point per write
+    (the smallest batch) and one write for all give the same rows, types and metadata."""
+    directory = tmp_path / "sweep"
+    shutil.copytree(narrow_sweep, directory)
+    parts = len(planned_parts(directory))
+    plan_ = SimpleNamespace(cfg=read_config(directory), chunks=parts)
+    tables = {}
+    for rows in (1, 10**9):
+        monkeypatch.setattr(sweep_directory, "ROWS_PER_WRITE", rows)
+        sweep_directory.finish(directory, plan_, "a-run-dir")
+        tables[rows] = pq.read_table(directory / AGGREGATE)
+    one_each, all_at_once = tables.values()
+    assert pq.ParquetFile(directory / AGGREGATE).metadata.num_row_groups == 1
+    assert all_at_once.num_rows > 1 and all_at_once.equals(one_each)
+    assert all_at_once.schema.equals(one_each.schema, check_metadata=True)
 
 
 def _model(values: dict[str, np.ndarray | float], rung: np.ndarray) -> SimpleNamespace:
