@@ -6,8 +6,9 @@ at once as the model always is:
 
 * ``model_params`` are generated from the parameter table: each path in ``CONTROLS`` becomes a
   menu (a choice parameter) or a slider over its range with its unit; the number of runs, the
-  seed, a calibration directory (its posterior replaces the calibrated parameters) and a second
-  scenario to compare with are parameters too. As everywhere in Mesa, a change takes effect at
+  seed, the posterior the calibrated parameters are drawn from (the shipped one unless another
+  is named, ``none`` for the hand-set values, as in ``sim run``) and a second scenario to
+  compare with are parameters too. As everywhere in Mesa, a change takes effect at
   Reset; the seed stays put, so two settings are compared on common random numbers.
 * two charts from Mesa's ``make_plot_component`` over the model's DataCollector: P(rung >= k by
   month) and the share of runs at each rung, each with its 95 % Wilson band;
@@ -37,7 +38,8 @@ from mesa.visualization import SolaraViz, make_plot_component
 from sim import config as C
 from sim.analysis.stats import paired_proportion_difference, wilson_interval
 from sim.analysis.variance_split import parameter_interval
-from sim.engine.posterior_draws import RUNS_PER_DRAW, load, override_params
+from sim.engine import posterior_draws
+from sim.engine.posterior_draws import RUNS_PER_DRAW, Posterior
 from sim.errors import CalibrationError
 from sim.model.escalation import EscalationModel, month_dates
 from sim.model.event_log import events_frame
@@ -139,7 +141,7 @@ def model_params(scenario: str) -> dict[str, Any]:
         "calibration": {
             "type": "InputText",
             "value": "",
-            "label": "calibration directory (its posterior)",
+            "label": "posterior (blank: shipped; none: hand-set)",
         },  # fmt: skip
         "compare_with": {
             "type": "Select",
@@ -179,8 +181,14 @@ class AppModel(EscalationModel):
     """The page's ensemble: a scenario, control values, runs, a seed, maybe a posterior, and
     maybe a second scenario on the same seeds, stepped along in lockstep for the comparison.
 
-    ``notice`` holds a problem the page shows (a calibration directory that cannot be used:
-    the runs then use the scenario's values, and the status line says so).
+    The parameters are those of ``sim run`` with the same scenario, runs and seed: the
+    calibrated ones drawn from the posterior (`calibration`: empty for the shipped one, a name
+    or a calibration directory, ``none`` for the hand-set values), except those the scenario
+    or a control sets away from the table's default, which keep that value
+    (``posterior_draws.set_explicitly``).
+
+    ``notice`` holds a problem the page shows (a posterior that cannot be used: the runs then
+    use the hand-set values, and the status line says so).
     """
 
     def __init__(
@@ -200,12 +208,7 @@ class AppModel(EscalationModel):
         values, months = scenario_settings(scenario_name)
         self.scenario_name, self.seed, self.notice = scenario_name, parse_seed(seed), ""
         self.controls = {c.path: values[c.path] for c in CONTROLS} | keyword_params(controls)
-        self.posterior = None
-        if calibration.strip():
-            try:
-                self.posterior = load(calibration.strip())
-            except CalibrationError as error:
-                self.notice = f"posterior not used: {error}"
+        self.posterior = self._posterior(calibration.strip() or None)
         seeds = derive_seeds(self.seed, np.arange(int(runs)))
         params = self._params({**values, **self.controls}, seeds.size)
         super().__init__(params, seeds=seeds, months=months, trajectories=False, collect=False)
@@ -223,11 +226,26 @@ class AppModel(EscalationModel):
                 trajectories=False, events=False,
             )  # fmt: skip
 
+    def _posterior(self, calibration: str | None) -> Posterior | None:
+        """The posterior `calibration` names (None: the shipped one), or None for the hand-set
+        values, with the reason in `notice` when one was meant but cannot be used."""
+        default_notice = posterior_draws.default_notice() if calibration is None else None
+        directory = posterior_draws.resolve(calibration)
+        if directory is None:
+            if default_notice:
+                self.notice = f"posterior not used: {default_notice}"
+            return None
+        try:
+            return posterior_draws.load_cached(directory)
+        except CalibrationError as error:
+            self.notice = f"posterior not used: {error}"
+            return None
+
     def _params(self, values: dict[str, Any], size: int) -> ParamSet:
-        params = ParamSet.uniform(values, size=size)
         if self.posterior is None:
-            return params
-        return override_params(params, self.posterior, self.seed, np.arange(size))[0]
+            return ParamSet.uniform(values, size=size)
+        runs = np.arange(size)
+        return posterior_draws.params_for_runs(self.posterior, values, self.seed, runs)[0]
 
     def step(self) -> None:
         with self.lock:
@@ -249,12 +267,20 @@ class AppModel(EscalationModel):
         )
         if self.posterior is not None:
             text += f", posterior of {self.posterior.directory.name}"
+        else:
+            text += ", the hand-set values"
         return f"{text}. {self.notice}" if self.notice else text
 
     def settings(self) -> str:
-        """The controls' values in force, with units (Mesa's sliders do not show them)."""
+        """The controls' values in force, with units (Mesa's sliders do not show them); on a
+        posterior, a calibrated control left at the table's default says it is drawn."""
+        drawn = set(self.posterior.names) if self.posterior is not None else set()
+        drawn -= set(posterior_draws.set_explicitly(self.controls))
         shown = []
         for path, value in self.controls.items():
+            if path in drawn:
+                shown.append(f"{path} drawn from the posterior")
+                continue
             unit = PARAMS_BY_PATH[path].unit
             number = isinstance(value, int | float) and not isinstance(value, bool)
             unit = "" if unit == "1" else f" {unit}"  # a dimensionless number has no unit
@@ -285,7 +311,7 @@ class AppModel(EscalationModel):
 
     def _parameters_cell(self, reached: np.ndarray) -> str:
         """' (0.21-0.48)': with a posterior, the parameters' 95 % range of the share beside the
-        dice's [Wilson] bounds (runs i // RUNS_PER_DRAW share a draw: ``override_params``)."""
+        dice's [Wilson] bounds (runs i // RUNS_PER_DRAW share a draw: ``params_for_runs``)."""
         if self.posterior is None:
             return ""
         draws = np.arange(reached.size) // RUNS_PER_DRAW

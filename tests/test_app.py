@@ -9,6 +9,7 @@ import os
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.model.params import PARAMS_BY_PATH
@@ -98,8 +99,38 @@ def test_on_a_posterior_the_comparison_carries_the_parameters_range_too():
         model.step()
     cells = model.comparison().iloc[:, 1:3].to_numpy().ravel()
     assert all(re.fullmatch(r"[0-9.]+ \[[0-9., ]+\] \([0-9.]+-[0-9.]+\)", c) for c in cells)
-    plain = app.AppModel(runs=20, compare_with="baseline").comparison()  # hand-set values
-    assert not plain.iloc[:, 1].str.contains(r"\(").any()
+    plain = app.AppModel(runs=20, calibration="none", compare_with="baseline")
+    assert not plain.comparison().iloc[:, 1].str.contains(r"\(").any()
+    assert plain.posterior is None and "the hand-set values" in plain.status()
+
+
+def test_by_default_the_page_shows_what_sim_run_computes(tmp_path):
+    """The shipped posterior, drawn per run as `sim run` draws it: the same runs, run for run,
+    and a control moved away from its default keeps the value it was given."""
+    from sim.commands.run import run_scenario
+    from sim.config import compose
+
+    model = app.AppModel(scenario_name="war_favorable_russia", runs=60)
+    assert "posterior of seed_2022" in model.status()
+    for _ in range(24):
+        model.step()
+    cfg = compose(
+        [
+            "scenario=war_favorable_russia",
+            "run.replicates=60",
+            "run.months=24",
+            "run.figures=false",
+            f"run.output_root={tmp_path}",
+        ]
+    )
+    summary = pd.read_parquet(run_scenario(cfg, quiet=True) / "summary.parquet")
+    np.testing.assert_array_equal(model.recorder.max_rung, summary["max_rung"])
+    drawn = model.params.columns["kazakhstan.multivector"]
+    assert np.ndim(drawn) == 1 and np.unique(drawn).size > 1  # from the posterior
+    assert "kazakhstan.multivector drawn from the posterior" in model.settings()
+    held = app.AppModel(runs=30, kazakhstan_multivector=0.9)
+    assert np.all(held.params.columns["kazakhstan.multivector"] == 0.9)
+    assert "kazakhstan.multivector = 0.9;" in held.settings()
 
 
 def test_a_calibration_that_cannot_be_used_is_shown_not_hidden(tmp_path):
@@ -110,7 +141,7 @@ def test_a_calibration_that_cannot_be_used_is_shown_not_hidden(tmp_path):
 def test_the_status_names_the_last_month_simulated_and_no_unit_1_is_shown():
     """New-user review 2, 10: "Month 120 of 120 (Mar 2032)" where `sim run` says Feb 2032, and
     "kazakhstan.multivector = 0.25 1" (the "unit" of a dimensionless number)."""
-    model = app.AppModel(runs=10)
+    model = app.AppModel(runs=10, calibration="none")  # every control shows its value
     assert "Month 0 of 120 (starts Mar 2022)" in model.status()
     while model.month < 12:
         model.step()
