@@ -73,6 +73,22 @@ def test_the_curves_band_is_the_variance_split_of_p_by_each_month():
     assert (merged["parameters_sd_x"] > 0).any()
 
 
+def test_the_curves_band_is_the_same_whatever_points_are_split_together(monkeypatch):
+    """curve_parameters_sd splits a block of design points at a time (cache-sized): one point
+    per block and all points in one give the same values to the last bit."""
+    from sim.analysis import variance_split
+
+    summary = synthetic_summary(points=5, replicates=60)
+    months = np.arange(1, 61)
+    tables = []
+    for cells in (1, 2 * 60 * 6, 10**12):  # one point, two points, all at once
+        monkeypatch.setattr(variance_split, "BLOCK_CELLS", cells)
+        tables.append(curve_parameters_sd(summary, 3, months))
+    for table in tables[1:]:
+        pd.testing.assert_frame_equal(table, tables[0], check_exact=True)
+    assert tables[0]["parameters_sd"].notna().all() and len(tables[0]) == 5 * 60
+
+
 def _split_as_written_first(sums, runs, squares=None):
     """variance_components as first written (a fresh array per step, runs per row): the
     reference its buffered, broadcasting form must equal bit for bit."""

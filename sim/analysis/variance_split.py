@@ -21,6 +21,10 @@ from sim.engine.store import write_table
 PARAMS_TABLE = "params.parquet"
 VARIANCE_TABLE = "variance_split.parquet"
 SPLIT_RUNGS = (2, 3, 4, 5)
+#: Cells (months x draws) of the design points `curve_parameters_sd` splits at once. Each row's
+#: split is the same whatever rows share the call; a block of this size stays in the cache,
+#: where all points at once (20,000 replicates, 120 months: 17 MB an array) went to memory.
+BLOCK_CELLS = 2**18
 
 
 def variance_split(
@@ -189,16 +193,23 @@ def curve_parameters_sd(
     at = np.searchsorted(months, first[reached] + 1, side="left")
     width = months.size + 1  # the last column: reached after the last of `months`
     counts = np.bincount(cell[reached] * width + at, minlength=runs.size * width)
-    hits = counts.reshape(runs.size, width)[:, :-1].cumsum(axis=1)  # (cells, months)
-    hits = hits.reshape(*runs.shape, months.size).transpose(0, 2, 1)  # (points, months, draws)
-    # every month of a point has the point's runs per draw
-    parameters, _ = variance_components(np.ascontiguousarray(hits, dtype=float), runs[:, None, :])
+    counts = counts.reshape(*runs.shape, width)  # (points, draws, months + 1)
+    sd = np.empty((points.size, months.size))
+    step = max(1, BLOCK_CELLS // max(months.size * runs.shape[1], 1))
+    for start in range(0, points.size, step):
+        block = slice(start, start + step)
+        hits = counts[block, :, :-1].cumsum(axis=2).transpose(0, 2, 1)  # (points, months, draws)
+        # every month of a point has the point's runs per draw
+        parameters, _ = variance_components(
+            np.ascontiguousarray(hits, dtype=float), runs[block, None, :]
+        )
+        sd[block] = np.sqrt(parameters)
     return pd.DataFrame(
         {
             "design_point": np.repeat(points, months.size),
             "rung": rung,
             "month": np.tile(months, points.size),
-            "parameters_sd": np.sqrt(parameters.reshape(-1)),
+            "parameters_sd": sd.reshape(-1),
         }
     )
 
