@@ -152,7 +152,8 @@ def make_policy_directory(path: Path, complete: bool = True) -> Path:
         path: the folder to make it in (e.g. pytest's tmp_path).
         complete: what manifest.json says; False makes the directory of an unfinished search.
     """
-    from sim.engine.store import write_config, write_manifest, write_table
+    from sim.engine.config_file import write_config
+    from sim.engine.store import write_manifest, write_table
 
     rng = np.random.default_rng(15)
     run_dir = "policies/tiny_search/20260101T000000Z"

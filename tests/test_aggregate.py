@@ -13,9 +13,10 @@ import pytest
 
 from sim.engine import aggregate, runner, sweep_directory
 from sim.engine.aggregate import BINS, bounded_quantile
+from sim.engine.config_file import read_config
 from sim.engine.design import load_experiment
 from sim.engine.runner import run_sweep
-from sim.engine.store import read_config, read_table
+from sim.engine.store import read_table
 from sim.engine.sweep_directory import AGGREGATE, planned_parts, read_parts
 
 RANGES = dict(aggregate.AGGREGATE_VARIABLES)  # as shipped (the narrow sweep patches the module)

@@ -103,13 +103,35 @@ print("scipy.stats" in sys.modules, "scipy.special" in sys.modules)
     assert len(list(tmp_path.glob("sweeps/*/*/analysis/*/time_to_escalation.parquet"))) == 1
 
 
+def test_a_pool_worker_imports_no_configuration_library() -> None:
+    """What a sweep's forkserver imports before its first chunk can start (the model, pandas,
+    the chunk code) leaves out OmegaConf and Hydra: 0.1 CPU s more on that critical path."""
+    from sim.engine.chunks import WORKER_MODULES
+    from sim.engine.workers import SWEEP_WORKER_MODULES
+
+    modules = sorted({*WORKER_MODULES, *SWEEP_WORKER_MODULES})
+    code = f"""
+import importlib, sys
+for name in {modules!r}:
+    importlib.import_module(name)
+config = ("omegaconf", "hydra", "sim.config", "sim.engine.plan")
+print(sorted(m for m in config if m in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
+        timeout=HANG_GUARD,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def test_config_yaml_is_omegaconfs_text() -> None:
     """config.yaml is dumped without building a DictConfig, by libyaml's emitter where it
     writes the same as PyYAML's; the text must not change."""
     from sim.config.paths import escape_interpolations
+    from sim.engine.config_file import _plain_text, config_yaml
     from sim.engine.design import load_experiment
     from sim.engine.plan import plan, resolved_data
-    from sim.engine.store import _plain_text, config_yaml
     from sim.engine.study_directory import stored_config
     from sim.studies.policy.spec import load as load_policy
 

@@ -38,10 +38,10 @@ from sim.analysis.variance_split import (
 )
 from sim.config.analysis_options import OPTIONS_FILE, TABLE_OPTIONS, check_options
 from sim.config.paths import output_folder
+from sim.engine.config_file import read_config
 from sim.engine.posterior_draws import RUNS_PER_DRAW
 from sim.engine.store import (
     check_config,
-    read_config,
     read_table,
     recorded_run_dir,
     remove_stale_staging,

@@ -69,7 +69,7 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
     """Run the ablation of a composed config and write its directory; return the path."""
     import numpy as np
 
-    from sim.engine import posterior_draws, store
+    from sim.engine import config_file, posterior_draws, store
     from sim.engine.ensemble import Ensembles
     from sim.model.rng import derive_seeds
     from sim.studies.ablation import ablate, markdown_table, moves
@@ -117,7 +117,7 @@ def ablate_scenario(cfg, overrides: Sequence[str]) -> Path:
         store.write_table(table, staging / "ablation.parquet", run_dir=run_dir)
         store.write_text(table.to_csv(index=False), staging / "ablation.csv")
         store.write_text(markdown_table(table), staging / "ablation.md")
-        store.write_config(cfg, staging)
+        config_file.write_config(cfg, staging)
         if run.figures:
             from sim.plots.ablation import ablation_figure
             from sim.plots.style import save_figure

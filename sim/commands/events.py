@@ -89,7 +89,8 @@ def check_run(directory: Path) -> dict:
     """The run's event log, run ids and months; BadInput if it is not a run with events."""
     from sim.commands.plot import BadInput as PlotBadInput
     from sim.commands.plot import results_kind
-    from sim.engine.store import read_config, read_table
+    from sim.engine.config_file import read_config
+    from sim.engine.store import read_table
 
     try:
         kind = results_kind(directory)
@@ -259,7 +260,7 @@ def main(argv: Sequence[str]) -> int:
     except BadInput as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
-    from sim.engine.store import read_config
+    from sim.engine.config_file import read_config
 
     scenario = str(read_config(run_dir).scenario.name)
     result = comparison(run, observed, dyads)

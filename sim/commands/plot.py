@@ -241,7 +241,7 @@ def check_score(directory: Path) -> None:
 
 def policy_columns(directory: Path) -> dict[str, list[str]]:
     """The columns each policy table must have, by file name."""
-    from sim.engine.store import read_config
+    from sim.engine.config_file import read_config
     from sim.plots.policy import flat_ranges
 
     cfg = OmegaConf.to_container(read_config(directory), resolve=True)
@@ -262,7 +262,8 @@ def policy_columns(directory: Path) -> dict[str, list[str]]:
 def read_run(directory: Path) -> dict:
     """The tables of a run directory (None for those not recorded) and its settings."""
 
-    from sim.engine.store import read_config, read_table
+    from sim.engine.config_file import read_config
+    from sim.engine.store import read_table
 
     cfg = read_config(directory)
 

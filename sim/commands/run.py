@@ -516,7 +516,7 @@ def run_scenario(
     import numpy as np
 
     from sim.analysis import variance_split
-    from sim.engine import posterior_draws, store
+    from sim.engine import config_file, posterior_draws, store
     from sim.engine.ensemble import Ensembles
     from sim.engine.streaming import FIGURE_RUNS, simulate_to_parquet
     from sim.model.rng import derive_seeds
@@ -571,7 +571,7 @@ def run_scenario(
             files.update(
                 variance_split.write_run_tables(staging, summary, drawn, run.months, run_dir)
             )
-        store.write_config(cfg, staging)
+        config_file.write_config(cfg, staging)
         if run.figures:
             from sim.plots import run_figures
 

@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config.paths import escape_interpolations
 from sim.engine.design import EXECUTION_KEYS, build_design, point_values, scenario_values
 from sim.engine.posterior_draws import check_for_sweep, left_to_the_design, resolve
+from sim.engine.sweep_chunk import ChunkTask
 from sim.model import params as P
 
 if TYPE_CHECKING:
@@ -132,31 +132,3 @@ def factor_column(path: str) -> str:
     ``.`` (``kazakhstan.multivector`` -> ``factor_kazakhstan_multivector``), a plain name in
     SQL; the prefix keeps it apart from the summary's own columns (``war_end_month``)."""
     return FACTOR_PREFIX + path.replace(".", "_")
-
-
-@dataclasses.dataclass(frozen=True)
-class ChunkTask:
-    """Runs ``start .. stop-1`` of a sweep, with the encoded parameters of their points.
-
-    ``columns`` holds one value per design point covered (first_point, first_point + 1, ...).
-    ``directory``: where the worker writes the chunk's parts itself; None returns the tables to
-    the parent instead (workers that do not share the sweep's file system).
-    """
-
-    index: int
-    start: int
-    stop: int
-    replicates: int
-    seed: int
-    months: int
-    first_point: int
-    columns: dict[str, np.ndarray]
-    scenarios: tuple[str, ...]
-    trajectories: bool
-    calibration: str | None = None  # a posterior directory: calibrated parameters drawn from it
-    fixed: tuple[str, ...] = ()  # the design's columns: the default posterior leaves them alone
-    directory: str | None = None
-    experiment: str = ""  # for the parts' metadata
-    run_dir: str = ""  # the sweep directory's name, the parts' first column (store.RUN_DIR)
-    #: The design's factor values of the points covered, by summary column (factor_column).
-    factors: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)

@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config import CONFIG_DIR, ConfigError
 from sim.engine.store import read_table
-from sim.errors import CalibrationError, first_line
+from sim.errors import CalibrationError, ConfigError, first_line
 from sim.model.params import PARAMS_BY_PATH, ParamSet, encode
 from sim.model.rng import RunStreams, derive_seeds
 from sim.model.version import model_version, prior_version
+from sim.search_path import CONFIG_DIR
 
 #: The file of a calibration directory that holds the particles (written by `sim calibrate`).
 POSTERIOR = "posterior.parquet"

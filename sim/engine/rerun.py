@@ -26,8 +26,9 @@ import numpy as np
 
 from sim.config import model_values
 from sim.engine import posterior_draws
+from sim.engine.config_file import read_config
 from sim.engine.result_dirs import directory_kind
-from sim.engine.store import read_config, read_manifest, read_table
+from sim.engine.store import read_manifest, read_table
 from sim.errors import CommandError
 from sim.model import params as P
 from sim.model.rng import derive_seeds

@@ -38,6 +38,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from sim.engine.executors import SerialExecutor, make_executor, start_workers_early
+from sim.engine.parts import write_parts
 from sim.engine.plan import Plan, plan
 from sim.engine.sweep_chunk import run_sweep_chunk
 from sim.engine.sweep_directory import (
@@ -45,7 +46,6 @@ from sim.engine.sweep_directory import (
     prepare_directory,
     sweep_run_dir,
     workers_share_files,
-    write_parts,
     write_sweep_manifest,
 )
 from sim.engine.workers import SWEEP_WORKER_MODULES as WORKER_MODULES

@@ -16,7 +16,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from sim.config.paths import check_inside, check_name, escape_interpolations, output_folder
-from sim.engine.store import check_config, read_manifest, timestamp, write_config
+from sim.engine.config_file import write_config
+from sim.engine.store import check_config, read_manifest, timestamp
 from sim.errors import ConfigError, explain
 from sim.model.params import flatten
 

@@ -1,4 +1,5 @@
-"""A sweep's chunk in a worker: the plan's task as a `Chunk` and the sweep's reductions.
+"""A sweep's chunk in a worker: its task (`ChunkTask`, made by ``sim.engine.plan``) as a
+`Chunk`, and the sweep's reductions.
 
 The worker builds the chunk's parameters itself (a scalar where every point of the chunk
 agrees, drawn from a posterior with ``calibration=``), runs it through the chunk engine
@@ -6,6 +7,9 @@ agrees, drawn from a posterior with ``calibration=``), runs it through the chunk
 their design point, replicate, scenario and factors; the trajectories and demand episodes with
 their design point; and the exact monthly aggregate (``sim.engine.aggregate``). Workers that
 share the sweep's file system write the chunk's parts themselves.
+
+What this module imports is what the pool's workers load (``sim.engine.workers``), so it stays
+below the configuration layer: no Hydra or OmegaConf in a worker.
 """
 
 from __future__ import annotations
@@ -29,14 +33,41 @@ from sim.engine.chunks import (
     concat_frames,
     run_chunk,
 )
-from sim.engine.plan import ChunkTask
+from sim.engine.parts import write_parts
 from sim.engine.run_table import labelled_summary
-from sim.engine.sweep_directory import write_parts
 from sim.model import params as P
 from sim.model.rng import derive_seeds
 
 if TYPE_CHECKING:
     from sim.model.escalation import EnsembleResult
+
+
+@dataclasses.dataclass(frozen=True)
+class ChunkTask:
+    """Runs ``start .. stop-1`` of a sweep, with the encoded parameters of their points.
+
+    ``columns`` holds one value per design point covered (first_point, first_point + 1, ...).
+    ``directory``: where the worker writes the chunk's parts itself; None returns the tables to
+    the parent instead (workers that do not share the sweep's file system).
+    """
+
+    index: int
+    start: int
+    stop: int
+    replicates: int
+    seed: int
+    months: int
+    first_point: int
+    columns: dict[str, np.ndarray]
+    scenarios: tuple[str, ...]
+    trajectories: bool
+    calibration: str | None = None  # a posterior directory: calibrated parameters drawn from it
+    fixed: tuple[str, ...] = ()  # the design's columns: the default posterior leaves them alone
+    directory: str | None = None
+    experiment: str = ""  # for the parts' metadata
+    run_dir: str = ""  # the sweep directory's name, the parts' first column (store.RUN_DIR)
+    #: The design's factor values of the points covered, by summary column (factor_column).
+    factors: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -17,18 +17,21 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config import ConfigError
 from sim.config.paths import output_folder
+from sim.engine.aggregate import iter_merged_aggregate
 from sim.engine.checksums import check_data_files
+from sim.engine.config_file import config_yaml
 from sim.engine.executors import local_workers
+from sim.engine.parts import PARTS, part_path
+from sim.engine.plan import Plan, config_differences, resolved_config, resolved_data
+from sim.engine.result_dirs import KIND_WORDS, directory_kind
 from sim.engine.store import (
     CONFIG,
     FIXED_POINT_SCALE,
     check_config,
-    config_yaml,
     read_manifest,
     read_table,
     recorded_run_dir,
     with_metadata,
-    write_arrow,
     write_atomic,
     write_manifest,
     write_table,
@@ -36,25 +39,10 @@ from sim.engine.store import (
 )
 from sim.engine.study_directory import study_path
 
-if TYPE_CHECKING:
-    from sim.engine.chunks import ChunkOutput
-from sim.engine.aggregate import iter_merged_aggregate
-from sim.engine.plan import Plan, config_differences, resolved_config, resolved_data
-from sim.engine.result_dirs import KIND_WORDS, directory_kind
-
-PARTS = "parts"
-
-
 DESIGN = "design.parquet"
 
 
 AGGREGATE = "aggregate.parquet"
-
-
-def part_path(directory: Path, kind: str, index: int) -> Path:
-    """parts/<kind>/part-<index>.parquet: one folder per table, so that reading a folder
-    (``pd.read_parquet(sweep / "parts" / "summary")``) never mixes two tables."""
-    return Path(directory) / PARTS / kind / f"part-{index:06d}.parquet"
 
 
 def part_kinds(cfg: DictConfig) -> tuple[str, ...]:
@@ -132,27 +120,6 @@ def check_resumable(directory: Path, stored: DictConfig, cfg: DictConfig) -> Non
 def workers_share_files(cfg: DictConfig) -> bool:
     """Whether workers see the sweep directory: local ones do, a remote Dask cluster may not."""
     return cfg.executor != "dask" or cfg.scheduler in (None, "threads")
-
-
-#: The order a chunk's parts are written in: the summary last (it marks the chunk done).
-WRITE_ORDER = ("trajectories", "episodes", "aggregate", "summary")
-
-
-def write_parts(directory: Path, result: ChunkOutput, run_dir: str, **facts: Any) -> None:
-    """Write a chunk's parts, each atomically; the summary last (it marks the chunk done).
-
-    `run_dir` is each part's first column; `facts` (experiment, seed) go into each file's
-    metadata beside units, version and commit.
-    """
-    for kind in WRITE_ORDER:
-        table = result.parts.get(kind)
-        if table is None:
-            continue
-        path = part_path(directory, kind, result.index)
-        if isinstance(table, pa.Table):
-            write_arrow(table, path, run_dir=run_dir, table=kind, chunk=result.index, **facts)
-        else:
-            write_table(table, path, run_dir=run_dir, table=kind, chunk=result.index, **facts)
 
 
 #: Rows of aggregate.parquet converted and written at once. Per design point, a small grid's

@@ -17,7 +17,8 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from sim.engine.store import read_config, read_manifest, read_table
+from sim.engine.config_file import read_config
+from sim.engine.store import read_manifest, read_table
 from sim.plots.policy import lever_label
 from sim.plots.style import OKABE_ITO
 
