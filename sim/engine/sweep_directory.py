@@ -1,4 +1,5 @@
-"""A sweep's directory on disk: its part files, which chunks are done, resume, and the final merge.
+"""A sweep's directory on disk: which chunks are done, resume, and the final merge (the part
+files themselves: ``sim.engine.parts``).
 
 The directory exists while the sweep is incomplete (so it can be resumed); ``manifest.json`` has
 ``"complete": false`` until the last step writes it as true.
