@@ -22,7 +22,7 @@ from sim.engine.aggregate import iter_merged_aggregate
 from sim.engine.checksums import check_data_files
 from sim.engine.config_file import config_yaml
 from sim.engine.executors import local_workers
-from sim.engine.parts import PARTS, part_path
+from sim.engine.parts import PARTS, WRITE_ORDER, part_path
 from sim.engine.plan import Plan, config_differences, resolved_config, resolved_data
 from sim.engine.result_dirs import KIND_WORDS, directory_kind
 from sim.engine.store import (
@@ -47,8 +47,10 @@ AGGREGATE = "aggregate.parquet"
 
 
 def part_kinds(cfg: DictConfig) -> tuple[str, ...]:
-    """Summary last: a chunk counts as done only when every one of its parts exists."""
-    return (("trajectories", "episodes") if cfg.trajectories else ()) + ("aggregate", "summary")
+    """The sweep's kinds of part, in the order they are written (the summary last): a chunk
+    counts as done only when every one of its parts exists."""
+    per_run = ("trajectories", "episodes")
+    return tuple(k for k in WRITE_ORDER if cfg.trajectories or k not in per_run)
 
 
 def done_chunks(directory: Path, plan_: Plan) -> set[int]:
