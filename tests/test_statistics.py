@@ -195,7 +195,9 @@ def _survival_samples() -> list[tuple[np.ndarray, np.ndarray]]:
 @pytest.mark.parametrize("level", [0.95, 0.9])
 def test_kaplan_meier_is_scipys_ecdf_bit_for_bit(level: float) -> None:
     """The curve and band are scipy.stats.ecdf's, the same bits (NaN where scipy's is)."""
-    for time, event in _survival_samples():
+    samples = _survival_samples()
+    # Months are counted with a bincount, other times by sorting: both give scipy's bits.
+    for time, event in samples + [(time + 0.5, event) for time, event in samples]:
         curve = stats.kaplan_meier(time, event, level=level)
         ours = curve[["survival", "lower", "upper"]].to_numpy().T
         np.testing.assert_array_equal(ours, _scipy_kaplan_meier(time, event, level))
@@ -203,6 +205,15 @@ def test_kaplan_meier_is_scipys_ecdf_bit_for_bit(level: float) -> None:
         sf = scipy_stats.ecdf(scipy_stats.CensoredData.right_censored(time, ~event)).sf
         np.testing.assert_array_equal(distinct, sf.quantiles)
         np.testing.assert_array_equal(survival, sf.probabilities)
+
+
+def test_the_risk_table_counts_months_as_it_counts_any_time() -> None:
+    for time, event in _survival_samples():
+        by_month = stats.risk_table(time, event)
+        by_sorting = stats.risk_table(time.astype(float), event)
+        for counted, sorted_ in zip(by_month, by_sorting, strict=True):
+            np.testing.assert_array_equal(counted, sorted_)
+        assert [a.dtype for a in by_month[1:]] == [b.dtype for b in by_sorting[1:]]
 
 
 def test_kaplan_meier_edge_cases() -> None:

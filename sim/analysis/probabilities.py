@@ -15,7 +15,7 @@ from sim.analysis.stats import (
     band_interval,
     crossing,
     crossing_interval,
-    kaplan_meier,
+    kaplan_meier_columns,
     wilson_interval,
 )
 from sim.model.ladder import TOP_RUNG
@@ -41,21 +41,29 @@ def rung_probabilities(
 
     Returns columns: *by, rung, month, runs, hits, probability, lower, upper.
     """
-    # One grouped sum per (rung, month), not one Python step per group: a Sobol sweep has
-    # thousands of design points.
-    frames = []
-    for order, (rung, month) in enumerate((k, t) for k in rungs for t in months):
-        hit = pd.Series(reached_by(summary, rung, month), index=summary.index)
-        if by:
-            grouped = hit.groupby([summary[c] for c in by], observed=True, sort=True)
-            counts = grouped.agg(["size", "sum"]).reset_index()
-        else:
-            counts = pd.DataFrame({"size": [hit.size], "sum": [hit.sum()]})
-        frames.append(counts.assign(rung=rung, month=month, _order=order))
-    table = pd.concat(frames, ignore_index=True).sort_values([*by, "_order"], kind="stable")
-    table = table.rename(columns={"size": "runs", "sum": "hits"})
-    table = table[[*by, "rung", "month", "runs", "hits"]].reset_index(drop=True)
-    table[["runs", "hits"]] = table[["runs", "hits"]].astype(np.int64)
+    # The groups are found once; each (rung, month) is then one bincount over them, not one
+    # Python step per group (a Sobol sweep has thousands of design points) nor a groupby.
+    groups = group_rows(summary, by)
+    code = np.full(len(summary), -1)
+    for g, (_, rows) in enumerate(groups):
+        code[rows] = g
+    counted = code >= 0
+    runs = np.bincount(code[counted], minlength=len(groups))
+    cells = [(k, t) for k in rungs for t in months]
+    hits = np.array(
+        [
+            np.bincount(code[counted & reached_by(summary, rung, month)], minlength=len(groups))
+            for rung, month in cells
+        ]
+    ).reshape(len(cells), len(groups))
+    keys = pd.DataFrame([key for key, _ in groups], columns=list(by))
+    if by:  # the groups' key columns keep the summary's types
+        keys = keys.astype({c: summary[c].dtype for c in by})
+    table = keys.loc[np.repeat(np.arange(len(groups)), len(cells))].reset_index(drop=True)
+    table["rung"] = np.tile([k for k, _ in cells], len(groups))
+    table["month"] = np.tile([t for _, t in cells], len(groups))
+    table["runs"] = np.repeat(runs, len(cells)).astype(np.int64)
+    table["hits"] = hits.T.reshape(-1).astype(np.int64)
     table["probability"] = table["hits"] / table["runs"]
     table["lower"], table["upper"] = wilson_interval(table["hits"], table["runs"], level)
     return table
@@ -86,23 +94,49 @@ def time_to_escalation(
     Columns: *by, rung, runs, month, at_risk, events, survival, lower, upper, and the
     cumulative probability of having reached the rung (1 - S) with its band.
     """
-    groups = summary.groupby(list(by), observed=True, sort=True) if by else [((), summary)]
-    frames = []
-    for key, frame in groups:
-        key = key if isinstance(key, tuple) else (key,)
+    times = {rung: time_to_rung(summary, rung, horizon) for rung in rungs}
+    keys, lengths, curves = [], [], []
+    for key, rows in group_rows(summary, by):
         for rung in rungs:
-            curve = kaplan_meier(*time_to_rung(frame, rung, horizon), level=level)
-            curve.insert(0, "runs", len(frame))
-            curve.insert(0, "rung", rung)
-            for name, value in zip(by, key, strict=True):
-                curve.insert(0, name, value)
-            frames.append(curve)
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if len(table):
-        table["reached"] = 1.0 - table["survival"]
-        table["reached_lower"] = 1.0 - table["upper"]
-        table["reached_upper"] = 1.0 - table["lower"]
+            time, event = times[rung]
+            curve = kaplan_meier_columns(time[rows], event[rows], level=level)
+            keys.append((*key, rung, rows.size))
+            lengths.append(curve["month"].size)
+            curves.append(curve)
+    if not curves:
+        return pd.DataFrame()
+    # One table built once: a DataFrame per curve cost more than the curves themselves.
+    labels = [*by, "rung", "runs"]
+    table = pd.DataFrame(
+        {
+            name: pd.Series([key[k] for key in keys]).repeat(lengths).to_numpy()
+            for k, name in enumerate(labels)
+        }
+    )
+    for name in curves[0]:
+        table[name] = np.concatenate([curve[name] for curve in curves])
+    table["reached"] = 1.0 - table["survival"]
+    table["reached_lower"] = 1.0 - table["upper"]
+    table["reached_upper"] = 1.0 - table["lower"]
     return table
+
+
+def group_rows(frame: pd.DataFrame, by: Sequence[str]) -> list[tuple[tuple, np.ndarray]]:
+    """Each group's key (a tuple) and row positions, groups in sorted key order as
+    ``groupby(by, observed=True, sort=True)`` gives them (rows with a missing key left out)."""
+    if not by:
+        return [((), np.arange(len(frame)))]
+    grouped = frame.groupby(list(by), observed=True, sort=True)
+    codes = grouped.ngroup().fillna(-1).to_numpy(dtype=np.int64)  # NaN: a missing key
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes[codes >= 0], minlength=grouped.ngroups)
+    starts = np.searchsorted(codes[order], 0)  # past the rows whose key is missing (-1)
+    bounds = starts + np.concatenate([[0], np.cumsum(counts)])
+    keys = grouped.size().index
+    return [
+        (key if isinstance(key, tuple) else (key,), order[bounds[g] : bounds[g + 1]])
+        for g, key in enumerate(keys)
+    ]
 
 
 def median_times(curves: pd.DataFrame, by: Sequence[str] = ("design_point",)) -> pd.DataFrame:
@@ -115,33 +149,24 @@ def median_times(curves: pd.DataFrame, by: Sequence[str] = ("design_point",)) ->
     and lower edge first reach one half.
     """
     band = "reached_parameters_lower" in curves
-    columns = ["median_month", "median_lower", "median_upper"]
-    if band:
-        columns += ["median_parameters_lower", "median_parameters_upper"]
-    rows = []
-    for key, curve in curves.groupby([*by, "rung"], sort=True):
-
-        def first(reached: pd.Series, curve: pd.DataFrame = curve) -> float:
-            hit = curve["month"][reached]
-            return float(hit.iloc[0]) if len(hit) else np.nan
-
-        row = [
-            first(curve["survival"] <= 0.5),
-            first(curve["lower"] <= 0.5),
-            first(curve["upper"] <= 0.5),
-        ]
-        if band:  # NaN throughout where the band is (fewer than two draws)
-            upper_edge, lower_edge = (
-                curve["reached_parameters_upper"],
-                curve["reached_parameters_lower"],
-            )
-            known = upper_edge.notna().all()
-            row += [
-                first(upper_edge >= 0.5) if known else np.nan,
-                first(lower_edge >= 0.5) if known else np.nan,
-            ]
-        rows.append((*key, *row))
-    return pd.DataFrame(rows, columns=[*by, "rung", *columns])
+    keys = [*by, "rung"]
+    # Curves are sorted by month within each curve: the first month where a condition holds
+    # is the first non-missing month of that condition's column, per curve.
+    reached = {
+        "median_month": curves["survival"] <= 0.5,
+        "median_lower": curves["lower"] <= 0.5,
+        "median_upper": curves["upper"] <= 0.5,
+    }
+    if band:  # NaN throughout where the band is (fewer than two draws)
+        upper_edge = curves["reached_parameters_upper"]
+        known = upper_edge.notna().groupby([curves[k] for k in keys]).transform("all")
+        reached["median_parameters_lower"] = known & (upper_edge >= 0.5)
+        reached["median_parameters_upper"] = known & (curves["reached_parameters_lower"] >= 0.5)
+    month = curves["month"].astype(float)
+    table = pd.DataFrame({name: month.where(hit) for name, hit in reached.items()})
+    for k in keys:
+        table[k] = curves[k]
+    return table.groupby(keys, sort=True).first().reset_index()
 
 
 # --- thresholds ---------------------------------------------------------------------------------

@@ -238,28 +238,52 @@ def kaplan_meier(time: np.ndarray, event: np.ndarray, level: float = LEVEL) -> p
         One row per distinct event time: month, at_risk, events, survival, lower, upper.
         With no censoring before the last time, 1 - survival is the empirical CDF.
     """
+    return pd.DataFrame(kaplan_meier_columns(time, event, level))
+
+
+def kaplan_meier_columns(
+    time: np.ndarray, event: np.ndarray, level: float = LEVEL
+) -> dict[str, np.ndarray]:
+    """`kaplan_meier`'s columns as arrays, for callers that put many curves in one table."""
     time = np.asarray(time)
     event = np.asarray(event, dtype=bool)
-    times = np.unique(time[event])
-    at_risk = len(time) - np.searchsorted(np.sort(time), times, side="left")
-    events = np.bincount(np.searchsorted(times, time[event]), minlength=times.size)
+    distinct, at_risk, deaths = risk_table(time, event)
+    hit = deaths > 0  # the event times
     survival = lower = upper = np.ones(0)
-    if times.size:
-        every_time, curve, low, high = product_limit(time, event, level)
-        at = np.searchsorted(every_time, times)  # the curve's steps at the event times
-        survival = curve[at]
-        lower = np.nan_to_num(low[at], nan=survival)
-        upper = np.nan_to_num(high[at], nan=survival)
-    return pd.DataFrame(
-        {
-            "month": times.astype(np.int64),
-            "at_risk": at_risk,
-            "events": events,
-            "survival": survival,
-            "lower": lower,
-            "upper": upper,
-        }
-    )
+    if hit.any():
+        curve, low, high = _product_limit(at_risk, deaths, bool(event.all()), time.size, level)
+        survival = curve[hit]
+        lower = np.nan_to_num(low[hit], nan=survival)
+        upper = np.nan_to_num(high[hit], nan=survival)
+    return {
+        "month": distinct[hit].astype(np.int64),
+        "at_risk": at_risk[hit],
+        "events": deaths[hit],
+        "survival": survival,
+        "lower": lower,
+        "upper": upper,
+    }
+
+
+def risk_table(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every distinct time (event or censoring), the runs at risk just before it and the events
+    at it, as integers.
+
+    Times that are small non-negative integers (months: a sweep's curves) are counted with
+    one bincount instead of sorting the runs; the counts are the same integers either way.
+    """
+    time, event = np.asarray(time), np.asarray(event, dtype=bool)
+    months = time.dtype.kind in "iu" and np.can_cast(time.dtype, np.intp)
+    if months and time.size and time.min() >= 0 and time.max() <= 4 * time.size:
+        every = np.bincount(time)
+        distinct = np.flatnonzero(every)
+        before = np.cumsum(every) - every  # runs with a smaller time
+        deaths = np.bincount(time[event], minlength=every.size)[distinct]
+        return distinct.astype(time.dtype), time.size - before[distinct], deaths
+    distinct = np.unique(time)
+    at_risk = time.size - np.searchsorted(np.sort(time), distinct, side="left")
+    deaths = np.bincount(np.searchsorted(distinct, time[event]), minlength=distinct.size)
+    return distinct, at_risk, deaths
 
 
 def product_limit(
@@ -278,11 +302,16 @@ def product_limit(
         [0, 1]; NaN where the band is undefined).
     """
     time, event = np.asarray(time), np.asarray(event, dtype=bool)
-    distinct = np.unique(time)
-    at_risk = time.size - np.searchsorted(np.sort(time), distinct, side="left")
-    deaths = np.bincount(np.searchsorted(distinct, time[event]), minlength=distinct.size)
-    if event.all():  # scipy's uncensored branch: the empirical CDF's complement
-        survival = 1 - np.cumsum(deaths) / time.size
+    distinct, at_risk, deaths = risk_table(time, event)
+    return distinct, *_product_limit(at_risk, deaths, bool(event.all()), time.size, level)
+
+
+def _product_limit(
+    at_risk: np.ndarray, deaths: np.ndarray, uncensored: bool, runs: int, level: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """S, and the band's lower and upper bound, from the risk table (see `product_limit`)."""
+    if uncensored:  # scipy's uncensored branch: the empirical CDF's complement
+        survival = 1 - np.cumsum(deaths) / runs
     else:
         survival = np.cumprod((at_risk - deaths) / at_risk)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -291,7 +320,7 @@ def product_limit(
     z_se = z_value(level) * np.sqrt(var)
     lower = np.clip(np.exp(-np.exp(log_log + z_se)), 0, 1)
     upper = np.clip(np.exp(-np.exp(log_log - z_se)), 0, 1)
-    return distinct, survival, lower, upper
+    return survival, lower, upper
 
 
 # --- thresholds --------------------------------------------------------------------------------
