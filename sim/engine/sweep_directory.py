@@ -28,6 +28,7 @@ from sim.engine.result_dirs import KIND_WORDS, directory_kind
 from sim.engine.store import (
     CONFIG,
     FIXED_POINT_SCALE,
+    RUN_DIR,
     check_config,
     read_manifest,
     read_table,
@@ -254,4 +255,9 @@ def read_parts(
     paths = planned_parts(directory, kind)
     if not paths:
         return pd.DataFrame(columns=columns)
-    return pd.concat([read_table(p, columns) for p in paths], ignore_index=True)
+    try:  # the parts as one dataset, converted once: half the time of a frame per part
+        frame = pd.read_parquet([str(p) for p in paths], columns=columns)
+    except (pa.ArrowException, OSError):
+        # Parts whose types differ, or a damaged one: a frame per part says which, as before.
+        return pd.concat([read_table(p, columns) for p in paths], ignore_index=True)
+    return frame.drop(columns=RUN_DIR) if RUN_DIR in frame.columns else frame
