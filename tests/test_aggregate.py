@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from sim.engine import aggregate, runner, sweep_directory
+from sim.engine import aggregate, fixed_point, runner, sweep_directory
 from sim.engine.aggregate import BINS, bounded_quantile
 from sim.engine.config_file import read_config
 from sim.engine.design import load_experiment
@@ -219,3 +219,34 @@ def test_a_chunk_inside_one_design_point_aggregates_as_the_general_path(
     backing = list(RANGES).index("backing")
     assert first["sums"][backing, 0] == sizes[0] * round(0.25 * 2**24)
     assert np.array_equal(first["rungs"][0], np.bincount(rungs[0][0], minlength=6))
+
+
+def test_fixed_point_sums_are_the_integer_sums_on_either_side_of_the_float_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Below 2^53 in total the float path sums exactly (it must not convert: checked); beyond
+    it, and with NaN or infinity, the integer path gives what it always gave."""
+    rng = np.random.default_rng(5)
+    converted = []
+    integer_path = fixed_point.to_fixed_point
+    monkeypatch.setattr(
+        fixed_point, "to_fixed_point", lambda *a, **k: converted.append(1) or integer_path(*a, **k)
+    )
+    n = 64
+    edge = (fixed_point.EXACT_FLOAT_INTEGERS / n - 0.5) / fixed_point.FIXED_POINT
+    starts = np.array([0, 5, 6, 40])
+    for largest, float_path in [(1.0, True), (edge * (1 - 1e-12), True), (edge * 1.01, False)]:
+        x = largest * rng.uniform(-1, 1, n)
+        x[:2] = largest, -largest
+        x[7:9] = largest * (1 - 2**-40), -largest * (1 - 2**-40)  # halves of 2^-24 to round
+        expected = integer_path(x)
+        converted.clear()
+        assert fixed_point.fixed_point_sums(x, largest) == expected.sum()
+        got = fixed_point.fixed_point_sums(x, largest, starts)
+        assert np.array_equal(got, fixed_point.block_sums(expected, starts))
+        assert got.dtype == np.int64 and (not converted) == float_path
+    for odd in (np.nan, np.inf):
+        x = np.r_[rng.uniform(-1, 1, 10), odd]
+        largest = np.maximum(-x.min(), x.max())
+        with np.errstate(invalid="ignore"):
+            assert fixed_point.fixed_point_sums(x, largest) == integer_path(x).sum()

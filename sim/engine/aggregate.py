@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sim.engine.fixed_point import FIXED_POINT, block_sums, to_fixed_point
+from sim.engine.fixed_point import FIXED_POINT, fixed_point_sums
 from sim.model.recording import TRAJECTORY_VARIABLES
 
 if TYPE_CHECKING:
@@ -112,9 +112,9 @@ class MonthlyAggregate:
         self._count_rungs(np.asarray(model.russia.rung, dtype=np.int64), month)
         for row, name in enumerate(AGGREGATE_VARIABLES):
             x = self._values(_read(model, name))
-            self._sum(row, x, month)
+            lowest, highest = self._extremes(row, x, month)
+            self._sum(row, x, month, np.maximum(-lowest, highest))  # NaN stays NaN
             if self.hist is not None:
-                lowest, highest = self._extremes(row, x, month)
                 self._histogram(row, x, month, lowest, highest)
 
     def _count_rungs(self, rung: np.ndarray, month: int) -> None:
@@ -137,15 +137,19 @@ class MonthlyAggregate:
         self.x[...] = state
         return self.x
 
-    def _sum(self, row: int, x: np.ndarray, month: int) -> None:
-        fixed = to_fixed_point(x, work=self.work, out=self.index)
+    def _sum(self, row: int, x: np.ndarray, month: int, largest: float) -> None:
+        """Each design point's fixed-point sum; `largest` bounds the magnitude of x."""
+        buffers = dict(work=self.work, out=self.index)
         if self.only_point is not None:
-            self.sums[row, self.only_point, month] = fixed.sum()
+            self.sums[row, self.only_point, month] = fixed_point_sums(x, largest, **buffers)
         else:
-            self.sums[row, self.present, month] = block_sums(fixed, self.starts)
+            sums = fixed_point_sums(x, largest, self.starts, **buffers)
+            self.sums[row, self.present, month] = sums
 
     def _extremes(self, row: int, x: np.ndarray, month: int) -> tuple[float, float]:
-        """Record each design point's extremes; return the chunk's."""
+        """The chunk's extremes; each design point's recorded with the histograms."""
+        if self.hist is None:  # needed only to bound the sums
+            return x.min(), x.max()
         if self.only_point is not None:
             lowest, highest = x.min(), x.max()
             self.min[row, self.only_point, month] = lowest

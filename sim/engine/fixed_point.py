@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 FIXED_POINT = float(2**24)
+#: Every integer of smaller magnitude is a float64 exactly.
+EXACT_FLOAT_INTEGERS = float(2**53)
 #: How the *_sum columns say their unit (``sim.engine.store``).
 FIXED_POINT_SCALE = f"2^-{int(FIXED_POINT).bit_length() - 1}"
 
@@ -45,3 +47,29 @@ def block_starts(*labels: np.ndarray) -> np.ndarray:
 def block_sums(fixed: np.ndarray, starts: np.ndarray, axis: int = 0) -> np.ndarray:
     """Sums of fixed-point values over each block of consecutive runs along `axis`."""
     return np.add.reduceat(fixed, starts, axis=axis)
+
+
+def fixed_point_sums(
+    values: np.ndarray,
+    largest: float,
+    starts: np.ndarray | None = None,
+    work: np.ndarray | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """The sum of `to_fixed_point(values)`, or its `block_sums` over `starts`: the same int64s.
+
+    `largest` bounds the values' magnitude (their extremes, known to the caller). Rounded to
+    whole units of 2^-24, the values are whole numbers; while n of them stay below 2^53 in
+    total magnitude, every partial sum is a whole number that a float64 holds exactly, so
+    their float sum is the exact integer sum, in any order. That spares converting every value
+    to int64, the slowest step of a monthly aggregate. Beyond the bound (or with a NaN or an
+    infinity) the values are converted and summed as integers. `work` (float) and `out`
+    (int64) are buffers of the values' shape to reuse.
+    """
+    # |rint(x * 2^24)| <= largest * 2^24 + 1/2 for each of the values.size values.
+    if (largest * FIXED_POINT + 0.5) * values.size < EXACT_FLOAT_INTEGERS:
+        work = np.rint(np.multiply(values, FIXED_POINT, out=work), out=work)
+        sums = work.sum() if starts is None else np.add.reduceat(work, starts)
+        return np.asarray(sums).astype(np.int64)
+    fixed = to_fixed_point(values, work=work, out=out)
+    return np.asarray(fixed.sum() if starts is None else block_sums(fixed, starts))
