@@ -258,9 +258,34 @@ def _add_carry(carry: dict[str, np.ndarray], block: dict[str, np.ndarray]) -> No
             block[name][rows] += values
 
 
-def iter_merged_aggregate(parts: Iterable[pa.Table]) -> Iterator[pd.DataFrame]:
-    """The chunk aggregates (in chunk order) merged, one design-point range at a time; flat
+def iter_merged_aggregate(parts: Iterable[pa.Table], rows: int = 1) -> Iterator[pd.DataFrame]:
+    """The chunk aggregates (in chunk order) merged and described (`describe_aggregate`), in
+    frames of whole design points of at least `rows` rows (the last may have fewer); flat
     memory when `parts` reads each part as it is needed.
+
+    Every column of the description is computed row by row, so a frame of many points is the
+    frames of each point joined; describing many at once spares a step per point.
+    """
+    batch: list[dict[str, np.ndarray]] = []
+    size = 0
+    for block in _merged_points(parts):
+        batch.append(block)
+        size += len(block["design_point"])
+        if size >= rows:
+            yield describe_aggregate(_joined(batch))
+            batch, size = [], 0
+    if batch:
+        yield describe_aggregate(_joined(batch))
+
+
+def _joined(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    if len(blocks) == 1:
+        return blocks[0]
+    return {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]}
+
+
+def _merged_points(parts: Iterable[pa.Table]) -> Iterator[dict[str, np.ndarray]]:
+    """The merged counts, sums and extremes of consecutive design points, as numpy blocks.
 
     Chunks hold consecutive runs, so a design point is split only across neighbouring chunks:
     its rows are carried to the next part and merged there. Integer addition, min and max are
@@ -273,13 +298,13 @@ def iter_merged_aggregate(parts: Iterable[pa.Table]) -> Iterator[pd.DataFrame]:
             if block["design_point"][0] == carry["design_point"][0]:
                 _add_carry(carry, block)
             else:
-                yield describe_aggregate(carry)
+                yield carry
         last = block["design_point"] == block["design_point"][-1]
         carry = {name: values[last] for name, values in block.items()}
         if (~last).any():
-            yield describe_aggregate({name: values[~last] for name, values in block.items()})
+            yield {name: values[~last] for name, values in block.items()}
     if carry is not None:
-        yield describe_aggregate(carry)
+        yield carry
 
 
 def describe_aggregate(block: Mapping[str, np.ndarray]) -> pd.DataFrame:

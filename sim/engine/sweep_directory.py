@@ -7,7 +7,6 @@ The directory exists while the sweep is incomplete (so it can be resumed); ``man
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,9 +125,9 @@ def workers_share_files(cfg: DictConfig) -> bool:
     return cfg.executor != "dask" or cfg.scheduler in (None, "threads")
 
 
-#: Rows of aggregate.parquet converted and written at once. Per design point, a small grid's
-#: nine points cost nine conversions and writes (0.1 s of the sweep's last, serial step); a
-#: Sobol design's 10^5 points still go in batches of a few megabytes.
+#: Rows of aggregate.parquet described, converted and written at once. Per design point, a
+#: small grid's nine points cost nine descriptions, conversions and writes (0.2 s of the
+#: sweep's last, serial step); a Sobol design's 10^5 points still go in batches of a few MB.
 ROWS_PER_WRITE = 20_000
 
 
@@ -138,9 +137,9 @@ def finish(directory: Path, plan_: Plan, run_dir: str) -> None:
 
     def write(tmp: Path) -> None:
         writer = None
-        merged = iter_merged_aggregate(pq.read_table(path) for path in parts)
+        merged = iter_merged_aggregate((pq.read_table(path) for path in parts), ROWS_PER_WRITE)
         try:
-            for frame in batched_frames(merged, ROWS_PER_WRITE):
+            for frame in merged:
                 table = with_metadata(
                     pa.Table.from_pandas(frame, preserve_index=False),
                     run_dir=run_dir,
@@ -157,25 +156,6 @@ def finish(directory: Path, plan_: Plan, run_dir: str) -> None:
                 writer.close()
 
     write_atomic(Path(directory) / AGGREGATE, write)
-
-
-def batched_frames(frames: Iterable[pd.DataFrame], rows: int) -> Iterator[pd.DataFrame]:
-    """Consecutive frames (of the same columns) joined into frames of at least `rows` rows
-    (the last may have fewer)."""
-    batch: list[pd.DataFrame] = []
-    size = 0
-    for frame in frames:
-        batch.append(frame)
-        size += len(frame)
-        if size >= rows:
-            yield _joined(batch)
-            batch, size = [], 0
-    if batch:
-        yield _joined(batch)
-
-
-def _joined(batch: list[pd.DataFrame]) -> pd.DataFrame:
-    return batch[0] if len(batch) == 1 else pd.concat(batch, ignore_index=True)
 
 
 def write_sweep_manifest(
