@@ -6,6 +6,7 @@ import ast
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import HANG_GUARD
@@ -123,6 +124,59 @@ print(sorted(m for m in config if m in sys.modules))
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+_PROBE = """
+import os
+
+
+class _OnTeardown:  # freed when the interpreter tears the module down, not by os._exit
+    def __init__(self) -> None:  # what __del__ needs, held: module globals go first
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        self.fd, self.write = os.open(os.environ["TEARDOWN_MARKER"], flags), os.write
+
+    def __del__(self) -> None:
+        self.write(self.fd, b"torn down")
+
+
+_probe = _OnTeardown()
+"""
+
+_POOL = """
+import sys
+from sim.engine import executors
+if sys.argv[1] == "without":
+    executors.SERVER_EXIT = "os"  # the control: a forkserver that tears down as usual
+with executors.ProcessExecutor(2, preload=["teardown_probe"]) as pool:
+    assert sorted(pool.map_unordered(abs, [-1, -2])) == [1, 2]
+"""
+
+
+@pytest.mark.parametrize("server_exit", ["with", "without"])
+def test_the_forkserver_ends_without_tearing_down_its_modules(
+    tmp_path: Path, server_exit: str
+) -> None:
+    """A pool's forkserver holds the command's output open until it has ended; it ends at once
+    with the command instead of freeing every preloaded module first (the control, without
+    sim.engine.server_exit, shows the probe sees a teardown)."""
+    (tmp_path / "teardown_probe.py").write_text(_PROBE)
+    marker = tmp_path / "teardown.txt"
+    done = subprocess.run(  # returns once every holder of the pipes, the server too, has ended
+        [sys.executable, "-c", _POOL, server_exit],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TEARDOWN_MARKER": str(marker), "PYTHONPATH": str(tmp_path)},
+        timeout=HANG_GUARD,
+    )
+    assert done.returncode == 0, done.stderr
+    assert marker.read_text() == ("torn down" if server_exit == "without" else "")
+
+
+def test_server_exit_does_nothing_outside_a_forkserver() -> None:
+    from sim.engine import server_exit
+
+    assert server_exit.ENDS_WITHOUT_TEARDOWN is False
 
 
 def test_config_yaml_is_omegaconfs_text() -> None:
