@@ -43,25 +43,22 @@ def rung_probabilities(
     """
     # The groups are found once; each (rung, month) is then one bincount over them, not one
     # Python step per group (a Sobol sweep has thousands of design points) nor a groupby.
-    groups = group_rows(summary, by)
-    code = np.full(len(summary), -1)
-    for g, (_, rows) in enumerate(groups):
-        code[rows] = g
+    keys, code = group_codes(summary, by)
     counted = code >= 0
-    runs = np.bincount(code[counted], minlength=len(groups))
+    runs = np.bincount(code[counted], minlength=len(keys))
     cells = [(k, t) for k in rungs for t in months]
     hits = np.array(
         [
-            np.bincount(code[counted & reached_by(summary, rung, month)], minlength=len(groups))
+            np.bincount(code[counted & reached_by(summary, rung, month)], minlength=len(keys))
             for rung, month in cells
         ]
-    ).reshape(len(cells), len(groups))
-    keys = pd.DataFrame([key for key, _ in groups], columns=list(by))
+    ).reshape(len(cells), len(keys))
+    groups = pd.DataFrame(keys, columns=list(by))
     if by:  # the groups' key columns keep the summary's types
-        keys = keys.astype({c: summary[c].dtype for c in by})
-    table = keys.loc[np.repeat(np.arange(len(groups)), len(cells))].reset_index(drop=True)
-    table["rung"] = np.tile([k for k, _ in cells], len(groups))
-    table["month"] = np.tile([t for _, t in cells], len(groups))
+        groups = groups.astype({c: summary[c].dtype for c in by})
+    table = groups.loc[np.repeat(np.arange(len(keys)), len(cells))].reset_index(drop=True)
+    table["rung"] = np.tile([k for k, _ in cells], len(keys))
+    table["month"] = np.tile([t for _, t in cells], len(keys))
     table["runs"] = np.repeat(runs, len(cells)).astype(np.int64)
     table["hits"] = hits.T.reshape(-1).astype(np.int64)
     table["probability"] = table["hits"] / table["runs"]
@@ -121,22 +118,23 @@ def time_to_escalation(
     return table
 
 
-def group_rows(frame: pd.DataFrame, by: Sequence[str]) -> list[tuple[tuple, np.ndarray]]:
-    """Each group's key (a tuple) and row positions, groups in sorted key order as
-    ``groupby(by, observed=True, sort=True)`` gives them (rows with a missing key left out)."""
+def group_codes(frame: pd.DataFrame, by: Sequence[str]) -> tuple[list[tuple], np.ndarray]:
+    """Each group's key (a tuple), in the sorted order of ``groupby(by, observed=True,
+    sort=True)``, and each row's group (-1 where a key is missing)."""
     if not by:
-        return [((), np.arange(len(frame)))]
+        return [()], np.zeros(len(frame), dtype=np.int64)
     grouped = frame.groupby(list(by), observed=True, sort=True)
     codes = grouped.ngroup().fillna(-1).to_numpy(dtype=np.int64)  # NaN: a missing key
+    keys = [key if isinstance(key, tuple) else (key,) for key in grouped.size().index]
+    return keys, codes
+
+
+def group_rows(frame: pd.DataFrame, by: Sequence[str]) -> list[tuple[tuple, np.ndarray]]:
+    """Each group's key and row positions (`group_codes`; rows with a missing key left out)."""
+    keys, codes = group_codes(frame, by)
     order = np.argsort(codes, kind="stable")
-    counts = np.bincount(codes[codes >= 0], minlength=grouped.ngroups)
-    starts = np.searchsorted(codes[order], 0)  # past the rows whose key is missing (-1)
-    bounds = starts + np.concatenate([[0], np.cumsum(counts)])
-    keys = grouped.size().index
-    return [
-        (key if isinstance(key, tuple) else (key,), order[bounds[g] : bounds[g + 1]])
-        for g, key in enumerate(keys)
-    ]
+    bounds = np.searchsorted(codes[order], np.arange(len(keys) + 1))
+    return [(key, order[bounds[g] : bounds[g + 1]]) for g, key in enumerate(keys)]
 
 
 def median_times(curves: pd.DataFrame, by: Sequence[str] = ("design_point",)) -> pd.DataFrame:
