@@ -139,11 +139,11 @@ class MonthlyAggregate:
 
     def _sum(self, row: int, x: np.ndarray, month: int, largest: float) -> None:
         """Each design point's fixed-point sum; `largest` bounds the magnitude of x."""
-        buffers = dict(work=self.work, out=self.index)
+        starts = None if self.only_point is not None else self.starts
+        sums = fixed_point_sums(x, largest, starts, work=self.work, out=self.index)
         if self.only_point is not None:
-            self.sums[row, self.only_point, month] = fixed_point_sums(x, largest, **buffers)
+            self.sums[row, self.only_point, month] = sums
         else:
-            sums = fixed_point_sums(x, largest, self.starts, **buffers)
             self.sums[row, self.present, month] = sums
 
     def _extremes(self, row: int, x: np.ndarray, month: int) -> tuple[float, float]:

@@ -15,10 +15,10 @@ else it does nothing. The workers the server forks clear its exit handlers befor
 from __future__ import annotations
 
 import atexit
-import contextlib
-import os
 import sys
 from multiprocessing import forkserver
+
+from sim.errors import exit_now
 
 
 def in_forkserver() -> bool:
@@ -31,15 +31,8 @@ def in_forkserver() -> bool:
     return False
 
 
-def _end_without_teardown() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError, AttributeError):
-            stream.flush()
-    os._exit(0)
-
-
 #: Whether this process's exit skips the teardown: in a forkserver (and the workers it forks,
 #: which inherit the flag but not the handler).
 ENDS_WITHOUT_TEARDOWN = in_forkserver()
 if ENDS_WITHOUT_TEARDOWN:
-    atexit.register(_end_without_teardown)  # first of the preload's: runs last
+    atexit.register(exit_now, 0)  # first of the preload's: runs last
