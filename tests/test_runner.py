@@ -183,6 +183,27 @@ def test_a_sweep_with_one_posterior_draw_says_so(reference: Path) -> None:
     assert "conditional on that one parameter set" in intervals_note(probabilities)
 
 
+def test_each_chunk_carries_the_rows_of_its_design_points(monkeypatch) -> None:
+    from sim.engine import plan as plan_module
+    from sim.engine.plan import factor_column, plan
+
+    planned = plan(load_experiment("escalation_threshold", [*SMALL, "chunk_size=25"]))
+    calibration = planned.task(0).calibration
+    # The shipped posterior going stale mid-sweep changes nothing: every chunk draws alike.
+    monkeypatch.setattr(plan_module, "resolve", lambda _: None)
+    for index in range(planned.chunks):  # 25-run chunks straddle 10-replicate points
+        task = planned.task(index)
+        first = task.start // task.replicates
+        points = slice(first, (task.stop - 1) // task.replicates + 1)
+        assert task.first_point == first and task.calibration == calibration
+        assert task.scenarios == tuple(planned.design["scenario"].iloc[points])
+        assert list(task.columns) == list(planned.values.columns)
+        for name, values in task.columns.items():
+            assert values.tolist() == planned.values[name].iloc[points].tolist(), name
+        factor = task.factors[factor_column("kazakhstan.multivector")]
+        assert factor.tolist() == planned.design["kazakhstan.multivector"].iloc[points].tolist()
+
+
 def test_refusal_happens_before_any_directory(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         sweep(tmp_path, "factors.kazakhstan.multivector.range=[0.02,0.01]")

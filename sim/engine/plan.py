@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from omegaconf import DictConfig, OmegaConf
 
@@ -15,9 +17,6 @@ from sim.engine.design import EXECUTION_KEYS, build_design, point_values, scenar
 from sim.engine.posterior_draws import check_for_sweep, left_to_the_design, resolve
 from sim.engine.sweep_chunk import ChunkTask
 from sim.model import params as P
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclasses.dataclass
@@ -37,11 +36,28 @@ class Plan:
     def chunks(self) -> int:
         return -(-self.runs // self.cfg.chunk_size)
 
-    @property
+    @functools.cached_property
     def fixed(self) -> tuple[str, ...]:
         """Parameters the posterior leaves alone: the design's factors, and those a scenario
         sets away from the table's default (``posterior_draws.left_to_the_design``)."""
         return tuple(left_to_the_design(self.design.columns, self.resolved.values()))
+
+    @functools.cached_property
+    def calibration(self) -> str | None:
+        """The posterior every chunk draws from (None: hand-set values), decided once, so
+        that all chunks of a sweep agree even if the shipped posterior changes meanwhile."""
+        return resolve(self.cfg.get("calibration"))
+
+    @functools.cached_property
+    def _by_point(self) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+        """`values`, the scenarios and the factors (by summary column) as arrays of one value
+        per design point, which each chunk slices: indexing the frames took 8 ms a chunk."""
+        factors = [c for c in self.design.columns if c not in ("design_point", "scenario")]
+        return (
+            {c: self.values[c].to_numpy() for c in self.values.columns},
+            self.design["scenario"].to_numpy(),
+            {factor_column(c): self.design[c].to_numpy() for c in factors},
+        )
 
     def chunk_bounds(self, index: int) -> tuple[int, int]:
         start = index * self.cfg.chunk_size
@@ -52,7 +68,8 @@ class Plan:
         start, stop = self.chunk_bounds(index)
         reps = self.cfg.replicates
         first, last = start // reps, (stop - 1) // reps
-        block = self.values.iloc[first : last + 1]
+        points = slice(first, last + 1)
+        columns, scenarios, factors = self._by_point
         return ChunkTask(
             index=index,
             start=start,
@@ -61,19 +78,15 @@ class Plan:
             seed=int(self.cfg.seed),
             months=int(self.cfg.months),
             first_point=first,
-            columns={c: block[c].to_numpy() for c in block.columns},
-            scenarios=tuple(self.design["scenario"].iloc[first : last + 1]),
+            columns={c: values[points] for c, values in columns.items()},
+            scenarios=tuple(scenarios[points]),
             trajectories=bool(self.cfg.trajectories),
-            calibration=resolve(self.cfg.get("calibration")),
+            calibration=self.calibration,
             fixed=self.fixed,
             directory=None if directory is None else str(directory),
             experiment=str(self.cfg.name),
             run_dir=run_dir,
-            factors={
-                factor_column(c): self.design[c].iloc[first : last + 1].to_numpy()
-                for c in self.design.columns
-                if c not in ("design_point", "scenario")
-            },
+            factors={c: values[points] for c, values in factors.items()},
         )
 
 
