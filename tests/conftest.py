@@ -1,13 +1,17 @@
-"""Shared fixtures: make the worktree importable by worker processes; a tiny calibration."""
+"""Shared fixtures: make the worktree importable by worker processes; a tiny calibration; each
+test's --search-path folders forgotten after it."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sim.engine.executors import ensure_importable
+from sim.search_path import SEARCH_PATH_ENV
 from sim.model.params import DRAW_RANGES
 from tests.shared_builds import built_once
 
@@ -16,6 +20,19 @@ ensure_importable()
 # Seconds a child process may take before a test calls it hung. A guard against a hang, not a
 # speed check: CI machines may be busy, so it is far above any honest run's time.
 HANG_GUARD = 1800
+
+
+@pytest.fixture(autouse=True)
+def forget_search_path() -> Iterator[None]:
+    """`--search-path DIR` keeps DIR in an environment variable (child processes see it too),
+    so a test calling ``sim.cli.main`` with it would hand its folder to every later test of the
+    same pytest worker (seen: `run --help` then composed the folder's configs with Hydra)."""
+    before = os.environ.get(SEARCH_PATH_ENV)
+    yield
+    if before is None:
+        os.environ.pop(SEARCH_PATH_ENV, None)
+    else:
+        os.environ[SEARCH_PATH_ENV] = before
 
 
 def make_consistent(row: dict[str, Any]) -> dict[str, Any]:
