@@ -348,3 +348,73 @@ def test_a_claims_spread_over_the_parameters_is_separated_from_the_dice():
     assert sd_of(parameters[draws].astype(float)) == pytest.approx(0.5, abs=0.1)
     dice = rng.random(runs) < 0.5  # every draw alike: all dice
     assert sd_of(dice.astype(float)) < 0.1
+
+
+# --- one posterior per study: a posterior shipped again in place is not mixed in -----------------
+def _reshipped(directory: Path) -> None:
+    """Replace the posterior's particles in place, as `make posterior` does with a new one."""
+    path = directory / posterior_draws.POSTERIOR
+    particles = pd.read_parquet(path)
+    particles.iloc[::-1].to_parquet(path, index=False)
+    posterior_draws.load_cached.cache_clear()  # as a new process would read it
+
+
+def test_a_sweep_is_held_to_the_posterior_file_it_began_with(tmp_path: Path):
+    from sim.config import ConfigError
+    from sim.engine.design import load_experiment
+    from sim.engine.plan import plan
+    from sim.engine.rerun import run_inputs
+    from sim.engine.runner import SweepInterrupted, run_sweep
+    from sim.engine.store import read_manifest
+    from sim.engine.sweep_chunk import run_sweep_chunk
+    from sim.errors import CalibrationError
+
+    directory = _doubtful(tmp_path)  # a copy of the shipped posterior, marked with nothing
+    options = [f"calibration={directory}", "scenarios=[baseline]", "replicates=20", "months=12",
+               "progress=false", "analysis.run=false", "executor=serial", "chunk_size=10",
+               f"output_root={tmp_path / 'out'}"]  # fmt: skip
+    cfg = load_experiment("scenario_comparison", options)
+
+    def interrupt(index: int) -> None:
+        if index == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(SweepInterrupted) as stop:
+        run_sweep(cfg, on_chunk=interrupt)
+    sweep = stop.value.directory
+    recorded = read_manifest(sweep)["calibration"]
+    assert recorded["directory"] == str(directory)
+    assert recorded[posterior_draws.DIGEST] == posterior_draws.load(directory).digest
+    planned = plan(cfg)  # made before the posterior is replaced, as a running sweep's is
+    assert planned.task(1).calibration_digest == recorded[posterior_draws.DIGEST]
+    run_inputs(sweep, run_id=3)  # re-running a run draws what it drew
+
+    _reshipped(directory)
+    with pytest.raises(ConfigError, match=r"refusing to mix") as refused:
+        run_sweep(load_experiment("scenario_comparison", [*options, f"resume={sweep}"]))
+    assert f"resume={sweep}" in str(refused.value) and str(directory) in str(refused.value)
+    with pytest.raises(CalibrationError, match="has changed since the runs drew from it"):
+        run_sweep_chunk(planned.task(1))  # a worker that starts after the posterior changed
+    with pytest.raises(CalibrationError, match="has changed since the runs drew from it"):
+        run_inputs(sweep, run_id=3)
+
+
+def test_a_resumed_study_must_draw_from_the_source_it_began_with(tmp_path: Path):
+    from sim.config import ConfigError
+
+    def recorded(facts: object) -> Path:
+        study = tmp_path / str(len(list(tmp_path.iterdir())))
+        study.mkdir()
+        (study / "manifest.json").write_text(json.dumps({"calibration": facts}))
+        return study
+
+    first = {"directory": "a", posterior_draws.DIGEST: "1" * 64}
+    again = {**first, "directory": "moved"}  # the same file elsewhere: the same source
+    other = {**first, posterior_draws.DIGEST: "2" * 64}
+    hand_set = posterior_draws.HAND_SET
+    posterior_draws.check_same_source(recorded(first), again)
+    posterior_draws.check_same_source(recorded(hand_set), hand_set)
+    posterior_draws.check_same_source(recorded({"directory": "a"}), other)  # older: unrecorded
+    for before, now in ((first, other), (first, hand_set), (hand_set, first)):
+        with pytest.raises(ConfigError, match="refusing to mix"):
+            posterior_draws.check_same_source(recorded(before), now)

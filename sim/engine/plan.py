@@ -14,7 +14,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config.paths import escape_interpolations
 from sim.engine.design import EXECUTION_KEYS, build_design, point_values, scenario_values
-from sim.engine.posterior_draws import check_for_sweep, left_to_the_design, resolve
+from sim.engine.posterior_draws import (
+    DIGEST,
+    check_for_sweep,
+    left_to_the_design,
+    resolve,
+    source_facts,
+)
 from sim.engine.sweep_chunk import ChunkTask
 from sim.model import params as P
 
@@ -47,6 +53,12 @@ class Plan:
         """The posterior every chunk draws from (None: hand-set values), decided once, so
         that all chunks of a sweep agree even if the shipped posterior changes meanwhile."""
         return resolve(self.cfg.get("calibration"))
+
+    @functools.cached_property
+    def calibration_facts(self) -> dict[str, Any] | str:
+        """What the manifest records about the parameters' source, its file's digest included:
+        every chunk, a resume and a re-run are held to it."""
+        return source_facts(self.calibration)
 
     @functools.cached_property
     def _by_point(self) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
@@ -82,12 +94,17 @@ class Plan:
             scenarios=tuple(scenarios[points]),
             trajectories=bool(self.cfg.trajectories),
             calibration=self.calibration,
+            calibration_digest=_digest(self.calibration_facts),
             fixed=self.fixed,
             directory=None if directory is None else str(directory),
             experiment=str(self.cfg.name),
             run_dir=run_dir,
             factors={c: values[points] for c, values in factors.items()},
         )
+
+
+def _digest(facts: dict[str, Any] | str) -> str | None:
+    return facts.get(DIGEST) if isinstance(facts, dict) else None
 
 
 def plan(cfg: DictConfig) -> Plan:

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.engine.store import read_table
+from sim.engine.checksums import file_digest
+from sim.engine.store import read_manifest, read_table
 from sim.errors import CalibrationError, ConfigError, first_line
 from sim.model.params import PARAMS_BY_PATH, ParamSet, encode
 from sim.model.rng import RunStreams, derive_seeds
@@ -40,6 +41,10 @@ DEFAULT_POSTERIOR = "seed_2022"
 NONE = "none"
 RECALIBRATE = "make posterior"
 RUNS_PER_DRAW = 10
+#: What a manifest records when the runs use the parameter table's hand-set values.
+HAND_SET = "none: the parameter table's hand-set values"
+#: The key of the posterior file's digest in a manifest's ``calibration`` facts.
+DIGEST = "posterior_sha256"
 _DRAW_SEED_SALT = 0x5EED_CA1B  # keeps the draws' seeds apart from the runs' own seeds
 
 
@@ -53,6 +58,9 @@ class Posterior:
     weights: np.ndarray
     targets: str
     manifest: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    #: SHA-256 of posterior.parquet's footer (``sim.engine.checksums``) as it was read: two
+    #: files share it only when they hold the same particles.
+    digest: str = ""
 
     def warnings(self) -> list[str]:
         """Why this posterior should not be trusted, one line each (empty if it can be):
@@ -87,6 +95,7 @@ class Posterior:
             "particles": len(self.weights),
             "runs_per_draw": RUNS_PER_DRAW,
             "warnings": self.warnings(),
+            DIGEST: self.digest,
         }
 
 
@@ -170,6 +179,7 @@ def load(directory: str | Path) -> Posterior:
             f"targets={manifest.get('targets')})"
         )
     names = _parameter_names(manifest, key)
+    digest = file_digest(directory / POSTERIOR)["footer_sha256"]
     frame = _read_particles(directory / POSTERIOR, names, key)
     weights = _checked_weights(frame["weight"].to_numpy(dtype=float), key)
     theta = frame[list(names)].to_numpy(dtype=float)
@@ -182,6 +192,7 @@ def load(directory: str | Path) -> Posterior:
         weights=weights / weights.sum(),
         targets=str(manifest.get("targets")),
         manifest=manifest,
+        digest=digest,
     )
 
 
@@ -255,6 +266,59 @@ def _check_values(name: str, values: np.ndarray, key: str) -> None:
 def load_cached(directory: str) -> Posterior:
     """`load`, once per process (each chunk of a sweep asks for the same posterior)."""
     return load(directory)
+
+
+def load_checked(directory: str, digest: str | None) -> Posterior:
+    """`load_cached`, refused when its file is no longer the one with `digest` (None: any):
+    a posterior shipped again in place (``make posterior``) while a sweep runs, or since a
+    run drew from it, would otherwise give other parameters without a word."""
+    posterior = load_cached(directory)
+    if digest and posterior.digest != digest:
+        raise CalibrationError(
+            f"calibration = {directory!r}: {POSTERIOR} has changed since the runs drew from it "
+            f"(sha256 {digest[:12]}, now {posterior.digest[:12]}): its draws would not be theirs"
+        )
+    return posterior
+
+
+def source_facts(directory: str | None) -> dict[str, Any] | str:
+    """What a manifest records about the runs' parameters: the posterior's `describe`, or
+    `HAND_SET`."""
+    return HAND_SET if directory is None else load_cached(directory).describe()
+
+
+def check_same_source(resumed: Path, now: Mapping[str, Any] | str | None) -> None:
+    """Refuse to resume a study whose finished chunks drew their parameters from another
+    source than the rest would (another posterior file, or the hand-set values): the result
+    would mix two sets of parameters. Directories that recorded no digest are not checked.
+
+    Raises:
+        ConfigError: naming the directory and both sources.
+    """
+    before, after = read_manifest(resumed).get("calibration"), now
+    if _source_key(before) is None or _source_key(after) is None:
+        return
+    if _source_key(before) != _source_key(after):
+        raise ConfigError(
+            f"resume={resumed} drew its parameters from {_source_words(before)}; now they "
+            f"would come from {_source_words(after)}: refusing to mix them (resume with "
+            "calibration= set to the posterior it began with, or start a new one)"
+        )
+
+
+def _source_key(facts: Mapping[str, Any] | str | None) -> str | None:
+    """HAND_SET, the posterior file's digest, or None where the facts do not say."""
+    if facts == HAND_SET:
+        return HAND_SET
+    if isinstance(facts, Mapping):
+        return facts.get(DIGEST) or None
+    return None
+
+
+def _source_words(facts: Mapping[str, Any] | str | None) -> str:
+    if not isinstance(facts, Mapping):
+        return "the hand-set values"
+    return f"posterior {facts.get('directory')} ({POSTERIOR} sha256 {str(facts[DIGEST])[:12]})"
 
 
 def check_usable(directory: str) -> Posterior:

@@ -53,7 +53,9 @@ def run_inputs(directory: Path | str, run_id: int) -> tuple[dict[str, Any] | P.P
         values: dict[str, Any] | P.ParamSet = model_values(cfg)
         calibration = read_manifest(directory).get("calibration")
         if isinstance(calibration, dict):  # the run drew its parameters from this posterior
-            posterior = posterior_draws.load_cached(str(calibration["directory"]))
+            posterior = posterior_draws.load_checked(
+                str(calibration["directory"]), calibration.get(posterior_draws.DIGEST)
+            )
             values, _ = posterior_draws.params_for_runs(
                 posterior, values, int(cfg.run.seed), np.array([run_id])
             )
@@ -67,18 +69,32 @@ def run_inputs(directory: Path | str, run_id: int) -> tuple[dict[str, Any] | P.P
     for factor in design.columns.drop(["design_point", "scenario"]):
         values[factor] = _native(point[factor])
     seed = int(derive_seeds(int(cfg.seed), [run_id % replicates])[0])
-    calibration = posterior_draws.resolve(cfg.get("calibration"))
+    calibration, digest = _sweep_posterior(directory, cfg.get("calibration"))
     if calibration is not None:  # as the sweep's chunks did: replicate r takes draw r
         scenarios = (P.flatten(OmegaConf.to_container(cfg.resolved[s])) for s in cfg.resolved)
         fixed = posterior_draws.left_to_the_design(design.columns, scenarios)  # as plan.fixed
         params, _ = posterior_draws.override_params(
             P.ParamSet(P.encode(values), 1),
-            posterior_draws.load_cached(calibration).without(fixed),
+            posterior_draws.load_checked(calibration, digest).without(fixed),
             int(cfg.seed),
             np.array([run_id % replicates]),
         )
         return params, seed, int(cfg.months)
     return values, seed, int(cfg.months)
+
+
+def _sweep_posterior(directory: Path, calibration: str | None) -> tuple[str | None, str | None]:
+    """The posterior a sweep's chunks drew from and its file's digest; (None, None) for the
+    hand-set values. The manifest says which (sweeps made before it did: `calibration` as the
+    sweep would resolve it now, unchecked)."""
+    facts = read_manifest(directory).get("calibration")
+    if facts == posterior_draws.HAND_SET:
+        return None, None
+    resolved = posterior_draws.resolve(calibration)
+    if not isinstance(facts, dict):
+        return resolved, None
+    # Where the sweep found it may have moved with the project; its digest may not change.
+    return resolved or str(facts["directory"]), facts.get(posterior_draws.DIGEST)
 
 
 def resimulate(directory: Path | str, run_id: int, trajectories: bool = True, events: bool = True):

@@ -62,6 +62,7 @@ class ChunkTask:
     scenarios: tuple[str, ...]
     trajectories: bool
     calibration: str | None = None  # a posterior directory: calibrated parameters drawn from it
+    calibration_digest: str | None = None  # its file's, as the plan read it (None: unchecked)
     fixed: tuple[str, ...] = ()  # the design's columns: the default posterior leaves them alone
     directory: str | None = None
     experiment: str = ""  # for the parts' metadata
@@ -113,7 +114,7 @@ def sweep_chunk(task: ChunkTask) -> tuple[Chunk, list[Reduction]]:
     if task.calibration:  # replicate r of every design point gets the same posterior draw
         params, particle = posterior.override_params(
             params,
-            posterior.load_cached(task.calibration).without(task.fixed),
+            posterior.load_checked(task.calibration, task.calibration_digest).without(task.fixed),
             task.seed,
             replicate,
         )

@@ -23,6 +23,7 @@ from sim.engine.config_file import config_yaml
 from sim.engine.executors import local_workers
 from sim.engine.parts import PARTS, WRITE_ORDER, part_path
 from sim.engine.plan import Plan, config_differences, resolved_config, resolved_data
+from sim.engine.posterior_draws import check_same_source
 from sim.engine.result_dirs import KIND_WORDS, directory_kind
 from sim.engine.store import (
     CONFIG,
@@ -101,6 +102,7 @@ def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set
         raise ConfigError(
             f"resume={directory} holds a different config; refusing to mix: {shown}{more}"
         )
+    check_same_source(directory, plan_.calibration_facts)
     for kind in part_kinds(plan_.cfg):
         (directory / PARTS / kind).mkdir(parents=True, exist_ok=True)
     return directory, done_chunks(directory, plan_)
@@ -174,6 +176,7 @@ def write_sweep_manifest(
         chunks=plan_.chunks,
         chunk_size=cfg.chunk_size,
         chunks_done=done,
+        calibration=plan_.calibration_facts,
         seeds={
             "experiment_seed": cfg.seed,
             "run_seed": "sim.model.rng.derive_seeds(seed, replicate)",

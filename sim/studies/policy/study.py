@@ -178,7 +178,7 @@ class Study:
         """What the manifest records about the parameters' source."""
         posterior = self.posterior()
         if posterior is None:
-            return "none: the parameter table's hand-set values"
+            return posterior_draws.HAND_SET
         return {**posterior.describe(), "runs_per_draw": "one draw per scenario"}
 
 
@@ -188,9 +188,12 @@ def new_directory(cfg: DictConfig) -> Path:
     return new_study_directory(cfg, "policies", "name", PARTS)
 
 
-def reopen(directory: Path, cfg: DictConfig) -> Path:
-    """The directory of an interrupted study of the same config (execution keys may differ)."""
-    return reopen_study(directory, cfg, "policy", PARTS, spec.EXECUTION_KEYS)
+def reopen(directory: Path, study: Study) -> Path:
+    """The directory of an interrupted study of the same config (execution keys may differ),
+    whose scenarios drew from the same posterior."""
+    reopen_study(directory, study.cfg, "policy", PARTS, spec.EXECUTION_KEYS)
+    posterior_draws.check_same_source(directory, study.calibration_facts())
+    return directory
 
 
 def write_manifest(directory: Path, study: Study, complete: bool, **facts: Any) -> None:
@@ -224,7 +227,7 @@ def run_study(cfg: DictConfig, on_chunk: Any = None) -> Path:
 
     start_workers_early(cfg.executor, cfg.workers, WORKER_MODULES)
     study = Study.plan(cfg)
-    directory = reopen(Path(cfg.resume), cfg) if cfg.resume else new_directory(cfg)
+    directory = reopen(Path(cfg.resume), study) if cfg.resume else new_directory(cfg)
     study.run_dir = recorded_run_dir(directory, cfg.output_root)  # a resume keeps its own
     write_manifest(directory, study, complete=False)
     began = time.perf_counter()

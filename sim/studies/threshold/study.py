@@ -132,9 +132,11 @@ def new_directory(cfg: DictConfig) -> Path:
     return new_study_directory(cfg, "thresholds", "scenario", f"{PARTS}/batches")
 
 
-def reopen(directory: Path, cfg: DictConfig) -> Path:
-    """The directory of an interrupted study of the same question (execution keys may differ)."""
-    reopen_study(directory, cfg, "threshold", PARTS, spec.EXECUTION_KEYS)
+def reopen(directory: Path, study: Study) -> Path:
+    """The directory of an interrupted study of the same question (execution keys may differ),
+    whose batches drew from the same posterior."""
+    reopen_study(directory, study.cfg, "threshold", PARTS, spec.EXECUTION_KEYS)
+    posterior.check_same_source(directory, _posterior_facts(study).get("calibration"))
     try:
         check_data_files(directory)  # a batch copied over another would replay other runs
     except CommandError as error:
@@ -233,7 +235,7 @@ def run_study(cfg: DictConfig, on_batch: Any = None) -> Path:
     """
     start_workers_early(cfg.executor, cfg.workers, WORKER_MODULES)
     study = Study.plan(cfg)
-    directory = reopen(Path(cfg.resume), cfg) if cfg.resume else new_directory(cfg)
+    directory = reopen(Path(cfg.resume), study) if cfg.resume else new_directory(cfg)
     study.run_dir = recorded_run_dir(directory, cfg.output_root)  # a resume keeps its own
     write_manifest(directory, study, complete=False)
     began = time.perf_counter()
