@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from sim.engine.executors import ensure_importable
-from sim.search_path import SEARCH_PATH_ENV
 from sim.model.params import DRAW_RANGES
+from sim.search_path import SEARCH_PATH_ENV
 from tests.shared_builds import built_once
 
 ensure_importable()
