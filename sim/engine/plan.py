@@ -15,9 +15,9 @@ from omegaconf import DictConfig, OmegaConf
 from sim.config.paths import escape_interpolations
 from sim.engine.design import EXECUTION_KEYS, build_design, point_values, scenario_values
 from sim.engine.posterior_draws import (
-    DIGEST,
     check_for_sweep,
     left_to_the_design,
+    recorded_digest,
     resolve,
     source_facts,
 )
@@ -94,17 +94,13 @@ class Plan:
             scenarios=tuple(scenarios[points]),
             trajectories=bool(self.cfg.trajectories),
             calibration=self.calibration,
-            calibration_digest=_digest(self.calibration_facts),
+            calibration_digest=recorded_digest(self.calibration_facts),
             fixed=self.fixed,
             directory=None if directory is None else str(directory),
             experiment=str(self.cfg.name),
             run_dir=run_dir,
             factors={c: values[points] for c, values in factors.items()},
         )
-
-
-def _digest(facts: dict[str, Any] | str) -> str | None:
-    return facts.get(DIGEST) if isinstance(facts, dict) else None
 
 
 def plan(cfg: DictConfig) -> Plan:

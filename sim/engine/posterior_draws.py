@@ -306,13 +306,15 @@ def check_same_source(resumed: Path, now: Mapping[str, Any] | str | None) -> Non
         )
 
 
+def recorded_digest(facts: Mapping[str, Any] | str | None) -> str | None:
+    """The posterior file's digest in a manifest's `calibration` facts; None for the hand-set
+    values or where the facts do not record it."""
+    return (facts.get(DIGEST) or None) if isinstance(facts, Mapping) else None
+
+
 def _source_key(facts: Mapping[str, Any] | str | None) -> str | None:
     """HAND_SET, the posterior file's digest, or None where the facts do not say."""
-    if facts == HAND_SET:
-        return HAND_SET
-    if isinstance(facts, Mapping):
-        return facts.get(DIGEST) or None
-    return None
+    return HAND_SET if facts == HAND_SET else recorded_digest(facts)
 
 
 def _source_words(facts: Mapping[str, Any] | str | None) -> str:

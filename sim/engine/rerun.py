@@ -54,7 +54,7 @@ def run_inputs(directory: Path | str, run_id: int) -> tuple[dict[str, Any] | P.P
         calibration = read_manifest(directory).get("calibration")
         if isinstance(calibration, dict):  # the run drew its parameters from this posterior
             posterior = posterior_draws.load_checked(
-                str(calibration["directory"]), calibration.get(posterior_draws.DIGEST)
+                str(calibration["directory"]), posterior_draws.recorded_digest(calibration)
             )
             values, _ = posterior_draws.params_for_runs(
                 posterior, values, int(cfg.run.seed), np.array([run_id])
@@ -84,9 +84,9 @@ def run_inputs(directory: Path | str, run_id: int) -> tuple[dict[str, Any] | P.P
 
 
 def _sweep_posterior(directory: Path, calibration: str | None) -> tuple[str | None, str | None]:
-    """The posterior a sweep's chunks drew from and its file's digest; (None, None) for the
-    hand-set values. The manifest says which (sweeps made before it did: `calibration` as the
-    sweep would resolve it now, unchecked)."""
+    """The posterior a sweep's chunks drew from and its file's digest, as its manifest records
+    them; (None, None) for the hand-set values. For a sweep whose manifest predates the record:
+    `calibration` as a sweep would resolve it now, unchecked."""
     facts = read_manifest(directory).get("calibration")
     if facts == posterior_draws.HAND_SET:
         return None, None
@@ -94,7 +94,7 @@ def _sweep_posterior(directory: Path, calibration: str | None) -> tuple[str | No
     if not isinstance(facts, dict):
         return resolved, None
     # Where the sweep found it may have moved with the project; its digest may not change.
-    return resolved or str(facts["directory"]), facts.get(posterior_draws.DIGEST)
+    return resolved or str(facts["directory"]), posterior_draws.recorded_digest(facts)
 
 
 def resimulate(directory: Path | str, run_id: int, trajectories: bool = True, events: bool = True):
