@@ -322,11 +322,19 @@ def test_a_sweep_leaves_its_factors_and_its_scenarios_settings_to_the_design():
     from sim.engine.design import load_experiment
     from sim.engine.plan import plan
 
-    cfg = load_experiment("escalation_threshold", ["scenarios=[baseline,fast_drift]"])
-    planned = plan(cfg)
+    overrides = ["scenarios=[baseline,fast_drift]"]
+    planned = plan(load_experiment("escalation_threshold", overrides))
     assert "kazakhstan.multivector" in planned.fixed and "multivector" in str(UNCERTAIN)
     task = planned.task(0)
     assert task.calibration == str(SHIPPED) and "kazakhstan.multivector" in task.fixed
+    assert planned.overridden == ["kazakhstan.multivector"]  # the manifest lists it
+    # Naming the posterior changes nothing: the design sets its factor either way.
+    named = plan(load_experiment("escalation_threshold", [*overrides, f"calibration={SHIPPED}"]))
+    again = named.task(0)
+    assert (again.calibration, again.fixed) == (task.calibration, task.fixed)
+    assert again.columns.keys() == task.columns.keys()
+    assert all(np.array_equal(again.columns[c], task.columns[c]) for c in task.columns)
+    assert named.overridden == planned.overridden
 
 
 def test_a_claims_spread_over_the_parameters_is_separated_from_the_dice():

@@ -15,8 +15,9 @@ from omegaconf import DictConfig, OmegaConf
 from sim.config.paths import escape_interpolations
 from sim.engine.design import EXECUTION_KEYS, build_design, point_values, scenario_values
 from sim.engine.posterior_draws import (
-    check_for_sweep,
+    check_usable,
     left_to_the_design,
+    load_cached,
     recorded_digest,
     resolve,
     source_facts,
@@ -53,6 +54,16 @@ class Plan:
         """The posterior every chunk draws from (None: hand-set values), decided once, so
         that all chunks of a sweep agree even if the shipped posterior changes meanwhile."""
         return resolve(self.cfg.get("calibration"))
+
+    @functools.cached_property
+    def overridden(self) -> list[str]:
+        """The design's factors that the posterior calibrates: the design sets them, and the
+        posterior draws the other calibrated parameters from their marginal (the reading of
+        an intervention, "if x were ..."; a threshold study does the same)."""
+        if self.calibration is None:
+            return []
+        names = load_cached(self.calibration).names
+        return [c for c in self.design.columns if c in names]
 
     @functools.cached_property
     def calibration_facts(self) -> dict[str, Any] | str:
@@ -106,8 +117,9 @@ class Plan:
 def plan(cfg: DictConfig) -> Plan:
     """Build the design and every point's parameters; refuses bad values before any run."""
     design = build_design(cfg)
-    if cfg.get("calibration") is not None and resolve(cfg.calibration) is not None:
-        check_for_sweep(resolve(cfg.calibration), design.columns)
+    named = resolve(cfg.get("calibration")) if cfg.get("calibration") is not None else None
+    if named is not None:
+        check_usable(named)  # the default, when unusable, says so and runs hand-set values
     resolved = scenario_values(cfg)
     return Plan(cfg, design, point_values(design, resolved), resolved)
 

@@ -331,18 +331,6 @@ def check_usable(directory: str) -> Posterior:
         raise ConfigError(str(error)) from None
 
 
-def check_for_sweep(directory: str, factors: Sequence[str]) -> None:
-    """Refuse a posterior that cannot serve a sweep: another model's, or one whose calibrated
-    parameters are also design factors (the design and the posterior would both set them)."""
-    posterior = check_usable(directory)
-    both = sorted(set(posterior.names) & set(factors))
-    if both:
-        raise ConfigError(
-            f"calibration = {directory!r} is not allowed with factors {', '.join(both)}: they "
-            "are calibrated; vary other parameters, or calibrate without them"
-        )
-
-
 def draw_particles(
     posterior: Posterior, seed: int, run_ids: np.ndarray, runs_per_draw: int = RUNS_PER_DRAW
 ) -> np.ndarray:

@@ -177,6 +177,7 @@ def write_sweep_manifest(
         chunk_size=cfg.chunk_size,
         chunks_done=done,
         calibration=plan_.calibration_facts,
+        posterior_overridden=plan_.overridden,
         seeds={
             "experiment_seed": cfg.seed,
             "run_seed": "sim.model.rng.derive_seeds(seed, replicate)",
