@@ -115,6 +115,32 @@ def test_resume_after_an_interruption_equals_an_uninterrupted_run(
         pd.testing.assert_frame_equal(got, expected)
 
 
+def test_resume_refuses_chunks_run_by_other_model_code(tmp_path: Path) -> None:
+    from sim.engine.store import MODEL_CODE, read_manifest
+    from sim.model.version import code_version
+
+    def interrupt(index: int) -> None:
+        if index == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(SweepInterrupted) as stop:
+        sweep(tmp_path, "executor=serial", "chunk_size=30", on_chunk=interrupt)
+    directory = stop.value.directory
+    manifest = read_manifest(directory)
+    assert manifest[MODEL_CODE] == code_version()
+    # As if the chunks so far had run before a `git pull` that changed a mechanism:
+    (directory / "manifest.json").write_text(json.dumps({**manifest, MODEL_CODE: "0" * 16}))
+    with pytest.raises(ConfigError, match="other model code") as refused:
+        sweep(tmp_path, "executor=serial", "chunk_size=30", f"resume={directory}")
+    assert "0" * 16 in str(refused.value)
+    assert (manifest["git_commit"] or "unknown") in str(refused.value)
+    assert not is_complete(directory)
+    del manifest[MODEL_CODE]  # a directory from before the manifest recorded it: not checked
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    sweep(tmp_path, "executor=serial", "chunk_size=30", f"resume={directory}")
+    assert is_complete(directory)
+
+
 def test_resume_refuses_a_different_config(reference: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="replicates: 10 in the directory, 11 now"):
         sweep(tmp_path, "replicates=11", f"resume={reference}")

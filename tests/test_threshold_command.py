@@ -116,6 +116,19 @@ def test_resume_refuses_another_question(serial, tmp_path):
     assert code == 2
 
 
+def test_resume_refuses_batches_run_by_other_model_code(serial, tmp_path, capsys):
+    import json
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(serial, copy)
+    manifest = read_manifest(copy)
+    (copy / "manifest.json").write_text(json.dumps({**manifest, "model_code": "0" * 16}))
+    code = command.main([*SMALL, f"resume={copy}", "plot=false"])
+    error = capsys.readouterr().err.strip()
+    assert code == 2 and len(error.splitlines()) == 1 and "other model code" in error, error
+
+
 def test_plot_and_compare_read_threshold_directories(serial, tmp_path, capsys):
     from sim.commands import compare, plot
 

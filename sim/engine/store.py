@@ -38,10 +38,13 @@ from sim.engine.workers import is_running
 from sim.errors import ConfigError
 from sim.model.params import PARAMS_BY_PATH
 from sim.model.recording import TRAJECTORY_VARIABLES
+from sim.model.version import code_version
 from sim.search_path import PACKAGE_DATA, REPO_ROOT
 
 MANIFEST = "manifest.json"
 CONFIG = "config.yaml"
+#: The manifest key of the model's code version (``sim.model.version.code_version``).
+MODEL_CODE = "model_code"
 DEPENDENCIES = (
     "mesa",
     "numpy",
@@ -460,6 +463,7 @@ def write_manifest(directory: Path, **fields: Any) -> Path:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": command_line(),
         "git_commit": git_commit(),
+        MODEL_CODE: code_version(),  # a resume is held to it (sim.engine.study_directory)
         "versions": versions(),
         "host": {"platform": platform.platform(), "cpus": os.cpu_count()},
         **fields,
@@ -498,6 +502,25 @@ def check_config(directory: Path) -> None:
             f"{Path(directory) / CONFIG} was edited after the results were made (its SHA-256 "
             "differs from manifest.json's config_sha256); the data follow the original "
             "settings: restore the file, or make new results"
+        )
+
+
+def check_same_model(directory: Path) -> None:
+    """Refuse to resume a study whose chunks so far were run by other model code (a checkout
+    updated, or the mechanisms edited, since it began): the rest would run other mechanisms,
+    and no table would say which runs did. Directories made before the manifest recorded the
+    code version are not checked.
+
+    Raises:
+        ConfigError: naming the directory, both versions and the commit it began with.
+    """
+    manifest = read_manifest(directory)
+    began = manifest.get(MODEL_CODE)
+    if began and began != code_version():
+        raise ConfigError(
+            f"resume={directory} was run by other model code (sim/model/ version {began}, "
+            f"commit {manifest.get('git_commit') or 'unknown'}; this one is {code_version()}): "
+            "refusing to mix two models; start a new one, or resume with the code it began with"
         )
 
 

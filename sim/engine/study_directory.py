@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.config.paths import check_inside, check_name, escape_interpolations, output_folder
 from sim.engine.config_file import write_config
-from sim.engine.store import check_config, read_manifest, timestamp
+from sim.engine.store import check_config, check_same_model, read_manifest, timestamp
 from sim.errors import ConfigError, explain
 from sim.model.params import flatten
 
@@ -66,6 +66,7 @@ def reopen_study(
     if read_manifest(directory).get("kind") != kind:
         raise ConfigError(f"resume={directory} is not a {words}: only one can be resumed")
     check_config(directory)
+    check_same_model(directory)
     output_folder(directory, parts)
     keys = list(execution_keys)
     stored = config_identity(OmegaConf.load(directory / "config.yaml"), keys)

@@ -30,6 +30,7 @@ from sim.engine.store import (
     FIXED_POINT_SCALE,
     RUN_DIR,
     check_config,
+    check_same_model,
     read_manifest,
     read_table,
     recorded_run_dir,
@@ -91,6 +92,7 @@ def prepare_directory(plan_: Plan, resume: str | Path | None) -> tuple[Path, set
     if not (directory / "config.yaml").exists():
         raise ConfigError(f"resume={directory}: not a sweep directory (no config.yaml)")
     check_config(directory)  # an edited config.yaml would let a resume mix two plans
+    check_same_model(directory)  # and so would other mechanisms
     check_data_files(directory)  # the manifest is rewritten below: check its checksums first
     output_folder(directory, PARTS)
     stored = OmegaConf.load(directory / "config.yaml")
