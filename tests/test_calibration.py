@@ -456,17 +456,35 @@ def test_a_sweep_on_a_posterior_shares_draws_across_design_points(
     np.testing.assert_array_equal(by_point[0].to_numpy(), expected)
 
 
-def test_a_sweep_refuses_a_posterior_of_its_own_factors(calibration_dir: Path, tmp_path: Path):
-    from sim.config import ConfigError
+def test_a_sweep_on_a_posterior_of_its_own_factors_sets_them_by_design(
+    calibration_dir: Path, tmp_path: Path
+):
+    """The design sets a factor the posterior calibrates, and the posterior draws the other
+    calibrated parameters: as with the default posterior, and as a threshold study does."""
     from sim.engine.design import load_experiment
+    from sim.engine.rerun import run_inputs
     from sim.engine.runner import run_sweep
 
+    levels = [f"factors.{path}.levels=2" for path in
+              ("turkey.reliability", "turkey.security_belief", "china.reliability",
+               "kazakhstan.defence_response")]  # fmt: skip
     cfg = load_experiment(
-        "pledge_deterrence", [f"output_root={tmp_path}", f"calibration={calibration_dir}"]
-    )
-    with pytest.raises(ConfigError, match="kazakhstan.defence_response"):
-        run_sweep(cfg)
-    assert not finished(tmp_path)
+        "pledge_deterrence",
+        [f"output_root={tmp_path}", f"calibration={calibration_dir}", "replicates=10",
+         "months=12", "progress=false", "analysis.run=false", "executor=serial", *levels],
+    )  # fmt: skip
+    directory = run_sweep(cfg)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    assert "kazakhstan.defence_response" in manifest["posterior_overridden"]
+    design = read_table(directory / "design.parquet")
+    drawn_from = posterior.load(calibration_dir)
+    drawn = next(n for n in drawn_from.names if n not in manifest["posterior_overridden"])
+    particles = drawn_from.theta[:, drawn_from.names.index(drawn)]
+    factor = "kazakhstan.defence_response"
+    for run_id in (0, 10 * (len(design) - 1)):  # the first and the last design point
+        params, _, _ = run_inputs(directory, run_id)
+        assert params.columns[factor] == design.iloc[run_id // 10][factor]
+        assert np.ravel(params.columns[drawn])[0] in particles
 
 
 def test_validate_refuses_a_missing_posterior(tmp_path: Path, capsys: pytest.CaptureFixture):
