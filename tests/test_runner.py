@@ -93,16 +93,22 @@ def test_directory_layout_and_manifest(reference: Path) -> None:
     assert aggregate["alignment_mean"].between(0, 1).all()
 
 
-def test_resume_after_an_interruption_equals_an_uninterrupted_run(
-    reference: Path, tmp_path: Path
-) -> None:
+def interrupted(tmp_path: Path, after: int) -> Path:
+    """A serial sweep of 30-run chunks, interrupted once chunk `after` is written."""
+
     def interrupt(index: int) -> None:
-        if index == 2:
+        if index == after:
             raise KeyboardInterrupt
 
     with pytest.raises(SweepInterrupted) as stop:
         sweep(tmp_path, "executor=serial", "chunk_size=30", on_chunk=interrupt)
-    directory = stop.value.directory
+    return stop.value.directory
+
+
+def test_resume_after_an_interruption_equals_an_uninterrupted_run(
+    reference: Path, tmp_path: Path
+) -> None:
+    directory = interrupted(tmp_path, after=2)
     assert not is_complete(directory)
     part_path(directory, "summary", 0).unlink()  # a lost part is redone too
     done = []
@@ -119,13 +125,7 @@ def test_resume_refuses_chunks_run_by_other_model_code(tmp_path: Path) -> None:
     from sim.engine.store import MODEL_CODE, read_manifest
     from sim.model.version import code_version
 
-    def interrupt(index: int) -> None:
-        if index == 1:
-            raise KeyboardInterrupt
-
-    with pytest.raises(SweepInterrupted) as stop:
-        sweep(tmp_path, "executor=serial", "chunk_size=30", on_chunk=interrupt)
-    directory = stop.value.directory
+    directory = interrupted(tmp_path, after=1)
     manifest = read_manifest(directory)
     assert manifest[MODEL_CODE] == code_version()
     # As if the chunks so far had run before a `git pull` that changed a mechanism:
