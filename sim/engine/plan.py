@@ -17,7 +17,7 @@ from sim.engine.design import EXECUTION_KEYS, build_design, point_values, scenar
 from sim.engine.posterior_draws import (
     check_usable,
     left_to_the_design,
-    load_cached,
+    overridden_by_design,
     recorded_digest,
     resolve,
     source_facts,
@@ -57,13 +57,8 @@ class Plan:
 
     @functools.cached_property
     def overridden(self) -> list[str]:
-        """The design's factors that the posterior calibrates: the design sets them, and the
-        posterior draws the other calibrated parameters from their marginal (the reading of
-        an intervention, "if x were ..."; a threshold study does the same)."""
-        if self.calibration is None:
-            return []
-        names = load_cached(self.calibration).names
-        return [c for c in self.design.columns if c in names]
+        """The design's factors that the posterior calibrates (``overridden_by_design``)."""
+        return overridden_by_design(self.calibration, self.design.columns)
 
     @functools.cached_property
     def calibration_facts(self) -> dict[str, Any] | str:

@@ -331,6 +331,17 @@ def check_usable(directory: str) -> Posterior:
         raise ConfigError(str(error)) from None
 
 
+def overridden_by_design(directory: str | None, factors: Iterable[str]) -> list[str]:
+    """The design's factors that the posterior in `directory` calibrates (none without one):
+    the design sets them, and the posterior draws the other calibrated parameters from their
+    marginal (the reading of an intervention, "if x were ..."). Sweeps and threshold studies
+    record them in the manifest as ``posterior_overridden``."""
+    if directory is None:
+        return []
+    names = load_cached(directory).names
+    return [f for f in factors if f in names]
+
+
 def draw_particles(
     posterior: Posterior, seed: int, run_ids: np.ndarray, runs_per_draw: int = RUNS_PER_DRAW
 ) -> np.ndarray:

@@ -97,10 +97,8 @@ class Study:
     @property
     def overridden(self) -> list[str]:
         """The factors a posterior calibrates: the design sets them instead of its draws."""
-        if not self.cfg.calibration:
-            return []
-        names = posterior.load_cached(str(self.cfg.calibration)).names
-        return [f for f in self.factors if f in names]
+        calibration = str(self.cfg.calibration) if self.cfg.calibration else None
+        return posterior.overridden_by_design(calibration, self.factors)
 
     @property
     def settings(self) -> M.Settings:
